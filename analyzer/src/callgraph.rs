@@ -1,0 +1,931 @@
+//! Call graph: [`DefMap`] -> [`CallGraph`]: nodes are the workspace's own fns
+//! and methods; an edge says the caller's body (closures, async blocks and
+//! readable macro arguments included) calls (`call`), names as a value
+//! (`ref`), or calls through a trait object (`dyn`) the callee.
+//!
+//! Method calls are resolved by the receiver's type where the syntax shows
+//! it (`self`, `Self::`, typed `let`, parameters and their extractor
+//! wrappers, struct fields, constructor and call results, `<T as Trait>::m`,
+//! `Trait::m(&x)`, generic bounds); then by a unique method name among the
+//! workspace's impls; what stays ambiguous is recorded as unresolved with
+//! its text, never guessed. Knows nothing about web frameworks.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+pub mod render;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::Serialize;
+
+use crate::resolve::{Def, DefMap, FnId, FnKind, ModId, TraitId, TypeId, is_prelude};
+use crate::syntax::{Block, Expr, Generic, ItemKind, Pat, Path, Stmt, Ty, WrapKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EdgeKind {
+    Call,
+    Ref,
+    Dyn,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Edge {
+    pub kind: EdgeKind,
+    /// The line of the first call site.
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Unresolved {
+    pub from: FnId,
+    pub call: String,
+    pub line: u32,
+}
+
+/// The workspace's call graph; node weights are [`FnId`]s of the [`DefMap`].
+#[derive(Debug)]
+pub struct CallGraph {
+    pub graph: DiGraph<FnId, Edge>,
+    node_of: Vec<NodeIndex>,
+    pub unresolved: Vec<Unresolved>,
+}
+
+impl CallGraph {
+    pub fn node(&self, f: FnId) -> NodeIndex {
+        self.node_of[f]
+    }
+
+    /// Edges as `(from, to, edge)`, sorted.
+    pub fn edges(&self) -> Vec<(FnId, FnId, Edge)> {
+        let mut out: Vec<(FnId, FnId, Edge)> = self
+            .graph
+            .edge_indices()
+            .filter_map(|e| {
+                let (a, b) = self.graph.edge_endpoints(e)?;
+                Some((self.graph[a], self.graph[b], self.graph[e].clone()))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Every fn reachable from `roots` (the roots included), sorted.
+    pub fn reachable(&self, roots: &[FnId]) -> Vec<FnId> {
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<FnId> = roots.to_vec();
+        while let Some(f) = stack.pop() {
+            if !seen.insert(f) {
+                continue;
+            }
+            for n in self.graph.neighbors(self.node_of[f]) {
+                stack.push(self.graph[n]);
+            }
+        }
+        seen.into_iter().collect()
+    }
+}
+
+pub fn build(defs: &DefMap<'_>) -> CallGraph {
+    let mut graph = DiGraph::new();
+    let node_of: Vec<NodeIndex> = (0..defs.fns.len()).map(|f| graph.add_node(f)).collect();
+    let mut edges: BTreeMap<(FnId, FnId, EdgeKind), u32> = BTreeMap::new();
+    let mut unresolved = BTreeSet::new();
+    for f in 0..defs.fns.len() {
+        let mut w = Walker::new(defs, f);
+        w.run();
+        for ((to, kind), line) in w.edges {
+            let e = edges.entry((f, to, kind)).or_insert(line);
+            *e = (*e).min(line);
+        }
+        for (call, line) in w.unresolved {
+            unresolved.insert(Unresolved {
+                from: f,
+                call,
+                line,
+            });
+        }
+    }
+    for ((from, to, kind), line) in edges {
+        graph.add_edge(node_of[from], node_of[to], Edge { kind, line });
+    }
+    CallGraph {
+        graph,
+        node_of,
+        unresolved: unresolved.into_iter().collect(),
+    }
+}
+
+/// What cleave knows of an expression's type.
+#[derive(Debug, Clone, PartialEq)]
+enum T {
+    Known(TypeId),
+    /// A generic parameter or `impl Trait`: any impl of these traits.
+    Bound(Vec<TraitId>),
+    /// `dyn Trait`.
+    Dyn(Vec<TraitId>),
+    /// `Option<T>` / `Result<T, _>`: `?`, `.unwrap()` and friends give the inner type.
+    Wrapped(Box<T>),
+    /// A type from outside the workspace.
+    External,
+    Unknown,
+}
+
+/// Wrappers that deref (or extract) to their first type argument.
+const TRANSPARENT: &[&str] = &[
+    "Arc",
+    "Rc",
+    "Box",
+    "State",
+    "Data",
+    "Extension",
+    "Json",
+    "Path",
+    "Query",
+    "Form",
+    "Cow",
+    "Pin",
+    "ReqData",
+    "Valid",
+    "Inner",
+];
+/// Methods on `Option`/`Result` that give the inner value.
+const UNWRAP: &[&str] = &[
+    "unwrap",
+    "expect",
+    "unwrap_or_default",
+    "unwrap_or",
+    "unwrap_or_else",
+    "unwrap_unchecked",
+];
+/// Methods that give back the receiver's own type.
+const SAME: &[&str] = &[
+    "clone",
+    "to_owned",
+    "as_ref",
+    "as_mut",
+    "borrow",
+    "borrow_mut",
+    "by_ref",
+];
+/// Names so common on std types that an untyped receiver proves nothing.
+const STD_METHODS: &[&str] = &[
+    "get",
+    "insert",
+    "remove",
+    "len",
+    "is_empty",
+    "push",
+    "pop",
+    "iter",
+    "iter_mut",
+    "into_iter",
+    "map",
+    "clone",
+    "contains",
+    "contains_key",
+    "entry",
+    "extend",
+    "clear",
+    "send",
+    "recv",
+    "lock",
+    "read",
+    "write",
+    "next",
+    "collect",
+    "filter",
+    "find",
+    "update",
+    "delete",
+    "set",
+    "take",
+    "replace",
+    "join",
+    "split",
+    "parse",
+    "to_string",
+    "new",
+    "from",
+    "into",
+    "default",
+    "build",
+    "run",
+    "call",
+    "fmt",
+    "eq",
+    "cmp",
+    "hash",
+    "keys",
+    "values",
+    "first",
+    "last",
+    "sort",
+    "flush",
+    "close",
+    "open",
+    "start",
+    "stop",
+    "execute",
+    "fetch",
+    "fetch_one",
+    "fetch_all",
+    "fetch_optional",
+    "bind",
+    "and_then",
+    "ok",
+    "err",
+    "as_str",
+    "as_bytes",
+    "finish",
+    "list",
+    "create",
+    "count",
+    "sum",
+    "min",
+    "max",
+];
+
+struct Walker<'d, 'a> {
+    defs: &'d DefMap<'a>,
+    f: FnId,
+    module: ModId,
+    self_ty: T,
+    generics: BTreeMap<String, Vec<TraitId>>,
+    env: Vec<BTreeMap<String, T>>,
+    edges: BTreeMap<(FnId, EdgeKind), u32>,
+    unresolved: BTreeSet<(String, u32)>,
+    macro_depth: u32,
+}
+
+impl<'d, 'a> Walker<'d, 'a> {
+    fn new(defs: &'d DefMap<'a>, f: FnId) -> Self {
+        let data = &defs.fns[f];
+        let module = data.module;
+        let mut w = Walker {
+            defs,
+            f,
+            module,
+            self_ty: T::Unknown,
+            generics: BTreeMap::new(),
+            env: vec![BTreeMap::new()],
+            edges: BTreeMap::new(),
+            unresolved: BTreeSet::new(),
+            macro_depth: 0,
+        };
+        if let Some(i) = data.impl_ {
+            let imp = &defs.impls[i];
+            w.add_generics(imp.generics);
+            w.self_ty = match imp.self_def {
+                Some(t) => T::Known(t),
+                None => w.ty(imp.self_ty),
+            };
+        } else if let Some(tr) = data.trait_ {
+            w.self_ty = T::Bound(vec![tr]);
+        }
+        w.add_generics(&data.def.generics);
+        w
+    }
+
+    fn add_generics(&mut self, gs: &[Generic]) {
+        for g in gs {
+            let traits = g
+                .bounds
+                .iter()
+                .filter_map(|b| self.defs.resolve_trait_path(self.module, b))
+                .collect();
+            self.generics.insert(g.name.clone(), traits);
+        }
+    }
+
+    fn run(&mut self) {
+        let def = self.defs.fns[self.f].def;
+        if def.receiver.is_some() {
+            let st = match def.receiver.as_ref().map(|r| &r.ty) {
+                Some(Ty::Path(p)) if p.is_ident("Self") => self.self_ty.clone(),
+                Some(t) => self.ty(t),
+                None => T::Unknown,
+            };
+            self.bind_name("self", st);
+        }
+        for (pat, ty) in &def.params {
+            let t = self.ty(ty);
+            self.bind(pat, t);
+        }
+        if let Some(body) = &def.body {
+            self.block(body);
+        }
+    }
+
+    // ----- types -----
+
+    fn ty(&self, t: &Ty) -> T {
+        match t {
+            Ty::Ref(inner) | Ty::Slice(inner) => self.ty(inner),
+            Ty::Dyn(bounds) => T::Dyn(self.traits(bounds)),
+            Ty::Impl(bounds) => T::Bound(self.traits(bounds)),
+            Ty::Path(p) => self.path_ty(p),
+            _ => T::Unknown,
+        }
+    }
+
+    fn traits(&self, bounds: &[Path]) -> Vec<TraitId> {
+        bounds
+            .iter()
+            .filter_map(|b| self.defs.resolve_trait_path(self.module, b))
+            .collect()
+    }
+
+    fn path_ty(&self, p: &Path) -> T {
+        if p.is_ident("Self") {
+            return self.self_ty.clone();
+        }
+        if p.segments.len() == 1
+            && let Some(bounds) = self.generics.get(&p.segments[0].name)
+        {
+            return T::Bound(bounds.clone());
+        }
+        if let Some(t) = self.defs.resolve_type_path(self.module, p) {
+            return T::Known(t);
+        }
+        let last = p.segments.last();
+        let first_arg = last.and_then(|s| s.generics.first());
+        match (p.last(), first_arg) {
+            (Some(name), Some(arg)) if TRANSPARENT.contains(&name) => self.ty(arg),
+            (Some("Option" | "Result"), Some(arg)) => T::Wrapped(Box::new(self.ty(arg))),
+            (Some(_), _) => T::External,
+            _ => T::Unknown,
+        }
+    }
+
+    fn fn_ret(&self, f: FnId, recv: &T) -> T {
+        let data = &self.defs.fns[f];
+        let Some(ret) = &data.def.ret else {
+            return T::External;
+        };
+        // Resolve in the callee's own scope.
+        let mut w = Walker::new(self.defs, f);
+        if matches!(recv, T::Known(_)) && data.impl_.is_none() {
+            w.self_ty = recv.clone();
+        }
+        w.ty(ret)
+    }
+
+    fn field_ty(&self, t: TypeId, member: &str) -> T {
+        let data = &self.defs.types[t];
+        let Some((_, fty)) = data.fields.iter().find(|(n, _)| n == member) else {
+            return T::Unknown;
+        };
+        let w = Walker {
+            defs: self.defs,
+            f: self.f,
+            module: data.module,
+            self_ty: T::Known(t),
+            generics: BTreeMap::new(),
+            env: Vec::new(),
+            edges: BTreeMap::new(),
+            unresolved: BTreeSet::new(),
+            macro_depth: 0,
+        };
+        w.ty(fty)
+    }
+
+    fn lookup_var(&self, name: &str) -> Option<&T> {
+        self.env.iter().rev().find_map(|s| s.get(name))
+    }
+
+    fn bind_name(&mut self, name: &str, t: T) {
+        if let Some(scope) = self.env.last_mut() {
+            scope.insert(name.to_owned(), t);
+        }
+    }
+
+    fn bind(&mut self, pat: &Pat, t: T) {
+        match pat {
+            Pat::Ident(n) => self.bind_name(n, t),
+            Pat::Ref(inner) => self.bind(inner, t),
+            Pat::Or(alts) => {
+                for a in alts {
+                    self.bind(a, t.clone());
+                }
+            }
+            Pat::Tuple(elems) => {
+                for e in elems {
+                    self.bind(e, T::Unknown);
+                }
+            }
+            Pat::TupleStruct(path, elems) => {
+                let struct_ty = self.defs.resolve_type_path(self.module, path);
+                for (i, e) in elems.iter().enumerate() {
+                    let et = match (struct_ty, &t) {
+                        (Some(st), _) if self.defs.types[st].variants.is_empty() => {
+                            self.field_ty(st, &i.to_string())
+                        }
+                        (_, T::Wrapped(inner)) if matches!(path.last(), Some("Some" | "Ok")) => {
+                            (**inner).clone()
+                        }
+                        (None, _)
+                            if elems.len() == 1
+                                && !matches!(path.last(), Some("Some" | "Ok" | "Err")) =>
+                        {
+                            t.clone()
+                        }
+                        _ => T::Unknown,
+                    };
+                    self.bind(e, et);
+                }
+            }
+            Pat::Struct(path, fields) => {
+                let st = self.defs.resolve_type_path(self.module, path);
+                for (name, p) in fields {
+                    let ft = st.map(|s| self.field_ty(s, name)).unwrap_or(T::Unknown);
+                    self.bind(p, ft);
+                }
+            }
+            Pat::Path(_) | Pat::Other => {}
+        }
+    }
+
+    fn infer(&self, e: &Expr) -> T {
+        match e {
+            Expr::Path { path, .. } => {
+                if path.segments.len() == 1 {
+                    let name = &path.segments[0].name;
+                    if let Some(t) = self.lookup_var(name) {
+                        return t.clone();
+                    }
+                }
+                for d in self.resolve_value(path) {
+                    if let Def::Static(s) = d
+                        && let ItemKind::Static { ty, .. } | ItemKind::Const { ty, .. } =
+                            &self.defs.statics[s].item.kind
+                    {
+                        return self.ty(ty);
+                    }
+                }
+                T::Unknown
+            }
+            Expr::Call { func, args, .. } => {
+                let Expr::Path { path, .. } = func.peel() else {
+                    return T::Unknown;
+                };
+                let defs = self.resolve_value(path);
+                if let [Def::Fn(f)] = defs.as_slice() {
+                    return self.fn_ret(*f, &self.assoc_self(path));
+                }
+                if let Some(Def::Variant(t)) = defs.first() {
+                    return T::Known(*t);
+                }
+                if let Some(Def::Type(t)) = defs.first() {
+                    return T::Known(*t);
+                }
+                // `Arc::new(x)`, `Box::new(x)`: the wrapped value's type.
+                if path.segments.len() >= 2 {
+                    let owner = &path.segments[path.segments.len() - 2].name;
+                    if TRANSPARENT.contains(&owner.as_str())
+                        && let Some(a) = args.first()
+                    {
+                        return self.infer(a);
+                    }
+                    // `Repo::default()` and other associated fns from derives or std traits.
+                    let owner_path = Path {
+                        leading_colon: path.leading_colon,
+                        segments: path.segments[..path.segments.len() - 1].to_vec(),
+                    };
+                    if let Some(t) = self.defs.resolve_type_path(self.module, &owner_path) {
+                        return T::Known(t);
+                    }
+                }
+                T::Unknown
+            }
+            Expr::MethodCall {
+                receiver, method, ..
+            } => {
+                let rt = self.infer(receiver);
+                if SAME.contains(&method.as_str()) {
+                    return rt;
+                }
+                if UNWRAP.contains(&method.as_str()) {
+                    return match rt {
+                        T::Wrapped(inner) => *inner,
+                        other => other,
+                    };
+                }
+                let (targets, _) = self.method_targets(&rt, method);
+                match targets.as_slice() {
+                    [f] => self.fn_ret(*f, &rt),
+                    _ => T::Unknown,
+                }
+            }
+            Expr::Field { base, member } => match self.infer(base) {
+                T::Known(t) => self.field_ty(t, member),
+                _ => T::Unknown,
+            },
+            Expr::Struct { path, .. } => self
+                .defs
+                .resolve_type_path(self.module, path)
+                .map(T::Known)
+                .unwrap_or(T::Unknown),
+            Expr::Wrap {
+                kind: WrapKind::Try,
+                inner,
+            } => match self.infer(inner) {
+                T::Wrapped(t) => *t,
+                other => other,
+            },
+            Expr::Wrap {
+                kind: WrapKind::Await | WrapKind::Paren | WrapKind::Ref | WrapKind::Deref,
+                inner,
+            } => self.infer(inner),
+            Expr::Block {
+                block,
+                is_async: false,
+            } => block.tail().map(|t| self.infer(t)).unwrap_or(T::Unknown),
+            _ => T::Unknown,
+        }
+    }
+
+    /// For `Type::assoc(..)`, the type the path names before the fn.
+    fn assoc_self(&self, path: &Path) -> T {
+        if path.segments.len() < 2 {
+            return T::Unknown;
+        }
+        let owner = Path {
+            leading_colon: path.leading_colon,
+            segments: path.segments[..path.segments.len() - 1].to_vec(),
+        };
+        self.path_ty(&owner)
+    }
+
+    // ----- resolution -----
+
+    fn resolve_value(&self, path: &Path) -> Vec<Def> {
+        let names: Vec<String> = path.names().map(str::to_owned).collect();
+        if names.first().map(String::as_str) == Some("<qself>") {
+            return Vec::new();
+        }
+        if names.len() == 1
+            && let Some(f) = self.defs.fns[self.f].local_fns.get(&names[0])
+        {
+            return vec![Def::Fn(*f)];
+        }
+        self.defs
+            .resolve_names(self.module, &names, path.leading_colon)
+    }
+
+    /// The fns `recv.method()` may call, and whether the call is dynamic.
+    fn method_targets(&self, recv: &T, method: &str) -> (Vec<FnId>, bool) {
+        match recv {
+            T::Known(t) => (self.defs.methods_of(*t, method).to_vec(), false),
+            T::Bound(traits) | T::Dyn(traits) => {
+                let mut out = Vec::new();
+                for tr in traits {
+                    for t in self.defs.trait_closure(*tr) {
+                        if self.defs.traits[t]
+                            .methods
+                            .iter()
+                            .any(|(n, _)| *n == method)
+                        {
+                            out.extend(self.defs.trait_method_targets(t, method));
+                        }
+                    }
+                }
+                out.sort();
+                out.dedup();
+                (out, matches!(recv, T::Dyn(_)))
+            }
+            _ => (Vec::new(), false),
+        }
+    }
+
+    fn edge(&mut self, to: FnId, kind: EdgeKind, line: u32) {
+        let e = self.edges.entry((to, kind)).or_insert(line);
+        *e = (*e).min(line);
+    }
+
+    // ----- walking -----
+
+    fn block(&mut self, b: &Block) {
+        self.env.push(BTreeMap::new());
+        for s in &b.stmts {
+            match s {
+                Stmt::Let { pat, ty, init, els } => {
+                    if let Some(e) = init {
+                        self.expr(e);
+                    }
+                    if let Some(b) = els {
+                        self.block(b);
+                    }
+                    let t = match (ty, init) {
+                        (Some(ty), _) => self.ty(ty),
+                        (None, Some(e)) => self.infer(e),
+                        _ => T::Unknown,
+                    };
+                    self.bind(pat, t);
+                }
+                Stmt::Expr(e) | Stmt::Semi(e) => self.expr(e),
+                Stmt::Item(_) => {}
+            }
+        }
+        self.env.pop();
+    }
+
+    fn expr(&mut self, e: &Expr) {
+        match e {
+            Expr::Path { path, line } => self.path_ref(path, *line),
+            Expr::Call { func, args, line } => {
+                match func.peel() {
+                    Expr::Path { path, .. } => self.path_call(path, args, *line),
+                    other => self.expr(other),
+                }
+                for a in args {
+                    self.expr(a);
+                }
+            }
+            Expr::MethodCall {
+                receiver,
+                method,
+                args,
+                line,
+                ..
+            } => {
+                self.expr(receiver);
+                self.method_call(receiver, method, *line);
+                for a in args {
+                    self.expr(a);
+                }
+            }
+            Expr::Field { base, .. } => self.expr(base),
+            Expr::Closure { params, body, .. } => {
+                self.env.push(BTreeMap::new());
+                for (p, t) in params {
+                    let t = t.as_ref().map(|t| self.ty(t)).unwrap_or(T::Unknown);
+                    self.bind(p, t);
+                }
+                self.expr(body);
+                self.env.pop();
+            }
+            Expr::Block { block, .. } => self.block(block),
+            Expr::Lit { .. } => {}
+            Expr::Macro { path, args, line } => {
+                self.user_macro(path, *line);
+                for a in args {
+                    self.expr(a);
+                }
+            }
+            Expr::Struct { fields, rest, .. } => {
+                for (_, f) in fields {
+                    self.expr(f);
+                }
+                if let Some(r) = rest {
+                    self.expr(r);
+                }
+            }
+            Expr::Let { pat, expr } => {
+                self.expr(expr);
+                let t = self.infer(expr);
+                self.bind(pat, t);
+            }
+            Expr::Match { expr, arms } => {
+                self.expr(expr);
+                let t = self.infer(expr);
+                for (p, body) in arms {
+                    self.env.push(BTreeMap::new());
+                    self.bind(p, t.clone());
+                    self.expr(body);
+                    self.env.pop();
+                }
+            }
+            Expr::If { cond, then, els } => {
+                self.env.push(BTreeMap::new());
+                self.expr(cond);
+                self.block(then);
+                self.env.pop();
+                if let Some(e) = els {
+                    self.expr(e);
+                }
+            }
+            Expr::Loop {
+                pat, iter, body, ..
+            } => {
+                self.env.push(BTreeMap::new());
+                if let Some(i) = iter {
+                    self.expr(i);
+                }
+                if let Some(p) = pat {
+                    self.bind(p, T::Unknown);
+                }
+                self.block(body);
+                self.env.pop();
+            }
+            Expr::Wrap { inner, .. } => self.expr(inner),
+            Expr::Other(xs) => {
+                for x in xs {
+                    self.expr(x);
+                }
+            }
+        }
+    }
+
+    /// A path used as a value: a fn named (`get(handler)`) is a `ref` edge.
+    fn path_ref(&mut self, path: &Path, line: u32) {
+        if path.segments.len() == 1 && self.lookup_var(&path.segments[0].name).is_some() {
+            return;
+        }
+        for d in self.path_fns(path) {
+            self.edge(d, EdgeKind::Ref, line);
+        }
+    }
+
+    fn path_call(&mut self, path: &Path, _args: &[Expr], line: u32) {
+        if path.segments.len() == 1 && self.lookup_var(&path.segments[0].name).is_some() {
+            return;
+        }
+        let targets = self.path_fns(path);
+        if !targets.is_empty() {
+            let dynamic = false;
+            for f in targets {
+                self.edge(
+                    f,
+                    if dynamic {
+                        EdgeKind::Dyn
+                    } else {
+                        EdgeKind::Call
+                    },
+                    line,
+                );
+            }
+            return;
+        }
+        // Unknown single names that no import explains.
+        if path.segments.len() == 1 {
+            let name = &path.segments[0].name;
+            let defs = self.resolve_value(path);
+            if defs.is_empty()
+                && !is_prelude(name)
+                && !self.defs.mods[self.module].has_external_glob
+            {
+                self.unresolved.insert((name.clone(), line));
+            }
+        }
+    }
+
+    /// The workspace fns a path names: free fns, `Type::assoc`, `Self::m`,
+    /// `Trait::m` / `<T as Trait>::m` (every impl), `T::m` on a generic.
+    fn path_fns(&self, path: &Path) -> Vec<FnId> {
+        let segs = &path.segments;
+        if segs.is_empty() {
+            return Vec::new();
+        }
+        // `<T as Trait>::m` and `<T>::m`.
+        if segs[0].name == "<qself>" {
+            let self_t = segs[0]
+                .generics
+                .first()
+                .map(|t| self.ty(t))
+                .unwrap_or(T::Unknown);
+            let method = segs.last().map(|s| s.name.as_str()).unwrap_or_default();
+            let trait_path = Path {
+                leading_colon: false,
+                segments: segs[1..segs.len() - 1].to_vec(),
+            };
+            if let T::Known(t) = self_t {
+                let fs = self.defs.methods_of(t, method);
+                if !fs.is_empty() {
+                    return fs.to_vec();
+                }
+            }
+            if let Some(tr) = self.defs.resolve_trait_path(self.module, &trait_path) {
+                return self.defs.trait_method_targets(tr, method);
+            }
+            return Vec::new();
+        }
+        // `Self::m`, `T::m` on a generic parameter.
+        if segs.len() == 2 {
+            let owner = &segs[0].name;
+            let method = &segs[1].name;
+            let owner_t = if owner == "Self" {
+                Some(self.self_ty.clone())
+            } else {
+                self.generics.get(owner).map(|b| T::Bound(b.clone()))
+            };
+            if let Some(t) = owner_t {
+                return self.method_targets(&t, method).0;
+            }
+        }
+        let mut out = Vec::new();
+        for d in self.resolve_value(path) {
+            match d {
+                Def::Fn(f) => out.push(f),
+                Def::TraitMethod(tr, i) => {
+                    let name = self.defs.traits[tr].methods[i as usize].0;
+                    out.extend(self.defs.trait_method_targets(tr, name));
+                }
+                _ => {}
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn method_call(&mut self, receiver: &Expr, method: &str, line: u32) {
+        let rt = self.infer(receiver);
+        let (targets, dynamic) = self.method_targets(&rt, method);
+        if !targets.is_empty() {
+            for f in targets {
+                self.edge(
+                    f,
+                    if dynamic {
+                        EdgeKind::Dyn
+                    } else {
+                        EdgeKind::Call
+                    },
+                    line,
+                );
+            }
+            return;
+        }
+        if matches!(rt, T::Known(_) | T::External | T::Wrapped(_)) {
+            return; // a method of a type cleave knows is not the workspace's (derives, std)
+        }
+        if let T::Bound(_) | T::Dyn(_) = rt {
+            return;
+        }
+        // Unknown receiver: a unique method name among the workspace's impls.
+        let candidates = self.defs.methods_named(method);
+        let distinct_methods: Vec<FnId> = candidates
+            .iter()
+            .copied()
+            .filter(|f| {
+                self.defs.fns[*f].kind == FnKind::Method && self.defs.fns[*f].def.receiver.is_some()
+            })
+            .collect();
+        match distinct_methods.as_slice() {
+            [] => {}
+            [f] if !STD_METHODS.contains(&method) => self.edge(*f, EdgeKind::Call, line),
+            _ => {
+                self.unresolved
+                    .insert((format!("{}.{method}", receiver_text(receiver)), line));
+            }
+        }
+    }
+
+    /// `my_macro!(..)` of the workspace: the calls in its bodies count for the caller.
+    fn user_macro(&mut self, path: &Path, line: u32) {
+        if self.macro_depth > 4 {
+            return;
+        }
+        let names: Vec<String> = path.names().map(str::to_owned).collect();
+        let mut found = self
+            .defs
+            .resolve_names(self.module, &names, path.leading_colon);
+        if found.is_empty() && names.len() == 1 {
+            found = self
+                .defs
+                .macros
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| {
+                    m.name == names[0]
+                        && self.defs.mods[m.module].krate == self.defs.mods[self.module].krate
+                })
+                .map(|(i, _)| Def::Macro(i))
+                .collect();
+        }
+        let Some(Def::Macro(m)) = found.into_iter().find(|d| matches!(d, Def::Macro(_))) else {
+            return;
+        };
+        let ItemKind::MacroRules { bodies } = &self.defs.macros[m].item.kind else {
+            return;
+        };
+        self.macro_depth += 1;
+        let before: BTreeSet<(FnId, EdgeKind)> = self.edges.keys().copied().collect();
+        for b in bodies {
+            self.block(b);
+        }
+        // Calls written in the macro body are attributed to the invocation line.
+        let added: Vec<(FnId, EdgeKind)> = self
+            .edges
+            .keys()
+            .copied()
+            .filter(|k| !before.contains(k))
+            .collect();
+        for k in added {
+            self.edges.insert(k, line);
+        }
+        self.macro_depth -= 1;
+    }
+}
+
+fn receiver_text(e: &Expr) -> String {
+    match e {
+        Expr::Path { path, .. } => path.to_string(),
+        Expr::Field { base, member } => format!("{}.{member}", receiver_text(base)),
+        Expr::MethodCall {
+            receiver, method, ..
+        } => format!("{}.{method}()", receiver_text(receiver)),
+        Expr::Call { func, .. } => format!("{}(..)", receiver_text(func)),
+        Expr::Wrap { inner, .. } => receiver_text(inner),
+        _ => "_".into(),
+    }
+}

@@ -1,0 +1,16 @@
+//! cleave's analysis library: from a Cargo project on disk to the facts the
+//! rest of cleave decides on. The stages run in this order, each a plain
+//! function over plain data:
+//!
+//! `load` (the only disk reader; drives `parse`) -> `resolve` -> `callgraph`
+//! -> `entrypoints` -> `hazards` -> `partition` -> `plan`.
+
+pub mod callgraph;
+pub mod diagnostic;
+pub mod load;
+pub mod parse;
+pub mod resolve;
+pub mod syntax;
+
+pub use diagnostic::{Diagnostic, Severity};
+pub use load::{LoadError, Project, load};

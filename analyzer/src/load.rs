@@ -1,0 +1,809 @@
+//! Load: a path on disk -> [`Project`]: every package of the Cargo package or
+//! workspace at that path, every target (lib, bins) as a crate, and each
+//! crate's module tree, parsed.
+//!
+//! Reads manifests with `toml` (no `cargo metadata`, no network, no build),
+//! follows `mod` declarations from each target's root file (`x.rs`,
+//! `x/mod.rs`, `#[path]`, inline modules), and parses the files of each depth
+//! of the tree in parallel. This is the only module that touches the disk,
+//! and it never reads outside the root: a `#[path]` or member that escapes it,
+//! a missing or unreadable file, a non-UTF-8 file, a syntax error or a module
+//! file reached twice is a [`Diagnostic`], and loading goes on with the rest.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path as FsPath, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::parse::parse_source;
+use crate::syntax::{Item, ItemKind, SourceFile};
+
+/// The project could not be loaded at all (as opposed to a diagnostic).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: no Cargo.toml here; point cleave at a Cargo package or workspace")]
+    NoManifest { path: String },
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: invalid Cargo.toml: {message}")]
+    Manifest {
+        path: String,
+        line: u32,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TargetKind {
+    Lib,
+    Bin,
+}
+
+/// A dependency as a crate sees it: `extern_name` is what the code writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    pub extern_name: String,
+    pub package: String,
+    pub version: Option<String>,
+    /// `Some` for a path dependency (relative to the root).
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Package {
+    pub name: String,
+    /// Directory of its manifest, relative to the root (`""` for the root itself).
+    pub dir: String,
+    pub dependencies: Vec<Dependency>,
+}
+
+/// One module of a crate: a file, or an inline `mod x { .. }` inside one.
+#[derive(Debug, Clone)]
+pub struct Module {
+    /// Path from the crate root: `[]` for the root, `["routes", "orders"]`.
+    pub path: Vec<String>,
+    pub file: String,
+    pub items: Vec<Item>,
+    /// `cfg(..)` conditions on the `mod` declaration and the file's `#![cfg]`.
+    pub cfg: Vec<String>,
+    pub lines: u32,
+    /// Whether this module is inline in its parent's file.
+    pub inline: bool,
+}
+
+/// A compiled target: a lib or a bin, with its own crate name.
+#[derive(Debug, Clone)]
+pub struct Crate {
+    /// As the code writes it: `-` replaced by `_`.
+    pub name: String,
+    pub kind: TargetKind,
+    /// Index into [`Project::packages`].
+    pub package: usize,
+    pub root_file: String,
+    pub modules: Vec<Module>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The root as given on the command line (kept for output, never resolved).
+    pub root_display: String,
+    pub packages: Vec<Package>,
+    pub crates: Vec<Crate>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Project {
+    /// Total lines of the files in the module trees (each file once).
+    pub fn lines(&self) -> u64 {
+        let mut seen = BTreeSet::new();
+        let mut n = 0u64;
+        for m in self.crates.iter().flat_map(|c| &c.modules) {
+            if !m.inline && seen.insert(m.file.as_str()) {
+                n += u64::from(m.lines);
+            }
+        }
+        n
+    }
+
+    pub fn files(&self) -> usize {
+        self.crates
+            .iter()
+            .flat_map(|c| &c.modules)
+            .filter(|m| !m.inline)
+            .map(|m| m.file.as_str())
+            .collect::<BTreeSet<_>>()
+            .len()
+    }
+}
+
+/// Loads the package or workspace at `root`.
+pub fn load(root: &FsPath) -> Result<Project, LoadError> {
+    let disk = Disk::new(root)?;
+    let mut diagnostics = Vec::new();
+    let root_manifest = disk.manifest("")?.ok_or_else(|| LoadError::NoManifest {
+        path: root.display().to_string(),
+    })?;
+
+    let workspace_deps = root_manifest
+        .get("workspace")
+        .and_then(|w| w.get("dependencies"))
+        .and_then(|d| d.as_table())
+        .cloned()
+        .unwrap_or_default();
+
+    let mut package_dirs = Vec::new();
+    if root_manifest.contains_key("package") {
+        package_dirs.push(String::new());
+    }
+    if let Some(ws) = root_manifest.get("workspace").and_then(|w| w.as_table()) {
+        let excluded: BTreeSet<String> = string_array(ws.get("exclude"))
+            .into_iter()
+            .map(|s| normalise(&s))
+            .collect();
+        for member in string_array(ws.get("members")) {
+            for dir in disk.expand_member(&member) {
+                if excluded.contains(&dir) || package_dirs.contains(&dir) {
+                    continue;
+                }
+                package_dirs.push(dir);
+            }
+        }
+    }
+
+    let mut packages = Vec::new();
+    let mut crates = Vec::new();
+    for dir in package_dirs {
+        let manifest = match disk.manifest(&dir) {
+            Ok(Some(m)) => m,
+            Ok(None) => {
+                diagnostics.push(Diagnostic::new(
+                    "missing-member",
+                    Severity::Error,
+                    "Cargo.toml",
+                    0,
+                    format!("workspace member `{dir}` has no Cargo.toml; it is skipped"),
+                ));
+                continue;
+            }
+            Err(e) => {
+                diagnostics.push(Diagnostic::new(
+                    "bad-manifest",
+                    Severity::Error,
+                    join(&dir, "Cargo.toml"),
+                    0,
+                    e.to_string(),
+                ));
+                continue;
+            }
+        };
+        let Some(pkg) = manifest.get("package").and_then(|p| p.as_table()) else {
+            continue;
+        };
+        let Some(name) = pkg.get("name").and_then(|n| n.as_str()).map(str::to_owned) else {
+            diagnostics.push(Diagnostic::new(
+                "bad-manifest",
+                Severity::Error,
+                join(&dir, "Cargo.toml"),
+                0,
+                "[package] has no name",
+            ));
+            continue;
+        };
+        let dependencies = dependencies(&manifest, &workspace_deps, &dir);
+        let index = packages.len();
+        packages.push(Package {
+            name: name.clone(),
+            dir: dir.clone(),
+            dependencies,
+        });
+        for (kind, crate_name, file) in targets(&disk, &manifest, &name, &dir) {
+            crates.push(Crate {
+                name: crate_name,
+                kind,
+                package: index,
+                root_file: file,
+                modules: Vec::new(),
+            });
+        }
+    }
+
+    load_modules(&disk, &mut crates, &mut diagnostics);
+    diagnostics.sort();
+    diagnostics.dedup();
+    Ok(Project {
+        root_display: root.display().to_string(),
+        packages,
+        crates,
+        diagnostics,
+    })
+}
+
+fn string_array(v: Option<&toml::Value>) -> Vec<String> {
+    v.and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn join(dir: &str, rel: &str) -> String {
+    if dir.is_empty() {
+        normalise(rel)
+    } else {
+        normalise(&format!("{dir}/{rel}"))
+    }
+}
+
+/// `a/./b/../c` -> `a/c`; a path that climbs above its start keeps its `..`.
+fn normalise(p: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for part in p.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if matches!(out.last(), Some(l) if *l != "..") {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out.join("/")
+}
+
+fn dependencies(
+    manifest: &toml::Table,
+    workspace_deps: &toml::Table,
+    dir: &str,
+) -> Vec<Dependency> {
+    let mut tables: Vec<&toml::Table> = Vec::new();
+    for key in ["dependencies", "build-dependencies"] {
+        if let Some(t) = manifest.get(key).and_then(|t| t.as_table()) {
+            tables.push(t);
+        }
+    }
+    if let Some(targets) = manifest.get("target").and_then(|t| t.as_table()) {
+        for t in targets.values() {
+            if let Some(d) = t.get("dependencies").and_then(|d| d.as_table()) {
+                tables.push(d);
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    for table in tables {
+        for (key, spec) in table {
+            let inherited = spec.get("workspace").and_then(|w| w.as_bool()) == Some(true);
+            let (spec, base) = if inherited {
+                (workspace_deps.get(key).unwrap_or(spec), "")
+            } else {
+                (spec, dir)
+            };
+            let package = spec
+                .get("package")
+                .and_then(|p| p.as_str())
+                .unwrap_or(key)
+                .to_owned();
+            let version = match spec {
+                toml::Value::String(v) => Some(v.clone()),
+                _ => spec
+                    .get("version")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned),
+            };
+            let path = spec
+                .get("path")
+                .and_then(|p| p.as_str())
+                .map(|p| join(base, p));
+            let extern_name = key.replace('-', "_");
+            out.insert(
+                extern_name.clone(),
+                Dependency {
+                    extern_name,
+                    package,
+                    version,
+                    path,
+                },
+            );
+        }
+    }
+    out.into_values().collect()
+}
+
+/// The targets of a package: `(kind, crate name, root file)`, sorted.
+fn targets(
+    disk: &Disk,
+    manifest: &toml::Table,
+    package: &str,
+    dir: &str,
+) -> Vec<(TargetKind, String, String)> {
+    let pkg = manifest.get("package").and_then(|p| p.as_table());
+    let auto = |key: &str| {
+        pkg.and_then(|p| p.get(key))
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true)
+    };
+    let underscore = package.replace('-', "_");
+    let mut out = Vec::new();
+
+    let lib = manifest.get("lib").and_then(|l| l.as_table());
+    let lib_path = lib
+        .and_then(|l| l.get("path"))
+        .and_then(|p| p.as_str())
+        .map(|p| join(dir, p))
+        .or_else(|| Some(join(dir, "src/lib.rs")).filter(|p| disk.is_file(p)));
+    if let Some(path) = lib_path {
+        let name = lib
+            .and_then(|l| l.get("name"))
+            .and_then(|n| n.as_str())
+            .map(|n| n.replace('-', "_"))
+            .unwrap_or_else(|| underscore.clone());
+        out.push((TargetKind::Lib, name, path));
+    }
+
+    let mut bins: BTreeMap<String, String> = BTreeMap::new();
+    if auto("autobins") {
+        let main = join(dir, "src/main.rs");
+        if disk.is_file(&main) {
+            bins.insert(package.to_owned(), main);
+        }
+        for (name, file) in disk.bin_dir(&join(dir, "src/bin")) {
+            bins.insert(name, file);
+        }
+    }
+    if let Some(list) = manifest.get("bin").and_then(|b| b.as_array()) {
+        for b in list {
+            let Some(name) = b.get("name").and_then(|n| n.as_str()) else {
+                continue;
+            };
+            let path = b
+                .get("path")
+                .and_then(|p| p.as_str())
+                .map(|p| join(dir, p))
+                .or_else(|| bins.get(name).cloned())
+                .unwrap_or_else(|| join(dir, &format!("src/bin/{name}.rs")));
+            bins.insert(name.to_owned(), path);
+        }
+    }
+    for (name, path) in bins {
+        if disk.is_file(&path) {
+            out.push((TargetKind::Bin, name.replace('-', "_"), path));
+        }
+    }
+    out
+}
+
+/// A module waiting to be read: which crate, its path, where its file should be.
+struct Pending {
+    krate: usize,
+    path: Vec<String>,
+    /// Candidate files, first existing wins.
+    candidates: Vec<String>,
+    /// Where it was declared, for diagnostics.
+    declared_at: Option<(String, u32)>,
+    /// Directory that this module's own `mod x;` children live in.
+    child_dir_of: ChildDir,
+    cfg: Vec<String>,
+}
+
+#[derive(Clone, Copy)]
+enum ChildDir {
+    /// `lib.rs`, `main.rs`, `mod.rs`, or a `#[path]` file: children beside the file.
+    Beside,
+    /// `x.rs`: children in `x/`.
+    Named,
+}
+
+fn load_modules(disk: &Disk, crates: &mut [Crate], diagnostics: &mut Vec<Diagnostic>) {
+    let mut wave: Vec<Pending> = crates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Pending {
+            krate: i,
+            path: Vec::new(),
+            candidates: vec![c.root_file.clone()],
+            declared_at: None,
+            child_dir_of: ChildDir::Beside,
+            cfg: Vec::new(),
+        })
+        .collect();
+    let mut seen: BTreeSet<(usize, String)> = BTreeSet::new();
+    let mut depth = 0;
+    while !wave.is_empty() && depth < 64 {
+        depth += 1;
+        let results: Vec<(Pending, Result<(String, SourceFile), Diagnostic>)> = wave
+            .into_par_iter()
+            .map(|p| {
+                let r = read_module(disk, &p);
+                (p, r)
+            })
+            .collect();
+        let mut next = Vec::new();
+        for (p, result) in results {
+            let (file, source) = match result {
+                Ok(x) => x,
+                Err(d) => {
+                    diagnostics.push(d);
+                    continue;
+                }
+            };
+            if !seen.insert((p.krate, disk.identity(&file))) {
+                let (at, line) = p.declared_at.clone().unwrap_or_else(|| (file.clone(), 0));
+                diagnostics.push(Diagnostic::warning(
+                    "module-twice",
+                    at,
+                    line,
+                    format!("`{file}` is already a module of this crate; the second declaration is skipped"),
+                ));
+                continue;
+            }
+            let mut cfg = p.cfg.clone();
+            cfg.extend(
+                source
+                    .inner_attrs
+                    .iter()
+                    .filter(|a| a.path.is_ident("cfg"))
+                    .map(|a| a.words.join(", ")),
+            );
+            let child_dir = match p.child_dir_of {
+                ChildDir::Beside => parent_dir(&file),
+                ChildDir::Named => file.trim_end_matches(".rs").to_owned(),
+            };
+            collect_children(
+                disk,
+                &p,
+                &file,
+                &child_dir,
+                &source.items,
+                &p.path,
+                &cfg,
+                &mut next,
+                &mut crates[p.krate].modules,
+                diagnostics,
+            );
+            crates[p.krate].modules.push(Module {
+                path: p.path.clone(),
+                file,
+                items: source.items,
+                cfg,
+                lines: source.lines,
+                inline: false,
+            });
+        }
+        wave = next;
+    }
+    for c in crates.iter_mut() {
+        c.modules.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+}
+
+/// Queues the `mod x;` children of `items` and records inline modules.
+#[allow(clippy::too_many_arguments)]
+fn collect_children(
+    disk: &Disk,
+    parent: &Pending,
+    file: &str,
+    dir: &str,
+    items: &[Item],
+    path: &[String],
+    cfg: &[String],
+    next: &mut Vec<Pending>,
+    modules: &mut Vec<Module>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    for item in items {
+        let ItemKind::Mod { inline, path_attr } = &item.kind else {
+            continue;
+        };
+        let mut child_path = path.to_vec();
+        child_path.push(item.name.clone());
+        let mut child_cfg = cfg.to_vec();
+        child_cfg.extend(item.cfg.iter().cloned());
+        match inline {
+            Some(children) => {
+                // Inline module: its own `mod y;` children live in `dir/x/`.
+                let inner_dir = join(dir, path_attr.as_deref().unwrap_or(&item.name));
+                collect_children(
+                    disk,
+                    parent,
+                    file,
+                    &inner_dir,
+                    children,
+                    &child_path,
+                    &child_cfg,
+                    next,
+                    modules,
+                    diagnostics,
+                );
+                modules.push(Module {
+                    path: child_path,
+                    file: file.to_owned(),
+                    items: children.clone(),
+                    cfg: child_cfg,
+                    lines: 0,
+                    inline: true,
+                });
+            }
+            None => {
+                let (candidates, child_dir_of) = match path_attr {
+                    Some(p) => (
+                        vec![join(&dir_for_path_attr(file, dir, parent, path), p)],
+                        ChildDir::Beside,
+                    ),
+                    None => (
+                        vec![
+                            join(dir, &format!("{}.rs", item.name)),
+                            join(dir, &format!("{}/mod.rs", item.name)),
+                        ],
+                        ChildDir::Named,
+                    ),
+                };
+                let candidates_ok: Vec<String> = candidates
+                    .iter()
+                    .filter(|c| !c.starts_with(".."))
+                    .cloned()
+                    .collect();
+                if candidates_ok.is_empty() {
+                    diagnostics.push(Diagnostic::new(
+                        "path-escapes-root",
+                        Severity::Error,
+                        file,
+                        item.line,
+                        format!("`#[path]` of module `{}` points outside the analysed directory; it is not read", item.name),
+                    ));
+                    continue;
+                }
+                let mut candidates = candidates_ok;
+                // `x.rs` declares children in `x/`, but `x/mod.rs` beside them.
+                let child_dir_of = if candidates.len() == 2
+                    && !disk.is_file(&candidates[0])
+                    && disk.is_file(&candidates[1])
+                {
+                    candidates.remove(0);
+                    ChildDir::Beside
+                } else {
+                    child_dir_of
+                };
+                next.push(Pending {
+                    krate: parent.krate,
+                    path: child_path,
+                    candidates,
+                    declared_at: Some((file.to_owned(), item.line)),
+                    child_dir_of,
+                    cfg: child_cfg,
+                });
+            }
+        }
+    }
+}
+
+/// `#[path]` on a `mod` in a non-mod-rs file is relative to the file's own
+/// directory plus the module path for inline modules; cleave uses the
+/// directory the file's children live in for inline modules, else the file's directory.
+fn dir_for_path_attr(file: &str, dir: &str, parent: &Pending, path: &[String]) -> String {
+    if path.len() > parent.path.len() {
+        dir.to_owned()
+    } else {
+        parent_dir(file)
+    }
+}
+
+fn parent_dir(file: &str) -> String {
+    match file.rfind('/') {
+        Some(i) => file[..i].to_owned(),
+        None => String::new(),
+    }
+}
+
+fn read_module(disk: &Disk, p: &Pending) -> Result<(String, SourceFile), Diagnostic> {
+    let (at, line) = p
+        .declared_at
+        .clone()
+        .unwrap_or_else(|| (p.candidates[0].clone(), 0));
+    let Some(file) = p.candidates.iter().find(|c| disk.is_file(c)).cloned() else {
+        let name = p.path.last().cloned().unwrap_or_default();
+        return Err(Diagnostic::new(
+            "missing-module",
+            Severity::Error,
+            at,
+            line,
+            format!(
+                "module `{name}`: none of {} exists; create it or remove the `mod` line",
+                p.candidates.join(", ")
+            ),
+        ));
+    };
+    let bytes = disk.read(&file).map_err(|e| {
+        Diagnostic::new(
+            "unreadable-file",
+            Severity::Error,
+            &file,
+            0,
+            format!("cannot read: {e}"),
+        )
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u32;
+        Diagnostic::new(
+            "not-utf8",
+            Severity::Error,
+            &file,
+            line,
+            "file is not valid UTF-8; it is skipped",
+        )
+    })?;
+    let source = parse_source(&text).map_err(|e| {
+        Diagnostic::new(
+            "syntax-error",
+            Severity::Error,
+            &file,
+            e.line,
+            format!("cannot parse: {}; this file is skipped", e.message),
+        )
+    })?;
+    Ok((file, source))
+}
+
+/// The root directory and the only door to the disk.
+struct Disk {
+    root: PathBuf,
+    canonical_root: PathBuf,
+}
+
+impl Disk {
+    fn new(root: &FsPath) -> Result<Self, LoadError> {
+        let canonical_root = fs::canonicalize(root).map_err(|source| LoadError::Io {
+            path: root.display().to_string(),
+            source,
+        })?;
+        Ok(Disk {
+            root: root.to_path_buf(),
+            canonical_root,
+        })
+    }
+
+    fn full(&self, rel: &str) -> PathBuf {
+        if rel.is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(rel)
+        }
+    }
+
+    /// Whether `rel` is a regular file that, with symlinks followed, stays inside the root.
+    fn is_file(&self, rel: &str) -> bool {
+        if rel.starts_with("..") {
+            return false;
+        }
+        match fs::canonicalize(self.full(rel)) {
+            Ok(c) => c.starts_with(&self.canonical_root) && c.is_file(),
+            Err(_) => false,
+        }
+    }
+
+    /// A stable identity for a file (its canonical path relative to the root).
+    fn identity(&self, rel: &str) -> String {
+        fs::canonicalize(self.full(rel))
+            .ok()
+            .and_then(|c| {
+                c.strip_prefix(&self.canonical_root)
+                    .ok()
+                    .map(|p| p.to_string_lossy().into_owned())
+            })
+            .unwrap_or_else(|| rel.to_owned())
+    }
+
+    fn read(&self, rel: &str) -> std::io::Result<Vec<u8>> {
+        fs::read(self.full(rel))
+    }
+
+    fn manifest(&self, dir: &str) -> Result<Option<toml::Table>, LoadError> {
+        let rel = join(dir, "Cargo.toml");
+        if !self.is_file(&rel) {
+            return Ok(None);
+        }
+        let text = fs::read_to_string(self.full(&rel)).map_err(|source| LoadError::Io {
+            path: rel.clone(),
+            source,
+        })?;
+        text.parse::<toml::Table>()
+            .map(Some)
+            .map_err(|e| LoadError::Manifest {
+                line: e
+                    .span()
+                    .map(|s| 1 + text[..s.start.min(text.len())].matches('\n').count() as u32)
+                    .unwrap_or(0),
+                path: rel,
+                message: e.message().to_owned(),
+            })
+    }
+
+    /// Workspace member patterns: plain directories and `dir/*`-style globs.
+    fn expand_member(&self, pattern: &str) -> Vec<String> {
+        let pattern = normalise(pattern);
+        if pattern.starts_with("..") {
+            return Vec::new();
+        }
+        if !pattern.contains(['*', '?', '[']) {
+            return vec![pattern];
+        }
+        let mut dirs = vec![String::new()];
+        for part in pattern.split('/') {
+            let mut next = Vec::new();
+            for d in &dirs {
+                if part.contains(['*', '?', '[']) {
+                    for name in self.list_dirs(d) {
+                        if glob_match(part, &name) {
+                            next.push(join(d, &name));
+                        }
+                    }
+                } else {
+                    next.push(join(d, part));
+                }
+            }
+            dirs = next;
+        }
+        dirs.retain(|d| self.is_file(&join(d, "Cargo.toml")));
+        dirs.sort();
+        dirs
+    }
+
+    fn list_dirs(&self, rel: &str) -> Vec<String> {
+        let mut out: Vec<String> = fs::read_dir(self.full(rel))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+            .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+            .filter(|n| n != "target" && !n.starts_with('.'))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// `src/bin/x.rs` and `src/bin/x/main.rs`.
+    fn bin_dir(&self, rel: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(self.full(rel)).into_iter().flatten().flatten() {
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            let path = join(rel, &name);
+            if let Some(stem) = name.strip_suffix(".rs") {
+                if self.is_file(&path) {
+                    out.push((stem.to_owned(), path));
+                }
+            } else if self.is_file(&join(&path, "main.rs")) {
+                out.push((name, join(&path, "main.rs")));
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+/// Minimal glob for member patterns: `*` and `?` within one path segment.
+fn glob_match(pattern: &str, name: &str) -> bool {
+    fn go(p: &[u8], n: &[u8]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
+            (Some(b'?'), Some(_)) => go(&p[1..], &n[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    go(pattern.as_bytes(), name.as_bytes())
+}

@@ -1,0 +1,1073 @@
+//! Parse: source text -> [`SourceFile`], the lowered syntax tree.
+//!
+//! Input is one file's text; output is its items with line numbers, or the
+//! line and message of the first syntax error. Runs `syn` on the calling
+//! thread and lowers the tree before returning, because syn's nodes are
+//! `!Send`; then clears proc-macro2's thread-local source map so memory does
+//! not grow with the number of files parsed. Macro invocations are read as
+//! far as their tokens parse as expressions or statements; what cannot be
+//! read is skipped (the caller decides whether that deserves a diagnostic).
+//! Never touches the disk.
+
+use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+
+use crate::syntax::{
+    Attr, Block, Expr, FnDef, Generic, ImplDef, Item, ItemKind, Lit, Pat, Path, Receiver, Segment,
+    SourceFile, Stmt, Ty, UseEntry, UseKind, Vis, WrapKind,
+};
+
+/// A syntax error: where and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub line: u32,
+    pub message: String,
+}
+
+/// Parses and lowers one file. Call on any thread; the result is `Send`.
+pub fn parse_source(text: &str) -> Result<SourceFile, SyntaxError> {
+    let result = match syn::parse_file(text) {
+        Ok(file) => Ok(SourceFile {
+            items: file.items.iter().map(item).collect(),
+            inner_attrs: file.attrs.iter().map(attr).collect(),
+            lines: text.lines().count() as u32,
+        }),
+        Err(err) => Err(SyntaxError {
+            line: err.span().start().line as u32,
+            message: err.to_string(),
+        }),
+    };
+    proc_macro2::extra::invalidate_current_thread_spans();
+    result
+}
+
+fn line_of<T: Spanned>(node: &T) -> u32 {
+    node.span().start().line as u32
+}
+
+fn vis(v: &syn::Visibility) -> Vis {
+    match v {
+        syn::Visibility::Public(_) => Vis::Public,
+        syn::Visibility::Restricted(_) => Vis::Restricted,
+        syn::Visibility::Inherited => Vis::Private,
+    }
+}
+
+/// The item line as the call-graph contract defines it: the first of `vis`,
+/// `defaultness`, `sig`, whichever is written.
+fn fn_line(
+    v: &syn::Visibility,
+    defaultness: Option<&syn::Token![default]>,
+    sig: &syn::Signature,
+) -> u32 {
+    match v {
+        syn::Visibility::Public(t) => return t.span.start().line as u32,
+        syn::Visibility::Restricted(r) => return r.pub_token.span.start().line as u32,
+        syn::Visibility::Inherited => {}
+    }
+    if let Some(d) = defaultness {
+        return d.span.start().line as u32;
+    }
+    line_of(sig)
+}
+
+fn attr(a: &syn::Attribute) -> Attr {
+    let mut out = Attr {
+        path: path(a.path()),
+        strings: Vec::new(),
+        named: Vec::new(),
+        words: Vec::new(),
+        line: line_of(a),
+    };
+    match &a.meta {
+        syn::Meta::Path(_) => {}
+        syn::Meta::NameValue(nv) => {
+            if let syn::Expr::Lit(l) = &nv.value
+                && let syn::Lit::Str(s) = &l.lit
+            {
+                out.strings.push(s.value());
+            }
+        }
+        syn::Meta::List(list) => {
+            let parsed = Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated
+                .parse2(list.tokens.clone());
+            if let Ok(args) = parsed {
+                for arg in args {
+                    match arg {
+                        syn::Expr::Lit(l) => {
+                            if let syn::Lit::Str(s) = &l.lit {
+                                out.strings.push(s.value());
+                            }
+                        }
+                        syn::Expr::Assign(a) => {
+                            let name = expr_text(&a.left);
+                            let value = match &*a.right {
+                                syn::Expr::Lit(l) => match &l.lit {
+                                    syn::Lit::Str(s) => s.value(),
+                                    other => quote::ToTokens::to_token_stream(other).to_string(),
+                                },
+                                other => expr_text(other),
+                            };
+                            out.named.push((name, value));
+                        }
+                        syn::Expr::Path(p) => out.words.push(path(&p.path).to_string()),
+                        other => out.words.push(expr_text(&other)),
+                    }
+                }
+            } else {
+                out.words.push(list.tokens.to_string());
+            }
+        }
+    }
+    out
+}
+
+fn expr_text(e: &syn::Expr) -> String {
+    quote::ToTokens::to_token_stream(e)
+        .to_string()
+        .replace(' ', "")
+}
+
+fn cfgs(attrs: &[Attr]) -> Vec<String> {
+    attrs
+        .iter()
+        .filter(|a| a.path.is_ident("cfg"))
+        .map(|a| {
+            if let Some((k, v)) = a.named.first() {
+                format!("{k} = \"{v}\"")
+            } else {
+                a.words.join(", ")
+            }
+        })
+        .collect()
+}
+
+fn new_item(
+    name: String,
+    kind: ItemKind,
+    v: Vis,
+    line: u32,
+    end_line: u32,
+    attrs: &[syn::Attribute],
+) -> Item {
+    let attrs: Vec<Attr> = attrs.iter().map(attr).collect();
+    Item {
+        name,
+        kind,
+        vis: v,
+        line,
+        end_line,
+        cfg: cfgs(&attrs),
+        attrs,
+    }
+}
+
+fn end_of<T: Spanned>(node: &T) -> u32 {
+    node.span().end().line as u32
+}
+
+fn item(it: &syn::Item) -> Item {
+    match it {
+        syn::Item::Fn(f) => new_item(
+            f.sig.ident.to_string(),
+            ItemKind::Fn(fn_def(&f.sig, Some(&f.block))),
+            vis(&f.vis),
+            fn_line(&f.vis, None, &f.sig),
+            end_of(&f.block),
+            &f.attrs,
+        ),
+        syn::Item::Mod(m) => {
+            let attrs: Vec<Attr> = m.attrs.iter().map(attr).collect();
+            let path_attr = attrs
+                .iter()
+                .find(|a| a.path.is_ident("path"))
+                .and_then(|a| a.strings.first().cloned());
+            new_item(
+                m.ident.to_string(),
+                ItemKind::Mod {
+                    inline: m
+                        .content
+                        .as_ref()
+                        .map(|(_, items)| items.iter().map(item).collect()),
+                    path_attr,
+                },
+                vis(&m.vis),
+                line_of(&m.ident),
+                end_of(m),
+                &m.attrs,
+            )
+        }
+        syn::Item::Use(u) => {
+            let mut entries = Vec::new();
+            use_tree(
+                &u.tree,
+                &mut Vec::new(),
+                u.leading_colon.is_some(),
+                &mut entries,
+            );
+            new_item(
+                String::new(),
+                ItemKind::Use(entries),
+                vis(&u.vis),
+                line_of(u),
+                end_of(u),
+                &u.attrs,
+            )
+        }
+        syn::Item::Struct(s) => new_item(
+            s.ident.to_string(),
+            ItemKind::Struct {
+                fields: fields(&s.fields),
+                generics: generics(&s.generics),
+            },
+            vis(&s.vis),
+            line_of(&s.ident),
+            end_of(s),
+            &s.attrs,
+        ),
+        syn::Item::Enum(e) => new_item(
+            e.ident.to_string(),
+            ItemKind::Enum {
+                variants: e.variants.iter().map(|v| v.ident.to_string()).collect(),
+            },
+            vis(&e.vis),
+            line_of(&e.ident),
+            end_of(e),
+            &e.attrs,
+        ),
+        syn::Item::Union(u) => new_item(
+            u.ident.to_string(),
+            ItemKind::Union,
+            vis(&u.vis),
+            line_of(&u.ident),
+            end_of(u),
+            &u.attrs,
+        ),
+        syn::Item::Trait(t) => new_item(
+            t.ident.to_string(),
+            ItemKind::Trait {
+                items: t.items.iter().filter_map(trait_item).collect(),
+                supertraits: bounds(t.supertraits.iter()),
+            },
+            vis(&t.vis),
+            line_of(&t.ident),
+            end_of(t),
+            &t.attrs,
+        ),
+        syn::Item::Impl(i) => {
+            let mut g = generics(&i.generics);
+            let _ = &mut g;
+            new_item(
+                String::new(),
+                ItemKind::Impl(ImplDef {
+                    self_ty: ty(&i.self_ty),
+                    trait_: i.trait_.as_ref().map(|(p, _)| path(p)),
+                    generics: g,
+                    items: i.items.iter().filter_map(impl_item).collect(),
+                }),
+                Vis::Private,
+                line_of(&i.impl_token),
+                end_of(i),
+                &i.attrs,
+            )
+        }
+        syn::Item::Static(s) => new_item(
+            s.ident.to_string(),
+            ItemKind::Static {
+                ty: ty(&s.ty),
+                init: expr(&s.expr),
+                mutable: matches!(s.mutability, syn::StaticMutability::Mut(_)),
+            },
+            vis(&s.vis),
+            line_of(&s.ident),
+            end_of(s),
+            &s.attrs,
+        ),
+        syn::Item::Const(c) => new_item(
+            c.ident.to_string(),
+            ItemKind::Const {
+                ty: ty(&c.ty),
+                init: expr(&c.expr),
+            },
+            vis(&c.vis),
+            line_of(&c.ident),
+            end_of(c),
+            &c.attrs,
+        ),
+        syn::Item::Type(t) => new_item(
+            t.ident.to_string(),
+            ItemKind::TypeAlias { ty: ty(&t.ty) },
+            vis(&t.vis),
+            line_of(&t.ident),
+            end_of(t),
+            &t.attrs,
+        ),
+        syn::Item::ExternCrate(e) => new_item(
+            e.rename
+                .as_ref()
+                .map(|(_, r)| r.to_string())
+                .unwrap_or_else(|| e.ident.to_string()),
+            ItemKind::ExternCrate {
+                krate: e.ident.to_string(),
+            },
+            vis(&e.vis),
+            line_of(&e.ident),
+            end_of(e),
+            &e.attrs,
+        ),
+        syn::Item::Macro(m) => {
+            let line = line_of(&m.mac.path);
+            if m.mac.path.is_ident("macro_rules") {
+                let name = m
+                    .ident
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                return new_item(
+                    name,
+                    ItemKind::MacroRules {
+                        bodies: macro_rules_bodies(&m.mac.tokens),
+                    },
+                    Vis::Private,
+                    line,
+                    end_of(m),
+                    &m.attrs,
+                );
+            }
+            let items = Parser::parse2(
+                |input: syn::parse::ParseStream| {
+                    let mut items = Vec::new();
+                    while !input.is_empty() {
+                        items.push(input.parse::<syn::Item>()?);
+                    }
+                    Ok(items)
+                },
+                strip_static_ref(m.mac.tokens.clone()),
+            )
+            .map(|xs| xs.iter().map(item).collect())
+            .unwrap_or_default();
+            new_item(
+                m.ident
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                ItemKind::MacroCall {
+                    path: path(&m.mac.path),
+                    args: macro_exprs(m.mac.tokens.clone()),
+                    items,
+                    text: m.mac.tokens.to_string(),
+                },
+                Vis::Private,
+                line,
+                end_of(m),
+                &m.attrs,
+            )
+        }
+        other => new_item(
+            String::new(),
+            ItemKind::Other,
+            Vis::Private,
+            line_of(other),
+            end_of(other),
+            &[],
+        ),
+    }
+}
+
+/// `lazy_static!`'s `static ref X: T = e;` reads as a plain static once `ref` is dropped.
+fn strip_static_ref(tokens: TokenStream) -> TokenStream {
+    let mut out = Vec::new();
+    let mut prev_static = false;
+    for tt in tokens {
+        if prev_static && matches!(&tt, TokenTree::Ident(i) if i == "ref") {
+            prev_static = false;
+            continue;
+        }
+        prev_static = matches!(&tt, TokenTree::Ident(i) if i == "static");
+        out.push(tt);
+    }
+    out.into_iter().collect()
+}
+
+fn trait_item(ti: &syn::TraitItem) -> Option<Item> {
+    match ti {
+        syn::TraitItem::Fn(f) => Some(new_item(
+            f.sig.ident.to_string(),
+            ItemKind::Fn(fn_def(&f.sig, f.default.as_ref())),
+            Vis::Public,
+            fn_line(
+                &syn::Visibility::Inherited,
+                f.modifiers.defaultness.as_ref(),
+                &f.sig,
+            ),
+            end_of(f),
+            &f.attrs,
+        )),
+        _ => None,
+    }
+}
+
+fn impl_item(ii: &syn::ImplItem) -> Option<Item> {
+    match ii {
+        syn::ImplItem::Fn(f) => Some(new_item(
+            f.sig.ident.to_string(),
+            ItemKind::Fn(fn_def(&f.sig, Some(&f.block))),
+            vis(&f.vis),
+            fn_line(&f.vis, f.modifiers.defaultness.as_ref(), &f.sig),
+            end_of(&f.block),
+            &f.attrs,
+        )),
+        syn::ImplItem::Const(c) => Some(new_item(
+            c.ident.to_string(),
+            ItemKind::Const {
+                ty: ty(&c.ty),
+                init: expr(&c.expr),
+            },
+            vis(&c.vis),
+            line_of(&c.ident),
+            end_of(c),
+            &c.attrs,
+        )),
+        _ => None,
+    }
+}
+
+fn fn_def(sig: &syn::Signature, body: Option<&syn::Block>) -> FnDef {
+    let mut receiver = None;
+    let mut params = Vec::new();
+    for input in &sig.inputs {
+        match input {
+            syn::FnArg::Receiver(r) => {
+                let t = match &r.kind {
+                    syn::ReceiverKind::Typed(_, t) => match ty(t) {
+                        Ty::Ref(inner) => *inner,
+                        other => other,
+                    },
+                    _ => Ty::Path(Path::from_names(["Self"])),
+                };
+                receiver = Some(Receiver { ty: t });
+            }
+            syn::FnArg::Typed(pt) => params.push((pat(&pt.pat), ty(&pt.ty))),
+        }
+    }
+    FnDef {
+        is_async: sig.asyncness.is_some(),
+        receiver,
+        params,
+        ret: match &sig.output {
+            syn::ReturnType::Default => None,
+            syn::ReturnType::Type(_, t) => Some(ty(t)),
+        },
+        generics: generics(&sig.generics),
+        body: body.map(block),
+    }
+}
+
+fn generics(g: &syn::Generics) -> Vec<Generic> {
+    let mut out: Vec<Generic> = g
+        .type_params()
+        .map(|tp| Generic {
+            name: tp.ident.to_string(),
+            bounds: bounds(tp.bounds.iter()),
+        })
+        .collect();
+    if let Some(wc) = &g.where_clause {
+        for pred in &wc.predicates {
+            if let syn::WherePredicate::Type(pt) = pred
+                && let Ty::Path(p) = ty(&pt.bounded_ty)
+                && p.segments.len() == 1
+            {
+                let name = p.segments[0].name.clone();
+                let extra = bounds(pt.bounds.iter());
+                match out.iter_mut().find(|g| g.name == name) {
+                    Some(g) => g.bounds.extend(extra),
+                    None => out.push(Generic {
+                        name,
+                        bounds: extra,
+                    }),
+                }
+            }
+        }
+    }
+    out
+}
+
+fn bounds<'a>(bs: impl Iterator<Item = &'a syn::TypeParamBound>) -> Vec<Path> {
+    bs.filter_map(|b| match b {
+        syn::TypeParamBound::Trait(t) => Some(path(&t.path)),
+        _ => None,
+    })
+    .collect()
+}
+
+fn fields(f: &syn::Fields) -> Vec<(String, Ty)> {
+    f.iter()
+        .enumerate()
+        .map(|(i, field)| {
+            let name = field
+                .ident
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_else(|| i.to_string());
+            (name, ty(&field.ty))
+        })
+        .collect()
+}
+
+fn use_tree(
+    t: &syn::UseTree,
+    prefix: &mut Vec<String>,
+    leading_colon: bool,
+    out: &mut Vec<UseEntry>,
+) {
+    match t {
+        syn::UseTree::Path(p) => {
+            prefix.push(p.ident.to_string());
+            use_tree(&p.tree, prefix, leading_colon, out);
+            prefix.pop();
+        }
+        syn::UseTree::Name(n) => {
+            let name = n.ident.to_string();
+            if name == "self" {
+                if let Some(last) = prefix.last() {
+                    out.push(UseEntry {
+                        leading_colon,
+                        path: prefix.clone(),
+                        kind: UseKind::Name {
+                            alias: last.clone(),
+                        },
+                        line: line_of(&n.ident),
+                    });
+                }
+            } else {
+                let mut path = prefix.clone();
+                path.push(name.clone());
+                out.push(UseEntry {
+                    leading_colon,
+                    path,
+                    kind: UseKind::Name { alias: name },
+                    line: line_of(&n.ident),
+                });
+            }
+        }
+        syn::UseTree::Rename(r) => {
+            let name = r.ident.to_string();
+            let mut path = prefix.clone();
+            if name != "self" {
+                path.push(name);
+            }
+            out.push(UseEntry {
+                leading_colon,
+                path,
+                kind: UseKind::Name {
+                    alias: r.rename.to_string(),
+                },
+                line: line_of(&r.ident),
+            });
+        }
+        syn::UseTree::Glob(g) => out.push(UseEntry {
+            leading_colon,
+            path: prefix.clone(),
+            kind: UseKind::Glob,
+            line: line_of(g),
+        }),
+        syn::UseTree::Group(g) => {
+            for t in &g.items {
+                use_tree(t, prefix, leading_colon, out);
+            }
+        }
+    }
+}
+
+fn path(p: &syn::Path) -> Path {
+    Path {
+        leading_colon: p.leading_colon.is_some(),
+        segments: p
+            .segments
+            .iter()
+            .map(|s| Segment {
+                name: s.ident.to_string(),
+                generics: match &s.arguments {
+                    syn::PathArguments::AngleBracketed(a) => a
+                        .args
+                        .iter()
+                        .filter_map(|g| match g {
+                            syn::GenericArgument::Type(t) => Some(ty(t)),
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                },
+            })
+            .collect(),
+    }
+}
+
+/// `<T as Trait>::m` -> `T::Trait::m` would be wrong; cleave writes it as
+/// `Trait::m` with the self type first in the generics of a `<qself>` segment.
+fn qpath(q: Option<&syn::QSelf>, p: &syn::Path) -> Path {
+    let mut out = path(p);
+    if let Some(q) = q {
+        let self_ty = ty(&q.ty);
+        if q.position == 0 {
+            // `<T>::m`: the type itself.
+            let mut segs = match self_ty {
+                Ty::Path(tp) => tp.segments,
+                _ => vec![Segment {
+                    name: "<qself>".into(),
+                    generics: vec![self_ty],
+                }],
+            };
+            segs.extend(out.segments);
+            out.segments = segs;
+            out.leading_colon = false;
+        } else {
+            // `<T as Trait>::m`: keep the trait path, remember T.
+            out.segments.insert(
+                0,
+                Segment {
+                    name: "<qself>".into(),
+                    generics: vec![self_ty],
+                },
+            );
+            out.leading_colon = false;
+        }
+    }
+    out
+}
+
+fn ty(t: &syn::Type) -> Ty {
+    match t {
+        syn::Type::Path(p) => Ty::Path(qpath(p.qself.as_ref(), &p.path)),
+        syn::Type::Reference(r) => Ty::Ref(Box::new(ty(&r.elem))),
+        syn::Type::Ptr(p) => Ty::Ref(Box::new(ty(&p.elem))),
+        syn::Type::Paren(p) => ty(&p.elem),
+        syn::Type::Group(g) => ty(&g.elem),
+        syn::Type::TraitObject(o) => Ty::Dyn(bounds(o.bounds.iter())),
+        syn::Type::ImplTrait(i) => Ty::Impl(bounds(i.bounds.iter())),
+        syn::Type::Tuple(t) => Ty::Tuple(t.elems.iter().map(ty).collect()),
+        syn::Type::Slice(s) => Ty::Slice(Box::new(ty(&s.elem))),
+        syn::Type::Array(a) => Ty::Slice(Box::new(ty(&a.elem))),
+        _ => Ty::Other,
+    }
+}
+
+fn pat(p: &syn::Pat) -> Pat {
+    match p {
+        syn::Pat::Ident(i) => match &i.subpat {
+            Some((_, sub)) => pat(sub),
+            None => Pat::Ident(i.ident.to_string()),
+        },
+        syn::Pat::TupleStruct(ts) => Pat::TupleStruct(
+            qpath(ts.qself.as_ref(), &ts.path),
+            ts.elems.iter().map(pat).collect(),
+        ),
+        syn::Pat::Struct(s) => Pat::Struct(
+            qpath(s.qself.as_ref(), &s.path),
+            s.fields
+                .iter()
+                .map(|f| {
+                    let name = match &f.member {
+                        syn::Member::Named(n) => n.to_string(),
+                        syn::Member::Unnamed(i) => i.index.to_string(),
+                    };
+                    (name, pat(&f.pat))
+                })
+                .collect(),
+        ),
+        syn::Pat::Tuple(t) => Pat::Tuple(t.elems.iter().map(pat).collect()),
+        syn::Pat::Reference(r) => Pat::Ref(Box::new(pat(&r.pat))),
+        syn::Pat::Paren(p) => pat(&p.pat),
+        syn::Pat::Guard(g) => pat(&g.pat),
+        syn::Pat::Type(t) => pat(&t.pat),
+        syn::Pat::Or(o) => Pat::Or(o.cases.iter().map(pat).collect()),
+        syn::Pat::Path(p) => Pat::Path(qpath(p.qself.as_ref(), &p.path)),
+        _ => Pat::Other,
+    }
+}
+
+fn block(b: &syn::Block) -> Block {
+    Block {
+        stmts: b.stmts.iter().map(stmt).collect(),
+    }
+}
+
+fn stmt(s: &syn::Stmt) -> Stmt {
+    match s {
+        syn::Stmt::Local(l) => {
+            let (p, t) = match &l.pat {
+                syn::Pat::Type(pt) => (pat(&pt.pat), Some(ty(&pt.ty))),
+                other => (pat(other), None),
+            };
+            Stmt::Let {
+                pat: p,
+                ty: t,
+                init: l.init.as_ref().map(|i| expr(&i.expr)),
+                els: l
+                    .init
+                    .as_ref()
+                    .and_then(|i| i.diverge.as_ref())
+                    .map(|(_, e)| Block {
+                        stmts: vec![Stmt::Expr(expr(e))],
+                    }),
+            }
+        }
+        syn::Stmt::Item(i) => Stmt::Item(Box::new(item(i))),
+        syn::Stmt::Expr(e, None) => Stmt::Expr(expr(e)),
+        syn::Stmt::Expr(e, Some(_)) => Stmt::Semi(expr(e)),
+        syn::Stmt::Macro(m) => Stmt::Semi(mac(&m.mac)),
+    }
+}
+
+fn exprs<'a>(xs: impl IntoIterator<Item = &'a syn::Expr>) -> Vec<Expr> {
+    xs.into_iter().map(expr).collect()
+}
+
+fn wrap(kind: WrapKind, e: &syn::Expr) -> Expr {
+    Expr::Wrap {
+        kind,
+        inner: Box::new(expr(e)),
+    }
+}
+
+fn expr(e: &syn::Expr) -> Expr {
+    match e {
+        syn::Expr::Path(p) => Expr::Path {
+            path: qpath(p.qself.as_ref(), &p.path),
+            line: line_of(&p.path),
+        },
+        syn::Expr::Call(c) => Expr::Call {
+            func: Box::new(expr(&c.func)),
+            args: exprs(&c.args),
+            line: line_of(&c.func),
+        },
+        syn::Expr::MethodCall(m) => Expr::MethodCall {
+            receiver: Box::new(expr(&m.receiver)),
+            method: m.method.to_string(),
+            turbofish: m
+                .turbofish
+                .as_ref()
+                .map(|t| {
+                    t.args
+                        .iter()
+                        .filter_map(|g| match g {
+                            syn::GenericArgument::Type(t) => Some(ty(t)),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            args: exprs(&m.args),
+            line: line_of(&m.method),
+        },
+        syn::Expr::Field(f) => Expr::Field {
+            base: Box::new(expr(&f.base)),
+            member: match &f.member {
+                syn::Member::Named(n) => n.to_string(),
+                syn::Member::Unnamed(i) => i.index.to_string(),
+            },
+        },
+        syn::Expr::Closure(c) => Expr::Closure {
+            params: c
+                .inputs
+                .iter()
+                .map(|p| match p {
+                    syn::Pat::Type(pt) => (pat(&pt.pat), Some(ty(&pt.ty))),
+                    other => (pat(other), None),
+                })
+                .collect(),
+            body: Box::new(expr(&c.body)),
+            is_async: c.asyncness.is_some(),
+            line: line_of(&c.inputs_begin),
+        },
+        syn::Expr::Async(a) => Expr::Block {
+            block: block(&a.block),
+            is_async: true,
+        },
+        syn::Expr::Block(b) => Expr::Block {
+            block: block(&b.block),
+            is_async: false,
+        },
+        syn::Expr::Unsafe(u) => Expr::Block {
+            block: block(&u.block),
+            is_async: false,
+        },
+        syn::Expr::TryBlock(t) => Expr::Block {
+            block: block(&t.block),
+            is_async: false,
+        },
+        syn::Expr::Const(c) => Expr::Block {
+            block: block(&c.block),
+            is_async: false,
+        },
+        syn::Expr::Lit(l) => Expr::Lit {
+            lit: match &l.lit {
+                syn::Lit::Str(s) => Lit::Str(s.value()),
+                syn::Lit::Int(i) => i.base10_parse::<u64>().map(Lit::Int).unwrap_or(Lit::Other),
+                syn::Lit::Bool(b) => Lit::Bool(b.value),
+                _ => Lit::Other,
+            },
+            line: line_of(l),
+        },
+        syn::Expr::Macro(m) => mac(&m.mac),
+        syn::Expr::Struct(s) => Expr::Struct {
+            path: qpath(s.qself.as_ref(), &s.path),
+            fields: s
+                .fields
+                .iter()
+                .map(|f| {
+                    let name = match &f.member {
+                        syn::Member::Named(n) => n.to_string(),
+                        syn::Member::Unnamed(i) => i.index.to_string(),
+                    };
+                    (name, expr(&f.expr))
+                })
+                .collect(),
+            rest: s.rest.as_ref().map(|r| Box::new(expr(r))),
+        },
+        syn::Expr::Let(l) => Expr::Let {
+            pat: pat(&l.pat),
+            expr: Box::new(expr(&l.expr)),
+        },
+        syn::Expr::Match(m) => Expr::Match {
+            expr: Box::new(expr(&m.expr)),
+            arms: m
+                .arms
+                .iter()
+                .map(|a| {
+                    let body = match &a.pat {
+                        syn::Pat::Guard(g) => Expr::Other(vec![expr(&g.guard), expr(&a.body)]),
+                        _ => expr(&a.body),
+                    };
+                    (pat(&a.pat), body)
+                })
+                .collect(),
+        },
+        syn::Expr::If(i) => Expr::If {
+            cond: Box::new(expr(&i.cond)),
+            then: block(&i.then_branch),
+            els: i.else_branch.as_ref().map(|(_, e)| Box::new(expr(e))),
+        },
+        syn::Expr::ForLoop(f) => Expr::Loop {
+            pat: Some(pat(&f.pat)),
+            iter: Some(Box::new(expr(&f.expr))),
+            body: block(&f.body),
+            line: line_of(&f.for_token),
+        },
+        syn::Expr::While(w) => Expr::Loop {
+            pat: None,
+            iter: Some(Box::new(expr(&w.cond))),
+            body: block(&w.body),
+            line: line_of(&w.while_token),
+        },
+        syn::Expr::Loop(l) => Expr::Loop {
+            pat: None,
+            iter: None,
+            body: block(&l.body),
+            line: line_of(&l.loop_token),
+        },
+        syn::Expr::Await(a) => wrap(WrapKind::Await, &a.base),
+        syn::Expr::Try(t) => wrap(WrapKind::Try, &t.expr),
+        syn::Expr::Reference(r) => wrap(WrapKind::Ref, &r.expr),
+        syn::Expr::RawAddr(r) => wrap(WrapKind::Ref, &r.expr),
+        syn::Expr::Paren(p) => wrap(WrapKind::Paren, &p.expr),
+        syn::Expr::Group(g) => wrap(WrapKind::Paren, &g.expr),
+        syn::Expr::Cast(c) => wrap(WrapKind::Cast, &c.expr),
+        syn::Expr::Unary(u) => match u.op {
+            syn::UnOp::Deref(_) => wrap(WrapKind::Deref, &u.expr),
+            _ => wrap(WrapKind::Unary, &u.expr),
+        },
+        syn::Expr::Return(r) => match &r.expr {
+            Some(e) => wrap(WrapKind::Return, e),
+            None => Expr::Other(Vec::new()),
+        },
+        syn::Expr::Break(b) => match &b.expr {
+            Some(e) => wrap(WrapKind::Break, e),
+            None => Expr::Other(Vec::new()),
+        },
+        syn::Expr::Array(a) => Expr::Other(exprs(&a.elems)),
+        syn::Expr::Tuple(t) => Expr::Other(exprs(&t.elems)),
+        syn::Expr::Assign(a) => Expr::Other(vec![expr(&a.left), expr(&a.right)]),
+        syn::Expr::Binary(b) => Expr::Other(vec![expr(&b.left), expr(&b.right)]),
+        syn::Expr::Index(i) => Expr::Other(vec![expr(&i.expr), expr(&i.index)]),
+        syn::Expr::Range(r) => Expr::Other(
+            r.start
+                .iter()
+                .chain(r.end.iter())
+                .map(|e| expr(e))
+                .collect(),
+        ),
+        syn::Expr::Repeat(r) => Expr::Other(vec![expr(&r.expr), expr(&r.len)]),
+        syn::Expr::Yield(y) => Expr::Other(y.expr.iter().map(|e| expr(e)).collect()),
+        _ => Expr::Other(Vec::new()),
+    }
+}
+
+fn mac(m: &syn::Macro) -> Expr {
+    Expr::Macro {
+        path: path(&m.path),
+        args: macro_exprs(m.tokens.clone()),
+        line: line_of(&m.path),
+    }
+}
+
+/// Reads the expressions inside a macro's tokens: first as a comma list of
+/// expressions (`format!`, `vec!`, `assert!`), then as statements, then by
+/// splitting at top-level separators (`,` `;` `=>` `=` `:`) and reading each
+/// piece, descending into groups that still do not parse (`json!({..})`,
+/// `tokio::select! { x = f() => .. }`).
+pub(crate) fn macro_exprs(tokens: TokenStream) -> Vec<Expr> {
+    macro_exprs_depth(tokens, 0)
+}
+
+fn macro_exprs_depth(tokens: TokenStream, depth: u32) -> Vec<Expr> {
+    if tokens.is_empty() || depth > 32 {
+        return Vec::new();
+    }
+    if let Ok(list) =
+        Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated.parse2(tokens.clone())
+    {
+        return exprs(&list);
+    }
+    if let Ok(stmts) = syn::Block::parse_within.parse2(tokens.clone()) {
+        return vec![Expr::Block {
+            block: Block {
+                stmts: stmts.iter().map(stmt).collect(),
+            },
+            is_async: false,
+        }];
+    }
+    let mut out = Vec::new();
+    for piece in split_top_level(tokens) {
+        let stream: TokenStream = piece.iter().cloned().collect();
+        if let Ok(e) = syn::parse2::<syn::Expr>(stream) {
+            out.push(expr(&e));
+            continue;
+        }
+        for tt in piece {
+            if let TokenTree::Group(g) = tt {
+                out.extend(macro_exprs_depth(g.stream(), depth + 1));
+            }
+        }
+    }
+    out
+}
+
+fn split_top_level(tokens: TokenStream) -> Vec<Vec<TokenTree>> {
+    let tts: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut pieces = Vec::new();
+    let mut cur = Vec::new();
+    let mut i = 0;
+    while i < tts.len() {
+        let tt = &tts[i];
+        if let TokenTree::Punct(p) = tt {
+            let c = p.as_char();
+            let next = match tts.get(i + 1) {
+                Some(TokenTree::Punct(n)) if p.spacing() == Spacing::Joint => Some(n.as_char()),
+                _ => None,
+            };
+            let prev_joint =
+                matches!(cur.last(), Some(TokenTree::Punct(q)) if q.spacing() == Spacing::Joint);
+            let is_sep = match c {
+                ',' | ';' => true,
+                '=' => !prev_joint && !matches!(next, Some('=') | Some('>')),
+                ':' => !prev_joint && next != Some(':'),
+                _ => false,
+            };
+            if c == '=' && next == Some('>') {
+                pieces.push(std::mem::take(&mut cur));
+                i += 2;
+                continue;
+            }
+            if is_sep {
+                pieces.push(std::mem::take(&mut cur));
+                i += 1;
+                continue;
+            }
+        }
+        cur.push(tt.clone());
+        i += 1;
+    }
+    pieces.push(cur);
+    pieces.retain(|p| !p.is_empty());
+    pieces
+}
+
+/// A `macro_rules!` definition's transcribers, with `$var` made plain and
+/// `$( .. ) sep *` repetitions reduced to one copy, read as statements.
+fn macro_rules_bodies(tokens: &TokenStream) -> Vec<Block> {
+    let mut out = Vec::new();
+    let tts: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    // rules: (matcher) => {transcriber} ;
+    let mut i = 0;
+    while i < tts.len() {
+        if let TokenTree::Group(_) = &tts[i]
+            && matches!(tts.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '=')
+            && matches!(tts.get(i + 2), Some(TokenTree::Punct(p)) if p.as_char() == '>')
+            && let Some(TokenTree::Group(body)) = tts.get(i + 3)
+        {
+            let plain = demacro(body.stream());
+            let stmts = match syn::Block::parse_within.parse2(plain.clone()) {
+                Ok(stmts) => stmts.iter().map(stmt).collect(),
+                Err(_) => macro_exprs(plain).into_iter().map(Stmt::Semi).collect(),
+            };
+            out.push(Block { stmts });
+            i += 4;
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+fn demacro(tokens: TokenStream) -> TokenStream {
+    let tts: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out: Vec<TokenTree> = Vec::new();
+    let mut i = 0;
+    while i < tts.len() {
+        match &tts[i] {
+            TokenTree::Punct(p) if p.as_char() == '$' => {
+                match tts.get(i + 1) {
+                    // `$( .. ) sep? *|+|?`
+                    Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis => {
+                        out.extend(demacro(g.stream()));
+                        i += 2;
+                        // skip an optional separator and the repetition operator
+                        let mut skipped = 0;
+                        while skipped < 2 {
+                            match tts.get(i) {
+                                Some(TokenTree::Punct(q))
+                                    if matches!(q.as_char(), '*' | '+' | '?') =>
+                                {
+                                    i += 1;
+                                    break;
+                                }
+                                Some(TokenTree::Punct(q)) if q.as_char() != '$' => {
+                                    i += 1;
+                                    skipped += 1;
+                                }
+                                _ => break,
+                            }
+                        }
+                    }
+                    // `$crate` stays a path root; `$x` becomes `x`.
+                    Some(TokenTree::Ident(_)) => i += 1,
+                    _ => i += 1,
+                }
+            }
+            TokenTree::Group(g) => {
+                let mut ng = proc_macro2::Group::new(g.delimiter(), demacro(g.stream()));
+                ng.set_span(g.span());
+                out.push(TokenTree::Group(ng));
+                i += 1;
+            }
+            other => {
+                out.push(other.clone());
+                i += 1;
+            }
+        }
+    }
+    out.into_iter().collect()
+}

@@ -1,0 +1,1027 @@
+//! Resolve: [`Project`] -> [`DefMap`]: every module's scope, every fn,
+//! type, trait, impl, static and `macro_rules!` of the workspace, with
+//! canonical names, and path resolution over them.
+//!
+//! Scopes come from items and `use` trees (groups, globs, renames,
+//! re-exports, `self`/`super`/`crate`, `extern crate x as y`), resolved to a
+//! fixpoint, so glob cycles terminate. Names of dependencies outside the
+//! workspace resolve to [`Def::External`], never to "unresolved". Workspace
+//! crates see each other through their path dependencies. Code under
+//! `#[cfg(test)]` and `#[test]` fns are left out: they never deploy.
+//! Visibility is not checked: cleave reads code that compiles.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::load::{Project, TargetKind};
+use crate::syntax::{FnDef, Generic, Item, ItemKind, Path, Ty, UseKind};
+
+pub type ModId = usize;
+pub type FnId = usize;
+pub type TypeId = usize;
+pub type TraitId = usize;
+pub type ImplId = usize;
+pub type StaticId = usize;
+pub type MacroId = usize;
+
+/// What a name can stand for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Def {
+    Mod(ModId),
+    Fn(FnId),
+    Type(TypeId),
+    Variant(TypeId),
+    Trait(TraitId),
+    /// A trait's method named through the trait (`Trait::m`), with or without a default body.
+    TraitMethod(TraitId, u32),
+    Static(StaticId),
+    Macro(MacroId),
+    /// Something outside the workspace (a dependency, std).
+    External,
+}
+
+#[derive(Debug)]
+pub struct ModData<'a> {
+    pub krate: usize,
+    pub path: Vec<String>,
+    pub file: &'a str,
+    pub parent: Option<ModId>,
+    pub canonical: String,
+    explicit: BTreeMap<String, BTreeSet<Def>>,
+    globs: BTreeMap<String, BTreeSet<Def>>,
+    /// A glob import from outside the workspace: unknown names may come from it.
+    pub has_external_glob: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FnKind {
+    Fn,
+    Method,
+}
+
+#[derive(Debug)]
+pub struct FnData<'a> {
+    pub id: String,
+    pub name: &'a str,
+    pub kind: FnKind,
+    pub module: ModId,
+    pub file: &'a str,
+    pub line: u32,
+    pub end_line: u32,
+    pub def: &'a FnDef,
+    pub item: &'a Item,
+    pub impl_: Option<ImplId>,
+    /// For a trait's default method: the trait.
+    pub trait_: Option<TraitId>,
+    /// Fns declared inside this fn's body.
+    pub local_fns: BTreeMap<String, FnId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeKind {
+    Struct,
+    Enum,
+    Union,
+    Alias,
+}
+
+#[derive(Debug)]
+pub struct TypeData<'a> {
+    pub name: &'a str,
+    pub kind: TypeKind,
+    pub module: ModId,
+    pub canonical: String,
+    pub fields: &'a [(String, Ty)],
+    pub variants: &'a [String],
+    pub alias_of: Option<&'a Ty>,
+    pub item: &'a Item,
+}
+
+#[derive(Debug)]
+pub struct TraitData<'a> {
+    pub name: &'a str,
+    pub module: ModId,
+    pub canonical: String,
+    /// Method names, with the default body's fn where there is one.
+    pub methods: Vec<(&'a str, Option<FnId>)>,
+    pub supertraits: Vec<TraitId>,
+    supertrait_paths: &'a [Path],
+}
+
+#[derive(Debug)]
+pub struct ImplData<'a> {
+    pub module: ModId,
+    pub self_ty: &'a Ty,
+    pub self_def: Option<TypeId>,
+    pub trait_: Option<TraitId>,
+    pub trait_path: Option<&'a Path>,
+    pub generics: &'a [Generic],
+    pub methods: BTreeMap<&'a str, FnId>,
+}
+
+#[derive(Debug)]
+pub struct StaticData<'a> {
+    pub name: &'a str,
+    pub module: ModId,
+    pub canonical: String,
+    pub item: &'a Item,
+}
+
+#[derive(Debug)]
+pub struct MacroData<'a> {
+    pub name: &'a str,
+    pub module: ModId,
+    pub item: &'a Item,
+}
+
+/// Every definition of the workspace and the scopes that name them.
+#[derive(Debug)]
+pub struct DefMap<'a> {
+    pub project: &'a Project,
+    pub mods: Vec<ModData<'a>>,
+    pub fns: Vec<FnData<'a>>,
+    pub types: Vec<TypeData<'a>>,
+    pub traits: Vec<TraitData<'a>>,
+    pub impls: Vec<ImplData<'a>>,
+    pub statics: Vec<StaticData<'a>>,
+    pub macros: Vec<MacroData<'a>>,
+    /// Root module of each crate.
+    pub crate_roots: Vec<ModId>,
+    /// Per crate: extern names it can write -> the workspace crate, or `None` for external.
+    externs: Vec<BTreeMap<String, Option<usize>>>,
+    /// Type -> method name -> fns (inherent and trait impls).
+    methods_by_type: BTreeMap<TypeId, BTreeMap<&'a str, Vec<FnId>>>,
+    /// Trait -> its impls.
+    impls_by_trait: BTreeMap<TraitId, Vec<ImplId>>,
+    /// Method name -> every impl or trait method of that name.
+    methods_by_name: BTreeMap<&'a str, Vec<FnId>>,
+}
+
+/// Names of the std prelude and std macros: resolve to external.
+const PRELUDE: &[&str] = &[
+    "Some",
+    "None",
+    "Ok",
+    "Err",
+    "Box",
+    "Vec",
+    "String",
+    "Option",
+    "Result",
+    "drop",
+    "Default",
+    "Clone",
+    "Copy",
+    "Send",
+    "Sync",
+    "Sized",
+    "Iterator",
+    "IntoIterator",
+    "From",
+    "Into",
+    "TryFrom",
+    "TryInto",
+    "ToString",
+    "ToOwned",
+    "AsRef",
+    "AsMut",
+    "Fn",
+    "FnMut",
+    "FnOnce",
+    "PartialEq",
+    "Eq",
+    "PartialOrd",
+    "Ord",
+    "Debug",
+    "Extend",
+    "std",
+    "core",
+    "alloc",
+    "self",
+    "Self",
+    "bool",
+    "char",
+    "str",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "u128",
+    "usize",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "i128",
+    "isize",
+    "f32",
+    "f64",
+    "DoubleEndedIterator",
+    "ExactSizeIterator",
+    "Unpin",
+    "FromIterator",
+];
+
+pub fn is_prelude(name: &str) -> bool {
+    PRELUDE.contains(&name)
+}
+
+fn is_test_cfg(cfg: &[String]) -> bool {
+    cfg.iter().any(|c| c == "test")
+}
+
+fn is_test_fn(item: &Item) -> bool {
+    item.attrs
+        .iter()
+        .any(|a| a.path.last() == Some("test") || a.path.last() == Some("bench"))
+        || is_test_cfg(&item.cfg)
+}
+
+impl<'a> DefMap<'a> {
+    pub fn build(project: &'a Project) -> Self {
+        let mut map = DefMap {
+            project,
+            mods: Vec::new(),
+            fns: Vec::new(),
+            types: Vec::new(),
+            traits: Vec::new(),
+            impls: Vec::new(),
+            statics: Vec::new(),
+            macros: Vec::new(),
+            crate_roots: Vec::new(),
+            externs: Vec::new(),
+            methods_by_type: BTreeMap::new(),
+            impls_by_trait: BTreeMap::new(),
+            methods_by_name: BTreeMap::new(),
+        };
+        map.collect_modules();
+        map.collect_externs();
+        let uses = map.collect_items();
+        map.resolve_uses(&uses);
+        map.resolve_impls();
+        map.dedup_ids();
+        map
+    }
+
+    fn collect_modules(&mut self) {
+        let project = self.project;
+        let mut index: BTreeMap<(usize, &[String]), ModId> = BTreeMap::new();
+        for (ci, krate) in project.crates.iter().enumerate() {
+            for m in &krate.modules {
+                if is_test_cfg(&m.cfg) {
+                    continue;
+                }
+                let id = self.mods.len();
+                index.insert((ci, m.path.as_slice()), id);
+                let mut canonical = krate.name.clone();
+                for p in &m.path {
+                    canonical.push_str("::");
+                    canonical.push_str(p);
+                }
+                self.mods.push(ModData {
+                    krate: ci,
+                    path: m.path.clone(),
+                    file: &m.file,
+                    parent: None,
+                    canonical,
+                    explicit: BTreeMap::new(),
+                    globs: BTreeMap::new(),
+                    has_external_glob: false,
+                });
+            }
+            self.crate_roots
+                .push(index.get(&(ci, &[][..])).copied().unwrap_or(usize::MAX));
+        }
+        for id in 0..self.mods.len() {
+            let m = &self.mods[id];
+            if let Some((_, parent)) = m.path.split_last() {
+                let parent = index.get(&(m.krate, parent)).copied();
+                self.mods[id].parent = parent;
+                if let Some(p) = parent {
+                    let name = self.mods[id].path.last().cloned().unwrap_or_default();
+                    self.mods[p]
+                        .explicit
+                        .entry(name)
+                        .or_default()
+                        .insert(Def::Mod(id));
+                }
+            }
+        }
+    }
+
+    fn collect_externs(&mut self) {
+        let project = self.project;
+        for krate in &project.crates {
+            let pkg = &project.packages[krate.package];
+            let mut names = BTreeMap::new();
+            for dep in &pkg.dependencies {
+                let target = project.crates.iter().position(|c| {
+                    c.kind == TargetKind::Lib
+                        && project.packages[c.package].name == dep.package
+                        && (dep.path.is_none()
+                            || dep.path.as_deref()
+                                == Some(project.packages[c.package].dir.as_str()))
+                });
+                names.insert(dep.extern_name.clone(), target);
+            }
+            if krate.kind == TargetKind::Bin
+                && let Some(lib) = project
+                    .crates
+                    .iter()
+                    .position(|c| c.package == krate.package && c.kind == TargetKind::Lib)
+            {
+                names.insert(project.crates[lib].name.clone(), Some(lib));
+            }
+            self.externs.push(names);
+        }
+    }
+
+    /// Registers every item; returns the `use` entries still to resolve.
+    fn collect_items(&mut self) -> Vec<(ModId, &'a crate::syntax::UseEntry)> {
+        let project = self.project;
+        let mut uses = Vec::new();
+        let mut mod_ids = BTreeMap::new();
+        for (id, m) in self.mods.iter().enumerate() {
+            mod_ids.insert((m.krate, m.path.clone()), id);
+        }
+        for (ci, krate) in project.crates.iter().enumerate() {
+            for m in &krate.modules {
+                let Some(&mid) = mod_ids.get(&(ci, m.path.clone())) else {
+                    continue;
+                };
+                for item in &m.items {
+                    self.collect_item(mid, &m.file, item, &mut uses);
+                }
+            }
+        }
+        uses
+    }
+
+    fn add(&mut self, module: ModId, name: &str, def: Def) {
+        self.mods[module]
+            .explicit
+            .entry(name.to_owned())
+            .or_default()
+            .insert(def);
+    }
+
+    fn collect_item(
+        &mut self,
+        mid: ModId,
+        file: &'a str,
+        item: &'a Item,
+        uses: &mut Vec<(ModId, &'a crate::syntax::UseEntry)>,
+    ) {
+        if is_test_cfg(&item.cfg) {
+            return;
+        }
+        let prefix = self.mods[mid].canonical.clone();
+        match &item.kind {
+            ItemKind::Fn(def) => {
+                if is_test_fn(item) {
+                    return;
+                }
+                let id = self.new_fn(
+                    format!("{prefix}::{}", item.name),
+                    FnKind::Fn,
+                    mid,
+                    file,
+                    item,
+                    def,
+                    None,
+                    None,
+                );
+                self.add(mid, &item.name, Def::Fn(id));
+            }
+            ItemKind::Struct { fields, .. } => {
+                let id = self.new_type(item, TypeKind::Struct, mid, fields, &[], None);
+                self.add(mid, &item.name, Def::Type(id));
+            }
+            ItemKind::Enum { variants } => {
+                let id = self.new_type(item, TypeKind::Enum, mid, &[], variants, None);
+                self.add(mid, &item.name, Def::Type(id));
+            }
+            ItemKind::Union => {
+                let id = self.new_type(item, TypeKind::Union, mid, &[], &[], None);
+                self.add(mid, &item.name, Def::Type(id));
+            }
+            ItemKind::TypeAlias { ty } => {
+                let id = self.new_type(item, TypeKind::Alias, mid, &[], &[], Some(ty));
+                self.add(mid, &item.name, Def::Type(id));
+            }
+            ItemKind::Trait { items, supertraits } => {
+                let tid = self.traits.len();
+                let canonical = format!("{prefix}::{}", item.name);
+                self.traits.push(TraitData {
+                    name: &item.name,
+                    module: mid,
+                    canonical: canonical.clone(),
+                    methods: Vec::new(),
+                    supertraits: Vec::new(),
+                    supertrait_paths: supertraits,
+                });
+                for ti in items {
+                    if let ItemKind::Fn(def) = &ti.kind {
+                        let f = def.body.as_ref().map(|_| {
+                            self.new_fn(
+                                format!("{canonical}::{}", ti.name),
+                                FnKind::Method,
+                                mid,
+                                file,
+                                ti,
+                                def,
+                                None,
+                                Some(tid),
+                            )
+                        });
+                        self.traits[tid].methods.push((&ti.name, f));
+                    }
+                }
+                self.add(mid, &item.name, Def::Trait(tid));
+            }
+            ItemKind::Impl(imp) => {
+                let iid = self.impls.len();
+                self.impls.push(ImplData {
+                    module: mid,
+                    self_ty: &imp.self_ty,
+                    self_def: None,
+                    trait_: None,
+                    trait_path: imp.trait_.as_ref(),
+                    generics: &imp.generics,
+                    methods: BTreeMap::new(),
+                });
+                for ii in &imp.items {
+                    if let ItemKind::Fn(def) = &ii.kind {
+                        if is_test_fn(ii) {
+                            continue;
+                        }
+                        // Named properly once the self type and trait are resolved.
+                        let f = self.new_fn(
+                            String::new(),
+                            FnKind::Method,
+                            mid,
+                            file,
+                            ii,
+                            def,
+                            Some(iid),
+                            None,
+                        );
+                        self.impls[iid].methods.insert(&ii.name, f);
+                    }
+                }
+            }
+            ItemKind::Static { .. } | ItemKind::Const { .. } => {
+                let id = self.statics.len();
+                self.statics.push(StaticData {
+                    name: &item.name,
+                    module: mid,
+                    canonical: format!("{prefix}::{}", item.name),
+                    item,
+                });
+                self.add(mid, &item.name, Def::Static(id));
+            }
+            ItemKind::MacroRules { .. } => {
+                let id = self.macros.len();
+                self.macros.push(MacroData {
+                    name: &item.name,
+                    module: mid,
+                    item,
+                });
+                self.add(mid, &item.name, Def::Macro(id));
+            }
+            ItemKind::MacroCall { items, .. } => {
+                for inner in items {
+                    self.collect_item(mid, file, inner, uses);
+                }
+            }
+            ItemKind::ExternCrate { krate } => {
+                let target = self.resolve_extern(self.mods[mid].krate, krate);
+                self.add(mid, &item.name, target);
+            }
+            ItemKind::Use(entries) => {
+                for e in entries {
+                    uses.push((mid, e));
+                }
+            }
+            ItemKind::Mod { .. } | ItemKind::Other => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn new_fn(
+        &mut self,
+        id: String,
+        kind: FnKind,
+        module: ModId,
+        file: &'a str,
+        item: &'a Item,
+        def: &'a FnDef,
+        impl_: Option<ImplId>,
+        trait_: Option<TraitId>,
+    ) -> FnId {
+        let fid = self.fns.len();
+        self.fns.push(FnData {
+            id: id.clone(),
+            name: &item.name,
+            kind,
+            module,
+            file,
+            line: item.line,
+            end_line: item.end_line,
+            def,
+            item,
+            impl_,
+            trait_,
+            local_fns: BTreeMap::new(),
+        });
+        // Fns declared in the body: `fn outer() { fn inner() {} }`.
+        if let Some(body) = &def.body {
+            let mut locals = Vec::new();
+            collect_local_fns(body, &mut locals);
+            for local in locals {
+                if let ItemKind::Fn(ldef) = &local.kind {
+                    let base = if id.is_empty() {
+                        format!("{{impl}}::{}", item.name)
+                    } else {
+                        id.clone()
+                    };
+                    let lid = self.new_fn(
+                        format!("{base}::{}", local.name),
+                        FnKind::Fn,
+                        module,
+                        file,
+                        local,
+                        ldef,
+                        None,
+                        None,
+                    );
+                    self.fns[fid].local_fns.insert(local.name.clone(), lid);
+                }
+            }
+        }
+        fid
+    }
+
+    fn new_type(
+        &mut self,
+        item: &'a Item,
+        kind: TypeKind,
+        module: ModId,
+        fields: &'a [(String, Ty)],
+        variants: &'a [String],
+        alias_of: Option<&'a Ty>,
+    ) -> TypeId {
+        let id = self.types.len();
+        self.types.push(TypeData {
+            name: &item.name,
+            kind,
+            module,
+            canonical: format!("{}::{}", self.mods[module].canonical, item.name),
+            fields,
+            variants,
+            alias_of,
+            item,
+        });
+        id
+    }
+
+    fn resolve_extern(&self, krate: usize, name: &str) -> Def {
+        match self.externs.get(krate).and_then(|m| m.get(name)) {
+            Some(Some(target)) => match self.crate_roots.get(*target) {
+                Some(&root) if root != usize::MAX => Def::Mod(root),
+                _ => Def::External,
+            },
+            _ => Def::External,
+        }
+    }
+
+    fn resolve_uses(&mut self, uses: &[(ModId, &'a crate::syntax::UseEntry)]) {
+        // Fixpoint: each round adds only new (name, def) pairs, so cycles of
+        // glob re-exports end once nothing new arrives.
+        for _round in 0..64 {
+            let mut changed = false;
+            for &(mid, entry) in uses {
+                match &entry.kind {
+                    UseKind::Name { alias } => {
+                        let defs = self.resolve_names(mid, &entry.path, entry.leading_colon);
+                        if alias == "_" {
+                            continue;
+                        }
+                        for d in defs {
+                            if self.mods[mid]
+                                .explicit
+                                .entry(alias.clone())
+                                .or_default()
+                                .insert(d)
+                            {
+                                changed = true;
+                            }
+                        }
+                    }
+                    UseKind::Glob => {
+                        let targets = self.resolve_names(mid, &entry.path, entry.leading_colon);
+                        if targets.is_empty() && !entry.path.is_empty() {
+                            let first = &entry.path[0];
+                            let known = self.lookup(mid, first).iter().any(|d| *d != Def::External);
+                            if !known && !self.mods[mid].has_external_glob {
+                                self.mods[mid].has_external_glob = true;
+                                changed = true;
+                            }
+                        }
+                        for t in targets {
+                            match t {
+                                Def::Mod(src) if src != mid => {
+                                    let names: Vec<(String, Def)> = self.mods[src]
+                                        .explicit
+                                        .iter()
+                                        .chain(self.mods[src].globs.iter())
+                                        .flat_map(|(n, ds)| ds.iter().map(move |d| (n.clone(), *d)))
+                                        .collect();
+                                    if self.mods[src].has_external_glob
+                                        && !self.mods[mid].has_external_glob
+                                    {
+                                        self.mods[mid].has_external_glob = true;
+                                        changed = true;
+                                    }
+                                    for (n, d) in names {
+                                        if self.mods[mid].globs.entry(n).or_default().insert(d) {
+                                            changed = true;
+                                        }
+                                    }
+                                }
+                                Def::Type(t) => {
+                                    for v in self.types[t].variants {
+                                        if self.mods[mid]
+                                            .globs
+                                            .entry(v.clone())
+                                            .or_default()
+                                            .insert(Def::Variant(t))
+                                        {
+                                            changed = true;
+                                        }
+                                    }
+                                }
+                                Def::External => {
+                                    if !self.mods[mid].has_external_glob {
+                                        self.mods[mid].has_external_glob = true;
+                                        changed = true;
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+
+    /// The definitions a name has in a module's scope: its items and imports
+    /// first, glob imports only when those have none.
+    pub fn lookup(&self, module: ModId, name: &str) -> Vec<Def> {
+        let m = &self.mods[module];
+        if let Some(ds) = m.explicit.get(name).filter(|d| !d.is_empty()) {
+            return ds.iter().copied().collect();
+        }
+        if let Some(ds) = m.globs.get(name).filter(|d| !d.is_empty()) {
+            return ds.iter().copied().collect();
+        }
+        Vec::new()
+    }
+
+    /// Resolves a path written in `module` (as names) to what it may denote.
+    pub fn resolve_names(&self, module: ModId, names: &[String], leading_colon: bool) -> Vec<Def> {
+        let Some((first, rest)) = names.split_first() else {
+            return vec![Def::Mod(module)];
+        };
+        let krate = self.mods[module].krate;
+        let mut cur: Vec<Def> = if leading_colon {
+            vec![self.resolve_extern(krate, first)]
+        } else {
+            match first.as_str() {
+                "crate" => vec![Def::Mod(self.crate_roots[krate])],
+                "self" => vec![Def::Mod(module)],
+                "super" => self.mods[module].parent.map(Def::Mod).into_iter().collect(),
+                name => {
+                    let found = self.lookup(module, name);
+                    if !found.is_empty() {
+                        found
+                    } else if self.externs[krate].contains_key(name) {
+                        vec![self.resolve_extern(krate, name)]
+                    } else if is_prelude(name) {
+                        vec![Def::External]
+                    } else {
+                        Vec::new()
+                    }
+                }
+            }
+        };
+        for seg in rest {
+            let mut next = BTreeSet::new();
+            for d in &cur {
+                match *d {
+                    Def::Mod(m) if seg == "super" => {
+                        if let Some(p) = self.mods[m].parent {
+                            next.insert(Def::Mod(p));
+                        }
+                    }
+                    Def::Mod(m) => next.extend(self.lookup(m, seg)),
+                    Def::Type(t) => {
+                        let t = self.unalias(t);
+                        if self.types[t].variants.iter().any(|v| v == seg) {
+                            next.insert(Def::Variant(t));
+                        }
+                        if let Some(fs) = self
+                            .methods_by_type
+                            .get(&t)
+                            .and_then(|m| m.get(seg.as_str()))
+                        {
+                            next.extend(fs.iter().map(|f| Def::Fn(*f)));
+                        }
+                    }
+                    Def::Trait(tr) => {
+                        if let Some(i) = self.traits[tr].methods.iter().position(|(n, _)| n == seg)
+                        {
+                            next.insert(Def::TraitMethod(tr, i as u32));
+                        }
+                    }
+                    Def::External => {
+                        next.insert(Def::External);
+                    }
+                    _ => {}
+                }
+            }
+            cur = next.into_iter().collect();
+        }
+        cur
+    }
+
+    /// Follows type aliases to the type they name, where that is a workspace type.
+    pub fn unalias(&self, t: TypeId) -> TypeId {
+        let mut t = t;
+        for _ in 0..8 {
+            let data = &self.types[t];
+            let Some(Ty::Path(p)) = data.alias_of else {
+                return t;
+            };
+            let names: Vec<String> = p.names().map(str::to_owned).collect();
+            match self
+                .resolve_names(data.module, &names, p.leading_colon)
+                .into_iter()
+                .find_map(|d| match d {
+                    Def::Type(n) => Some(n),
+                    _ => None,
+                }) {
+                Some(n) if n != t => t = n,
+                _ => return t,
+            }
+        }
+        t
+    }
+
+    /// Resolves a type path in a module to a workspace type, if it names one.
+    pub fn resolve_type_path(&self, module: ModId, p: &Path) -> Option<TypeId> {
+        let names: Vec<String> = p.names().map(str::to_owned).collect();
+        self.resolve_names(module, &names, p.leading_colon)
+            .into_iter()
+            .find_map(|d| match d {
+                Def::Type(t) => Some(self.unalias(t)),
+                _ => None,
+            })
+    }
+
+    pub fn resolve_trait_path(&self, module: ModId, p: &Path) -> Option<TraitId> {
+        let names: Vec<String> = p.names().map(str::to_owned).collect();
+        self.resolve_names(module, &names, p.leading_colon)
+            .into_iter()
+            .find_map(|d| match d {
+                Def::Trait(t) => Some(t),
+                _ => None,
+            })
+    }
+
+    fn resolve_impls(&mut self) {
+        for tid in 0..self.traits.len() {
+            let module = self.traits[tid].module;
+            let supers: Vec<TraitId> = self.traits[tid]
+                .supertrait_paths
+                .iter()
+                .filter_map(|p| self.resolve_trait_path(module, p))
+                .collect();
+            self.traits[tid].supertraits = supers;
+        }
+        for iid in 0..self.impls.len() {
+            let imp = &self.impls[iid];
+            let self_def = match imp.self_ty {
+                Ty::Path(p) => self.resolve_type_path(imp.module, p),
+                Ty::Ref(inner) => match &**inner {
+                    Ty::Path(p) => self.resolve_type_path(imp.module, p),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let trait_ = imp
+                .trait_path
+                .and_then(|p| self.resolve_trait_path(imp.module, p));
+            self.impls[iid].self_def = self_def;
+            self.impls[iid].trait_ = trait_;
+            if let Some(t) = trait_ {
+                self.impls_by_trait.entry(t).or_default().push(iid);
+            }
+            let self_name = match self_def {
+                Some(t) => self.types[t].canonical.clone(),
+                None => format!(
+                    "{}::{}",
+                    self.mods[self.impls[iid].module].canonical,
+                    ty_text(self.impls[iid].self_ty)
+                ),
+            };
+            let trait_name = match (trait_, self.impls[iid].trait_path) {
+                (Some(t), _) => Some(self.traits[t].canonical.clone()),
+                (None, Some(p)) => Some(p.to_string()),
+                _ => None,
+            };
+            let methods: Vec<(&'a str, FnId)> = self.impls[iid]
+                .methods
+                .iter()
+                .map(|(k, v)| (*k, *v))
+                .collect();
+            for (name, f) in methods {
+                let base = match &trait_name {
+                    Some(tr) => format!("<{self_name} as {tr}>"),
+                    None => self_name.clone(),
+                };
+                self.fns[f].id = format!("{base}::{name}");
+                let locals: Vec<(String, FnId)> = self.fns[f]
+                    .local_fns
+                    .iter()
+                    .map(|(k, v)| (k.clone(), *v))
+                    .collect();
+                for (lname, lid) in locals {
+                    self.fns[lid].id = format!("{base}::{name}::{lname}");
+                }
+                if let Some(t) = self_def {
+                    self.methods_by_type
+                        .entry(t)
+                        .or_default()
+                        .entry(name)
+                        .or_default()
+                        .push(f);
+                }
+                self.methods_by_name.entry(name).or_default().push(f);
+            }
+        }
+        // Default trait methods are callable on every implementing type.
+        for (tid, impls) in &self.impls_by_trait {
+            for (name, default) in &self.traits[*tid].methods {
+                let Some(f) = default else { continue };
+                for iid in impls {
+                    let imp = &self.impls[*iid];
+                    if imp.methods.contains_key(name) {
+                        continue;
+                    }
+                    if let Some(t) = imp.self_def {
+                        self.methods_by_type
+                            .entry(t)
+                            .or_default()
+                            .entry(name)
+                            .or_default()
+                            .push(*f);
+                    }
+                }
+            }
+        }
+        for t in &self.traits {
+            for (name, default) in &t.methods {
+                if let Some(f) = default {
+                    self.methods_by_name.entry(name).or_default().push(*f);
+                }
+            }
+        }
+        for list in self.methods_by_name.values_mut() {
+            list.sort();
+            list.dedup();
+        }
+        for m in self.methods_by_type.values_mut() {
+            for list in m.values_mut() {
+                list.sort();
+                list.dedup();
+            }
+        }
+    }
+
+    /// Makes node ids unique (a lib and a bin may share a crate name).
+    fn dedup_ids(&mut self) {
+        let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+        for f in &mut self.fns {
+            let n = seen.entry(f.id.clone()).or_insert(0);
+            *n += 1;
+            if *n > 1 {
+                f.id = format!("{}#{}", f.id, n);
+            }
+        }
+    }
+
+    pub fn methods_of(&self, t: TypeId, name: &str) -> &[FnId] {
+        self.methods_by_type
+            .get(&t)
+            .and_then(|m| m.get(name))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    pub fn methods_named(&self, name: &str) -> &[FnId] {
+        self.methods_by_name
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    pub fn impls_of_trait(&self, t: TraitId) -> &[ImplId] {
+        self.impls_by_trait
+            .get(&t)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// The fns a call to trait method `name` of `t` can land in: each impl's
+    /// own method, or the trait's default body where an impl does not override it.
+    pub fn trait_method_targets(&self, t: TraitId, name: &str) -> Vec<FnId> {
+        let mut out = Vec::new();
+        let default = self.traits[t]
+            .methods
+            .iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, f)| *f);
+        for iid in self.impls_of_trait(t) {
+            match self.impls[*iid].methods.get(name) {
+                Some(f) => out.push(*f),
+                None => out.extend(default),
+            }
+        }
+        if out.is_empty() {
+            out.extend(default);
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// A trait and all its supertraits.
+    pub fn trait_closure(&self, t: TraitId) -> Vec<TraitId> {
+        let mut out = vec![t];
+        let mut i = 0;
+        while i < out.len() {
+            for s in &self.traits[out[i]].supertraits {
+                if !out.contains(s) {
+                    out.push(*s);
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+
+    pub fn crate_name(&self, module: ModId) -> &str {
+        &self.project.crates[self.mods[module].krate].name
+    }
+}
+
+fn collect_local_fns<'a>(block: &'a crate::syntax::Block, out: &mut Vec<&'a Item>) {
+    for s in &block.stmts {
+        if let crate::syntax::Stmt::Item(item) = s
+            && matches!(item.kind, ItemKind::Fn(_))
+        {
+            out.push(item);
+        }
+    }
+}
+
+pub fn ty_text(t: &Ty) -> String {
+    match t {
+        Ty::Path(p) => p.to_string(),
+        Ty::Ref(i) => ty_text(i),
+        Ty::Dyn(b) => format!(
+            "dyn {}",
+            b.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" + ")
+        ),
+        Ty::Impl(b) => format!(
+            "impl {}",
+            b.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" + ")
+        ),
+        Ty::Tuple(xs) => format!(
+            "({})",
+            xs.iter().map(ty_text).collect::<Vec<_>>().join(", ")
+        ),
+        Ty::Slice(i) => format!("[{}]", ty_text(i)),
+        Ty::Other => "_".into(),
+    }
+}
