@@ -13,6 +13,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 pub mod render;
+#[cfg(test)]
+mod tests;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
@@ -125,6 +127,8 @@ enum T {
     Dyn(Vec<TraitId>),
     /// `Option<T>` / `Result<T, _>`: `?`, `.unwrap()` and friends give the inner type.
     Wrapped(Box<T>),
+    /// `Mutex<T>`, `RwLock<T>`, `RefCell<T>`: locking gives (a guard of) the inner type.
+    Cell(Box<T>),
     /// A type from outside the workspace.
     External,
     Unknown,
@@ -147,6 +151,12 @@ const TRANSPARENT: &[&str] = &[
     "ReqData",
     "Valid",
     "Inner",
+];
+/// Interior-mutability wrappers; [`LOCKS`] reach what they hold.
+const CELLS: &[&str] = &["Mutex", "RwLock", "RefCell", "Cell", "OnceCell", "OnceLock", "LazyLock", "Lazy"];
+const LOCKS: &[&str] = &[
+    "lock", "read", "write", "try_lock", "try_read", "try_write", "blocking_lock", "blocking_read", "blocking_write",
+    "borrow", "borrow_mut", "get", "get_mut", "get_or_init", "force",
 ];
 /// Methods on `Option`/`Result` that give the inner value.
 const UNWRAP: &[&str] = &[
@@ -352,6 +362,7 @@ impl<'d, 'a> Walker<'d, 'a> {
         match (p.last(), first_arg) {
             (Some(name), Some(arg)) if TRANSPARENT.contains(&name) => self.ty(arg),
             (Some("Option" | "Result"), Some(arg)) => T::Wrapped(Box::new(self.ty(arg))),
+            (Some(name), Some(arg)) if CELLS.contains(&name) => T::Cell(Box::new(self.ty(arg))),
             (Some(_), _) => T::External,
             _ => T::Unknown,
         }
@@ -375,12 +386,24 @@ impl<'d, 'a> Walker<'d, 'a> {
         let Some((_, fty)) = data.fields.iter().find(|(n, _)| n == member) else {
             return T::Unknown;
         };
+        let mut generics = BTreeMap::new();
+        if let ItemKind::Struct { generics: gs, .. } = &data.item.kind {
+            for g in gs {
+                let traits = g.bounds.iter().filter_map(|b| self.defs.resolve_trait_path(data.module, b)).collect();
+                generics.insert(g.name.clone(), traits);
+            }
+        }
+        for (k, v) in &self.generics {
+            if !v.is_empty() {
+                generics.insert(k.clone(), v.clone());
+            }
+        }
         let w = Walker {
             defs: self.defs,
             f: self.f,
             module: data.module,
             self_ty: T::Known(t),
-            generics: BTreeMap::new(),
+            generics,
             env: Vec::new(),
             edges: BTreeMap::new(),
             unresolved: BTreeSet::new(),
@@ -501,6 +524,11 @@ impl<'d, 'a> Walker<'d, 'a> {
                 receiver, method, ..
             } => {
                 let rt = self.infer(receiver);
+                if let T::Cell(inner) = &rt
+                    && LOCKS.contains(&method.as_str())
+                {
+                    return T::Wrapped(inner.clone());
+                }
                 if SAME.contains(&method.as_str()) {
                     return rt;
                 }
@@ -576,6 +604,8 @@ impl<'d, 'a> Walker<'d, 'a> {
     fn method_targets(&self, recv: &T, method: &str) -> (Vec<FnId>, bool) {
         match recv {
             T::Known(t) => (self.defs.methods_of(*t, method).to_vec(), false),
+            // A lock guard or unwrapped value derefs to what it holds.
+            T::Wrapped(inner) => self.method_targets(inner, method),
             T::Bound(traits) | T::Dyn(traits) => {
                 let mut out = Vec::new();
                 for tr in traits {
@@ -845,7 +875,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             }
             return;
         }
-        if matches!(rt, T::Known(_) | T::External | T::Wrapped(_)) {
+        if matches!(rt, T::Known(_) | T::External | T::Wrapped(_) | T::Cell(_)) {
             return; // a method of a type cleave knows is not the workspace's (derives, std)
         }
         if let T::Bound(_) | T::Dyn(_) = rt {
@@ -900,9 +930,14 @@ impl<'d, 'a> Walker<'d, 'a> {
         };
         self.macro_depth += 1;
         let before: BTreeSet<(FnId, EdgeKind)> = self.edges.keys().copied().collect();
+        // `$crate::..` and the macro's own helpers resolve where it is defined.
+        let caller_module = std::mem::replace(&mut self.module, self.defs.macros[m].module);
+        let unresolved = self.unresolved.clone();
         for b in bodies {
             self.block(b);
         }
+        self.unresolved = unresolved;
+        self.module = caller_module;
         // Calls written in the macro body are attributed to the invocation line.
         let added: Vec<(FnId, EdgeKind)> = self
             .edges

@@ -14,3 +14,6 @@ pub mod syntax;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use load::{LoadError, Project, load};
+
+#[cfg(test)]
+mod testing;
