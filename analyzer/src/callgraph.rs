@@ -265,7 +265,13 @@ struct Walker<'d, 'a> {
     edges: BTreeMap<(FnId, EdgeKind), u32>,
     unresolved: BTreeSet<(String, u32)>,
     macro_depth: u32,
+    /// Inside a macro that names fns without calling them (`uri!(handler(..))`).
+    refs_only: bool,
 }
+
+/// Macros whose arguments name fns without running them: rocket's `uri!`
+/// builds a route's URI from the handler's name and arguments.
+const NAMING_MACROS: &[&str] = &["uri", "stringify", "concat", "include_str", "include_bytes", "env", "cfg"];
 
 impl<'d, 'a> Walker<'d, 'a> {
     fn new(defs: &'d DefMap<'a>, f: FnId) -> Self {
@@ -281,6 +287,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             edges: BTreeMap::new(),
             unresolved: BTreeSet::new(),
             macro_depth: 0,
+            refs_only: false,
         };
         if let Some(i) = data.impl_ {
             let imp = &defs.impls[i];
@@ -408,7 +415,21 @@ impl<'d, 'a> Walker<'d, 'a> {
             edges: BTreeMap::new(),
             unresolved: BTreeSet::new(),
             macro_depth: 0,
+            refs_only: false,
         };
+        w.ty(fty)
+    }
+
+    fn variant_field_ty(&self, t: TypeId, variant: &str, index: usize) -> T {
+        let data = &self.defs.types[t];
+        let Some(v) = data.variants.iter().position(|n| n == variant) else {
+            return T::Unknown;
+        };
+        let Some((_, fty)) = data.variant_fields.get(v).and_then(|fs| fs.get(index)) else {
+            return T::Unknown;
+        };
+        let mut w = Walker::new(self.defs, self.f);
+        w.module = data.module;
         w.ty(fty)
     }
 
@@ -438,7 +459,18 @@ impl<'d, 'a> Walker<'d, 'a> {
             }
             Pat::TupleStruct(path, elems) => {
                 let struct_ty = self.defs.resolve_type_path(self.module, path);
+                let defs = self.resolve_value(path);
+                let variant = defs.iter().find_map(|d| match d {
+                    Def::Variant(t) => Some(*t),
+                    _ => None,
+                });
+                let foreign = defs.is_empty() || defs.iter().all(|d| *d == Def::External);
                 for (i, e) in elems.iter().enumerate() {
+                    if let Some(vt) = variant {
+                        let et = self.variant_field_ty(vt, path.last().unwrap_or_default(), i);
+                        self.bind(e, et);
+                        continue;
+                    }
                     let et = match (struct_ty, &t) {
                         (Some(st), _) if self.defs.types[st].variants.is_empty() => {
                             self.field_ty(st, &i.to_string())
@@ -447,7 +479,8 @@ impl<'d, 'a> Walker<'d, 'a> {
                             (**inner).clone()
                         }
                         (None, _)
-                            if elems.len() == 1
+                            if foreign
+                                && elems.len() == 1
                                 && !matches!(path.last(), Some("Some" | "Ok" | "Err")) =>
                         {
                             t.clone()
@@ -478,6 +511,9 @@ impl<'d, 'a> Walker<'d, 'a> {
                     }
                 }
                 for d in self.resolve_value(path) {
+                    if let Def::Variant(t) = d {
+                        return T::Known(t);
+                    }
                     if let Def::Static(s) = d
                         && let ItemKind::Static { ty, .. } | ItemKind::Const { ty, .. } =
                             &self.defs.statics[s].item.kind
@@ -491,15 +527,18 @@ impl<'d, 'a> Walker<'d, 'a> {
                 let Expr::Path { path, .. } = func.peel() else {
                     return T::Unknown;
                 };
-                let defs = self.resolve_value(path);
-                if let [Def::Fn(f)] = defs.as_slice() {
+                if let [f] = self.path_fns(path).as_slice() {
                     return self.fn_ret(*f, &self.assoc_self(path));
                 }
+                let defs = self.resolve_value(path);
                 if let Some(Def::Variant(t)) = defs.first() {
                     return T::Known(*t);
                 }
                 if let Some(Def::Type(t)) = defs.first() {
                     return T::Known(*t);
+                }
+                if defs.first() == Some(&Def::External) {
+                    return T::External;
                 }
                 // `Arc::new(x)`, `Box::new(x)`: the wrapped value's type.
                 if path.segments.len() >= 2 {
@@ -628,6 +667,7 @@ impl<'d, 'a> Walker<'d, 'a> {
     }
 
     fn edge(&mut self, to: FnId, kind: EdgeKind, line: u32) {
+        let kind = if self.refs_only { EdgeKind::Ref } else { kind };
         let e = self.edges.entry((to, kind)).or_insert(line);
         *e = (*e).min(line);
     }
@@ -698,9 +738,13 @@ impl<'d, 'a> Walker<'d, 'a> {
             Expr::Lit { .. } => {}
             Expr::Macro { path, args, line } => {
                 self.user_macro(path, *line);
+                let names_only = path.last().is_some_and(|m| NAMING_MACROS.contains(&m));
+                let before = self.refs_only;
+                self.refs_only |= names_only;
                 for a in args {
                     self.expr(a);
                 }
+                self.refs_only = before;
             }
             Expr::Struct { fields, rest, .. } => {
                 for (_, f) in fields {
@@ -771,6 +815,12 @@ impl<'d, 'a> Walker<'d, 'a> {
             return;
         }
         let targets = self.path_fns(path);
+        if targets.is_empty()
+            && self.resolve_value(path) == [Def::External]
+            && self.foreign_trait_call(path, line)
+        {
+            return;
+        }
         if !targets.is_empty() {
             let dynamic = false;
             for f in targets {
@@ -883,19 +933,66 @@ impl<'d, 'a> Walker<'d, 'a> {
         }
         // Unknown receiver: a unique method name among the workspace's impls.
         let candidates = self.defs.methods_named(method);
-        let distinct_methods: Vec<FnId> = candidates
+        let methods: Vec<FnId> = candidates
             .iter()
             .copied()
             .filter(|f| {
                 self.defs.fns[*f].kind == FnKind::Method && self.defs.fns[*f].def.receiver.is_some()
             })
             .collect();
-        match distinct_methods.as_slice() {
-            [] => {}
+        // An impl of a trait from outside the workspace (`IntoResponse`,
+        // `Display`) is as likely called on an outside type: never a guess.
+        let (own, foreign): (Vec<FnId>, Vec<FnId>) = methods
+            .into_iter()
+            .partition(|f| !self.implements_foreign_trait(*f));
+        match own.as_slice() {
+            [] if foreign.is_empty() => {}
+            [] => {
+                self.unresolved
+                    .insert((format!("{}.{method}", receiver_text(receiver)), line));
+            }
             [f] if !STD_METHODS.contains(&method) => self.edge(*f, EdgeKind::Call, line),
             _ => {
                 self.unresolved
                     .insert((format!("{}.{method}", receiver_text(receiver)), line));
+            }
+        }
+    }
+
+    fn implements_foreign_trait(&self, f: FnId) -> bool {
+        self.defs.fns[f].impl_.is_some_and(|i| {
+            self.defs.impls[i].trait_.is_none() && self.defs.impls[i].trait_path.is_some()
+        })
+    }
+
+    /// `ExternalTrait::method(x)` where the workspace implements that trait:
+    /// the impl when there is one, unresolved when there are several.
+    fn foreign_trait_call(&mut self, path: &Path, line: u32) -> bool {
+        if path.segments.len() < 2 {
+            return false;
+        }
+        let trait_name = &path.segments[path.segments.len() - 2].name;
+        let method = &path.segments[path.segments.len() - 1].name;
+        let mut targets: Vec<FnId> = self
+            .defs
+            .impls
+            .iter()
+            .filter(|imp| {
+                imp.trait_.is_none() && imp.trait_path.and_then(Path::last) == Some(trait_name.as_str())
+            })
+            .filter_map(|imp| imp.methods.get(method.as_str()).copied())
+            .collect();
+        targets.sort();
+        targets.dedup();
+        match targets.as_slice() {
+            [] => false,
+            [f] => {
+                self.edge(*f, EdgeKind::Call, line);
+                true
+            }
+            _ => {
+                self.unresolved.insert((path.to_string(), line));
+                true
             }
         }
     }

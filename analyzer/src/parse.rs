@@ -231,6 +231,7 @@ fn item(it: &syn::Item) -> Item {
             e.ident.to_string(),
             ItemKind::Enum {
                 variants: e.variants.iter().map(|v| v.ident.to_string()).collect(),
+                variant_fields: e.variants.iter().map(|v| fields(&v.fields)).collect(),
             },
             vis(&e.vis),
             line_of(&e.ident),
@@ -248,7 +249,11 @@ fn item(it: &syn::Item) -> Item {
         syn::Item::Trait(t) => new_item(
             t.ident.to_string(),
             ItemKind::Trait {
-                items: t.items.iter().filter_map(trait_item).collect(),
+                items: {
+                    let mut items: Vec<Item> = t.items.iter().filter_map(trait_item).collect();
+                    async_trait_lines(&t.attrs, &mut items);
+                    items
+                },
                 supertraits: bounds(t.supertraits.iter()),
             },
             vis(&t.vis),
@@ -257,15 +262,15 @@ fn item(it: &syn::Item) -> Item {
             &t.attrs,
         ),
         syn::Item::Impl(i) => {
-            let mut g = generics(&i.generics);
-            let _ = &mut g;
+            let mut items: Vec<Item> = i.items.iter().filter_map(impl_item).collect();
+            async_trait_lines(&i.attrs, &mut items);
             new_item(
                 String::new(),
                 ItemKind::Impl(ImplDef {
                     self_ty: ty(&i.self_ty),
                     trait_: i.trait_.as_ref().map(|(p, _)| path(p)),
-                    generics: g,
-                    items: i.items.iter().filter_map(impl_item).collect(),
+                    generics: generics(&i.generics),
+                    items,
                 }),
                 Vis::Private,
                 line_of(&i.impl_token),
@@ -373,6 +378,23 @@ fn item(it: &syn::Item) -> Item {
             end_of(other),
             &[],
         ),
+    }
+}
+
+/// `#[async_trait]` rewrites the async fns of the impl or trait it is on, and
+/// rustc then reports them at the attribute's line; cleave follows rustc so
+/// that its nodes match the compiler's.
+fn async_trait_lines(attrs: &[syn::Attribute], items: &mut [Item]) {
+    let Some(at) = attrs.iter().find(|a| a.path().segments.last().is_some_and(|s| s.ident == "async_trait")) else {
+        return;
+    };
+    let line = line_of(at);
+    for item in items {
+        if let ItemKind::Fn(f) = &item.kind
+            && f.is_async
+        {
+            item.line = line;
+        }
     }
 }
 

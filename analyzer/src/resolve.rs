@@ -92,6 +92,7 @@ pub struct TypeData<'a> {
     pub canonical: String,
     pub fields: &'a [(String, Ty)],
     pub variants: &'a [String],
+    pub variant_fields: &'a [Vec<(String, Ty)>],
     pub alias_of: Option<&'a Ty>,
     pub item: &'a Item,
 }
@@ -396,8 +397,12 @@ impl<'a> DefMap<'a> {
                 let id = self.new_type(item, TypeKind::Struct, mid, fields, &[], None);
                 self.add(mid, &item.name, Def::Type(id));
             }
-            ItemKind::Enum { variants } => {
+            ItemKind::Enum {
+                variants,
+                variant_fields,
+            } => {
                 let id = self.new_type(item, TypeKind::Enum, mid, &[], variants, None);
+                self.types[id].variant_fields = variant_fields;
                 self.add(mid, &item.name, Def::Type(id));
             }
             ItemKind::Union => {
@@ -578,6 +583,7 @@ impl<'a> DefMap<'a> {
             canonical: format!("{}::{}", self.mods[module].canonical, item.name),
             fields,
             variants,
+            variant_fields: &[],
             alias_of,
             item,
         });

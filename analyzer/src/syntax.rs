@@ -284,6 +284,8 @@ pub enum ItemKind {
     },
     Enum {
         variants: Vec<String>,
+        /// Each variant's fields (`"0"`, `"1"` for tuple variants).
+        variant_fields: Vec<Vec<(String, Ty)>>,
     },
     Union,
     Trait {
