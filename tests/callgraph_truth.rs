@@ -17,9 +17,21 @@ struct Case {
 }
 
 const CASES: &[Case] = &[
-    Case { root: "tools/callgraph-truth/sample", truth: "tools/callgraph-truth/sample/truth.json", prefix: "" },
-    Case { root: "fixtures/shop-axum", truth: "fixtures/shop-axum/expected/truth.json", prefix: "" },
-    Case { root: "fixtures/notes-rocket", truth: "fixtures/notes-rocket/expected/truth.json", prefix: "" },
+    Case {
+        root: "tools/callgraph-truth/sample",
+        truth: "tools/callgraph-truth/sample/truth.json",
+        prefix: "",
+    },
+    Case {
+        root: "fixtures/shop-axum",
+        truth: "fixtures/shop-axum/expected/truth.json",
+        prefix: "",
+    },
+    Case {
+        root: "fixtures/notes-rocket",
+        truth: "fixtures/notes-rocket/expected/truth.json",
+        prefix: "",
+    },
     Case {
         root: "fixtures/forum-actix",
         truth: "fixtures/forum-actix/expected/truth-forum-domain.json",
@@ -42,8 +54,16 @@ fn repo() -> PathBuf {
 }
 
 fn python(args: &[&str]) -> String {
-    let out = Command::new("python3").args(args).current_dir(repo()).output().expect("python3 runs");
-    assert!(out.status.success(), "python3 {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("python3")
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "python3 {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
@@ -56,15 +76,31 @@ fn score(case: &Case, dir: &Path) -> serde_json::Value {
         .current_dir(repo())
         .output()
         .expect("cleave runs");
-    assert!(out.status.success(), "cleave graph {} failed: {}", case.root, String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cleave graph {} failed: {}",
+        case.root,
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::write(&graph, &out.stdout).expect("write graph");
-    let mut args = vec!["tools/callgraph-truth/from_cleave.py", graph.to_str().expect("utf-8 path"), "-o"];
+    let mut args = vec![
+        "tools/callgraph-truth/from_cleave.py",
+        graph.to_str().expect("utf-8 path"),
+        "-o",
+    ];
     args.push(cand.to_str().expect("utf-8 path"));
     if !case.prefix.is_empty() {
         args.extend(["--prefix", case.prefix]);
     }
     python(&args);
-    let text = python(&["tools/callgraph-truth/score.py", case.truth, cand.to_str().expect("utf-8"), "--tol", "2", "--json"]);
+    let text = python(&[
+        "tools/callgraph-truth/score.py",
+        case.truth,
+        cand.to_str().expect("utf-8"),
+        "--tol",
+        "2",
+        "--json",
+    ]);
     serde_json::from_str(&text).expect("score.py prints JSON")
 }
 
@@ -80,11 +116,18 @@ fn call_graph_matches_the_compiler_on_every_fixture() {
             v["edge_recall"].as_f64().expect("recall"),
             v["node_recall"].as_f64().expect("node recall"),
         );
-        let line = format!("{} [{}]: edge-P {p:.3} edge-R {r:.3} node-R {n:.3}", case.root, case.truth);
+        let line = format!(
+            "{} [{}]: edge-P {p:.3} edge-R {r:.3} node-R {n:.3}",
+            case.root, case.truth
+        );
         eprintln!("{line}");
         if p < 0.95 || r < 0.95 || n < 0.98 {
             failures.push(line);
         }
     }
-    assert!(failures.is_empty(), "below the bar:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "below the bar:\n{}",
+        failures.join("\n")
+    );
 }

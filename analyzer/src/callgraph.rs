@@ -153,10 +153,25 @@ const TRANSPARENT: &[&str] = &[
     "Inner",
 ];
 /// Interior-mutability wrappers; [`LOCKS`] reach what they hold.
-const CELLS: &[&str] = &["Mutex", "RwLock", "RefCell", "Cell", "OnceCell", "OnceLock", "LazyLock", "Lazy"];
+const CELLS: &[&str] = &[
+    "Mutex", "RwLock", "RefCell", "Cell", "OnceCell", "OnceLock", "LazyLock", "Lazy",
+];
 const LOCKS: &[&str] = &[
-    "lock", "read", "write", "try_lock", "try_read", "try_write", "blocking_lock", "blocking_read", "blocking_write",
-    "borrow", "borrow_mut", "get", "get_mut", "get_or_init", "force",
+    "lock",
+    "read",
+    "write",
+    "try_lock",
+    "try_read",
+    "try_write",
+    "blocking_lock",
+    "blocking_read",
+    "blocking_write",
+    "borrow",
+    "borrow_mut",
+    "get",
+    "get_mut",
+    "get_or_init",
+    "force",
 ];
 /// Methods on `Option`/`Result` that give the inner value.
 const UNWRAP: &[&str] = &[
@@ -271,7 +286,15 @@ struct Walker<'d, 'a> {
 
 /// Macros whose arguments name fns without running them: rocket's `uri!`
 /// builds a route's URI from the handler's name and arguments.
-const NAMING_MACROS: &[&str] = &["uri", "stringify", "concat", "include_str", "include_bytes", "env", "cfg"];
+const NAMING_MACROS: &[&str] = &[
+    "uri",
+    "stringify",
+    "concat",
+    "include_str",
+    "include_bytes",
+    "env",
+    "cfg",
+];
 
 impl<'d, 'a> Walker<'d, 'a> {
     fn new(defs: &'d DefMap<'a>, f: FnId) -> Self {
@@ -396,7 +419,11 @@ impl<'d, 'a> Walker<'d, 'a> {
         let mut generics = BTreeMap::new();
         if let ItemKind::Struct { generics: gs, .. } = &data.item.kind {
             for g in gs {
-                let traits = g.bounds.iter().filter_map(|b| self.defs.resolve_trait_path(data.module, b)).collect();
+                let traits = g
+                    .bounds
+                    .iter()
+                    .filter_map(|b| self.defs.resolve_trait_path(data.module, b))
+                    .collect();
                 generics.insert(g.name.clone(), traits);
             }
         }
@@ -978,7 +1005,8 @@ impl<'d, 'a> Walker<'d, 'a> {
             .impls
             .iter()
             .filter(|imp| {
-                imp.trait_.is_none() && imp.trait_path.and_then(Path::last) == Some(trait_name.as_str())
+                imp.trait_.is_none()
+                    && imp.trait_path.and_then(Path::last) == Some(trait_name.as_str())
             })
             .filter_map(|imp| imp.methods.get(method.as_str()).copied())
             .collect();

@@ -7,6 +7,7 @@
 
 pub mod callgraph;
 pub mod diagnostic;
+pub mod entrypoints;
 pub mod load;
 pub mod parse;
 pub mod resolve;

@@ -385,7 +385,12 @@ fn item(it: &syn::Item) -> Item {
 /// rustc then reports them at the attribute's line; cleave follows rustc so
 /// that its nodes match the compiler's.
 fn async_trait_lines(attrs: &[syn::Attribute], items: &mut [Item]) {
-    let Some(at) = attrs.iter().find(|a| a.path().segments.last().is_some_and(|s| s.ident == "async_trait")) else {
+    let Some(at) = attrs.iter().find(|a| {
+        a.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "async_trait")
+    }) else {
         return;
     };
     let line = line_of(at);

@@ -990,6 +990,38 @@ impl<'a> DefMap<'a> {
         out
     }
 
+    /// The workspace fns a path names when written inside fn `from`: local
+    /// fns of its body, free fns, `Type::assoc`, `Self::assoc` (in an impl),
+    /// `Trait::method` (every impl). Empty for locals, std and dependencies.
+    pub fn resolve_fn_path(&self, from: FnId, path: &Path) -> Vec<FnId> {
+        let data = &self.fns[from];
+        let names: Vec<String> = path.names().map(str::to_owned).collect();
+        if names.len() == 1
+            && let Some(f) = data.local_fns.get(&names[0])
+        {
+            return vec![*f];
+        }
+        if names.len() == 2
+            && names[0] == "Self"
+            && let Some(t) = data.impl_.and_then(|i| self.impls[i].self_def)
+        {
+            return self.methods_of(t, &names[1]).to_vec();
+        }
+        let mut out = Vec::new();
+        for d in self.resolve_names(data.module, &names, path.leading_colon) {
+            match d {
+                Def::Fn(f) => out.push(f),
+                Def::TraitMethod(t, i) => {
+                    out.extend(self.trait_method_targets(t, self.traits[t].methods[i as usize].0))
+                }
+                _ => {}
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     pub fn crate_name(&self, module: ModId) -> &str {
         &self.project.crates[self.mods[module].krate].name
     }

@@ -33,7 +33,8 @@ fn check(fixture: &str, expect: Expect) {
     expect.assert_eq(&(lines.join("\n") + "\n"));
 }
 
-const MANIFEST: &str = "//- /Cargo.toml\n[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n";
+const MANIFEST: &str =
+    "//- /Cargo.toml\n[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n";
 
 #[test]
 fn lock_guard_and_field_receivers() {

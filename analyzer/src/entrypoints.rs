@@ -1,0 +1,225 @@
+//! Entry points: [`DefMap`] -> every way work enters the program: HTTP
+//! routes (one detector per framework) and workers started beside the server.
+//!
+//! A detector reads the lowered syntax of the workspace (router-building
+//! code, attribute macros) and resolves handlers through the [`DefMap`] to
+//! their definitions. It never runs code and never guesses: a route set it
+//! cannot fix statically (a prefix computed at runtime, routes chosen by an
+//! `if` or registered in a loop, a macro it cannot read) yields every
+//! variant it found plus a [`Diagnostic`] saying so. Paths come out
+//! normalised (`{param}`, `{*rest}`) whatever the framework wrote.
+
+pub mod actix;
+pub mod axum;
+pub mod rocket;
+pub mod workers;
+
+use serde::Serialize;
+
+use crate::diagnostic::Diagnostic;
+use crate::resolve::{DefMap, FnId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryKind {
+    Http,
+    /// Work started from `main` that outlives requests.
+    Worker,
+    /// A worker that runs on an interval or a cron schedule.
+    Schedule,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Framework {
+    #[serde(rename = "axum")]
+    Axum,
+    #[serde(rename = "actix-web")]
+    ActixWeb,
+    #[serde(rename = "rocket")]
+    Rocket,
+}
+
+impl Framework {
+    pub fn name(self) -> &'static str {
+        match self {
+            Framework::Axum => "axum",
+            Framework::ActixWeb => "actix-web",
+            Framework::Rocket => "rocket",
+        }
+    }
+}
+
+/// A place in the analysed source.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    /// Relative to the analysed root, `/`-separated.
+    pub file: String,
+    pub line: u32,
+}
+
+/// A middleware around a route: axum `layer`/`route_layer`, actix `wrap`,
+/// rocket fairings and request guards.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Middleware {
+    /// How it is attached: `layer`, `route_layer`, `wrap`, `wrap_fn`, `fairing`, `guard`.
+    pub kind: String,
+    /// As written, on one line: `TraceLayer::new_for_http()`,
+    /// `from_fn_with_state(state.clone(), require_admin)`.
+    pub name: String,
+    /// The workspace fn that implements it, where the syntax names one (canonical path).
+    pub handler: Option<String>,
+    #[serde(flatten)]
+    pub at: Location,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct EntryPoint {
+    pub kind: EntryKind,
+    /// `None` for workers.
+    pub framework: Option<Framework>,
+    /// Upper-case (`GET`, `ANY`); empty for workers.
+    pub method: String,
+    /// The full path after all nesting, normalised; empty for workers.
+    pub path: String,
+    /// Canonical path of the handler's definition (`shop::routes::orders::create`),
+    /// or `<enclosing fn>::{closure}` for a closure.
+    pub handler: String,
+    /// Where the handler is defined (for a closure: the closure itself).
+    #[serde(flatten)]
+    pub at: Location,
+    /// Where the route is registered (the `.route(..)`, `#[get]`, `.spawn(..)`).
+    pub registered: Location,
+    /// Outermost first: the order a request passes through them.
+    pub middleware: Vec<Middleware>,
+    /// The call-graph node the entry point starts at (the handler, or the
+    /// fn enclosing a closure handler). Not serialised: ids are per run.
+    #[serde(skip)]
+    pub root: Option<FnId>,
+}
+
+impl EntryPoint {
+    /// `"GET /orders/{id}"` for routes, `"worker shop::jobs::sweep"` for workers.
+    pub fn route(&self) -> String {
+        match self.kind {
+            EntryKind::Http => format!("{} {}", self.method, self.path),
+            EntryKind::Worker => format!("worker {}", self.handler),
+            EntryKind::Schedule => format!("schedule {}", self.handler),
+        }
+    }
+}
+
+/// What the detectors found.
+#[derive(Debug, Default)]
+pub struct Detection {
+    pub entrypoints: Vec<EntryPoint>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Frameworks whose routes were found.
+    pub frameworks: Vec<Framework>,
+}
+
+/// Runs every detector over the workspace. Output is sorted.
+pub fn detect(defs: &DefMap<'_>) -> Detection {
+    let mut out = Detection::default();
+    axum::detect(defs, &mut out);
+    actix::detect(defs, &mut out);
+    rocket::detect(defs, &mut out);
+    workers::detect(defs, &mut out);
+    out.entrypoints.sort_by(|a, b| {
+        (a.kind, &a.path, &a.method, &a.handler, &a.registered).cmp(&(
+            b.kind,
+            &b.path,
+            &b.method,
+            &b.handler,
+            &b.registered,
+        ))
+    });
+    out.entrypoints.dedup();
+    for e in &out.entrypoints {
+        if let Some(f) = e.framework
+            && !out.frameworks.contains(&f)
+        {
+            out.frameworks.push(f);
+        }
+    }
+    out.frameworks.sort();
+    out.diagnostics.sort();
+    out.diagnostics.dedup();
+    out
+}
+
+/// Normalises a route path to cleave's form: `{name}` for parameters and
+/// `{*name}` for wildcards, whatever the framework wrote (axum `:id`,
+/// `*rest`, `{id}`, `{*rest}`; actix `{id}`, `{id:\d+}`, `{tail:.*}`;
+/// rocket `<id>`, `<path..>`). A query part (`?<q>`) is dropped. Leading
+/// slash ensured; duplicate slashes collapsed; no trailing slash unless the
+/// path is `/` (callers that must keep a framework's trailing slash add it).
+pub fn normalise_path(raw: &str) -> String {
+    let raw = raw.split('?').next().unwrap_or("");
+    let mut segments = Vec::new();
+    for seg in raw.split('/') {
+        if seg.is_empty() {
+            continue;
+        }
+        segments.push(normalise_segment(seg));
+    }
+    format!("/{}", segments.join("/"))
+}
+
+fn normalise_segment(seg: &str) -> String {
+    if let Some(name) = seg.strip_prefix(':') {
+        return format!("{{{name}}}");
+    }
+    if let Some(name) = seg.strip_prefix('*') {
+        return format!("{{*{name}}}");
+    }
+    if let Some(inner) = seg.strip_prefix('<').and_then(|s| s.strip_suffix('>')) {
+        return match inner.strip_suffix("..") {
+            Some(name) => format!("{{*{name}}}"),
+            None => format!("{{{inner}}}"),
+        };
+    }
+    if let Some(inner) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+        if let Some(name) = inner.strip_prefix('*') {
+            return format!("{{*{name}}}");
+        }
+        // actix: `{name:regex}`; a regex that matches slashes makes a wildcard.
+        return match inner.split_once(':') {
+            Some((name, re)) if re.contains(".*") || re.contains(".+") => format!("{{*{name}}}"),
+            Some((name, _)) => format!("{{{name}}}"),
+            None => format!("{{{inner}}}"),
+        };
+    }
+    seg.to_owned()
+}
+
+/// Joins a prefix and a path the way nesting does: `/api` + `/users` = `/api/users`,
+/// `/api` + `/` = `/api`.
+pub fn join_paths(prefix: &str, path: &str) -> String {
+    normalise_path(&format!("{prefix}/{path}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_normalise_from_every_framework() {
+        let cases = [
+            ("/users/:id", "/users/{id}"),
+            ("/files/*rest", "/files/{*rest}"),
+            ("/files/{*rest}", "/files/{*rest}"),
+            ("/notes/<id>", "/notes/{id}"),
+            ("/static/<path..>", "/static/{*path}"),
+            ("/search?<q>&<limit>", "/search"),
+            ("/posts/{id:\\d+}", "/posts/{id}"),
+            ("/tail/{tail:.*}", "/tail/{*tail}"),
+            ("//a//b/", "/a/b"),
+            ("", "/"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(normalise_path(raw), want, "{raw}");
+        }
+        assert_eq!(join_paths("/api", "/"), "/api");
+        assert_eq!(join_paths("/api/", "/users"), "/api/users");
+    }
+}
