@@ -538,7 +538,8 @@ impl<'d, 'a> Walker<'d, 'a> {
                     }
                 }
                 for d in self.resolve_value(path) {
-                    if let Def::Variant(t) = d {
+                    // `Status::Paid` and a unit struct `Sql` used as values.
+                    if let Def::Variant(t) | Def::Type(t) = d {
                         return T::Known(t);
                     }
                     if let Def::Static(s) = d

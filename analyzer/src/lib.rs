@@ -8,6 +8,7 @@
 pub mod callgraph;
 pub mod diagnostic;
 pub mod entrypoints;
+pub mod hazards;
 pub mod load;
 pub mod parse;
 pub mod resolve;

@@ -59,3 +59,280 @@ fn insert_locked(st: &AppState, body: &str) -> u32 {
         "#]],
     );
 }
+
+fn lib(src: &str) -> String {
+    format!("{MANIFEST}//- /src/lib.rs\n{src}")
+}
+
+#[test]
+fn reexport_chains_resolve_to_the_definition() {
+    check(
+        r#"
+//- /Cargo.toml
+[package]
+name = "shop-app"
+version = "0.1.0"
+//- /src/lib.rs
+pub mod handlers;
+pub mod routes;
+pub use handlers::*;
+//- /src/handlers.rs
+mod products;
+pub use self::products::*;
+//- /src/handlers/products.rs
+pub fn list() {}
+pub fn delete() {}
+//- /src/routes.rs
+use crate::{delete, list as list_all};
+pub fn router() {
+    list_all();
+    delete();
+    crate::handlers::list();
+}
+"#,
+        expect![[r#"
+            shop_app::routes::router -> shop_app::handlers::products::delete (call)
+            shop_app::routes::router -> shop_app::handlers::products::list (call)
+        "#]],
+    );
+}
+
+#[test]
+fn glob_cycles_terminate_and_super_paths_resolve() {
+    check(
+        &lib(r#"
+pub mod a {
+    pub use super::b::*;
+    pub fn fa() {}
+    pub mod inner {
+        pub fn deep() { super::fa(); super::super::b::fb(); }
+    }
+}
+pub mod b {
+    pub use super::a::*;
+    pub fn fb() { fa(); inner::deep(); }
+}
+"#),
+        expect![[r#"
+            app::a::inner::deep -> app::a::fa (call)
+            app::a::inner::deep -> app::b::fb (call)
+            app::b::fb -> app::a::fa (call)
+            app::b::fb -> app::a::inner::deep (call)
+        "#]],
+    );
+}
+
+#[test]
+fn trait_dispatch_static_generic_and_dyn() {
+    check(
+        &lib(r#"
+use std::sync::Arc;
+pub trait Repo { fn save(&self); fn log(&self) { self.save(); } }
+pub struct Sql;
+pub struct Mem;
+impl Repo for Sql { fn save(&self) {} }
+impl Repo for Mem { fn save(&self) {} fn log(&self) {} }
+pub fn generic<R: Repo>(r: &R) { r.save(); }
+pub fn boxed(r: Arc<dyn Repo>) { r.save(); }
+pub fn qualified(s: &Sql) { <Sql as Repo>::save(s); Repo::log(s); }
+pub fn concrete() { let s = Sql; s.save(); Mem.log(); }
+"#),
+        expect![[r#"
+            app::Repo::log -> <app::Mem as app::Repo>::save (call)
+            app::Repo::log -> <app::Sql as app::Repo>::save (call)
+            app::boxed -> <app::Mem as app::Repo>::save (dyn)
+            app::boxed -> <app::Sql as app::Repo>::save (dyn)
+            app::concrete -> <app::Mem as app::Repo>::log (call)
+            app::concrete -> <app::Sql as app::Repo>::save (call)
+            app::generic -> <app::Mem as app::Repo>::save (call)
+            app::generic -> <app::Sql as app::Repo>::save (call)
+            app::qualified -> <app::Mem as app::Repo>::log (call)
+            app::qualified -> <app::Sql as app::Repo>::save (call)
+            app::qualified -> app::Repo::log (call)
+        "#]],
+    );
+}
+
+#[test]
+fn receivers_from_fields_constructors_extractors_and_lets() {
+    check(
+        &lib(r#"
+use std::sync::Arc;
+pub struct Repo;
+impl Repo {
+    pub fn new() -> Self { Repo }
+    pub fn insert(&self) {}
+}
+pub struct Service { repo: Arc<Repo> }
+impl Service {
+    pub fn create(&self) { self.repo.insert(); }
+}
+#[derive(Clone)]
+pub struct AppState { pub service: Service }
+use axum::extract::State;
+pub async fn handler(State(state): State<AppState>) { state.service.create(); }
+pub fn chained() { Repo::new().insert(); let r: Repo = make(); r.insert(); }
+fn make() -> Repo { Repo::new() }
+"#),
+        expect![[r#"
+            app::Service::create -> app::Repo::insert (call)
+            app::chained -> app::Repo::insert (call)
+            app::chained -> app::Repo::new (call)
+            app::chained -> app::make (call)
+            app::handler -> app::Service::create (call)
+            app::make -> app::Repo::new (call)
+        "#]],
+    );
+}
+
+#[test]
+fn closures_async_blocks_turbofish_and_refs() {
+    check(
+        &lib(r#"
+pub fn parse<T>(s: &str) -> Option<T> { None }
+fn helper(x: u32) -> u32 { x }
+fn convert(x: u32) -> u32 { x }
+pub async fn fetch() -> u32 { 1 }
+pub async fn run(xs: Vec<u32>) {
+    let ys: Vec<u32> = xs.iter().map(|x| helper(*x)).collect();
+    let zs: Vec<u32> = ys.into_iter().map(convert).collect();
+    let n = async { fetch().await }.await;
+    let _ = parse::<u8>("1");
+    std::thread::spawn(move || helper(n));
+}
+"#),
+        expect![[r#"
+            app::run -> app::convert (ref)
+            app::run -> app::fetch (call)
+            app::run -> app::helper (call)
+            app::run -> app::parse (call)
+        "#]],
+    );
+}
+
+#[test]
+fn calls_inside_macro_arguments_and_user_macros() {
+    check(
+        &lib(r#"
+fn a() -> u32 { 1 }
+fn b() -> u32 { 2 }
+fn c() -> u32 { 3 }
+fn d() -> bool { true }
+fn e() {}
+#[macro_export]
+macro_rules! twice {
+    ($x:expr) => {{ $crate::e(); $crate::e(); }};
+}
+pub async fn f() {
+    println!("{} {}", a(), b());
+    let v = vec![c()];
+    assert!(d(), "msg {}", a());
+    let j = json!({ "total": b(), "items": [c()] });
+    tokio::select! {
+        x = fetch() => { e(); }
+        _ = other() => {}
+    }
+    twice!(1);
+}
+async fn fetch() {}
+async fn other() {}
+"#),
+        expect![[r#"
+            app::f -> app::a (call)
+            app::f -> app::b (call)
+            app::f -> app::c (call)
+            app::f -> app::d (call)
+            app::f -> app::e (call)
+            app::f -> app::fetch (call)
+            app::f -> app::other (call)
+        "#]],
+    );
+}
+
+#[test]
+fn ambiguous_methods_are_unresolved_not_guessed() {
+    check(
+        &lib(r#"
+pub struct A;
+pub struct B;
+impl A { pub fn frobnicate(&self) {} pub fn only_on_a(&self) {} }
+impl B { pub fn frobnicate(&self) {} }
+pub fn f(x: Vec<u8>) {
+    let y = unknown();
+    y.frobnicate();
+    y.only_on_a();
+}
+"#),
+        expect![[r#"
+            ? app::f: unknown
+            ? app::f: y.frobnicate
+            app::f -> app::A::only_on_a (call)
+        "#]],
+    );
+}
+
+#[test]
+fn workspace_crates_call_each_other_through_path_and_renamed_dependencies() {
+    check(
+        r#"
+//- /Cargo.toml
+[workspace]
+members = ["crates/*"]
+[workspace.dependencies]
+domain = { path = "crates/domain", package = "forum-domain" }
+//- /crates/domain/Cargo.toml
+[package]
+name = "forum-domain"
+version = "0.1.0"
+//- /crates/domain/src/lib.rs
+pub mod services;
+pub use services::create_post;
+//- /crates/domain/src/services.rs
+pub fn create_post() {}
+pub struct Store;
+impl Store { pub fn save(&self) {} }
+//- /crates/web/Cargo.toml
+[package]
+name = "forum-web"
+version = "0.1.0"
+[dependencies]
+domain.workspace = true
+serde = "1"
+//- /crates/web/src/lib.rs
+extern crate domain as dom;
+use domain::services::Store;
+pub fn handler(store: &Store) {
+    domain::create_post();
+    dom::services::create_post();
+    store.save();
+    serde::Serialize::serialize();
+}
+"#,
+        expect![[r#"
+            forum_web::handler -> forum_domain::services::Store::save (call)
+            forum_web::handler -> forum_domain::services::create_post (call)
+        "#]],
+    );
+}
+
+#[test]
+fn bad_files_are_diagnostics_and_the_rest_is_still_graphed() {
+    check(
+        &lib(r#"
+mod broken;
+mod missing;
+#[path = "../../outside.rs"]
+mod escape;
+pub fn ok() { helper() }
+fn helper() {}
+//- /src/broken.rs
+pub fn f( {
+"#),
+        expect![[r#"
+            ! error[missing-module]: src/lib.rs:3: module `missing`: none of src/missing.rs, src/missing/mod.rs exists; create it or remove the `mod` line
+            ! error[path-escapes-root]: src/lib.rs:5: `#[path]` of module `escape` points outside the analysed directory; it is not read
+            ! error[syntax-error]: src/broken.rs:1: cannot parse: cannot parse string into token stream; this file is skipped
+            app::ok -> app::helper (call)
+        "#]],
+    );
+}

@@ -1,0 +1,1 @@
+//! Hazards: what breaks or behaves differently on AWS Lambda. (Being written.)
