@@ -420,7 +420,7 @@ fn load_modules(disk: &Disk, crates: &mut [Crate], diagnostics: &mut Vec<Diagnos
     let mut depth = 0;
     while !wave.is_empty() && depth < 64 {
         depth += 1;
-        let results: Vec<(Pending, Result<(String, SourceFile), Diagnostic>)> = wave
+        let results: Vec<(Pending, ModuleRead)> = wave
             .into_par_iter()
             .map(|p| {
                 let r = read_module(disk, &p);
@@ -604,7 +604,10 @@ fn parent_dir(file: &str) -> String {
     }
 }
 
-fn read_module(disk: &Disk, p: &Pending) -> Result<(String, SourceFile), Diagnostic> {
+/// A module file read and parsed, with its path; or why not.
+type ModuleRead = Result<(String, SourceFile), Diagnostic>;
+
+fn read_module(disk: &Disk, p: &Pending) -> ModuleRead {
     let (at, line) = p
         .declared_at
         .clone()

@@ -666,11 +666,9 @@ impl<'a> DefMap<'a> {
                                         }
                                     }
                                 }
-                                Def::External => {
-                                    if !self.mods[mid].has_external_glob {
-                                        self.mods[mid].has_external_glob = true;
-                                        changed = true;
-                                    }
+                                Def::External if !self.mods[mid].has_external_glob => {
+                                    self.mods[mid].has_external_glob = true;
+                                    changed = true;
                                 }
                                 _ => {}
                             }
