@@ -10,17 +10,26 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use anyhow::Context;
+use cleave_analyzer::partition::{self, Granularity};
+use cleave_analyzer::{analysis, plan, review};
 use cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let mut failed_plan = false;
     let result = match cli.command {
-        Command::Analyze(_) => Err(anyhow::anyhow!("`cleave analyze` is not implemented yet")),
-        Command::Review(_) => Err(anyhow::anyhow!("`cleave review` is not implemented yet")),
+        Command::Analyze(args) => analyze(&args),
+        Command::Review(args) => review(&args).map(|ok| {
+            if !ok {
+                failed_plan = true;
+            }
+        }),
         Command::Generate(_) => Err(anyhow::anyhow!("`cleave generate` is not implemented yet")),
         Command::Graph(args) => graph(&args),
     };
     match result {
+        Ok(()) if failed_plan => ExitCode::from(1),
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             report_error(&err);
@@ -29,17 +38,157 @@ fn main() -> ExitCode {
     }
 }
 
+fn granularity(g: cli::Granularity) -> Granularity {
+    match g {
+        cli::Granularity::Auto => Granularity::Auto,
+        cli::Granularity::Route => Granularity::Route,
+        cli::Granularity::Resource => Granularity::Resource,
+        cli::Granularity::Single => Granularity::Single,
+    }
+}
+
+/// `cleave analyze`: the report on stdout, the proposal into the plan file.
+fn analyze(args: &cli::AnalyzeArgs) -> anyhow::Result<()> {
+    let analysis = analysis::analyze(&args.path)?;
+    print_diagnostics(&analysis.diagnostics);
+    let preset = granularity(args.granularity);
+    let proposal = partition::propose(&analysis, preset);
+    let plan_path = args
+        .plan
+        .clone()
+        .unwrap_or_else(|| args.path.join("cleave.toml"));
+    write_plan(&plan_path, &analysis, &proposal, preset)?;
+    let groups: Vec<(String, Vec<String>)> = proposal
+        .iter()
+        .map(|g| (g.name.clone(), g.routes.clone()))
+        .collect();
+    let metrics = partition::metrics(&analysis, &groups);
+    let text = match args.format {
+        cli::ReportFormat::Text => {
+            let mut text = analysis::render_text(&analysis);
+            text.push_str(&analysis::render_proposal(
+                &proposal,
+                &metrics,
+                preset.name(),
+            ));
+            text
+        }
+        cli::ReportFormat::Json => {
+            serde_json::to_string_pretty(&analysis::report_json(&analysis, &proposal, &metrics))?
+                + "\n"
+        }
+    };
+    write_stdout(&text)
+}
+
+/// Writes a fresh plan, or merges the proposal into the one a person edited.
+fn write_plan(
+    path: &std::path::Path,
+    analysis: &analysis::Analysis,
+    proposal: &[partition::Group],
+    preset: Granularity,
+) -> anyhow::Result<()> {
+    let mut err = std::io::stderr().lock();
+    if proposal.is_empty() {
+        let _ = writeln!(err, "note: no HTTP routes, so no split plan was written");
+        return Ok(());
+    }
+    let shown = path.display();
+    if path.exists() {
+        let existing = std::fs::read_to_string(path)
+            .with_context(|| format!("{shown}: cannot read the plan"))?;
+        let (merged, report) = plan::merge(&existing, analysis, proposal)
+            .map_err(|e| anyhow::anyhow!("{shown}: {e}; the plan was left as it is"))?;
+        for (f, r) in &report.removed {
+            let _ = writeln!(
+                err,
+                "note: route \"{r}\" no longer exists; removed from function `{f}` in {shown}"
+            );
+        }
+        for (f, r) in &report.added {
+            let _ = writeln!(
+                err,
+                "note: new route \"{r}\" placed in function `{f}` in {shown}"
+            );
+        }
+        if merged != existing {
+            std::fs::write(path, merged)
+                .with_context(|| format!("{shown}: cannot write the plan"))?;
+        }
+    } else {
+        let text = plan::render(analysis, proposal, preset.name());
+        std::fs::write(path, text).with_context(|| format!("{shown}: cannot write the plan"))?;
+        let _ = writeln!(
+            err,
+            "wrote the split proposal to {shown}; edit it, then run `cleave review`"
+        );
+    }
+    Ok(())
+}
+
+/// `cleave review`: validate the plan, print the review; false when the plan has errors.
+fn review(args: &cli::ReviewArgs) -> anyhow::Result<bool> {
+    let plan_path = args
+        .plan
+        .clone()
+        .unwrap_or_else(|| args.path.join("cleave.toml"));
+    let shown = plan_path.display().to_string();
+    let text = std::fs::read_to_string(&plan_path).with_context(|| {
+        format!("{shown}: cannot read the plan (run `cleave analyze` first to propose one)")
+    })?;
+    let analysis = analysis::analyze(&args.path)?;
+    print_diagnostics(&analysis.diagnostics);
+    let (plan, parse_diags) = plan::parse(&text, &shown);
+    let Some(plan) = plan else {
+        print_diagnostics(&parse_diags);
+        return Ok(false);
+    };
+    let review = review::review(&analysis, &plan, &shown, parse_diags);
+    let out = match args.format {
+        cli::ReportFormat::Text => review::render_text(&review),
+        cli::ReportFormat::Json => serde_json::to_string_pretty(&review)? + "\n",
+    };
+    write_stdout(&out)?;
+    Ok(review.ok)
+}
+
 /// `cleave graph`: the call graph as JSON or DOT on stdout.
 fn graph(args: &cli::GraphArgs) -> anyhow::Result<()> {
     let project = cleave_analyzer::load(&args.path)?;
     print_diagnostics(&project.diagnostics);
     let defs = cleave_analyzer::resolve::DefMap::build(&project);
     let graph = cleave_analyzer::callgraph::build(&defs);
-    if args.entry.is_some() {
-        anyhow::bail!("`--entry` needs entry point detection, which is not implemented yet");
-    }
-    let doc =
-        cleave_analyzer::callgraph::render::document(&defs, &graph, &project.root_display, None);
+    let only = match &args.entry {
+        None => None,
+        Some(route) => {
+            let detection = cleave_analyzer::entrypoints::detect(&defs);
+            let roots: Vec<usize> = detection
+                .entrypoints
+                .iter()
+                .filter(|e| e.route() == *route)
+                .filter_map(|e| e.root)
+                .collect();
+            if roots.is_empty() {
+                let known: Vec<String> = detection.entrypoints.iter().map(|e| e.route()).collect();
+                anyhow::bail!(
+                    "{}: no entry point \"{route}\" (known: {})",
+                    args.path.display(),
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                );
+            }
+            Some(graph.reachable(&roots))
+        }
+    };
+    let doc = cleave_analyzer::callgraph::render::document(
+        &defs,
+        &graph,
+        &project.root_display,
+        only.as_deref(),
+    );
     let text = match args.format {
         cli::GraphFormat::Json => serde_json::to_string_pretty(&doc)? + "\n",
         cli::GraphFormat::Dot => cleave_analyzer::callgraph::render::dot(&doc),

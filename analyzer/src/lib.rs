@@ -5,13 +5,17 @@
 //! `load` (the only disk reader; drives `parse`) -> `resolve` -> `callgraph`
 //! -> `entrypoints` -> `hazards` -> `partition` -> `plan`.
 
+pub mod analysis;
 pub mod callgraph;
 pub mod diagnostic;
 pub mod entrypoints;
 pub mod hazards;
 pub mod load;
 pub mod parse;
+pub mod partition;
+pub mod plan;
 pub mod resolve;
+pub mod review;
 pub mod syntax;
 
 pub use diagnostic::{Diagnostic, Severity};

@@ -1,0 +1,424 @@
+//! Analysis: the whole pipeline from a path to [`Analysis`], the owned,
+//! serialisable result that `cleave analyze` prints and later stages
+//! (partition, plan, codegen) consume.
+//!
+//! Runs load -> resolve -> callgraph -> entrypoints -> hazards and keeps, per
+//! entry point, its reach: the workspace fns its call-graph closure contains
+//! and their lines. Nothing here prints or writes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path as FsPath;
+
+use serde::Serialize;
+
+use crate::callgraph::{self, EdgeKind};
+use crate::diagnostic::Diagnostic;
+use crate::entrypoints::{self, EntryKind, EntryPoint, Framework};
+use crate::hazards::{self, Hazard};
+use crate::load::{self, LoadError, TargetKind};
+use crate::partition::{FunctionMetrics, Group, Metrics, PlanMetrics};
+use crate::resolve::DefMap;
+use crate::syntax::Expr;
+
+pub const SCHEMA: &str = "cleave.analysis/1";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectInfo {
+    /// The root package's name, or the workspace directory's name.
+    pub name: String,
+    pub root: String,
+    pub crates: Vec<CrateInfo>,
+    pub frameworks: Vec<Framework>,
+    pub files: usize,
+    pub lines: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CrateInfo {
+    pub name: String,
+    pub kind: &'static str,
+    pub package: String,
+    /// The package directory, relative to the root (`""` for the root).
+    pub dir: String,
+}
+
+/// A workspace fn, as later stages need it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FnFact {
+    pub id: String,
+    pub file: String,
+    pub line: u32,
+    /// Lines of the fn, signature to closing brace.
+    pub lines: u32,
+    /// Canonical path of the module it is defined in.
+    pub module: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Analysis {
+    pub schema: &'static str,
+    pub project: ProjectInfo,
+    pub entrypoints: Vec<EntryPoint>,
+    pub hazards: Vec<Hazard>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Every workspace fn (index = position).
+    #[serde(skip)]
+    pub fns: Vec<FnFact>,
+    /// Call edges between `fns` (`call` and `dyn`; `ref` edges are kept too,
+    /// because a handler registered by reference is deployed with its router).
+    #[serde(skip)]
+    pub edges: Vec<(usize, usize)>,
+    /// Per entry point (same order as `entrypoints`): the fns it reaches, sorted.
+    #[serde(skip)]
+    pub reach: Vec<Vec<usize>>,
+}
+
+impl Analysis {
+    pub fn http_routes(&self) -> impl Iterator<Item = (usize, &EntryPoint)> {
+        self.entrypoints
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.kind == EntryKind::Http)
+    }
+
+    /// Lines of code an entry point reaches.
+    pub fn reach_lines(&self, entry: usize) -> u64 {
+        self.reach[entry]
+            .iter()
+            .map(|f| u64::from(self.fns[*f].lines))
+            .sum()
+    }
+}
+
+/// Runs the analysis of the package or workspace at `root`.
+pub fn analyze(root: &FsPath) -> Result<Analysis, LoadError> {
+    let project = load::load(root)?;
+    let defs = DefMap::build(&project);
+    let graph = callgraph::build(&defs);
+    let detection = entrypoints::detect(&defs);
+    let hazards = hazards::check(&defs, &graph, &detection.entrypoints);
+
+    let fns: Vec<FnFact> = defs
+        .fns
+        .iter()
+        .map(|f| FnFact {
+            id: f.id.clone(),
+            file: f.file.to_owned(),
+            line: f.line,
+            lines: f.end_line.saturating_sub(f.line) + 1,
+            module: defs.mods[f.module].canonical.clone(),
+        })
+        .collect();
+    let mut edges: Vec<(usize, usize)> = graph
+        .edges()
+        .into_iter()
+        .filter(|(a, b, e)| {
+            a != b && matches!(e.kind, EdgeKind::Call | EdgeKind::Dyn | EdgeKind::Ref)
+        })
+        .map(|(a, b, _)| (a, b))
+        .collect();
+    edges.sort();
+    edges.dedup();
+    let reach = detection
+        .entrypoints
+        .iter()
+        .map(|e| {
+            let Some(root) = e.root else {
+                return Vec::new();
+            };
+            if e.handler.ends_with("::{closure}") {
+                // A closure handler reaches what its own body calls, not
+                // everything the fn around it (often the router) calls.
+                let mut out = graph.reachable(&closure_calls(&defs, root, e.at.line));
+                out.retain(|f| *f != root);
+                out
+            } else {
+                graph.reachable(&[root])
+            }
+        })
+        .collect();
+
+    let mut diagnostics = project.diagnostics.clone();
+    diagnostics.extend(detection.diagnostics.iter().cloned());
+    diagnostics.sort();
+    diagnostics.dedup();
+
+    let name = project
+        .packages
+        .iter()
+        .find(|p| p.dir.is_empty())
+        .map(|p| p.name.clone())
+        .or_else(|| {
+            root.canonicalize()
+                .ok()
+                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        })
+        .unwrap_or_else(|| "project".to_owned());
+    let crates = project
+        .crates
+        .iter()
+        .map(|c| CrateInfo {
+            name: c.name.clone(),
+            kind: match c.kind {
+                TargetKind::Lib => "lib",
+                TargetKind::Bin => "bin",
+            },
+            package: project.packages[c.package].name.clone(),
+            dir: project.packages[c.package].dir.clone(),
+        })
+        .collect();
+    Ok(Analysis {
+        schema: SCHEMA,
+        project: ProjectInfo {
+            name,
+            root: project.root_display.clone(),
+            crates,
+            frameworks: detection.frameworks.clone(),
+            files: project.files(),
+            lines: project.lines(),
+        },
+        entrypoints: detection.entrypoints,
+        hazards,
+        diagnostics,
+        fns,
+        edges,
+        reach,
+    })
+}
+
+/// The workspace fns called inside the closure that starts at `line` in fn `f`.
+fn closure_calls(defs: &DefMap<'_>, f: usize, line: u32) -> Vec<usize> {
+    let Some(body) = &defs.fns[f].def.body else {
+        return Vec::new();
+    };
+    let mut closure = None;
+    body.walk(&mut |e| {
+        if closure.is_none()
+            && let Expr::Closure { line: l, .. } = e
+            && *l == line
+        {
+            closure = Some(e);
+        }
+    });
+    let mut out = Vec::new();
+    if let Some(c) = closure {
+        c.walk(&mut |e| match e {
+            Expr::Call { func, .. } => {
+                if let Expr::Path { path, .. } = func.peel() {
+                    out.extend(defs.resolve_fn_path(f, path));
+                }
+            }
+            Expr::Path { path, .. } => out.extend(defs.resolve_fn_path(f, path)),
+            _ => {}
+        });
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The text report of `cleave analyze`.
+pub fn render_text(a: &Analysis) -> String {
+    let mut out = String::new();
+    let frameworks: Vec<&str> = a.project.frameworks.iter().map(|f| f.name()).collect();
+    out.push_str(&format!(
+        "{} — {} crate(s), {} files, {} lines; framework: {}\n\n",
+        a.project.name,
+        a.project.crates.len(),
+        a.project.files,
+        a.project.lines,
+        if frameworks.is_empty() {
+            "none found".to_owned()
+        } else {
+            frameworks.join(", ")
+        }
+    ));
+
+    let routes: Vec<&EntryPoint> = a
+        .entrypoints
+        .iter()
+        .filter(|e| e.kind == EntryKind::Http)
+        .collect();
+    if routes.is_empty() {
+        out.push_str("No HTTP routes found (looked for axum, actix-web and rocket routers).\n");
+    } else {
+        out.push_str(&format!("Routes ({})\n", routes.len()));
+        let rows: Vec<[String; 5]> = routes
+            .iter()
+            .map(|e| {
+                [
+                    e.method.clone(),
+                    e.path.clone(),
+                    e.handler.clone(),
+                    format!("{}:{}", e.at.file, e.at.line),
+                    e.middleware
+                        .iter()
+                        .map(|m| m.name.clone())
+                        .collect::<Vec<_>>()
+                        .join(" > "),
+                ]
+            })
+            .collect();
+        table(
+            &mut out,
+            &["METHOD", "PATH", "HANDLER", "DEFINED AT", "MIDDLEWARE"],
+            &rows,
+        );
+    }
+
+    let workers: Vec<&EntryPoint> = a
+        .entrypoints
+        .iter()
+        .filter(|e| e.kind != EntryKind::Http)
+        .collect();
+    if !workers.is_empty() {
+        out.push_str(&format!("\nWorkers ({})\n", workers.len()));
+        let rows: Vec<[String; 3]> = workers
+            .iter()
+            .map(|e| {
+                [
+                    format!("{:?}", e.kind).to_lowercase(),
+                    e.handler.clone(),
+                    format!("{}:{}", e.registered.file, e.registered.line),
+                ]
+            })
+            .collect();
+        table(&mut out, &["KIND", "RUNS", "STARTED AT"], &rows);
+    }
+
+    if a.hazards.is_empty() {
+        out.push_str("\nNo Lambda hazards found.\n");
+    } else {
+        out.push_str(&format!("\nHazards ({})\n", a.hazards.len()));
+        let mut by_severity: BTreeMap<_, Vec<&Hazard>> = BTreeMap::new();
+        for h in &a.hazards {
+            by_severity.entry(h.severity).or_default().push(h);
+        }
+        for (severity, hs) in by_severity {
+            out.push_str(
+                &format!("  {severity:?} ({})\n", hs.len())
+                    .to_lowercase()
+                    .replacen("  ", "  ", 1),
+            );
+            for h in hs {
+                out.push_str(&format!(
+                    "    [{}] {}:{} {} — {}\n",
+                    h.code, h.file, h.line, h.item, h.message
+                ));
+                if !h.entrypoints.is_empty() {
+                    let shown: Vec<&str> =
+                        h.entrypoints.iter().take(6).map(String::as_str).collect();
+                    let more = h.entrypoints.len().saturating_sub(shown.len());
+                    out.push_str(&format!(
+                        "        reached by: {}{}\n",
+                        shown.join(", "),
+                        if more > 0 {
+                            format!(" and {more} more")
+                        } else {
+                            String::new()
+                        }
+                    ));
+                }
+                out.push_str(&format!("        advice: {}\n", h.advice));
+            }
+        }
+    }
+
+    let codes: BTreeSet<&str> = a.hazards.iter().map(|h| h.code).collect();
+    out.push_str(&format!(
+        "\n{} route(s), {} worker(s), {} hazard(s) of {} kind(s), {} diagnostic(s).\n",
+        routes.len(),
+        workers.len(),
+        a.hazards.len(),
+        codes.len(),
+        a.diagnostics.len()
+    ));
+    out
+}
+
+/// A left-aligned text table, two spaces between columns.
+fn table<const N: usize>(out: &mut String, header: &[&str; N], rows: &[[String; N]]) {
+    let mut widths = header.map(str::len);
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut s = String::from("  ");
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i + 1 == N {
+                s.push_str(cell);
+            } else {
+                s.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        s.trim_end().to_owned() + "\n"
+    };
+    out.push_str(&line(header.to_vec()));
+    for row in rows {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
+    }
+}
+
+/// The proposal part of the text report.
+pub fn render_proposal(groups: &[Group], metrics: &Metrics, preset: &str) -> String {
+    let mut out = format!(
+        "\nProposed split ({preset}): {} function(s)\n",
+        groups.len()
+    );
+    for (g, m) in groups.iter().zip(&metrics.functions) {
+        out.push_str(&format!(
+            "  {} — {} route(s), {} reachable lines ({} exclusive), {} hazard(s)\n      why: {}\n",
+            g.name, m.routes, m.reachable_lines, m.exclusive_lines, m.hazards, g.why
+        ));
+    }
+    let p = &metrics.plan;
+    out.push_str(&format!(
+        "  deployed/monolith {:.2}, cross-function edges {:.3}, SM {:.3}, IFN {:.2}, NED {:.2}\n",
+        p.deployed_over_monolith, p.cross_function_edges, p.sm, p.ifn, p.ned
+    ));
+    out
+}
+
+#[derive(Debug, Serialize)]
+pub struct FunctionOut<'a> {
+    pub name: &'a str,
+    pub routes: &'a [String],
+    pub why: &'a str,
+    #[serde(flatten)]
+    pub metrics: &'a FunctionMetrics,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report<'a> {
+    pub schema: &'static str,
+    pub project: &'a ProjectInfo,
+    pub entrypoints: &'a [EntryPoint],
+    pub hazards: &'a [Hazard],
+    pub functions: Vec<FunctionOut<'a>>,
+    pub metrics: &'a PlanMetrics,
+    pub diagnostics: &'a [Diagnostic],
+}
+
+/// The `cleave.analysis/1` document.
+pub fn report_json<'a>(a: &'a Analysis, groups: &'a [Group], metrics: &'a Metrics) -> Report<'a> {
+    Report {
+        schema: SCHEMA,
+        project: &a.project,
+        entrypoints: &a.entrypoints,
+        hazards: &a.hazards,
+        functions: groups
+            .iter()
+            .zip(&metrics.functions)
+            .map(|(g, m)| FunctionOut {
+                name: &g.name,
+                routes: &g.routes,
+                why: &g.why,
+                metrics: m,
+            })
+            .collect(),
+        metrics: &metrics.plan,
+        diagnostics: &a.diagnostics,
+    }
+}

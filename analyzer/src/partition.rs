@@ -1,0 +1,515 @@
+//! Partition: [`Analysis`] -> groups of HTTP routes, one group per function,
+//! by a preset (`route`, `resource`, `single`, `auto`), each with a one-line
+//! *why*; and the metrics of any grouping (a preset's or a human's plan).
+//!
+//! Deterministic: every choice is ordered by route name. Knows nothing of
+//! TOML or files: `plan` turns groups into a `cleave.toml`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::analysis::Analysis;
+use crate::entrypoints::EntryKind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Granularity {
+    Auto,
+    Route,
+    Resource,
+    Single,
+}
+
+impl Granularity {
+    pub const ALL: [Granularity; 4] = [
+        Granularity::Route,
+        Granularity::Resource,
+        Granularity::Single,
+        Granularity::Auto,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Granularity::Auto => "auto",
+            Granularity::Route => "route",
+            Granularity::Resource => "resource",
+            Granularity::Single => "single",
+        }
+    }
+}
+
+/// A proposed function: a crate-safe name, its routes, and why they are together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Group {
+    pub name: String,
+    /// `"METHOD /path"`, sorted.
+    pub routes: Vec<String>,
+    pub why: String,
+}
+
+/// Hazard codes whose items are in-process mutable state: routes that write
+/// the same one should run in the same function.
+pub const STATE_HAZARDS: &[&str] = &["global-mutable-state", "in-process-state"];
+
+/// Groups the HTTP routes of `a` by `granularity`.
+pub fn propose(a: &Analysis, granularity: Granularity) -> Vec<Group> {
+    let routes = route_names(a);
+    if routes.is_empty() {
+        return Vec::new();
+    }
+    let groups: Vec<(String, Vec<String>)> = match granularity {
+        Granularity::Single => vec![(a.project.name.clone(), routes.clone())],
+        Granularity::Route => routes
+            .iter()
+            .map(|r| (route_slug(r), vec![r.clone()]))
+            .collect(),
+        Granularity::Resource => by_resource(&routes),
+        Granularity::Auto => auto(a, &routes),
+    };
+    let mut used = BTreeSet::new();
+    let mut out: Vec<Group> = groups
+        .into_iter()
+        .map(|(name, mut routes)| {
+            routes.sort();
+            routes.dedup();
+            let name = unique_name(&crate_safe(&name), &mut used);
+            let why = why(a, &routes, granularity);
+            Group { name, routes, why }
+        })
+        .collect();
+    out.sort_by(|x, y| x.name.cmp(&y.name));
+    out
+}
+
+/// Every distinct `"METHOD /path"` of the analysis, sorted.
+pub fn route_names(a: &Analysis) -> Vec<String> {
+    let set: BTreeSet<String> = a
+        .entrypoints
+        .iter()
+        .filter(|e| e.kind == EntryKind::Http)
+        .map(|e| e.route())
+        .collect();
+    set.into_iter().collect()
+}
+
+/// Path segments that name an API's version or root rather than a resource.
+fn is_prefix_segment(s: &str) -> bool {
+    let s = s.to_ascii_lowercase();
+    s == "api"
+        || s == "rest"
+        || s == "public"
+        || (s.starts_with('v') && s.len() > 1 && s[1..].chars().all(|c| c.is_ascii_digit()))
+}
+
+/// The resource a route belongs to: its first static path segment after
+/// `api`/`v1`-style prefixes (`/api/v1/orders/{id}` -> `orders`).
+pub fn resource_of(route: &str) -> String {
+    let path = route.split_once(' ').map(|(_, p)| p).unwrap_or(route);
+    path.split('/')
+        .filter(|s| !s.is_empty() && !s.starts_with('{'))
+        .find(|s| !is_prefix_segment(s))
+        .map(str::to_owned)
+        .unwrap_or_else(|| "root".to_owned())
+}
+
+fn by_resource(routes: &[String]) -> Vec<(String, Vec<String>)> {
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in routes {
+        groups.entry(resource_of(r)).or_default().push(r.clone());
+    }
+    groups.into_iter().collect()
+}
+
+/// `auto`: start from resources; keep routes that share in-process mutable
+/// state together (unless that state is touched by most routes, which no
+/// split can keep together: that is flagged by review instead); fold
+/// resources whose routes reach little code into one `misc` function; and
+/// split a resource that grew past 12 routes by its second path segment.
+fn auto(a: &Analysis, routes: &[String]) -> Vec<(String, Vec<String>)> {
+    let index: BTreeMap<&str, usize> = routes
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.as_str(), i))
+        .collect();
+    let mut parent: Vec<usize> = (0..routes.len()).collect();
+    fn find(p: &mut [usize], x: usize) -> usize {
+        let mut x = x;
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    fn union(p: &mut [usize], a: usize, b: usize) {
+        let (ra, rb) = (find(p, a), find(p, b));
+        if ra != rb {
+            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            p[hi] = lo;
+        }
+    }
+    // 1. resources
+    let mut first_of: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, r) in routes.iter().enumerate() {
+        let res = resource_of(r);
+        match first_of.get(&res) {
+            Some(&j) => union(&mut parent, i, j),
+            None => {
+                first_of.insert(res, i);
+            }
+        }
+    }
+    // 2. shared in-process state (hard constraint, unless nearly global)
+    for h in &a.hazards {
+        if !STATE_HAZARDS.contains(&h.code) {
+            continue;
+        }
+        let touched: Vec<usize> = h
+            .entrypoints
+            .iter()
+            .filter_map(|r| index.get(r.as_str()).copied())
+            .collect();
+        if touched.len() < 2 || touched.len() * 2 > routes.len() {
+            continue;
+        }
+        for w in touched.windows(2) {
+            union(&mut parent, w[0], w[1]);
+        }
+    }
+    let mut groups: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for (i, r) in routes.iter().enumerate() {
+        let root = find(&mut parent, i);
+        groups.entry(root).or_default().push(r.clone());
+    }
+    // 3. small groups (little reachable code) fold into `misc`
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    let mut misc: Vec<String> = Vec::new();
+    for (_, rs) in groups {
+        let lines: u64 = union_lines(a, &rs);
+        let exclusive_small = rs.len() <= 2 && lines < 40;
+        if exclusive_small && routes.len() > 4 {
+            misc.extend(rs);
+            continue;
+        }
+        // 4. size balance
+        if rs.len() > 12 {
+            let mut sub: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for r in &rs {
+                sub.entry(second_resource(r)).or_default().push(r.clone());
+            }
+            for (k, v) in sub {
+                out.push((k, v));
+            }
+        } else {
+            let name = majority_resource(&rs);
+            out.push((name, rs));
+        }
+    }
+    if !misc.is_empty() {
+        out.push(("misc".to_owned(), misc));
+    }
+    out
+}
+
+fn majority_resource(routes: &[String]) -> String {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for r in routes {
+        *counts.entry(resource_of(r)).or_default() += 1;
+    }
+    let mut best: Vec<(usize, String)> = counts.into_iter().map(|(k, v)| (v, k)).collect();
+    best.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    best.first()
+        .map(|(_, k)| k.clone())
+        .unwrap_or_else(|| "app".to_owned())
+}
+
+fn second_resource(route: &str) -> String {
+    let path = route.split_once(' ').map(|(_, p)| p).unwrap_or(route);
+    let statics: Vec<&str> = path
+        .split('/')
+        .filter(|s| !s.is_empty() && !s.starts_with('{') && !is_prefix_segment(s))
+        .collect();
+    match statics.as_slice() {
+        [] => "root".to_owned(),
+        [one] => (*one).to_owned(),
+        [a, b, ..] => format!("{a}-{b}"),
+    }
+}
+
+/// The fns a set of routes reaches together.
+pub fn reach_of(a: &Analysis, routes: &[String]) -> BTreeSet<usize> {
+    let wanted: BTreeSet<&str> = routes.iter().map(String::as_str).collect();
+    let mut out = BTreeSet::new();
+    for (i, e) in a.http_routes() {
+        if wanted.contains(e.route().as_str()) {
+            out.extend(a.reach[i].iter().copied());
+        }
+    }
+    out
+}
+
+fn union_lines(a: &Analysis, routes: &[String]) -> u64 {
+    reach_of(a, routes)
+        .iter()
+        .map(|f| u64::from(a.fns[*f].lines))
+        .sum()
+}
+
+/// One line on why these routes are together.
+fn why(a: &Analysis, routes: &[String], granularity: Granularity) -> String {
+    let reach = reach_of(a, routes);
+    let total: u64 = reach.iter().map(|f| u64::from(a.fns[*f].lines)).sum();
+    let mut by_module: BTreeMap<&str, u64> = BTreeMap::new();
+    for f in &reach {
+        *by_module.entry(a.fns[*f].module.as_str()).or_default() += u64::from(a.fns[*f].lines);
+    }
+    let mut top: Vec<(u64, &str)> = by_module.into_iter().map(|(m, l)| (l, m)).collect();
+    top.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(y.1)));
+    let top: Vec<(u64, &str)> = top.into_iter().take(2).collect();
+    let share = if total == 0 {
+        0
+    } else {
+        top.iter().map(|(l, _)| l).sum::<u64>() * 100 / total
+    };
+    let modules: Vec<String> = top.iter().map(|(_, m)| short_module(m)).collect();
+    let prefix = common_prefix(routes);
+    let how = match granularity {
+        Granularity::Route => "one route".to_owned(),
+        Granularity::Single => "every route in one function".to_owned(),
+        Granularity::Resource | Granularity::Auto => format!("prefix {prefix}"),
+    };
+    if modules.is_empty() {
+        format!("{how}; no workspace code reached")
+    } else {
+        format!(
+            "{how}; share {} ({share}% of {total} reachable lines)",
+            modules.join(" and ")
+        )
+    }
+}
+
+fn short_module(m: &str) -> String {
+    match m.split_once("::") {
+        Some((_, rest)) => rest.to_owned(),
+        None => m.to_owned(),
+    }
+}
+
+fn common_prefix(routes: &[String]) -> String {
+    let paths: Vec<Vec<&str>> = routes
+        .iter()
+        .map(|r| {
+            r.split_once(' ')
+                .map(|(_, p)| p)
+                .unwrap_or(r)
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .collect();
+    let Some(first) = paths.first() else {
+        return "/".to_owned();
+    };
+    let mut n = first.len();
+    for p in &paths[1..] {
+        n = n.min(p.iter().zip(first).take_while(|(a, b)| a == b).count());
+    }
+    format!("/{}", first[..n].join("/"))
+}
+
+/// `GET /orders/{id}` -> `get-orders-id`.
+pub fn route_slug(route: &str) -> String {
+    crate_safe(&route.to_ascii_lowercase())
+}
+
+/// Makes a crate-safe function name: `[a-z][a-z0-9-]*`, at most 48 chars.
+pub fn crate_safe(raw: &str) -> String {
+    let mut out = String::new();
+    for c in raw.to_ascii_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let mut out = out.trim_matches('-').to_owned();
+    if !out.starts_with(|c: char| c.is_ascii_lowercase()) {
+        out.insert_str(0, "fn-");
+    }
+    out.truncate(48);
+    out.trim_end_matches('-').to_owned()
+}
+
+fn unique_name(base: &str, used: &mut BTreeSet<String>) -> String {
+    let mut name = base.to_owned();
+    let mut n = 2;
+    while used.contains(&name) {
+        let suffix = format!("-{n}");
+        let mut b = base.to_owned();
+        b.truncate(48 - suffix.len());
+        name = format!("{}{suffix}", b.trim_end_matches('-'));
+        n += 1;
+    }
+    used.insert(name.clone());
+    name
+}
+
+/// Per-function numbers for a grouping.
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionMetrics {
+    pub name: String,
+    pub routes: usize,
+    /// Lines of workspace code the function's routes reach.
+    pub reachable_lines: u64,
+    /// Of those, lines no other function reaches.
+    pub exclusive_lines: u64,
+    pub shared_lines: u64,
+    /// Hazards reached by the function's routes.
+    pub hazards: usize,
+}
+
+/// Whole-plan numbers (formulas in README.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanMetrics {
+    pub functions: usize,
+    pub routes_per_function: f64,
+    pub reachable_lines_per_function: f64,
+    /// Sum over functions of reachable lines, over the monolith's lines.
+    pub deployed_over_monolith: f64,
+    /// Share of call edges between owned fns that cross functions.
+    pub cross_function_edges: f64,
+    /// Structural modularity (higher is better).
+    pub sm: f64,
+    /// Interface number: routes per function.
+    pub ifn: f64,
+    /// Non-extreme distribution: share of functions owning fewer than 5 or more than 20 fns (lower is better).
+    pub ned: f64,
+    pub hazards_per_function: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Metrics {
+    pub functions: Vec<FunctionMetrics>,
+    pub plan: PlanMetrics,
+}
+
+/// Metrics of a grouping of routes.
+pub fn metrics(a: &Analysis, groups: &[(String, Vec<String>)]) -> Metrics {
+    let reaches: Vec<BTreeSet<usize>> = groups.iter().map(|(_, rs)| reach_of(a, rs)).collect();
+    // How many functions reach each fn.
+    let mut reached_by: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (gi, r) in reaches.iter().enumerate() {
+        for f in r {
+            reached_by.entry(*f).or_default().push(gi);
+        }
+    }
+    let lines = |f: &usize| u64::from(a.fns[*f].lines);
+    let mut functions = Vec::new();
+    for (gi, (name, routes)) in groups.iter().enumerate() {
+        let reachable: u64 = reaches[gi].iter().map(lines).sum();
+        let exclusive: u64 = reaches[gi]
+            .iter()
+            .filter(|f| reached_by[f].len() == 1)
+            .map(lines)
+            .sum();
+        let route_set: BTreeSet<&str> = routes.iter().map(String::as_str).collect();
+        let hazards = a
+            .hazards
+            .iter()
+            .filter(|h| h.entrypoints.iter().any(|e| route_set.contains(e.as_str())))
+            .count();
+        functions.push(FunctionMetrics {
+            name: name.clone(),
+            routes: routes.len(),
+            reachable_lines: reachable,
+            exclusive_lines: exclusive,
+            shared_lines: reachable - exclusive,
+            hazards,
+        });
+    }
+    let k = groups.len().max(1) as f64;
+    let monolith = a.project.lines.max(1) as f64;
+    // Owner of a fn: the one function that reaches it (shared fns have none).
+    let owner = |f: &usize| match reached_by.get(f).map(Vec::as_slice) {
+        Some([g]) => Some(*g),
+        _ => None,
+    };
+    let mut intra = vec![0u64; groups.len()];
+    let mut inter: BTreeMap<(usize, usize), u64> = BTreeMap::new();
+    let (mut owned_edges, mut crossing) = (0u64, 0u64);
+    for (x, y) in &a.edges {
+        let (Some(gx), Some(gy)) = (owner(x), owner(y)) else {
+            continue;
+        };
+        owned_edges += 1;
+        if gx == gy {
+            intra[gx] += 1;
+        } else {
+            crossing += 1;
+            *inter.entry((gx.min(gy), gx.max(gy))).or_default() += 1;
+        }
+    }
+    let mut owned_fns = vec![0u64; groups.len()];
+    for f in reached_by.keys() {
+        if let Some(g) = owner(f) {
+            owned_fns[g] += 1;
+        }
+    }
+    let cohesion: f64 = (0..groups.len())
+        .map(|i| {
+            if owned_fns[i] == 0 {
+                0.0
+            } else {
+                intra[i] as f64 / (owned_fns[i] as f64).powi(2)
+            }
+        })
+        .sum::<f64>()
+        / k;
+    let pairs = k * (k - 1.0) / 2.0;
+    let coupling: f64 = if pairs > 0.0 {
+        inter
+            .iter()
+            .map(|((i, j), n)| {
+                let d = 2.0 * owned_fns[*i].max(1) as f64 * owned_fns[*j].max(1) as f64;
+                *n as f64 / d
+            })
+            .sum::<f64>()
+            / pairs
+    } else {
+        0.0
+    };
+    let extreme = owned_fns.iter().filter(|n| !(5..=20).contains(*n)).count() as f64;
+    let total_routes: usize = groups.iter().map(|(_, r)| r.len()).sum();
+    let plan = PlanMetrics {
+        functions: groups.len(),
+        routes_per_function: round(total_routes as f64 / k),
+        reachable_lines_per_function: round(
+            functions
+                .iter()
+                .map(|f| f.reachable_lines as f64)
+                .sum::<f64>()
+                / k,
+        ),
+        deployed_over_monolith: round(
+            functions
+                .iter()
+                .map(|f| f.reachable_lines as f64)
+                .sum::<f64>()
+                / monolith,
+        ),
+        cross_function_edges: round(if owned_edges == 0 {
+            0.0
+        } else {
+            crossing as f64 / owned_edges as f64
+        }),
+        sm: round(cohesion - coupling),
+        ifn: round(total_routes as f64 / k),
+        ned: round(if groups.is_empty() { 0.0 } else { extreme / k }),
+        hazards_per_function: round(functions.iter().map(|f| f.hazards as f64).sum::<f64>() / k),
+    };
+    Metrics { functions, plan }
+}
+
+fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}

@@ -1,0 +1,590 @@
+//! Plan: the split proposal as people edit it (`cleave.toml`) and as
+//! codegen consumes it ([`Plan`]).
+//!
+//! Reads a plan with its line numbers (every error names the line), checks
+//! it against an [`Analysis`] (unknown routes with the nearest real one
+//! suggested, routes assigned twice or not at all, names that are not
+//! crate-safe, memory and timeout out of range), writes a fresh proposal with
+//! comments, and merges a new proposal into a file a person edited: their
+//! assignments, names and settings stay; new routes are placed and marked;
+//! vanished routes are removed with a notice. Knows nothing of the disk.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use toml_edit::{Array, ArrayOfTables, DocumentMut, Item, Table, Value, value};
+
+use crate::analysis::Analysis;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::partition::{self, Group};
+
+pub const VERSION: i64 = 1;
+pub const TARGET: &str = "aws-lambda";
+pub const MEMORY_RANGE: (i64, i64) = (128, 10240);
+pub const TIMEOUT_RANGE: (i64, i64) = (1, 900);
+pub const DEFAULT_MEMORY_MB: i64 = 256;
+/// API Gateway HTTP APIs stop waiting after 30 s.
+pub const DEFAULT_TIMEOUT_S: i64 = 29;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanFunction {
+    pub name: String,
+    pub routes: Vec<String>,
+    pub memory_mb: u32,
+    pub timeout_s: u32,
+    /// Line of the `[[function]]` header.
+    #[serde(skip)]
+    pub line: u32,
+    /// Line of each route string.
+    #[serde(skip)]
+    pub route_lines: Vec<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub version: i64,
+    pub target: String,
+    /// Warn when a function reaches more lines than this (optional).
+    pub max_reachable_lines: Option<u64>,
+    pub functions: Vec<PlanFunction>,
+}
+
+/// Whether a function name is crate-safe: `[a-z][a-z0-9-]*`, at most 48
+/// characters, no `--`, not ending in `-`. Rules out separators, `..`, NUL and
+/// anything that could leave a directory.
+pub fn valid_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b.len() <= 48
+        && b[0].is_ascii_lowercase()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && !name.contains("--")
+        && !name.ends_with('-')
+}
+
+fn line_at(text: &str, offset: usize) -> u32 {
+    1 + text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count() as u32
+}
+
+/// Reads a plan. Problems in it are diagnostics naming `file` and the line;
+/// the plan is `None` only when nothing usable could be read.
+pub fn parse(text: &str, file: &str) -> (Option<Plan>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let err = |diags: &mut Vec<Diagnostic>, line: u32, msg: String| {
+        diags.push(Diagnostic::new("plan", Severity::Error, file, line, msg));
+    };
+    let doc = match toml_edit::Document::parse(text) {
+        Ok(d) => d,
+        Err(e) => {
+            let line = e.span().map(|s| line_at(text, s.start)).unwrap_or(1);
+            let msg = e
+                .message()
+                .lines()
+                .next()
+                .unwrap_or("invalid TOML")
+                .to_owned();
+            err(
+                &mut diags,
+                line,
+                format!("invalid TOML: {msg}; fix the syntax and run again"),
+            );
+            return (None, diags);
+        }
+    };
+    let root = doc.as_table();
+    let line_of = |item: &Item| item.span().map(|s| line_at(text, s.start)).unwrap_or(1);
+    let version = match root.get("version") {
+        Some(v) => match v.as_integer() {
+            Some(n) if n == VERSION => n,
+            Some(n) => {
+                err(
+                    &mut diags,
+                    line_of(v),
+                    format!(
+                        "`version = {n}` is not supported; this cleave reads version {VERSION}"
+                    ),
+                );
+                n
+            }
+            None => {
+                err(
+                    &mut diags,
+                    line_of(v),
+                    format!("`version` must be the integer {VERSION}"),
+                );
+                VERSION
+            }
+        },
+        None => {
+            err(
+                &mut diags,
+                1,
+                format!("missing `version = {VERSION}` at the top of the plan"),
+            );
+            VERSION
+        }
+    };
+    let target = match root.get("target") {
+        Some(v) => match v.as_str() {
+            Some(t) if t == TARGET => t.to_owned(),
+            _ => {
+                err(
+                    &mut diags,
+                    line_of(v),
+                    format!("`target` must be \"{TARGET}\""),
+                );
+                TARGET.to_owned()
+            }
+        },
+        None => TARGET.to_owned(),
+    };
+    let max_reachable_lines = match root.get("max_reachable_lines") {
+        Some(v) => match v.as_integer() {
+            Some(n) if n > 0 => Some(n as u64),
+            _ => {
+                err(
+                    &mut diags,
+                    line_of(v),
+                    "`max_reachable_lines` must be a positive integer".to_owned(),
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    for (key, item) in root.iter() {
+        if !matches!(
+            key,
+            "version" | "target" | "max_reachable_lines" | "function"
+        ) {
+            diags.push(Diagnostic::new(
+                "plan",
+                Severity::Warning,
+                file,
+                line_of(item),
+                format!("unknown key `{key}` is ignored"),
+            ));
+        }
+    }
+    let mut functions = Vec::new();
+    match root.get("function") {
+        None => err(
+            &mut diags,
+            1,
+            "no `[[function]]` tables; run `cleave analyze` to propose some".to_owned(),
+        ),
+        Some(item) => match item.as_array_of_tables() {
+            None => err(
+                &mut diags,
+                line_of(item),
+                "`function` must be written as `[[function]]` tables".to_owned(),
+            ),
+            Some(tables) => {
+                for t in tables.iter() {
+                    functions.push(read_function(t, text, file, &mut diags));
+                }
+            }
+        },
+    }
+    (
+        Some(Plan {
+            version,
+            target,
+            max_reachable_lines,
+            functions,
+        }),
+        diags,
+    )
+}
+
+fn read_function(t: &Table, text: &str, file: &str, diags: &mut Vec<Diagnostic>) -> PlanFunction {
+    let header = t.span().map(|s| line_at(text, s.start)).unwrap_or(1);
+    let line_of = |item: &Item| {
+        item.span()
+            .map(|s| line_at(text, s.start))
+            .unwrap_or(header)
+    };
+    let mut err = |line: u32, msg: String| {
+        diags.push(Diagnostic::new("plan", Severity::Error, file, line, msg))
+    };
+    let name = match t.get("name") {
+        Some(v) => match v.as_str() {
+            Some(n) if valid_name(n) => n.to_owned(),
+            Some(n) => {
+                err(
+                    line_of(v),
+                    format!(
+                        "function name {n:?} is not crate-safe: use lower-case letters, digits and single `-`, starting with a letter, at most 48 characters (e.g. \"{}\")",
+                        partition::crate_safe(n)
+                    ),
+                );
+                n.to_owned()
+            }
+            None => {
+                err(line_of(v), "`name` must be a string".to_owned());
+                String::new()
+            }
+        },
+        None => {
+            err(header, "this `[[function]]` has no `name`".to_owned());
+            String::new()
+        }
+    };
+    let mut routes = Vec::new();
+    let mut route_lines = Vec::new();
+    match t.get("routes") {
+        Some(item) => match item.as_array() {
+            Some(arr) => {
+                for v in arr.iter() {
+                    let line = v
+                        .span()
+                        .map(|s| line_at(text, s.start))
+                        .unwrap_or(line_of(item));
+                    match v.as_str() {
+                        Some(r) => {
+                            routes.push(r.to_owned());
+                            route_lines.push(line);
+                        }
+                        None => err(
+                            line,
+                            "each route must be a string like \"GET /orders/{id}\"".to_owned(),
+                        ),
+                    }
+                }
+            }
+            None => err(
+                line_of(item),
+                "`routes` must be an array of strings".to_owned(),
+            ),
+        },
+        None => err(header, format!("function `{name}` has no `routes`")),
+    }
+    let mut int = |key: &str, default: i64, (lo, hi): (i64, i64)| -> u32 {
+        match t.get(key) {
+            None => default as u32,
+            Some(v) => match v.as_integer() {
+                Some(n) if (lo..=hi).contains(&n) => n as u32,
+                Some(n) => {
+                    err(
+                        line_of(v),
+                        format!("`{key} = {n}` is out of range {lo}..={hi}"),
+                    );
+                    default as u32
+                }
+                None => {
+                    err(
+                        line_of(v),
+                        format!("`{key}` must be an integer in {lo}..={hi}"),
+                    );
+                    default as u32
+                }
+            },
+        }
+    };
+    let memory_mb = int("memory_mb", DEFAULT_MEMORY_MB, MEMORY_RANGE);
+    let timeout_s = int("timeout_s", DEFAULT_TIMEOUT_S, TIMEOUT_RANGE);
+    PlanFunction {
+        name,
+        routes,
+        memory_mb,
+        timeout_s,
+        line: header,
+        route_lines,
+    }
+}
+
+/// Checks a plan against the analysed code: every route exists and sits in
+/// exactly one function; names are unique.
+pub fn validate(plan: &Plan, analysis: &Analysis, file: &str) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let known: Vec<String> = partition::route_names(analysis);
+    let known_set: BTreeSet<&str> = known.iter().map(String::as_str).collect();
+    let mut seen: BTreeMap<&str, (&str, u32)> = BTreeMap::new();
+    let mut names: BTreeMap<&str, u32> = BTreeMap::new();
+    for f in &plan.functions {
+        if !f.name.is_empty()
+            && let Some(first) = names.insert(&f.name, f.line)
+        {
+            diags.push(Diagnostic::new(
+                "plan",
+                Severity::Error,
+                file,
+                f.line,
+                format!(
+                    "function name `{}` is used twice (first at line {first}); rename one",
+                    f.name
+                ),
+            ));
+        }
+        for (r, line) in f.routes.iter().zip(&f.route_lines) {
+            if !known_set.contains(r.as_str()) {
+                let hint = nearest(r, &known)
+                    .map(|n| format!("; did you mean \"{n}\"?"))
+                    .unwrap_or_default();
+                diags.push(Diagnostic::new(
+                    "plan",
+                    Severity::Error,
+                    file,
+                    *line,
+                    format!("unknown route \"{r}\" in function `{}`{hint}", f.name),
+                ));
+                continue;
+            }
+            if let Some((other, first)) = seen.insert(r, (&f.name, *line)) {
+                diags.push(Diagnostic::new(
+                    "plan",
+                    Severity::Error,
+                    file,
+                    *line,
+                    format!("route \"{r}\" is in `{}` and already in `{other}` (line {first}); keep it in one function", f.name),
+                ));
+            }
+        }
+    }
+    for r in &known {
+        if !seen.contains_key(r.as_str()) {
+            diags.push(Diagnostic::new(
+                "plan",
+                Severity::Error,
+                file,
+                1,
+                format!("route \"{r}\" is in no function; add it to one (or run `cleave analyze` to place it)"),
+            ));
+        }
+    }
+    diags
+}
+
+/// The known route closest to `r` by edit distance, if reasonably close.
+fn nearest<'a>(r: &str, known: &'a [String]) -> Option<&'a str> {
+    let mut best: Option<(usize, &str)> = None;
+    for k in known {
+        let d = levenshtein(&r.to_ascii_uppercase(), &k.to_ascii_uppercase());
+        if best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, k));
+        }
+    }
+    best.filter(|(d, _)| *d <= r.len().max(4) / 2)
+        .map(|(_, k)| k)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// A fresh, commented `cleave.toml` for `groups`.
+pub fn render(analysis: &Analysis, groups: &[Group], granularity: &str) -> String {
+    let mut doc = DocumentMut::new();
+    doc.decor_mut().set_prefix(format!(
+        "# Split plan for `{}`, proposed by cleave ({granularity}). Edit, then run `cleave review`.\n\
+         # Each route belongs to exactly one function. Names: [a-z][a-z0-9-]*, at most 48 chars.\n\
+         # memory_mb: 128..=10240; timeout_s: 1..=900 (HTTP APIs stop waiting at 30).\n",
+        analysis.project.name
+    ));
+    doc["version"] = value(VERSION);
+    doc["target"] = value(TARGET);
+    let mut tables = ArrayOfTables::new();
+    for g in groups {
+        tables.push(function_table(g));
+    }
+    doc["function"] = Item::ArrayOfTables(tables);
+    doc.to_string()
+}
+
+fn function_table(g: &Group) -> Table {
+    let mut t = Table::new();
+    t.decor_mut().set_prefix("\n");
+    t["name"] = value(&g.name);
+    t["routes"] = value(route_array(&g.routes));
+    t["memory_mb"] = value(DEFAULT_MEMORY_MB);
+    t["timeout_s"] = value(DEFAULT_TIMEOUT_S);
+    t.decor_mut().set_suffix(format!("\n# why: {}", g.why));
+    t
+}
+
+fn route_array(routes: &[String]) -> Array {
+    let mut arr = Array::new();
+    for r in routes {
+        let mut v = Value::from(r.as_str());
+        v.decor_mut().set_prefix("\n    ");
+        arr.push_formatted(v);
+    }
+    arr.set_trailing("\n");
+    arr.set_trailing_comma(true);
+    arr
+}
+
+/// What a merge did, for the notices on stderr.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct MergeReport {
+    pub added: Vec<(String, String)>,
+    pub removed: Vec<(String, String)>,
+    pub new_functions: Vec<String>,
+}
+
+/// Merges a proposal into a plan a person edited. Their assignments, names
+/// and settings are kept; routes that vanished from the code are removed;
+/// new routes go to the function holding most of their proposed group's
+/// routes (else a new function), marked with a comment. Errors (bad TOML)
+/// leave the text untouched: the caller must not overwrite it.
+pub fn merge(
+    existing: &str,
+    analysis: &Analysis,
+    proposal: &[Group],
+) -> Result<(String, MergeReport), String> {
+    let mut doc: DocumentMut = existing.parse().map_err(|e: toml_edit::TomlError| {
+        let line = e.span().map(|s| line_at(existing, s.start)).unwrap_or(1);
+        format!(
+            "line {line}: invalid TOML: {}",
+            e.message().lines().next().unwrap_or("")
+        )
+    })?;
+    let known: BTreeSet<String> = partition::route_names(analysis).into_iter().collect();
+    let mut report = MergeReport::default();
+    let mut assigned: BTreeSet<String> = BTreeSet::new();
+    let Some(tables) = doc
+        .get_mut("function")
+        .and_then(Item::as_array_of_tables_mut)
+    else {
+        return Err("no `[[function]]` tables to merge into".to_owned());
+    };
+    for t in tables.iter_mut() {
+        let name = t
+            .get("name")
+            .and_then(Item::as_str)
+            .unwrap_or("")
+            .to_owned();
+        if let Some(arr) = t.get_mut("routes").and_then(Item::as_array_mut) {
+            let mut i = 0;
+            while i < arr.len() {
+                let r = arr.get(i).and_then(Value::as_str).map(str::to_owned);
+                match r {
+                    Some(r) if !known.contains(&r) => {
+                        arr.remove(i);
+                        report.removed.push((name.clone(), r));
+                    }
+                    Some(r) => {
+                        assigned.insert(r);
+                        i += 1;
+                    }
+                    None => i += 1,
+                }
+            }
+        }
+    }
+    let missing: Vec<String> = known
+        .iter()
+        .filter(|r| !assigned.contains(*r))
+        .cloned()
+        .collect();
+    if missing.is_empty() {
+        return Ok((doc.to_string(), report));
+    }
+    // Place each new route beside the routes of its proposed group.
+    let mut holder: BTreeMap<String, String> = BTreeMap::new();
+    for t in tables.iter() {
+        let name = t
+            .get("name")
+            .and_then(Item::as_str)
+            .unwrap_or("")
+            .to_owned();
+        if let Some(arr) = t.get("routes").and_then(Item::as_array) {
+            for v in arr.iter().filter_map(Value::as_str) {
+                holder.insert(v.to_owned(), name.clone());
+            }
+        }
+    }
+    let mut existing_names: BTreeSet<String> = tables
+        .iter()
+        .filter_map(|t| t.get("name").and_then(Item::as_str))
+        .map(str::to_owned)
+        .collect();
+    let mut new_groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in &missing {
+        let group = proposal.iter().find(|g| g.routes.contains(r));
+        let mut votes: BTreeMap<&str, usize> = BTreeMap::new();
+        for other in group.map(|g| g.routes.as_slice()).unwrap_or(&[]) {
+            if let Some(h) = holder.get(other) {
+                *votes.entry(h.as_str()).or_default() += 1;
+            }
+        }
+        let target = votes
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(n, _)| (*n).to_owned());
+        match target {
+            Some(name) => {
+                for t in tables.iter_mut() {
+                    if t.get("name").and_then(Item::as_str) == Some(name.as_str())
+                        && let Some(arr) = t.get_mut("routes").and_then(Item::as_array_mut)
+                    {
+                        let mut v = Value::from(r.as_str());
+                        v.decor_mut()
+                            .set_prefix("\n    # new: placed by cleave\n    ");
+                        arr.push_formatted(v);
+                        arr.set_trailing("\n");
+                        break;
+                    }
+                }
+                report.added.push((name, r.clone()));
+            }
+            None => {
+                let base = group
+                    .map(|g| g.name.clone())
+                    .unwrap_or_else(|| partition::route_slug(r));
+                new_groups.entry(base).or_default().push(r.clone());
+            }
+        }
+    }
+    for (base, routes) in new_groups {
+        let mut name = base.clone();
+        let mut n = 2;
+        while existing_names.contains(&name) {
+            name = format!(
+                "{}-{n}",
+                base.chars()
+                    .take(44)
+                    .collect::<String>()
+                    .trim_end_matches('-')
+            );
+            n += 1;
+        }
+        existing_names.insert(name.clone());
+        let mut t = function_table(&Group {
+            name: name.clone(),
+            routes: routes.clone(),
+            why: "new routes, placed by cleave".to_owned(),
+        });
+        t.decor_mut()
+            .set_prefix("\n# new: proposed by cleave for routes no function held\n");
+        tables.push(t);
+        for r in routes {
+            report.added.push((name.clone(), r));
+        }
+        report.new_functions.push(name);
+    }
+    Ok((doc.to_string(), report))
+}
+
+/// The groups a plan describes, as `(name, routes)`.
+pub fn groups(plan: &Plan) -> Vec<(String, Vec<String>)> {
+    plan.functions
+        .iter()
+        .map(|f| (f.name.clone(), f.routes.clone()))
+        .collect()
+}
