@@ -18,7 +18,6 @@ use crate::hazards::{self, Hazard};
 use crate::load::{self, LoadError, TargetKind};
 use crate::partition::{FunctionMetrics, Group, Metrics, PlanMetrics};
 use crate::resolve::DefMap;
-use crate::syntax::Expr;
 
 pub const SCHEMA: &str = "cleave.analysis/1";
 
@@ -122,20 +121,7 @@ pub fn analyze(root: &FsPath) -> Result<Analysis, LoadError> {
     let reach = detection
         .entrypoints
         .iter()
-        .map(|e| {
-            let Some(root) = e.root else {
-                return Vec::new();
-            };
-            if e.handler.ends_with("::{closure}") {
-                // A closure handler reaches what its own body calls, not
-                // everything the fn around it (often the router) calls.
-                let mut out = graph.reachable(&closure_calls(&defs, root, e.at.line));
-                out.retain(|f| *f != root);
-                out
-            } else {
-                graph.reachable(&[root])
-            }
-        })
+        .map(|e| graph.reachable(&entrypoints::reach_roots(&defs, e)))
         .collect();
 
     let mut diagnostics = project.diagnostics.clone();
@@ -184,37 +170,6 @@ pub fn analyze(root: &FsPath) -> Result<Analysis, LoadError> {
         edges,
         reach,
     })
-}
-
-/// The workspace fns called inside the closure that starts at `line` in fn `f`.
-fn closure_calls(defs: &DefMap<'_>, f: usize, line: u32) -> Vec<usize> {
-    let Some(body) = &defs.fns[f].def.body else {
-        return Vec::new();
-    };
-    let mut closure = None;
-    body.walk(&mut |e| {
-        if closure.is_none()
-            && let Expr::Closure { line: l, .. } = e
-            && *l == line
-        {
-            closure = Some(e);
-        }
-    });
-    let mut out = Vec::new();
-    if let Some(c) = closure {
-        c.walk(&mut |e| match e {
-            Expr::Call { func, .. } => {
-                if let Expr::Path { path, .. } = func.peel() {
-                    out.extend(defs.resolve_fn_path(f, path));
-                }
-            }
-            Expr::Path { path, .. } => out.extend(defs.resolve_fn_path(f, path)),
-            _ => {}
-        });
-    }
-    out.sort();
-    out.dedup();
-    out
 }
 
 /// The text report of `cleave analyze`.

@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
 use crate::resolve::{DefMap, FnId};
+use crate::syntax::Expr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -144,6 +145,46 @@ pub fn detect(defs: &DefMap<'_>) -> Detection {
     out.frameworks.sort();
     out.diagnostics.sort();
     out.diagnostics.dedup();
+    out
+}
+
+/// Where an entry point's reach starts in the call graph: its handler; for a
+/// closure, the workspace fns the closure's body names (not the fn around
+/// it, which is often the whole router).
+pub fn reach_roots(defs: &DefMap<'_>, e: &EntryPoint) -> Vec<FnId> {
+    match e.root {
+        Some(f) if e.handler.ends_with("::{closure}") => closure_calls(defs, f, e.at.line),
+        Some(f) => vec![f],
+        None => Vec::new(),
+    }
+}
+
+/// The workspace fns named inside the closure that starts at `line` in fn `f`.
+fn closure_calls(defs: &DefMap<'_>, f: FnId, line: u32) -> Vec<FnId> {
+    let Some(body) = &defs.fns[f].def.body else { return Vec::new() };
+    let mut closure = None;
+    body.walk(&mut |e| {
+        if closure.is_none()
+            && let Expr::Closure { line: l, .. } = e
+            && *l == line
+        {
+            closure = Some(e);
+        }
+    });
+    let mut out = Vec::new();
+    if let Some(c) = closure {
+        c.walk(&mut |e| match e {
+            Expr::Call { func, .. } => {
+                if let Expr::Path { path, .. } = func.peel() {
+                    out.extend(defs.resolve_fn_path(f, path));
+                }
+            }
+            Expr::Path { path, .. } => out.extend(defs.resolve_fn_path(f, path)),
+            _ => {}
+        });
+    }
+    out.sort();
+    out.dedup();
     out
 }
 
