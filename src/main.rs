@@ -144,12 +144,49 @@ fn review(args: &cli::ReviewArgs) -> anyhow::Result<bool> {
         return Ok(false);
     };
     let review = review::review(&analysis, &plan, &shown, parse_diags);
+    let html_path = args.html.clone().unwrap_or_else(|| {
+        plan_path
+            .parent()
+            .map(|p| p.join("cleave-report.html"))
+            .unwrap_or_else(|| "cleave-report.html".into())
+    });
+    let excerpts = excerpts(&args.path, &review);
+    let html = cleave_codegen::report::render_html(&review, &excerpts);
+    std::fs::write(&html_path, html)
+        .with_context(|| format!("{}: cannot write the HTML report", html_path.display()))?;
+    let _ = writeln!(std::io::stderr(), "wrote the review report to {}", html_path.display());
     let out = match args.format {
         cli::ReportFormat::Text => review::render_text(&review),
         cli::ReportFormat::Json => serde_json::to_string_pretty(&review)? + "\n",
     };
     write_stdout(&out)?;
     Ok(review.ok)
+}
+
+/// Five lines either side of each hazard, read from the analysed project.
+fn excerpts(root: &std::path::Path, review: &review::Review) -> cleave_codegen::report::Excerpts {
+    let mut out = cleave_codegen::report::Excerpts::new();
+    let mut files: std::collections::BTreeMap<&str, Option<Vec<String>>> = Default::default();
+    for h in &review.hazards {
+        let lines = files.entry(h.file.as_str()).or_insert_with(|| {
+            // Files come from the analysis: relative, inside the root.
+            if h.file.split('/').any(|p| p == "..") {
+                return None;
+            }
+            std::fs::read_to_string(root.join(&h.file))
+                .ok()
+                .map(|t| t.lines().map(str::to_owned).collect())
+        });
+        let Some(lines) = lines else { continue };
+        let line = h.line as usize;
+        let from = line.saturating_sub(5).max(1);
+        let to = (line + 5).min(lines.len());
+        let excerpt = (from..=to)
+            .filter_map(|n| lines.get(n - 1).map(|t| (n as u32, t.clone())))
+            .collect();
+        out.insert((h.file.clone(), h.line), excerpt);
+    }
+    out
 }
 
 /// `cleave graph`: the call graph as JSON or DOT on stdout.
