@@ -118,10 +118,16 @@ pub fn analyze(root: &FsPath) -> Result<Analysis, LoadError> {
         .collect();
     edges.sort();
     edges.dedup();
+    let by_id: BTreeMap<&str, usize> = defs.fns.iter().enumerate().map(|(i, f)| (f.id.as_str(), i)).collect();
     let reach = detection
         .entrypoints
         .iter()
-        .map(|e| graph.reachable(&entrypoints::reach_roots(&defs, e)))
+        .map(|e| {
+            // The handler's code and the middleware's that runs around it.
+            let mut roots = entrypoints::reach_roots(&defs, e);
+            roots.extend(e.middleware.iter().filter_map(|m| m.handler.as_deref()).filter_map(|h| by_id.get(h).copied()));
+            graph.reachable(&roots)
+        })
         .collect();
 
     let mut diagnostics = project.diagnostics.clone();
