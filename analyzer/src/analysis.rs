@@ -18,6 +18,7 @@ use crate::hazards::{self, Hazard};
 use crate::load::{self, LoadError, TargetKind};
 use crate::partition::{FunctionMetrics, Group, Metrics, PlanMetrics};
 use crate::resolve::DefMap;
+use crate::startup::{self, BinMain};
 
 pub const SCHEMA: &str = "cleave.analysis/1";
 
@@ -70,6 +71,22 @@ pub struct Analysis {
     /// Per entry point (same order as `entrypoints`): the fns it reaches, sorted.
     #[serde(skip)]
     pub reach: Vec<Vec<usize>>,
+    /// How each binary starts the service.
+    #[serde(skip)]
+    pub mains: Vec<BinMain>,
+    /// Packages: name and directory relative to the root, with their targets.
+    #[serde(skip)]
+    pub packages: Vec<PackageInfo>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageInfo {
+    pub name: String,
+    /// Relative to the root (`""` for the root package).
+    pub dir: String,
+    /// The lib crate's name, when the package has a lib.
+    pub lib: Option<String>,
+    pub bins: Vec<String>,
 }
 
 impl Analysis {
@@ -130,6 +147,27 @@ pub fn analyze(root: &FsPath) -> Result<Analysis, LoadError> {
         })
         .collect();
 
+    let mains = startup::bin_mains(&defs, &detection.entrypoints);
+    let packages = project
+        .packages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| PackageInfo {
+            name: p.name.clone(),
+            dir: p.dir.clone(),
+            lib: project
+                .crates
+                .iter()
+                .find(|c| c.package == i && c.kind == TargetKind::Lib)
+                .map(|c| c.name.clone()),
+            bins: project
+                .crates
+                .iter()
+                .filter(|c| c.package == i && c.kind == TargetKind::Bin)
+                .map(|c| c.name.clone())
+                .collect(),
+        })
+        .collect();
     let mut diagnostics = project.diagnostics.clone();
     diagnostics.extend(detection.diagnostics.iter().cloned());
     diagnostics.sort();
@@ -175,6 +213,8 @@ pub fn analyze(root: &FsPath) -> Result<Analysis, LoadError> {
         fns,
         edges,
         reach,
+        mains,
+        packages,
     })
 }
 

@@ -16,6 +16,7 @@ pub mod partition;
 pub mod plan;
 pub mod resolve;
 pub mod review;
+pub mod startup;
 pub mod syntax;
 
 pub use diagnostic::{Diagnostic, Severity};

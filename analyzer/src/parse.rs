@@ -718,6 +718,11 @@ fn pat(p: &syn::Pat) -> Pat {
 fn block(b: &syn::Block) -> Block {
     Block {
         stmts: b.stmts.iter().map(stmt).collect(),
+        lines: b
+            .stmts
+            .iter()
+            .map(|s| (s.span().start().line as u32, s.span().end().line as u32))
+            .collect(),
     }
 }
 
@@ -738,6 +743,7 @@ fn stmt(s: &syn::Stmt) -> Stmt {
                     .and_then(|i| i.diverge.as_ref())
                     .map(|(_, e)| Block {
                         stmts: vec![Stmt::Expr(expr(e))],
+                        lines: Vec::new(),
                     }),
             }
         }
@@ -962,6 +968,7 @@ fn macro_exprs_depth(tokens: TokenStream, depth: u32) -> Vec<Expr> {
         return vec![Expr::Block {
             block: Block {
                 stmts: stmts.iter().map(stmt).collect(),
+                lines: Vec::new(),
             },
             is_async: false,
         }];
@@ -1040,7 +1047,10 @@ fn macro_rules_bodies(tokens: &TokenStream) -> Vec<Block> {
                 Ok(stmts) => stmts.iter().map(stmt).collect(),
                 Err(_) => macro_exprs(plain).into_iter().map(Stmt::Semi).collect(),
             };
-            out.push(Block { stmts });
+            out.push(Block {
+                stmts,
+                lines: Vec::new(),
+            });
             i += 4;
             continue;
         }

@@ -212,6 +212,8 @@ pub enum WrapKind {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Block {
     pub stmts: Vec<Stmt>,
+    /// First and last line of each statement (same order as `stmts`), where known.
+    pub lines: Vec<(u32, u32)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

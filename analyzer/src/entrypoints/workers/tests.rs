@@ -1,0 +1,387 @@
+use expect_test::{Expect, expect};
+
+use crate::entrypoints::{Detection, EntryKind, detect};
+use crate::resolve::DefMap;
+use crate::testing::write_fixture;
+
+/// Workers and schedules as sorted one-line facts:
+/// `worker handler (at file:line) @registered-file:line`, plus `! diagnostic`.
+fn render(found: &Detection, with_diagnostics: bool) -> String {
+    let mut lines: Vec<String> = found
+        .entrypoints
+        .iter()
+        .filter(|e| e.kind != EntryKind::Http)
+        .map(|e| {
+            format!(
+                "{} (at {}:{}) @{}:{}",
+                e.route(),
+                e.at.file,
+                e.at.line,
+                e.registered.file,
+                e.registered.line
+            )
+        })
+        .collect();
+    if with_diagnostics {
+        for d in &found.diagnostics {
+            lines.push(format!("! {d}"));
+        }
+    }
+    lines.sort();
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+fn check(fixture: &str, expect: Expect) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_fixture(dir.path(), fixture);
+    let project = crate::load(dir.path()).expect("load");
+    let defs = DefMap::build(&project);
+    expect.assert_eq(&render(&detect(&defs), true));
+}
+
+const MANIFEST: &str = "//- /Cargo.toml\n[package]\nname = \"app\"\nversion = \"0.1.0\"\n\
+     edition = \"2021\"\n[dependencies]\ntokio = \"1\"\nactix-web = \"4\"\n";
+
+/// A package with a lib (`src/lib.rs`) and a bin (`src/main.rs`).
+fn app(lib: &str, main: &str) -> String {
+    format!("{MANIFEST}//- /src/lib.rs\n{lib}\n//- /src/main.rs\n{main}")
+}
+
+const JOBS: &str = r#"
+pub mod jobs {
+    pub async fn sweep(every: std::time::Duration) {
+        let mut ticker = tokio::time::interval(every);
+        loop {
+            ticker.tick().await;
+            purge().await;
+        }
+    }
+    pub async fn purge() {}
+    pub async fn send_mail() {}
+}
+pub async fn serve() {}
+"#;
+
+#[test]
+fn spawned_workspace_fn_with_interval_loop_is_a_schedule() {
+    check(
+        &app(
+            JOBS,
+            r#"
+#[tokio::main]
+async fn main() {
+    tokio::spawn(app::jobs::sweep(std::time::Duration::from_secs(60)));
+    tokio::task::spawn(app::jobs::send_mail());
+    app::serve().await;
+}
+"#,
+        ),
+        expect![[r#"
+            schedule app::jobs::sweep (at src/lib.rs:3) @src/main.rs:4
+            worker app::jobs::send_mail (at src/lib.rs:11) @src/main.rs:5
+        "#]],
+    );
+}
+
+#[test]
+fn async_block_calling_one_fn_names_that_fn() {
+    check(
+        &app(
+            JOBS,
+            r#"
+use std::time::Duration;
+#[tokio::main]
+async fn main() {
+    let every = Duration::from_secs(5);
+    tokio::spawn(async move { app::jobs::sweep(every).await });
+    tokio::spawn(async move {
+        app::jobs::purge().await;
+        app::jobs::send_mail().await;
+    });
+}
+"#,
+        ),
+        expect![[r#"
+            schedule app::jobs::sweep (at src/lib.rs:3) @src/main.rs:6
+            worker app::main::{closure} (at src/main.rs:7) @src/main.rs:7
+        "#]],
+    );
+}
+
+#[test]
+fn imported_spawn_paths_resolve_through_use() {
+    check(
+        &app(
+            JOBS,
+            r#"
+use actix_web::rt;
+use tokio::spawn;
+use tokio::task::spawn_blocking as blocking;
+#[actix_web::main]
+async fn main() {
+    rt::spawn(async move {
+        let mut tick = rt::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            eprintln!("tick");
+        }
+    });
+    spawn(app::jobs::purge());
+    blocking(|| std::fs::remove_file("x"));
+}
+"#,
+        ),
+        expect![[r#"
+            schedule app::main::{closure} (at src/main.rs:7) @src/main.rs:7
+            worker app::jobs::purge (at src/lib.rs:10) @src/main.rs:14
+            worker app::main::{closure} (at src/main.rs:15) @src/main.rs:15
+        "#]],
+    );
+}
+
+#[test]
+fn threads_and_runtime_handles() {
+    check(
+        &app(
+            JOBS,
+            r#"
+fn main() {
+    std::thread::spawn(|| {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(app::jobs::send_mail());
+    });
+    std::thread::Builder::new()
+        .name("mailer".into())
+        .spawn(move || loop { std::thread::sleep(std::time::Duration::from_secs(1)); })
+        .unwrap();
+    let handle = tokio::runtime::Handle::current();
+    handle.spawn(app::jobs::purge());
+}
+"#,
+        ),
+        expect![[r#"
+            schedule app::main::{closure} (at src/main.rs:9) @src/main.rs:9
+            worker app::jobs::purge (at src/lib.rs:10) @src/main.rs:12
+            worker app::jobs::send_mail (at src/lib.rs:11) @src/main.rs:3
+        "#]],
+    );
+}
+
+#[test]
+fn spawns_two_calls_deep_are_found_three_are_not() {
+    check(
+        &app(
+            r#"
+pub async fn run() { start_jobs(); }
+fn start_jobs() {
+    tokio::spawn(jobs::mail());
+    deeper();
+}
+fn deeper() { tokio::spawn(jobs::too_deep()); }
+pub mod jobs {
+    pub async fn mail() {}
+    pub async fn too_deep() {}
+}
+"#,
+            r#"
+#[tokio::main]
+async fn main() { app::run().await }
+"#,
+        ),
+        expect![[r#"
+            worker app::jobs::mail (at src/lib.rs:9) @src/lib.rs:4
+        "#]],
+    );
+}
+
+#[test]
+fn spawns_outside_main_and_in_request_handlers_are_not_workers() {
+    check(
+        r#"
+//- /Cargo.toml
+[package]
+name = "app"
+version = "0.1.0"
+[dependencies]
+tokio = "1"
+//- /src/lib.rs
+pub async fn handler() {
+    tokio::spawn(audit());
+}
+async fn audit() {}
+pub fn never_called() {
+    tokio::spawn(audit());
+}
+"#,
+        expect![[""]],
+    );
+}
+
+#[test]
+fn select_and_join_arms_beside_the_server() {
+    check(
+        &app(
+            JOBS,
+            r#"
+#[tokio::main]
+async fn main() {
+    let server = axum::serve(listener(), router());
+    let mail = tokio::spawn(app::jobs::send_mail());
+    tokio::select! {
+        res = server => { report(res) }
+        _ = app::jobs::purge() => {}
+        _ = mail => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    tokio::join!(
+        axum::serve(listener(), router()),
+        async { loop { tokio::time::sleep(std::time::Duration::from_secs(1)).await; app::jobs::purge().await; } },
+    );
+    tokio::join!(app::jobs::send_mail(), app::jobs::purge());
+}
+fn report<T>(_: T) {}
+fn listener() {}
+fn router() {}
+"#,
+        ),
+        expect![[r#"
+            schedule app::jobs::purge (at src/lib.rs:10) @src/main.rs:12
+            worker app::jobs::purge (at src/lib.rs:10) @src/main.rs:8
+            worker app::jobs::send_mail (at src/lib.rs:11) @src/main.rs:5
+        "#]],
+    );
+}
+
+#[test]
+fn spawned_servers_are_not_workers() {
+    check(
+        &app(
+            JOBS,
+            r#"
+async fn run_http() {
+    axum::serve(listener(), router()).await;
+}
+fn listener() {}
+fn router() {}
+#[actix_web::main]
+async fn main() {
+    let srv = actix_web::HttpServer::new(|| actix_web::App::new()).bind("0:80").unwrap().run();
+    tokio::spawn(srv);
+    tokio::spawn(run_http());
+    tokio::spawn(async move { axum::serve(listener(), router()).await });
+    tokio::spawn(app::jobs::purge());
+}
+"#,
+        ),
+        expect![[r#"
+            worker app::jobs::purge (at src/lib.rs:10) @src/main.rs:13
+        "#]],
+    );
+}
+
+#[test]
+fn spawns_per_connection_and_per_item_are_reported() {
+    check(
+        &app(
+            JOBS,
+            r#"
+async fn handle(_s: ()) {}
+#[tokio::main]
+async fn main() {
+    let listener = tokio::net::TcpListener::bind("0:80").await.unwrap();
+    for shard in 0..4 {
+        tokio::spawn(app::jobs::purge());
+    }
+    loop {
+        let (socket, _) = listener.accept().await.unwrap();
+        tokio::spawn(handle(socket));
+    }
+}
+"#,
+        ),
+        expect![[r#"
+            ! warning[custom-server]: src/main.rs:9: `app::main` accepts connections in a loop and spawns a task for each (line 11): a hand-written server whose routes cleave cannot see; its tasks are not listed as workers
+            ! warning[dynamic-worker]: src/main.rs:7: work is spawned inside a loop (line 6): each iteration starts another task; cleave lists this spawn once
+            worker app::jobs::purge (at src/lib.rs:10) @src/main.rs:7
+        "#]],
+    );
+}
+
+#[test]
+fn interval_loop_run_by_main_itself_is_a_schedule() {
+    check(
+        &app(
+            JOBS,
+            r#"
+#[tokio::main]
+async fn main() {
+    let conn = loop {
+        match connect().await {
+            Ok(c) => break c,
+            Err(_) => tokio::time::sleep(std::time::Duration::from_secs(1)).await,
+        }
+    };
+    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        ticker.tick().await;
+        app::jobs::purge().await;
+    }
+}
+async fn connect() -> Result<(), ()> { Ok(()) }
+"#,
+        ),
+        expect![[r#"
+            schedule app::main (at src/main.rs:3) @src/main.rs:11
+        "#]],
+    );
+}
+
+#[test]
+fn a_workspace_fn_named_spawn_is_not_a_runtime_spawn() {
+    check(
+        &app(
+            "pub fn spawn<F>(_f: F) {}\npub async fn job() {}",
+            r#"
+use app::spawn;
+fn main() {
+    spawn(app::job());
+}
+"#,
+        ),
+        expect![[""]],
+    );
+}
+
+/// Runs the whole detector registry on a bundled fixture; returns its workers.
+fn fixture_workers(name: &str) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures")
+        .join(name);
+    let project = crate::load(&root).expect("load fixture");
+    let defs = DefMap::build(&project);
+    render(&detect(&defs), false)
+}
+
+#[test]
+fn golden_shop_axum_sweep_job() {
+    // `main` spawns `jobs::cart_expiry_sweep`, a `tokio::time::interval` loop.
+    expect![[r#"
+        schedule shop::jobs::cart_expiry_sweep (at src/jobs.rs:11) @src/main.rs:20
+    "#]]
+    .assert_eq(&fixture_workers("shop-axum"));
+}
+
+#[test]
+fn golden_forum_actix_housekeeping() {
+    // `rt::spawn(async move { .. interval .. worker_state.housekeeping() .. })`
+    // after `use actix_web::{rt, ..}`: one workspace fn is called in the loop.
+    expect![[r#"
+        schedule forum_http::state::AppState::housekeeping (at crates/forum-http/src/state.rs:47) @crates/forum-server/src/main.rs:22
+    "#]]
+    .assert_eq(&fixture_workers("forum-actix"));
+}
+
+#[test]
+fn golden_notes_rocket_has_no_workers() {
+    expect![[""]].assert_eq(&fixture_workers("notes-rocket"));
+}
