@@ -25,7 +25,7 @@ fn main() -> ExitCode {
                 failed_plan = true;
             }
         }),
-        Command::Generate(_) => Err(anyhow::anyhow!("`cleave generate` is not implemented yet")),
+        Command::Generate(args) => generate(&args),
         Command::Graph(args) => graph(&args),
     };
     match result {
@@ -154,7 +154,11 @@ fn review(args: &cli::ReviewArgs) -> anyhow::Result<bool> {
     let html = cleave_codegen::report::render_html(&review, &excerpts);
     std::fs::write(&html_path, html)
         .with_context(|| format!("{}: cannot write the HTML report", html_path.display()))?;
-    let _ = writeln!(std::io::stderr(), "wrote the review report to {}", html_path.display());
+    let _ = writeln!(
+        std::io::stderr(),
+        "wrote the review report to {}",
+        html_path.display()
+    );
     let out = match args.format {
         cli::ReportFormat::Text => review::render_text(&review),
         cli::ReportFormat::Json => serde_json::to_string_pretty(&review)? + "\n",
@@ -187,6 +191,192 @@ fn excerpts(root: &std::path::Path, review: &review::Review) -> cleave_codegen::
         out.insert((h.file.clone(), h.line), excerpt);
     }
     out
+}
+
+/// Reads the analysed project for codegen: relative paths under its root only.
+struct FsSource {
+    root: std::path::PathBuf,
+}
+
+impl cleave_codegen::Source for FsSource {
+    fn read(&self, rel: &str) -> std::io::Result<Vec<u8>> {
+        if rel.split('/').any(|p| p == "..") {
+            return Err(std::io::Error::other("path leaves the project"));
+        }
+        std::fs::read(self.root.join(rel))
+    }
+
+    fn files(&self, dir: &str, skip: &[String]) -> Vec<String> {
+        fn walk(root: &std::path::Path, rel: &str, skip: &[String], out: &mut Vec<String>) {
+            let Ok(entries) = std::fs::read_dir(root.join(rel)) else {
+                return;
+            };
+            for e in entries.flatten() {
+                let Some(name) = e.file_name().to_str().map(str::to_owned) else {
+                    continue;
+                };
+                if name.starts_with('.') || name == "target" {
+                    continue;
+                }
+                let path = if rel.is_empty() {
+                    name
+                } else {
+                    format!("{rel}/{name}")
+                };
+                match e.file_type() {
+                    Ok(t) if t.is_dir() => {
+                        if !skip.contains(&path) {
+                            walk(root, &path, skip, out);
+                        }
+                    }
+                    Ok(t) if t.is_file() => out.push(path),
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.root, dir, skip, &mut out);
+        out.sort();
+        out
+    }
+}
+
+/// An absolute, lexically normalised form of `p` (it need not exist).
+fn absolute(p: &std::path::Path) -> std::path::PathBuf {
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(p))
+            .unwrap_or_else(|_| p.to_path_buf())
+    };
+    // Resolve symlinks of the longest existing prefix, then append the rest.
+    let mut existing = abs.clone();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (
+            existing.file_name().map(|n| n.to_owned()),
+            existing.parent(),
+        ) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                existing = parent.to_path_buf();
+            }
+            _ => break,
+        }
+    }
+    let mut out = std::fs::canonicalize(&existing).unwrap_or(existing);
+    for part in rest.into_iter().rev() {
+        if part == ".." {
+            out.pop();
+        } else if part != "." {
+            out.push(part);
+        }
+    }
+    out
+}
+
+/// `cleave generate`: the function workspace into `--out`.
+fn generate(args: &cli::GenerateArgs) -> anyhow::Result<()> {
+    let root = absolute(&args.path);
+    let out = absolute(&args.out);
+    if out.starts_with(&root) {
+        anyhow::bail!(
+            "{}: --out is inside the analysed project; choose a directory outside {}",
+            args.out.display(),
+            args.path.display()
+        );
+    }
+    let plan_path = args
+        .plan
+        .clone()
+        .unwrap_or_else(|| args.path.join("cleave.toml"));
+    let shown = plan_path.display().to_string();
+    let text = std::fs::read_to_string(&plan_path).with_context(|| {
+        format!("{shown}: cannot read the plan (run `cleave analyze` first to propose one)")
+    })?;
+    let analysis = analysis::analyze(&args.path)?;
+    print_diagnostics(&analysis.diagnostics);
+    let (plan, mut problems) = plan::parse(&text, &shown);
+    let Some(plan) = plan else {
+        print_diagnostics(&problems);
+        anyhow::bail!("{shown}: the plan cannot be read; fix it and run again");
+    };
+    problems.extend(plan::validate(&plan, &analysis, &shown));
+    if problems
+        .iter()
+        .any(|d| d.severity == cleave_analyzer::Severity::Error)
+    {
+        print_diagnostics(&problems);
+        anyhow::bail!("{shown}: the plan has errors; run `cleave review` for details");
+    }
+    let plan_file = plan_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "cleave.toml".to_owned());
+    let source = FsSource {
+        root: args.path.clone(),
+    };
+    let generated = cleave_codegen::generate(&cleave_codegen::Input {
+        analysis: &analysis,
+        plan: &plan,
+        plan_file: &plan_file,
+        source: &source,
+        adapter: match args.adapter {
+            cli::Adapter::Native => cleave_codegen::Adapter::Native,
+            cli::Adapter::WebAdapter => cleave_codegen::Adapter::WebAdapter,
+        },
+    })?;
+    let fail_after = std::env::var("CLEAVE_TEST_FAIL_WRITE_AFTER")
+        .ok()
+        .and_then(|n| n.parse().ok());
+    cleave_codegen::write::write(&generated.tree, &args.out, args.force, fail_after)?;
+    let _ = writeln!(
+        std::io::stderr(),
+        "generated {} function(s) in {} ({} files); see MIGRATION.md there",
+        generated.functions.len(),
+        args.out.display(),
+        generated.tree.len()
+    );
+    if args.check {
+        check(&args.out)?;
+    }
+    Ok(())
+}
+
+/// `cargo check --workspace` in the generated workspace; errors are mapped
+/// back to the monolith's files where they come from copied code.
+fn check(out: &std::path::Path) -> anyhow::Result<()> {
+    let _ = writeln!(
+        std::io::stderr(),
+        "running cargo check --workspace in {}",
+        out.display()
+    );
+    let result =
+        std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .args([
+                "check",
+                "--workspace",
+                "--quiet",
+                "--message-format",
+                "short",
+            ])
+            .current_dir(out)
+            .output()
+            .with_context(|| format!("{}: cannot run cargo", out.display()))?;
+    if result.status.success() {
+        let _ = writeln!(std::io::stderr(), "cargo check: ok");
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    let mut err = std::io::stderr().lock();
+    for line in stderr.lines().filter(|l| l.contains("error")) {
+        let _ = writeln!(err, "{line}");
+    }
+    anyhow::bail!(
+        "{}: cargo check failed on the generated workspace",
+        out.display()
+    )
 }
 
 /// `cleave graph`: the call graph as JSON or DOT on stdout.

@@ -1,0 +1,128 @@
+//! The runner of an axum function (`src/cleave_lambda.rs`): runs the
+//! monolith's router under `lambda_http` on Lambda, or on 127.0.0.1:$PORT
+//! elsewhere, behind a guard that answers 404 for the routes other
+//! functions own. Built with `quote`, formatted with `prettyplease`.
+
+use quote::quote;
+
+/// `(method, path)` pairs as cleave writes routes (`{id}`, `{*rest}`).
+pub struct Runner<'a> {
+    pub header: &'a str,
+    pub own: &'a [(String, String)],
+    pub elsewhere: &'a [(String, String)],
+}
+
+fn pairs(list: &[(String, String)]) -> proc_macro2::TokenStream {
+    let items = list.iter().map(|(m, p)| quote!((#m, #p)));
+    quote!(&[#(#items),*])
+}
+
+pub fn render(r: &Runner<'_>) -> String {
+    let own = pairs(r.own);
+    let elsewhere = pairs(r.elsewhere);
+    let file: syn::File = syn::parse_quote! {
+        use std::future::{Future, IntoFuture};
+        use std::pin::Pin;
+
+        use axum::extract::{MatchedPath, Request};
+        use axum::middleware::Next;
+        use axum::response::{IntoResponse, Response};
+
+        /// The routes this function serves: `(method, path)`.
+        pub const ROUTES: &[(&str, &str)] = #own;
+
+        /// The monolith's routes that other functions serve: answered with 404 here.
+        pub const ELSEWHERE: &[(&str, &str)] = #elsewhere;
+
+        /// The port of the local server when not on Lambda (`PORT` overrides it).
+        const DEFAULT_PORT: u16 = 3000;
+
+        /// A matched route pattern in cleave's form: `:id` -> `{id}`, `*rest` -> `{*rest}`,
+        /// no trailing slash.
+        fn normalise(path: &str) -> String {
+            let segments: Vec<String> = path
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    if let Some(name) = s.strip_prefix(':') {
+                        format!("{{{name}}}")
+                    } else if let Some(name) = s.strip_prefix('*') {
+                        format!("{{*{name}}}")
+                    } else {
+                        s.to_owned()
+                    }
+                })
+                .collect();
+            format!("/{}", segments.join("/"))
+        }
+
+        fn listed(list: &[(&str, &str)], method: &str, path: &str) -> bool {
+            list.iter().any(|(m, p)| {
+                *p == path && (*m == "ANY" || *m == method || (method == "HEAD" && *m == "GET"))
+            })
+        }
+
+        /// Lets through this function's routes; a route another function owns gets 404,
+        /// as it would from a function that never had it.
+        async fn only_this_function(request: Request, next: Next) -> Response {
+            let matched = request
+                .extensions()
+                .get::<MatchedPath>()
+                .map(|p| normalise(p.as_str()));
+            if let Some(path) = matched {
+                let method = request.method().as_str();
+                if !listed(ROUTES, method, &path) && listed(ELSEWHERE, method, &path) {
+                    return axum::http::StatusCode::NOT_FOUND.into_response();
+                }
+            }
+            next.run(request).await
+        }
+
+        /// Stands in for `axum::serve(listener, app)`; awaiting it serves `app`.
+        pub struct Serve {
+            app: axum::Router,
+            shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+        }
+
+        pub fn serve(app: axum::Router) -> Serve {
+            Serve { app, shutdown: None }
+        }
+
+        impl Serve {
+            /// Used by the local server only; Lambda manages the process itself.
+            #[allow(dead_code)]
+            pub fn with_graceful_shutdown<F>(mut self, signal: F) -> Self
+            where
+                F: Future<Output = ()> + Send + 'static,
+            {
+                self.shutdown = Some(Box::pin(signal));
+                self
+            }
+        }
+
+        impl IntoFuture for Serve {
+            type Output = std::io::Result<()>;
+            type IntoFuture = Pin<Box<dyn Future<Output = Self::Output>>>;
+
+            fn into_future(self) -> Self::IntoFuture {
+                Box::pin(async move {
+                    let app = self.app.route_layer(axum::middleware::from_fn(only_this_function));
+                    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+                        return lambda_http::run(app).await.map_err(std::io::Error::other);
+                    }
+                    let port = std::env::var("PORT")
+                        .ok()
+                        .and_then(|p| p.parse().ok())
+                        .unwrap_or(DEFAULT_PORT);
+                    let listener =
+                        tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, port)).await?;
+                    match self.shutdown {
+                        Some(signal) => axum::serve(listener, app).with_graceful_shutdown(signal).await,
+                        None => axum::serve(listener, app).await,
+                    }
+                })
+            }
+        }
+    };
+    format!("{}\n{}", r.header, prettyplease::unparse(&file))
+}

@@ -1,0 +1,103 @@
+//! Whole files rendered from askama templates laid out like the output:
+//! `template.yaml` (AWS SAM), `MIGRATION.md`, `README.md`.
+
+use askama::Template;
+
+use crate::mainrs::Edit;
+
+pub struct Event {
+    pub id: String,
+    pub path: String,
+    pub method: String,
+}
+
+pub struct SamFunction {
+    pub name: String,
+    pub logical_id: String,
+    pub memory_mb: u32,
+    pub timeout_s: u32,
+    pub events: Vec<Event>,
+}
+
+#[derive(Template)]
+#[template(path = "template.yaml", escape = "none")]
+pub struct SamTemplate<'a> {
+    pub header: &'a str,
+    pub app: &'a str,
+    pub functions: &'a [SamFunction],
+}
+
+pub struct HazardNote {
+    pub code: String,
+    pub file: String,
+    pub line: u32,
+    pub item: String,
+    pub message: String,
+    pub advice: String,
+}
+
+pub struct FunctionNote {
+    pub name: String,
+    pub memory_mb: u32,
+    pub timeout_s: u32,
+    pub routes: Vec<String>,
+    pub hazards: Vec<HazardNote>,
+}
+
+#[derive(Template)]
+#[template(path = "MIGRATION.md", escape = "none")]
+pub struct Migration<'a> {
+    pub header: &'a str,
+    pub app: &'a str,
+    pub plan_file: &'a str,
+    pub routes: usize,
+    pub cores: &'a [String],
+    pub functions: &'a [FunctionNote],
+    pub workers: &'a [String],
+    pub edits: &'a [Edit],
+}
+
+#[derive(Template)]
+#[template(path = "README.md", escape = "none")]
+pub struct Readme<'a> {
+    pub header: &'a str,
+    pub app: &'a str,
+    pub plan_file: &'a str,
+    pub first: &'a str,
+    pub functions: &'a [FunctionNote],
+}
+
+/// `GET /orders/{id}` in API Gateway syntax: `{*rest}` -> `{rest+}`.
+pub fn apigw_path(path: &str) -> String {
+    path.split('/')
+        .map(
+            |s| match s.strip_prefix("{*").and_then(|r| r.strip_suffix('}')) {
+                Some(name) => format!("{{{name}+}}"),
+                None => s.to_owned(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// An alphanumeric CloudFormation id: `get-orders-id` -> `GetOrdersId`.
+pub fn logical_id(raw: &str) -> String {
+    let mut out = String::new();
+    let mut upper = true;
+    for c in raw.chars() {
+        if c.is_ascii_alphanumeric() {
+            if upper {
+                out.push(c.to_ascii_uppercase());
+            } else {
+                out.push(c);
+            }
+            upper = false;
+        } else {
+            upper = true;
+        }
+    }
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, 'F');
+    }
+    out
+}

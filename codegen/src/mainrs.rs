@@ -1,0 +1,277 @@
+//! A function's `main.rs`: the monolith's `main.rs` with its server wiring
+//! swapped for the function's runner and its workers taken out. Works on
+//! the file's text with the statement lines the analysis found, so every
+//! other line stays exactly as the monolith wrote it. Each change is an
+//! [`Edit`] that MIGRATION.md lists.
+
+use cleave_analyzer::startup::{BinMain, StmtKind};
+
+/// One change made to the monolith's code, for MIGRATION.md.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Edit {
+    pub file: String,
+    pub line: u32,
+    pub what: String,
+    pub why: String,
+}
+
+/// The rewritten text and what changed, or why it could not be rewritten.
+pub fn rewrite(
+    text: &str,
+    main: &BinMain,
+    runner_mod: &str,
+    runner_call: &str,
+) -> Result<(String, Vec<Edit>), String> {
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let mut edits = Vec::new();
+    let serve: Vec<_> = main
+        .stmts
+        .iter()
+        .filter(|s| s.kind == StmtKind::Serve)
+        .collect();
+    let Some(serve_stmt) = serve.first() else {
+        return Err(format!(
+            "`main` (line {}) serves no app cleave recognises (`axum::serve(listener, app)`); nothing to turn into a function",
+            main.line
+        ));
+    };
+    // 1. The serve call: `axum::serve(listener, APP)` -> `runner::serve(APP)`.
+    let (s, e) = (serve_stmt.start as usize, serve_stmt.end as usize);
+    if s == 0 || e > lines.len() {
+        return Err("statement lines are outside the file".to_owned());
+    }
+    let stmt_text = lines[s - 1..e].join("\n");
+    let Some((replaced, listener)) = replace_serve(&stmt_text, runner_call) else {
+        return Err(format!(
+            "line {s}: cannot find the `serve(listener, app)` call in this statement"
+        ));
+    };
+    let new_lines: Vec<String> = replaced.lines().map(str::to_owned).collect();
+    edits.push(Edit {
+        file: main.file.clone(),
+        line: serve_stmt.start,
+        what: format!("`serve({listener}, app)` became `{runner_call}(app)`"),
+        why: "the function runs the same router under lambda_http on Lambda, and on 127.0.0.1:$PORT elsewhere, answering only its own routes".to_owned(),
+    });
+    // Replace bottom-up so earlier line numbers stay valid.
+    let mut changes: Vec<(usize, usize, Vec<String>)> = vec![(s, e, new_lines)];
+    // 2. The listener the server used.
+    for st in main.stmts.iter().filter(|st| st.kind == StmtKind::Listen) {
+        if st.binds.iter().any(|b| *b == listener) {
+            changes.push((
+                st.start as usize,
+                st.end as usize,
+                vec![comment_line(
+                    &lines,
+                    st.start,
+                    "cleave: the listener is bound by the function runner",
+                )],
+            ));
+            edits.push(Edit {
+                file: main.file.clone(),
+                line: st.start,
+                what: format!("removed the `{listener}` listener"),
+                why:
+                    "on Lambda there is no socket to bind; locally the runner binds 127.0.0.1:$PORT"
+                        .to_owned(),
+            });
+        }
+    }
+    // 3. Workers started beside the server.
+    for st in main.stmts.iter().filter(|st| st.kind == StmtKind::Spawn) {
+        changes.push((
+            st.start as usize,
+            st.end as usize,
+            vec![comment_line(
+                &lines,
+                st.start,
+                "cleave: a background worker was started here; see MIGRATION.md",
+            )],
+        ));
+        edits.push(Edit {
+            file: main.file.clone(),
+            line: st.start,
+            what: "removed a background worker started in `main`".to_owned(),
+            why: "a Lambda instance is frozen between requests, so the worker would not run on its schedule; deploy it as a scheduled function".to_owned(),
+        });
+    }
+    changes.sort_by(|a, b| b.0.cmp(&a.0));
+    for (s, e, new) in changes {
+        if s >= 1 && e <= lines.len() && s <= e {
+            lines.splice(s - 1..e, new);
+        }
+    }
+    // 4. The runner module.
+    let at = lines
+        .iter()
+        .position(|l| {
+            let t = l.trim_start();
+            !(t.is_empty() || t.starts_with("//!") || t.starts_with("#!["))
+        })
+        .unwrap_or(lines.len());
+    lines.insert(at, format!("mod {runner_mod};"));
+    edits.push(Edit {
+        file: main.file.clone(),
+        line: at as u32 + 1,
+        what: format!("added `mod {runner_mod};`"),
+        why: "the generated runner: Lambda or local server, and the guard that keeps the function to its routes".to_owned(),
+    });
+    let mut out = lines.join("\n");
+    out.push('\n');
+    Ok((out, edits))
+}
+
+fn comment_line(lines: &[String], line: u32, text: &str) -> String {
+    let indent: String = lines
+        .get(line as usize - 1)
+        .map(|l| l.chars().take_while(|c| c.is_whitespace()).collect())
+        .unwrap_or_default();
+    format!("{indent}// {text}")
+}
+
+/// In `stmt`, replaces `path::serve(A, B)` with `call(B)` (without a
+/// trailing `.into_make_service()`); returns the text and `A`.
+pub fn replace_serve(stmt: &str, call: &str) -> Option<(String, String)> {
+    let bytes = stmt.as_bytes();
+    let mut search = 0;
+    while let Some(rel) = stmt[search..].find("serve(") {
+        let at = search + rel;
+        search = at + 1;
+        // `serve` must be a whole word: not `.serve(` (a method) nor `observe(`.
+        let before = stmt[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+            continue;
+        }
+        // Walk back over a `a::b::` path.
+        let mut start = at;
+        while start >= 2 && &stmt[start - 2..start] == "::" {
+            let seg_end = start - 2;
+            let seg_start = stmt[..seg_end]
+                .char_indices()
+                .rev()
+                .take_while(|(_, c)| c.is_alphanumeric() || *c == '_')
+                .last()
+                .map(|(i, _)| i)
+                .unwrap_or(seg_end);
+            if seg_start == seg_end {
+                break;
+            }
+            start = seg_start;
+        }
+        let open = at + "serve".len();
+        let close = matching_paren(bytes, open)?;
+        let args = split_args(&stmt[open + 1..close]);
+        if args.len() != 2 {
+            continue;
+        }
+        let listener = args[0].trim().to_owned();
+        let mut app = args[1].trim().to_owned();
+        for suffix in [".into_make_service()"] {
+            if let Some(s) = app.strip_suffix(suffix) {
+                app = s.to_owned();
+            }
+        }
+        if let Some(i) = app.find(".into_make_service_with_connect_info") {
+            app.truncate(i);
+        }
+        let out = format!("{}{call}({app}){}", &stmt[..start], &stmt[close + 1..]);
+        return Some((out, listener));
+    }
+    None
+}
+
+fn matching_paren(bytes: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0i32;
+    let mut in_str = false;
+    let mut i = open;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if in_str {
+            if c == b'\\' {
+                i += 1;
+            } else if c == b'"' {
+                in_str = false;
+            }
+        } else {
+            match c {
+                b'"' => in_str = true,
+                b'(' | b'[' | b'{' => depth += 1,
+                b')' | b']' | b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+fn split_args(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut in_str = false;
+    let mut cur = String::new();
+    let mut prev = '\0';
+    for c in s.chars() {
+        if in_str {
+            if c == '"' && prev != '\\' {
+                in_str = false;
+            }
+            cur.push(c);
+        } else {
+            match c {
+                '"' => {
+                    in_str = true;
+                    cur.push(c);
+                }
+                '(' | '[' | '{' | '<' => {
+                    depth += 1;
+                    cur.push(c);
+                }
+                ')' | ']' | '}' | '>' => {
+                    depth -= 1;
+                    cur.push(c);
+                }
+                ',' if depth == 0 => out.push(std::mem::take(&mut cur)),
+                _ => cur.push(c),
+            }
+        }
+        prev = c;
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_calls_are_replaced_with_the_runner() {
+        let cases = [
+            (
+                "    axum::serve(listener, shop::app(state)).await?;",
+                "    cleave_lambda::serve(shop::app(state)).await?;",
+            ),
+            (
+                "    serve(l, app.into_make_service()).with_graceful_shutdown(s()).await.unwrap()",
+                "    cleave_lambda::serve(app).with_graceful_shutdown(s()).await.unwrap()",
+            ),
+            (
+                "let r = observe(x); axum::serve(a, b).await",
+                "let r = observe(x); cleave_lambda::serve(b).await",
+            ),
+        ];
+        for (input, want) in cases {
+            let (got, _) = replace_serve(input, "cleave_lambda::serve").expect("replaced");
+            assert_eq!(got, want);
+        }
+        assert!(replace_serve("server.serve(app)", "x").is_none());
+    }
+}

@@ -1,0 +1,299 @@
+//! Cargo manifests of the generated workspace: library packages copied from
+//! the monolith (path dependencies re-pointed, binaries switched off), one
+//! manifest per function, and the workspace root. Edits go through
+//! `toml_edit`, so what the monolith's manifests say survives as written.
+
+use std::collections::BTreeMap;
+
+use toml_edit::{DocumentMut, InlineTable, Item, Table, Value, value};
+
+/// Dependency tables of a manifest, including `[target.'cfg(..)'.dependencies]`.
+const DEP_TABLES: &[&str] = &["dependencies", "dev-dependencies", "build-dependencies"];
+
+/// `a/./b/../c` -> `a/c`.
+pub fn normalise(p: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for part in p.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if matches!(out.last(), Some(l) if *l != "..") {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out.join("/")
+}
+
+pub fn join(dir: &str, rel: &str) -> String {
+    if dir.is_empty() {
+        normalise(rel)
+    } else {
+        normalise(&format!("{dir}/{rel}"))
+    }
+}
+
+/// The relative path from directory `from` to `to` (both relative to one root).
+pub fn relative(from: &str, to: &str) -> String {
+    let f: Vec<&str> = from.split('/').filter(|s| !s.is_empty()).collect();
+    let t: Vec<&str> = to.split('/').filter(|s| !s.is_empty()).collect();
+    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<&str> = vec![".."; f.len() - common];
+    parts.extend(&t[common..]);
+    if parts.is_empty() {
+        ".".to_owned()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// Re-points every `path = ..` dependency of a manifest that moved from
+/// `old_dir` to `new_dir`; `moved` maps a dependency's old directory to its new one.
+pub fn repoint_paths(
+    doc: &mut DocumentMut,
+    old_dir: &str,
+    new_dir: &str,
+    moved: &dyn Fn(&str) -> String,
+) {
+    let fix = |t: &mut dyn toml_edit::TableLike| {
+        for (_, dep) in t.iter_mut() {
+            let Some(dep) = dep.as_table_like_mut() else {
+                continue;
+            };
+            let Some(path) = dep.get("path").and_then(Item::as_str).map(str::to_owned) else {
+                continue;
+            };
+            let target = moved(&join(old_dir, &path));
+            dep.insert("path", value(relative(new_dir, &target)));
+        }
+    };
+    for key in DEP_TABLES {
+        if let Some(t) = doc.get_mut(key).and_then(Item::as_table_like_mut) {
+            fix(t);
+        }
+    }
+    if let Some(targets) = doc.get_mut("target").and_then(Item::as_table_like_mut) {
+        for (_, t) in targets.iter_mut() {
+            let Some(t) = t.as_table_like_mut() else {
+                continue;
+            };
+            for key in DEP_TABLES {
+                if let Some(d) = t.get_mut(key).and_then(Item::as_table_like_mut) {
+                    fix(d);
+                }
+            }
+        }
+    }
+}
+
+/// A library package of the monolith as a member of the generated
+/// workspace: renamed when asked (the lib keeps its crate name), its
+/// binaries, examples, tests and benches switched off, its own
+/// `[workspace]` table removed.
+pub fn library(
+    text: &str,
+    rename: Option<&str>,
+    lib_name: &str,
+) -> Result<DocumentMut, toml_edit::TomlError> {
+    let mut doc: DocumentMut = text.parse()?;
+    doc.remove("workspace");
+    doc.remove("bin");
+    doc.remove("example");
+    doc.remove("test");
+    doc.remove("bench");
+    doc.remove("profile");
+    if let Some(pkg) = doc.get_mut("package").and_then(Item::as_table_like_mut) {
+        if let Some(new) = rename {
+            pkg.insert("name", value(new));
+        }
+        for key in ["autobins", "autoexamples", "autotests", "autobenches"] {
+            pkg.insert(key, value(false));
+        }
+        pkg.remove("default-run");
+    }
+    let lib = doc.entry("lib").or_insert(Item::Table(Table::new()));
+    if let Some(lib) = lib.as_table_like_mut() {
+        lib.insert("name", value(lib_name));
+    }
+    Ok(doc)
+}
+
+/// The dependencies of a manifest, as `(name, spec)` in written order.
+pub fn dependencies(doc: &DocumentMut) -> Vec<(String, Item)> {
+    let mut out = Vec::new();
+    if let Some(t) = doc.get("dependencies").and_then(Item::as_table_like) {
+        for (k, v) in t.iter() {
+            out.push((k.to_owned(), v.clone()));
+        }
+    }
+    out
+}
+
+/// Makes an inline-table dependency spec out of any spec form.
+pub fn inline_spec(item: &Item) -> InlineTable {
+    match item {
+        Item::Value(Value::String(s)) => {
+            let mut t = InlineTable::new();
+            t.insert("version", s.value().as_str().into());
+            t
+        }
+        Item::Value(Value::InlineTable(t)) => {
+            let mut t = t.clone();
+            t.fmt();
+            t
+        }
+        Item::Table(t) => {
+            let mut out = t.clone().into_inline_table();
+            out.fmt();
+            out
+        }
+        _ => InlineTable::new(),
+    }
+}
+
+/// A function's manifest: its own package and binary, the monolith's
+/// dependencies of the binary it replaces, and the Lambda runtime.
+pub fn function(
+    name: &str,
+    edition: &str,
+    header: &str,
+    deps: &BTreeMap<String, InlineTable>,
+) -> String {
+    let mut doc = DocumentMut::new();
+    doc.decor_mut().set_prefix(format!("{header}\n"));
+    let mut pkg = Table::new();
+    pkg.insert("name", value(name));
+    pkg.insert("version", value("0.1.0"));
+    pkg.insert("edition", value(edition));
+    pkg.insert("publish", value(false));
+    doc.insert("package", Item::Table(pkg));
+    let mut bin = Table::new();
+    bin.insert("name", value(name));
+    bin.insert("path", value("src/main.rs"));
+    let mut bins = toml_edit::ArrayOfTables::new();
+    bins.push(bin);
+    doc.insert("bin", Item::ArrayOfTables(bins));
+    let mut table = Table::new();
+    for (k, spec) in deps {
+        table.insert(k, Item::Value(Value::InlineTable(spec.clone())));
+    }
+    doc.insert("dependencies", Item::Table(table));
+    doc.to_string()
+}
+
+/// The generated workspace's root manifest.
+#[derive(Debug)]
+pub struct Root<'a> {
+    pub header: &'a str,
+    pub members: &'a [String],
+    /// The monolith root's `[workspace.package]`, `[workspace.dependencies]`
+    /// (paths already re-pointed), `[workspace.lints]` and `[profile]` tables.
+    pub inherited: Vec<(String, Item)>,
+    pub dependencies: BTreeMap<String, InlineTable>,
+    /// `path` -> `[(method, function)]`.
+    pub router: BTreeMap<String, Vec<(String, String)>>,
+}
+
+pub fn root(r: &Root<'_>) -> String {
+    let mut doc = DocumentMut::new();
+    doc.decor_mut().set_prefix(format!("{}\n", r.header));
+    let mut ws = Table::new();
+    ws.insert("resolver", value("2"));
+    let mut members = toml_edit::Array::new();
+    for m in r.members {
+        let mut v = Value::from(m.as_str());
+        v.decor_mut().set_prefix("\n    ");
+        members.push_formatted(v);
+    }
+    members.set_trailing("\n");
+    members.set_trailing_comma(true);
+    ws.insert("members", value(members));
+    let mut deps = Table::new();
+    for (k, v) in &r.inherited {
+        if k == "dependencies" {
+            if let Some(t) = v.as_table_like() {
+                for (dk, dv) in t.iter() {
+                    deps.insert(dk, Item::Value(Value::InlineTable(inline_spec(dv))));
+                }
+            }
+        } else if k != "profile" {
+            ws.insert(k, v.clone());
+        }
+    }
+    for (k, spec) in &r.dependencies {
+        if !deps.contains_key(k) {
+            deps.insert(k, Item::Value(Value::InlineTable(spec.clone())));
+        }
+    }
+    deps.sort_values();
+    ws.insert("dependencies", Item::Table(deps));
+    let mut router = Table::new();
+    for (path, routes) in &r.router {
+        let mut arr = toml_edit::Array::new();
+        for (method, function) in routes {
+            let mut t = InlineTable::new();
+            t.insert("method", method.as_str().into());
+            t.insert("function", function.as_str().into());
+            let mut v = Value::InlineTable(t);
+            v.decor_mut().set_prefix("\n    ");
+            arr.push_formatted(v);
+        }
+        arr.set_trailing("\n");
+        arr.set_trailing_comma(true);
+        router.insert(path, value(arr));
+    }
+    let mut watch = Table::new();
+    watch.set_implicit(true);
+    watch.insert("router", Item::Table(router));
+    let mut lambda = Table::new();
+    lambda.set_implicit(true);
+    lambda.insert("watch", Item::Table(watch));
+    let mut metadata = Table::new();
+    metadata.set_implicit(true);
+    metadata.insert("lambda", Item::Table(lambda));
+    ws.insert("metadata", Item::Table(metadata));
+    doc.insert("workspace", Item::Table(ws));
+    for (k, v) in &r.inherited {
+        if k == "profile" {
+            doc.insert("profile", v.clone());
+        }
+    }
+    doc.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_between_members() {
+        assert_eq!(
+            relative("functions/orders", "crates/shop-core"),
+            "../../crates/shop-core"
+        );
+        assert_eq!(relative("crates/a", "crates/b"), "../b");
+        assert_eq!(relative("", "crates/b"), "crates/b");
+        assert_eq!(relative("crates/b", "crates/b"), ".");
+    }
+
+    #[test]
+    fn library_manifest_keeps_the_crate_name_and_drops_binaries() {
+        let doc = library(
+            "[package]\nname = \"shop\"\n[[bin]]\nname = \"shop\"\n[dependencies]\nx = { path = \"../x\" }\n[workspace]\n",
+            Some("shop-core"),
+            "shop",
+        )
+        .expect("parses");
+        let text = doc.to_string();
+        assert!(text.contains("name = \"shop-core\""), "{text}");
+        assert!(text.contains("[lib]\nname = \"shop\""), "{text}");
+        assert!(
+            !text.contains("[[bin]]") && !text.contains("[workspace]"),
+            "{text}"
+        );
+    }
+}
