@@ -224,11 +224,7 @@ impl cleave_codegen::Source for FsSource {
                     format!("{rel}/{name}")
                 };
                 match e.file_type() {
-                    Ok(t) if t.is_dir() => {
-                        if !skip.contains(&path) {
-                            walk(root, &path, skip, out);
-                        }
-                    }
+                    Ok(t) if t.is_dir() && !skip.contains(&path) => walk(root, &path, skip, out),
                     Ok(t) if t.is_file() => out.push(path),
                     _ => {}
                 }

@@ -135,14 +135,24 @@ pub fn analyze(root: &FsPath) -> Result<Analysis, LoadError> {
         .collect();
     edges.sort();
     edges.dedup();
-    let by_id: BTreeMap<&str, usize> = defs.fns.iter().enumerate().map(|(i, f)| (f.id.as_str(), i)).collect();
+    let by_id: BTreeMap<&str, usize> = defs
+        .fns
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.id.as_str(), i))
+        .collect();
     let reach = detection
         .entrypoints
         .iter()
         .map(|e| {
             // The handler's code and the middleware's that runs around it.
             let mut roots = entrypoints::reach_roots(&defs, e);
-            roots.extend(e.middleware.iter().filter_map(|m| m.handler.as_deref()).filter_map(|h| by_id.get(h).copied()));
+            roots.extend(
+                e.middleware
+                    .iter()
+                    .filter_map(|m| m.handler.as_deref())
+                    .filter_map(|h| by_id.get(h).copied()),
+            );
             graph.reachable(&roots)
         })
         .collect();
@@ -296,11 +306,7 @@ pub fn render_text(a: &Analysis) -> String {
             by_severity.entry(h.severity).or_default().push(h);
         }
         for (severity, hs) in by_severity {
-            out.push_str(
-                &format!("  {severity:?} ({})\n", hs.len())
-                    .to_lowercase()
-                    .replacen("  ", "  ", 1),
-            );
+            out.push_str(&format!("  {severity:?} ({})\n", hs.len()).to_lowercase());
             for h in hs {
                 out.push_str(&format!(
                     "    [{}] {}:{} {} — {}\n",

@@ -1,1 +1,933 @@
-//! Hazards: what breaks or behaves differently on AWS Lambda. (Being written.)
+//! Hazards: [`DefMap`] + [`CallGraph`] + entry points -> what breaks or
+//! behaves differently when the monolith runs as functions on AWS Lambda.
+//!
+//! Each hazard is a lint in its own file under `hazards/` (`hazards/<code>.rs`,
+//! with a doc block saying what it does, why it matters on Lambda, an example
+//! and what to write instead), registered once in [`LINTS`]. A lint reads the
+//! lowered syntax of the workspace through a `Ctx`, which expands paths
+//! through the `use` items of their module (`use std::fs; fs::write(..)` is
+//! `std::fs::write`) and knows every `static`. A lint never runs code and
+//! never guesses a value it cannot read: a size it cannot evaluate is
+//! reported as written.
+//!
+//! [`check`] turns findings into [`Hazard`]s: the canonical item they are in
+//! or are, and the entry points whose call-graph closure reaches them (a fn
+//! by reachability; a static or a type by the reachable fns that name it).
+//! A hazard no entry point reaches is still reported, with no entry points.
+//! Lines: a finding about a fn's signature (a parameter, the return type) is
+//! at the fn's line, one about a struct's fields at the struct's line (the
+//! lowered tree keeps no field lines). Output is sorted by (file, line, code),
+//! one hazard per (file, line, code).
+
+mod background_task;
+mod connection_pool;
+mod global_mutable_state;
+mod in_process_state;
+mod large_payload;
+mod local_filesystem;
+mod long_lived_connection;
+mod long_running;
+mod process_lifecycle;
+mod startup_work;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::callgraph::CallGraph;
+use crate::diagnostic::Severity;
+use crate::entrypoints::EntryPoint;
+use crate::resolve::{Def, DefMap, FnId, ModId, StaticId, TypeId, TypeKind};
+use crate::syntax::{Block, Expr, Item, ItemKind, Lit, Pat, Path, Stmt, Ty, UseKind, WrapKind};
+
+/// One hazard lint: a stable code, its severity, a one-line summary, the
+/// default advice, and the check that finds it.
+#[derive(Debug)]
+pub struct Lint {
+    /// Stable, kebab-case: `global-mutable-state`.
+    pub code: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    /// What to do about it, unless a finding gives more specific advice.
+    pub advice: &'static str,
+    pub(crate) check: fn(&Ctx<'_>, &mut Vec<Finding>),
+}
+
+/// Every hazard lint, each once.
+pub static LINTS: &[&Lint] = &[
+    &background_task::LINT,
+    &connection_pool::LINT,
+    &global_mutable_state::LINT,
+    &in_process_state::LINT,
+    &large_payload::LINT,
+    &local_filesystem::LINT,
+    &long_lived_connection::LINT,
+    &long_running::LINT,
+    &process_lifecycle::LINT,
+    &startup_work::LINT,
+];
+
+/// Something that breaks or changes on Lambda, at a place in the source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hazard {
+    pub code: &'static str,
+    pub severity: Severity,
+    /// Relative to the analysed root, `/`-separated.
+    pub file: String,
+    pub line: u32,
+    /// Canonical path of the fn, static or type the hazard is in or is.
+    pub item: String,
+    pub message: String,
+    pub advice: String,
+    /// Routes (`EntryPoint::route()`) that reach it, sorted.
+    pub entrypoints: Vec<String>,
+}
+
+/// Runs every lint. Sorted by (file, line, code).
+pub fn check(defs: &DefMap<'_>, graph: &CallGraph, entrypoints: &[EntryPoint]) -> Vec<Hazard> {
+    let ctx = Ctx::new(defs);
+    let reach = Reach::new(&ctx, graph, entrypoints);
+    let mut out: BTreeMap<(String, u32, &'static str), Hazard> = BTreeMap::new();
+    for lint in LINTS {
+        let mut findings = Vec::new();
+        (lint.check)(&ctx, &mut findings);
+        for f in findings {
+            let routes = reach.routes(&ctx, &f.subject);
+            let key = (f.file.clone(), f.line, lint.code);
+            if let Some(h) = out.get_mut(&key) {
+                // The same file seen from two crates (a lib and a bin): one hazard.
+                h.entrypoints.extend(routes);
+                h.entrypoints.sort();
+                h.entrypoints.dedup();
+                continue;
+            }
+            out.insert(
+                key,
+                Hazard {
+                    code: lint.code,
+                    severity: f.severity.unwrap_or(lint.severity),
+                    file: f.file,
+                    line: f.line,
+                    item: ctx.item_name(&f.subject),
+                    message: f.message,
+                    advice: f.advice.unwrap_or_else(|| lint.advice.to_owned()),
+                    entrypoints: routes,
+                },
+            );
+        }
+    }
+    out.into_values().collect()
+}
+
+/// What a finding is about: decides its `item` and the entry points that reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Subject {
+    Fn(FnId),
+    Static(StaticId),
+    Type(TypeId),
+    /// A `static` declared inside a fn's body.
+    LocalStatic(FnId, String),
+}
+
+/// A lint's raw result.
+#[derive(Debug, Clone)]
+pub(crate) struct Finding {
+    pub file: String,
+    pub line: u32,
+    pub subject: Subject,
+    pub message: String,
+    /// More specific than the lint's advice.
+    pub advice: Option<String>,
+    /// Overrides the lint's severity.
+    pub severity: Option<Severity>,
+}
+
+impl Finding {
+    pub fn new(file: &str, line: u32, subject: Subject, message: String) -> Self {
+        Finding {
+            file: file.to_owned(),
+            line,
+            subject,
+            message,
+            advice: None,
+            severity: None,
+        }
+    }
+
+    pub fn advice(mut self, advice: impl Into<String>) -> Self {
+        self.advice = Some(advice.into());
+        self
+    }
+
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = Some(severity);
+        self
+    }
+}
+
+/// Where a path is written: a module, and the fn whose body it is in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scope {
+    pub module: ModId,
+    pub fn_: Option<FnId>,
+}
+
+/// A `static` or `const` of the workspace (module level, inside a macro
+/// call such as `thread_local!`/`lazy_static!`, or inside a fn body).
+#[derive(Debug)]
+pub(crate) struct StaticSite<'a> {
+    pub item: &'a Item,
+    pub ty: &'a Ty,
+    pub init: &'a Expr,
+    pub mutable: bool,
+    pub is_const: bool,
+    pub thread_local: bool,
+    pub scope: Scope,
+    pub file: &'a str,
+    pub subject: Subject,
+}
+
+/// What the lints read: the [`DefMap`], every module's imports, every static.
+#[derive(Debug)]
+pub(crate) struct Ctx<'a> {
+    pub defs: &'a DefMap<'a>,
+    /// Per module: each name a `use` item brings in -> the path it imports.
+    imports: Vec<BTreeMap<String, Vec<String>>>,
+    /// Per fn: the `use` items written inside its body.
+    local_imports: BTreeMap<FnId, BTreeMap<String, Vec<String>>>,
+    pub statics: Vec<StaticSite<'a>>,
+    /// Every module's own items.
+    pub modules: Vec<(ModId, &'a [Item])>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(defs: &'a DefMap<'a>) -> Self {
+        let mut index = BTreeMap::new();
+        for (id, m) in defs.mods.iter().enumerate() {
+            index.insert((m.krate, m.path.as_slice()), id);
+        }
+        let mut modules = Vec::new();
+        for (ci, krate) in defs.project.crates.iter().enumerate() {
+            for m in &krate.modules {
+                if let Some(&mid) = index.get(&(ci, m.path.as_slice())) {
+                    modules.push((mid, m.items.as_slice()));
+                }
+            }
+        }
+        let mut imports = vec![BTreeMap::new(); defs.mods.len()];
+        for (mid, items) in &modules {
+            for item in *items {
+                add_imports(item, &mut imports[*mid]);
+            }
+        }
+        let mut local_imports = BTreeMap::new();
+        for (f, data) in defs.fns.iter().enumerate() {
+            let Some(body) = &data.def.body else { continue };
+            let mut map = BTreeMap::new();
+            for b in blocks(body) {
+                for s in &b.stmts {
+                    if let Stmt::Item(item) = s {
+                        add_imports(item, &mut map);
+                    }
+                }
+            }
+            if !map.is_empty() {
+                local_imports.insert(f, map);
+            }
+        }
+        let mut ctx = Ctx {
+            defs,
+            imports,
+            local_imports,
+            statics: Vec::new(),
+            modules,
+        };
+        ctx.collect_statics();
+        ctx
+    }
+
+    fn collect_statics(&mut self) {
+        let defs = self.defs;
+        let by_item: BTreeMap<usize, StaticId> = defs
+            .statics
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.item as *const Item as usize, i))
+            .collect();
+        let mut out = Vec::new();
+        for (mid, items) in &self.modules {
+            let scope = Scope {
+                module: *mid,
+                fn_: None,
+            };
+            let file = defs.mods[*mid].file;
+            for item in *items {
+                module_statics(item, scope, file, false, &by_item, &mut out);
+            }
+        }
+        for (f, data) in defs.fns.iter().enumerate() {
+            let Some(body) = &data.def.body else { continue };
+            let scope = Scope {
+                module: data.module,
+                fn_: Some(f),
+            };
+            for b in blocks(body) {
+                for s in &b.stmts {
+                    let Stmt::Item(item) = s else { continue };
+                    if let Some(site) = static_site(
+                        item,
+                        scope,
+                        data.file,
+                        false,
+                        Subject::LocalStatic(f, item.name.clone()),
+                    ) {
+                        out.push(site);
+                    }
+                }
+            }
+        }
+        self.statics = out;
+    }
+
+    /// Fns with a body, in id order.
+    pub fn bodies(&self) -> impl Iterator<Item = (FnId, &'a Block)> + 'a {
+        self.defs
+            .fns
+            .iter()
+            .enumerate()
+            .filter_map(|(f, d)| d.def.body.as_ref().map(|b| (f, b)))
+    }
+
+    pub fn scope(&self, f: FnId) -> Scope {
+        Scope {
+            module: self.defs.fns[f].module,
+            fn_: Some(f),
+        }
+    }
+
+    /// The fn's name, for messages.
+    pub fn fn_name(&self, f: FnId) -> &'a str {
+        self.defs.fns[f].name
+    }
+
+    pub fn fn_file(&self, f: FnId) -> &'a str {
+        self.defs.fns[f].file
+    }
+
+    /// `fn main`, or a fn under a `#[tokio::main]`-style attribute.
+    pub fn is_main(&self, f: FnId) -> bool {
+        let data = &self.defs.fns[f];
+        data.name == "main" || data.item.attr("main").is_some()
+    }
+
+    /// The path as the code means it, when it names something outside the
+    /// workspace (std or a dependency): `fs::write` after `use std::fs` is
+    /// `["std", "fs", "write"]`. `None` when it names a workspace item.
+    pub fn expand(&self, scope: Scope, path: &Path) -> Option<Vec<String>> {
+        let mut names: Vec<String> = path.names().map(str::to_owned).collect();
+        let first = names.first()?;
+        if matches!(first.as_str(), "Self" | "self" | "crate" | "super") {
+            return None;
+        }
+        if let Some(f) = scope.fn_
+            && !self.defs.resolve_fn_path(f, path).is_empty()
+        {
+            return None;
+        }
+        if self
+            .defs
+            .resolve_names(scope.module, &names, path.leading_colon)
+            .iter()
+            .any(|d| *d != Def::External)
+        {
+            return None;
+        }
+        if path.leading_colon {
+            return Some(names);
+        }
+        let local = scope.fn_.and_then(|f| self.local_imports.get(&f));
+        for _ in 0..4 {
+            let Some(first) = names.first() else { break };
+            let target = local
+                .and_then(|m| m.get(first))
+                .or_else(|| self.imports.get(scope.module).and_then(|m| m.get(first)));
+            match target {
+                Some(full) if full.len() > 1 || full.first() != Some(first) => {
+                    let mut next = full.clone();
+                    next.extend(names.iter().skip(1).cloned());
+                    names = next;
+                }
+                _ => break,
+            }
+        }
+        Some(names)
+    }
+
+    /// For `f(..)` where `f` is a path outside the workspace: its expanded
+    /// names, arguments and line.
+    pub fn ext_call<'e>(
+        &self,
+        scope: Scope,
+        e: &'e Expr,
+    ) -> Option<(Vec<String>, &'e [Expr], u32)> {
+        let Expr::Call { func, args, line } = e else {
+            return None;
+        };
+        let Expr::Path { path, .. } = func.peel() else {
+            return None;
+        };
+        Some((self.expand(scope, path)?, args, *line))
+    }
+
+    /// The workspace type a type path names (`Self` included).
+    pub fn workspace_type(&self, scope: Scope, path: &Path) -> Option<TypeId> {
+        if path.is_ident("Self") {
+            let f = scope.fn_?;
+            let i = self.defs.fns[f].impl_?;
+            return self.defs.impls[i].self_def;
+        }
+        self.defs.resolve_type_path(scope.module, path)
+    }
+
+    /// The workspace types a type mentions, its generic arguments included;
+    /// `dyn Trait` stands for every workspace type implementing it.
+    pub fn workspace_types(&self, scope: Scope, ty: &Ty) -> Vec<TypeId> {
+        let mut out = Vec::new();
+        self.workspace_types_into(scope, ty, &mut out);
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn workspace_types_into(&self, scope: Scope, ty: &Ty, out: &mut Vec<TypeId>) {
+        match ty {
+            Ty::Path(p) => {
+                if let Some(t) = self.workspace_type(scope, p) {
+                    out.push(t);
+                }
+                for seg in &p.segments {
+                    for g in &seg.generics {
+                        self.workspace_types_into(scope, g, out);
+                    }
+                }
+            }
+            Ty::Ref(inner) | Ty::Slice(inner) => self.workspace_types_into(scope, inner, out),
+            Ty::Tuple(xs) => xs
+                .iter()
+                .for_each(|x| self.workspace_types_into(scope, x, out)),
+            Ty::Dyn(bounds) | Ty::Impl(bounds) => {
+                for b in bounds {
+                    let Some(tr) = self.defs.resolve_trait_path(scope.module, b) else {
+                        continue;
+                    };
+                    for i in self.defs.impls_of_trait(tr) {
+                        out.extend(self.defs.impls[*i].self_def);
+                    }
+                }
+            }
+            Ty::Other => {}
+        }
+    }
+
+    /// The interior-mutable parts of a type outside the workspace
+    /// (`Mutex<..>`, `AtomicU64`, `DashMap<..>`, a broadcast `Sender`), as
+    /// written. With `depth > 0`, also looks into the fields of the workspace
+    /// types it holds.
+    pub fn mutable_parts(&self, scope: Scope, ty: &Ty, depth: u32) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut seen = BTreeSet::new();
+        self.mutable_parts_into(scope, ty, depth, &mut seen, &mut out);
+        out
+    }
+
+    fn mutable_parts_into(
+        &self,
+        scope: Scope,
+        ty: &Ty,
+        depth: u32,
+        seen: &mut BTreeSet<TypeId>,
+        out: &mut Vec<String>,
+    ) {
+        match ty {
+            Ty::Path(p) => {
+                if let Some(t) = self.workspace_type(scope, p) {
+                    if depth > 0 && seen.insert(t) {
+                        let data = &self.defs.types[t];
+                        let inner = Scope {
+                            module: data.module,
+                            fn_: None,
+                        };
+                        for (_, fty) in self.fields_of(t) {
+                            self.mutable_parts_into(inner, fty, depth - 1, seen, out);
+                        }
+                    }
+                } else if let Some(names) = self.expand(scope, p)
+                    && let Some(kind) = interior_kind(&names)
+                {
+                    out.push(format!("{} ({kind})", ty_text(ty)));
+                    return;
+                }
+                for seg in &p.segments {
+                    for g in &seg.generics {
+                        self.mutable_parts_into(scope, g, depth, seen, out);
+                    }
+                }
+            }
+            Ty::Ref(inner) | Ty::Slice(inner) => {
+                self.mutable_parts_into(scope, inner, depth, seen, out)
+            }
+            Ty::Tuple(xs) => {
+                for x in xs {
+                    self.mutable_parts_into(scope, x, depth, seen, out);
+                }
+            }
+            Ty::Dyn(_) | Ty::Impl(_) | Ty::Other => {}
+        }
+    }
+
+    /// A type's fields: a struct's, every variant's of an enum, an alias's target.
+    pub fn fields_of(&self, t: TypeId) -> Vec<(&'a str, &'a Ty)> {
+        let data = &self.defs.types[t];
+        let mut out: Vec<(&'a str, &'a Ty)> =
+            data.fields.iter().map(|(n, ty)| (n.as_str(), ty)).collect();
+        for fields in data.variant_fields {
+            out.extend(fields.iter().map(|(n, ty)| (n.as_str(), ty)));
+        }
+        if data.kind == TypeKind::Alias
+            && let Some(ty) = data.alias_of
+        {
+            out.push(("", ty));
+        }
+        out
+    }
+
+    /// The integer an expression evaluates to, where the code spells it out:
+    /// literals, products of literals (`10 * 1024 * 1024`; the lowered tree
+    /// keeps no operator, and sizes are written as products), consts, and
+    /// Rocket's byte units (`10.mebibytes()`).
+    pub fn eval_u64(&self, scope: Scope, e: &Expr) -> Option<u64> {
+        self.eval_depth(scope, e, 0)
+    }
+
+    fn eval_depth(&self, scope: Scope, e: &Expr, depth: u32) -> Option<u64> {
+        if depth > 8 {
+            return None;
+        }
+        match e {
+            Expr::Lit {
+                lit: Lit::Int(n), ..
+            } => Some(*n),
+            Expr::Wrap {
+                kind: WrapKind::Paren | WrapKind::Cast | WrapKind::Ref,
+                inner,
+            } => self.eval_depth(scope, inner, depth + 1),
+            Expr::Other(xs) if xs.len() == 2 => {
+                let a = self.eval_depth(scope, &xs[0], depth + 1)?;
+                let b = self.eval_depth(scope, &xs[1], depth + 1)?;
+                a.checked_mul(b)
+            }
+            Expr::MethodCall {
+                receiver,
+                method,
+                args,
+                ..
+            } if args.is_empty() => {
+                let n = self.eval_depth(scope, receiver, depth + 1)?;
+                let unit: u64 = match method.as_str() {
+                    "bytes" => 1,
+                    "kilobytes" => 1_000,
+                    "kibibytes" => 1 << 10,
+                    "megabytes" => 1_000_000,
+                    "mebibytes" => 1 << 20,
+                    "gigabytes" => 1_000_000_000,
+                    "gibibytes" => 1 << 30,
+                    _ => return None,
+                };
+                n.checked_mul(unit)
+            }
+            Expr::Path { path, .. } => {
+                let s = self.const_named(scope, path)?;
+                self.eval_depth(s.scope, s.init, depth + 1)
+            }
+            _ => None,
+        }
+    }
+
+    /// The workspace `const`/`static` a path names.
+    pub fn const_named(&self, scope: Scope, path: &Path) -> Option<&StaticSite<'a>> {
+        if let Some(f) = scope.fn_
+            && path.segments.len() == 1
+            && let Some(name) = path.last()
+            && let Some(s) = self
+                .statics
+                .iter()
+                .find(|s| s.subject == Subject::LocalStatic(f, name.to_owned()))
+        {
+            return Some(s);
+        }
+        let names: Vec<String> = path.names().map(str::to_owned).collect();
+        let id = self
+            .defs
+            .resolve_names(scope.module, &names, path.leading_colon)
+            .into_iter()
+            .find_map(|d| match d {
+                Def::Static(s) => Some(s),
+                _ => None,
+            })?;
+        self.statics
+            .iter()
+            .find(|s| s.subject == Subject::Static(id))
+    }
+
+    fn item_name(&self, subject: &Subject) -> String {
+        match subject {
+            Subject::Fn(f) => self.defs.fns[*f].id.clone(),
+            Subject::Static(s) => self.defs.statics[*s].canonical.clone(),
+            Subject::Type(t) => self.defs.types[*t].canonical.clone(),
+            Subject::LocalStatic(f, name) => format!("{}::{name}", self.defs.fns[*f].id),
+        }
+    }
+}
+
+fn add_imports(item: &Item, map: &mut BTreeMap<String, Vec<String>>) {
+    if item.cfg.iter().any(|c| c == "test") {
+        return;
+    }
+    let ItemKind::Use(entries) = &item.kind else {
+        return;
+    };
+    for e in entries {
+        if let UseKind::Name { alias } = &e.kind
+            && alias != "_"
+            && !e.path.is_empty()
+        {
+            map.insert(alias.clone(), e.path.clone());
+        }
+    }
+}
+
+fn module_statics<'a>(
+    item: &'a Item,
+    scope: Scope,
+    file: &'a str,
+    thread_local: bool,
+    by_item: &BTreeMap<usize, StaticId>,
+    out: &mut Vec<StaticSite<'a>>,
+) {
+    if item.cfg.iter().any(|c| c == "test") {
+        return;
+    }
+    match &item.kind {
+        ItemKind::Static { .. } | ItemKind::Const { .. } => {
+            let Some(&id) = by_item.get(&(item as *const Item as usize)) else {
+                return;
+            };
+            out.extend(static_site(
+                item,
+                scope,
+                file,
+                thread_local,
+                Subject::Static(id),
+            ));
+        }
+        ItemKind::MacroCall { path, items, .. } => {
+            // `thread_local! { static X: RefCell<..> = .. }`: one copy per thread.
+            let tl = path.last() == Some("thread_local");
+            for inner in items {
+                module_statics(inner, scope, file, tl, by_item, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn static_site<'a>(
+    item: &'a Item,
+    scope: Scope,
+    file: &'a str,
+    thread_local: bool,
+    subject: Subject,
+) -> Option<StaticSite<'a>> {
+    let (ty, init, mutable, is_const) = match &item.kind {
+        ItemKind::Static { ty, init, mutable } => (ty, init, *mutable, false),
+        ItemKind::Const { ty, init } => (ty, init, false, true),
+        _ => return None,
+    };
+    Some(StaticSite {
+        item,
+        ty,
+        init,
+        mutable,
+        is_const,
+        thread_local,
+        scope,
+        file,
+        subject,
+    })
+}
+
+/// Every block inside `block`, itself first (closures and async blocks included).
+pub(crate) fn blocks(block: &Block) -> Vec<&Block> {
+    let mut out = vec![block];
+    block.walk(&mut |e| match e {
+        Expr::Block { block, .. } => out.push(block),
+        Expr::If { then, .. } => out.push(then),
+        Expr::Loop { body, .. } => out.push(body),
+        _ => {}
+    });
+    out
+}
+
+/// The name a simple pattern binds (`x`, `mut x`, `&x`).
+pub(crate) fn bound_name(p: &Pat) -> Option<&str> {
+    match p {
+        Pat::Ident(n) => Some(n),
+        Pat::Ref(inner) => bound_name(inner),
+        _ => None,
+    }
+}
+
+/// The innermost receiver of a method chain: `A::new()` in `A::new().b().c()`.
+pub(crate) fn chain_root(e: &Expr) -> &Expr {
+    match e.peel() {
+        Expr::MethodCall { receiver, .. } => chain_root(receiver),
+        other => other,
+    }
+}
+
+/// A type as written, generics included: `Arc<Mutex<HashMap<i64, Product>>>`.
+pub(crate) fn ty_text(ty: &Ty) -> String {
+    match ty {
+        Ty::Path(p) => {
+            let mut s = String::new();
+            if p.leading_colon {
+                s.push_str("::");
+            }
+            for (i, seg) in p.segments.iter().enumerate() {
+                if i > 0 {
+                    s.push_str("::");
+                }
+                s.push_str(&seg.name);
+                if !seg.generics.is_empty() {
+                    let args: Vec<String> = seg.generics.iter().map(ty_text).collect();
+                    s.push('<');
+                    s.push_str(&args.join(", "));
+                    s.push('>');
+                }
+            }
+            s
+        }
+        Ty::Ref(inner) => format!("&{}", ty_text(inner)),
+        Ty::Dyn(b) => format!(
+            "dyn {}",
+            b.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" + ")
+        ),
+        Ty::Impl(b) => format!(
+            "impl {}",
+            b.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" + ")
+        ),
+        Ty::Tuple(xs) => format!(
+            "({})",
+            xs.iter().map(ty_text).collect::<Vec<_>>().join(", ")
+        ),
+        Ty::Slice(inner) => format!("[{}]", ty_text(inner)),
+        Ty::Other => "_".to_owned(),
+    }
+}
+
+/// Whether the (expanded) path ends with these names.
+pub(crate) fn ends(names: &[String], tail: &[&str]) -> bool {
+    names.len() >= tail.len()
+        && names[names.len() - tail.len()..]
+            .iter()
+            .zip(tail)
+            .all(|(a, b)| a == b)
+}
+
+/// Whether any of these crate or module names appears in the path.
+pub(crate) fn mentions_any(names: &[String], any: &[&str]) -> bool {
+    names.iter().any(|n| any.contains(&n.as_str()))
+}
+
+/// What makes a type outside the workspace interior-mutable, if it is.
+fn interior_kind(names: &[String]) -> Option<&'static str> {
+    let last = names.last()?.as_str();
+    match last {
+        // std/parking_lot/tokio/async-lock `Mutex<T>`, `RwLock<T>`.
+        "Mutex" | "RwLock" | "ReentrantMutex" | "FairMutex" => Some("lock"),
+        // `Cell`/`RefCell` (thread-local state), atomic_refcell.
+        "Cell" | "RefCell" | "UnsafeCell" | "AtomicRefCell" => Some("cell"),
+        // `AtomicU64`, `AtomicUsize`, crossbeam's `AtomicCell`.
+        n if n.starts_with("Atomic") => Some("atomic"),
+        // dashmap, arc-swap, chashmap, crossbeam's concurrent collections.
+        "DashMap" | "DashSet" | "ArcSwap" | "ArcSwapOption" | "ArcSwapAny" | "CHashMap"
+        | "SkipMap" | "SkipSet" | "SegQueue" | "ArrayQueue" => Some("concurrent collection"),
+        // moka / mini-moka / quick_cache / stretto caches.
+        "Cache" | "SegmentedCache"
+            if mentions_any(
+                names,
+                &["moka", "mini_moka", "quick_cache", "stretto", "cached"],
+            ) =>
+        {
+            Some("cache")
+        }
+        // scc / papaya / flurry concurrent maps.
+        "HashMap" | "HashSet" | "HashIndex" | "TreeIndex"
+            if mentions_any(names, &["scc", "papaya", "flurry"]) =>
+        {
+            Some("concurrent collection")
+        }
+        // tokio/std/crossbeam/flume channels: messages stay in this process.
+        "Sender" | "UnboundedSender" | "SyncSender" | "Receiver" | "UnboundedReceiver"
+            if mentions_any(
+                names,
+                &[
+                    "broadcast",
+                    "mpsc",
+                    "watch",
+                    "crossbeam_channel",
+                    "flume",
+                    "async_channel",
+                ],
+            ) =>
+        {
+            Some("in-process channel")
+        }
+        _ => None,
+    }
+}
+
+/// Which entry points reach what.
+struct Reach {
+    /// Each entry point's route and the fns it reaches.
+    routes: Vec<(String, BTreeSet<FnId>)>,
+    /// Per fn: the statics and types it names.
+    mentions: Vec<BTreeSet<Def>>,
+}
+
+impl Reach {
+    fn new(ctx: &Ctx<'_>, graph: &CallGraph, entrypoints: &[EntryPoint]) -> Self {
+        let defs = ctx.defs;
+        let by_id: BTreeMap<&str, FnId> = defs
+            .fns
+            .iter()
+            .enumerate()
+            .map(|(f, d)| (d.id.as_str(), f))
+            .collect();
+        let mut routes = Vec::new();
+        for e in entrypoints {
+            // The handler; for a closure handler, the fns its body names.
+            let mut roots: Vec<FnId> = crate::entrypoints::reach_roots(defs, e);
+            // Middleware runs for the route too (`from_fn(request_id)`).
+            roots.extend(
+                e.middleware
+                    .iter()
+                    .filter_map(|m| m.handler.as_deref())
+                    .filter_map(|h| by_id.get(h).copied()),
+            );
+            roots.retain(|f| *f < defs.fns.len());
+            if roots.is_empty() {
+                continue;
+            }
+            let reached: BTreeSet<FnId> = graph.reachable(&roots).into_iter().collect();
+            routes.push((e.route(), reached));
+        }
+        let mentions = if routes.is_empty() {
+            Vec::new()
+        } else {
+            (0..defs.fns.len()).map(|f| fn_mentions(ctx, f)).collect()
+        };
+        Reach { routes, mentions }
+    }
+
+    fn routes(&self, ctx: &Ctx<'_>, subject: &Subject) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .routes
+            .iter()
+            .filter(|(_, reached)| match subject {
+                Subject::Fn(f) | Subject::LocalStatic(f, _) => reached.contains(f),
+                Subject::Static(s) => reached.iter().any(|f| {
+                    self.mentions
+                        .get(*f)
+                        .is_some_and(|m| m.contains(&Def::Static(*s)))
+                }),
+                Subject::Type(t) => reached.iter().any(|f| {
+                    self.mentions
+                        .get(*f)
+                        .is_some_and(|m| m.contains(&Def::Type(*t)))
+                        || ctx.defs.fns[*f]
+                            .impl_
+                            .is_some_and(|i| ctx.defs.impls[i].self_def == Some(*t))
+                }),
+            })
+            .map(|(r, _)| r.clone())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// The statics and types a fn names in its signature and body.
+fn fn_mentions(ctx: &Ctx<'_>, f: FnId) -> BTreeSet<Def> {
+    let defs = ctx.defs;
+    let data = &defs.fns[f];
+    let scope = ctx.scope(f);
+    let mut out = BTreeSet::new();
+    let path = |p: &Path, out: &mut BTreeSet<Def>| {
+        let names: Vec<String> = p.names().map(str::to_owned).collect();
+        for d in defs.resolve_names(scope.module, &names, p.leading_colon) {
+            match d {
+                Def::Static(_) => {
+                    out.insert(d);
+                }
+                Def::Type(t) => {
+                    out.insert(Def::Type(defs.unalias(t)));
+                }
+                _ => {}
+            }
+        }
+        if names.len() >= 2
+            && let Some(t) = defs.resolve_type_path(
+                scope.module,
+                &Path::from_names(names.iter().take(names.len() - 1)),
+            )
+        {
+            out.insert(Def::Type(t));
+        }
+    };
+    let mut tys: Vec<&Ty> = data.def.params.iter().map(|(_, t)| t).collect();
+    tys.extend(data.def.ret.as_ref());
+    if let Some(body) = &data.def.body {
+        for b in blocks(body) {
+            for s in &b.stmts {
+                if let Stmt::Let { ty: Some(t), .. } = s {
+                    tys.push(t);
+                }
+            }
+        }
+        body.walk(&mut |e| match e {
+            Expr::Path { path: p, .. } | Expr::Struct { path: p, .. } => path(p, &mut out),
+            Expr::MethodCall { turbofish, .. } => tys.extend(turbofish.iter()),
+            Expr::Closure { params, .. } => {
+                tys.extend(params.iter().filter_map(|(_, t)| t.as_ref()))
+            }
+            _ => {}
+        });
+    }
+    for t in tys {
+        for w in ctx.workspace_types(scope, t) {
+            out.insert(Def::Type(w));
+        }
+    }
+    out
+}

@@ -266,11 +266,9 @@ fn why(a: &Analysis, routes: &[String], granularity: Granularity) -> String {
     let mut top: Vec<(u64, &str)> = by_module.into_iter().map(|(m, l)| (l, m)).collect();
     top.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(y.1)));
     let top: Vec<(u64, &str)> = top.into_iter().take(2).collect();
-    let share = if total == 0 {
-        0
-    } else {
-        top.iter().map(|(l, _)| l).sum::<u64>() * 100 / total
-    };
+    let share = (top.iter().map(|(l, _)| l).sum::<u64>() * 100)
+        .checked_div(total)
+        .unwrap_or(0);
     let modules: Vec<String> = top.iter().map(|(_, m)| short_module(m)).collect();
     let prefix = common_prefix(routes);
     let how = match granularity {

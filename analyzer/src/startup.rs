@@ -64,11 +64,19 @@ pub fn bin_mains(defs: &DefMap<'_>, entrypoints: &[EntryPoint]) -> Vec<BinMain> 
         if krate.kind != TargetKind::Bin {
             continue;
         }
-        let Some(root) = krate.modules.iter().find(|m| m.path.is_empty()) else { continue };
-        let Some(main) = root.items.iter().find(|i| i.name == "main" && matches!(i.kind, ItemKind::Fn(_))) else {
+        let Some(root) = krate.modules.iter().find(|m| m.path.is_empty()) else {
             continue;
         };
-        let ItemKind::Fn(def) = &main.kind else { continue };
+        let Some(main) = root
+            .items
+            .iter()
+            .find(|i| i.name == "main" && matches!(i.kind, ItemKind::Fn(_)))
+        else {
+            continue;
+        };
+        let ItemKind::Fn(def) = &main.kind else {
+            continue;
+        };
         let spawn_lines: Vec<u32> = entrypoints
             .iter()
             .filter(|e| e.kind != EntryKind::Http && e.registered.file == root.file)
@@ -123,7 +131,9 @@ fn pat_names(p: &crate::syntax::Pat) -> Vec<String> {
     match p {
         Pat::Ident(n) => vec![n.clone()],
         Pat::Ref(i) => pat_names(i),
-        Pat::Tuple(xs) | Pat::TupleStruct(_, xs) | Pat::Or(xs) => xs.iter().flat_map(pat_names).collect(),
+        Pat::Tuple(xs) | Pat::TupleStruct(_, xs) | Pat::Or(xs) => {
+            xs.iter().flat_map(pat_names).collect()
+        }
         Pat::Struct(_, fs) => fs.iter().flat_map(|(_, p)| pat_names(p)).collect(),
         Pat::Path(_) | Pat::Other => Vec::new(),
     }
@@ -139,12 +149,16 @@ fn classify(s: &Stmt) -> StmtKind {
                 _ => StmtKind::Other,
             },
             // `HttpServer::new(..).bind(..)?.run()`, `rocket.launch()`, `Server::bind(..).serve(..)`
-            Expr::MethodCall { method, .. } if method == "run" || method == "launch" || method == "serve" => {
+            Expr::MethodCall { method, .. }
+                if method == "run" || method == "launch" || method == "serve" =>
+            {
                 StmtKind::Serve
             }
             // `tokio::net::TcpListener::bind(addr)`, `std::net::TcpListener::bind(..)`
             Expr::Call { func, .. } => match func.peel() {
-                Expr::Path { path, .. } if path.ends_with(&["TcpListener", "bind"]) => StmtKind::Listen,
+                Expr::Path { path, .. } if path.ends_with(&["TcpListener", "bind"]) => {
+                    StmtKind::Listen
+                }
                 _ => StmtKind::Other,
             },
             _ => StmtKind::Other,

@@ -57,7 +57,7 @@ pub fn rewrite(
     let mut changes: Vec<(usize, usize, Vec<String>)> = vec![(s, e, new_lines)];
     // 2. The listener the server used.
     for st in main.stmts.iter().filter(|st| st.kind == StmtKind::Listen) {
-        if st.binds.iter().any(|b| *b == listener) {
+        if st.binds.contains(&listener) {
             changes.push((
                 st.start as usize,
                 st.end as usize,
@@ -95,7 +95,7 @@ pub fn rewrite(
             why: "a Lambda instance is frozen between requests, so the worker would not run on its schedule; deploy it as a scheduled function".to_owned(),
         });
     }
-    changes.sort_by(|a, b| b.0.cmp(&a.0));
+    changes.sort_by_key(|c| std::cmp::Reverse(c.0));
     for (s, e, new) in changes {
         if s >= 1 && e <= lines.len() && s <= e {
             lines.splice(s - 1..e, new);

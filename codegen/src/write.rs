@@ -122,12 +122,11 @@ pub fn write(
             if let Some(extra) = files
                 .iter()
                 .find(|f| !prev.contains(f.as_str()) && !tree.contains_key(*f))
+                && !force
             {
-                if !force {
-                    return Err(WriteError::NotOurs(format!(
-                        "{shown} (it holds {extra}, which cleave did not write)"
-                    )));
-                }
+                return Err(WriteError::NotOurs(format!(
+                    "{shown} (it holds {extra}, which cleave did not write)"
+                )));
             }
         }
     }

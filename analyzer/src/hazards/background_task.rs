@@ -1,0 +1,199 @@
+//! ### What it does
+//! Finds tasks and threads started and left running: `tokio::spawn`,
+//! `tokio::task::spawn_local`/`spawn_blocking`, `actix_web::rt::spawn`,
+//! `actix_rt::spawn`, `async_std::task::spawn`, `smol::spawn`,
+//! `rayon::spawn`, `std::thread::spawn`, `thread::Builder::new().spawn(..)`,
+//! `Handle::current().spawn(..)`, unless the handle is awaited or joined in
+//! the same fn. A spawn in `main` is a worker started at startup; anywhere
+//! else it is work that outlives the call that started it.
+//!
+//! ### Why is this bad on Lambda
+//! Lambda runs code only while an invocation is in flight: as soon as the
+//! handler returns its response the instance is frozen, and it may be
+//! thawed much later or never. A task spawned while handling a request
+//! stalls mid-way (holding locks, connections, half-written data) and may
+//! never finish; a worker started by `main` runs only in the slivers of
+//! time when a request happens to be in flight, never on its own schedule.
+//!
+//! ### Example
+//! ```text
+//! async fn place_order(State(st): State<AppState>, ..) -> .. {
+//!     tokio::spawn(send_confirmation_email(order.clone()));
+//!     Ok(Json(order))
+//! }
+//! ```
+//!
+//! ### Use instead
+//! Await the work before returning, or hand it to a queue (SQS, EventBridge)
+//! processed by its own function; run periodic jobs as a scheduled function
+//! (EventBridge Scheduler).
+
+use super::{Ctx, Finding, Lint, Subject, bound_name, chain_root, ends, mentions_any};
+use crate::diagnostic::Severity;
+use crate::syntax::{Expr, Stmt, WrapKind};
+
+pub(crate) static LINT: Lint = Lint {
+    code: "background-task",
+    severity: Severity::Warning,
+    summary: "a spawned task or thread outlives the invocation; Lambda freezes it",
+    advice: "Await the work before returning the response, or send it to a queue (SQS, \
+             EventBridge) handled by its own function; run periodic work as a scheduled \
+             function (EventBridge Scheduler).",
+    check,
+};
+
+fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    for (f, body) in ctx.bodies() {
+        let scope = ctx.scope(f);
+        let mut spawns: Vec<(*const Expr, u32, String)> = Vec::new();
+        body.walk(&mut |e| {
+            if let Some((names, _, line)) = ctx.ext_call(scope, e)
+                && is_spawn_fn(&names)
+            {
+                spawns.push((e as *const Expr, line, names.join("::")));
+            }
+            // `thread::Builder::new().name(..).spawn(..)`, `Handle::current().spawn(..)`,
+            // `runtime.spawn(..)` on a runtime built with `Runtime::new()`.
+            if let Expr::MethodCall { method, line, .. } = e
+                && matches!(method.as_str(), "spawn" | "spawn_blocking")
+                && let Some((root, _, _)) = ctx.ext_call(scope, chain_root(e))
+                && (ends(&root, &["Builder", "new"]) && mentions_any(&root, &["thread", "std"])
+                    || ends(&root, &["Handle", "current"])
+                    || ends(&root, &["Runtime", "new"]))
+            {
+                spawns.push((
+                    e as *const Expr,
+                    *line,
+                    format!("{}(..).{method}", root.join("::")),
+                ));
+            }
+        });
+        if spawns.is_empty() {
+            continue;
+        }
+        let joined = joined_spawns(body);
+        let name = ctx.fn_name(f);
+        for (ptr, line, what) in spawns {
+            if joined.contains(&ptr) {
+                continue;
+            }
+            let finding = if ctx.is_main(f) {
+                let message = format!(
+                    "`{name}` starts a background worker (`{what}`): on Lambda there is no \
+                     long-lived process; the instance is frozen between invocations, so the \
+                     worker runs only while some request is in flight, never on its own schedule"
+                );
+                Finding::new(ctx.fn_file(f), line, Subject::Fn(f), message).advice(
+                    "Run this work as its own scheduled function (EventBridge Scheduler -> \
+                     Lambda), or as a queue consumer if requests feed it.",
+                )
+            } else {
+                let message = format!(
+                    "`{name}` spawns work that outlives the call (`{what}`): Lambda freezes the \
+                     instance once the response is returned, so the task stalls mid-way and may \
+                     never finish if the instance is recycled"
+                );
+                Finding::new(ctx.fn_file(f), line, Subject::Fn(f), message)
+            };
+            out.push(finding);
+        }
+    }
+}
+
+/// `tokio::spawn`, `task::spawn_blocking`, `rt::spawn`, `thread::spawn`, ...
+fn is_spawn_fn(names: &[String]) -> bool {
+    let n = names.len();
+    if n < 2 {
+        return false;
+    }
+    let owner = names[n - 2].as_str();
+    matches!(
+        names[n - 1].as_str(),
+        "spawn" | "spawn_local" | "spawn_blocking"
+    ) && matches!(
+        owner,
+        "tokio"
+            | "task"
+            | "rt"
+            | "actix_rt"
+            | "actix"
+            | "thread"
+            | "async_std"
+            | "smol"
+            | "rayon"
+            | "runtime"
+            | "glommio"
+    )
+}
+
+/// Spawn calls whose handle is awaited or joined here: `spawn(x).await`,
+/// `spawn(x).join()`, or `let h = spawn(x); .. h.await` / `h.join()` / `join!(h, ..)`.
+fn joined_spawns(body: &crate::syntax::Block) -> Vec<*const Expr> {
+    let mut out = Vec::new();
+    let mut handles: Vec<(&str, *const Expr)> = Vec::new();
+    for b in super::blocks(body) {
+        for s in &b.stmts {
+            if let Stmt::Let {
+                pat,
+                init: Some(init),
+                ..
+            } = s
+                && let Some(name) = bound_name(pat)
+            {
+                handles.push((name, strip_unwrap(init) as *const Expr));
+            }
+        }
+    }
+    let mut used: Vec<&str> = Vec::new();
+    body.walk(&mut |e| match e {
+        Expr::Wrap {
+            kind: WrapKind::Await,
+            inner,
+        } => {
+            out.push(strip_unwrap(inner) as *const Expr);
+            if let Expr::Path { path, .. } = inner.peel()
+                && let Some(n) = path.last()
+            {
+                used.push(n);
+            }
+        }
+        Expr::MethodCall {
+            receiver, method, ..
+        } if method == "join" || method == "await" => {
+            out.push(strip_unwrap(receiver) as *const Expr);
+            if let Expr::Path { path, .. } = receiver.peel()
+                && let Some(n) = path.last()
+            {
+                used.push(n);
+            }
+        }
+        Expr::Macro { path, args, .. }
+            if matches!(path.last(), Some("join" | "try_join" | "select")) =>
+        {
+            for a in args {
+                if let Expr::Path { path, .. } = a.peel()
+                    && let Some(n) = path.last()
+                {
+                    used.push(n);
+                }
+            }
+        }
+        _ => {}
+    });
+    for (name, ptr) in handles {
+        if used.contains(&name) {
+            out.push(ptr);
+        }
+    }
+    out
+}
+
+/// `e`, without `(..)`, `?`, `.await` and `.unwrap()`/`.expect(..)` around it.
+fn strip_unwrap(e: &Expr) -> &Expr {
+    match e.peel() {
+        Expr::MethodCall {
+            receiver, method, ..
+        } if method == "unwrap" || method == "expect" => strip_unwrap(receiver),
+        other => other,
+    }
+}

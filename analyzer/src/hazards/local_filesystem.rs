@@ -1,0 +1,303 @@
+//! ### What it does
+//! Finds use of the local disk as storage: writes (`std::fs`/`tokio::fs`/
+//! `async_std::fs` `write`, `create_dir_all`, `remove_file`, `rename`, `copy`,
+//! ..., `File::create`, `OpenOptions` opened to write, create or append,
+//! Rocket's `TempFile::persist_to`), unless the path is under `/tmp` or
+//! `temp_dir()`; reads of files named by a relative path
+//! (`fs::read_to_string("config.toml")`, `File::open("data/x.json")`,
+//! `ServeDir::new("static")`, `FileServer::from("static")`,
+//! `NamedFile::open("..")`, `Files::new("/", "./public")`, `Tera::new(..)`,
+//! `FileServer::from(relative!(..))`); and SQLite databases in a file
+//! (`"sqlite:shop.db"`, `Connection::open("app.db")`).
+//!
+//! ### Why is this bad on Lambda
+//! The deployment package (`/var/task`) is read-only and holds only the
+//! binary: files next to the source are not there. Only `/tmp` is writable,
+//! it is private to one instance, limited in size and wiped when the
+//! instance is recycled. An uploaded file written by one instance cannot be
+//! read by the next request on another; a SQLite file becomes one private
+//! database per instance.
+//!
+//! ### Example
+//! ```text
+//! tokio::fs::write(config.upload_dir.join(name), bytes).await?;
+//! let pool = SqlitePool::connect("sqlite:shop.db?mode=rwc").await?;
+//! Router::new().nest_service("/static", ServeDir::new("static"));
+//! ```
+//!
+//! ### Use instead
+//! Store files in S3 (serve them through CloudFront or presigned URLs), data
+//! in a shared database (RDS, Aurora Serverless, DynamoDB); embed small
+//! read-only assets in the binary (`include_str!`, `include_dir`, `rust-embed`)
+//! or ship them in a Lambda layer; use `/tmp` only for scratch space.
+
+use std::collections::BTreeSet;
+
+use super::{
+    Ctx, Finding, Lint, Scope, Subject, blocks, bound_name, chain_root, ends, mentions_any,
+};
+use crate::diagnostic::Severity;
+use crate::syntax::{Block, Expr, Lit, Stmt};
+
+pub(crate) static LINT: Lint = Lint {
+    code: "local-filesystem",
+    // Writes outside /tmp fail (read-only file system); relative files are not deployed.
+    severity: Severity::Error,
+    summary: "files written to or read from the local disk; Lambda's disk is read-only except \
+              a private /tmp",
+    advice: "Keep files in S3 and data in a shared database; embed read-only assets in the binary \
+             (include_str!, rust-embed) or a layer; use /tmp only for scratch space.",
+    check,
+};
+
+/// `std::fs`/`tokio::fs` functions that change the disk.
+const FS_WRITES: &[&str] = &[
+    "write",
+    "create_dir",
+    "create_dir_all",
+    "remove_file",
+    "remove_dir",
+    "remove_dir_all",
+    "rename",
+    "copy",
+    "hard_link",
+    "set_permissions",
+    "symlink",
+];
+
+/// Functions whose first argument is a path read from disk.
+const READS: &[&[&str]] = &[
+    &["fs", "read"],
+    &["fs", "read_to_string"],
+    &["fs", "read_dir"],
+    &["File", "open"],
+    &["ServeDir", "new"],
+    &["ServeFile", "new"],
+    &["FileServer", "from"],
+    &["FileServer", "new"],
+    &["NamedFile", "open"],
+    &["Tera", "new"],
+    &["Connection", "open"],
+    &["sled", "open"],
+];
+
+fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    for (f, body) in ctx.bodies() {
+        let scope = ctx.scope(f);
+        let name = ctx.fn_name(f);
+        let temps = temp_locals(body);
+        body.walk(&mut |e| {
+            if let Some(message) = call_message(ctx, scope, name, e, &temps) {
+                let line = e.line().unwrap_or(ctx.defs.fns[f].line);
+                out.push(Finding::new(ctx.fn_file(f), line, Subject::Fn(f), message));
+            }
+            // `"sqlite:shop.db?mode=rwc"`, `"sqlite://data/app.db"`.
+            if let Expr::Lit {
+                lit: Lit::Str(s),
+                line,
+            } = e
+                && let Some(path) = sqlite_file(s)
+            {
+                let message = format!(
+                    "`{name}` names a SQLite database file (`{path}`): on Lambda each instance \
+                     gets its own private copy (in /tmp at best; the package directory is \
+                     read-only), so data is neither shared nor kept"
+                );
+                out.push(Finding::new(ctx.fn_file(f), *line, Subject::Fn(f), message).advice(
+                    "Use a shared database (RDS/Aurora Serverless through RDS Proxy, or DynamoDB); \
+                     SQLite fits only read-only data shipped with the function.",
+                ));
+            }
+        });
+    }
+    // `const DATABASE_URL: &str = "sqlite:app.db";`
+    for s in &ctx.statics {
+        s.init.walk(&mut |e| {
+            if let Expr::Lit {
+                lit: Lit::Str(text),
+                line,
+            } = e
+                && let Some(path) = sqlite_file(text)
+            {
+                let message = format!(
+                    "`{}` names a SQLite database file (`{path}`): on Lambda each instance gets \
+                     its own private copy, so data is neither shared nor kept",
+                    s.item.name
+                );
+                out.push(Finding::new(s.file, *line, s.subject.clone(), message));
+            }
+        });
+    }
+}
+
+fn call_message(
+    ctx: &Ctx<'_>,
+    scope: Scope,
+    name: &str,
+    e: &Expr,
+    temps: &BTreeSet<&str>,
+) -> Option<String> {
+    let temp = |a: &Expr| is_temp(a, temps);
+    match e {
+        Expr::Call { .. } => {
+            let (names, args, _) = ctx.ext_call(scope, e)?;
+            let called = names.join("::");
+            let last = names.last()?.as_str();
+            let fs_write = names.len() >= 2
+                && names[names.len() - 2] == "fs"
+                && FS_WRITES.contains(&last)
+                && !mentions_any(&names, &["tempfile"]);
+            // `fs::write(path, ..)`, `tokio::fs::create_dir_all(dir)`, `File::create(path)`.
+            if fs_write
+                || ends(&names, &["File", "create"])
+                || ends(&names, &["File", "create_new"])
+            {
+                if args.iter().any(temp) {
+                    return None;
+                }
+                return Some(format!(
+                    "`{name}` writes to the local disk (`{called}`): outside /tmp Lambda's disk is \
+                     read-only, and /tmp is private to one instance and wiped when it is recycled"
+                ));
+            }
+            // `ServeDir::new("static")`, `fs::read_to_string("config.toml")`, `Files::new("/", "./public")`.
+            let read = READS.iter().any(|tail| ends(&names, tail));
+            let files = ends(&names, &["Files", "new"]);
+            if read || files {
+                let arg = if files { args.get(1) } else { args.first() }?;
+                let path = packaged_path(ctx, scope, arg)?;
+                return Some(format!(
+                    "`{name}` reads `{path}` relative to the working directory (`{called}`): only \
+                     the binary is deployed to Lambda, files beside the source are not there"
+                ));
+            }
+            None
+        }
+        Expr::MethodCall { method, args, .. } => {
+            // `OpenOptions::new().append(true).create(true).open(path)`.
+            if method == "open"
+                && opens_to_write(e)
+                && let Some((root, _, _)) = ctx.ext_call(scope, chain_root(e))
+                && ends(&root, &["OpenOptions", "new"])
+            {
+                if args.iter().any(temp) {
+                    return None;
+                }
+                return Some(format!(
+                    "`{name}` opens a file for writing (`OpenOptions`): outside /tmp Lambda's \
+                     disk is read-only, and /tmp is private to one instance"
+                ));
+            }
+            // Rocket `TempFile::persist_to(path)` / `move_copy_to(path)`: moves an upload to disk.
+            if matches!(method.as_str(), "persist_to" | "move_copy_to") && !args.iter().any(temp) {
+                return Some(format!(
+                    "`{name}` saves an upload to the local disk (`.{method}(..)`): /tmp is \
+                     private to one instance and wiped when it is recycled"
+                ));
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Whether an `OpenOptions` chain asks for writing.
+fn opens_to_write(e: &Expr) -> bool {
+    let mut cur = e;
+    while let Expr::MethodCall {
+        receiver, method, ..
+    } = cur.peel()
+    {
+        if matches!(
+            method.as_str(),
+            "write" | "append" | "create" | "create_new" | "truncate"
+        ) {
+            return true;
+        }
+        cur = receiver;
+    }
+    false
+}
+
+/// Locals holding a path under `/tmp`: `let dir = std::env::temp_dir().join("x")`.
+fn temp_locals(body: &Block) -> BTreeSet<&str> {
+    let mut out = BTreeSet::new();
+    for b in blocks(body) {
+        for s in &b.stmts {
+            if let Stmt::Let {
+                pat,
+                init: Some(init),
+                ..
+            } = s
+                && let Some(n) = bound_name(pat)
+                && is_temp(init, &out)
+            {
+                out.insert(n);
+            }
+        }
+    }
+    out
+}
+
+/// A path under `/tmp` or `std::env::temp_dir()`, or a local holding one.
+fn is_temp(e: &Expr, temps: &BTreeSet<&str>) -> bool {
+    let mut temp = false;
+    e.walk(&mut |x| match x {
+        Expr::Lit {
+            lit: Lit::Str(s), ..
+        } if s.starts_with("/tmp") => temp = true,
+        Expr::Path { path, .. }
+            if path.segments.len() == 1 && path.last().is_some_and(|n| temps.contains(n)) =>
+        {
+            temp = true
+        }
+        Expr::Path { path, .. } if path.last() == Some("temp_dir") => temp = true,
+        Expr::MethodCall { method, .. } if method == "temp_dir" => temp = true,
+        _ => {}
+    });
+    temp
+}
+
+/// The relative path a read names, when the code spells it out
+/// (`"static"`, `Path::new("data/x.json")`, `relative!("static")`).
+fn packaged_path(ctx: &Ctx<'_>, scope: Scope, arg: &Expr) -> Option<String> {
+    match arg.peel() {
+        Expr::Lit {
+            lit: Lit::Str(s), ..
+        } => (!s.is_empty() && !s.starts_with('/') && !s.contains("://")).then(|| s.clone()),
+        // Rocket's `relative!("static")`: an absolute path on the build machine.
+        Expr::Macro { path, args, .. } if path.last() == Some("relative") => {
+            let inner = args.first().and_then(Expr::as_str).unwrap_or("..");
+            Some(format!("relative!(\"{inner}\")"))
+        }
+        // `Path::new("x")`, `PathBuf::from("x")`.
+        Expr::Call { args, .. } => {
+            let (names, _, _) = ctx.ext_call(scope, arg.peel())?;
+            if ends(&names, &["Path", "new"]) || ends(&names, &["PathBuf", "from"]) {
+                packaged_path(ctx, scope, args.first()?)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The file of a `sqlite:` URL, unless it is in memory or under /tmp.
+fn sqlite_file(s: &str) -> Option<&str> {
+    let lower = s.to_ascii_lowercase();
+    if !lower.starts_with("sqlite:") {
+        return None;
+    }
+    let rest = s.get("sqlite:".len()..)?;
+    let rest = rest.trim_start_matches("//");
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty()
+        || path.contains(":memory:")
+        || lower.contains("mode=memory")
+        || path.starts_with("/tmp")
+    {
+        return None;
+    }
+    Some(path)
+}

@@ -1,0 +1,225 @@
+//! ### What it does
+//! Finds schema work the service does itself: migrations (`sqlx::migrate!`,
+//! `run_pending_migrations` (diesel), `Migrator::up` (SeaORM), refinery's
+//! `migrations::runner()`) and DDL executed from code (`CREATE TABLE`,
+//! `CREATE INDEX`, `ALTER TABLE`, ... in a string literal, a `const`, a
+//! `.sql` file included with `include_str!`, or a local bound to one of
+//! these, passed to a call such as `sqlx::query(..)` or `execute_batch`).
+//!
+//! ### Why is this bad on Lambda
+//! The monolith runs this once per start; on Lambda "start" is every cold
+//! start of every instance of every function. Init is capped at 10 s (then
+//! the time is billed and counted against the first request), dozens of
+//! instances race to migrate the same schema, and each function would need
+//! the credentials and code to alter it.
+//!
+//! ### Example
+//! ```text
+//! #[tokio::main]
+//! async fn main() {
+//!     let pool = connect().await;
+//!     sqlx::migrate!("./migrations").run(&pool).await?;
+//!     sqlx::query("CREATE TABLE IF NOT EXISTS users (..)").execute(&pool).await?;
+//! }
+//! ```
+//!
+//! ### Use instead
+//! Run migrations once per deployment: a deploy step in CI, a one-off
+//! migration function invoked by the pipeline, or a CloudFormation custom
+//! resource; functions then assume the schema exists.
+
+use std::collections::BTreeSet;
+
+use super::{Ctx, Finding, Lint, Scope, Subject, blocks, bound_name, ends};
+use crate::diagnostic::Severity;
+use crate::syntax::{Block, Expr, Lit, Stmt};
+
+pub(crate) static LINT: Lint = Lint {
+    code: "startup-work",
+    severity: Severity::Warning,
+    summary: "migrations or DDL run by the service at startup; on Lambda that is every cold start",
+    advice: "Run migrations once per deployment (a CI step, a one-off migration function, or a \
+             CloudFormation custom resource) and let functions assume the schema exists; Lambda \
+             init is capped at 10 s.",
+    check,
+};
+
+fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    for (f, body) in ctx.bodies() {
+        let scope = ctx.scope(f);
+        let name = ctx.fn_name(f);
+        let ddl_locals = ddl_locals(ctx, scope, body);
+        let mut lines = BTreeSet::new();
+        body.walk(&mut |e| {
+            let (line, what) = match e {
+                // `sqlx::migrate!("./migrations")`.
+                Expr::Macro { path, line, .. } if path.last() == Some("migrate") => {
+                    (*line, "runs database migrations (`migrate!`)".to_owned())
+                }
+                // diesel `conn.run_pending_migrations(MIGRATIONS)`.
+                Expr::MethodCall { method, line, .. } if method == "run_pending_migrations" => {
+                    (*line, format!("runs database migrations (`.{method}(..)`)"))
+                }
+                Expr::Call { args, line, .. } => {
+                    let migration = ctx.ext_call(scope, e).is_some_and(|(names, _, _)| {
+                        // SeaORM `Migrator::up(&db, None)`, refinery `migrations::runner()`.
+                        ends(&names, &["Migrator", "up"]) || ends(&names, &["migrations", "runner"])
+                    });
+                    if migration {
+                        (*line, "runs database migrations".to_owned())
+                    } else if args.iter().any(|a| is_ddl(ctx, scope, a, &ddl_locals, 0)) {
+                        // `sqlx::query("CREATE TABLE ..")`, `query(statement)` over a DDL const.
+                        (*line, "executes schema DDL (CREATE/ALTER ...)".to_owned())
+                    } else {
+                        return;
+                    }
+                }
+                // `conn.execute_batch(SCHEMA)`, `client.batch_execute("CREATE TABLE ..")`.
+                Expr::MethodCall { args, line, .. }
+                    if args.iter().any(|a| is_ddl(ctx, scope, a, &ddl_locals, 0)) =>
+                {
+                    (*line, "executes schema DDL (CREATE/ALTER ...)".to_owned())
+                }
+                _ => return,
+            };
+            if !lines.insert(line) {
+                return;
+            }
+            let when = if ctx.is_main(f) {
+                "at startup"
+            } else {
+                "from code"
+            };
+            let message = format!(
+                "`{name}` {what} {when}: on Lambda that runs on every cold start of every \
+                 instance, racing other instances and counting against the 10 s init limit"
+            );
+            out.push(Finding::new(ctx.fn_file(f), line, Subject::Fn(f), message));
+        });
+    }
+    // `static MIGRATOR: Migrator = sqlx::migrate!();`
+    for s in &ctx.statics {
+        s.init.walk(&mut |e| {
+            if let Expr::Macro { path, line, .. } = e
+                && path.last() == Some("migrate")
+            {
+                let message = format!(
+                    "`{}` embeds database migrations (`migrate!`) that the service runs itself: \
+                     on Lambda that is every cold start",
+                    s.item.name
+                );
+                out.push(Finding::new(s.file, *line, s.subject.clone(), message));
+            }
+        });
+    }
+}
+
+/// Locals bound to DDL: `let sql = "CREATE TABLE .."`, `for statement in SCHEMA`.
+fn ddl_locals<'b>(ctx: &Ctx<'_>, scope: Scope, body: &'b Block) -> BTreeSet<&'b str> {
+    let mut out = BTreeSet::new();
+    for b in blocks(body) {
+        for s in &b.stmts {
+            if let Stmt::Let {
+                pat,
+                init: Some(init),
+                ..
+            } = s
+                && let Some(n) = bound_name(pat)
+                && is_ddl(ctx, scope, init, &out, 0)
+            {
+                out.insert(n);
+            }
+        }
+    }
+    let mut loops = Vec::new();
+    body.walk(&mut |e| {
+        if let Expr::Loop {
+            pat: Some(pat),
+            iter: Some(iter),
+            ..
+        } = e
+        {
+            loops.push((pat, iter));
+        }
+    });
+    for (pat, iter) in loops {
+        if let Some(n) = bound_name(pat)
+            && is_ddl(ctx, scope, iter, &out, 0)
+        {
+            out.insert(n);
+        }
+    }
+    out
+}
+
+/// Whether an argument is DDL text: a literal, a `const`/`static` holding
+/// one, `include_str!("schema.sql")`, `format!("CREATE ..")`, or a local bound
+/// to one. Does not look inside other calls (their own arguments are checked).
+fn is_ddl(ctx: &Ctx<'_>, scope: Scope, e: &Expr, locals: &BTreeSet<&str>, depth: u32) -> bool {
+    if depth > 6 {
+        return false;
+    }
+    match e.peel() {
+        Expr::Lit {
+            lit: Lit::Str(s), ..
+        } => text_is_ddl(s),
+        Expr::Macro { path, args, .. } => {
+            let include = matches!(path.last(), Some("include_str" | "include_bytes"))
+                && args
+                    .first()
+                    .and_then(Expr::as_str)
+                    .is_some_and(|f| f.ends_with(".sql"));
+            include
+                || args
+                    .iter()
+                    .any(|a| is_ddl(ctx, scope, a, locals, depth + 1))
+        }
+        Expr::Path { path, .. } => {
+            if path.segments.len() == 1
+                && let Some(n) = path.last()
+                && locals.contains(n)
+            {
+                return true;
+            }
+            ctx.const_named(scope, path).is_some_and(|s| {
+                let mut found = false;
+                s.init.walk(&mut |x| {
+                    if let Expr::Lit {
+                        lit: Lit::Str(t), ..
+                    } = x
+                        && text_is_ddl(t)
+                    {
+                        found = true;
+                    }
+                });
+                found
+            })
+        }
+        // `&SCHEMA[..]`, `SCHEMA.iter()`, `sql.as_str()`.
+        Expr::MethodCall {
+            receiver, method, ..
+        } if matches!(
+            method.as_str(),
+            "iter" | "as_str" | "as_ref" | "to_string" | "split"
+        ) =>
+        {
+            is_ddl(ctx, scope, receiver, locals, depth + 1)
+        }
+        Expr::Other(xs) => xs.iter().any(|x| is_ddl(ctx, scope, x, locals, depth + 1)),
+        _ => false,
+    }
+}
+
+fn text_is_ddl(s: &str) -> bool {
+    let words: Vec<String> = s.split_whitespace().map(str::to_ascii_uppercase).collect();
+    words.windows(2).any(|w| {
+        matches!(
+            (w[0].as_str(), w[1].as_str()),
+            (
+                "CREATE",
+                "TABLE" | "INDEX" | "UNIQUE" | "SCHEMA" | "EXTENSION" | "TYPE" | "TRIGGER"
+            ) | ("ALTER", "TABLE")
+                | ("DROP", "TABLE")
+        )
+    })
+}

@@ -1,0 +1,1017 @@
+//! Hazard tests, clippy style: each fixture marks the lines a lint must
+//! report with `//~ <code>` at the end of the line; every other line must
+//! stay quiet. Plus entry-point attribution, the JSON shape, a tidy test over
+//! the lint files, and golden tests against `expected/hazards.txt` of the
+//! bundled fixtures.
+
+use std::collections::BTreeSet;
+
+use expect_test::expect;
+
+use super::{Hazard, LINTS, check};
+use crate::callgraph;
+use crate::diagnostic::Severity;
+use crate::entrypoints::{EntryKind, EntryPoint, Framework, Location, Middleware};
+use crate::resolve::DefMap;
+use crate::testing::write_fixture;
+
+const MANIFEST: &str = r#"
+//- /Cargo.toml
+[package]
+name = "app"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+axum = "0.8"
+actix-web = "4"
+rocket = "0.5"
+tokio = "1"
+sqlx = "0.8"
+r2d2 = "0.8"
+tower-http = "0.6"
+dashmap = "6"
+lazy_static = "1"
+"#;
+
+/// Runs every lint over a fixture, with no entry points.
+fn run(fixture: &str) -> Vec<Hazard> {
+    run_with(fixture, |_| Vec::new())
+}
+
+/// Runs every lint over a fixture, with the entry points `eps` builds.
+fn run_with(fixture: &str, eps: impl Fn(&DefMap<'_>) -> Vec<EntryPoint>) -> Vec<Hazard> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_fixture(dir.path(), fixture);
+    let project = crate::load(dir.path()).expect("load");
+    assert!(
+        project.diagnostics.is_empty(),
+        "fixture does not load cleanly: {:?}",
+        project.diagnostics
+    );
+    let defs = DefMap::build(&project);
+    let graph = callgraph::build(&defs);
+    check(&defs, &graph, &eps(&defs))
+}
+
+/// `(code, file, line)` of every `//~ code` marker, lines counted per file.
+fn markers(fixture: &str) -> BTreeSet<(String, String, u32)> {
+    let mut out = BTreeSet::new();
+    let mut file: Option<&str> = None;
+    let mut line = 0;
+    for text in fixture.lines() {
+        if let Some(path) = text.trim_start().strip_prefix("//- /") {
+            file = Some(path.trim());
+            line = 0;
+            continue;
+        }
+        let Some(f) = file else { continue };
+        line += 1;
+        if let Some((_, codes)) = text.split_once("//~") {
+            for code in codes.split_whitespace() {
+                out.insert((code.to_owned(), f.to_owned(), line));
+            }
+        }
+    }
+    out
+}
+
+/// Asserts that the hazards found are exactly the marked lines.
+fn check_marked(fixture: &str) {
+    let fixture = format!("{MANIFEST}{fixture}");
+    let hazards = run(&fixture);
+    for h in &hazards {
+        assert!(
+            !h.message.is_empty() && !h.advice.is_empty() && !h.item.is_empty(),
+            "{h:?}"
+        );
+    }
+    let found: BTreeSet<(String, String, u32)> = hazards
+        .iter()
+        .map(|h| (h.code.to_owned(), h.file.clone(), h.line))
+        .collect();
+    let want = markers(&fixture);
+    if found != want {
+        let mut report = String::new();
+        for (code, file, line) in want.difference(&found) {
+            report.push_str(&format!("  missing:    {code} {file}:{line}\n"));
+        }
+        for h in &hazards {
+            let key = (h.code.to_owned(), h.file.clone(), h.line);
+            if !want.contains(&key) {
+                report.push_str(&format!(
+                    "  unexpected: {} {}:{} ({})\n",
+                    h.code, h.file, h.line, h.message
+                ));
+            }
+        }
+        panic!("hazards differ from the `//~` markers:\n{report}");
+    }
+}
+
+#[test]
+fn global_mutable_state() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{LazyLock, Mutex, OnceLock};
+
+use dashmap::DashMap;
+
+static HITS: AtomicU64 = AtomicU64::new(0); //~ global-mutable-state
+static SESSIONS: LazyLock<Mutex<HashMap<String, u64>>> = LazyLock::new(Default::default); //~ global-mutable-state
+static mut COUNT: u32 = 0; //~ global-mutable-state
+static USERS: LazyLock<DashMap<u64, String>> = LazyLock::new(DashMap::new); //~ global-mutable-state
+static TABLE: LazyLock<HashMap<&str, u32>> = LazyLock::new(HashMap::new);
+static CONFIG: OnceLock<String> = OnceLock::new();
+static NAME: &str = "shop";
+const LIMIT: usize = 10;
+const START: AtomicU64 = AtomicU64::new(0);
+
+pub struct Store {
+    rows: std::sync::RwLock<Vec<u64>>,
+}
+pub struct Plain {
+    rows: Vec<u64>,
+}
+static STORE: LazyLock<Store> = LazyLock::new(|| Store { rows: Default::default() }); //~ global-mutable-state
+static PLAIN: LazyLock<Plain> = LazyLock::new(|| Plain { rows: Vec::new() });
+
+thread_local! {
+    static BUF: RefCell<Vec<u8>> = RefCell::new(Vec::new()); //~ global-mutable-state
+}
+
+lazy_static::lazy_static! {
+    static ref CACHE: Mutex<Vec<u8>> = Mutex::new(Vec::new()); //~ global-mutable-state
+    static ref ROUTES: Vec<&'static str> = vec!["/"];
+}
+
+pub fn next_id() -> u64 {
+    static SEQ: AtomicU64 = AtomicU64::new(1); //~ global-mutable-state
+    SEQ.fetch_add(1, Ordering::Relaxed)
+}
+"#,
+    );
+}
+
+#[test]
+fn in_process_state_axum() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::Router;
+use tokio::sync::broadcast;
+
+#[derive(Clone)]
+pub struct AppState { //~ in-process-state
+    pub cache: Arc<Mutex<HashMap<u64, String>>>,
+    pub config: Arc<Config>,
+    pub repo: Arc<dyn Repo>,
+    pub events: Events,
+}
+
+pub struct Config {
+    pub name: String,
+}
+
+#[derive(Clone)]
+pub struct Events { //~ in-process-state
+    tx: broadcast::Sender<u64>,
+}
+
+pub trait Repo: Send + Sync {
+    fn get(&self) -> u64;
+}
+
+pub struct MemRepo { //~ in-process-state
+    rows: std::sync::RwLock<Vec<u64>>,
+}
+impl Repo for MemRepo {
+    fn get(&self) -> u64 {
+        0
+    }
+}
+
+pub struct PgRepo {
+    url: String,
+}
+impl Repo for PgRepo {
+    fn get(&self) -> u64 {
+        1
+    }
+}
+
+/// Holds a lock, but is never handed to handlers as state.
+pub struct Scratch {
+    buf: Mutex<Vec<u8>>,
+}
+
+async fn show(State(state): State<AppState>) -> String {
+    state.config.name.clone()
+}
+
+pub fn app(state: AppState) -> Router {
+    Router::new().route("/", get(show)).with_state(state)
+}
+"#,
+    );
+}
+
+#[test]
+fn in_process_state_behind_a_lock() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use axum::extract::State;
+use tokio::sync::Mutex;
+
+pub struct Store {
+    items: HashMap<String, String>,
+}
+
+type Shared = Arc<RwLock<Store>>; //~ in-process-state
+
+pub async fn get(State(store): State<Shared>) -> usize {
+    0
+}
+
+pub struct Counter { //~ in-process-state
+    n: u64,
+}
+
+pub async fn bump(State(counter): State<Arc<Mutex<Counter>>>) {}
+
+pub struct Settings {
+    name: String,
+}
+
+pub async fn settings(State(s): State<Arc<Settings>>) {}
+"#,
+    );
+}
+
+#[test]
+fn in_process_state_actix_and_rocket() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+pub mod actix;
+pub mod rocket_app;
+//- /src/actix.rs
+use std::sync::atomic::AtomicUsize;
+
+use actix_web::{web, App, HttpServer};
+
+pub struct Hits { //~ in-process-state
+    n: AtomicUsize,
+}
+
+impl Hits {
+    pub fn new() -> Self {
+        Hits { n: AtomicUsize::new(0) }
+    }
+}
+
+pub struct Unused {
+    n: AtomicUsize,
+}
+
+pub async fn run() -> std::io::Result<()> {
+    let hits = web::Data::new(Hits::new());
+    HttpServer::new(move || App::new().app_data(hits.clone()))
+        .bind(("127.0.0.1", 8080))?
+        .run()
+        .await
+}
+//- /src/rocket_app.rs
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use rocket::State;
+
+#[derive(Default)]
+pub struct Sessions { //~ in-process-state
+    tokens: Mutex<HashMap<String, u64>>,
+}
+
+pub struct Counter { //~ in-process-state
+    seen: std::sync::atomic::AtomicU64,
+}
+
+pub fn me(sessions: &State<Sessions>) -> usize {
+    0
+}
+
+pub fn build() -> rocket::Rocket<rocket::Build> {
+    rocket::build()
+        .manage(Sessions::default())
+        .manage(Counter { seen: Default::default() })
+}
+"#,
+    );
+}
+
+#[test]
+fn background_task() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use std::thread;
+
+use tokio::task;
+
+pub mod jobs {
+    pub fn spawn() {}
+}
+
+pub async fn place_order() {
+    tokio::spawn(async { send_email().await }); //~ background-task
+    let _ = task::spawn_blocking(|| 1).await;
+    let handle = tokio::spawn(async {});
+    handle.await.ok();
+    thread::spawn(|| {}); //~ background-task
+    std::thread::spawn(|| {}).join().ok();
+    thread::Builder::new().name("mailer".into()).spawn(|| {}); //~ background-task
+    actix_web::rt::spawn(async {}); //~ background-task
+    jobs::spawn();
+}
+
+async fn send_email() {}
+//- /src/main.rs
+#[tokio::main]
+async fn main() {
+    tokio::spawn(sweep()); //~ background-task
+}
+
+async fn sweep() {}
+"#,
+    );
+}
+
+#[test]
+fn long_running() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use std::time::Duration;
+
+use tokio::time::sleep;
+
+pub async fn retry() {
+    sleep(Duration::from_secs(5)).await; //~ long-running
+    std::thread::sleep(Duration::from_millis(10)); //~ long-running
+}
+
+pub async fn consume(mut rx: tokio::sync::mpsc::Receiver<u32>) {
+    while let Some(x) = rx.recv().await { //~ long-running
+        let _ = x;
+    }
+}
+
+pub async fn forever() {
+    loop { //~ long-running
+        tick().await;
+        for i in 0..3 {
+            if i == 2 {
+                break;
+            }
+        }
+    }
+}
+
+pub fn bounded() -> u32 {
+    let mut n = 0;
+    loop {
+        n += 1;
+        if n > 10 {
+            break;
+        }
+    }
+    loop {
+        if n > 20 {
+            return n;
+        }
+        n += 1;
+    }
+}
+
+pub async fn sweeper(mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop { //~ long-running
+        ticker.tick().await;
+        if *shutdown.borrow() {
+            break;
+        }
+    }
+}
+
+pub fn until_done(mut items: Vec<u32>) {
+    while !items.is_empty() {
+        items.pop();
+    }
+    loop {
+        match items.pop() {
+            Some(_) => continue,
+            None => break,
+        }
+    }
+}
+
+async fn tick() {}
+"#,
+    );
+}
+
+#[test]
+fn process_lifecycle() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use tokio::net::TcpListener;
+
+pub async fn serve_all() -> std::io::Result<()> {
+    let listener = TcpListener::bind("127.0.0.1:3000").await?;
+    axum::serve(listener, axum::Router::new()).await?;
+    let metrics = TcpListener::bind("0.0.0.0:9100").await?; //~ process-lifecycle
+    tokio::signal::ctrl_c().await?; //~ process-lifecycle
+    Ok(())
+}
+
+pub async fn inline() -> std::io::Result<()> {
+    axum::serve(TcpListener::bind("127.0.0.1:3000").await?, axum::Router::new()).await
+}
+
+pub fn fail(code: i32) {
+    if code != 0 {
+        std::process::exit(code); //~ process-lifecycle
+    }
+}
+"#,
+    );
+}
+
+#[test]
+fn local_filesystem() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+pub mod local;
+
+use std::fs;
+use std::io::Write;
+
+use tokio::fs as afs;
+
+pub async fn save(bytes: &[u8]) -> std::io::Result<()> {
+    fs::write("uploads/x.png", bytes)?; //~ local-filesystem
+    afs::create_dir_all("data").await?; //~ local-filesystem
+    std::fs::write("/tmp/scratch", bytes)?;
+    let scratch = std::env::temp_dir().join("x");
+    fs::write(scratch.join("y"), bytes)?;
+    let mut log = std::fs::OpenOptions::new().append(true).create(true).open("app.log")?; //~ local-filesystem
+    log.write_all(bytes)?;
+    let read_only = std::fs::OpenOptions::new().read(true).open("app.log")?;
+    std::fs::File::create("out.csv")?; //~ local-filesystem
+    Ok(())
+}
+
+pub fn config() -> String {
+    fs::read_to_string("config.toml").unwrap_or_default() //~ local-filesystem
+}
+
+pub fn absolute() -> String {
+    fs::read_to_string("/etc/app.toml").unwrap_or_default()
+}
+
+pub fn dynamic(p: &str) -> Vec<u8> {
+    fs::read(p).unwrap_or_default()
+}
+
+pub fn assets() -> axum::Router {
+    axum::Router::new().nest_service("/static", tower_http::services::ServeDir::new("static")) //~ local-filesystem
+}
+
+pub const DATABASE_URL: &str = "sqlite://data/app.db"; //~ local-filesystem
+
+pub fn database_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite:shop.db?mode=rwc".into()) //~ local-filesystem
+}
+
+pub fn test_database() -> &'static str {
+    "sqlite::memory:"
+}
+//- /src/local.rs
+pub mod fs {
+    pub fn write(_path: &str, _bytes: &[u8]) {}
+}
+
+pub fn store() {
+    fs::write("x", b"y");
+}
+"#,
+    );
+}
+
+#[test]
+fn long_lived_connection() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use std::convert::Infallible;
+
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::response::sse::{Event, Sse};
+use axum::response::Response;
+
+pub async fn events() -> Sse<impl futures::Stream<Item = Result<Event, Infallible>>> {
+    Sse::new(futures::stream::empty()) //~ long-lived-connection
+}
+
+pub async fn socket(ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(handle) //~ long-lived-connection
+}
+
+async fn handle(_socket: WebSocket) {}
+
+pub async fn upgrade_elsewhere(ws: WebSocketUpgrade) -> Response { //~ long-lived-connection
+    finish(ws)
+}
+
+fn finish(_ws: WebSocketUpgrade) -> Response {
+    todo!()
+}
+
+pub async fn json() -> axum::Json<u32> {
+    axum::Json(1)
+}
+
+pub async fn feed() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().streaming(futures::stream::empty()) //~ long-lived-connection
+}
+
+pub fn rocket_events() -> u32 {
+    let _ = rocket::response::stream::EventStream! { //~ long-lived-connection
+        yield rocket::response::stream::Event::data("ping");
+    };
+    0
+}
+"#,
+    );
+}
+
+#[test]
+fn large_payload() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Multipart};
+use rocket::fs::TempFile;
+use rocket::Data;
+
+const MAX_UPLOAD: usize = 20 * 1024 * 1024;
+
+pub async fn upload(body: Bytes) -> u32 { //~ large-payload
+    0
+}
+
+pub async fn form(mut multipart: Multipart) -> u32 { //~ large-payload
+    0
+}
+
+pub fn parse(body: Bytes) -> usize {
+    body.len()
+}
+
+pub async fn json(body: String) -> u32 {
+    0
+}
+
+pub async fn rocket_file(file: TempFile<'_>) -> u32 { //~ large-payload
+    0
+}
+
+pub async fn rocket_raw(data: Data<'_>) -> u32 { //~ large-payload
+    0
+}
+
+pub async fn fairing_hook(data: &mut Data<'_>) {}
+
+pub fn router() -> axum::Router {
+    axum::Router::new()
+        .layer(DefaultBodyLimit::max(MAX_UPLOAD)) //~ large-payload
+        .layer(DefaultBodyLimit::max(1024 * 1024))
+        .layer(DefaultBodyLimit::disable()) //~ large-payload
+}
+
+pub fn actix_limits() {
+    let _ = actix_web::web::PayloadConfig::new(10 * 1024 * 1024); //~ large-payload
+    let _ = actix_web::web::JsonConfig::default().limit(4096);
+}
+
+pub fn rocket_limits() -> rocket::data::Limits {
+    rocket::data::Limits::default()
+        .limit("file", 64.mebibytes()) //~ large-payload
+        .limit("json", 1.mebibytes())
+}
+"#,
+    );
+}
+
+#[test]
+fn connection_pool() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use sqlx::postgres::PgPoolOptions;
+
+pub async fn connect(url: &str) -> sqlx::PgPool {
+    PgPoolOptions::new() //~ connection-pool
+        .max_connections(50)
+        .connect(url)
+        .await
+        .unwrap()
+}
+
+pub async fn lazy(url: &str) -> sqlx::PgPool {
+    sqlx::PgPool::connect_lazy(url).unwrap() //~ connection-pool
+}
+
+pub fn blocking(manager: Manager) -> r2d2::Pool<Manager> {
+    r2d2::Pool::builder().max_size(15).build(manager).unwrap() //~ connection-pool
+}
+
+#[derive(rocket_db_pools::Database)]
+#[database("notes")]
+pub struct Db(sqlx::SqlitePool); //~ connection-pool
+
+pub struct Manager;
+
+pub fn not_a_pool() -> Vec<u8> {
+    Vec::with_capacity(50)
+}
+"#,
+    );
+}
+
+#[test]
+fn connection_pool_severity_follows_the_size() {
+    let hazards = run(&format!(
+        "{MANIFEST}{}",
+        r#"
+//- /src/lib.rs
+pub async fn small(url: &str) {
+    sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await.unwrap();
+}
+pub async fn large(url: &str) {
+    sqlx::postgres::PgPoolOptions::new().max_connections(40).connect(url).await.unwrap();
+}
+"#
+    ));
+    let got: Vec<(u32, Severity)> = hazards.iter().map(|h| (h.line, h.severity)).collect();
+    assert_eq!(got, vec![(2, Severity::Note), (5, Severity::Warning)]);
+    assert!(
+        hazards[1].message.contains("up to 40 connections"),
+        "{}",
+        hazards[1].message
+    );
+}
+
+#[test]
+fn startup_work() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS t (id INTEGER)",
+    "CREATE INDEX IF NOT EXISTS t_id ON t(id)",
+];
+const SELECT_ALL: &str = "SELECT * FROM t";
+
+pub async fn migrate(pool: &sqlx::PgPool) {
+    sqlx::migrate!("./migrations").run(pool).await.unwrap(); //~ startup-work
+    for statement in SCHEMA {
+        sqlx::query(statement).execute(pool).await.unwrap(); //~ startup-work
+    }
+    sqlx::query("create unique index if not exists t_x on t(x)").execute(pool).await.unwrap(); //~ startup-work
+    let ddl = "ALTER TABLE t ADD COLUMN x INT";
+    sqlx::query(ddl) //~ startup-work
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query(SELECT_ALL).fetch_all(pool).await.unwrap();
+    sqlx::query("INSERT INTO created_tables VALUES (1)").execute(pool).await.unwrap();
+}
+"#,
+    );
+}
+
+#[test]
+fn quiet_code_has_no_hazards() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+static STATUS: LazyLock<HashMap<&str, u16>> = LazyLock::new(|| HashMap::from([("ok", 200)]));
+
+pub struct Config {
+    pub url: String,
+}
+
+pub async fn handler(cfg: &Config) -> String {
+    let mut total = 0;
+    for i in 0..10 {
+        total += i;
+    }
+    format!("{}{total}", cfg.url)
+}
+"#,
+    );
+}
+
+/// One line per hazard: `code file:line item <- routes`.
+fn render(hazards: &[Hazard]) -> String {
+    let mut out = String::new();
+    for h in hazards {
+        out.push_str(&format!(
+            "{} {}:{} {} <- [{}]\n",
+            h.code,
+            h.file,
+            h.line,
+            h.item,
+            h.entrypoints.join(", ")
+        ));
+    }
+    out
+}
+
+fn http(defs: &DefMap<'_>, method: &str, path: &str, handler: &str) -> EntryPoint {
+    let root = defs.fns.iter().position(|f| f.id == handler);
+    EntryPoint {
+        kind: EntryKind::Http,
+        framework: Some(Framework::Axum),
+        method: method.to_owned(),
+        path: path.to_owned(),
+        handler: handler.to_owned(),
+        at: Location {
+            file: "src/lib.rs".to_owned(),
+            line: 1,
+        },
+        registered: Location {
+            file: "src/lib.rs".to_owned(),
+            line: 1,
+        },
+        middleware: Vec::new(),
+        root,
+    }
+}
+
+#[test]
+fn hazards_name_the_entry_points_that_reach_them() {
+    let hazards = run_with(
+        &format!(
+            "{MANIFEST}{}",
+            r#"
+//- /src/lib.rs
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+
+static HITS: AtomicU64 = AtomicU64::new(0);
+static REQUEST_ID: AtomicU64 = AtomicU64::new(0);
+
+#[derive(Clone)]
+pub struct AppState {
+    pub repo: Arc<dyn Repo>,
+}
+
+pub trait Repo: Send + Sync {
+    fn put(&self, v: u64);
+}
+
+pub struct MemRepo {
+    rows: Mutex<Vec<u64>>,
+}
+
+impl Repo for MemRepo {
+    fn put(&self, v: u64) {
+        self.rows.lock().unwrap().push(v);
+    }
+}
+
+pub async fn hit(State(state): State<AppState>) {
+    let n = HITS.fetch_add(1, Ordering::Relaxed);
+    state.repo.put(n);
+    notify();
+}
+
+pub async fn health() {}
+
+fn notify() {
+    tokio::spawn(async {});
+}
+
+pub async fn request_id() {
+    REQUEST_ID.fetch_add(1, Ordering::Relaxed);
+}
+
+pub fn unused() {
+    std::thread::sleep(std::time::Duration::from_secs(1));
+}
+"#
+        ),
+        |defs| {
+            let mut hit = http(defs, "POST", "/hits", "app::hit");
+            hit.middleware.push(Middleware {
+                kind: "layer".to_owned(),
+                name: "from_fn(request_id)".to_owned(),
+                handler: Some("app::request_id".to_owned()),
+                at: Location {
+                    file: "src/lib.rs".to_owned(),
+                    line: 1,
+                },
+            });
+            vec![hit, http(defs, "GET", "/health", "app::health")]
+        },
+    );
+    expect![[r#"
+        global-mutable-state src/lib.rs:6 app::HITS <- [POST /hits]
+        global-mutable-state src/lib.rs:7 app::REQUEST_ID <- [POST /hits]
+        in-process-state src/lib.rs:18 app::MemRepo <- [POST /hits]
+        background-task src/lib.rs:37 app::notify <- [POST /hits]
+        long-running src/lib.rs:45 app::unused <- []
+    "#]]
+    .assert_eq(&render(&hazards));
+}
+
+#[test]
+fn hazards_serialise_with_the_documented_fields() {
+    let hazards = run(&format!(
+        "{MANIFEST}{}",
+        r#"
+//- /src/lib.rs
+static HITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+"#
+    ));
+    let json = serde_json::to_value(&hazards).expect("serialise");
+    let first = json
+        .as_array()
+        .and_then(|a| a.first())
+        .and_then(|h| h.as_object())
+        .expect("one hazard");
+    let keys: Vec<&str> = first.keys().map(String::as_str).collect();
+    let mut want = vec![
+        "code",
+        "severity",
+        "file",
+        "line",
+        "item",
+        "message",
+        "advice",
+        "entrypoints",
+    ];
+    want.sort();
+    let mut keys = keys;
+    keys.sort();
+    assert_eq!(keys, want);
+    assert_eq!(first["severity"], "warning");
+    assert_eq!(first["code"], "global-mutable-state");
+}
+
+/// Each lint: its own file with the four doc sections, registered once,
+/// and at least one `//~` marked test.
+#[test]
+fn tidy_every_lint_is_documented_registered_and_tested() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/hazards");
+    let tests = std::fs::read_to_string(format!("{dir}/tests.rs")).expect("read tests.rs");
+    let mut codes = BTreeSet::new();
+    for lint in LINTS {
+        assert!(
+            codes.insert(lint.code),
+            "`{}` is registered twice",
+            lint.code
+        );
+        assert!(
+            lint.code
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '-'),
+            "`{}` is not kebab-case",
+            lint.code
+        );
+        assert!(
+            !lint.summary.is_empty() && !lint.advice.is_empty(),
+            "{}",
+            lint.code
+        );
+        let file = format!("{dir}/{}.rs", lint.code.replace('-', "_"));
+        let text = std::fs::read_to_string(&file)
+            .unwrap_or_else(|e| panic!("`{}` has no file {file}: {e}", lint.code));
+        assert!(
+            text.starts_with("//! ### What it does"),
+            "{file} must open with its doc block"
+        );
+        let mut at = 0;
+        for section in [
+            "//! ### What it does",
+            "//! ### Why is this bad on Lambda",
+            "//! ### Example",
+            "//! ### Use instead",
+        ] {
+            let found = text[at..]
+                .find(section)
+                .unwrap_or_else(|| panic!("{file} lacks `{section}` (in order)"));
+            at += found + section.len();
+        }
+        assert!(
+            text.contains(&format!("code: \"{}\"", lint.code)),
+            "{file} does not define `{}`",
+            lint.code
+        );
+        assert!(
+            tests.contains(&format!("//~ {}", lint.code)),
+            "`{}` has no `//~` marked test",
+            lint.code
+        );
+    }
+    // Every lint file is registered.
+    for entry in std::fs::read_dir(dir).expect("read hazards dir") {
+        let name = entry.expect("dir entry").file_name();
+        let name = name.to_string_lossy();
+        let Some(stem) = name.strip_suffix(".rs") else {
+            continue;
+        };
+        if stem == "tests" {
+            continue;
+        }
+        assert!(
+            codes.contains(stem.replace('_', "-").as_str()),
+            "hazards/{name} is not in LINTS"
+        );
+    }
+}
+
+/// `expected/hazards.txt` of a bundled fixture (written by hand from its
+/// code) against what `check` finds, as `code file:line` lines.
+fn golden(fixture: &str) {
+    let root = format!("{}/../fixtures/{fixture}", env!("CARGO_MANIFEST_DIR"));
+    let expected = std::fs::read_to_string(format!("{root}/expected/hazards.txt"))
+        .expect("read expected/hazards.txt");
+    let want: BTreeSet<String> = expected
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let project = crate::load(std::path::Path::new(&root)).expect("load fixture");
+    let defs = DefMap::build(&project);
+    let graph = callgraph::build(&defs);
+    let hazards = check(&defs, &graph, &[]);
+    let got: BTreeSet<String> = hazards
+        .iter()
+        .map(|h| format!("{} {}:{}", h.code, h.file, h.line))
+        .collect();
+    if got != want {
+        let mut diff = String::new();
+        for l in want.difference(&got) {
+            diff.push_str(&format!("- {l}\n"));
+        }
+        for h in &hazards {
+            let l = format!("{} {}:{}", h.code, h.file, h.line);
+            if !want.contains(&l) {
+                diff.push_str(&format!("+ {l}    ({})\n", h.message));
+            }
+        }
+        panic!(
+            "{fixture}: hazards differ from expected/hazards.txt (- expected, + found):\n{diff}"
+        );
+    }
+}
+
+#[test]
+fn golden_shop_axum() {
+    golden("shop-axum");
+}
+
+#[test]
+fn golden_forum_actix() {
+    golden("forum-actix");
+}
+
+#[test]
+fn golden_notes_rocket() {
+    golden("notes-rocket");
+}
