@@ -161,7 +161,9 @@ pub fn reach_roots(defs: &DefMap<'_>, e: &EntryPoint) -> Vec<FnId> {
 
 /// The workspace fns named inside the closure that starts at `line` in fn `f`.
 fn closure_calls(defs: &DefMap<'_>, f: FnId, line: u32) -> Vec<FnId> {
-    let Some(body) = &defs.fns[f].def.body else { return Vec::new() };
+    let Some(body) = &defs.fns[f].def.body else {
+        return Vec::new();
+    };
     let mut closure = None;
     body.walk(&mut |e| {
         if closure.is_none()
