@@ -393,7 +393,6 @@ pub struct FunctionOut<'a> {
     pub name: &'a str,
     pub routes: &'a [String],
     pub why: &'a str,
-    #[serde(flatten)]
     pub metrics: &'a FunctionMetrics,
 }
 

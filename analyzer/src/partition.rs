@@ -356,6 +356,7 @@ fn unique_name(base: &str, used: &mut BTreeSet<String>) -> String {
 #[derive(Debug, Clone, Serialize)]
 pub struct FunctionMetrics {
     pub name: String,
+    #[serde(rename = "route_count")]
     pub routes: usize,
     /// Lines of workspace code the function's routes reach.
     pub reachable_lines: u64,

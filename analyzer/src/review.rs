@@ -24,7 +24,6 @@ pub struct FunctionReview {
     pub routes: Vec<String>,
     pub memory_mb: u32,
     pub timeout_s: u32,
-    #[serde(flatten)]
     pub metrics: FunctionMetrics,
     /// Hazards its routes reach: `code file:line`.
     pub hazards: Vec<String>,

@@ -463,7 +463,7 @@ impl MapView {
                 MapRow {
                     y,
                     text_y: y + ROW_H / 2 + 4,
-                    striped: i % 2 == 0,
+                    striped: i.is_multiple_of(2),
                     anchor: function_anchor(i as usize),
                     label: truncate(&f.name, name_chars),
                     name: f.name.clone(),
@@ -586,7 +586,7 @@ fn last_top_level_sep(s: &str) -> Option<usize> {
 /// Splits a message at its backticks; unbalanced backticks stay text.
 fn spans(message: &str) -> Vec<Span<'_>> {
     let parts: Vec<&str> = message.split('`').collect();
-    if parts.len() % 2 == 0 {
+    if parts.len().is_multiple_of(2) {
         return vec![Span {
             code: false,
             text: message,
@@ -597,7 +597,7 @@ fn spans(message: &str) -> Vec<Span<'_>> {
         .enumerate()
         .filter(|(_, text)| !text.is_empty())
         .map(|(i, text)| Span {
-            code: i % 2 == 1,
+            code: !i.is_multiple_of(2),
             text,
         })
         .collect()
@@ -786,6 +786,18 @@ mod tests {
             assert!(html.contains(want), "missing {want}");
         }
         assert!(html.contains("class=\"hit\""), "the hazard line is marked");
+    }
+
+    #[test]
+    fn renders_an_empty_plan() {
+        let mut review = hostile_review();
+        review.functions.clear();
+        review.hazards.clear();
+        review.shared_core.clear();
+        let html = render_html(&review, &Excerpts::new());
+        assert!(html.contains("The plan has no functions."));
+        assert!(html.contains("No hazards found."));
+        assert!(html.contains("<svg"));
     }
 
     #[test]
