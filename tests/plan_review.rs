@@ -1,0 +1,240 @@
+//! The plan people edit: `cleave analyze` keeps their edits when it runs
+//! again, and `cleave review` names every mistake with its line.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn cleave() -> Command {
+    let mut c = Command::cargo_bin("cleave").expect("binary");
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+fn analyze(plan: &Path) -> std::process::Output {
+    cleave()
+        .args(["analyze", "fixtures/shop-axum", "--plan"])
+        .arg(plan)
+        .output()
+        .expect("runs")
+}
+
+fn review(plan: &Path) -> (i32, String, String) {
+    let html = plan.with_extension("html");
+    let o = cleave()
+        .args(["review", "fixtures/shop-axum", "--plan"])
+        .arg(plan)
+        .arg("--html")
+        .arg(&html)
+        .output()
+        .expect("runs");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn fresh() -> (tempfile::TempDir, PathBuf, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = dir.path().join("cleave.toml");
+    assert!(analyze(&plan).status.success());
+    let text = std::fs::read_to_string(&plan).expect("plan");
+    (dir, plan, text)
+}
+
+/// Line number (1-based) of the first line containing `needle`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .expect("needle present")
+        + 1
+}
+
+#[test]
+fn a_fresh_proposal_reviews_clean() {
+    let (_d, plan, _) = fresh();
+    let (code, out, _) = review(&plan);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("The plan is valid."), "{out}");
+    for preset in ["route", "resource", "single", "auto", "yours"] {
+        assert!(out.contains(preset), "preset {preset} missing:\n{out}");
+    }
+}
+
+#[test]
+fn unknown_route_names_the_line_and_suggests_the_nearest() {
+    let (_d, plan, text) = fresh();
+    let edited = text.replace("\"GET /api/orders/{id}\"", "\"GET /api/order/{id}\"");
+    std::fs::write(&plan, &edited).expect("write");
+    let (code, out, _) = review(&plan);
+    assert_eq!(code, 1);
+    let line = line_of(&edited, "GET /api/order/{id}");
+    assert!(
+        out.contains(&format!(":{line}: unknown route \"GET /api/order/{{id}}\"")),
+        "{out}"
+    );
+    assert!(
+        out.contains("did you mean \"GET /api/orders/{id}\""),
+        "{out}"
+    );
+    // ... and the real route is now unassigned.
+    assert!(
+        out.contains("route \"GET /api/orders/{id}\" is in no function"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_route_in_two_functions_is_an_error() {
+    let (_d, plan, text) = fresh();
+    let edited = text.replacen("routes = [", "routes = [\n    \"GET /version\",", 1);
+    std::fs::write(&plan, &edited).expect("write");
+    let (code, out, _) = review(&plan);
+    assert_eq!(code, 1);
+    assert!(out.contains("route \"GET /version\" is in"), "{out}");
+    assert!(out.contains("keep it in one function"), "{out}");
+}
+
+#[test]
+fn names_that_are_not_crate_safe_are_rejected() {
+    for bad in [
+        "../../x",
+        "Orders",
+        "a/b",
+        "a\\u0000b",
+        "örders",
+        "a--b",
+        "x-",
+        "",
+    ] {
+        let (_d, plan, text) = fresh();
+        let edited = text.replacen("name = \"admin\"", &format!("name = \"{bad}\""), 1);
+        std::fs::write(&plan, &edited).expect("write");
+        let (code, out, _) = review(&plan);
+        assert_eq!(code, 1, "{bad}: {out}");
+        assert!(out.contains("not crate-safe"), "{bad}: {out}");
+        assert!(
+            out.contains(&format!(":{}:", line_of(&edited, "name = \""))),
+            "{bad}: {out}"
+        );
+    }
+}
+
+#[test]
+fn memory_and_timeout_out_of_range() {
+    let (_d, plan, text) = fresh();
+    let edited = text
+        .replacen("memory_mb = 256", "memory_mb = 64", 1)
+        .replacen("timeout_s = 29", "timeout_s = 901", 1);
+    std::fs::write(&plan, &edited).expect("write");
+    let (code, out, _) = review(&plan);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("`memory_mb = 64` is out of range 128..=10240"),
+        "{out}"
+    );
+    assert!(
+        out.contains("`timeout_s = 901` is out of range 1..=900"),
+        "{out}"
+    );
+}
+
+#[test]
+fn toml_syntax_errors_name_the_line() {
+    let (_d, plan, text) = fresh();
+    let edited = text.replacen("memory_mb = 256", "memory_mb = = 256", 1);
+    std::fs::write(&plan, &edited).expect("write");
+    let (code, out, err) = review(&plan);
+    assert_eq!(code, 1);
+    let line = line_of(&edited, "memory_mb = = 256");
+    assert!(
+        err.contains(&format!(":{line}: invalid TOML")),
+        "{err}{out}"
+    );
+}
+
+#[test]
+fn splitting_shared_state_and_oversize_functions_are_warnings() {
+    let (_d, plan, text) = fresh();
+    let edited = format!("max_reachable_lines = 10\n{text}");
+    std::fs::write(&plan, &edited).expect("write");
+    let (code, out, _) = review(&plan);
+    assert_eq!(code, 0, "warnings do not fail the review: {out}");
+    assert!(out.contains("warning[state-split]"), "{out}");
+    assert!(out.contains("over max_reachable_lines = 10"), "{out}");
+}
+
+#[test]
+fn reanalysis_keeps_moves_names_settings_and_comments() {
+    let (_d, plan, text) = fresh();
+    // Move GET /version into `orders`, rename `carts`, change its memory, add a comment.
+    let mut edited = text.replacen("    \"GET /version\",\n", "", 1);
+    edited = edited.replacen(
+        "name = \"orders\"\nroutes = [",
+        "name = \"orders\"\nroutes = [\n    \"GET /version\",",
+        1,
+    );
+    edited = edited.replacen("name = \"carts\"", "name = \"basket\" # renamed by me", 1);
+    let basket_mem = line_of(&edited, "name = \"basket\"") + 10;
+    let mut lines: Vec<String> = edited.lines().map(str::to_owned).collect();
+    for l in lines.iter_mut().skip(basket_mem - 1) {
+        if l.starts_with("memory_mb") {
+            *l = "memory_mb = 1024".to_owned();
+            break;
+        }
+    }
+    let edited = lines.join("\n") + "\n";
+    std::fs::write(&plan, &edited).expect("write");
+    let o = analyze(&plan);
+    assert!(o.status.success());
+    let after = std::fs::read_to_string(&plan).expect("plan");
+    assert_eq!(
+        after, edited,
+        "nothing new in the code: the edited plan is left exactly as it was"
+    );
+    let (code, out, _) = review(&plan);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn reanalysis_places_new_routes_and_removes_vanished_ones() {
+    let (_d, plan, text) = fresh();
+    // Forget a real route (as if it were new in the code) and keep one that no longer exists.
+    let edited = text
+        .replacen("    \"GET /api/orders/{id}\",\n", "", 1)
+        .replacen("routes = [", "routes = [\n    \"GET /api/legacy\",", 1);
+    std::fs::write(&plan, &edited).expect("write");
+    let o = analyze(&plan);
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("\"GET /api/legacy\" no longer exists"),
+        "{err}"
+    );
+    assert!(
+        err.contains("new route \"GET /api/orders/{id}\" placed in function `orders`"),
+        "{err}"
+    );
+    let after = std::fs::read_to_string(&plan).expect("plan");
+    assert!(!after.contains("/api/legacy"));
+    assert!(
+        after.contains("# new: placed by cleave\n    \"GET /api/orders/{id}\""),
+        "{after}"
+    );
+    let (code, out, _) = review(&plan);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn a_broken_plan_is_never_overwritten_by_analyze() {
+    let (_d, plan, _) = fresh();
+    std::fs::write(&plan, "version = [\n").expect("write");
+    let o = analyze(&plan);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("left as it is"));
+    assert_eq!(
+        std::fs::read_to_string(&plan).expect("plan"),
+        "version = [\n"
+    );
+}
