@@ -5,12 +5,19 @@
 
 use quote::quote;
 
-/// `(method, path)` pairs as cleave writes routes (`{id}`, `{*rest}`).
-pub struct Runner<'a> {
-    pub header: &'a str,
-    pub own: &'a [(String, String)],
-    pub elsewhere: &'a [(String, String)],
-}
+use crate::runner::{Backend, Runner, dep};
+
+pub const BACKEND: Backend = Backend {
+    replace_serve: crate::mainrs::replace_serve,
+    render,
+    deps: || {
+        vec![
+            dep("lambda_http", "1.3", &[]),
+            dep("tokio", "1", &["macros", "rt-multi-thread", "net"]),
+        ]
+    },
+    expects: "`axum::serve(listener, app)`",
+};
 
 fn pairs(list: &[(String, String)]) -> proc_macro2::TokenStream {
     let items = list.iter().map(|(m, p)| quote!((#m, #p)));

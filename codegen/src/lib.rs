@@ -6,11 +6,14 @@
 //! `write::write` is the one place that touches the disk. Same input, same
 //! bytes: every collection is sorted, no timestamps, no absolute paths.
 
+mod actix_fn;
 mod axum_fn;
 mod docs;
 mod mainrs;
 pub mod manifest;
 pub mod report;
+mod rocket_fn;
+mod runner;
 mod workspace;
 pub mod write;
 

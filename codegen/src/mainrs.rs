@@ -6,6 +6,8 @@
 
 use cleave_analyzer::startup::{BinMain, StmtKind};
 
+use crate::runner::Backend;
+
 /// One change made to the monolith's code, for MIGRATION.md.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Edit {
@@ -21,6 +23,7 @@ pub fn rewrite(
     main: &BinMain,
     runner_mod: &str,
     runner_call: &str,
+    backend: &Backend,
 ) -> Result<(String, Vec<Edit>), String> {
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     let mut edits = Vec::new();
@@ -31,8 +34,8 @@ pub fn rewrite(
         .collect();
     let Some(serve_stmt) = serve.first() else {
         return Err(format!(
-            "`main` (line {}) serves no app cleave recognises (`axum::serve(listener, app)`); nothing to turn into a function",
-            main.line
+            "`main` (line {}) serves no app cleave recognises ({}); nothing to turn into a function",
+            main.line, backend.expects
         ));
     };
     // 1. The serve call: `axum::serve(listener, APP)` -> `runner::serve(APP)`.
@@ -41,23 +44,24 @@ pub fn rewrite(
         return Err("statement lines are outside the file".to_owned());
     }
     let stmt_text = lines[s - 1..e].join("\n");
-    let Some((replaced, listener)) = replace_serve(&stmt_text, runner_call) else {
+    let Some((replaced, listener)) = (backend.replace_serve)(&stmt_text, runner_call) else {
         return Err(format!(
-            "line {s}: cannot find the `serve(listener, app)` call in this statement"
+            "line {s}: cannot find {} in this statement",
+            backend.expects
         ));
     };
     let new_lines: Vec<String> = replaced.lines().map(str::to_owned).collect();
     edits.push(Edit {
         file: main.file.clone(),
         line: serve_stmt.start,
-        what: format!("`serve({listener}, app)` became `{runner_call}(app)`"),
+        what: format!("the server call became `{runner_call}(app)`"),
         why: "the function runs the same router under lambda_http on Lambda, and on 127.0.0.1:$PORT elsewhere, answering only its own routes".to_owned(),
     });
     // Replace bottom-up so earlier line numbers stay valid.
     let mut changes: Vec<(usize, usize, Vec<String>)> = vec![(s, e, new_lines)];
     // 2. The listener the server used.
     for st in main.stmts.iter().filter(|st| st.kind == StmtKind::Listen) {
-        if st.binds.contains(&listener) {
+        if !listener.is_empty() && st.binds.contains(&listener) {
             changes.push((
                 st.start as usize,
                 st.end as usize,

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
 use cleave_analyzer::analysis::{Analysis, PackageInfo};
-use cleave_analyzer::entrypoints::{EntryKind, Framework};
+use cleave_analyzer::entrypoints::EntryKind;
 use cleave_analyzer::plan::Plan;
 use cleave_analyzer::startup::StmtKind;
 use toml_edit::{DocumentMut, InlineTable, Item};
@@ -20,8 +20,9 @@ use toml_edit::{DocumentMut, InlineTable, Item};
 use crate::docs::{self, Event, FunctionNote, HazardNote, SamFunction};
 use crate::mainrs::{self, Edit};
 use crate::manifest;
+use crate::runner::{self, Runner};
 use crate::write::MARKER;
-use crate::{GenerateError, Source, Tree, axum_fn};
+use crate::{GenerateError, Source, Tree};
 
 /// How a function talks to Lambda.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,8 +50,6 @@ pub struct Generated {
     pub edits: usize,
 }
 
-/// The `lambda_http` release functions are built against (runs an axum 0.8 `Router`).
-const LAMBDA_HTTP: &str = "1.3";
 const RUNNER_MOD: &str = "cleave_lambda";
 
 fn input_err(file: impl Into<String>, message: impl Into<String>) -> GenerateError {
@@ -77,16 +76,20 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             "no HTTP routes found; there is nothing to split",
         ));
     }
-    if frameworks.as_slice() != [Framework::Axum] {
-        let names: Vec<&str> = frameworks.iter().map(|f| f.name()).collect();
-        return Err(input_err(
+    let names: Vec<&str> = frameworks.iter().map(|f| f.name()).collect();
+    let backend = match frameworks.as_slice() {
+        [one] => runner::backend(*one),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        input_err(
             &a.project.root,
             format!(
-                "generating functions for {} is not implemented yet (axum is); `cleave analyze` and `cleave review` work",
-                names.join(", ")
+                "generating functions for {} is not implemented yet; `cleave analyze` and `cleave review` work",
+                names.join(" + ")
             ),
-        ));
-    }
+        )
+    })?;
     if input.adapter == Adapter::WebAdapter {
         return Err(input_err(
             input.plan_file,
@@ -241,9 +244,15 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             }
             deps.insert(lib.clone(), t);
         }
-        let mut lambda = InlineTable::new();
-        lambda.insert("workspace", true.into());
-        deps.insert("lambda_http".to_owned(), lambda);
+        for (name, spec) in (backend.deps)() {
+            merge_features(
+                ws_deps.entry(name.clone()).or_insert_with(|| spec.clone()),
+                &spec,
+            );
+            let mut w = InlineTable::new();
+            w.insert("workspace", true.into());
+            deps.entry(name).or_insert(w);
+        }
         tree.insert(
             format!("{dir}/Cargo.toml"),
             manifest::function(&f.name, &edition, &header_hash, &deps).into_bytes(),
@@ -258,6 +267,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
                     main,
                     RUNNER_MOD,
                     &format!("{RUNNER_MOD}::serve"),
+                    &backend,
                 )
                 .map_err(|m| input_err(&main.file, m))?;
                 if f.name == input.plan.functions[0].name {
@@ -274,7 +284,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
                 );
             }
         }
-        let runner = axum_fn::render(&axum_fn::Runner {
+        let runner = (backend.render)(&Runner {
             header: &header_rs,
             own: &own,
             elsewhere: &elsewhere,
@@ -356,9 +366,6 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
     if let Some(profile) = root_doc.get("profile") {
         inherited.push(("profile".to_owned(), profile.clone()));
     }
-    let mut lambda = InlineTable::new();
-    lambda.insert("version", LAMBDA_HTTP.into());
-    ws_deps.insert("lambda_http".to_owned(), lambda);
     let mut router: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for (route, function) in &owner {
         if let Some((m, p)) = split_route(route) {
@@ -467,6 +474,33 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             .collect(),
         edits: edits.len(),
     })
+}
+
+/// Adds `extra`'s features to `spec`'s (a dependency the monolith and the
+/// runner both need gets the union).
+fn merge_features(spec: &mut InlineTable, extra: &InlineTable) {
+    let Some(toml_edit::Value::Array(more)) = extra.get("features") else {
+        return;
+    };
+    let mut have: Vec<String> = spec
+        .get("features")
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    for f in more.iter().filter_map(|v| v.as_str()) {
+        if !have.iter().any(|h| h == f) {
+            have.push(f.to_owned());
+        }
+    }
+    let mut arr = toml_edit::Array::new();
+    for f in have {
+        arr.push(f);
+    }
+    spec.insert("features", toml_edit::Value::Array(arr));
 }
 
 /// Where a package of the monolith lives in the generated workspace: the
