@@ -153,3 +153,42 @@ fn dot_output_is_valid_graphviz() {
     let status = status.expect("graphviz `dot` is installed (apt-get install graphviz)");
     assert!(status.success(), "dot rejected the output");
 }
+
+#[test]
+fn entry_restricts_the_graph_to_what_one_route_reaches() {
+    let out = cleave()
+        .args([
+            "graph",
+            "fixtures/shop-axum",
+            "--entry",
+            "GET /api/orders/{id}",
+        ])
+        .current_dir(repo())
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let ids: Vec<&str> = doc["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["id"].as_str().expect("id"))
+        .collect();
+    assert!(
+        ids.contains(&"shop::handlers::orders::get_order"),
+        "{ids:?}"
+    );
+    assert!(!ids.contains(&"shop::handlers::cart::add_item"), "{ids:?}");
+
+    let out = cleave()
+        .args(["graph", "fixtures/shop-axum", "--entry", "GET /nope"])
+        .current_dir(repo())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+}
