@@ -698,51 +698,7 @@ pub(crate) fn chain_root(e: &Expr) -> &Expr {
     }
 }
 
-/// A type as written, generics included: `Arc<Mutex<HashMap<i64, Product>>>`.
-pub(crate) fn ty_text(ty: &Ty) -> String {
-    match ty {
-        Ty::Path(p) => {
-            let mut s = String::new();
-            if p.leading_colon {
-                s.push_str("::");
-            }
-            for (i, seg) in p.segments.iter().enumerate() {
-                if i > 0 {
-                    s.push_str("::");
-                }
-                s.push_str(&seg.name);
-                if !seg.generics.is_empty() {
-                    let args: Vec<String> = seg.generics.iter().map(ty_text).collect();
-                    s.push('<');
-                    s.push_str(&args.join(", "));
-                    s.push('>');
-                }
-            }
-            s
-        }
-        Ty::Ref(inner) => format!("&{}", ty_text(inner)),
-        Ty::Dyn(b) => format!(
-            "dyn {}",
-            b.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(" + ")
-        ),
-        Ty::Impl(b) => format!(
-            "impl {}",
-            b.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(" + ")
-        ),
-        Ty::Tuple(xs) => format!(
-            "({})",
-            xs.iter().map(ty_text).collect::<Vec<_>>().join(", ")
-        ),
-        Ty::Slice(inner) => format!("[{}]", ty_text(inner)),
-        Ty::Other => "_".to_owned(),
-    }
-}
+pub(crate) use crate::syntax::ty_text;
 
 /// Whether the (expanded) path ends with these names.
 pub(crate) fn ends(names: &[String], tail: &[&str]) -> bool {

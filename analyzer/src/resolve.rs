@@ -1035,29 +1035,4 @@ fn collect_local_fns<'a>(block: &'a crate::syntax::Block, out: &mut Vec<&'a Item
     }
 }
 
-pub fn ty_text(t: &Ty) -> String {
-    match t {
-        Ty::Path(p) => p.to_string(),
-        Ty::Ref(i) => ty_text(i),
-        Ty::Dyn(b) => format!(
-            "dyn {}",
-            b.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(" + ")
-        ),
-        Ty::Impl(b) => format!(
-            "impl {}",
-            b.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(" + ")
-        ),
-        Ty::Tuple(xs) => format!(
-            "({})",
-            xs.iter().map(ty_text).collect::<Vec<_>>().join(", ")
-        ),
-        Ty::Slice(i) => format!("[{}]", ty_text(i)),
-        Ty::Other => "_".into(),
-    }
-}
+pub use crate::syntax::ty_text;

@@ -11,6 +11,10 @@
 
 use std::fmt;
 
+mod text;
+
+pub use text::{expr_text, pat_text, path_text, ty_text};
+
 /// A path as written: `crate::db::Repo::insert`, `Vec::<u8>::new`, `::std::fs`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Path {

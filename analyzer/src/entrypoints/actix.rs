@@ -28,7 +28,9 @@ use std::rc::Rc;
 use super::{Detection, EntryKind, EntryPoint, Framework, Location, Middleware, normalise_path};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::resolve::{Def, DefMap, FnId};
-use crate::syntax::{Block, Expr, ItemKind, Lit, Pat, Path, Stmt, Ty, UseKind, WrapKind};
+use crate::syntax::{
+    Block, Expr, ItemKind, Lit, Pat, Path, Stmt, Ty, UseKind, WrapKind, expr_text, path_text,
+};
 
 #[cfg(test)]
 mod tests;
@@ -891,7 +893,7 @@ impl<'d, 'a> Interp<'d, 'a> {
                 format!(
                     "actix `ServiceConfig` handed to `{}(..)`, which is not a workspace fn; \
                      the routes it registers are not listed",
-                    render_path(path)
+                    path_text(path)
                 ),
             );
         }
@@ -1234,7 +1236,7 @@ impl<'d, 'a> Interp<'d, 'a> {
                 format!(
                     "actix `configure({})`: cleave cannot find this configure fn in the \
                      workspace; the routes it registers are not listed",
-                    render(arg)
+                    expr_text(arg)
                 ),
             ),
         }
@@ -1270,7 +1272,7 @@ impl<'d, 'a> Interp<'d, 'a> {
                             format!(
                                 "actix `.service({})` names `{id}`, which has no route \
                                  attribute (`#[get(..)]`); its routes are not listed",
-                                render(arg)
+                                expr_text(arg)
                             ),
                         );
                     }
@@ -1293,7 +1295,7 @@ impl<'d, 'a> Interp<'d, 'a> {
                 format!(
                     "actix `.service({})`: cleave cannot read this service; the routes it \
                      serves are not listed",
-                    render(arg)
+                    expr_text(arg)
                 ),
             ),
         }
@@ -1317,7 +1319,7 @@ impl<'d, 'a> Interp<'d, 'a> {
                 let message = match arg {
                     Some(a) => format!(
                         "actix route `{}`: cleave cannot read this route; it is not listed",
-                        render(a)
+                        expr_text(a)
                     ),
                     None => "actix `.route(..)` without a route: nothing is listed".to_owned(),
                 };
@@ -1361,7 +1363,7 @@ impl<'d, 'a> Interp<'d, 'a> {
                 }
             }
             _ => {
-                let text = render(arg);
+                let text = expr_text(arg);
                 let name = placeholder(&text);
                 self.warn(
                     "dynamic-route",
@@ -1386,7 +1388,7 @@ impl<'d, 'a> Interp<'d, 'a> {
                         format!(
                             "actix handler `{}` may be any of {} workspace fns; cleave lists \
                              each",
-                            render(arg),
+                            expr_text(arg),
                             ids.len()
                         ),
                     );
@@ -1404,7 +1406,7 @@ impl<'d, 'a> Interp<'d, 'a> {
                     .collect()
             }
             _ => {
-                let text = render(arg);
+                let text = expr_text(arg);
                 self.warn(
                     "unresolved-handler",
                     at,
@@ -1434,7 +1436,7 @@ impl<'d, 'a> Interp<'d, 'a> {
             format!(
                 "actix route method `{}` is not a constant cleave can read; the route is \
                  listed as `ANY`",
-                render(arg)
+                expr_text(arg)
             ),
         );
         None
@@ -1443,7 +1445,7 @@ impl<'d, 'a> Interp<'d, 'a> {
     fn middleware(&self, func: FnId, kind: &str, arg: &Expr, at: &Location) -> Middleware {
         Middleware {
             kind: kind.to_owned(),
-            name: render(arg),
+            name: expr_text(arg),
             handler: middleware_fn(self.defs, func, arg),
             at: at.clone(),
         }
@@ -1921,101 +1923,5 @@ fn full_path(raw: &str) -> String {
         format!("{norm}/")
     } else {
         norm
-    }
-}
-
-/// An expression on one line, as written (near enough): for middleware
-/// names, diagnostics and placeholders.
-fn render(e: &Expr) -> String {
-    match e {
-        Expr::Path { path, .. } => render_path(path),
-        Expr::Call { func, args, .. } => format!("{}({})", render(func), render_list(args)),
-        Expr::MethodCall {
-            receiver,
-            method,
-            turbofish,
-            args,
-            ..
-        } => {
-            let tf = if turbofish.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "::<{}>",
-                    turbofish
-                        .iter()
-                        .map(crate::resolve::ty_text)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            };
-            format!("{}.{method}{tf}({})", render(receiver), render_list(args))
-        }
-        Expr::Field { base, member } => format!("{}.{member}", render(base)),
-        Expr::Closure { params, .. } => {
-            let ps: Vec<String> = params.iter().map(|(p, _)| render_pat(p)).collect();
-            format!("|{}| ..", ps.join(", "))
-        }
-        Expr::Block { is_async: true, .. } => "async { .. }".to_owned(),
-        Expr::Block { .. } => "{ .. }".to_owned(),
-        Expr::Lit { lit, .. } => match lit {
-            Lit::Str(s) => format!("{s:?}"),
-            Lit::Int(i) => i.to_string(),
-            Lit::Bool(b) => b.to_string(),
-            Lit::Other => "..".to_owned(),
-        },
-        Expr::Macro { path, args, .. } => format!("{path}!({})", render_list(args)),
-        Expr::Struct { path, .. } => format!("{path} {{ .. }}"),
-        Expr::Wrap { kind, inner } => {
-            let i = render(inner);
-            match kind {
-                WrapKind::Ref => format!("&{i}"),
-                WrapKind::Deref => format!("*{i}"),
-                WrapKind::Paren => format!("({i})"),
-                WrapKind::Await => format!("{i}.await"),
-                WrapKind::Try => format!("{i}?"),
-                WrapKind::Return => format!("return {i}"),
-                WrapKind::Break => format!("break {i}"),
-                WrapKind::Cast | WrapKind::Unary => i,
-            }
-        }
-        Expr::Other(xs) => format!("({})", render_list(xs)),
-        Expr::Let { .. } | Expr::Match { .. } | Expr::If { .. } | Expr::Loop { .. } => {
-            "..".to_owned()
-        }
-    }
-}
-
-fn render_list(xs: &[Expr]) -> String {
-    xs.iter().map(render).collect::<Vec<_>>().join(", ")
-}
-
-fn render_path(p: &Path) -> String {
-    let mut s = String::new();
-    if p.leading_colon {
-        s.push_str("::");
-    }
-    for (i, seg) in p.segments.iter().enumerate() {
-        if i > 0 {
-            s.push_str("::");
-        }
-        s.push_str(&seg.name);
-        if !seg.generics.is_empty() {
-            let gs: Vec<String> = seg.generics.iter().map(crate::resolve::ty_text).collect();
-            s.push_str(&format!("::<{}>", gs.join(", ")));
-        }
-    }
-    s
-}
-
-fn render_pat(p: &Pat) -> String {
-    match p {
-        Pat::Ident(n) => n.clone(),
-        Pat::Tuple(ps) => format!(
-            "({})",
-            ps.iter().map(render_pat).collect::<Vec<_>>().join(", ")
-        ),
-        Pat::Ref(p) => render_pat(p),
-        _ => "_".to_owned(),
     }
 }

@@ -25,6 +25,7 @@
 //! of the database; or use a connectionless store (DynamoDB, the RDS Data
 //! API).
 
+use crate::syntax::expr_text;
 use std::collections::BTreeMap;
 
 use super::{Ctx, Finding, Lint, Subject, chain_root, ends, mentions_any};
@@ -153,13 +154,4 @@ fn is_pool_constructor(names: &[String]) -> bool {
     }
     // SeaORM `Database::connect(opts)`.
     ends(names, &["Database", "connect"]) && mentions_any(names, &["sea_orm"])
-}
-
-/// A short rendering of a size expression for messages.
-fn expr_text(e: &Expr) -> String {
-    match e.peel() {
-        Expr::Path { path, .. } => path.to_string(),
-        Expr::Lit { .. } => "literal".to_owned(),
-        _ => "..".to_owned(),
-    }
 }
