@@ -190,6 +190,60 @@ fn closure_calls(defs: &DefMap<'_>, f: FnId, line: u32) -> Vec<FnId> {
     out
 }
 
+/// A hole of a `format!` template: `{}` and `{0}` are positional, `{name}` named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hole<'s> {
+    Index(usize),
+    Named(&'s str),
+}
+
+/// Expands a `format!` template with `fill` giving each hole's text;
+/// `None` as soon as one hole is unknown. `{{`/`}}` are literal braces; a
+/// format spec (`{0:>5}`) is ignored.
+pub(crate) fn expand_format(
+    template: &str,
+    mut fill: impl FnMut(Hole<'_>) -> Option<String>,
+) -> Option<String> {
+    let mut out = String::new();
+    let mut next = 0usize;
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                out.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                out.push('}');
+            }
+            '{' => {
+                let mut hole = String::new();
+                for d in chars.by_ref() {
+                    if d == '}' {
+                        break;
+                    }
+                    hole.push(d);
+                }
+                let name = hole.split(':').next().unwrap_or("").trim();
+                let text = if name.is_empty() {
+                    next += 1;
+                    fill(Hole::Index(next - 1))
+                } else if let Ok(i) = name.parse::<usize>() {
+                    fill(Hole::Index(i))
+                } else if name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                    fill(Hole::Named(name))
+                } else {
+                    None
+                };
+                out.push_str(&text?);
+            }
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
 /// Normalises a route path to cleave's form: `{name}` for parameters and
 /// `{*name}` for wildcards, whatever the framework wrote (axum `:id`,
 /// `*rest`, `{id}`, `{*rest}`; actix `{id}`, `{id:\d+}`, `{tail:.*}`;

@@ -1601,45 +1601,14 @@ fn const_str(defs: &DefMap<'_>, func: FnId, path: &Path) -> Option<String> {
 /// `format!` with `{}`, `{0}` and `{name}` holes filled from known strings.
 fn format_str(fr: &Frame<'_>, args: &[Expr], vals: &[Val<'_>]) -> Option<String> {
     let template = args.first()?.as_str()?;
-    let positional: Vec<&Val<'_>> = vals.iter().skip(1).collect();
-    let mut out = String::new();
-    let mut next = 0usize;
-    let mut chars = template.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '{' if chars.peek() == Some(&'{') => {
-                chars.next();
-                out.push('{');
-            }
-            '}' if chars.peek() == Some(&'}') => {
-                chars.next();
-                out.push('}');
-            }
-            '{' => {
-                let mut hole = String::new();
-                for c in chars.by_ref() {
-                    if c == '}' {
-                        break;
-                    }
-                    hole.push(c);
-                }
-                let v = if hole.is_empty() {
-                    next += 1;
-                    positional.get(next - 1).copied()
-                } else if let Ok(i) = hole.parse::<usize>() {
-                    positional.get(i).copied()
-                } else {
-                    fr.var(&hole)
-                };
-                match v {
-                    Some(Val::Str(s)) => out.push_str(s),
-                    _ => return None,
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    Some(out)
+    let text = |v: Option<&Val<'_>>| match v {
+        Some(Val::Str(s)) => Some(s.clone()),
+        _ => None,
+    };
+    super::expand_format(template, |hole| match hole {
+        super::Hole::Index(i) => text(vals.get(i + 1)),
+        super::Hole::Named(name) => text(fr.var(name)),
+    })
 }
 
 /// A parameter-like name for a path part computed at runtime.

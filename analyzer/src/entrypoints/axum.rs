@@ -2169,47 +2169,15 @@ fn format_str(
     fr: &mut Frame<'_>,
     consts: &dyn Fn(&Path) -> Option<String>,
 ) -> Option<String> {
-    let mut out = String::new();
-    let mut next = 0usize;
-    let mut chars = template.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '{' if chars.peek() == Some(&'{') => {
-                chars.next();
-                out.push('{');
-            }
-            '}' if chars.peek() == Some(&'}') => {
-                chars.next();
-                out.push('}');
-            }
-            '{' => {
-                let mut spec = String::new();
-                for d in chars.by_ref() {
-                    if d == '}' {
-                        break;
-                    }
-                    spec.push(d);
-                }
-                let v = if spec.is_empty() {
-                    next += 1;
-                    args.get(next - 1).cloned()
-                } else if let Ok(i) = spec.parse::<usize>() {
-                    args.get(i).cloned()
-                } else if spec.chars().all(|c| c.is_alphanumeric() || c == '_') {
-                    match fr.lookup(&spec) {
-                        Some(b) => Some(b.value.clone()),
-                        None => consts(&Path::from_names([spec.as_str()])).map(Value::Str),
-                    }
-                } else {
-                    None
-                };
-                match v {
-                    Some(Value::Str(s)) => out.push_str(&s),
-                    _ => return None,
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    Some(out)
+    let text = |v: Option<Value>| match v {
+        Some(Value::Str(s)) => Some(s),
+        _ => None,
+    };
+    super::expand_format(template, |hole| match hole {
+        super::Hole::Index(i) => text(args.get(i).cloned()),
+        super::Hole::Named(name) => match fr.lookup(name) {
+            Some(b) => text(Some(b.value.clone())),
+            None => consts(&Path::from_names([name])),
+        },
+    })
 }
