@@ -501,6 +501,23 @@ fn collect_children(
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     for item in items {
+        // `cfg_rt! { pub mod runtime; }`: modules declared inside a macro call
+        // whose tokens read as items are modules all the same.
+        if let ItemKind::MacroCall { items: inner, .. } = &item.kind {
+            collect_children(
+                disk,
+                parent,
+                file,
+                dir,
+                inner,
+                path,
+                cfg,
+                next,
+                modules,
+                diagnostics,
+            );
+            continue;
+        }
         let ItemKind::Mod { inline, path_attr } = &item.kind else {
             continue;
         };
