@@ -92,12 +92,17 @@ pub fn build(defs: &DefMap<'_>) -> CallGraph {
     let node_of: Vec<NodeIndex> = (0..defs.fns.len()).map(|f| graph.add_node(f)).collect();
     let mut edges: BTreeMap<(FnId, FnId, EdgeKind), u32> = BTreeMap::new();
     let mut unresolved = BTreeSet::new();
+    // Calls dispatched through a generic bound (`r.save()` with `R: Repo`), per caller.
+    let mut bound: BTreeMap<FnId, BTreeSet<FnId>> = BTreeMap::new();
     for f in 0..defs.fns.len() {
         let mut w = Walker::new(defs, f);
         w.run();
         for ((to, kind), line) in w.edges {
             let e = edges.entry((f, to, kind)).or_insert(line);
             *e = (*e).min(line);
+        }
+        if !w.bound_calls.is_empty() {
+            bound.insert(f, w.bound_calls);
         }
         for (call, line) in w.unresolved {
             unresolved.insert(Unresolved {
@@ -107,6 +112,27 @@ pub fn build(defs: &DefMap<'_>) -> CallGraph {
             });
         }
     }
+    // A generic fn nothing in the workspace calls is never instantiated:
+    // its bound-dispatched calls are only potential, like calls through a
+    // trait object, so they are `dyn` edges (every impl that could stand
+    // behind the bound), not calls.
+    let called: BTreeSet<FnId> = edges
+        .keys()
+        .filter(|(a, b, _)| a != b)
+        .map(|(_, b, _)| *b)
+        .collect();
+    let edges: BTreeMap<(FnId, FnId, EdgeKind), u32> = edges
+        .into_iter()
+        .map(|((from, to, kind), line)| {
+            let potential = kind == EdgeKind::Call
+                && !called.contains(&from)
+                && bound.get(&from).is_some_and(|b| b.contains(&to));
+            (
+                (from, to, if potential { EdgeKind::Dyn } else { kind }),
+                line,
+            )
+        })
+        .collect();
     for ((from, to, kind), line) in edges {
         graph.add_edge(node_of[from], node_of[to], Edge { kind, line });
     }
@@ -129,6 +155,12 @@ enum T {
     Wrapped(Box<T>),
     /// `Mutex<T>`, `RwLock<T>`, `RefCell<T>`: locking gives (a guard of) the inner type.
     Cell(Box<T>),
+    /// `Vec<T>`, `[T]`, sets: a collection of `T`.
+    Seq(Box<T>),
+    /// `HashMap<K, V>` and friends: values of type `V`.
+    Map(Box<T>),
+    /// An iterator over `T`.
+    Iter(Box<T>),
     /// A type from outside the workspace.
     External,
     Unknown,
@@ -172,6 +204,73 @@ const LOCKS: &[&str] = &[
     "get_mut",
     "get_or_init",
     "force",
+];
+/// Collections of one element type, and maps (their values matter).
+const SEQS: &[&str] = &[
+    "Vec",
+    "VecDeque",
+    "HashSet",
+    "BTreeSet",
+    "IndexSet",
+    "LinkedList",
+    "BinaryHeap",
+    "SmallVec",
+];
+const MAPS: &[&str] = &["HashMap", "BTreeMap", "IndexMap", "DashMap"];
+/// Iterator adapters that keep the element type.
+const ITER_SAME: &[&str] = &[
+    "filter",
+    "skip",
+    "take",
+    "rev",
+    "peekable",
+    "cloned",
+    "copied",
+    "chain",
+    "skip_while",
+    "take_while",
+    "inspect",
+    "step_by",
+    "fuse",
+    "by_ref",
+    "cycle",
+];
+/// Iterator methods that give one element (as an `Option`).
+const ITER_ONE: &[&str] = &[
+    "next",
+    "last",
+    "find",
+    "nth",
+    "max_by_key",
+    "min_by_key",
+    "max_by",
+    "min_by",
+    "max",
+    "min",
+];
+/// Methods whose closure argument receives an element.
+const ITER_CLOSURE: &[&str] = &[
+    "map",
+    "for_each",
+    "filter",
+    "filter_map",
+    "flat_map",
+    "any",
+    "all",
+    "find",
+    "find_map",
+    "position",
+    "inspect",
+    "take_while",
+    "skip_while",
+    "max_by_key",
+    "min_by_key",
+    "try_for_each",
+    "partition",
+    "sort_by_key",
+    "retain",
+    "sum_by",
+    "fold",
 ];
 /// Methods on `Option`/`Result` that give the inner value.
 const UNWRAP: &[&str] = &[
@@ -282,6 +381,8 @@ struct Walker<'d, 'a> {
     macro_depth: u32,
     /// Inside a macro that names fns without calling them (`uri!(handler(..))`).
     refs_only: bool,
+    /// Targets of calls dispatched through a generic bound.
+    bound_calls: BTreeSet<FnId>,
 }
 
 /// Macros whose arguments name fns without running them: rocket's `uri!`
@@ -311,6 +412,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             unresolved: BTreeSet::new(),
             macro_depth: 0,
             refs_only: false,
+            bound_calls: BTreeSet::new(),
         };
         if let Some(i) = data.impl_ {
             let imp = &defs.impls[i];
@@ -360,7 +462,8 @@ impl<'d, 'a> Walker<'d, 'a> {
 
     fn ty(&self, t: &Ty) -> T {
         match t {
-            Ty::Ref(inner) | Ty::Slice(inner) => self.ty(inner),
+            Ty::Ref(inner) => self.ty(inner),
+            Ty::Slice(inner) => T::Seq(Box::new(self.ty(inner))),
             Ty::Dyn(bounds) => T::Dyn(self.traits(bounds)),
             Ty::Impl(bounds) => T::Bound(self.traits(bounds)),
             Ty::Path(p) => self.path_ty(p),
@@ -393,6 +496,14 @@ impl<'d, 'a> Walker<'d, 'a> {
             (Some(name), Some(arg)) if TRANSPARENT.contains(&name) => self.ty(arg),
             (Some("Option" | "Result"), Some(arg)) => T::Wrapped(Box::new(self.ty(arg))),
             (Some(name), Some(arg)) if CELLS.contains(&name) => T::Cell(Box::new(self.ty(arg))),
+            (Some(name), Some(arg)) if SEQS.contains(&name) => T::Seq(Box::new(self.ty(arg))),
+            (Some(name), Some(_)) if MAPS.contains(&name) => {
+                let value = last
+                    .and_then(|s| s.generics.get(1))
+                    .map(|t| self.ty(t))
+                    .unwrap_or(T::Unknown);
+                T::Map(Box::new(value))
+            }
             (Some(_), _) => T::External,
             _ => T::Unknown,
         }
@@ -443,6 +554,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             unresolved: BTreeSet::new(),
             macro_depth: 0,
             refs_only: false,
+            bound_calls: BTreeSet::new(),
         };
         w.ty(fty)
     }
@@ -599,6 +711,9 @@ impl<'d, 'a> Walker<'d, 'a> {
                 if SAME.contains(&method.as_str()) {
                     return rt;
                 }
+                if let Some(t) = collection_method(&rt, method) {
+                    return t;
+                }
                 if UNWRAP.contains(&method.as_str()) {
                     return match rt {
                         T::Wrapped(inner) => *inner,
@@ -748,20 +863,23 @@ impl<'d, 'a> Walker<'d, 'a> {
             } => {
                 self.expr(receiver);
                 self.method_call(receiver, method, *line);
+                // `xs.iter().map(|x| x.total())`: the closure gets an element.
+                let element = if ITER_CLOSURE.contains(&method.as_str()) {
+                    element_of(&self.infer(receiver))
+                } else {
+                    None
+                };
                 for a in args {
-                    self.expr(a);
+                    match (a, &element) {
+                        (Expr::Closure { params, body, .. }, Some(el)) => {
+                            self.closure(params, body, Some(el.clone()))
+                        }
+                        _ => self.expr(a),
+                    }
                 }
             }
             Expr::Field { base, .. } => self.expr(base),
-            Expr::Closure { params, body, .. } => {
-                self.env.push(BTreeMap::new());
-                for (p, t) in params {
-                    let t = t.as_ref().map(|t| self.ty(t)).unwrap_or(T::Unknown);
-                    self.bind(p, t);
-                }
-                self.expr(body);
-                self.env.pop();
-            }
+            Expr::Closure { params, body, .. } => self.closure(params, body, None),
             Expr::Block { block, .. } => self.block(block),
             Expr::Lit { .. } => {}
             Expr::Macro { path, args, line } => {
@@ -814,7 +932,18 @@ impl<'d, 'a> Walker<'d, 'a> {
                     self.expr(i);
                 }
                 if let Some(p) = pat {
-                    self.bind(p, T::Unknown);
+                    // `for x in xs`, `for (k, v) in map`
+                    let t = iter.as_ref().map(|i| self.infer(i)).unwrap_or(T::Unknown);
+                    match (&t, p) {
+                        (T::Map(v), Pat::Tuple(parts)) if parts.len() == 2 => {
+                            self.bind(&parts[0], T::Unknown);
+                            self.bind(&parts[1], (**v).clone());
+                        }
+                        _ => {
+                            let el = element_of(&t).unwrap_or(T::Unknown);
+                            self.bind(p, el);
+                        }
+                    }
                 }
                 self.block(body);
                 self.env.pop();
@@ -826,6 +955,22 @@ impl<'d, 'a> Walker<'d, 'a> {
                 }
             }
         }
+    }
+
+    /// A closure's body, its first parameter typed by `first` when the
+    /// syntax does not say (an iterator element).
+    fn closure(&mut self, params: &[(Pat, Option<Ty>)], body: &Expr, first: Option<T>) {
+        self.env.push(BTreeMap::new());
+        for (i, (p, t)) in params.iter().enumerate() {
+            let t = match (t, i, &first) {
+                (Some(t), _, _) => self.ty(t),
+                (None, 0, Some(f)) => f.clone(),
+                _ => T::Unknown,
+            };
+            self.bind(p, t);
+        }
+        self.expr(body);
+        self.env.pop();
     }
 
     /// A path used as a value: a fn named (`get(handler)`) is a `ref` edge.
@@ -843,6 +988,10 @@ impl<'d, 'a> Walker<'d, 'a> {
             return;
         }
         let targets = self.path_fns(path);
+        // `T::create()` with `T: Repo`: dispatched through the bound.
+        if path.segments.len() == 2 && self.generics.contains_key(&path.segments[0].name) {
+            self.bound_calls.extend(targets.iter().copied());
+        }
         if targets.is_empty()
             && self.resolve_value(path) == [Def::External]
             && self.foreign_trait_call(path, line)
@@ -939,6 +1088,9 @@ impl<'d, 'a> Walker<'d, 'a> {
     fn method_call(&mut self, receiver: &Expr, method: &str, line: u32) {
         let rt = self.infer(receiver);
         let (targets, dynamic) = self.method_targets(&rt, method);
+        if matches!(rt, T::Bound(_)) {
+            self.bound_calls.extend(targets.iter().copied());
+        }
         if !targets.is_empty() {
             for f in targets {
                 self.edge(
@@ -953,7 +1105,16 @@ impl<'d, 'a> Walker<'d, 'a> {
             }
             return;
         }
-        if matches!(rt, T::Known(_) | T::External | T::Wrapped(_) | T::Cell(_)) {
+        if matches!(
+            rt,
+            T::Known(_)
+                | T::External
+                | T::Wrapped(_)
+                | T::Cell(_)
+                | T::Seq(_)
+                | T::Map(_)
+                | T::Iter(_)
+        ) {
             return; // a method of a type cleave knows is not the workspace's (derives, std)
         }
         if let T::Bound(_) | T::Dyn(_) = rt {
@@ -1075,6 +1236,31 @@ impl<'d, 'a> Walker<'d, 'a> {
             self.edges.insert(k, line);
         }
         self.macro_depth -= 1;
+    }
+}
+
+/// The element type of a collection or iterator.
+fn element_of(t: &T) -> Option<T> {
+    match t {
+        T::Seq(e) | T::Iter(e) => Some((**e).clone()),
+        _ => None,
+    }
+}
+
+/// What std's collection and iterator methods give back.
+fn collection_method(t: &T, method: &str) -> Option<T> {
+    match (t, method) {
+        (T::Seq(e), "iter" | "into_iter" | "iter_mut" | "drain") => Some(T::Iter(e.clone())),
+        (T::Seq(e), "first" | "last" | "get" | "get_mut" | "pop" | "first_mut" | "last_mut") => {
+            Some(T::Wrapped(e.clone()))
+        }
+        (T::Map(v), "values" | "values_mut" | "into_values") => Some(T::Iter(v.clone())),
+        (T::Map(v), "get" | "get_mut" | "remove") => Some(T::Wrapped(v.clone())),
+        (T::Iter(e), m) if ITER_SAME.contains(&m) => Some(T::Iter(e.clone())),
+        (T::Iter(e), m) if ITER_ONE.contains(&m) => Some(T::Wrapped(e.clone())),
+        (T::Iter(e), "collect") => Some(T::Seq(e.clone())),
+        (T::Seq(_) | T::Map(_) | T::Iter(_), _) => Some(T::External),
+        _ => None,
     }
 }
 

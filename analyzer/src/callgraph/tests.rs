@@ -136,6 +136,8 @@ pub fn generic<R: Repo>(r: &R) { r.save(); }
 pub fn boxed(r: Arc<dyn Repo>) { r.save(); }
 pub fn qualified(s: &Sql) { <Sql as Repo>::save(s); Repo::log(s); }
 pub fn concrete() { let s = Sql; s.save(); Mem.log(); }
+pub fn uses() { generic(&Sql); }
+pub fn never_instantiated<R: Repo>(r: &R) { r.log(); }
 "#),
         expect![[r#"
             app::Repo::log -> <app::Mem as app::Repo>::save (call)
@@ -146,9 +148,12 @@ pub fn concrete() { let s = Sql; s.save(); Mem.log(); }
             app::concrete -> <app::Sql as app::Repo>::save (call)
             app::generic -> <app::Mem as app::Repo>::save (call)
             app::generic -> <app::Sql as app::Repo>::save (call)
+            app::never_instantiated -> <app::Mem as app::Repo>::log (dyn)
+            app::never_instantiated -> app::Repo::log (dyn)
             app::qualified -> <app::Mem as app::Repo>::log (call)
             app::qualified -> <app::Sql as app::Repo>::save (call)
             app::qualified -> app::Repo::log (call)
+            app::uses -> app::generic (call)
         "#]],
     );
 }
