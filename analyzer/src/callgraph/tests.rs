@@ -341,3 +341,28 @@ pub fn f( {
         "#]],
     );
 }
+
+#[test]
+fn closure_params_and_loop_variables_take_the_element_type() {
+    check(
+        &lib(r#"
+use std::collections::HashMap;
+pub struct Order;
+pub struct Invoice;
+impl Order { pub fn total(&self) -> u32 { 1 } }
+impl Invoice { pub fn total(&self) -> u32 { 2 } }
+pub fn sum(orders: &[Order], by_id: HashMap<u32, Invoice>) -> u32 {
+    let a: u32 = orders.iter().map(|o| o.total()).sum();
+    let mut b = 0;
+    for (_, inv) in &by_id { b += inv.total(); }
+    let firsts: Vec<Order> = Vec::new();
+    if let Some(o) = firsts.first() { b += o.total(); }
+    a + b
+}
+"#),
+        expect![[r#"
+            app::sum -> app::Invoice::total (call)
+            app::sum -> app::Order::total (call)
+        "#]],
+    );
+}
