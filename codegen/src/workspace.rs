@@ -76,6 +76,22 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             "no HTTP routes found; there is nothing to split",
         ));
     }
+    // A function crate may not take the name of a library package it sits beside.
+    for f in &input.plan.functions {
+        if let Some(p) = a
+            .packages
+            .iter()
+            .find(|p| p.lib.is_some() && p.name == f.name)
+        {
+            return Err(input_err(
+                input.plan_file,
+                format!(
+                    "function `{}` has the name of the library package `{}`; rename the function in the plan",
+                    f.name, p.name
+                ),
+            ));
+        }
+    }
     let names: Vec<&str> = frameworks.iter().map(|f| f.name()).collect();
     let backend = match frameworks.as_slice() {
         [one] => runner::backend(*one),
@@ -130,10 +146,11 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
     for p in a.packages.iter().filter(|p| p.lib.is_some()) {
         let lib = p.lib.clone().unwrap_or_default();
         let to = moved(&p.dir);
-        let renamed = p.dir.is_empty().then(|| format!("{app}-core"));
         let manifest_path = manifest::join(&p.dir, "Cargo.toml");
         let text = read_text(input.source, &manifest_path)?;
-        let mut doc = manifest::library(&text, renamed.as_deref(), &lib)
+        // The package keeps its name (code may read `CARGO_PKG_NAME`); only its
+        // directory says it is the core.
+        let mut doc = manifest::library(&text, None, &lib)
             .map_err(|e| input_err(&manifest_path, e.message().to_owned()))?;
         manifest::repoint_paths(&mut doc, &p.dir, &to, &moved);
         let skip: Vec<String> = package_dirs
@@ -143,7 +160,13 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             .collect();
         for file in input.source.files(&p.dir, &skip) {
             let rel = strip_dir(&p.dir, &file);
-            if rel == "Cargo.toml" || rel == "Cargo.lock" || rel.starts_with("cleave") {
+            // Tests, benches and examples are not built in the core (`autotests = false`).
+            let first = rel.split('/').next().unwrap_or("");
+            if rel == "Cargo.toml"
+                || rel == "Cargo.lock"
+                || rel.starts_with("cleave")
+                || matches!(first, "tests" | "benches" | "examples")
+            {
                 continue;
             }
             tree.insert(
@@ -158,20 +181,18 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             manifest::join(&to, "Cargo.toml"),
             doc.to_string().into_bytes(),
         );
-        if let Some(r) = &renamed {
-            edits.push(Edit {
-                file: manifest_path.clone(),
-                line: 1,
-                what: format!(
-                    "package `{}` became `{r}` (its library is still `{lib}`), binaries off",
-                    p.name
-                ),
-                why: "the library is shared by every function; each function is its own binary"
-                    .to_owned(),
-            });
-        }
+        edits.push(Edit {
+            file: manifest_path.clone(),
+            line: 1,
+            what: format!(
+                "package `{}` moved to `{to}` with its binaries, tests, benches and examples switched off",
+                p.name
+            ),
+            why: "the library is shared by every function; each function is its own binary"
+                .to_owned(),
+        });
         members.push(to.clone());
-        cores.push(renamed.unwrap_or_else(|| p.name.clone()));
+        cores.push(p.name.clone());
     }
 
     // The serving binary's package, manifest and files.
@@ -239,8 +260,8 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
                     .as_str()
                     .into(),
             );
-            if bin_pkg.dir.is_empty() {
-                t.insert("package", format!("{app}-core").as_str().into());
+            if lib.replace('-', "_") != bin_pkg.name.replace('-', "_") {
+                t.insert("package", bin_pkg.name.as_str().into());
             }
             deps.insert(lib.clone(), t);
         }
@@ -369,8 +390,17 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
     let mut router: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for (route, function) in &owner {
         if let Some((m, p)) = split_route(route) {
-            router.entry(p).or_default().push((m, function.clone()));
+            // The monolith answers HEAD wherever it answers GET.
+            let head = m == "GET" && !owner.contains_key(&format!("HEAD {p}"));
+            let entry = router.entry(p).or_default();
+            entry.push((m, function.clone()));
+            if head {
+                entry.push(("HEAD".to_owned(), function.clone()));
+            }
         }
+    }
+    for routes in router.values_mut() {
+        routes.sort();
     }
     members.sort();
     members.dedup();
