@@ -435,17 +435,24 @@ pub fn metrics(a: &Analysis, groups: &[(String, Vec<String>)]) -> Metrics {
     };
     let mut intra = vec![0u64; groups.len()];
     let mut inter: BTreeMap<(usize, usize), u64> = BTreeMap::new();
+    // A fn owned by one function only calls code of that function or
+    // shared code, so coupling is measured as calls from a function's own
+    // code into shared code that other functions deploy too.
     let (mut owned_edges, mut crossing) = (0u64, 0u64);
     for (x, y) in &a.edges {
-        let (Some(gx), Some(gy)) = (owner(x), owner(y)) else {
-            continue;
-        };
+        let Some(gx) = owner(x) else { continue };
         owned_edges += 1;
-        if gx == gy {
-            intra[gx] += 1;
-        } else {
-            crossing += 1;
-            *inter.entry((gx.min(gy), gx.max(gy))).or_default() += 1;
+        match owner(y) {
+            Some(gy) if gy == gx => intra[gx] += 1,
+            Some(_) => {}
+            None => {
+                crossing += 1;
+                for gy in reached_by.get(y).map(Vec::as_slice).unwrap_or(&[]) {
+                    if *gy != gx {
+                        *inter.entry((gx.min(*gy), gx.max(*gy))).or_default() += 1;
+                    }
+                }
+            }
         }
     }
     let mut owned_fns = vec![0u64; groups.len()];
