@@ -18,7 +18,9 @@ use cli::{Cli, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut failed_plan = false;
-    let result = match cli.command {
+    // Deeply nested code is walked recursively: every stage runs where the
+    // stack is deep enough for it.
+    let result = cleave_analyzer::with_big_stack(|| match cli.command {
         Command::Analyze(args) => analyze(&args),
         Command::Review(args) => review(&args).map(|ok| {
             if !ok {
@@ -27,7 +29,7 @@ fn main() -> ExitCode {
         }),
         Command::Generate(args) => generate(&args),
         Command::Graph(args) => graph(&args),
-    };
+    });
     match result {
         Ok(()) if failed_plan => ExitCode::from(1),
         Ok(()) => ExitCode::SUCCESS,
@@ -49,7 +51,9 @@ fn granularity(g: cli::Granularity) -> Granularity {
 
 /// `cleave analyze`: the report on stdout, the proposal into the plan file.
 fn analyze(args: &cli::AnalyzeArgs) -> anyhow::Result<()> {
+    let progress = Progress::start(&args.path);
     let analysis = analysis::analyze(&args.path)?;
+    drop(progress);
     print_diagnostics(&analysis.diagnostics);
     let preset = granularity(args.granularity);
     let proposal = partition::propose(&analysis, preset);
@@ -136,7 +140,9 @@ fn review(args: &cli::ReviewArgs) -> anyhow::Result<bool> {
     let text = std::fs::read_to_string(&plan_path).with_context(|| {
         format!("{shown}: cannot read the plan (run `cleave analyze` first to propose one)")
     })?;
+    let progress = Progress::start(&args.path);
     let analysis = analysis::analyze(&args.path)?;
+    drop(progress);
     print_diagnostics(&analysis.diagnostics);
     let (plan, parse_diags) = plan::parse(&text, &shown);
     let Some(plan) = plan else {
@@ -291,7 +297,9 @@ fn generate(args: &cli::GenerateArgs) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&plan_path).with_context(|| {
         format!("{shown}: cannot read the plan (run `cleave analyze` first to propose one)")
     })?;
+    let progress = Progress::start(&args.path);
     let analysis = analysis::analyze(&args.path)?;
+    drop(progress);
     print_diagnostics(&analysis.diagnostics);
     let (plan, mut problems) = plan::parse(&text, &shown);
     let Some(plan) = plan else {
@@ -377,10 +385,12 @@ fn check(out: &std::path::Path) -> anyhow::Result<()> {
 
 /// `cleave graph`: the call graph as JSON or DOT on stdout.
 fn graph(args: &cli::GraphArgs) -> anyhow::Result<()> {
+    let progress = Progress::start(&args.path);
     let project = cleave_analyzer::load(&args.path)?;
-    print_diagnostics(&project.diagnostics);
     let defs = cleave_analyzer::resolve::DefMap::build(&project);
     let graph = cleave_analyzer::callgraph::build(&defs);
+    drop(progress);
+    print_diagnostics(&project.diagnostics);
     let only = match &args.entry {
         None => None,
         Some(route) => {
@@ -417,6 +427,59 @@ fn graph(args: &cli::GraphArgs) -> anyhow::Result<()> {
         cli::GraphFormat::Dot => cleave_analyzer::callgraph::render::dot(&doc),
     };
     write_stdout(&text)
+}
+
+/// A spinner on stderr while cleave reads a project: drawn only when
+/// stderr is a terminal and the work has taken over a second, cleared when
+/// the guard is dropped. Nothing is drawn when stderr is a file or a pipe.
+struct Progress {
+    done: Option<std::sync::mpsc::Sender<()>>,
+    spinner: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Progress {
+    fn start(path: &std::path::Path) -> Self {
+        use std::io::IsTerminal;
+        use std::sync::mpsc;
+        use std::time::Duration;
+        if !std::io::stderr().is_terminal() {
+            return Progress {
+                done: None,
+                spinner: None,
+            };
+        }
+        let message = format!("analysing {}", path.display());
+        let (done, wait) = mpsc::channel::<()>();
+        let started = std::time::Instant::now();
+        let spinner = std::thread::spawn(move || {
+            if wait.recv_timeout(Duration::from_secs(1)) != Err(mpsc::RecvTimeoutError::Timeout) {
+                return;
+            }
+            let bar = indicatif::ProgressBar::new_spinner().with_elapsed(started.elapsed());
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.set_message(message);
+            bar.enable_steady_tick(Duration::from_millis(100));
+            // Until the guard drops the sender.
+            let _ = wait.recv();
+            bar.finish_and_clear();
+        });
+        Progress {
+            done: Some(done),
+            spinner: Some(spinner),
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        drop(self.done.take());
+        if let Some(s) = self.spinner.take() {
+            let _ = s.join();
+        }
+    }
 }
 
 /// Writes data to stdout; a closed pipe (`| head`) is not an error.

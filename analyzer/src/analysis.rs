@@ -106,8 +106,13 @@ impl Analysis {
     }
 }
 
-/// Runs the analysis of the package or workspace at `root`.
+/// Runs the analysis of the package or workspace at `root` (on a thread
+/// with a stack deep enough for any file `parse` accepts).
 pub fn analyze(root: &FsPath) -> Result<Analysis, LoadError> {
+    crate::stack::with_big_stack(|| analyze_here(root))
+}
+
+fn analyze_here(root: &FsPath) -> Result<Analysis, LoadError> {
     let project = load::load(root)?;
     let defs = DefMap::build(&project);
     let graph = callgraph::build(&defs);
@@ -207,7 +212,7 @@ pub fn analyze(root: &FsPath) -> Result<Analysis, LoadError> {
             dir: project.packages[c.package].dir.clone(),
         })
         .collect();
-    Ok(Analysis {
+    let analysis = Analysis {
         schema: SCHEMA,
         project: ProjectInfo {
             name,
@@ -225,7 +230,12 @@ pub fn analyze(root: &FsPath) -> Result<Analysis, LoadError> {
         reach,
         mains,
         packages,
-    })
+    };
+    // Freeing every syntax tree takes as long as a stage: it happens on a
+    // worker thread while the caller goes on with the result.
+    drop((graph, defs));
+    rayon::spawn(move || drop(project));
+    Ok(analysis)
 }
 
 /// The text report of `cleave analyze`.

@@ -10,6 +10,7 @@
 //! workspace's impls; what stays ambiguous is recorded as unresolved with
 //! its text, never guessed. Knows nothing about web frameworks.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub mod render;
@@ -17,9 +18,10 @@ pub mod render;
 mod tests;
 
 use petgraph::graph::{DiGraph, NodeIndex};
+use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::resolve::{Def, DefMap, FnId, FnKind, ModId, TraitId, TypeId, is_prelude};
+use crate::resolve::{Def, DefMap, FnId, FnKind, ImplId, ModId, TraitId, TypeId, is_prelude};
 use crate::syntax::{Block, Expr, Generic, ItemKind, Pat, Path, Stmt, Ty, WrapKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -87,24 +89,111 @@ impl CallGraph {
     }
 }
 
+/// What a call `x.m()` on a receiver of unknown type can land in, from the
+/// method name alone: the workspace's methods of that name that take `self`,
+/// where an impl of a trait from outside the workspace (`IntoResponse`,
+/// `Display`) is as likely called on an outside type, so never a guess.
+#[derive(Debug, Clone, Copy)]
+enum ByName {
+    /// No such method.
+    Nothing,
+    /// Only impls of outside traits.
+    ForeignOnly,
+    /// Exactly one of the workspace's own.
+    One(FnId),
+    /// Several of the workspace's own.
+    Many,
+}
+
+/// Lookups by name that every walk makes, computed once rather than per call.
+#[derive(Debug)]
+struct Index<'a> {
+    /// Method name -> what a call on an unknown receiver can be.
+    by_name: BTreeMap<&'a str, ByName>,
+    /// Last segment of an outside trait's path -> the workspace's impls of
+    /// it, in id order.
+    foreign_impls: BTreeMap<&'a str, Vec<ImplId>>,
+}
+
+impl<'a> Index<'a> {
+    fn new(defs: &DefMap<'a>) -> Self {
+        let mut foreign_impls: BTreeMap<&'a str, Vec<ImplId>> = BTreeMap::new();
+        for (i, imp) in defs.impls.iter().enumerate() {
+            if imp.trait_.is_none()
+                && let Some(name) = imp.trait_path.and_then(Path::last)
+            {
+                foreign_impls.entry(name).or_default().push(i);
+            }
+        }
+        Index {
+            by_name: by_name(defs),
+            foreign_impls,
+        }
+    }
+}
+
+/// [`ByName`] for every method name.
+fn by_name<'a>(defs: &DefMap<'a>) -> BTreeMap<&'a str, ByName> {
+    let implements_foreign_trait = |f: FnId| {
+        defs.fns[f]
+            .impl_
+            .is_some_and(|i| defs.impls[i].trait_.is_none() && defs.impls[i].trait_path.is_some())
+    };
+    let names: BTreeSet<&'a str> = defs
+        .fns
+        .iter()
+        .filter(|f| f.kind == FnKind::Method)
+        .map(|f| f.name)
+        .collect();
+    names
+        .into_iter()
+        .map(|name| {
+            let (own, foreign): (Vec<FnId>, Vec<FnId>) = defs
+                .methods_named(name)
+                .iter()
+                .copied()
+                .filter(|f| {
+                    defs.fns[*f].kind == FnKind::Method && defs.fns[*f].def.receiver.is_some()
+                })
+                .partition(|f| !implements_foreign_trait(*f));
+            let kind = match own.as_slice() {
+                [] if foreign.is_empty() => ByName::Nothing,
+                [] => ByName::ForeignOnly,
+                [f] => ByName::One(*f),
+                _ => ByName::Many,
+            };
+            (name, kind)
+        })
+        .collect()
+}
+
 pub fn build(defs: &DefMap<'_>) -> CallGraph {
+    let index = Index::new(defs);
     let mut graph = DiGraph::new();
     let node_of: Vec<NodeIndex> = (0..defs.fns.len()).map(|f| graph.add_node(f)).collect();
     let mut edges: BTreeMap<(FnId, FnId, EdgeKind), u32> = BTreeMap::new();
     let mut unresolved = BTreeSet::new();
     // Calls dispatched through a generic bound (`r.save()` with `R: Repo`), per caller.
     let mut bound: BTreeMap<FnId, BTreeSet<FnId>> = BTreeMap::new();
-    for f in 0..defs.fns.len() {
-        let mut w = Walker::new(defs, f);
-        w.run();
-        for ((to, kind), line) in w.edges {
+    // Each fn's walk reads the DefMap only: walks run on all cores and are
+    // merged in fn order.
+    let walks: Vec<_> = (0..defs.fns.len())
+        .into_par_iter()
+        .map(|f| {
+            let mut w = Walker::new(defs, &index, f);
+            w.run();
+            (w.edges, w.bound_calls, w.unresolved)
+        })
+        .collect();
+    for (f, (walk_edges, bound_calls, walk_unresolved)) in walks.into_iter().enumerate() {
+        for ((to, kind), line) in walk_edges {
             let e = edges.entry((f, to, kind)).or_insert(line);
             *e = (*e).min(line);
         }
-        if !w.bound_calls.is_empty() {
-            bound.insert(f, w.bound_calls);
+        if !bound_calls.is_empty() {
+            bound.insert(f, bound_calls);
         }
-        for (call, line) in w.unresolved {
+        for (call, line) in walk_unresolved {
             unresolved.insert(Unresolved {
                 from: f,
                 call,
@@ -371,6 +460,8 @@ const STD_METHODS: &[&str] = &[
 
 struct Walker<'d, 'a> {
     defs: &'d DefMap<'a>,
+    /// Lookups by name, computed once for all walks.
+    index: &'d Index<'a>,
     f: FnId,
     module: ModId,
     self_ty: T,
@@ -383,7 +474,17 @@ struct Walker<'d, 'a> {
     refs_only: bool,
     /// Targets of calls dispatched through a generic bound.
     bound_calls: BTreeSet<FnId>,
+    /// Types already inferred for call, field and wrapper expressions (by
+    /// address), with the bindings and module they were inferred under: a
+    /// chain `x.a().b().c()` is inferred once, not once per link.
+    inferred: RefCell<BTreeMap<usize, (Scoping, T)>>,
+    /// Bumped by every binding, so that inferences made before it are redone.
+    bindings: u64,
 }
+
+/// What an inference depends on besides the expression: the bindings made so far,
+/// how many scopes are open, the module names resolve in.
+type Scoping = (u64, usize, ModId);
 
 /// Macros whose arguments name fns without running them: rocket's `uri!`
 /// builds a route's URI from the handler's name and arguments.
@@ -398,11 +499,12 @@ const NAMING_MACROS: &[&str] = &[
 ];
 
 impl<'d, 'a> Walker<'d, 'a> {
-    fn new(defs: &'d DefMap<'a>, f: FnId) -> Self {
+    fn new(defs: &'d DefMap<'a>, index: &'d Index<'a>, f: FnId) -> Self {
         let data = &defs.fns[f];
         let module = data.module;
         let mut w = Walker {
             defs,
+            index,
             f,
             module,
             self_ty: T::Unknown,
@@ -413,6 +515,8 @@ impl<'d, 'a> Walker<'d, 'a> {
             macro_depth: 0,
             refs_only: false,
             bound_calls: BTreeSet::new(),
+            inferred: RefCell::default(),
+            bindings: 0,
         };
         if let Some(i) = data.impl_ {
             let imp = &defs.impls[i];
@@ -515,7 +619,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             return T::External;
         };
         // Resolve in the callee's own scope.
-        let mut w = Walker::new(self.defs, f);
+        let mut w = Walker::new(self.defs, self.index, f);
         if matches!(recv, T::Known(_)) && data.impl_.is_none() {
             w.self_ty = recv.clone();
         }
@@ -545,6 +649,7 @@ impl<'d, 'a> Walker<'d, 'a> {
         }
         let w = Walker {
             defs: self.defs,
+            index: self.index,
             f: self.f,
             module: data.module,
             self_ty: T::Known(t),
@@ -555,6 +660,8 @@ impl<'d, 'a> Walker<'d, 'a> {
             macro_depth: 0,
             refs_only: false,
             bound_calls: BTreeSet::new(),
+            inferred: RefCell::default(),
+            bindings: 0,
         };
         w.ty(fty)
     }
@@ -567,7 +674,7 @@ impl<'d, 'a> Walker<'d, 'a> {
         let Some((_, fty)) = data.variant_fields.get(v).and_then(|fs| fs.get(index)) else {
             return T::Unknown;
         };
-        let mut w = Walker::new(self.defs, self.f);
+        let mut w = Walker::new(self.defs, self.index, self.f);
         w.module = data.module;
         w.ty(fty)
     }
@@ -577,6 +684,7 @@ impl<'d, 'a> Walker<'d, 'a> {
     }
 
     fn bind_name(&mut self, name: &str, t: T) {
+        self.bindings += 1;
         if let Some(scope) = self.env.last_mut() {
             scope.insert(name.to_owned(), t);
         }
@@ -641,6 +749,25 @@ impl<'d, 'a> Walker<'d, 'a> {
     }
 
     fn infer(&self, e: &Expr) -> T {
+        if !matches!(
+            e,
+            Expr::Call { .. } | Expr::MethodCall { .. } | Expr::Field { .. } | Expr::Wrap { .. }
+        ) {
+            return self.infer_uncached(e);
+        }
+        let key = e as *const Expr as usize;
+        let scoping = (self.bindings, self.env.len(), self.module);
+        if let Some((at, t)) = self.inferred.borrow().get(&key)
+            && *at == scoping
+        {
+            return t.clone();
+        }
+        let t = self.infer_uncached(e);
+        self.inferred.borrow_mut().insert(key, (scoping, t.clone()));
+        t
+    }
+
+    fn infer_uncached(&self, e: &Expr) -> T {
         match e {
             Expr::Path { path, .. } => {
                 if path.segments.len() == 1 {
@@ -1121,37 +1248,20 @@ impl<'d, 'a> Walker<'d, 'a> {
             return;
         }
         // Unknown receiver: a unique method name among the workspace's impls.
-        let candidates = self.defs.methods_named(method);
-        let methods: Vec<FnId> = candidates
-            .iter()
+        match self
+            .index
+            .by_name
+            .get(method)
             .copied()
-            .filter(|f| {
-                self.defs.fns[*f].kind == FnKind::Method && self.defs.fns[*f].def.receiver.is_some()
-            })
-            .collect();
-        // An impl of a trait from outside the workspace (`IntoResponse`,
-        // `Display`) is as likely called on an outside type: never a guess.
-        let (own, foreign): (Vec<FnId>, Vec<FnId>) = methods
-            .into_iter()
-            .partition(|f| !self.implements_foreign_trait(*f));
-        match own.as_slice() {
-            [] if foreign.is_empty() => {}
-            [] => {
-                self.unresolved
-                    .insert((format!("{}.{method}", receiver_text(receiver)), line));
-            }
-            [f] if !STD_METHODS.contains(&method) => self.edge(*f, EdgeKind::Call, line),
-            _ => {
+            .unwrap_or(ByName::Nothing)
+        {
+            ByName::Nothing => {}
+            ByName::One(f) if !STD_METHODS.contains(&method) => self.edge(f, EdgeKind::Call, line),
+            ByName::ForeignOnly | ByName::One(_) | ByName::Many => {
                 self.unresolved
                     .insert((format!("{}.{method}", receiver_text(receiver)), line));
             }
         }
-    }
-
-    fn implements_foreign_trait(&self, f: FnId) -> bool {
-        self.defs.fns[f].impl_.is_some_and(|i| {
-            self.defs.impls[i].trait_.is_none() && self.defs.impls[i].trait_path.is_some()
-        })
     }
 
     /// `ExternalTrait::method(x)` where the workspace implements that trait:
@@ -1163,14 +1273,12 @@ impl<'d, 'a> Walker<'d, 'a> {
         let trait_name = &path.segments[path.segments.len() - 2].name;
         let method = &path.segments[path.segments.len() - 1].name;
         let mut targets: Vec<FnId> = self
-            .defs
-            .impls
-            .iter()
-            .filter(|imp| {
-                imp.trait_.is_none()
-                    && imp.trait_path.and_then(Path::last) == Some(trait_name.as_str())
-            })
-            .filter_map(|imp| imp.methods.get(method.as_str()).copied())
+            .index
+            .foreign_impls
+            .get(trait_name.as_str())
+            .into_iter()
+            .flatten()
+            .filter_map(|i| self.defs.impls[*i].methods.get(method.as_str()).copied())
             .collect();
         targets.sort();
         targets.dedup();
@@ -1199,14 +1307,13 @@ impl<'d, 'a> Walker<'d, 'a> {
         if found.is_empty() && names.len() == 1 {
             found = self
                 .defs
-                .macros
+                .macros_named(&names[0])
                 .iter()
-                .enumerate()
-                .filter(|(_, m)| {
-                    m.name == names[0]
-                        && self.defs.mods[m.module].krate == self.defs.mods[self.module].krate
+                .filter(|i| {
+                    let m = &self.defs.macros[**i];
+                    self.defs.mods[m.module].krate == self.defs.mods[self.module].krate
                 })
-                .map(|(i, _)| Def::Macro(i))
+                .map(|i| Def::Macro(*i))
                 .collect();
         }
         let Some(Def::Macro(m)) = found.into_iter().find(|d| matches!(d, Def::Macro(_))) else {

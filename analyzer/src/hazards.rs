@@ -35,6 +35,7 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::callgraph::CallGraph;
@@ -91,9 +92,17 @@ pub fn check(defs: &DefMap<'_>, graph: &CallGraph, entrypoints: &[EntryPoint]) -
     let ctx = Ctx::new(defs);
     let reach = Reach::new(&ctx, graph, entrypoints);
     let mut out: BTreeMap<(String, u32, &'static str), Hazard> = BTreeMap::new();
-    for lint in LINTS {
-        let mut findings = Vec::new();
-        (lint.check)(&ctx, &mut findings);
+    // The lints read and never write: they run on all cores, and their
+    // findings are merged in registry order.
+    let found: Vec<Vec<Finding>> = LINTS
+        .par_iter()
+        .map(|lint| {
+            let mut findings = Vec::new();
+            (lint.check)(&ctx, &mut findings);
+            findings
+        })
+        .collect();
+    for (lint, findings) in LINTS.iter().zip(found) {
         for f in findings {
             let routes = reach.routes(&ctx, &f.subject);
             let key = (f.file.clone(), f.line, lint.code);
@@ -199,6 +208,10 @@ pub(crate) struct Ctx<'a> {
     /// Per fn: the `use` items written inside its body.
     local_imports: BTreeMap<FnId, BTreeMap<String, Vec<String>>>,
     pub statics: Vec<StaticSite<'a>>,
+    /// Index into `statics` of the first site of each module-level static
+    /// and of each fn-local one (by fn and name).
+    static_sites: BTreeMap<StaticId, usize>,
+    local_static_sites: BTreeMap<(FnId, String), usize>,
     /// Every module's own items.
     pub modules: Vec<(ModId, &'a [Item])>,
 }
@@ -243,6 +256,8 @@ impl<'a> Ctx<'a> {
             imports,
             local_imports,
             statics: Vec::new(),
+            static_sites: BTreeMap::new(),
+            local_static_sites: BTreeMap::new(),
             modules,
         };
         ctx.collect_statics();
@@ -287,6 +302,19 @@ impl<'a> Ctx<'a> {
                         out.push(site);
                     }
                 }
+            }
+        }
+        for (i, site) in out.iter().enumerate() {
+            match &site.subject {
+                Subject::Static(id) => {
+                    self.static_sites.entry(*id).or_insert(i);
+                }
+                Subject::LocalStatic(f, name) => {
+                    self.local_static_sites
+                        .entry((*f, name.clone()))
+                        .or_insert(i);
+                }
+                Subject::Fn(_) | Subject::Type(_) => {}
             }
         }
         self.statics = out;
@@ -561,12 +589,9 @@ impl<'a> Ctx<'a> {
         if let Some(f) = scope.fn_
             && path.segments.len() == 1
             && let Some(name) = path.last()
-            && let Some(s) = self
-                .statics
-                .iter()
-                .find(|s| s.subject == Subject::LocalStatic(f, name.to_owned()))
+            && let Some(&i) = self.local_static_sites.get(&(f, name.to_owned()))
         {
-            return Some(s);
+            return self.statics.get(i);
         }
         let names: Vec<String> = path.names().map(str::to_owned).collect();
         let id = self
@@ -577,9 +602,9 @@ impl<'a> Ctx<'a> {
                 Def::Static(s) => Some(s),
                 _ => None,
             })?;
-        self.statics
-            .iter()
-            .find(|s| s.subject == Subject::Static(id))
+        self.static_sites
+            .get(&id)
+            .and_then(|&i| self.statics.get(i))
     }
 
     fn item_name(&self, subject: &Subject) -> String {

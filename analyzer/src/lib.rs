@@ -16,11 +16,13 @@ pub mod partition;
 pub mod plan;
 pub mod resolve;
 pub mod review;
+pub mod stack;
 pub mod startup;
 pub mod syntax;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use load::{LoadError, Project, load};
+pub use stack::with_big_stack;
 
 #[cfg(test)]
 mod testing;

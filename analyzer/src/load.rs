@@ -4,8 +4,8 @@
 //!
 //! Reads manifests with `toml` (no `cargo metadata`, no network, no build),
 //! follows `mod` declarations from each target's root file (`x.rs`,
-//! `x/mod.rs`, `#[path]`, inline modules), and parses the files of each depth
-//! of the tree in parallel. This is the only module that touches the disk,
+//! `x/mod.rs`, `#[path]`, inline modules), and parses all the files on all
+//! cores as they are found. This is the only module that touches the disk,
 //! and it never reads outside the root: a `#[path]` or member that escapes it,
 //! a missing or unreadable file, a non-UTF-8 file, a syntax error or a module
 //! file reached twice is a [`Diagnostic`], and loading goes on with the rest.
@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path as FsPath, PathBuf};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
@@ -122,8 +123,13 @@ impl Project {
     }
 }
 
-/// Loads the package or workspace at `root`.
+/// Loads the package or workspace at `root` (on a thread with a stack deep
+/// enough for any file `parse` accepts).
 pub fn load(root: &FsPath) -> Result<Project, LoadError> {
+    crate::stack::with_big_stack(|| load_here(root))
+}
+
+fn load_here(root: &FsPath) -> Result<Project, LoadError> {
     let disk = Disk::new(root)?;
     let mut diagnostics = Vec::new();
     let root_manifest = disk.manifest("")?.ok_or_else(|| LoadError::NoManifest {
@@ -147,6 +153,18 @@ pub fn load(root: &FsPath) -> Result<Project, LoadError> {
             .map(|s| normalise(&s))
             .collect();
         for member in string_array(ws.get("members")) {
+            if is_absolute(&member) || normalise(&member).starts_with("..") {
+                diagnostics.push(Diagnostic::new(
+                    "member-outside-root",
+                    Severity::Error,
+                    "Cargo.toml",
+                    0,
+                    format!(
+                        "workspace member `{member}` is outside the analysed directory; it is not read"
+                    ),
+                ));
+                continue;
+            }
             for dir in disk.expand_member(&member) {
                 if excluded.contains(&dir) || package_dirs.contains(&dir) {
                     continue;
@@ -240,6 +258,11 @@ fn join(dir: &str, rel: &str) -> String {
     } else {
         normalise(&format!("{dir}/{rel}"))
     }
+}
+
+/// `/x`, `\x` and `C:\x` name a place regardless of where they are written.
+fn is_absolute(p: &str) -> bool {
+    p.starts_with(['/', '\\']) || p.as_bytes().get(1) == Some(&b':')
 }
 
 /// `a/./b/../c` -> `a/c`; a path that climbs above its start keeps its `..`.
@@ -403,6 +426,9 @@ enum ChildDir {
     Named,
 }
 
+/// How deep module trees are followed (`mod` inside `mod` ...).
+const MAX_DEPTH: usize = 64;
+
 fn load_modules(disk: &Disk, crates: &mut [Crate], diagnostics: &mut Vec<Diagnostic>) {
     let mut wave: Vec<Pending> = crates
         .iter()
@@ -416,20 +442,21 @@ fn load_modules(disk: &Disk, crates: &mut [Crate], diagnostics: &mut Vec<Diagnos
             cfg: Vec::new(),
         })
         .collect();
+    let parsed = prefetch(disk, &wave);
     let mut seen: BTreeSet<(usize, String)> = BTreeSet::new();
     let mut depth = 0;
-    while !wave.is_empty() && depth < 64 {
+    while !wave.is_empty() && depth < MAX_DEPTH {
         depth += 1;
         let results: Vec<(Pending, ModuleRead)> = wave
             .into_par_iter()
             .map(|p| {
-                let r = read_module(disk, &p);
+                let r = read_module(disk, &p, &parsed);
                 (p, r)
             })
             .collect();
         let mut next = Vec::new();
         for (p, result) in results {
-            let (file, source) = match result {
+            let (file, mut source) = match result {
                 Ok(x) => x,
                 Err(d) => {
                     diagnostics.push(d);
@@ -467,9 +494,18 @@ fn load_modules(disk: &Disk, crates: &mut [Crate], diagnostics: &mut Vec<Diagnos
                 &p.path,
                 &cfg,
                 &mut next,
-                &mut crates[p.krate].modules,
+                Some(&mut crates[p.krate].modules),
                 diagnostics,
             );
+            // The inline modules just recorded take their items out of this
+            // file's tree (nothing reads them there), in the order recorded.
+            let mut inline = Vec::new();
+            take_inline(&mut source.items, &mut inline);
+            let modules = &mut crates[p.krate].modules;
+            let first = modules.len().saturating_sub(inline.len());
+            for (m, items) in modules[first..].iter_mut().zip(inline) {
+                m.items = items;
+            }
             crates[p.krate].modules.push(Module {
                 path: p.path.clone(),
                 file,
@@ -497,7 +533,7 @@ fn collect_children(
     path: &[String],
     cfg: &[String],
     next: &mut Vec<Pending>,
-    modules: &mut Vec<Module>,
+    mut modules: Option<&mut Vec<Module>>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     for item in items {
@@ -513,7 +549,7 @@ fn collect_children(
                 path,
                 cfg,
                 next,
-                modules,
+                modules.as_deref_mut(),
                 diagnostics,
             );
             continue;
@@ -538,20 +574,25 @@ fn collect_children(
                     &child_path,
                     &child_cfg,
                     next,
-                    modules,
+                    modules.as_deref_mut(),
                     diagnostics,
                 );
-                modules.push(Module {
-                    path: child_path,
-                    file: file.to_owned(),
-                    items: children.clone(),
-                    cfg: child_cfg,
-                    lines: 0,
-                    inline: true,
-                });
+                if let Some(modules) = modules.as_deref_mut() {
+                    modules.push(Module {
+                        path: child_path,
+                        file: file.to_owned(),
+                        // Filled by `take_inline`.
+                        items: Vec::new(),
+                        cfg: child_cfg,
+                        lines: 0,
+                        inline: true,
+                    });
+                }
             }
             None => {
                 let (candidates, child_dir_of) = match path_attr {
+                    // An absolute `#[path]` leaves the root whatever it names.
+                    Some(p) if is_absolute(p) => (Vec::new(), ChildDir::Beside),
                     Some(p) => (
                         vec![join(&dir_for_path_attr(file, dir, parent, path), p)],
                         ChildDir::Beside,
@@ -603,6 +644,24 @@ fn collect_children(
     }
 }
 
+/// Moves the items of every inline module out of `items`, in the order in
+/// which [`collect_children`] records inline modules (children first).
+fn take_inline(items: &mut [Item], out: &mut Vec<Vec<Item>>) {
+    for item in items {
+        match &mut item.kind {
+            ItemKind::MacroCall { items: inner, .. } => take_inline(inner, out),
+            ItemKind::Mod {
+                inline: Some(children),
+                ..
+            } => {
+                take_inline(children, out);
+                out.push(std::mem::take(children));
+            }
+            _ => {}
+        }
+    }
+}
+
 /// `#[path]` on a `mod` in a non-mod-rs file is relative to the file's own
 /// directory plus the module path for inline modules; cleave uses the
 /// directory the file's children live in for inline modules, else the file's directory.
@@ -624,7 +683,83 @@ fn parent_dir(file: &str) -> String {
 /// A module file read and parsed, with its path; or why not.
 type ModuleRead = Result<(String, SourceFile), Diagnostic>;
 
-fn read_module(disk: &Disk, p: &Pending) -> ModuleRead {
+/// Files read and parsed ahead of the waves of [`load_modules`], by path.
+type Parsed = Mutex<BTreeMap<String, Result<SourceFile, Diagnostic>>>;
+
+/// Reads and parses every file of the module trees below `roots` on all
+/// cores, each file's `mod` children queued as soon as it is parsed, so no
+/// core waits for the slowest file of a depth. It only fills a cache:
+/// [`load_modules`] still decides, in its own deterministic order, which
+/// file is which module (and reads whatever the cache lacks).
+fn prefetch(disk: &Disk, roots: &[Pending]) -> Parsed {
+    let claimed = Mutex::new(BTreeSet::new());
+    let parsed = Mutex::new(BTreeMap::new());
+    rayon::scope(|scope| {
+        for root in roots {
+            let job = Pending {
+                krate: root.krate,
+                path: root.path.clone(),
+                candidates: root.candidates.clone(),
+                declared_at: None,
+                child_dir_of: root.child_dir_of,
+                cfg: Vec::new(),
+            };
+            let (claimed, parsed) = (&claimed, &parsed);
+            scope.spawn(move |scope| fetch(scope, disk, job, 1, claimed, parsed));
+        }
+    });
+    parsed
+}
+
+fn fetch<'s>(
+    scope: &rayon::Scope<'s>,
+    disk: &'s Disk,
+    p: Pending,
+    depth: usize,
+    claimed: &'s Mutex<BTreeSet<String>>,
+    parsed: &'s Parsed,
+) {
+    let Some(file) = p.candidates.iter().find(|c| disk.is_file(c)).cloned() else {
+        return;
+    };
+    let first = claimed
+        .lock()
+        .map(|mut c| c.insert(file.clone()))
+        .unwrap_or(false);
+    if !first {
+        return;
+    }
+    let result = read_source(disk, &file);
+    if let Ok(source) = &result
+        && depth < MAX_DEPTH
+    {
+        let child_dir = match p.child_dir_of {
+            ChildDir::Beside => parent_dir(&file),
+            ChildDir::Named => file.trim_end_matches(".rs").to_owned(),
+        };
+        let mut next = Vec::new();
+        collect_children(
+            disk,
+            &p,
+            &file,
+            &child_dir,
+            &source.items,
+            &p.path,
+            &[],
+            &mut next,
+            None,
+            &mut Vec::new(),
+        );
+        for child in next {
+            scope.spawn(move |scope| fetch(scope, disk, child, depth + 1, claimed, parsed));
+        }
+    }
+    if let Ok(mut parsed) = parsed.lock() {
+        parsed.insert(file, result);
+    }
+}
+
+fn read_module(disk: &Disk, p: &Pending, parsed: &Parsed) -> ModuleRead {
     let (at, line) = p
         .declared_at
         .clone()
@@ -642,11 +777,23 @@ fn read_module(disk: &Disk, p: &Pending) -> ModuleRead {
             ),
         ));
     };
-    let bytes = disk.read(&file).map_err(|e| {
+    // A file reached twice (a lib and a bin sharing a module) is parsed again.
+    let cached = parsed.lock().ok().and_then(|mut c| c.remove(&file));
+    let source = match cached {
+        Some(r) => r?,
+        None => read_source(disk, &file)?,
+    };
+    Ok((file, source))
+}
+
+/// One file read and parsed; unreadable, not UTF-8 and unparsable files are
+/// diagnostics.
+fn read_source(disk: &Disk, file: &str) -> Result<SourceFile, Diagnostic> {
+    let bytes = disk.read(file).map_err(|e| {
         Diagnostic::new(
             "unreadable-file",
             Severity::Error,
-            &file,
+            file,
             0,
             format!("cannot read: {e}"),
         )
@@ -659,21 +806,20 @@ fn read_module(disk: &Disk, p: &Pending) -> ModuleRead {
         Diagnostic::new(
             "not-utf8",
             Severity::Error,
-            &file,
+            file,
             line,
             "file is not valid UTF-8; it is skipped",
         )
     })?;
-    let source = parse_source(&text).map_err(|e| {
+    parse_source(&text).map_err(|e| {
         Diagnostic::new(
             "syntax-error",
             Severity::Error,
-            &file,
+            file,
             e.line,
             format!("cannot parse: {}; this file is skipped", e.message),
         )
-    })?;
-    Ok((file, source))
+    })
 }
 
 /// The root directory and the only door to the disk.

@@ -7,12 +7,15 @@
 //! not grow with the number of files parsed. Macro invocations are read as
 //! far as their tokens parse as expressions or statements; what cannot be
 //! read is skipped (the caller decides whether that deserves a diagnostic).
-//! Never touches the disk.
+//! Doc comments are not kept. A file nested too deeply to walk (see
+//! `parse/nesting.rs`) is refused like a syntax error. Never touches the disk.
 
 use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
+
+mod nesting;
 
 use crate::syntax::{
     Attr, Block, Expr, FnDef, Generic, ImplDef, Item, ItemKind, Lit, Pat, Path, Receiver, Segment,
@@ -27,11 +30,22 @@ pub struct SyntaxError {
 }
 
 /// Parses and lowers one file. Call on any thread; the result is `Send`.
+/// A file nested deeper than `nesting::MAX_NESTING` is refused as a
+/// syntax error at the line where it gets too deep.
 pub fn parse_source(text: &str) -> Result<SourceFile, SyntaxError> {
+    if let Some(line) = nesting::too_deep(text, nesting::MAX_NESTING) {
+        return Err(SyntaxError {
+            line,
+            message: format!(
+                "code nested deeper than cleave reads (about {} levels)",
+                nesting::MAX_NESTING
+            ),
+        });
+    }
     let result = match syn::parse_file(text) {
         Ok(file) => Ok(SourceFile {
             items: file.items.iter().map(item).collect(),
-            inner_attrs: file.attrs.iter().map(attr).collect(),
+            inner_attrs: file.attrs.iter().filter(|a| !is_doc(a)).map(attr).collect(),
             lines: text.lines().count() as u32,
         }),
         Err(err) => Err(SyntaxError {
@@ -43,8 +57,59 @@ pub fn parse_source(text: &str) -> Result<SourceFile, SyntaxError> {
     result
 }
 
+/// The first line of a node. `Spanned::span` prints the node to tokens to
+/// find its ends, so it costs as much as the node is big: use it only on
+/// small nodes, and [`line_at`] with a token's own span everywhere else.
 fn line_of<T: Spanned>(node: &T) -> u32 {
     node.span().start().line as u32
+}
+
+/// The line a span starts on.
+fn line_at(span: proc_macro2::Span) -> u32 {
+    span.start().line as u32
+}
+
+/// The line a span ends on.
+fn end_at(span: proc_macro2::Span) -> u32 {
+    span.end().line as u32
+}
+
+/// The line of a path's first token (`::` or its first segment).
+fn path_line(p: &syn::Path) -> u32 {
+    match (&p.leading_colon, p.segments.first()) {
+        (Some(c), _) => line_at(c.spans[0]),
+        (None, Some(s)) => line_at(s.ident.span()),
+        (None, None) => line_of(p),
+    }
+}
+
+/// Where a braced or delimited body ends.
+fn close_line(d: &proc_macro2::extra::DelimSpan) -> u32 {
+    end_at(d.close())
+}
+
+/// The line of the first token of an item that prints `attrs`, then `vis`,
+/// then `first` (the item's keyword).
+fn item_start(attrs: &[syn::Attribute], v: &syn::Visibility, first: proc_macro2::Span) -> u32 {
+    if let Some(a) = attrs
+        .iter()
+        .find(|a| matches!(a.style, syn::AttrStyle::Outer))
+    {
+        return line_at(a.pound_token.span);
+    }
+    match v {
+        syn::Visibility::Public(t) => line_at(t.span),
+        syn::Visibility::Restricted(r) => line_at(r.pub_token.span),
+        syn::Visibility::Inherited => line_at(first),
+    }
+}
+
+/// Where a macro invocation ends: its `;`, else its closing delimiter.
+fn mac_end(m: &syn::Macro, semi: Option<&syn::Token![;]>) -> u32 {
+    match semi {
+        Some(s) => end_at(s.span),
+        None => close_line(m.delimiter.span()),
+    }
 }
 
 fn vis(v: &syn::Visibility) -> Vis {
@@ -63,14 +128,26 @@ fn fn_line(
     sig: &syn::Signature,
 ) -> u32 {
     match v {
-        syn::Visibility::Public(t) => return t.span.start().line as u32,
-        syn::Visibility::Restricted(r) => return r.pub_token.span.start().line as u32,
+        syn::Visibility::Public(t) => return line_at(t.span),
+        syn::Visibility::Restricted(r) => return line_at(r.pub_token.span),
         syn::Visibility::Inherited => {}
     }
     if let Some(d) = defaultness {
-        return d.span.start().line as u32;
+        return line_at(d.span);
     }
-    line_of(sig)
+    // The signature's first token, as `Spanned` would find it.
+    let first = sig
+        .constness
+        .map(|t| t.span)
+        .or(sig.asyncness.map(|t| t.span))
+        .or(match &sig.safety {
+            syn::Safety::Safe(t) => Some(t.span),
+            syn::Safety::Unsafe(t) => Some(t.span),
+            syn::Safety::Default => None,
+        })
+        .or(sig.abi.as_ref().map(|a| a.extern_token.span))
+        .unwrap_or(sig.fn_token.span);
+    line_at(first)
 }
 
 fn attr(a: &syn::Attribute) -> Attr {
@@ -79,7 +156,7 @@ fn attr(a: &syn::Attribute) -> Attr {
         strings: Vec::new(),
         named: Vec::new(),
         words: Vec::new(),
-        line: line_of(a),
+        line: line_at(a.pound_token.span),
     };
     match &a.meta {
         syn::Meta::Path(_) => {}
@@ -152,7 +229,7 @@ fn new_item(
     end_line: u32,
     attrs: &[syn::Attribute],
 ) -> Item {
-    let attrs: Vec<Attr> = attrs.iter().map(attr).collect();
+    let attrs: Vec<Attr> = attrs.iter().filter(|a| !is_doc(a)).map(attr).collect();
     Item {
         name,
         kind,
@@ -168,6 +245,12 @@ fn end_of<T: Spanned>(node: &T) -> u32 {
     node.span().end().line as u32
 }
 
+/// Doc comments (`///`, `//!`, `#[doc = ..]`): nothing downstream reads them,
+/// and they are a third of a well-documented crate, so they are not lowered.
+fn is_doc(a: &syn::Attribute) -> bool {
+    a.path().is_ident("doc")
+}
+
 fn item(it: &syn::Item) -> Item {
     match it {
         syn::Item::Fn(f) => new_item(
@@ -175,7 +258,7 @@ fn item(it: &syn::Item) -> Item {
             ItemKind::Fn(fn_def(&f.sig, Some(&f.block))),
             vis(&f.vis),
             fn_line(&f.vis, None, &f.sig),
-            end_of(&f.block),
+            close_line(&f.block.brace_token.span),
             &f.attrs,
         ),
         syn::Item::Mod(m) => {
@@ -194,8 +277,11 @@ fn item(it: &syn::Item) -> Item {
                     path_attr,
                 },
                 vis(&m.vis),
-                line_of(&m.ident),
-                end_of(m),
+                line_at(m.ident.span()),
+                match &m.content {
+                    Some((brace, _)) => close_line(&brace.span),
+                    None => m.semi.map_or_else(|| end_of(m), |t| end_at(t.span)),
+                },
                 &m.attrs,
             )
         }
@@ -211,8 +297,8 @@ fn item(it: &syn::Item) -> Item {
                 String::new(),
                 ItemKind::Use(entries),
                 vis(&u.vis),
-                line_of(u),
-                end_of(u),
+                item_start(&u.attrs, &u.vis, u.use_token.span),
+                end_at(u.semi_token.span),
                 &u.attrs,
             )
         }
@@ -223,8 +309,12 @@ fn item(it: &syn::Item) -> Item {
                 generics: generics(&s.generics),
             },
             vis(&s.vis),
-            line_of(&s.ident),
-            end_of(s),
+            line_at(s.ident.span()),
+            match (&s.fields, &s.semi_token) {
+                (_, Some(semi)) => end_at(semi.span),
+                (syn::Fields::Named(f), None) => close_line(&f.brace_token.span),
+                _ => end_of(s),
+            },
             &s.attrs,
         ),
         syn::Item::Enum(e) => new_item(
@@ -234,16 +324,16 @@ fn item(it: &syn::Item) -> Item {
                 variant_fields: e.variants.iter().map(|v| fields(&v.fields)).collect(),
             },
             vis(&e.vis),
-            line_of(&e.ident),
-            end_of(e),
+            line_at(e.ident.span()),
+            close_line(&e.brace_token.span),
             &e.attrs,
         ),
         syn::Item::Union(u) => new_item(
             u.ident.to_string(),
             ItemKind::Union,
             vis(&u.vis),
-            line_of(&u.ident),
-            end_of(u),
+            line_at(u.ident.span()),
+            close_line(&u.fields.brace_token.span),
             &u.attrs,
         ),
         syn::Item::Trait(t) => new_item(
@@ -257,8 +347,8 @@ fn item(it: &syn::Item) -> Item {
                 supertraits: bounds(t.supertraits.iter()),
             },
             vis(&t.vis),
-            line_of(&t.ident),
-            end_of(t),
+            line_at(t.ident.span()),
+            close_line(&t.brace_token.span),
             &t.attrs,
         ),
         syn::Item::Impl(i) => {
@@ -273,8 +363,8 @@ fn item(it: &syn::Item) -> Item {
                     items,
                 }),
                 Vis::Private,
-                line_of(&i.impl_token),
-                end_of(i),
+                line_at(i.impl_token.span),
+                close_line(&i.brace_token.span),
                 &i.attrs,
             )
         }
@@ -286,8 +376,8 @@ fn item(it: &syn::Item) -> Item {
                 mutable: matches!(s.mutability, syn::StaticMutability::Mut(_)),
             },
             vis(&s.vis),
-            line_of(&s.ident),
-            end_of(s),
+            line_at(s.ident.span()),
+            end_at(s.semi_token.span),
             &s.attrs,
         ),
         syn::Item::Const(c) => new_item(
@@ -297,16 +387,16 @@ fn item(it: &syn::Item) -> Item {
                 init: expr(&c.expr),
             },
             vis(&c.vis),
-            line_of(&c.ident),
-            end_of(c),
+            line_at(c.ident.span()),
+            end_at(c.semi_token.span),
             &c.attrs,
         ),
         syn::Item::Type(t) => new_item(
             t.ident.to_string(),
             ItemKind::TypeAlias { ty: ty(&t.ty) },
             vis(&t.vis),
-            line_of(&t.ident),
-            end_of(t),
+            line_at(t.ident.span()),
+            end_at(t.semi_token.span),
             &t.attrs,
         ),
         syn::Item::ExternCrate(e) => new_item(
@@ -318,12 +408,12 @@ fn item(it: &syn::Item) -> Item {
                 krate: e.ident.to_string(),
             },
             vis(&e.vis),
-            line_of(&e.ident),
-            end_of(e),
+            line_at(e.ident.span()),
+            end_at(e.semi_token.span),
             &e.attrs,
         ),
         syn::Item::Macro(m) => {
-            let line = line_of(&m.mac.path);
+            let line = path_line(&m.mac.path);
             if m.mac.path.is_ident("macro_rules") {
                 let name = m
                     .ident
@@ -337,7 +427,7 @@ fn item(it: &syn::Item) -> Item {
                     },
                     Vis::Private,
                     line,
-                    end_of(m),
+                    mac_end(&m.mac, m.semi_token.as_ref()),
                     &m.attrs,
                 );
             }
@@ -366,7 +456,7 @@ fn item(it: &syn::Item) -> Item {
                 },
                 Vis::Private,
                 line,
-                end_of(m),
+                mac_end(&m.mac, m.semi_token.as_ref()),
                 &m.attrs,
             )
         }
@@ -429,7 +519,11 @@ fn trait_item(ti: &syn::TraitItem) -> Option<Item> {
                 f.modifiers.defaultness.as_ref(),
                 &f.sig,
             ),
-            end_of(f),
+            match (&f.default, &f.semi_token) {
+                (Some(b), _) => close_line(&b.brace_token.span),
+                (None, Some(semi)) => end_at(semi.span),
+                (None, None) => end_of(f),
+            },
             &f.attrs,
         )),
         _ => None,
@@ -443,7 +537,7 @@ fn impl_item(ii: &syn::ImplItem) -> Option<Item> {
             ItemKind::Fn(fn_def(&f.sig, Some(&f.block))),
             vis(&f.vis),
             fn_line(&f.vis, f.modifiers.defaultness.as_ref(), &f.sig),
-            end_of(&f.block),
+            close_line(&f.block.brace_token.span),
             &f.attrs,
         )),
         syn::ImplItem::Const(c) => Some(new_item(
@@ -453,8 +547,8 @@ fn impl_item(ii: &syn::ImplItem) -> Option<Item> {
                 init: expr(&c.expr),
             },
             vis(&c.vis),
-            line_of(&c.ident),
-            end_of(c),
+            line_at(c.ident.span()),
+            end_at(c.semi_token.span),
             &c.attrs,
         )),
         _ => None,
@@ -488,7 +582,7 @@ fn fn_def(sig: &syn::Signature, body: Option<&syn::Block>) -> FnDef {
             syn::ReturnType::Type(_, t) => Some(ty(t)),
         },
         generics: generics(&sig.generics),
-        body: body.map(block),
+        body: body.map(body_block),
     }
 }
 
@@ -565,7 +659,7 @@ fn use_tree(
                         kind: UseKind::Name {
                             alias: last.clone(),
                         },
-                        line: line_of(&n.ident),
+                        line: line_at(n.ident.span()),
                     });
                 }
             } else {
@@ -575,7 +669,7 @@ fn use_tree(
                     leading_colon,
                     path,
                     kind: UseKind::Name { alias: name },
-                    line: line_of(&n.ident),
+                    line: line_at(n.ident.span()),
                 });
             }
         }
@@ -591,14 +685,14 @@ fn use_tree(
                 kind: UseKind::Name {
                     alias: r.rename.to_string(),
                 },
-                line: line_of(&r.ident),
+                line: line_at(r.ident.span()),
             });
         }
         syn::UseTree::Glob(g) => out.push(UseEntry {
             leading_colon,
             path: prefix.clone(),
             kind: UseKind::Glob,
-            line: line_of(g),
+            line: line_at(g.star_token.span),
         }),
         syn::UseTree::Group(g) => {
             for t in &g.items {
@@ -715,13 +809,27 @@ fn pat(p: &syn::Pat) -> Pat {
     }
 }
 
+/// A block inside a body: its statements, without their lines.
 fn block(b: &syn::Block) -> Block {
+    Block {
+        stmts: b.stmts.iter().map(stmt).collect(),
+        lines: Vec::new(),
+    }
+}
+
+/// A fn's body, with the first and last line of each statement. Only the
+/// body's own statements get lines: finding them prints each statement to
+/// tokens, which nested blocks would repeat once per level.
+fn body_block(b: &syn::Block) -> Block {
     Block {
         stmts: b.stmts.iter().map(stmt).collect(),
         lines: b
             .stmts
             .iter()
-            .map(|s| (s.span().start().line as u32, s.span().end().line as u32))
+            .map(|s| {
+                let span = s.span();
+                (line_at(span), end_at(span))
+            })
             .collect(),
     }
 }
@@ -769,12 +877,15 @@ fn expr(e: &syn::Expr) -> Expr {
     match e {
         syn::Expr::Path(p) => Expr::Path {
             path: qpath(p.qself.as_ref(), &p.path),
-            line: line_of(&p.path),
+            line: path_line(&p.path),
         },
         syn::Expr::Call(c) => Expr::Call {
             func: Box::new(expr(&c.func)),
             args: exprs(&c.args),
-            line: line_of(&c.func),
+            line: match &*c.func {
+                syn::Expr::Path(p) if p.qself.is_none() && p.attrs.is_empty() => path_line(&p.path),
+                other => line_of(other),
+            },
         },
         syn::Expr::MethodCall(m) => Expr::MethodCall {
             receiver: Box::new(expr(&m.receiver)),
@@ -793,7 +904,7 @@ fn expr(e: &syn::Expr) -> Expr {
                 })
                 .unwrap_or_default(),
             args: exprs(&m.args),
-            line: line_of(&m.method),
+            line: line_at(m.method.span()),
         },
         syn::Expr::Field(f) => Expr::Field {
             base: Box::new(expr(&f.base)),
@@ -813,7 +924,7 @@ fn expr(e: &syn::Expr) -> Expr {
                 .collect(),
             body: Box::new(expr(&c.body)),
             is_async: c.asyncness.is_some(),
-            line: line_of(&c.inputs_begin),
+            line: line_at(c.inputs_begin.span),
         },
         syn::Expr::Async(a) => Expr::Block {
             block: block(&a.block),
@@ -842,7 +953,10 @@ fn expr(e: &syn::Expr) -> Expr {
                 syn::Lit::Bool(b) => Lit::Bool(b.value),
                 _ => Lit::Other,
             },
-            line: line_of(l),
+            line: match l.attrs.first() {
+                Some(a) => line_at(a.pound_token.span),
+                None => line_at(l.lit.span()),
+            },
         },
         syn::Expr::Macro(m) => mac(&m.mac),
         syn::Expr::Struct(s) => Expr::Struct {
@@ -887,19 +1001,19 @@ fn expr(e: &syn::Expr) -> Expr {
             pat: Some(pat(&f.pat)),
             iter: Some(Box::new(expr(&f.expr))),
             body: block(&f.body),
-            line: line_of(&f.for_token),
+            line: line_at(f.for_token.span),
         },
         syn::Expr::While(w) => Expr::Loop {
             pat: None,
             iter: Some(Box::new(expr(&w.cond))),
             body: block(&w.body),
-            line: line_of(&w.while_token),
+            line: line_at(w.while_token.span),
         },
         syn::Expr::Loop(l) => Expr::Loop {
             pat: None,
             iter: None,
             body: block(&l.body),
-            line: line_of(&l.loop_token),
+            line: line_at(l.loop_token.span),
         },
         syn::Expr::Await(a) => wrap(WrapKind::Await, &a.base),
         syn::Expr::Try(t) => wrap(WrapKind::Try, &t.expr),
@@ -942,7 +1056,7 @@ fn mac(m: &syn::Macro) -> Expr {
     Expr::Macro {
         path: path(&m.path),
         args: macro_exprs(m.tokens.clone()),
-        line: line_of(&m.path),
+        line: path_line(&m.path),
     }
 }
 

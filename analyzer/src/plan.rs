@@ -64,10 +64,28 @@ pub fn valid_name(name: &str) -> bool {
 }
 
 fn line_at(text: &str, offset: usize) -> u32 {
-    1 + text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count() as u32
+    Lines::new(text).at(offset)
+}
+
+/// Where a text's lines end, to turn many byte offsets into 1-based line
+/// numbers without counting from the start each time (a plan may list
+/// thousands of routes).
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Self {
+        Lines(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        )
+    }
+
+    fn at(&self, offset: usize) -> u32 {
+        1 + self.0.partition_point(|&n| n < offset) as u32
+    }
 }
 
 /// Reads a plan. Problems in it are diagnostics naming `file` and the line;
@@ -96,7 +114,8 @@ pub fn parse(text: &str, file: &str) -> (Option<Plan>, Vec<Diagnostic>) {
         }
     };
     let root = doc.as_table();
-    let line_of = |item: &Item| item.span().map(|s| line_at(text, s.start)).unwrap_or(1);
+    let lines = Lines::new(text);
+    let line_of = |item: &Item| item.span().map(|s| lines.at(s.start)).unwrap_or(1);
     let version = match root.get("version") {
         Some(v) => match v.as_integer() {
             Some(n) if n == VERSION => n,
@@ -185,7 +204,7 @@ pub fn parse(text: &str, file: &str) -> (Option<Plan>, Vec<Diagnostic>) {
             ),
             Some(tables) => {
                 for t in tables.iter() {
-                    functions.push(read_function(t, text, file, &mut diags));
+                    functions.push(read_function(t, &lines, file, &mut diags));
                 }
             }
         },
@@ -201,13 +220,14 @@ pub fn parse(text: &str, file: &str) -> (Option<Plan>, Vec<Diagnostic>) {
     )
 }
 
-fn read_function(t: &Table, text: &str, file: &str, diags: &mut Vec<Diagnostic>) -> PlanFunction {
-    let header = t.span().map(|s| line_at(text, s.start)).unwrap_or(1);
-    let line_of = |item: &Item| {
-        item.span()
-            .map(|s| line_at(text, s.start))
-            .unwrap_or(header)
-    };
+fn read_function(
+    t: &Table,
+    lines: &Lines,
+    file: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> PlanFunction {
+    let header = t.span().map(|s| lines.at(s.start)).unwrap_or(1);
+    let line_of = |item: &Item| item.span().map(|s| lines.at(s.start)).unwrap_or(header);
     let mut err = |line: u32, msg: String| {
         diags.push(Diagnostic::new("plan", Severity::Error, file, line, msg))
     };
@@ -240,10 +260,7 @@ fn read_function(t: &Table, text: &str, file: &str, diags: &mut Vec<Diagnostic>)
         Some(item) => match item.as_array() {
             Some(arr) => {
                 for v in arr.iter() {
-                    let line = v
-                        .span()
-                        .map(|s| line_at(text, s.start))
-                        .unwrap_or(line_of(item));
+                    let line = v.span().map(|s| lines.at(s.start)).unwrap_or(line_of(item));
                     match v.as_str() {
                         Some(r) => {
                             routes.push(r.to_owned());
@@ -305,6 +322,10 @@ pub fn validate(plan: &Plan, analysis: &Analysis, file: &str) -> Vec<Diagnostic>
     let known_set: BTreeSet<&str> = known.iter().map(String::as_str).collect();
     let mut seen: BTreeMap<&str, (&str, u32)> = BTreeMap::new();
     let mut names: BTreeMap<&str, u32> = BTreeMap::new();
+    // "Did you mean" costs a comparison with every known route: offered for
+    // the first unknown routes of sensible length only, so that a plan of
+    // 100,000 wrong routes is still refused at once.
+    let mut hints_left = 64;
     for f in &plan.functions {
         if !f.name.is_empty()
             && let Some(first) = names.insert(&f.name, f.line)
@@ -322,9 +343,14 @@ pub fn validate(plan: &Plan, analysis: &Analysis, file: &str) -> Vec<Diagnostic>
         }
         for (r, line) in f.routes.iter().zip(&f.route_lines) {
             if !known_set.contains(r.as_str()) {
-                let hint = nearest(r, &known)
-                    .map(|n| format!("; did you mean \"{n}\"?"))
-                    .unwrap_or_default();
+                let hint = if hints_left > 0 && r.len() <= 256 {
+                    hints_left -= 1;
+                    nearest(r, &known)
+                        .map(|n| format!("; did you mean \"{n}\"?"))
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                };
                 diags.push(Diagnostic::new(
                     "plan",
                     Severity::Error,

@@ -155,6 +155,8 @@ pub struct DefMap<'a> {
     impls_by_trait: BTreeMap<TraitId, Vec<ImplId>>,
     /// Method name -> every impl or trait method of that name.
     methods_by_name: BTreeMap<&'a str, Vec<FnId>>,
+    /// `macro_rules!` name -> every macro of that name, in id order.
+    macros_by_name: BTreeMap<&'a str, Vec<MacroId>>,
 }
 
 /// Names of the std prelude and std macros: resolve to external.
@@ -253,6 +255,7 @@ impl<'a> DefMap<'a> {
             methods_by_type: BTreeMap::new(),
             impls_by_trait: BTreeMap::new(),
             methods_by_name: BTreeMap::new(),
+            macros_by_name: BTreeMap::new(),
         };
         map.collect_modules();
         map.collect_externs();
@@ -260,6 +263,9 @@ impl<'a> DefMap<'a> {
         map.resolve_uses(&uses);
         map.resolve_impls();
         map.dedup_ids();
+        for (id, m) in map.macros.iter().enumerate() {
+            map.macros_by_name.entry(m.name).or_default().push(id);
+        }
         map
     }
 
@@ -932,6 +938,14 @@ impl<'a> DefMap<'a> {
         self.methods_by_type
             .get(&t)
             .and_then(|m| m.get(name))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Every `macro_rules!` of the workspace with this name, in id order.
+    pub fn macros_named(&self, name: &str) -> &[MacroId] {
+        self.macros_by_name
+            .get(name)
             .map(Vec::as_slice)
             .unwrap_or(&[])
     }

@@ -1,0 +1,1 @@
+//! Nothing: this package only pins the benchmark's corpus (see Cargo.toml).

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Benchmark of `cleave analyze` against a parse-only baseline (benches/analyze.rs)
+# on every fixture and on three sizes of a large tree.
+#
+# The large tree: the crates pinned in tools/bench-corpus/ (`cargo fetch` puts
+# their sources in the Cargo registry), each one's `src/` and manifest copied
+# read-only into a scratch workspace outside the repo. Size 1x is those crates
+# (about 100k lines); 2x and 4x hold 2 and 4 copies of each, renamed, so the
+# three sizes have the same kind of code and the growth exponent measures size
+# alone.
+#
+#   tools/bench.sh              # REPS=5 runs per input; BENCH_DIR=/tmp/cleave-bench
+# The table goes to stdout and to $BENCH_DIR/table.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+reps="${REPS:-5}"
+scratch="${BENCH_DIR:-${TMPDIR:-/tmp}/cleave-bench}"
+corpus=tools/bench-corpus/Cargo.toml
+case "$(realpath -m "$scratch")/" in
+    "$(pwd -P)"/*) echo "bench: BENCH_DIR must be outside the repository" >&2; exit 1 ;;
+esac
+
+host="$(rustc -vV | sed -n 's/^host: //p')"
+cargo fetch --locked --manifest-path "$corpus" --target "$host"
+# Directories of the corpus crates (the direct dependencies of the pin package).
+mapfile -t crates < <(
+    cargo metadata --locked --format-version 1 --manifest-path "$corpus" --filter-platform "$host" |
+        jq -r '.resolve.root as $r
+            | [.resolve.nodes[] | select(.id == $r) | .deps[].pkg] as $ds
+            | .packages[] | select(.id as $i | $ds | index([$i]))
+            | .manifest_path | sub("/Cargo.toml$"; "")'
+)
+[ "${#crates[@]}" -gt 0 ] || { echo "bench: no corpus crates found" >&2; exit 1; }
+
+# A copy of one crate as workspace member DEST, its package (and lib) renamed
+# with SUFFIX so that copies do not share a crate name.
+copy_crate() {
+    local src="$1" dest="$2" suffix="$3"
+    mkdir -p "$dest"
+    cp -r "$src/src" "$dest/src"
+    if [ -z "$suffix" ]; then
+        cp "$src/Cargo.toml" "$dest/Cargo.toml"
+    else
+        # `name = "x"` in [package] and [lib] only (the first in each section).
+        awk -v s="$suffix" '
+            /^\[/ { section = $0; done = 0 }
+            (section == "[package]" || section == "[lib]") && !done && /^name = "/ {
+                sub(/"$/, s "\""); done = 1
+            }
+            { print }' "$src/Cargo.toml" >"$dest/Cargo.toml"
+    fi
+}
+
+make_tree() {
+    local dir="$1" copies="$2"
+    mkdir -p "$dir/crates"
+    printf '[workspace]\nmembers = ["crates/*"]\nresolver = "2"\n' >"$dir/Cargo.toml"
+    for c in "${crates[@]}"; do
+        local name
+        name="$(basename "$c")"
+        for k in $(seq 1 "$copies"); do
+            if [ "$k" = 1 ]; then
+                copy_crate "$c" "$dir/crates/$name" ""
+            else
+                copy_crate "$c" "$dir/crates/$name-copy$k" "_copy$k"
+            fi
+        done
+    done
+    chmod -R a-w "$dir"
+}
+
+if [ -d "$scratch" ]; then
+    chmod -R u+w "$scratch"
+    rm -rf "$scratch"
+fi
+mkdir -p "$scratch"
+for n in 1 2 4; do
+    make_tree "$scratch/large-${n}x" "$n"
+done
+
+cargo bench --bench analyze -- \
+    --reps "$reps" \
+    --markdown "$scratch/table.md" \
+    --fit large-1x,large-2x,large-4x \
+    shop-axum=fixtures/shop-axum \
+    forum-actix=fixtures/forum-actix \
+    notes-rocket=fixtures/notes-rocket \
+    large-1x="$scratch/large-1x" \
+    large-2x="$scratch/large-2x" \
+    large-4x="$scratch/large-4x"
