@@ -172,17 +172,13 @@ fn prepare(e2e: &E2e, preset: &str, timings: &mut Timings, problems: &mut Vec<St
         "analyze failed:\n{}",
         output_tail(&out)
     );
-    let mut text = std::fs::read_to_string(&plan_path).expect("the plan");
-    // Workaround: the proposal may name a function after the library package,
-    // which `generate` refuses. Renamed here and reported.
-    let clash = format!("name = \"{LIBRARY}\"\n");
-    if text.contains(&clash) {
-        text = text.replace(&clash, &format!("name = \"{LIBRARY}-api\"\n"));
-        std::fs::write(&plan_path, &text).expect("write the plan");
-        progress(&format!(
-            "[{preset}] note: the proposed plan names a function `{LIBRARY}` (the library package); renamed to `{LIBRARY}-api`"
-        ));
-    }
+    let text = std::fs::read_to_string(&plan_path).expect("the plan");
+    // The proposal never names a function after a package of the monolith
+    // (`generate` would refuse it).
+    assert!(
+        !text.contains(&format!("name = \"{LIBRARY}\"\n")),
+        "[{preset}] the proposal names a function after the library package:\n{text}"
+    );
     let (plan, diagnostics) = cleave_analyzer::plan::parse(&text, "plan.toml");
     let plan = plan.unwrap_or_else(|| panic!("the plan does not parse: {diagnostics:?}"));
     let out = cleave(&[
@@ -1107,23 +1103,19 @@ fn cargo_lambda() -> PathBuf {
 
 /// The watch router maps paths to functions; two paths that differ only in
 /// a parameter's name (`/api/notes/{id}`, `/api/notes/{slug}`) make its
-/// router refuse to start, as API Gateway would. Workaround until the
-/// generated router merges them: keep the first of each shape (the methods
-/// of both), and say so. Returns the merged paths.
-fn merge_same_shape_router_paths(ws: &Path) -> Vec<String> {
-    let manifest = ws.join("Cargo.toml");
-    let text = std::fs::read_to_string(&manifest).expect("workspace manifest");
+/// router (matchit) refuse to start. The generated router must already have
+/// merged them: returns each path whose shape an earlier path has.
+fn same_shape_router_paths(ws: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(ws.join("Cargo.toml")).expect("workspace manifest");
     let Some(start) = text.find("[workspace.metadata.lambda.watch.router]") else {
-        return Vec::new();
+        return vec!["the workspace manifest has no watch router".to_owned()];
     };
-    let (before, router) = text.split_at(start);
-    let mut out = String::from(before);
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
-    let mut merged = Vec::new();
-    let mut current: Option<String> = None;
-    let mut entries: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut order: Vec<String> = Vec::new();
-    for line in router.lines().skip(1) {
+    let mut clashes = Vec::new();
+    for line in text[start..].lines().skip(1) {
+        if line.starts_with('[') {
+            break;
+        }
         if let Some(path) = line.strip_prefix('"').and_then(|l| l.split('"').next()) {
             let shape = path
                 .split('/')
@@ -1138,46 +1130,21 @@ fn merge_same_shape_router_paths(ws: &Path) -> Vec<String> {
                 })
                 .collect::<Vec<_>>()
                 .join("/");
-            let key = seen.entry(shape).or_insert_with(|| path.to_owned()).clone();
-            if key != path {
-                merged.push(format!("{path} -> {key}"));
-            }
-            if !order.contains(&key) {
-                order.push(key.clone());
-            }
-            current = Some(key);
-        } else if line.trim_start().starts_with('{')
-            && let Some(key) = &current
-        {
-            let entry = entries.entry(key.clone()).or_default();
-            if !entry.contains(&line.to_owned()) {
-                entry.push(line.to_owned());
+            if let Some(first) = seen.insert(shape, path.to_owned()) {
+                clashes.push(format!("{path} has the shape of {first}"));
             }
         }
     }
-    if merged.is_empty() {
-        return merged;
-    }
-    out.push_str("[workspace.metadata.lambda.watch.router]\n");
-    for key in order {
-        out.push_str(&format!("\"{key}\" = [\n"));
-        for line in &entries[&key] {
-            out.push_str(line);
-            out.push('\n');
-        }
-        out.push_str("]\n");
-    }
-    std::fs::write(&manifest, out).expect("write the workspace manifest");
-    merged
+    clashes
 }
 
 fn through_cargo_lambda_watch(e2e: &E2e, split: &Split) -> Vec<String> {
     let cargo_lambda = cargo_lambda();
     let mut problems = Vec::new();
-    let merged = merge_same_shape_router_paths(&split.ws);
-    if !merged.is_empty() {
-        progress(&format!(
-            "[{}] note: the watch router had paths of the same shape, merged for cargo lambda watch: {merged:?}",
+    let clashes = same_shape_router_paths(&split.ws);
+    if !clashes.is_empty() {
+        problems.push(format!(
+            "[{}] the watch router has paths cargo lambda watch refuses: {clashes:?}",
             split.preset
         ));
     }
@@ -1380,8 +1347,8 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 /// Generating again from the same plan gives the same bytes, and no file
-/// holds an absolute path of this machine. (Before `cargo build` and the
-/// watch-router workaround touch the first tree, only `Cargo.lock` may differ.)
+/// holds an absolute path of this machine. (Once `cargo build` has touched
+/// the first tree, only `Cargo.lock` may differ.)
 fn deterministic(e2e: &E2e, split: &Split) -> Vec<String> {
     let again = e2e.root.join(&split.preset).join("again");
     let _ = std::fs::remove_dir_all(&again);

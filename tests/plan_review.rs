@@ -122,6 +122,32 @@ fn names_that_are_not_crate_safe_are_rejected() {
 }
 
 #[test]
+fn a_function_named_like_a_package_is_rejected() {
+    // The generated workspace holds the monolith's packages beside the
+    // functions, so a function may not take a package's name.
+    let manifest = std::fs::read_to_string("fixtures/shop-axum/Cargo.toml").expect("manifest");
+    let package = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("name = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("package name")
+        .to_owned();
+    let (_d, plan, text) = fresh();
+    assert!(!text.contains(&format!("name = \"{package}\"")), "{text}");
+    let edited = text.replacen("name = \"admin\"", &format!("name = \"{package}\""), 1);
+    std::fs::write(&plan, &edited).expect("write");
+    let (code, out, _) = review(&plan);
+    assert_eq!(code, 1, "{out}");
+    let line = line_of(&edited, &format!("name = \"{package}\""));
+    assert!(
+        out.contains(&format!(
+            ":{line}: function name `{package}` is the name of the package"
+        )),
+        "{out}"
+    );
+}
+
+#[test]
 fn memory_and_timeout_out_of_range() {
     let (_d, plan, text) = fresh();
     let edited = text

@@ -67,13 +67,20 @@ pub fn propose(a: &Analysis, granularity: Granularity) -> Vec<Group> {
         Granularity::Resource => by_resource(&routes),
         Granularity::Auto => auto(a, &routes),
     };
+    // A function crate sits beside the monolith's packages in the generated
+    // workspace, so it may not take one of their names.
+    let packages: BTreeSet<String> = a.packages.iter().map(|p| crate_safe(&p.name)).collect();
     let mut used = BTreeSet::new();
     let mut out: Vec<Group> = groups
         .into_iter()
         .map(|(name, mut routes)| {
             routes.sort();
             routes.dedup();
-            let name = unique_name(&crate_safe(&name), &mut used);
+            let mut base = crate_safe(&name);
+            if packages.contains(&base) {
+                base = crate_safe(&format!("{base}-fn"));
+            }
+            let name = unique_name(&base, &mut used);
             let why = why(a, &routes, granularity);
             Group { name, routes, why }
         })

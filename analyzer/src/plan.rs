@@ -35,6 +35,9 @@ pub struct PlanFunction {
     /// Line of the `[[function]]` header.
     #[serde(skip)]
     pub line: u32,
+    /// Line of the `name` value (the header's when there is none).
+    #[serde(skip)]
+    pub name_line: u32,
     /// Line of each route string.
     #[serde(skip)]
     pub route_lines: Vec<u32>,
@@ -231,6 +234,7 @@ fn read_function(
     let mut err = |line: u32, msg: String| {
         diags.push(Diagnostic::new("plan", Severity::Error, file, line, msg))
     };
+    let name_line = t.get("name").map(&line_of).unwrap_or(header);
     let name = match t.get("name") {
         Some(v) => match v.as_str() {
             Some(n) if valid_name(n) => n.to_owned(),
@@ -310,6 +314,7 @@ fn read_function(
         memory_mb,
         timeout_s,
         line: header,
+        name_line,
         route_lines,
     }
 }
@@ -328,15 +333,29 @@ pub fn validate(plan: &Plan, analysis: &Analysis, file: &str) -> Vec<Diagnostic>
     let mut hints_left = 64;
     for f in &plan.functions {
         if !f.name.is_empty()
-            && let Some(first) = names.insert(&f.name, f.line)
+            && let Some(first) = names.insert(&f.name, f.name_line)
         {
             diags.push(Diagnostic::new(
                 "plan",
                 Severity::Error,
                 file,
-                f.line,
+                f.name_line,
                 format!(
                     "function name `{}` is used twice (first at line {first}); rename one",
+                    f.name
+                ),
+            ));
+        }
+        if let Some(p) = analysis.packages.iter().find(|p| p.name == f.name) {
+            diags.push(Diagnostic::new(
+                "plan",
+                Severity::Error,
+                file,
+                f.name_line,
+                format!(
+                    "function name `{}` is the name of the package in `{}/Cargo.toml`; the generated workspace holds both, so rename the function (e.g. \"{}-fn\")",
+                    f.name,
+                    if p.dir.is_empty() { "." } else { p.dir.as_str() },
                     f.name
                 ),
             ));

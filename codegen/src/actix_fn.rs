@@ -20,6 +20,7 @@ pub const BACKEND: Option<Backend> = Some(Backend {
     render,
     deps: || vec![dep("lambda_http", "1.3", &[]), dep("tokio", "1", &["sync"])],
     expects: "`HttpServer::new(factory)...run()` in one statement",
+    guard: "wraps the `App` (its scopes, `wrap`s, `configure` fns, `app_data` and default service) in a guard that compares each request's matched resource pattern (`match_pattern`) with the function's own routes and answers 404 for the routes other functions own, before their handlers run. On Lambda the `App` runs on its own actix `System` thread and each event is answered in-process; there is no extra HTTP hop.",
 });
 
 /// In `stmt`, replaces `HttpServer::new(FACTORY)<builder calls>.run()` with

@@ -17,6 +17,7 @@ pub const BACKEND: Backend = Backend {
         ]
     },
     expects: "`axum::serve(listener, app)`",
+    guard: "installs a guard (`route_layer` on `MatchedPath`) that answers 404 for the routes other functions own, before their handlers or the middleware around them run.",
 };
 
 fn pairs(list: &[(String, String)]) -> proc_macro2::TokenStream {

@@ -52,6 +52,8 @@ pub struct Migration<'a> {
     pub plan_file: &'a str,
     pub routes: usize,
     pub cores: &'a [String],
+    /// How a function keeps to its routes (the framework backend's words).
+    pub guard: &'a str,
     pub functions: &'a [FunctionNote],
     pub workers: &'a [String],
     pub edits: &'a [Edit],

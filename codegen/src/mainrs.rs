@@ -24,6 +24,7 @@ pub fn rewrite(
     runner_mod: &str,
     runner_call: &str,
     backend: &Backend,
+    header: &str,
 ) -> Result<(String, Vec<Edit>), String> {
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     let mut edits = Vec::new();
@@ -105,21 +106,29 @@ pub fn rewrite(
             lines.splice(s - 1..e, new);
         }
     }
-    // 4. The runner module.
+    // 4. The runner module, after the file's comments and inner attributes.
     let at = lines
         .iter()
         .position(|l| {
             let t = l.trim_start();
-            !(t.is_empty() || t.starts_with("//!") || t.starts_with("#!["))
+            !(t.is_empty() || t.starts_with("//") || t.starts_with("#!["))
         })
         .unwrap_or(lines.len());
     lines.insert(at, format!("mod {runner_mod};"));
+    lines.insert(at, "#![allow(unused)]".to_owned());
     edits.push(Edit {
         file: main.file.clone(),
         line: at as u32 + 1,
         what: format!("added `mod {runner_mod};`"),
         why: "the generated runner: Lambda or local server, and the guard that keeps the function to its routes".to_owned(),
     });
+    edits.push(Edit {
+        file: main.file.clone(),
+        line: at as u32 + 1,
+        what: "added `#![allow(unused)]`".to_owned(),
+        why: "the server wiring and workers taken out of `main` leave imports, constants and bindings unused; the function builds without warnings".to_owned(),
+    });
+    lines.insert(0, header.to_owned());
     let mut out = lines.join("\n");
     out.push('\n');
     Ok((out, edits))

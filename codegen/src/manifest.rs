@@ -194,7 +194,8 @@ pub struct Root<'a> {
     /// (paths already re-pointed), `[workspace.lints]` and `[profile]` tables.
     pub inherited: Vec<(String, Item)>,
     pub dependencies: BTreeMap<String, InlineTable>,
-    /// `path` -> `[(method, function)]`.
+    /// `path` -> `[(method, function)]`; a lone `ANY` is written as the
+    /// bare function name (every method).
     pub router: BTreeMap<String, Vec<(String, String)>>,
 }
 
@@ -233,6 +234,12 @@ pub fn root(r: &Root<'_>) -> String {
     ws.insert("dependencies", Item::Table(deps));
     let mut router = Table::new();
     for (path, routes) in &r.router {
+        if let [(method, function)] = routes.as_slice()
+            && method == "ANY"
+        {
+            router.insert(path, value(function.as_str()));
+            continue;
+        }
         let mut arr = toml_edit::Array::new();
         for (method, function) in routes {
             let mut t = InlineTable::new();

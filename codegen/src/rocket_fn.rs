@@ -32,6 +32,7 @@ pub const BACKEND: Option<Backend> = Some(Backend {
     render,
     deps: || vec![dep("lambda_http", "1.3", &[])],
     expects: "`ROCKET.launch()` (a `Rocket<Build>` launched in `main`)",
+    guard: "mounts a guard route, tried before all others, that answers 404 through the app's own catchers when only other functions' routes match a request; where ranked routes of this function and another's both match, a response fairing turns an answer from the other function's route into that 404. On Lambda each event is answered through rocket's in-process local client; there is no extra HTTP hop.",
 });
 
 /// In `stmt`, replaces `EXPR.launch()` with `call(EXPR)`, keeping what

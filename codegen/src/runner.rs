@@ -28,6 +28,9 @@ pub struct Backend {
     pub deps: fn() -> Vec<(String, InlineTable)>,
     /// What `main` must contain for `replace_serve` to apply, for messages.
     pub expects: &'static str,
+    /// How a function keeps to its routes, for MIGRATION.md: one paragraph
+    /// completing "Every function builds the monolith's whole app (...) and".
+    pub guard: &'static str,
 }
 
 pub fn backend(framework: Framework) -> Option<Backend> {

@@ -119,7 +119,10 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
         .ok_or_else(|| {
             input_err(
                 &a.project.root,
-                "no binary's `main` serves the app (looked for `axum::serve(listener, app)`)",
+                format!(
+                    "no binary's `main` serves the app (looked for {}); cleave needs the monolith's `main` to start the server",
+                    backend.expects
+                ),
             )
         })?;
     let header_rs = format!(
@@ -289,6 +292,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
                     RUNNER_MOD,
                     &format!("{RUNNER_MOD}::serve"),
                     &backend,
+                    &header_rs,
                 )
                 .map_err(|m| input_err(&main.file, m))?;
                 if f.name == input.plan.functions[0].name {
@@ -387,21 +391,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
     if let Some(profile) = root_doc.get("profile") {
         inherited.push(("profile".to_owned(), profile.clone()));
     }
-    let mut router: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
-    for (route, function) in &owner {
-        if let Some((m, p)) = split_route(route) {
-            // The monolith answers HEAD wherever it answers GET.
-            let head = m == "GET" && !owner.contains_key(&format!("HEAD {p}"));
-            let entry = router.entry(p).or_default();
-            entry.push((m, function.clone()));
-            if head {
-                entry.push(("HEAD".to_owned(), function.clone()));
-            }
-        }
-    }
-    for routes in router.values_mut() {
-        routes.sort();
-    }
+    let router = watch_router(&owner);
     members.sort();
     members.dedup();
     tree.insert(
@@ -459,6 +449,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
                 plan_file: input.plan_file,
                 routes: owner.len(),
                 cores: &cores,
+                guard: backend.guard,
                 functions: &notes,
                 workers: &workers,
                 edits: &edits,
@@ -560,7 +551,126 @@ fn parent(file: &str) -> String {
 }
 
 /// `"GET /a/{id}"` -> `("GET", "/a/{id}")`.
+/// The `cargo lambda watch` router: path -> `[(method, function)]`.
+///
+/// Its router (matchit) refuses two paths that differ only in a
+/// parameter's name, so parameters are named by position (`{p1}`, `{*rest}`):
+/// the function still receives the original URL. `ANY` matches no method
+/// there: a path served only by `ANY` routes becomes one entry with method
+/// `ANY` (written as a bare function name), and beside specific methods an
+/// `ANY` route takes every standard method they leave. When two functions
+/// claim one method on one path shape, the first route in sorted order keeps it.
+pub(crate) fn watch_router(
+    owner: &BTreeMap<String, String>,
+) -> BTreeMap<String, Vec<(String, String)>> {
+    const METHODS: [&str; 8] = [
+        "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE",
+    ];
+    let mut by_path: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for (route, function) in owner {
+        let Some((m, p)) = split_route(route) else {
+            continue;
+        };
+        let methods = by_path.entry(watch_path(&p)).or_default();
+        methods.entry(m.clone()).or_insert_with(|| function.clone());
+        // The monolith answers HEAD wherever it answers GET.
+        if m == "GET" && !owner.contains_key(&format!("HEAD {p}")) {
+            methods
+                .entry("HEAD".to_owned())
+                .or_insert_with(|| function.clone());
+        }
+    }
+    let mut router = BTreeMap::new();
+    for (path, mut methods) in by_path {
+        if let Some(any) = methods.get("ANY").cloned()
+            && methods.len() > 1
+        {
+            methods.remove("ANY");
+            for m in METHODS {
+                methods.entry(m.to_owned()).or_insert_with(|| any.clone());
+            }
+        }
+        router.insert(path, methods.into_iter().collect());
+    }
+    router
+}
+
+/// `/notes/{id}/tags/{*rest}` -> `/notes/{p1}/tags/{*rest}`.
+fn watch_path(path: &str) -> String {
+    let mut n = 0;
+    path.split('/')
+        .map(|seg| {
+            if seg.starts_with("{*") && seg.ends_with('}') {
+                "{*rest}".to_owned()
+            } else if seg.starts_with('{') && seg.ends_with('}') {
+                n += 1;
+                format!("{{p{n}}}")
+            } else {
+                seg.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 fn split_route(route: &str) -> Option<(String, String)> {
     let (m, p) = route.split_once(' ')?;
     Some((m.to_owned(), p.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owner(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(r, f)| (r.to_string(), f.to_string()))
+            .collect()
+    }
+
+    fn entries(router: &BTreeMap<String, Vec<(String, String)>>, path: &str) -> Vec<String> {
+        router[path]
+            .iter()
+            .map(|(m, f)| format!("{m}={f}"))
+            .collect()
+    }
+
+    #[test]
+    fn paths_differing_only_in_parameter_names_share_one_key() {
+        let r = watch_router(&owner(&[
+            ("GET /notes/{id}", "read"),
+            ("DELETE /notes/{slug}", "write"),
+            ("GET /files/{*path}", "files"),
+        ]));
+        assert_eq!(
+            r.keys().collect::<Vec<_>>(),
+            ["/files/{*rest}", "/notes/{p1}"]
+        );
+        assert_eq!(
+            entries(&r, "/notes/{p1}"),
+            ["DELETE=write", "GET=read", "HEAD=read"]
+        );
+    }
+
+    #[test]
+    fn any_alone_stays_any_and_beside_methods_fills_the_rest() {
+        let r = watch_router(&owner(&[
+            ("ANY /hook", "hooks"),
+            ("ANY /items", "items-any"),
+            ("POST /items", "items-post"),
+        ]));
+        assert_eq!(entries(&r, "/hook"), ["ANY=hooks"]);
+        let items = entries(&r, "/items");
+        assert!(items.contains(&"POST=items-post".to_owned()), "{items:?}");
+        assert!(items.contains(&"GET=items-any".to_owned()), "{items:?}");
+        assert!(!items.iter().any(|e| e.starts_with("ANY=")), "{items:?}");
+        assert_eq!(items.len(), 8, "{items:?}");
+    }
+
+    #[test]
+    fn an_explicit_head_route_keeps_its_own_function() {
+        let r = watch_router(&owner(&[("GET /x", "a"), ("HEAD /x", "b")]));
+        assert_eq!(entries(&r, "/x"), ["GET=a", "HEAD=b"]);
+    }
 }
