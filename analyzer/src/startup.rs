@@ -54,6 +54,17 @@ pub struct BinMain {
     pub is_async: bool,
     pub returns: bool,
     pub stmts: Vec<MainStmt>,
+    /// Set when the binary has no `main` but a rocket `#[launch]` fn, which
+    /// rocket's macro turns into `main`; `line`..`end_line` are that fn's.
+    pub launch: Option<Launch>,
+}
+
+/// A rocket `#[launch] fn NAME() -> _ { .. }`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Launch {
+    pub name: String,
+    /// Line of the `#[launch]` attribute.
+    pub attr_line: u32,
 }
 
 /// The `main` of every bin crate, sorted by package and crate.
@@ -67,12 +78,30 @@ pub fn bin_mains(defs: &DefMap<'_>, entrypoints: &[EntryPoint]) -> Vec<BinMain> 
         let Some(root) = krate.modules.iter().find(|m| m.path.is_empty()) else {
             continue;
         };
-        let Some(main) = root
-            .items
-            .iter()
-            .find(|i| i.name == "main" && matches!(i.kind, ItemKind::Fn(_)))
-        else {
-            continue;
+        let is_fn = |i: &&crate::syntax::Item| matches!(i.kind, ItemKind::Fn(_));
+        let launch_attr = |i: &crate::syntax::Item| {
+            i.attrs
+                .iter()
+                .find(|a| a.path.last() == Some("launch") && a.path.segments.len() <= 2)
+                .map(|a| a.line)
+        };
+        let (main, launch) = match root.items.iter().filter(is_fn).find(|i| i.name == "main") {
+            Some(main) => (main, None),
+            None => match root
+                .items
+                .iter()
+                .filter(is_fn)
+                .find_map(|i| launch_attr(i).map(|line| (i, line)))
+            {
+                Some((f, attr_line)) => (
+                    f,
+                    Some(Launch {
+                        name: f.name.clone(),
+                        attr_line,
+                    }),
+                ),
+                None => continue,
+            },
         };
         let ItemKind::Fn(def) = &main.kind else {
             continue;
@@ -119,7 +148,9 @@ pub fn bin_mains(defs: &DefMap<'_>, entrypoints: &[EntryPoint]) -> Vec<BinMain> 
             end_line: main.end_line,
             is_async: def.is_async,
             returns: def.ret.is_some(),
-            stmts,
+            // A `#[launch]` fn builds the app; rocket's macro serves it.
+            stmts: if launch.is_some() { Vec::new() } else { stmts },
+            launch,
         });
     }
     out.sort_by(|a, b| (&a.package, &a.krate).cmp(&(&b.package, &b.krate)));

@@ -4,7 +4,7 @@
 //! other line stays exactly as the monolith wrote it. Each change is an
 //! [`Edit`] that MIGRATION.md lists.
 
-use cleave_analyzer::startup::{BinMain, StmtKind};
+use cleave_analyzer::startup::{BinMain, Launch, StmtKind};
 
 use crate::runner::Backend;
 
@@ -28,6 +28,10 @@ pub fn rewrite(
 ) -> Result<(String, Vec<Edit>), String> {
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     let mut edits = Vec::new();
+    if let Some(launch) = &main.launch {
+        rewrite_launch(&mut lines, &mut edits, main, launch, runner_call)?;
+        return Ok(finish(lines, edits, main, runner_mod, header));
+    }
     let serve: Vec<_> = main
         .stmts
         .iter()
@@ -106,7 +110,18 @@ pub fn rewrite(
             lines.splice(s - 1..e, new);
         }
     }
-    // 4. The runner module, after the file's comments and inner attributes.
+    Ok(finish(lines, edits, main, runner_mod, header))
+}
+
+/// Adds the runner module, `#![allow(unused)]` and the header.
+fn finish(
+    mut lines: Vec<String>,
+    mut edits: Vec<Edit>,
+    main: &BinMain,
+    runner_mod: &str,
+    header: &str,
+) -> (String, Vec<Edit>) {
+    // The runner module, after the file's comments and inner attributes.
     let at = lines
         .iter()
         .position(|l| {
@@ -131,7 +146,91 @@ pub fn rewrite(
     lines.insert(0, header.to_owned());
     let mut out = lines.join("\n");
     out.push('\n');
-    Ok((out, edits))
+    (out, edits)
+}
+
+/// A rocket `#[launch] fn NAME() -> _` becomes a plain fn returning
+/// `Rocket<Build>`, and a `main` at the end of the file serves what it
+/// builds through the runner, as rocket's macro would have launched it.
+fn rewrite_launch(
+    lines: &mut Vec<String>,
+    edits: &mut Vec<Edit>,
+    main: &BinMain,
+    launch: &Launch,
+    runner_call: &str,
+) -> Result<(), String> {
+    let attr = launch.attr_line as usize;
+    let Some(line) = lines.get_mut(attr.wrapping_sub(1)) else {
+        return Err(format!(
+            "line {attr}: the `#[launch]` attribute is outside the file"
+        ));
+    };
+    let Some(at) = ["#[rocket::launch]", "#[launch]"]
+        .iter()
+        .find_map(|a| line.find(a).map(|i| (i, a.len())))
+    else {
+        return Err(format!(
+            "line {attr}: cannot find `#[launch]` on this line; write it on a line of its own"
+        ));
+    };
+    line.replace_range(at.0..at.0 + at.1, "");
+    if line.trim().is_empty() {
+        let indent: String = line.chars().take_while(|c| c.is_whitespace()).collect();
+        *line = format!("{indent}// cleave: `#[launch]` became the `main` at the end of this file");
+    }
+    // `-> _` is only valid under `#[launch]`: name the type it infers.
+    let mut typed = false;
+    let last = (main.end_line as usize).min(lines.len());
+    for l in lines.iter_mut().take(last).skip(attr - 1) {
+        if let Some(i) = find_infer_return(l) {
+            l.replace_range(i..i + 4, "-> rocket::Rocket<rocket::Build>");
+            typed = true;
+            break;
+        }
+        if l.contains('{') {
+            break;
+        }
+    }
+    let call = if main.is_async {
+        format!("{}().await", launch.name)
+    } else {
+        format!("{}()", launch.name)
+    };
+    lines.push(String::new());
+    lines.push(
+        "// cleave: rocket's `#[launch]` would have generated this `main`; it serves through the function runner."
+            .to_owned(),
+    );
+    lines.push("#[rocket::main]".to_owned());
+    lines.push("async fn main() -> Result<(), rocket::Error> {".to_owned());
+    lines.push(format!("    let _rocket = {runner_call}({call}).await?;"));
+    lines.push("    Ok(())".to_owned());
+    lines.push("}".to_owned());
+    edits.push(Edit {
+        file: main.file.clone(),
+        line: launch.attr_line,
+        what: format!(
+            "removed `#[launch]` from `{}`{} and added a `main` that serves it with `{runner_call}`",
+            launch.name,
+            if typed { ", whose `-> _` became `-> rocket::Rocket<rocket::Build>`" } else { "" }
+        ),
+        why: "rocket's `#[launch]` generates a `main` that launches the server; the function's `main` runs the same `Rocket` under lambda_http on Lambda, and on 127.0.0.1:$PORT elsewhere, answering only its own routes".to_owned(),
+    });
+    Ok(())
+}
+
+/// Byte offset of `-> _` (followed by a space, `{` or the line's end).
+fn find_infer_return(line: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = line[from..].find("-> _") {
+        let at = from + i;
+        let after = line[at + 4..].chars().next();
+        if after.is_none_or(|c| c.is_whitespace() || c == '{') {
+            return Some(at);
+        }
+        from = at + 4;
+    }
+    None
 }
 
 fn comment_line(lines: &[String], line: u32, text: &str) -> String {

@@ -115,7 +115,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
     let main = a
         .mains
         .iter()
-        .find(|m| m.stmts.iter().any(|s| s.kind == StmtKind::Serve))
+        .find(|m| m.launch.is_some() || m.stmts.iter().any(|s| s.kind == StmtKind::Serve))
         .ok_or_else(|| {
             input_err(
                 &a.project.root,
