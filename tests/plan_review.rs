@@ -148,6 +148,65 @@ fn a_function_named_like_a_package_is_rejected() {
 }
 
 #[test]
+fn routes_of_one_shape_split_across_functions_are_an_error() {
+    // notes-rocket answers `GET /api/notes/<id>` and, ranked after it,
+    // `GET /api/notes/<slug>`: one gateway route, so one function.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = dir.path().join("cleave.toml");
+    let run = |cmd: &str| {
+        cleave()
+            .args([
+                cmd,
+                "fixtures/notes-rocket",
+                "--granularity",
+                "route",
+                "--plan",
+            ])
+            .arg(&plan)
+            .output()
+            .expect("runs")
+    };
+    assert!(run("analyze").status.success());
+    let text = std::fs::read_to_string(&plan).expect("plan");
+    // The proposal keeps them together, even one function per route.
+    let together = text
+        .split("[[function]]")
+        .any(|f| f.contains("\"GET /api/notes/{id}\"") && f.contains("\"GET /api/notes/{slug}\""));
+    assert!(together, "{text}");
+    // Moved apart by hand, into another function: an error naming the line.
+    let slug = "    \"GET /api/notes/{slug}\",\n";
+    let mut blocks: Vec<String> = text.split("[[function]]").map(str::to_owned).collect();
+    let home = blocks
+        .iter()
+        .position(|b| b.contains(slug))
+        .expect("slug's function");
+    // Another function after it, so that the moved route is the second seen.
+    let other = (home + 1..blocks.len())
+        .find(|&i| !blocks[i].contains("\"GET /api/notes/{id}\""))
+        .expect("a function after it");
+    blocks[home] = blocks[home].replacen(slug, "", 1);
+    blocks[other] = blocks[other].replacen("routes = [\n", &format!("routes = [\n{slug}"), 1);
+    let edited = blocks.join("[[function]]");
+    std::fs::write(&plan, &edited).expect("write");
+    let o = cleave()
+        .args(["review", "fixtures/notes-rocket", "--plan"])
+        .arg(&plan)
+        .output()
+        .expect("runs");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let line = line_of(&edited, "\"GET /api/notes/{slug}\"");
+    assert!(
+        out.contains(&format!(":{line}: route \"GET /api/notes/{{slug}}\" in `")),
+        "{out}"
+    );
+    assert!(
+        out.contains("API Gateway can send them to one function only"),
+        "{out}"
+    );
+}
+
+#[test]
 fn memory_and_timeout_out_of_range() {
     let (_d, plan, text) = fresh();
     let edited = text

@@ -67,6 +67,7 @@ pub fn propose(a: &Analysis, granularity: Granularity) -> Vec<Group> {
         Granularity::Resource => by_resource(&routes),
         Granularity::Auto => auto(a, &routes),
     };
+    let groups = join_same_shape(groups);
     // A function crate sits beside the monolith's packages in the generated
     // workspace, so it may not take one of their names.
     let packages: BTreeSet<String> = a.packages.iter().map(|p| crate_safe(&p.name)).collect();
@@ -87,6 +88,67 @@ pub fn propose(a: &Analysis, granularity: Granularity) -> Vec<Group> {
         .collect();
     out.sort_by(|x, y| x.name.cmp(&y.name));
     out
+}
+
+/// `"GET /notes/{id}"` -> `"GET /notes/{}"`: what a gateway matches on.
+/// Routes of one shape (rocket's ranked `/<id>` and `/<slug>`, handlers told
+/// apart by guards) answer the same requests, so API Gateway can send them
+/// to one function only.
+pub fn route_shape(route: &str) -> String {
+    let (method, path) = route.split_once(' ').unwrap_or(("", route));
+    let path: Vec<&str> = path
+        .split('/')
+        .map(|seg| {
+            if seg.starts_with("{*") && seg.ends_with('}') {
+                "{*}"
+            } else if seg.starts_with('{') && seg.ends_with('}') {
+                "{}"
+            } else {
+                seg
+            }
+        })
+        .collect();
+    format!("{method} {}", path.join("/"))
+}
+
+/// Merges groups holding routes of one shape into the first of them.
+fn join_same_shape(groups: Vec<(String, Vec<String>)>) -> Vec<(String, Vec<String>)> {
+    // Union-find over group indices; the smaller index is the root.
+    let mut parent: Vec<usize> = (0..groups.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut first: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, (_, routes)) in groups.iter().enumerate() {
+        for r in routes {
+            let j = *first.entry(route_shape(r)).or_insert(i);
+            let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+            if a != b {
+                parent[a.max(b)] = a.min(b);
+            }
+        }
+    }
+    let roots: Vec<usize> = (0..groups.len()).map(|i| root(&mut parent, i)).collect();
+    let mut out: Vec<Option<(String, Vec<String>)>> = Vec::new();
+    let mut slot: BTreeMap<usize, usize> = BTreeMap::new();
+    for (i, (name, routes)) in groups.into_iter().enumerate() {
+        match slot.get(&roots[i]) {
+            Some(&k) => {
+                if let Some((_, rs)) = out[k].as_mut() {
+                    rs.extend(routes);
+                }
+            }
+            None => {
+                slot.insert(roots[i], out.len());
+                out.push(Some((name, routes)));
+            }
+        }
+    }
+    out.into_iter().flatten().collect()
 }
 
 /// Every distinct `"METHOD /path"` of the analysis, sorted.
@@ -525,4 +587,56 @@ pub fn metrics(a: &Analysis, groups: &[(String, Vec<String>)]) -> Metrics {
 
 fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(name: &str, routes: &[&str]) -> (String, Vec<String>) {
+        (
+            name.to_owned(),
+            routes.iter().map(|r| r.to_string()).collect(),
+        )
+    }
+
+    #[test]
+    fn shapes_ignore_parameter_names_but_not_methods_or_catch_alls() {
+        assert_eq!(route_shape("GET /notes/{id}"), "GET /notes/{}");
+        assert_eq!(route_shape("GET /notes/{slug}"), "GET /notes/{}");
+        assert_ne!(
+            route_shape("PUT /notes/{id}"),
+            route_shape("GET /notes/{id}")
+        );
+        assert_eq!(route_shape("GET /files/{*rest}"), "GET /files/{*}");
+        assert_ne!(
+            route_shape("GET /notes/search"),
+            route_shape("GET /notes/{id}")
+        );
+    }
+
+    #[test]
+    fn groups_sharing_a_shape_join_the_first_and_keep_its_name() {
+        let joined = join_same_shape(vec![
+            group("by-id", &["GET /notes/{id}"]),
+            group("tags", &["GET /tags"]),
+            group("by-slug", &["GET /notes/{slug}", "GET /files/{*p}"]),
+            group("files", &["GET /files/{*path}"]),
+        ]);
+        assert_eq!(
+            joined,
+            vec![
+                group(
+                    "by-id",
+                    &[
+                        "GET /notes/{id}",
+                        "GET /notes/{slug}",
+                        "GET /files/{*p}",
+                        "GET /files/{*path}"
+                    ]
+                ),
+                group("tags", &["GET /tags"]),
+            ]
+        );
+    }
 }

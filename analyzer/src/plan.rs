@@ -9,6 +9,7 @@
 //! assignments, names and settings stay; new routes are placed and marked;
 //! vanished routes are removed with a notice. Knows nothing of the disk.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
@@ -327,6 +328,7 @@ pub fn validate(plan: &Plan, analysis: &Analysis, file: &str) -> Vec<Diagnostic>
     let known_set: BTreeSet<&str> = known.iter().map(String::as_str).collect();
     let mut seen: BTreeMap<&str, (&str, u32)> = BTreeMap::new();
     let mut names: BTreeMap<&str, u32> = BTreeMap::new();
+    let mut shapes: BTreeMap<String, (&str, &str, u32)> = BTreeMap::new();
     // "Did you mean" costs a comparison with every known route: offered for
     // the first unknown routes of sensible length only, so that a plan of
     // 100,000 wrong routes is still refused at once.
@@ -387,6 +389,29 @@ pub fn validate(plan: &Plan, analysis: &Analysis, file: &str) -> Vec<Diagnostic>
                     *line,
                     format!("route \"{r}\" is in `{}` and already in `{other}` (line {first}); keep it in one function", f.name),
                 ));
+                continue;
+            }
+            // Routes of one shape answer the same requests: a gateway can
+            // send them to one function only.
+            match shapes.entry(partition::route_shape(r)) {
+                Entry::Vacant(v) => {
+                    v.insert((r.as_str(), f.name.as_str(), *line));
+                }
+                Entry::Occupied(o) => {
+                    let (other_route, other, first) = *o.get();
+                    if other != f.name {
+                        diags.push(Diagnostic::new(
+                            "plan",
+                            Severity::Error,
+                            file,
+                            *line,
+                            format!(
+                                "route \"{r}\" in `{}` matches the same requests as \"{other_route}\" in `{other}` (line {first}); API Gateway can send them to one function only, so put both in one function",
+                                f.name
+                            ),
+                        ));
+                    }
+                }
             }
         }
     }
