@@ -2,25 +2,32 @@
 //!
 //! `HttpServer::new(FACTORY)<.bind(..)?, .workers(..), ..>.run()` in the
 //! monolith's `main` becomes `cleave_lambda::serve(FACTORY)`; awaiting it
-//! gives the `std::io::Result<()>` the server gave. Outside Lambda it is the
-//! same `HttpServer` on 127.0.0.1:$PORT. On Lambda (`AWS_LAMBDA_RUNTIME_API`
-//! set) the `App` lives on its own thread inside an actix `System` (actix
-//! services are `!Send`) and is called in-process; a `lambda_http` handler
-//! forwards each request over a channel and gets the response back. Both
-//! ways the `App` is wrapped with a guard that answers 404 for the routes
-//! other functions own (by `match_pattern`, the matched resource pattern).
-//! Built with `quote`, formatted with `prettyplease`.
+//! gives the `std::io::Result<()>` the server gave. Outside Lambda (and
+//! always, with the web adapter) it is the same `HttpServer` on
+//! 127.0.0.1:$PORT. On Lambda with the `native` adapter
+//! (`AWS_LAMBDA_RUNTIME_API` set) the `App` lives on its own thread inside
+//! an actix `System` (actix services are `!Send`) and is called in-process;
+//! a `lambda_http` handler forwards each request over a channel and gets
+//! the response back. Every way the `App` is wrapped with a guard that
+//! answers 404 for the routes other functions own (by `match_pattern`, the
+//! matched resource pattern). Built with `quote`, formatted with
+//! `prettyplease`.
 
 use quote::quote;
 
 use crate::runner::{Backend, Runner, dep};
+use crate::workspace::Adapter;
 
 pub const BACKEND: Option<Backend> = Some(Backend {
     replace_serve,
     render,
-    deps: || vec![dep("lambda_http", "1.3", &[]), dep("tokio", "1", &["sync"])],
+    deps: |adapter| match adapter {
+        Adapter::Native => vec![dep("lambda_http", "1.3", &[]), dep("tokio", "1", &["sync"])],
+        Adapter::WebAdapter => Vec::new(),
+    },
     expects: "`HttpServer::new(factory)...run()` in one statement",
-    guard: "wraps the `App` (its scopes, `wrap`s, `configure` fns, `app_data` and default service) in a guard that compares each request's matched resource pattern (`match_pattern`) with the function's own routes and answers 404 for the routes other functions own, before their handlers run. On Lambda the `App` runs on its own actix `System` thread and each event is answered in-process; there is no extra HTTP hop.",
+    guard: "wraps the `App` (its scopes, `wrap`s, `configure` fns, `app_data` and default service) in a guard that compares each request's matched resource pattern (`match_pattern`) with the function's own routes and answers 404 for the routes other functions own, before their handlers run.",
+    in_process: "On Lambda the `App` runs on its own actix `System` thread and each event is answered in-process; there is no extra HTTP hop.",
 });
 
 /// In `stmt`, replaces `HttpServer::new(FACTORY)<builder calls>.run()` with
@@ -231,17 +238,51 @@ fn pairs(list: &[(String, String)]) -> proc_macro2::TokenStream {
 pub fn render(r: &Runner<'_>) -> String {
     let own = pairs(r.own);
     let elsewhere = pairs(r.elsewhere);
-    let file: syn::File = syn::parse_quote! {
-        use std::rc::Rc;
+    let in_process = r.adapter == Adapter::Native;
+    let imports = if in_process {
+        quote! {
+            use std::rc::Rc;
 
-        use actix_web::body::{BoxBody, MessageBody};
-        use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
-        use actix_web::http::header::{HeaderName, HeaderValue};
-        use actix_web::http::{Method, Uri};
-        use actix_web::test::TestRequest;
-        use actix_web::web::Bytes;
-        use actix_web::{App, HttpResponse, HttpServer};
-        use tokio::sync::{mpsc, oneshot};
+            use actix_web::body::{BoxBody, MessageBody};
+            use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
+            use actix_web::http::header::{HeaderName, HeaderValue};
+            use actix_web::http::{Method, Uri};
+            use actix_web::test::TestRequest;
+            use actix_web::web::Bytes;
+            use actix_web::{App, HttpResponse, HttpServer};
+            use tokio::sync::{mpsc, oneshot};
+        }
+    } else {
+        quote! {
+            use actix_web::body::{BoxBody, MessageBody};
+            use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
+            use actix_web::{App, HttpResponse, HttpServer};
+        }
+    };
+    let (port_doc, serves, on_lambda) = if in_process {
+        (
+            " The port of the local server when not on Lambda (`PORT` overrides it).",
+            " serves the app on Lambda, or on 127.0.0.1:$PORT elsewhere.",
+            quote! {
+                if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+                    return serve_lambda(factory).await;
+                }
+            },
+        )
+    } else {
+        (
+            " The port when `PORT` is not set (`template.yaml` sets it for the Lambda Web Adapter).",
+            " serves the app on 127.0.0.1:$PORT (behind the Lambda Web Adapter on Lambda).",
+            quote!(),
+        )
+    };
+    let (lambda_items, lambda_tests, round_trip) = if in_process {
+        (lambda_items(), lambda_tests(), round_trip_test())
+    } else {
+        (quote!(), quote!(), quote!())
+    };
+    let file: syn::File = syn::parse_quote! {
+        #imports
 
         /// The routes this function serves: `(method, path)`.
         pub const ROUTES: &[(&str, &str)] = #own;
@@ -249,7 +290,7 @@ pub fn render(r: &Runner<'_>) -> String {
         /// The monolith's routes that other functions serve: answered with 404 here.
         pub const ELSEWHERE: &[(&str, &str)] = #elsewhere;
 
-        /// The port of the local server when not on Lambda (`PORT` overrides it).
+        #[doc = #port_doc]
         const DEFAULT_PORT: u16 = 8080;
 
         /// A matched resource pattern in cleave's form: `{id:\d+}` -> `{id}`,
@@ -337,8 +378,9 @@ pub fn render(r: &Runner<'_>) -> String {
             })
         }
 
+
         /// Stands in for `HttpServer::new(factory).bind(..)?.run()`: awaiting it
-        /// serves the app on Lambda, or on 127.0.0.1:$PORT elsewhere.
+        #[doc = #serves]
         pub async fn serve<F, T, B>(factory: F) -> std::io::Result<()>
         where
             F: Fn() -> App<T> + Send + Clone + 'static,
@@ -351,9 +393,7 @@ pub fn render(r: &Runner<'_>) -> String {
                 > + 'static,
             B: MessageBody + 'static,
         {
-            if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
-                return serve_lambda(factory).await;
-            }
+            #on_lambda
             let port = std::env::var("PORT")
                 .ok()
                 .and_then(|p| p.parse().ok())
@@ -364,6 +404,48 @@ pub fn render(r: &Runner<'_>) -> String {
                 .await
         }
 
+        #lambda_items
+
+        #[cfg(test)]
+        mod tests {
+            use super::*;
+
+            #lambda_tests
+
+            #[test]
+            fn patterns_normalise_to_cleaves_form() {
+                assert_eq!(normalise("/a/{id}/b/"), "/a/{id}/b");
+                assert_eq!(normalise("/a/{id:\\d+}"), "/a/{id}");
+                assert_eq!(normalise("/files/{tail:.*}"), "/files/{*tail}");
+                assert_eq!(normalise(""), "/");
+            }
+
+            #[test]
+            fn only_routes_other_functions_own_are_refused() {
+                let own = &[("GET", "/a/{id}"), ("ANY", "/any")];
+                let elsewhere = &[("PUT", "/a/{id}"), ("GET", "/b"), ("ANY", "/c")];
+                assert!(!refused(own, elsewhere, "GET", Some("/a/{id}")));
+                assert!(!refused(own, elsewhere, "HEAD", Some("/a/{id}")));
+                assert!(!refused(own, elsewhere, "DELETE", Some("/any")));
+                assert!(refused(own, elsewhere, "PUT", Some("/a/{id}")));
+                assert!(refused(own, elsewhere, "GET", Some("/b")));
+                assert!(refused(own, elsewhere, "POST", Some("/c")));
+                // Unlisted methods and paths reach the app (405 / default service).
+                assert!(!refused(own, elsewhere, "POST", Some("/a/{id}")));
+                assert!(!refused(own, elsewhere, "GET", None));
+            }
+
+
+            #round_trip
+        }
+    };
+    format!("{}\n{}", r.header, prettyplease::unparse(&file))
+}
+
+/// With the `native` adapter: the `App` on its own thread and the
+/// conversions between Lambda events and actix requests.
+fn lambda_items() -> proc_macro2::TokenStream {
+    quote! {
         /// A request on its way to the app thread, and where its response goes.
         type Job = (Incoming, oneshot::Sender<Outgoing>);
 
@@ -538,199 +620,180 @@ pub fn render(r: &Runner<'_>) -> String {
             };
             Ok(response.body(body)?)
         }
+    }
+}
 
-        #[cfg(test)]
-        mod tests {
-            use super::*;
-
-            fn block_on<F: std::future::Future>(future: F) -> F::Output {
-                actix_web::rt::System::new().block_on(future)
-            }
-
-            fn header<'a>(headers: &'a [(String, Vec<u8>)], name: &str) -> Vec<&'a [u8]> {
-                headers
-                    .iter()
-                    .filter(|(n, _)| n == name)
-                    .map(|(_, v)| v.as_slice())
-                    .collect()
-            }
-
-            fn lambda_request() -> lambda_http::Request {
-                lambda_http::http::Request::builder()
-                    .method("PUT")
-                    .uri("https://example.com/items/42?q=a%20b&tag=x&tag=y")
-                    .header("content-type", "application/json")
-                    .header("cookie", "session=abc; theme=dark")
-                    .header("x-multi", "one")
-                    .header("x-multi", "two")
-                    .header("content-length", "13")
-                    .body(lambda_http::Body::Binary(b"{\"n\":[1,2,3]}".to_vec()))
-                    .expect("request")
-            }
-
-            #[test]
-            fn a_lambda_request_keeps_method_path_query_headers_cookies_and_body() {
-                let incoming = from_lambda(lambda_request());
-                assert_eq!(incoming.method, "PUT");
-                assert_eq!(incoming.uri, "/items/42?q=a%20b&tag=x&tag=y");
-                assert_eq!(header(&incoming.headers, "cookie"), [b"session=abc; theme=dark".as_slice()]);
-                assert_eq!(header(&incoming.headers, "x-multi"), [b"one".as_slice(), b"two".as_slice()]);
-                assert_eq!(incoming.body.as_ref(), b"{\"n\":[1,2,3]}");
-                let text = lambda_http::http::Request::builder()
-                    .uri("/t")
-                    .body(lambda_http::Body::Text("héllo".to_owned()))
-                    .expect("request");
-                assert_eq!(from_lambda(text).body.as_ref(), "héllo".as_bytes());
-                let empty = lambda_http::http::Request::builder()
-                    .uri("/")
-                    .body(lambda_http::Body::Empty)
-                    .expect("request");
-                let empty = from_lambda(empty);
-                assert_eq!((empty.method.as_str(), empty.uri.as_str()), ("GET", "/"));
-                assert!(empty.body.is_empty());
-            }
-
-            #[test]
-            fn the_actix_request_has_what_the_lambda_request_had() {
-                let (request, _) = to_actix(from_lambda(lambda_request()))
-                    .expect("valid")
-                    .to_http_parts();
-                assert_eq!(request.method(), Method::PUT);
-                assert_eq!(request.path(), "/items/42");
-                assert_eq!(request.query_string(), "q=a%20b&tag=x&tag=y");
-                let cookie = request.headers().get("cookie").expect("cookie");
-                assert_eq!(cookie.as_bytes(), b"session=abc; theme=dark");
-                let multi: Vec<&[u8]> = request
-                    .headers()
-                    .get_all("x-multi")
-                    .map(|v| v.as_bytes())
-                    .collect();
-                assert_eq!(multi, [b"one".as_slice(), b"two".as_slice()]);
-                let lengths: Vec<_> = request.headers().get_all("content-length").collect();
-                assert_eq!(lengths, [HeaderValue::from_static("13")]);
-            }
-
-            #[test]
-            fn invalid_requests_are_refused_not_panicked_on() {
-                let bad = Incoming {
-                    method: "GET".to_owned(),
-                    uri: "/a b".to_owned(),
-                    headers: Vec::new(),
-                    body: Bytes::new(),
-                };
-                assert!(to_actix(bad.clone()).is_err());
-                let bad_method = Incoming {
-                    method: "G E T".to_owned(),
-                    uri: "/".to_owned(),
-                    ..bad
-                };
-                assert!(to_actix(bad_method).is_err());
-            }
-
-            #[test]
-            fn a_response_keeps_status_headers_every_cookie_and_body() {
-                let response = HttpResponse::Created()
-                    .content_type("application/octet-stream")
-                    .append_header(("set-cookie", "a=1; Path=/"))
-                    .append_header(("set-cookie", "b=2; HttpOnly"))
-                    .body(vec![0u8, 159, 146, 150]);
-                let outgoing = block_on(from_actix(response, false));
-                assert_eq!(outgoing.status, 201);
-                assert_eq!(
-                    header(&outgoing.headers, "set-cookie"),
-                    [b"a=1; Path=/".as_slice(), b"b=2; HttpOnly".as_slice()]
-                );
-                assert_eq!(outgoing.body.as_ref(), [0u8, 159, 146, 150]);
-                let lambda = to_lambda(outgoing).expect("response");
-                assert_eq!(lambda.status(), 201);
-                let cookies: Vec<_> = lambda.headers().get_all("set-cookie").iter().collect();
-                assert_eq!(cookies.len(), 2);
-                assert_eq!(
-                    lambda.headers().get("content-type").map(|v| v.as_bytes()),
-                    Some(b"application/octet-stream".as_slice())
-                );
-                match lambda.body() {
-                    lambda_http::Body::Binary(bytes) => assert_eq!(bytes, &[0u8, 159, 146, 150]),
-                    other => panic!("body: {other:?}"),
-                }
-                let head = block_on(from_actix(HttpResponse::Ok().body("x"), true));
-                assert!(head.body.is_empty());
-                let empty = to_lambda(block_on(from_actix(HttpResponse::NoContent().finish(), false)))
-                    .expect("response");
-                assert_eq!(empty.status(), 204);
-                assert!(matches!(empty.body(), lambda_http::Body::Empty));
-            }
-
-            #[test]
-            fn patterns_normalise_to_cleaves_form() {
-                assert_eq!(normalise("/a/{id}/b/"), "/a/{id}/b");
-                assert_eq!(normalise("/a/{id:\\d+}"), "/a/{id}");
-                assert_eq!(normalise("/files/{tail:.*}"), "/files/{*tail}");
-                assert_eq!(normalise(""), "/");
-            }
-
-            #[test]
-            fn only_routes_other_functions_own_are_refused() {
-                let own = &[("GET", "/a/{id}"), ("ANY", "/any")];
-                let elsewhere = &[("PUT", "/a/{id}"), ("GET", "/b"), ("ANY", "/c")];
-                assert!(!refused(own, elsewhere, "GET", Some("/a/{id}")));
-                assert!(!refused(own, elsewhere, "HEAD", Some("/a/{id}")));
-                assert!(!refused(own, elsewhere, "DELETE", Some("/any")));
-                assert!(refused(own, elsewhere, "PUT", Some("/a/{id}")));
-                assert!(refused(own, elsewhere, "GET", Some("/b")));
-                assert!(refused(own, elsewhere, "POST", Some("/c")));
-                // Unlisted methods and paths reach the app (405 / default service).
-                assert!(!refused(own, elsewhere, "POST", Some("/a/{id}")));
-                assert!(!refused(own, elsewhere, "GET", None));
-            }
-
-            #[test]
-            fn a_request_round_trips_through_an_app() {
-                block_on(async {
-                    let app = actix_web::test::init_service(guarded(
-                        App::new()
-                            .route(
-                                "/echo/{id}",
-                                actix_web::web::post().to(
-                                    |req: actix_web::HttpRequest, body: Bytes| async move {
-                                        let cookie = req
-                                            .headers()
-                                            .get("cookie")
-                                            .and_then(|v| v.to_str().ok())
-                                            .unwrap_or("")
-                                            .to_owned();
-                                        HttpResponse::Accepted()
-                                            .append_header(("set-cookie", "a=1"))
-                                            .append_header(("set-cookie", "b=2"))
-                                            .body(format!(
-                                                "{} {} {} {cookie} {}",
-                                                req.method(),
-                                                req.path(),
-                                                req.query_string(),
-                                                String::from_utf8_lossy(&body)
-                                            ))
-                                    },
-                                ),
-                            ),
-                    ))
-                    .await;
-                    let incoming = Incoming {
-                        method: "POST".to_owned(),
-                        uri: "/echo/7?x=1".to_owned(),
-                        headers: vec![("cookie".to_owned(), b"s=1; t=2".to_vec())],
-                        body: Bytes::from_static(b"hello"),
-                    };
-                    let request = to_actix(incoming).expect("valid").to_request();
-                    let response = app.call(request).await.expect("response").into_parts().1;
-                    let outgoing = from_actix(response, false).await;
-                    assert_eq!(outgoing.status, 202);
-                    assert_eq!(outgoing.body.as_ref(), b"POST /echo/7 x=1 s=1; t=2 hello");
-                    assert_eq!(header(&outgoing.headers, "set-cookie").len(), 2);
-                });
-            }
+/// Tests of the conversions (`native` adapter only).
+fn lambda_tests() -> proc_macro2::TokenStream {
+    quote! {
+        fn block_on<F: std::future::Future>(future: F) -> F::Output {
+            actix_web::rt::System::new().block_on(future)
         }
-    };
-    format!("{}\n{}", r.header, prettyplease::unparse(&file))
+
+        fn header<'a>(headers: &'a [(String, Vec<u8>)], name: &str) -> Vec<&'a [u8]> {
+            headers
+                .iter()
+                .filter(|(n, _)| n == name)
+                .map(|(_, v)| v.as_slice())
+                .collect()
+        }
+
+        fn lambda_request() -> lambda_http::Request {
+            lambda_http::http::Request::builder()
+                .method("PUT")
+                .uri("https://example.com/items/42?q=a%20b&tag=x&tag=y")
+                .header("content-type", "application/json")
+                .header("cookie", "session=abc; theme=dark")
+                .header("x-multi", "one")
+                .header("x-multi", "two")
+                .header("content-length", "13")
+                .body(lambda_http::Body::Binary(b"{\"n\":[1,2,3]}".to_vec()))
+                .expect("request")
+        }
+
+        #[test]
+        fn a_lambda_request_keeps_method_path_query_headers_cookies_and_body() {
+            let incoming = from_lambda(lambda_request());
+            assert_eq!(incoming.method, "PUT");
+            assert_eq!(incoming.uri, "/items/42?q=a%20b&tag=x&tag=y");
+            assert_eq!(header(&incoming.headers, "cookie"), [b"session=abc; theme=dark".as_slice()]);
+            assert_eq!(header(&incoming.headers, "x-multi"), [b"one".as_slice(), b"two".as_slice()]);
+            assert_eq!(incoming.body.as_ref(), b"{\"n\":[1,2,3]}");
+            let text = lambda_http::http::Request::builder()
+                .uri("/t")
+                .body(lambda_http::Body::Text("héllo".to_owned()))
+                .expect("request");
+            assert_eq!(from_lambda(text).body.as_ref(), "héllo".as_bytes());
+            let empty = lambda_http::http::Request::builder()
+                .uri("/")
+                .body(lambda_http::Body::Empty)
+                .expect("request");
+            let empty = from_lambda(empty);
+            assert_eq!((empty.method.as_str(), empty.uri.as_str()), ("GET", "/"));
+            assert!(empty.body.is_empty());
+        }
+
+        #[test]
+        fn the_actix_request_has_what_the_lambda_request_had() {
+            let (request, _) = to_actix(from_lambda(lambda_request()))
+                .expect("valid")
+                .to_http_parts();
+            assert_eq!(request.method(), Method::PUT);
+            assert_eq!(request.path(), "/items/42");
+            assert_eq!(request.query_string(), "q=a%20b&tag=x&tag=y");
+            let cookie = request.headers().get("cookie").expect("cookie");
+            assert_eq!(cookie.as_bytes(), b"session=abc; theme=dark");
+            let multi: Vec<&[u8]> = request
+                .headers()
+                .get_all("x-multi")
+                .map(|v| v.as_bytes())
+                .collect();
+            assert_eq!(multi, [b"one".as_slice(), b"two".as_slice()]);
+            let lengths: Vec<_> = request.headers().get_all("content-length").collect();
+            assert_eq!(lengths, [HeaderValue::from_static("13")]);
+        }
+
+        #[test]
+        fn invalid_requests_are_refused_not_panicked_on() {
+            let bad = Incoming {
+                method: "GET".to_owned(),
+                uri: "/a b".to_owned(),
+                headers: Vec::new(),
+                body: Bytes::new(),
+            };
+            assert!(to_actix(bad.clone()).is_err());
+            let bad_method = Incoming {
+                method: "G E T".to_owned(),
+                uri: "/".to_owned(),
+                ..bad
+            };
+            assert!(to_actix(bad_method).is_err());
+        }
+
+        #[test]
+        fn a_response_keeps_status_headers_every_cookie_and_body() {
+            let response = HttpResponse::Created()
+                .content_type("application/octet-stream")
+                .append_header(("set-cookie", "a=1; Path=/"))
+                .append_header(("set-cookie", "b=2; HttpOnly"))
+                .body(vec![0u8, 159, 146, 150]);
+            let outgoing = block_on(from_actix(response, false));
+            assert_eq!(outgoing.status, 201);
+            assert_eq!(
+                header(&outgoing.headers, "set-cookie"),
+                [b"a=1; Path=/".as_slice(), b"b=2; HttpOnly".as_slice()]
+            );
+            assert_eq!(outgoing.body.as_ref(), [0u8, 159, 146, 150]);
+            let lambda = to_lambda(outgoing).expect("response");
+            assert_eq!(lambda.status(), 201);
+            let cookies: Vec<_> = lambda.headers().get_all("set-cookie").iter().collect();
+            assert_eq!(cookies.len(), 2);
+            assert_eq!(
+                lambda.headers().get("content-type").map(|v| v.as_bytes()),
+                Some(b"application/octet-stream".as_slice())
+            );
+            match lambda.body() {
+                lambda_http::Body::Binary(bytes) => assert_eq!(bytes, &[0u8, 159, 146, 150]),
+                other => panic!("body: {other:?}"),
+            }
+            let head = block_on(from_actix(HttpResponse::Ok().body("x"), true));
+            assert!(head.body.is_empty());
+            let empty = to_lambda(block_on(from_actix(HttpResponse::NoContent().finish(), false)))
+                .expect("response");
+            assert_eq!(empty.status(), 204);
+            assert!(matches!(empty.body(), lambda_http::Body::Empty));
+        }
+    }
+}
+
+/// A request through the guarded app and the conversions (`native` adapter only).
+fn round_trip_test() -> proc_macro2::TokenStream {
+    quote! {
+        #[test]
+        fn a_request_round_trips_through_an_app() {
+            block_on(async {
+                let app = actix_web::test::init_service(guarded(
+                    App::new()
+                        .route(
+                            "/echo/{id}",
+                            actix_web::web::post().to(
+                                |req: actix_web::HttpRequest, body: Bytes| async move {
+                                    let cookie = req
+                                        .headers()
+                                        .get("cookie")
+                                        .and_then(|v| v.to_str().ok())
+                                        .unwrap_or("")
+                                        .to_owned();
+                                    HttpResponse::Accepted()
+                                        .append_header(("set-cookie", "a=1"))
+                                        .append_header(("set-cookie", "b=2"))
+                                        .body(format!(
+                                            "{} {} {} {cookie} {}",
+                                            req.method(),
+                                            req.path(),
+                                            req.query_string(),
+                                            String::from_utf8_lossy(&body)
+                                        ))
+                                },
+                            ),
+                        ),
+                ))
+                .await;
+                let incoming = Incoming {
+                    method: "POST".to_owned(),
+                    uri: "/echo/7?x=1".to_owned(),
+                    headers: vec![("cookie".to_owned(), b"s=1; t=2".to_vec())],
+                    body: Bytes::from_static(b"hello"),
+                };
+                let request = to_actix(incoming).expect("valid").to_request();
+                let response = app.call(request).await.expect("response").into_parts().1;
+                let outgoing = from_actix(response, false).await;
+                assert_eq!(outgoing.status, 202);
+                assert_eq!(outgoing.body.as_ref(), b"POST /echo/7 x=1 s=1; t=2 hello");
+                assert_eq!(header(&outgoing.headers, "set-cookie").len(), 2);
+            });
+        }
+    }
 }
 
 #[cfg(test)]
@@ -783,6 +846,7 @@ mod tests {
             header: "// @generated by cleave",
             own: &own,
             elsewhere: &elsewhere,
+            adapter: Adapter::Native,
         };
         let text = render(&runner);
         assert!(text.starts_with("// @generated by cleave\n"));

@@ -1,23 +1,27 @@
 //! The runner of an axum function (`src/cleave_lambda.rs`): runs the
 //! monolith's router under `lambda_http` on Lambda, or on 127.0.0.1:$PORT
-//! elsewhere, behind a guard that answers 404 for the routes other
-//! functions own. Built with `quote`, formatted with `prettyplease`.
+//! elsewhere (always, with the web adapter), behind a guard that answers
+//! 404 for the routes other functions own. Built with `quote`, formatted
+//! with `prettyplease`.
 
 use quote::quote;
 
 use crate::runner::{Backend, Runner, dep};
+use crate::workspace::Adapter;
 
 pub const BACKEND: Backend = Backend {
     replace_serve: crate::mainrs::replace_serve,
     render,
-    deps: || {
-        vec![
-            dep("lambda_http", "1.3", &[]),
-            dep("tokio", "1", &["macros", "rt-multi-thread", "net"]),
-        ]
+    deps: |adapter| {
+        let tokio = dep("tokio", "1", &["macros", "rt-multi-thread", "net"]);
+        match adapter {
+            Adapter::Native => vec![dep("lambda_http", "1.3", &[]), tokio],
+            Adapter::WebAdapter => vec![tokio],
+        }
     },
     expects: "`axum::serve(listener, app)`",
     guard: "installs a guard (`route_layer` on `MatchedPath`) that answers 404 for the routes other functions own, before their handlers or the middleware around them run.",
+    in_process: "",
 };
 
 fn pairs(list: &[(String, String)]) -> proc_macro2::TokenStream {
@@ -28,6 +32,22 @@ fn pairs(list: &[(String, String)]) -> proc_macro2::TokenStream {
 pub fn render(r: &Runner<'_>) -> String {
     let own = pairs(r.own);
     let elsewhere = pairs(r.elsewhere);
+    let (port_doc, shutdown_doc, on_lambda) = match r.adapter {
+        Adapter::Native => (
+            " The port of the local server when not on Lambda (`PORT` overrides it).",
+            " Used by the local server only; Lambda manages the process itself.",
+            quote! {
+                if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+                    return lambda_http::run(app).await.map_err(std::io::Error::other);
+                }
+            },
+        ),
+        Adapter::WebAdapter => (
+            " The port when `PORT` is not set (`template.yaml` sets it for the Lambda Web Adapter).",
+            " Shuts the server down gracefully when `signal` completes, as axum's `serve` does.",
+            quote!(),
+        ),
+    };
     let file: syn::File = syn::parse_quote! {
         use std::future::{Future, IntoFuture};
         use std::pin::Pin;
@@ -42,7 +62,7 @@ pub fn render(r: &Runner<'_>) -> String {
         /// The monolith's routes that other functions serve: answered with 404 here.
         pub const ELSEWHERE: &[(&str, &str)] = #elsewhere;
 
-        /// The port of the local server when not on Lambda (`PORT` overrides it).
+        #[doc = #port_doc]
         const DEFAULT_PORT: u16 = 3000;
 
         /// A matched route pattern in cleave's form: `:id` -> `{id}`, `*rest` -> `{*rest}`,
@@ -97,7 +117,7 @@ pub fn render(r: &Runner<'_>) -> String {
         }
 
         impl Serve {
-            /// Used by the local server only; Lambda manages the process itself.
+            #[doc = #shutdown_doc]
             #[allow(dead_code)]
             pub fn with_graceful_shutdown<F>(mut self, signal: F) -> Self
             where
@@ -115,9 +135,7 @@ pub fn render(r: &Runner<'_>) -> String {
             fn into_future(self) -> Self::IntoFuture {
                 Box::pin(async move {
                     let app = self.app.route_layer(axum::middleware::from_fn(only_this_function));
-                    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
-                        return lambda_http::run(app).await.map_err(std::io::Error::other);
-                    }
+                    #on_lambda
                     let port = std::env::var("PORT")
                         .ok()
                         .and_then(|p| p.parse().ok())

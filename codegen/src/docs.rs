@@ -5,6 +5,42 @@ use askama::Template;
 
 use crate::mainrs::Edit;
 
+/// How `template.yaml` puts a function behind the AWS Lambda Web Adapter
+/// (`--adapter web-adapter`).
+#[derive(Debug)]
+pub struct WebAdapter {
+    /// The arm64 layer's ARN as the adapter's documentation writes it for
+    /// SAM, `${AWS::Region}` left to `!Sub`.
+    pub layer: &'static str,
+    /// `PORT` (the function's server) and `AWS_LWA_PORT` (where the adapter
+    /// sends requests).
+    pub port: u16,
+}
+
+impl WebAdapter {
+    /// The layer's version (the ARN's last field).
+    pub fn version(&self) -> &'static str {
+        self.layer.rsplit(':').next().unwrap_or("")
+    }
+}
+
+/// Version 30 of `LambdaAdapterLayerArm64`: the one the adapter's guide
+/// (github.com/aws/aws-lambda-web-adapter,
+/// `docs/guide/src/getting-started/zip-packages.md`) lists for AWS
+/// commercial regions. Port 8000, not the adapter's default 8080, which
+/// `sam local` takes for its runtime interface emulator.
+///
+/// The layer installs the adapter as an extension
+/// (`/opt/extensions/lambda-adapter`), so on `provided.al2023` Lambda starts
+/// it beside the function's `bootstrap`; `AWS_LAMBDA_EXEC_WRAPPER` is not
+/// set because Lambda runs no wrapper scripts on OS-only runtimes (AWS's
+/// own `rust-axum-zip` and `rust-actix-web-zip` examples set only the
+/// layer).
+pub const WEB_ADAPTER: WebAdapter = WebAdapter {
+    layer: "arn:aws:lambda:${AWS::Region}:753240598075:layer:LambdaAdapterLayerArm64:30",
+    port: 8000,
+};
+
 pub struct Event {
     pub id: String,
     pub path: String,
@@ -25,6 +61,7 @@ pub struct SamTemplate<'a> {
     pub header: &'a str,
     pub app: &'a str,
     pub functions: &'a [SamFunction],
+    pub web_adapter: Option<&'a WebAdapter>,
 }
 
 pub struct HazardNote {
@@ -54,6 +91,7 @@ pub struct Migration<'a> {
     pub cores: &'a [String],
     /// How a function keeps to its routes (the framework backend's words).
     pub guard: &'a str,
+    pub web_adapter: Option<&'a WebAdapter>,
     pub functions: &'a [FunctionNote],
     pub workers: &'a [String],
     pub edits: &'a [Edit],
@@ -67,6 +105,7 @@ pub struct Readme<'a> {
     pub plan_file: &'a str,
     pub first: &'a str,
     pub functions: &'a [FunctionNote],
+    pub web_adapter: Option<&'a WebAdapter>,
 }
 
 /// `GET /orders/{id}` in API Gateway syntax: `{*rest}` -> `{rest+}`.

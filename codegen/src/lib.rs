@@ -9,6 +9,8 @@
 mod actix_fn;
 mod axum_fn;
 mod docs;
+#[cfg(test)]
+mod generate_tests;
 mod mainrs;
 pub mod manifest;
 pub mod report;

@@ -195,8 +195,9 @@ pub struct Root<'a> {
     pub inherited: Vec<(String, Item)>,
     pub dependencies: BTreeMap<String, InlineTable>,
     /// `path` -> `[(method, function)]`; a lone `ANY` is written as the
-    /// bare function name (every method).
-    pub router: BTreeMap<String, Vec<(String, String)>>,
+    /// bare function name (every method). `None`: no
+    /// `[workspace.metadata.lambda.watch.router]`.
+    pub router: Option<BTreeMap<String, Vec<(String, String)>>>,
 }
 
 pub fn root(r: &Root<'_>) -> String {
@@ -232,8 +233,22 @@ pub fn root(r: &Root<'_>) -> String {
     }
     deps.sort_values();
     ws.insert("dependencies", Item::Table(deps));
+    if let Some(routes) = &r.router {
+        ws.insert("metadata", watch_router(routes));
+    }
+    doc.insert("workspace", Item::Table(ws));
+    for (k, v) in &r.inherited {
+        if k == "profile" {
+            doc.insert("profile", v.clone());
+        }
+    }
+    doc.to_string()
+}
+
+/// `[workspace.metadata.lambda.watch.router]`, for `cargo lambda watch`.
+fn watch_router(routes: &BTreeMap<String, Vec<(String, String)>>) -> Item {
     let mut router = Table::new();
-    for (path, routes) in &r.router {
+    for (path, routes) in routes {
         if let [(method, function)] = routes.as_slice()
             && method == "ANY"
         {
@@ -262,14 +277,7 @@ pub fn root(r: &Root<'_>) -> String {
     let mut metadata = Table::new();
     metadata.set_implicit(true);
     metadata.insert("lambda", Item::Table(lambda));
-    ws.insert("metadata", Item::Table(metadata));
-    doc.insert("workspace", Item::Table(ws));
-    for (k, v) in &r.inherited {
-        if k == "profile" {
-            doc.insert("profile", v.clone());
-        }
-    }
-    doc.to_string()
+    Item::Table(metadata)
 }
 
 #[cfg(test)]

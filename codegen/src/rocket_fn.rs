@@ -1,10 +1,11 @@
 //! The runner of a rocket 0.5 function (`src/cleave_lambda.rs`): the same
 //! `Rocket` (mounts, managed state, fairings, catchers) behind a route guard
-//! that answers 404 for the routes other functions own. On Lambda it answers
-//! each event through rocket's in-process local client, with
-//! `lambda_http::run` on a tokio runtime of its own thread (not inside
-//! `#[rocket::main]`); elsewhere it launches on 127.0.0.1:$PORT with rocket's
-//! own server. Built with `quote`, formatted with `prettyplease`.
+//! that answers 404 for the routes other functions own. On Lambda with the
+//! `native` adapter it answers each event through rocket's in-process local
+//! client, with `lambda_http::run` on a tokio runtime of its own thread (not
+//! inside `#[rocket::main]`); elsewhere (and always, with the web adapter)
+//! it launches on 127.0.0.1:$PORT with rocket's own server. Built with
+//! `quote`, formatted with `prettyplease`.
 //!
 //! The guard has two halves. A route tried before all others (rank
 //! `isize::MIN`, `/<_..>`, every method) answers 404 through the app's
@@ -20,19 +21,24 @@
 //! `serve(APP)` has the output of `APP.launch().await`,
 //! `Result<Rocket<Ignite>, rocket::Error>`, so whatever `main` does with it
 //! (`?` into `rocket::Error`, binding the ignited `Rocket`, `.map(|_| ())`,
-//! `.unwrap()`) still compiles. On Lambda it only returns on failure (an
-//! `ErrorKind::Io` error when the runtime itself stopped).
+//! `.unwrap()`) still compiles. On Lambda (`native`) it only returns on
+//! failure (an `ErrorKind::Io` error when the runtime itself stopped).
 
 use syn::visit::Visit;
 
 use crate::runner::{Backend, Runner, dep};
+use crate::workspace::Adapter;
 
 pub const BACKEND: Option<Backend> = Some(Backend {
     replace_serve,
     render,
-    deps: || vec![dep("lambda_http", "1.3", &[])],
+    deps: |adapter| match adapter {
+        Adapter::Native => vec![dep("lambda_http", "1.3", &[])],
+        Adapter::WebAdapter => Vec::new(),
+    },
     expects: "`ROCKET.launch()` (a `Rocket<Build>` launched in `main`)",
-    guard: "mounts a guard route, tried before all others, that answers 404 through the app's own catchers when only other functions' routes match a request; where ranked routes of this function and another's both match, a response fairing turns an answer from the other function's route into that 404. On Lambda each event is answered through rocket's in-process local client; there is no extra HTTP hop.",
+    guard: "mounts a guard route, tried before all others, that answers 404 through the app's own catchers when only other functions' routes match a request; where ranked routes of this function and another's both match, a response fairing turns an answer from the other function's route into that 404.",
+    in_process: "On Lambda each event is answered through rocket's in-process local client; there is no extra HTTP hop.",
 });
 
 /// In `stmt`, replaces `EXPR.launch()` with `call(EXPR)`, keeping what
@@ -103,34 +109,40 @@ fn pairs(list: &[(String, String)]) -> proc_macro2::TokenStream {
 pub fn render(r: &Runner<'_>) -> String {
     let own = pairs(r.own);
     let elsewhere = pairs(r.elsewhere);
-    let runner = runner_items(&own, &elsewhere);
-    let tests = test_items();
-    let file: syn::File = syn::parse_quote! {
-        #runner
+    let in_process = r.adapter == Adapter::Native;
+    let imports = if in_process {
+        quote::quote! {
+            use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+            use std::sync::Arc;
 
-        #[cfg(test)]
-        mod tests {
-            #tests
+            use lambda_http::{Body, RequestExt};
+            use rocket::fairing::{Fairing, Info, Kind};
+            use rocket::http::uri::Host;
+            use rocket::http::{Cookie, Header, Method, Status};
+            use rocket::local::asynchronous::{Client, LocalRequest, LocalResponse};
+            use rocket::route::{Handler, Outcome, Route};
+            use rocket::{Build, Data, Ignite, Request, Response, Rocket};
+        }
+    } else {
+        quote::quote! {
+            use std::net::Ipv4Addr;
+
+            use rocket::fairing::{Fairing, Info, Kind};
+            use rocket::http::{Method, Status};
+            use rocket::route::{Handler, Outcome, Route};
+            use rocket::{Build, Data, Ignite, Request, Response, Rocket};
         }
     };
-    format!("{}\n{}", r.header, prettyplease::unparse(&file))
-}
-
-fn runner_items(
-    own: &proc_macro2::TokenStream,
-    elsewhere: &proc_macro2::TokenStream,
-) -> proc_macro2::TokenStream {
-    quote::quote! {
-        use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-        use std::sync::Arc;
-
-        use lambda_http::{Body, RequestExt};
-        use rocket::fairing::{Fairing, Info, Kind};
-        use rocket::http::uri::Host;
-        use rocket::http::{Cookie, Header, Method, Status};
-        use rocket::local::asynchronous::{Client, LocalRequest, LocalResponse};
-        use rocket::route::{Handler, Outcome, Route};
-        use rocket::{Build, Data, Ignite, Request, Response, Rocket};
+    let serve = serve_fn(in_process);
+    let lambda = if in_process {
+        lambda_items()
+    } else {
+        proc_macro2::TokenStream::new()
+    };
+    let guard = guard_items();
+    let tests = test_items(in_process);
+    let file: syn::File = syn::parse_quote! {
+        #imports
 
         /// The routes this function serves: `(method, path)`.
         pub const ROUTES: &[(&str, &str)] = #own;
@@ -140,16 +152,53 @@ fn runner_items(
 
         type Routes = &'static [(&'static str, &'static str)];
 
-        /// Stands in for `ROCKET.launch()` and has its output. On Lambda
-        /// (`AWS_LAMBDA_RUNTIME_API` set) it answers the events with the app
-        /// through rocket's local client and only returns on failure;
-        /// elsewhere it launches the app with the app's own configuration,
-        /// bound to 127.0.0.1 (and to port `$PORT` when that is set).
+        #serve
+
+        #lambda
+
+        #guard
+
+        #[cfg(test)]
+        mod tests {
+            #tests
+        }
+    };
+    format!("{}\n{}", r.header, prettyplease::unparse(&file))
+}
+
+/// `serve`, on Lambda too with the `native` adapter.
+fn serve_fn(in_process: bool) -> proc_macro2::TokenStream {
+    let (doc, on_lambda): (&[&str], _) = if in_process {
+        (
+            &[
+                " Stands in for `ROCKET.launch()` and has its output. On Lambda",
+                " (`AWS_LAMBDA_RUNTIME_API` set) it answers the events with the app",
+                " through rocket's local client and only returns on failure;",
+                " elsewhere it launches the app with the app's own configuration,",
+                " bound to 127.0.0.1 (and to port `$PORT` when that is set).",
+            ],
+            quote::quote! {
+                if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+                    return on_lambda(rocket).await;
+                }
+            },
+        )
+    } else {
+        (
+            &[
+                " Stands in for `ROCKET.launch()` and has its output: launches the",
+                " app with the app's own configuration, bound to 127.0.0.1 (and to",
+                " port `$PORT` when that is set; on Lambda the Lambda Web Adapter",
+                " forwards each event there).",
+            ],
+            proc_macro2::TokenStream::new(),
+        )
+    };
+    quote::quote! {
+        #(#[doc = #doc])*
         pub async fn serve(rocket: Rocket<Build>) -> Result<Rocket<Ignite>, rocket::Error> {
             let rocket = guarded(rocket, ROUTES, ELSEWHERE);
-            if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
-                return on_lambda(rocket).await;
-            }
+            #on_lambda
             let mut figment = rocket
                 .figment()
                 .clone()
@@ -162,7 +211,13 @@ fn runner_items(
             }
             rocket.configure(figment).launch().await
         }
+    }
+}
 
+/// With the `native` adapter: answering Lambda events through rocket's
+/// local client, and the conversions between the two.
+fn lambda_items() -> proc_macro2::TokenStream {
+    quote::quote! {
         fn failure(message: String) -> rocket::Error {
             rocket::Error::from(rocket::error::ErrorKind::Io(std::io::Error::other(message)))
         }
@@ -294,7 +349,12 @@ fn runner_items(
             }
             out
         }
+    }
+}
 
+/// The route guard: the fence routes and the backstop fairing.
+fn guard_items() -> proc_macro2::TokenStream {
+    quote::quote! {
         /// A route's path in cleave's form: `<id>` -> `{id}`, `<path..>` -> `{*path}`,
         /// no trailing slash.
         fn normalise(path: &str) -> String {
@@ -472,17 +532,146 @@ fn runner_items(
     }
 }
 
-fn test_items() -> proc_macro2::TokenStream {
+fn test_items(in_process: bool) -> proc_macro2::TokenStream {
+    let (imports, lambda_tests) = if in_process {
+        (
+            quote::quote! {
+                use rocket::http::ContentType;
+            },
+            lambda_tests(),
+        )
+    } else {
+        (
+            quote::quote! {
+                use rocket::local::asynchronous::Client;
+            },
+            proc_macro2::TokenStream::new(),
+        )
+    };
     quote::quote! {
         use std::sync::atomic::{AtomicUsize, Ordering};
 
-        use rocket::http::ContentType;
+        #imports
         use rocket::response::Responder;
         use rocket::route::BoxFuture;
         use rocket::Catcher;
 
         use super::*;
 
+        #lambda_tests
+
+        /// How many times a handler of another function's route ran.
+        struct Ran(AtomicUsize);
+
+        fn reply<'r>(req: &'r Request<'_>, text: &'static str) -> BoxFuture<'r> {
+            Outcome::from(req, text).pin()
+        }
+
+        fn own<'r>(req: &'r Request<'_>, _: Data<'r>) -> BoxFuture<'r> {
+            reply(req, "own")
+        }
+
+        fn free<'r>(req: &'r Request<'_>, _: Data<'r>) -> BoxFuture<'r> {
+            reply(req, "free")
+        }
+
+        fn slug<'r>(req: &'r Request<'_>, _: Data<'r>) -> BoxFuture<'r> {
+            reply(req, "slug")
+        }
+
+        fn count(req: &Request<'_>) {
+            if let Some(ran) = req.rocket().state::<Ran>() {
+                ran.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+
+        fn theirs<'r>(req: &'r Request<'_>, _: Data<'r>) -> BoxFuture<'r> {
+            count(req);
+            reply(req, "theirs")
+        }
+
+        /// Rank 1 on `/shared/<id>`: numbers only; anything else is forwarded.
+        fn by_id<'r>(req: &'r Request<'_>, data: Data<'r>) -> BoxFuture<'r> {
+            count(req);
+            match req.uri().path().segments().nth(1).map(|s| s.parse::<u64>()) {
+                Some(Ok(_)) => reply(req, "id"),
+                _ => Outcome::forward(data, Status::UnprocessableEntity).pin(),
+            }
+        }
+
+        fn caught<'r>(_: Status, req: &'r Request<'_>) -> rocket::catcher::BoxFuture<'r> {
+            let body = format!("caught {}", req.uri().path());
+            Box::pin(async move { (Status::NotFound, body).respond_to(req) })
+        }
+
+        const OWN: Routes = &[("GET", "/own"), ("GET", "/shared/{slug}")];
+        const THEIRS: Routes = &[("GET", "/theirs"), ("DELETE", "/theirs"), ("GET", "/shared/{id}")];
+
+        async fn guarded_client() -> Client {
+            let rocket = rocket::build()
+                .manage(Ran(AtomicUsize::new(0)))
+                .mount(
+                    "/",
+                    vec![
+                        Route::new(Method::Get, "/own", own),
+                        Route::new(Method::Get, "/free", free),
+                        Route::new(Method::Get, "/theirs", theirs),
+                        Route::new(Method::Delete, "/theirs", theirs),
+                        Route::ranked(1, Method::Get, "/shared/<id>", by_id),
+                        Route::ranked(2, Method::Get, "/shared/<slug>", slug),
+                    ],
+                )
+                .register("/", vec![Catcher::new(404, caught)]);
+            Client::untracked(guarded(rocket, OWN, THEIRS))
+                .await
+                .expect("the test app launches")
+        }
+
+        async fn call(client: &Client, method: Method, path: &'static str) -> (u16, String) {
+            let response = client.req(method, path).dispatch().await;
+            (response.status().code, response.into_string().await.unwrap_or_default())
+        }
+
+        fn ran(client: &Client) -> usize {
+            client
+                .rocket()
+                .state::<Ran>()
+                .map_or(0, |r| r.0.load(Ordering::SeqCst))
+        }
+
+        #[rocket::async_test]
+        async fn the_guard_answers_404_for_other_functions_routes() {
+            let client = guarded_client().await;
+            let answer = |status: u16, body: &str| (status, body.to_owned());
+            assert_eq!(call(&client, Method::Get, "/own").await, answer(200, "own"));
+            assert_eq!(call(&client, Method::Get, "/free").await, answer(200, "free"));
+            assert_eq!(call(&client, Method::Get, "/theirs").await, answer(404, "caught /theirs"));
+            assert_eq!(call(&client, Method::Delete, "/theirs").await, answer(404, "caught /theirs"));
+            assert_eq!(call(&client, Method::Head, "/theirs").await, answer(404, ""));
+            assert_eq!(call(&client, Method::Head, "/own").await, answer(200, ""));
+            assert_eq!(call(&client, Method::Get, "/nowhere").await, answer(404, "caught /nowhere"));
+            assert_eq!(ran(&client), 0, "no handler of another function ran");
+            // Ranked routes split between functions: the other function's rank-1
+            // route runs and forwards to this function's rank-2 route ...
+            assert_eq!(call(&client, Method::Get, "/shared/abc").await, answer(200, "slug"));
+            // ... and when it answers, the answer becomes the 404.
+            assert_eq!(call(&client, Method::Get, "/shared/42").await, answer(404, "caught /shared/42"));
+            assert_eq!(ran(&client), 2);
+        }
+
+        #[test]
+        fn route_paths_in_cleaves_form() {
+            assert_eq!(normalise("/api/notes/<id>"), "/api/notes/{id}");
+            assert_eq!(normalise("/static/<path..>"), "/static/{*path}");
+            assert_eq!(normalise("/api/notes/"), "/api/notes");
+            assert_eq!(normalise("/"), "/");
+        }
+    }
+}
+
+/// Tests of the conversions between Lambda and rocket (`native` adapter only).
+fn lambda_tests() -> proc_macro2::TokenStream {
+    quote::quote! {
         /// Answers 201 with what it received: method, path, query, headers,
         /// cookies, host and caller in `X-` headers, the body as the body; and
         /// sets two cookies.
@@ -625,113 +814,6 @@ fn test_items() -> proc_macro2::TokenStream {
             assert_eq!(header("x-remote"), "203.0.113.7");
             assert_eq!(response.body().as_ref(), [0u8, 255, 128, 1]);
         }
-
-        /// How many times a handler of another function's route ran.
-        struct Ran(AtomicUsize);
-
-        fn reply<'r>(req: &'r Request<'_>, text: &'static str) -> BoxFuture<'r> {
-            Outcome::from(req, text).pin()
-        }
-
-        fn own<'r>(req: &'r Request<'_>, _: Data<'r>) -> BoxFuture<'r> {
-            reply(req, "own")
-        }
-
-        fn free<'r>(req: &'r Request<'_>, _: Data<'r>) -> BoxFuture<'r> {
-            reply(req, "free")
-        }
-
-        fn slug<'r>(req: &'r Request<'_>, _: Data<'r>) -> BoxFuture<'r> {
-            reply(req, "slug")
-        }
-
-        fn count(req: &Request<'_>) {
-            if let Some(ran) = req.rocket().state::<Ran>() {
-                ran.0.fetch_add(1, Ordering::SeqCst);
-            }
-        }
-
-        fn theirs<'r>(req: &'r Request<'_>, _: Data<'r>) -> BoxFuture<'r> {
-            count(req);
-            reply(req, "theirs")
-        }
-
-        /// Rank 1 on `/shared/<id>`: numbers only; anything else is forwarded.
-        fn by_id<'r>(req: &'r Request<'_>, data: Data<'r>) -> BoxFuture<'r> {
-            count(req);
-            match req.uri().path().segments().nth(1).map(|s| s.parse::<u64>()) {
-                Some(Ok(_)) => reply(req, "id"),
-                _ => Outcome::forward(data, Status::UnprocessableEntity).pin(),
-            }
-        }
-
-        fn caught<'r>(_: Status, req: &'r Request<'_>) -> rocket::catcher::BoxFuture<'r> {
-            let body = format!("caught {}", req.uri().path());
-            Box::pin(async move { (Status::NotFound, body).respond_to(req) })
-        }
-
-        const OWN: Routes = &[("GET", "/own"), ("GET", "/shared/{slug}")];
-        const THEIRS: Routes = &[("GET", "/theirs"), ("DELETE", "/theirs"), ("GET", "/shared/{id}")];
-
-        async fn guarded_client() -> Client {
-            let rocket = rocket::build()
-                .manage(Ran(AtomicUsize::new(0)))
-                .mount(
-                    "/",
-                    vec![
-                        Route::new(Method::Get, "/own", own),
-                        Route::new(Method::Get, "/free", free),
-                        Route::new(Method::Get, "/theirs", theirs),
-                        Route::new(Method::Delete, "/theirs", theirs),
-                        Route::ranked(1, Method::Get, "/shared/<id>", by_id),
-                        Route::ranked(2, Method::Get, "/shared/<slug>", slug),
-                    ],
-                )
-                .register("/", vec![Catcher::new(404, caught)]);
-            Client::untracked(guarded(rocket, OWN, THEIRS))
-                .await
-                .expect("the test app launches")
-        }
-
-        async fn call(client: &Client, method: Method, path: &'static str) -> (u16, String) {
-            let response = client.req(method, path).dispatch().await;
-            (response.status().code, response.into_string().await.unwrap_or_default())
-        }
-
-        fn ran(client: &Client) -> usize {
-            client
-                .rocket()
-                .state::<Ran>()
-                .map_or(0, |r| r.0.load(Ordering::SeqCst))
-        }
-
-        #[rocket::async_test]
-        async fn the_guard_answers_404_for_other_functions_routes() {
-            let client = guarded_client().await;
-            let answer = |status: u16, body: &str| (status, body.to_owned());
-            assert_eq!(call(&client, Method::Get, "/own").await, answer(200, "own"));
-            assert_eq!(call(&client, Method::Get, "/free").await, answer(200, "free"));
-            assert_eq!(call(&client, Method::Get, "/theirs").await, answer(404, "caught /theirs"));
-            assert_eq!(call(&client, Method::Delete, "/theirs").await, answer(404, "caught /theirs"));
-            assert_eq!(call(&client, Method::Head, "/theirs").await, answer(404, ""));
-            assert_eq!(call(&client, Method::Head, "/own").await, answer(200, ""));
-            assert_eq!(call(&client, Method::Get, "/nowhere").await, answer(404, "caught /nowhere"));
-            assert_eq!(ran(&client), 0, "no handler of another function ran");
-            // Ranked routes split between functions: the other function's rank-1
-            // route runs and forwards to this function's rank-2 route ...
-            assert_eq!(call(&client, Method::Get, "/shared/abc").await, answer(200, "slug"));
-            // ... and when it answers, the answer becomes the 404.
-            assert_eq!(call(&client, Method::Get, "/shared/42").await, answer(404, "caught /shared/42"));
-            assert_eq!(ran(&client), 2);
-        }
-
-        #[test]
-        fn route_paths_in_cleaves_form() {
-            assert_eq!(normalise("/api/notes/<id>"), "/api/notes/{id}");
-            assert_eq!(normalise("/static/<path..>"), "/static/{*path}");
-            assert_eq!(normalise("/api/notes/"), "/api/notes");
-            assert_eq!(normalise("/"), "/");
-        }
     }
 }
 
@@ -777,6 +859,7 @@ mod tests {
             header: "// @generated by cleave from `x` with plan `p.toml`.",
             own: &own,
             elsewhere: &elsewhere,
+            adapter: Adapter::Native,
         };
         let text = render(&runner);
         assert_eq!(text, render(&runner));

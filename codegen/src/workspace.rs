@@ -6,7 +6,10 @@
 //! function (`functions/<name>`), its `main` rewritten by `mainrs`; the
 //! workspace manifest, `template.yaml`, `MIGRATION.md` and `README.md` are
 //! rendered; the monolith's `Cargo.lock` is kept so every dependency stays
-//! at the version the monolith was tested with.
+//! at the version the monolith was tested with. The [`Adapter`] decides the
+//! runner's Lambda side: in-process (`lambda_http`, and a `cargo lambda
+//! watch` router), or none, the AWS Lambda Web Adapter layer in
+//! `template.yaml` forwarding each event to the function's server.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -106,12 +109,6 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             ),
         )
     })?;
-    if input.adapter == Adapter::WebAdapter {
-        return Err(input_err(
-            input.plan_file,
-            "`--adapter web-adapter` is not implemented yet; use the default `native`",
-        ));
-    }
     let main = a
         .mains
         .iter()
@@ -268,7 +265,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             }
             deps.insert(lib.clone(), t);
         }
-        for (name, spec) in (backend.deps)() {
+        for (name, spec) in (backend.deps)(input.adapter) {
             merge_features(
                 ws_deps.entry(name.clone()).or_insert_with(|| spec.clone()),
                 &spec,
@@ -296,7 +293,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
                 )
                 .map_err(|m| input_err(&main.file, m))?;
                 if f.name == input.plan.functions[0].name {
-                    edits.extend(e);
+                    edits.extend(e.into_iter().map(|edit| for_adapter(edit, input.adapter)));
                 }
                 tree.insert(target, text.into_bytes());
             } else {
@@ -313,6 +310,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             header: &header_rs,
             own: &own,
             elsewhere: &elsewhere,
+            adapter: input.adapter,
         });
         tree.insert(format!("{dir}/src/{RUNNER_MOD}.rs"), runner.into_bytes());
         members.push(dir.clone());
@@ -391,7 +389,12 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
     if let Some(profile) = root_doc.get("profile") {
         inherited.push(("profile".to_owned(), profile.clone()));
     }
-    let router = watch_router(&owner);
+    // `cargo lambda watch` serves functions that speak the Runtime API;
+    // behind the web adapter they do not, so there is no router for it.
+    let router = match input.adapter {
+        Adapter::Native => Some(watch_router(&owner)),
+        Adapter::WebAdapter => None,
+    };
     members.sort();
     members.dedup();
     tree.insert(
@@ -410,6 +413,10 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
     }
 
     // Documents.
+    let web_adapter = match input.adapter {
+        Adapter::Native => None,
+        Adapter::WebAdapter => Some(&docs::WEB_ADAPTER),
+    };
     let render = |r: Result<String, askama::Error>, file: &str| {
         r.map_err(|e| input_err(file, format!("template failed: {e}")))
     };
@@ -420,6 +427,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
                 header: header_hash.trim_start_matches("# "),
                 app,
                 functions: &sam,
+                web_adapter,
             }
             .render(),
             "template.yaml",
@@ -440,6 +448,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
     edits.sort();
     edits.dedup();
     let header_md = header_hash.trim_start_matches("# ").to_owned();
+    let guard = backend.guard_text(input.adapter);
     tree.insert(
         "MIGRATION.md".to_owned(),
         render(
@@ -449,7 +458,8 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
                 plan_file: input.plan_file,
                 routes: owner.len(),
                 cores: &cores,
-                guard: backend.guard,
+                guard: &guard,
+                web_adapter,
                 functions: &notes,
                 workers: &workers,
                 edits: &edits,
@@ -468,6 +478,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
                 plan_file: input.plan_file,
                 first: notes.first().map(|n| n.name.as_str()).unwrap_or(""),
                 functions: &notes,
+                web_adapter,
             }
             .render(),
             "README.md",
@@ -495,6 +506,28 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             .collect(),
         edits: edits.len(),
     })
+}
+
+/// `edit` as it reads for `adapter`: `mainrs` explains its edits for the
+/// in-process runner; behind the web adapter the runner is only the local
+/// server, on Lambda too.
+fn for_adapter(mut edit: Edit, adapter: Adapter) -> Edit {
+    if adapter == Adapter::WebAdapter {
+        for (native, web) in [
+            (
+                "under lambda_http on Lambda, and on 127.0.0.1:$PORT elsewhere",
+                "on 127.0.0.1:$PORT, where the Lambda Web Adapter forwards each event on Lambda",
+            ),
+            (
+                "on Lambda there is no socket to bind; locally the runner binds 127.0.0.1:$PORT",
+                "the runner binds 127.0.0.1:$PORT itself, locally and on Lambda",
+            ),
+            ("Lambda or local server", "the local server"),
+        ] {
+            edit.why = edit.why.replace(native, web);
+        }
+    }
+    edit
 }
 
 /// Adds `extra`'s features to `spec`'s (a dependency the monolith and the

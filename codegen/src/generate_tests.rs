@@ -1,0 +1,334 @@
+//! `generate` on the bundled fixtures with each adapter: what
+//! `--adapter web-adapter` changes (`template.yaml`, the manifests, the
+//! runner, the documents), and that everything else is what the `native`
+//! adapter generates.
+
+use std::path::{Path, PathBuf};
+
+use cleave_analyzer::analysis::{self, Analysis};
+use cleave_analyzer::entrypoints::EntryKind;
+use cleave_analyzer::plan::{self, Plan};
+
+use crate::{Adapter, Input, Source, Tree, generate};
+
+const FIXTURES: [&str; 3] = ["shop-axum", "forum-actix", "notes-rocket"];
+
+/// The environment every function gets behind the web adapter.
+const WEB_ADAPTER_PROPERTIES: &str = r#"      Layers:
+        - !Sub arn:aws:lambda:${AWS::Region}:753240598075:layer:LambdaAdapterLayerArm64:30
+      Environment:
+        Variables:
+          AWS_LWA_PORT: "8000"
+          AWS_LWA_READINESS_CHECK_PROTOCOL: tcp
+          PORT: "8000"
+"#;
+
+/// A fixture on disk, read as `cleave generate` reads it.
+struct Dir(PathBuf);
+
+impl Source for Dir {
+    fn read(&self, rel: &str) -> std::io::Result<Vec<u8>> {
+        std::fs::read(self.0.join(rel))
+    }
+
+    fn files(&self, dir: &str, skip: &[String]) -> Vec<String> {
+        fn walk(root: &Path, rel: &str, skip: &[String], out: &mut Vec<String>) {
+            let Ok(entries) = std::fs::read_dir(root.join(rel)) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') || name == "target" {
+                    continue;
+                }
+                let path = if rel.is_empty() {
+                    name
+                } else {
+                    format!("{rel}/{name}")
+                };
+                match entry.file_type() {
+                    Ok(t) if t.is_dir() && !skip.contains(&path) => walk(root, &path, skip, out),
+                    Ok(t) if t.is_file() => out.push(path),
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.0, dir, skip, &mut out);
+        out.sort();
+        out
+    }
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures")
+        .join(name)
+}
+
+/// The fixture's routes in two functions, `first` and `second`.
+fn two_functions(analysis: &Analysis) -> Plan {
+    let mut routes: Vec<String> = analysis
+        .entrypoints
+        .iter()
+        .filter(|e| e.kind == EntryKind::Http)
+        .map(|e| e.route())
+        .collect();
+    routes.sort();
+    routes.dedup();
+    let (one, two) = routes.split_at(routes.len() / 2);
+    let list = |routes: &[String]| {
+        routes
+            .iter()
+            .map(|r| format!("{r:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let text = format!(
+        "version = 1\ntarget = \"aws-lambda\"\n\n[[function]]\nname = \"first\"\nroutes = [{}]\n\n[[function]]\nname = \"second\"\nroutes = [{}]\n",
+        list(one),
+        list(two)
+    );
+    let (plan, problems) = plan::parse(&text, "plan.toml");
+    plan.unwrap_or_else(|| panic!("the plan parses: {problems:?}\n{text}"))
+}
+
+fn generated(name: &str, adapter: Adapter) -> Tree {
+    let root = fixture(name);
+    let analysis = analysis::analyze(&root).expect("the fixture is analysed");
+    let plan = two_functions(&analysis);
+    let source = Dir(root);
+    generate(&Input {
+        analysis: &analysis,
+        plan: &plan,
+        plan_file: "plan.toml",
+        source: &source,
+        adapter,
+    })
+    .unwrap_or_else(|e| panic!("{name}: {e}"))
+    .tree
+}
+
+fn text<'t>(tree: &'t Tree, path: &str) -> &'t str {
+    let bytes = tree
+        .get(path)
+        .unwrap_or_else(|| panic!("{path} is generated"));
+    std::str::from_utf8(bytes).expect("UTF-8")
+}
+
+/// `template.yaml`'s resources: `(logical id, its lines)`.
+fn resources(template: &str) -> Vec<(String, String)> {
+    let start = template.find("\nResources:\n").expect("Resources") + 1;
+    let end = template.find("\nOutputs:").expect("Outputs");
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in template[start..end].lines().skip(1) {
+        if let Some(id) = line
+            .strip_prefix("  ")
+            .filter(|l| !l.starts_with(' '))
+            .and_then(|l| l.strip_suffix(':'))
+        {
+            out.push((id.to_owned(), String::new()));
+        } else if let Some((_, body)) = out.last_mut() {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn web_adapter_functions_run_behind_the_layer_with_its_port() {
+    for name in FIXTURES {
+        let tree = generated(name, Adapter::WebAdapter);
+        let template = text(&tree, "template.yaml");
+        let functions = resources(template);
+        assert_eq!(
+            functions
+                .iter()
+                .map(|(id, _)| id.as_str())
+                .collect::<Vec<_>>(),
+            ["FirstFunction", "SecondFunction"],
+            "{name}"
+        );
+        for (id, body) in &functions {
+            for expected in [
+                "      BuildMethod: rust-cargolambda\n",
+                "      Handler: bootstrap\n",
+                "      Runtime: provided.al2023\n",
+                "      Architectures:\n        - arm64\n",
+                WEB_ADAPTER_PROPERTIES,
+            ] {
+                assert!(
+                    body.contains(expected),
+                    "{name} {id} lacks\n{expected}\nin\n{body}"
+                );
+            }
+        }
+        // Not for OS-only runtimes: the adapter runs as an extension there.
+        assert!(
+            !template
+                .lines()
+                .any(|l| !l.starts_with('#') && l.contains("AWS_LAMBDA_EXEC_WRAPPER")),
+            "{name}:\n{template}"
+        );
+    }
+}
+
+#[test]
+fn web_adapter_functions_do_not_depend_on_lambda_http() {
+    for name in FIXTURES {
+        let tree = generated(name, Adapter::WebAdapter);
+        for (path, bytes) in &tree {
+            if path.ends_with("Cargo.toml") || path.starts_with("functions/") {
+                let text = String::from_utf8_lossy(bytes);
+                assert!(!text.contains("lambda_http"), "{name}: {path}:\n{text}");
+            }
+        }
+        for function in ["first", "second"] {
+            let runner = text(&tree, &format!("functions/{function}/src/cleave_lambda.rs"));
+            assert!(!runner.contains("AWS_LAMBDA_RUNTIME_API"), "{name}");
+            assert!(runner.contains("ELSEWHERE"), "{name}: the guard is kept");
+        }
+        // `cargo lambda watch` cannot serve functions that do not speak the Runtime API.
+        assert!(
+            !text(&tree, "Cargo.toml").contains("[workspace.metadata.lambda"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn the_native_adapter_runs_in_process_on_lambda_http() {
+    for name in FIXTURES {
+        let tree = generated(name, Adapter::Native);
+        let template = text(&tree, "template.yaml");
+        assert!(
+            !template.contains("Layers:") && !template.contains("Environment:"),
+            "{name}:\n{template}"
+        );
+        let root = text(&tree, "Cargo.toml");
+        assert!(
+            root.contains("\nlambda_http = { version = \"1.3\" }\n"),
+            "{name}"
+        );
+        assert!(
+            root.contains("[workspace.metadata.lambda.watch.router]"),
+            "{name}"
+        );
+        for function in ["first", "second"] {
+            let manifest = text(&tree, &format!("functions/{function}/Cargo.toml"));
+            assert!(
+                manifest.contains("\nlambda_http = { workspace = true }\n"),
+                "{name}"
+            );
+            let runner = text(&tree, &format!("functions/{function}/src/cleave_lambda.rs"));
+            assert!(runner.contains("AWS_LAMBDA_RUNTIME_API"), "{name}");
+        }
+        let readme = text(&tree, "README.md");
+        assert!(readme.contains("Adapter: `native`"), "{name}");
+        assert!(readme.contains("cargo lambda watch -A 127.0.0.1"), "{name}");
+        assert!(
+            text(&tree, "MIGRATION.md").contains("Adapter: `native`"),
+            "{name}"
+        );
+    }
+}
+
+/// The app is the same either way: only the runner, the manifests and the
+/// deployment documents differ.
+#[test]
+fn the_adapters_differ_only_in_runner_manifests_and_documents() {
+    for name in FIXTURES {
+        let native = generated(name, Adapter::Native);
+        let web = generated(name, Adapter::WebAdapter);
+        assert_eq!(
+            native.keys().collect::<Vec<_>>(),
+            web.keys().collect::<Vec<_>>(),
+            "{name}"
+        );
+        let mut differ: Vec<&str> = native
+            .iter()
+            .filter(|(path, bytes)| web.get(*path) != Some(*bytes))
+            .map(|(path, _)| path.as_str())
+            .collect();
+        differ.sort();
+        assert_eq!(
+            differ,
+            [
+                "Cargo.toml",
+                "MIGRATION.md",
+                "README.md",
+                "functions/first/Cargo.toml",
+                "functions/first/src/cleave_lambda.rs",
+                "functions/second/Cargo.toml",
+                "functions/second/src/cleave_lambda.rs",
+                "template.yaml",
+            ],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn web_adapter_documents_name_the_adapter_and_its_trade_off() {
+    for name in FIXTURES {
+        let tree = generated(name, Adapter::WebAdapter);
+        let readme = text(&tree, "README.md");
+        for expected in [
+            "Adapter: `web-adapter`",
+            "extra hop",
+            "extra process",
+            "cold start",
+            "`cargo lambda watch` cannot serve these functions",
+            "PORT=8000 cargo run -p first",
+            "sam local start-api",
+        ] {
+            assert!(
+                readme.contains(expected),
+                "{name}: README lacks {expected:?}"
+            );
+        }
+        assert!(!readme.contains("cargo lambda watch -A"), "{name}");
+        let migration = text(&tree, "MIGRATION.md");
+        assert!(migration.contains("Adapter: `web-adapter`"), "{name}");
+        assert!(migration.contains("extra local HTTP hop"), "{name}");
+        // The edits are explained for this runner, not the in-process one.
+        for stale in [
+            "under lambda_http",
+            "Lambda or local server",
+            "no socket to bind",
+        ] {
+            assert!(
+                !migration.contains(stale),
+                "{name}: {stale:?} in\n{migration}"
+            );
+        }
+    }
+}
+
+#[test]
+fn web_adapter_output_is_deterministic_and_every_rendered_file_is_headed() {
+    for name in FIXTURES {
+        let first = generated(name, Adapter::WebAdapter);
+        assert!(first == generated(name, Adapter::WebAdapter), "{name}");
+        let mut rendered = vec![
+            "Cargo.toml".to_owned(),
+            "MIGRATION.md".to_owned(),
+            "README.md".to_owned(),
+            "template.yaml".to_owned(),
+        ];
+        for function in ["first", "second"] {
+            rendered.push(format!("functions/{function}/Cargo.toml"));
+            rendered.push(format!("functions/{function}/src/cleave_lambda.rs"));
+            rendered.push(format!("functions/{function}/src/main.rs"));
+        }
+        for path in rendered {
+            let head = text(&first, &path).lines().next().unwrap_or("");
+            assert!(
+                head.contains("@generated by cleave from ")
+                    && head.contains("with plan `plan.toml`"),
+                "{name}: {path} starts with {head:?}"
+            );
+        }
+    }
+}
