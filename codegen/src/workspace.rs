@@ -338,8 +338,14 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             hazards,
         });
         let mut used_ids = BTreeSet::new();
+        // One event per route shape: API Gateway cannot tell `/notes/{id}`
+        // from `/notes/{slug}`; the function's own router still can.
+        let mut shapes = BTreeSet::new();
         let events = own
             .iter()
+            .filter(|(m, p)| {
+                shapes.insert(cleave_analyzer::partition::route_shape(&format!("{m} {p}")))
+            })
             .map(|(m, p)| {
                 let base = docs::logical_id(&format!("{m} {p}"));
                 let mut id = base.clone();
