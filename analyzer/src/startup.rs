@@ -57,6 +57,23 @@ pub struct BinMain {
     /// Set when the binary has no `main` but a rocket `#[launch]` fn, which
     /// rocket's macro turns into `main`; `line`..`end_line` are that fn's.
     pub launch: Option<Launch>,
+    /// Set when `main` serves no app itself but calls a workspace fn that
+    /// does (`run(listener)?.await`, `http::serve(config, db).await?`).
+    pub serve_site: Option<ServeSite>,
+}
+
+/// A fn other than `main` whose body serves the app.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServeSite {
+    /// The crate it is in (`-` as `_`), and whether that is a library.
+    pub krate: String,
+    pub in_lib: bool,
+    pub fn_name: String,
+    pub file: String,
+    /// First line of the fn's signature, and last line.
+    pub line: u32,
+    pub end_line: u32,
+    pub stmts: Vec<MainStmt>,
 }
 
 /// A rocket `#[launch] fn NAME() -> _ { .. }`.
@@ -148,13 +165,134 @@ pub fn bin_mains(defs: &DefMap<'_>, entrypoints: &[EntryPoint]) -> Vec<BinMain> 
             end_line: main.end_line,
             is_async: def.is_async,
             returns: def.ret.is_some(),
+            serve_site: None,
             // A `#[launch]` fn builds the app; rocket's macro serves it.
             stmts: if launch.is_some() { Vec::new() } else { stmts },
             launch,
         });
+        // Which statement serves: one that strictly does; else a fn `main`
+        // calls that strictly does; else the loose reading (`x.run()`).
+        if let (Some(bin), Some(body)) = (out.last_mut(), &def.body)
+            && bin.launch.is_none()
+        {
+            let own_serve = defs.fns.iter().any(|f| f.name == "serve");
+            let strict: Vec<bool> = body
+                .stmts
+                .iter()
+                .map(|s| serves_strictly(own_serve, s))
+                .collect();
+            let site = if strict.contains(&true) {
+                None
+            } else {
+                serve_site(defs, body, own_serve)
+            };
+            if strict.contains(&true) || site.is_some() {
+                for (st, strict) in bin.stmts.iter_mut().zip(strict) {
+                    if st.kind == StmtKind::Serve && !strict {
+                        st.kind = StmtKind::Other;
+                    } else if strict && st.kind != StmtKind::Spawn {
+                        st.kind = StmtKind::Serve;
+                    }
+                }
+            }
+            bin.serve_site = site;
+        }
     }
     out.sort_by(|a, b| (&a.package, &a.krate).cmp(&(&b.package, &b.krate)));
     out
+}
+
+/// The first workspace fn (by file and line) that `main` calls by name and
+/// whose body serves the app, by the strict reading of [`serves_strictly`].
+fn serve_site(
+    defs: &DefMap<'_>,
+    main_body: &crate::syntax::Block,
+    own_serve: bool,
+) -> Option<ServeSite> {
+    let mut called: Vec<&str> = Vec::new();
+    main_body.walk(&mut |e| {
+        if let Expr::Call { func, .. } = e
+            && let Expr::Path { path, .. } = func.peel()
+            && let Some(name) = path.last()
+        {
+            called.push(name);
+        }
+    });
+    let mut found: Vec<ServeSite> = Vec::new();
+    for f in defs
+        .fns
+        .iter()
+        .filter(|f| f.name != "main" && called.contains(&f.name))
+    {
+        let Some(body) = &f.def.body else {
+            continue;
+        };
+        if !body.stmts.iter().any(|s| serves_strictly(own_serve, s)) {
+            continue;
+        }
+        let krate = &defs.project.crates[defs.mods[f.module].krate];
+        let n = body.stmts.len();
+        let stmts = body
+            .stmts
+            .iter()
+            .zip(&body.lines)
+            .enumerate()
+            .map(|(i, (s, (start, end)))| MainStmt {
+                start: *start,
+                end: *end,
+                // Outside `main`, `.run()` alone is not a server (`migrator.run(&pool)`).
+                kind: match (serves_strictly(own_serve, s), classify(s)) {
+                    (true, _) => StmtKind::Serve,
+                    (false, StmtKind::Serve) => StmtKind::Other,
+                    (false, k) => k,
+                },
+                tail: i + 1 == n && matches!(s, Stmt::Expr(_)),
+                binds: match s {
+                    Stmt::Let { pat, .. } => pat_names(pat),
+                    _ => Vec::new(),
+                },
+            })
+            .collect();
+        found.push(ServeSite {
+            krate: krate.name.clone(),
+            in_lib: krate.kind != TargetKind::Bin,
+            fn_name: f.name.to_owned(),
+            file: f.file.to_owned(),
+            line: f.line,
+            end_line: f.end_line,
+            stmts,
+        });
+    }
+    found.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    found.into_iter().next()
+}
+
+/// Whether a statement serves the app, strictly: `axum::serve(l, app)`
+/// (`serve(a, b)` unless the workspace has a fn `serve` of its own),
+/// `HttpServer::new(..)...run()`, or `ROCKET.launch()`.
+fn serves_strictly(own_serve: bool, s: &Stmt) -> bool {
+    let (mut serve_call, mut http_server, mut run, mut launch) = (false, false, false, false);
+    let mut visit = |e: &Expr| match e {
+        Expr::Call { func, args, .. } => {
+            if let Expr::Path { path, .. } = func.peel() {
+                let axum = path.segments.first().is_some_and(|s| s.name == "axum");
+                if path.last() == Some("serve") && args.len() == 2 && (axum || !own_serve) {
+                    serve_call = true;
+                }
+                if path.ends_with(&["HttpServer", "new"]) {
+                    http_server = true;
+                }
+            }
+        }
+        Expr::MethodCall { method, .. } if method == "run" => run = true,
+        Expr::MethodCall { method, .. } if method == "launch" => launch = true,
+        _ => {}
+    };
+    match s {
+        Stmt::Let { init: Some(e), .. } | Stmt::Expr(e) | Stmt::Semi(e) => e.walk(&mut visit),
+        _ => {}
+    }
+    serve_call || (http_server && run) || launch
 }
 
 fn pat_names(p: &crate::syntax::Pat) -> Vec<String> {

@@ -24,14 +24,8 @@ pub const BACKEND: Backend = Backend {
     in_process: "",
 };
 
-fn pairs(list: &[(String, String)]) -> proc_macro2::TokenStream {
-    let items = list.iter().map(|(m, p)| quote!((#m, #p)));
-    quote!(&[#(#items),*])
-}
-
 pub fn render(r: &Runner<'_>) -> String {
-    let own = pairs(r.own);
-    let elsewhere = pairs(r.elsewhere);
+    let route_items = crate::runner::route_items(r);
     let (port_doc, shutdown_doc, on_lambda) = match r.adapter {
         Adapter::Native => (
             " The port of the local server when not on Lambda (`PORT` overrides it).",
@@ -56,11 +50,7 @@ pub fn render(r: &Runner<'_>) -> String {
         use axum::middleware::Next;
         use axum::response::{IntoResponse, Response};
 
-        /// The routes this function serves: `(method, path)`.
-        pub const ROUTES: &[(&str, &str)] = #own;
-
-        /// The monolith's routes that other functions serve: answered with 404 here.
-        pub const ELSEWHERE: &[(&str, &str)] = #elsewhere;
+        #route_items
 
         #[doc = #port_doc]
         const DEFAULT_PORT: u16 = 3000;
@@ -99,7 +89,7 @@ pub fn render(r: &Runner<'_>) -> String {
                 .map(|p| normalise(p.as_str()));
             if let Some(path) = matched {
                 let method = request.method().as_str();
-                if !listed(ROUTES, method, &path) && listed(ELSEWHERE, method, &path) {
+                if !listed(own_routes(), method, &path) && listed(other_routes(), method, &path) {
                     return axum::http::StatusCode::NOT_FOUND.into_response();
                 }
             }

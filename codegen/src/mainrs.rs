@@ -4,7 +4,7 @@
 //! other line stays exactly as the monolith wrote it. Each change is an
 //! [`Edit`] that MIGRATION.md lists.
 
-use cleave_analyzer::startup::{BinMain, Launch, StmtKind};
+use cleave_analyzer::startup::{BinMain, Launch, MainStmt, ServeSite, StmtKind};
 
 use crate::runner::Backend;
 
@@ -17,6 +17,17 @@ pub struct Edit {
     pub why: String,
 }
 
+/// How the function's `main` reaches the runner.
+#[derive(Debug, Clone, Copy)]
+pub enum MainMode<'a> {
+    /// `main` serves the app: its serve call becomes `runner_call(app)`.
+    Serves,
+    /// Another fn serves the app and was rewritten on its own; `main` only
+    /// declares the module, and calls `init` first when given (the runner
+    /// lives in a library and takes this function's routes from `main`).
+    ServedElsewhere { init: Option<&'a str> },
+}
+
 /// The rewritten text and what changed, or why it could not be rewritten.
 pub fn rewrite(
     text: &str,
@@ -25,66 +36,53 @@ pub fn rewrite(
     runner_call: &str,
     backend: &Backend,
     header: &str,
+    mode: MainMode<'_>,
 ) -> Result<(String, Vec<Edit>), String> {
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     let mut edits = Vec::new();
     if let Some(launch) = &main.launch {
         rewrite_launch(&mut lines, &mut edits, main, launch, runner_call)?;
-        return Ok(finish(lines, edits, main, runner_mod, header));
+        return Ok(finish(lines, edits, main, runner_mod, RUNNER_WHY, header));
     }
-    let serve: Vec<_> = main
-        .stmts
-        .iter()
-        .filter(|s| s.kind == StmtKind::Serve)
-        .collect();
-    let Some(serve_stmt) = serve.first() else {
-        return Err(format!(
-            "`main` (line {}) serves no app cleave recognises ({}); nothing to turn into a function",
-            main.line, backend.expects
-        ));
-    };
-    // 1. The serve call: `axum::serve(listener, APP)` -> `runner::serve(APP)`.
-    let (s, e) = (serve_stmt.start as usize, serve_stmt.end as usize);
-    if s == 0 || e > lines.len() {
-        return Err("statement lines are outside the file".to_owned());
-    }
-    let stmt_text = lines[s - 1..e].join("\n");
-    let Some((replaced, listener)) = (backend.replace_serve)(&stmt_text, runner_call) else {
-        return Err(format!(
-            "line {s}: cannot find {} in this statement",
-            backend.expects
-        ));
-    };
-    let new_lines: Vec<String> = replaced.lines().map(str::to_owned).collect();
-    edits.push(Edit {
-        file: main.file.clone(),
-        line: serve_stmt.start,
-        what: format!("the server call became `{runner_call}(app)`"),
-        why: "the function runs the same router under lambda_http on Lambda, and on 127.0.0.1:$PORT elsewhere, answering only its own routes".to_owned(),
-    });
-    // Replace bottom-up so earlier line numbers stay valid.
-    let mut changes: Vec<(usize, usize, Vec<String>)> = vec![(s, e, new_lines)];
-    // 2. The listener the server used.
-    for st in main.stmts.iter().filter(|st| st.kind == StmtKind::Listen) {
-        if !listener.is_empty() && st.binds.contains(&listener) {
-            changes.push((
-                st.start as usize,
-                st.end as usize,
-                vec![comment_line(
-                    &lines,
-                    st.start,
-                    "cleave: the listener is bound by the function runner",
-                )],
-            ));
+    // Replaced bottom-up so earlier line numbers stay valid.
+    let mut changes: Vec<(usize, usize, Vec<String>)> = Vec::new();
+    match mode {
+        MainMode::Serves => {
+            let (c, e) = replace_serve_stmt(
+                &lines,
+                &main.stmts,
+                &main.file,
+                main.line,
+                runner_call,
+                backend,
+            )?;
+            changes.extend(c);
+            edits.extend(e);
+        }
+        MainMode::ServedElsewhere { init: Some(init) } => {
+            // First thing in `main`'s body: after the line that opens it.
+            let open = (main.line as usize..=main.end_line as usize)
+                .find(|&l| lines.get(l - 1).is_some_and(|t| t.trim_end().ends_with('{')))
+                .ok_or_else(|| {
+                    format!(
+                        "line {}: `main`'s body must start at the end of a line (`{{` then a line break) for cleave to add a statement",
+                        main.line
+                    )
+                })?;
+            let indent: String = lines
+                .get(open)
+                .map(|l| l.chars().take_while(|c| c.is_whitespace()).collect())
+                .filter(|i: &String| !i.is_empty())
+                .unwrap_or_else(|| "    ".to_owned());
+            changes.push((open + 1, open, vec![format!("{indent}{init}")]));
             edits.push(Edit {
                 file: main.file.clone(),
-                line: st.start,
-                what: format!("removed the `{listener}` listener"),
-                why:
-                    "on Lambda there is no socket to bind; locally the runner binds 127.0.0.1:$PORT"
-                        .to_owned(),
+                line: open as u32 + 1,
+                what: format!("`main` starts with `{init}`"),
+                why: "the runner serving the app lives in the shared library; it learns from `main` which routes this function owns".to_owned(),
             });
         }
+        MainMode::ServedElsewhere { init: None } => {}
     }
     // 3. Workers started beside the server.
     for st in main.stmts.iter().filter(|st| st.kind == StmtKind::Spawn) {
@@ -106,12 +104,21 @@ pub fn rewrite(
     }
     changes.sort_by_key(|c| std::cmp::Reverse(c.0));
     for (s, e, new) in changes {
-        if s >= 1 && e <= lines.len() && s <= e {
+        // `e == s - 1` inserts before line `s`.
+        if s >= 1 && e <= lines.len() && s <= e + 1 {
             lines.splice(s - 1..e, new);
         }
     }
-    Ok(finish(lines, edits, main, runner_mod, header))
+    let why = match mode {
+        MainMode::ServedElsewhere { init: Some(_) } => {
+            "this function's routes (`ROUTES`, `ELSEWHERE`), handed to the shared runner by `main`"
+        }
+        _ => RUNNER_WHY,
+    };
+    Ok(finish(lines, edits, main, runner_mod, why, header))
 }
+
+const RUNNER_WHY: &str = "the generated runner: Lambda or local server, and the guard that keeps the function to its routes";
 
 /// Adds the runner module, `#![allow(unused)]` and the header.
 fn finish(
@@ -119,6 +126,7 @@ fn finish(
     mut edits: Vec<Edit>,
     main: &BinMain,
     runner_mod: &str,
+    mod_why: &str,
     header: &str,
 ) -> (String, Vec<Edit>) {
     // The runner module, after the file's comments and inner attributes.
@@ -135,7 +143,7 @@ fn finish(
         file: main.file.clone(),
         line: at as u32 + 1,
         what: format!("added `mod {runner_mod};`"),
-        why: "the generated runner: Lambda or local server, and the guard that keeps the function to its routes".to_owned(),
+        why: mod_why.to_owned(),
     });
     edits.push(Edit {
         file: main.file.clone(),
@@ -147,6 +155,110 @@ fn finish(
     let mut out = lines.join("\n");
     out.push('\n');
     (out, edits)
+}
+
+/// Replaces the serve call among `stmts` of `file` with `runner_call(app)`
+/// and comments out the listener it used, when a statement there binds it.
+/// Returns the line changes and the edits.
+#[allow(clippy::type_complexity)]
+fn replace_serve_stmt(
+    lines: &[String],
+    stmts: &[MainStmt],
+    file: &str,
+    fn_line: u32,
+    runner_call: &str,
+    backend: &Backend,
+) -> Result<(Vec<(usize, usize, Vec<String>)>, Vec<Edit>), String> {
+    let Some(serve_stmt) = stmts.iter().find(|s| s.kind == StmtKind::Serve) else {
+        return Err(format!(
+            "the fn at line {fn_line} serves no app cleave recognises ({}); nothing to turn into a function",
+            backend.expects
+        ));
+    };
+    let (s, e) = (serve_stmt.start as usize, serve_stmt.end as usize);
+    if s == 0 || e > lines.len() {
+        return Err("statement lines are outside the file".to_owned());
+    }
+    let stmt_text = lines[s - 1..e].join("\n");
+    let Some((replaced, listener)) = (backend.replace_serve)(&stmt_text, runner_call) else {
+        return Err(format!(
+            "line {s}: cannot find {} in this statement",
+            backend.expects
+        ));
+    };
+    let mut edits = vec![Edit {
+        file: file.to_owned(),
+        line: serve_stmt.start,
+        what: format!("the server call became `{runner_call}(app)`"),
+        why: "the function runs the same router under lambda_http on Lambda, and on 127.0.0.1:$PORT elsewhere, answering only its own routes".to_owned(),
+    }];
+    let mut changes = vec![(s, e, replaced.lines().map(str::to_owned).collect())];
+    for st in stmts.iter().filter(|st| st.kind == StmtKind::Listen) {
+        if !listener.is_empty() && st.binds.contains(&listener) {
+            changes.push((
+                st.start as usize,
+                st.end as usize,
+                vec![comment_line(
+                    lines,
+                    st.start,
+                    "cleave: the listener is bound by the function runner",
+                )],
+            ));
+            edits.push(Edit {
+                file: file.to_owned(),
+                line: st.start,
+                what: format!("removed the `{listener}` listener"),
+                why:
+                    "on Lambda there is no socket to bind; locally the runner binds 127.0.0.1:$PORT"
+                        .to_owned(),
+            });
+        }
+    }
+    Ok((changes, edits))
+}
+
+/// The file of a fn other than `main` that serves the app, with its serve
+/// call replaced by `runner_call(app)`. The server must be awaited where it
+/// is built: a fn that returns it (`Ok(server)`) keeps its return type, which
+/// the runner's future is not.
+pub fn rewrite_site(
+    text: &str,
+    site: &ServeSite,
+    runner_call: &str,
+    backend: &Backend,
+) -> Result<(String, Vec<Edit>), String> {
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let (mut changes, edits) = replace_serve_stmt(
+        &lines,
+        &site.stmts,
+        &site.file,
+        site.line,
+        runner_call,
+        backend,
+    )?;
+    let awaited = changes
+        .first()
+        .is_some_and(|(_, _, new)| new.iter().any(|l| l.contains(".await")));
+    if !awaited {
+        return Err(format!(
+            "line {}: `{}` builds the server and returns it without awaiting it; cleave replaces the server with the function runner where it is awaited — await it in `{}` (or start it in `main`)",
+            site.stmts
+                .iter()
+                .find(|s| s.kind == StmtKind::Serve)
+                .map_or(site.line, |s| s.start),
+            site.fn_name,
+            site.fn_name
+        ));
+    }
+    changes.sort_by_key(|c| std::cmp::Reverse(c.0));
+    for (s, e, new) in changes {
+        if s >= 1 && e <= lines.len() && s <= e {
+            lines.splice(s - 1..e, new);
+        }
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    Ok((out, edits))
 }
 
 /// A rocket `#[launch] fn NAME() -> _` becomes a plain fn returning

@@ -101,14 +101,8 @@ impl<'ast> Visit<'ast> for FindLaunch {
     }
 }
 
-fn pairs(list: &[(String, String)]) -> proc_macro2::TokenStream {
-    let items = list.iter().map(|(m, p)| quote::quote!((#m, #p)));
-    quote::quote!(&[#(#items),*])
-}
-
 pub fn render(r: &Runner<'_>) -> String {
-    let own = pairs(r.own);
-    let elsewhere = pairs(r.elsewhere);
+    let route_items = crate::runner::route_items(r);
     let in_process = r.adapter == Adapter::Native;
     let imports = if in_process {
         quote::quote! {
@@ -144,11 +138,7 @@ pub fn render(r: &Runner<'_>) -> String {
     let file: syn::File = syn::parse_quote! {
         #imports
 
-        /// The routes this function serves: `(method, path)`.
-        pub const ROUTES: &[(&str, &str)] = #own;
-
-        /// The monolith's routes that other functions serve: answered with 404 here.
-        pub const ELSEWHERE: &[(&str, &str)] = #elsewhere;
+        #route_items
 
         type Routes = &'static [(&'static str, &'static str)];
 
@@ -197,7 +187,7 @@ fn serve_fn(in_process: bool) -> proc_macro2::TokenStream {
     quote::quote! {
         #(#[doc = #doc])*
         pub async fn serve(rocket: Rocket<Build>) -> Result<Rocket<Ignite>, rocket::Error> {
-            let rocket = guarded(rocket, ROUTES, ELSEWHERE);
+            let rocket = guarded(rocket, own_routes(), other_routes());
             #on_lambda
             let mut figment = rocket
                 .figment()
@@ -860,6 +850,7 @@ mod tests {
             own: &own,
             elsewhere: &elsewhere,
             adapter: Adapter::Native,
+            routes_from: crate::runner::RouteSource::Consts,
         };
         let text = render(&runner);
         assert_eq!(text, render(&runner));

@@ -23,6 +23,89 @@ pub struct Runner<'a> {
     /// `Native`: on Lambda too, through `lambda_http`; `WebAdapter`: the
     /// framework's own server on `$PORT` only, and no `lambda_http`.
     pub adapter: Adapter,
+    /// Where the runner finds its route sets.
+    pub routes_from: RouteSource,
+}
+
+/// Where a runner's route sets come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteSource {
+    /// Constants in the runner: it lives in the function's own crate.
+    Consts,
+    /// Set once by `init(..)` from each function's `main`: the runner lives
+    /// in the shared library, whose fn serves the app.
+    Init,
+}
+
+/// `&[("GET", "/a"), ..]`.
+fn pairs(list: &[(String, String)]) -> proc_macro2::TokenStream {
+    let items = list.iter().map(|(m, p)| quote::quote!((#m, #p)));
+    quote::quote!(&[#(#items),*])
+}
+
+/// The runner's route sets, read through `own_routes()` and `other_routes()`.
+pub fn route_items(r: &Runner<'_>) -> proc_macro2::TokenStream {
+    match r.routes_from {
+        RouteSource::Consts => {
+            let own = pairs(r.own);
+            let elsewhere = pairs(r.elsewhere);
+            quote::quote! {
+                /// The routes this function serves: `(method, path)`.
+                pub const ROUTES: &[(&str, &str)] = #own;
+
+                /// The monolith's routes that other functions serve: answered with 404 here.
+                pub const ELSEWHERE: &[(&str, &str)] = #elsewhere;
+
+                fn own_routes() -> &'static [(&'static str, &'static str)] {
+                    ROUTES
+                }
+
+                fn other_routes() -> &'static [(&'static str, &'static str)] {
+                    ELSEWHERE
+                }
+            }
+        }
+        RouteSource::Init => quote::quote! {
+            type RouteList = &'static [(&'static str, &'static str)];
+
+            static ROUTE_SETS: std::sync::OnceLock<(RouteList, RouteList)> = std::sync::OnceLock::new();
+
+            /// Called first by each function's `main`: the routes it serves
+            /// (`(method, path)`), and the monolith's routes other functions
+            /// serve, answered with 404 here.
+            pub fn init(own: RouteList, elsewhere: RouteList) {
+                let _ = ROUTE_SETS.set((own, elsewhere));
+            }
+
+            fn own_routes() -> RouteList {
+                ROUTE_SETS.get().map_or(&[], |r| r.0)
+            }
+
+            fn other_routes() -> RouteList {
+                ROUTE_SETS.get().map_or(&[], |r| r.1)
+            }
+        },
+    }
+}
+
+/// The function's own route sets, for `init` (`src/cleave_routes.rs`).
+pub fn render_route_consts(
+    header: &str,
+    own: &[(String, String)],
+    elsewhere: &[(String, String)],
+) -> String {
+    let own = pairs(own);
+    let elsewhere = pairs(elsewhere);
+    let file: syn::File = syn::parse_quote! {
+        //! This function's routes, handed to the shared runner by `main`.
+
+        /// The routes this function serves: `(method, path)`.
+        pub const ROUTES: &[(&str, &str)] = #own;
+
+        /// The monolith's routes that other functions serve: answered with 404 here.
+        pub const ELSEWHERE: &[(&str, &str)] = #elsewhere;
+    };
+    format!("{header}\n{}", prettyplease::unparse(&file))
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -97,6 +180,7 @@ mod tests {
                     own: &own,
                     elsewhere: &elsewhere,
                     adapter,
+                    routes_from: RouteSource::Consts,
                 };
                 let text = (backend.render)(&runner);
                 let what = format!("{framework:?} {adapter:?}");

@@ -17,13 +17,13 @@ use askama::Template;
 use cleave_analyzer::analysis::{Analysis, PackageInfo};
 use cleave_analyzer::entrypoints::EntryKind;
 use cleave_analyzer::plan::Plan;
-use cleave_analyzer::startup::StmtKind;
+use cleave_analyzer::startup::{ServeSite, StmtKind};
 use toml_edit::{DocumentMut, InlineTable, Item};
 
 use crate::docs::{self, Event, FunctionNote, HazardNote, SamFunction};
-use crate::mainrs::{self, Edit};
+use crate::mainrs::{self, Edit, MainMode};
 use crate::manifest;
-use crate::runner::{self, Runner};
+use crate::runner::{self, Backend, Runner};
 use crate::write::MARKER;
 use crate::{GenerateError, Source, Tree};
 
@@ -54,6 +54,8 @@ pub struct Generated {
 }
 
 const RUNNER_MOD: &str = "cleave_lambda";
+/// A function's route sets, when the runner lives in a library.
+const ROUTES_MOD: &str = "cleave_routes";
 
 fn input_err(file: impl Into<String>, message: impl Into<String>) -> GenerateError {
     GenerateError::Input {
@@ -112,7 +114,11 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
     let main = a
         .mains
         .iter()
-        .find(|m| m.launch.is_some() || m.stmts.iter().any(|s| s.kind == StmtKind::Serve))
+        .find(|m| {
+            m.launch.is_some()
+                || m.serve_site.is_some()
+                || m.stmts.iter().any(|s| s.kind == StmtKind::Serve)
+        })
         .ok_or_else(|| {
             input_err(
                 &a.project.root,
@@ -143,6 +149,24 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
     let root_doc: DocumentMut = root_manifest_text
         .parse()
         .map_err(|e: toml_edit::TomlError| input_err("Cargo.toml", e.message().to_owned()))?;
+    let mut ws_deps: BTreeMap<String, InlineTable> = BTreeMap::new();
+    // Where the app is served: by `main`, by a fn of the binary's own
+    // modules, or by a library fn (then the runner lives in that library).
+    let site = main.serve_site.as_ref();
+    let site_in_lib = site.filter(|s| s.in_lib);
+    if let Some(s) = site
+        && !s.in_lib
+        && !main.files.contains(&s.file)
+    {
+        return Err(input_err(
+            &s.file,
+            format!(
+                "`{}` serves the app but is outside the binary's modules and no library of the workspace holds it",
+                s.fn_name
+            ),
+        ));
+    }
+    let mut site_done = site_in_lib.is_none();
     for p in a.packages.iter().filter(|p| p.lib.is_some()) {
         let lib = p.lib.clone().unwrap_or_default();
         let to = moved(&p.dir);
@@ -177,6 +201,26 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
                     .map_err(|e| input_err(&file, e.to_string()))?,
             );
         }
+        if let Some(site) = site_in_lib
+            && site.krate == lib.replace('-', "_")
+        {
+            host_runner(
+                &mut tree,
+                &mut doc,
+                &mut ws_deps,
+                &mut edits,
+                HostRunner {
+                    site,
+                    manifest_text: &text,
+                    package_dir: &p.dir,
+                    to: &to,
+                    backend: &backend,
+                    adapter: input.adapter,
+                    header: &header_rs,
+                },
+            )?;
+            site_done = true;
+        }
         tree.insert(
             manifest::join(&to, "Cargo.toml"),
             doc.to_string().into_bytes(),
@@ -193,6 +237,13 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
         });
         members.push(to.clone());
         cores.push(p.name.clone());
+    }
+
+    if !site_done {
+        return Err(input_err(
+            site_in_lib.map_or("", |s| s.file.as_str()),
+            "the library whose fn serves the app is not a package of the workspace",
+        ));
     }
 
     // The serving binary's package, manifest and files.
@@ -225,7 +276,6 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
 
     let mut notes = Vec::new();
     let mut sam = Vec::new();
-    let mut ws_deps: BTreeMap<String, InlineTable> = BTreeMap::new();
     for f in &input.plan.functions {
         let dir = format!("functions/{}", f.name);
         let own: Vec<(String, String)> = f.routes.iter().filter_map(|r| split_route(r)).collect();
@@ -265,7 +315,12 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             }
             deps.insert(lib.clone(), t);
         }
-        for (name, spec) in (backend.deps)(input.adapter) {
+        let runner_deps = if site_in_lib.is_some() {
+            Vec::new()
+        } else {
+            (backend.deps)(input.adapter)
+        };
+        for (name, spec) in runner_deps {
             merge_features(
                 ws_deps.entry(name.clone()).or_insert_with(|| spec.clone()),
                 &spec,
@@ -282,17 +337,45 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
         for file in &main.files {
             let rel = strip_dir(&main_dir, file);
             let target = format!("{dir}/src/{rel}");
+            let first = f.name == input.plan.functions[0].name;
             if *file == main.file {
+                let (module, mode) = match (site, site_in_lib) {
+                    (_, Some(lib_site)) => (
+                        ROUTES_MOD,
+                        MainMode::ServedElsewhere {
+                            init: Some(&format!(
+                                "::{}::{RUNNER_MOD}::init({ROUTES_MOD}::ROUTES, {ROUTES_MOD}::ELSEWHERE);",
+                                lib_site.krate
+                            )),
+                        },
+                    ),
+                    (Some(_), None) => (RUNNER_MOD, MainMode::ServedElsewhere { init: None }),
+                    (None, _) => (RUNNER_MOD, MainMode::Serves),
+                };
                 let (text, e) = mainrs::rewrite(
                     &main_text,
                     main,
-                    RUNNER_MOD,
+                    module,
                     &format!("{RUNNER_MOD}::serve"),
                     &backend,
                     &header_rs,
+                    mode,
                 )
                 .map_err(|m| input_err(&main.file, m))?;
-                if f.name == input.plan.functions[0].name {
+                if first {
+                    edits.extend(e.into_iter().map(|edit| for_adapter(edit, input.adapter)));
+                }
+                tree.insert(target, text.into_bytes());
+            } else if let Some(s) = site.filter(|s| !s.in_lib && s.file == *file) {
+                let text = read_text(input.source, file)?;
+                let (text, e) = mainrs::rewrite_site(
+                    &text,
+                    s,
+                    &format!("crate::{RUNNER_MOD}::serve"),
+                    &backend,
+                )
+                .map_err(|m| input_err(file, m))?;
+                if first {
                     edits.extend(e.into_iter().map(|edit| for_adapter(edit, input.adapter)));
                 }
                 tree.insert(target, text.into_bytes());
@@ -306,13 +389,21 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
                 );
             }
         }
-        let runner = (backend.render)(&Runner {
-            header: &header_rs,
-            own: &own,
-            elsewhere: &elsewhere,
-            adapter: input.adapter,
-        });
-        tree.insert(format!("{dir}/src/{RUNNER_MOD}.rs"), runner.into_bytes());
+        if site_in_lib.is_some() {
+            tree.insert(
+                format!("{dir}/src/{ROUTES_MOD}.rs"),
+                runner::render_route_consts(&header_rs, &own, &elsewhere).into_bytes(),
+            );
+        } else {
+            let runner = (backend.render)(&Runner {
+                header: &header_rs,
+                own: &own,
+                elsewhere: &elsewhere,
+                adapter: input.adapter,
+                routes_from: runner::RouteSource::Consts,
+            });
+            tree.insert(format!("{dir}/src/{RUNNER_MOD}.rs"), runner.into_bytes());
+        }
         members.push(dir.clone());
 
         // Notes for MIGRATION.md and template.yaml.
@@ -512,6 +603,139 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             .collect(),
         edits: edits.len(),
     })
+}
+
+/// What [`host_runner`] needs.
+struct HostRunner<'a> {
+    site: &'a ServeSite,
+    manifest_text: &'a str,
+    package_dir: &'a str,
+    /// The package's directory in the generated workspace.
+    to: &'a str,
+    backend: &'a Backend,
+    adapter: Adapter,
+    header: &'a str,
+}
+
+/// The library whose fn serves the app hosts the runner: its serve call
+/// becomes `crate::cleave_lambda::serve(app)`, the runner (route sets set by
+/// each function's `main` through `init`) is a new module of it, and the
+/// runner's dependencies join its manifest.
+fn host_runner(
+    tree: &mut Tree,
+    doc: &mut DocumentMut,
+    ws_deps: &mut BTreeMap<String, InlineTable>,
+    edits: &mut Vec<Edit>,
+    h: HostRunner<'_>,
+) -> Result<(), GenerateError> {
+    let site_rel = strip_dir(h.package_dir, &h.site.file);
+    let site_target = manifest::join(h.to, site_rel);
+    let text = tree
+        .get(&site_target)
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .ok_or_else(|| input_err(&h.site.file, "the file is not part of its package"))?;
+    let (text, e) = mainrs::rewrite_site(
+        &text,
+        h.site,
+        &format!("crate::{RUNNER_MOD}::serve"),
+        h.backend,
+    )
+    .map_err(|m| input_err(&h.site.file, m))?;
+    edits.extend(e.into_iter().map(|edit| for_adapter(edit, h.adapter)));
+    tree.insert(site_target, text.into_bytes());
+    // The lib root: `[lib] path`, or `src/lib.rs`.
+    let lib_root = h
+        .manifest_text
+        .parse::<DocumentMut>()
+        .ok()
+        .and_then(|d| {
+            d.get("lib")
+                .and_then(|l| l.get("path"))
+                .and_then(Item::as_str)
+                .map(manifest::normalise)
+        })
+        .unwrap_or_else(|| "src/lib.rs".to_owned());
+    let root_target = manifest::join(h.to, &lib_root);
+    let mut root_text = tree
+        .get(&root_target)
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .ok_or_else(|| {
+            input_err(
+                manifest::join(h.package_dir, &lib_root),
+                "the library's root file is missing",
+            )
+        })?;
+    if !root_text.ends_with('\n') {
+        root_text.push('\n');
+    }
+    let line = root_text.lines().count() as u32 + 2;
+    root_text.push_str(&format!(
+        "\n// cleave: the function runner, shared by every function (see MIGRATION.md).\npub mod {RUNNER_MOD};\n"
+    ));
+    tree.insert(root_target, root_text.into_bytes());
+    edits.push(Edit {
+        file: manifest::join(h.package_dir, &lib_root),
+        line,
+        what: format!("added `pub mod {RUNNER_MOD};`"),
+        why: format!(
+            "`{}` serves the app, so the runner lives beside it; each function's `main` tells it the function's routes",
+            h.site.fn_name
+        ),
+    });
+    let runner = (h.backend.render)(&Runner {
+        header: h.header,
+        own: &[],
+        elsewhere: &[],
+        adapter: h.adapter,
+        routes_from: runner::RouteSource::Init,
+    });
+    tree.insert(
+        manifest::join(h.to, &format!("{}/{RUNNER_MOD}.rs", parent(&lib_root))),
+        runner.into_bytes(),
+    );
+    // The runner's dependencies.
+    let deps = doc
+        .entry("dependencies")
+        .or_insert(Item::Table(toml_edit::Table::new()));
+    if let Some(deps) = deps.as_table_like_mut() {
+        for (name, spec) in (h.backend.deps)(h.adapter) {
+            match deps.get_mut(&name) {
+                Some(existing) => {
+                    if let Some(t) = existing.as_inline_table_mut() {
+                        merge_features(t, &spec);
+                    } else if let Some(t) = existing.as_table_like_mut() {
+                        let mut features = t
+                            .get("features")
+                            .and_then(Item::as_array)
+                            .cloned()
+                            .unwrap_or_default();
+                        let wanted = spec.get("features").and_then(|v| v.as_array());
+                        for v in wanted.into_iter().flatten() {
+                            if !features.iter().any(|x| x.as_str() == v.as_str()) {
+                                features.push(v.clone());
+                            }
+                        }
+                        t.insert("features", toml_edit::value(features));
+                    } else if let Some(version) = existing.as_str().map(str::to_owned) {
+                        let mut t = InlineTable::new();
+                        t.insert("version", version.as_str().into());
+                        merge_features(&mut t, &spec);
+                        *existing = Item::Value(toml_edit::Value::InlineTable(t));
+                    }
+                }
+                None => {
+                    merge_features(
+                        ws_deps.entry(name.clone()).or_insert_with(|| spec.clone()),
+                        &spec,
+                    );
+                    let mut w = InlineTable::new();
+                    w.insert("workspace", true.into());
+                    deps.insert(&name, Item::Value(toml_edit::Value::InlineTable(w)));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `edit` as it reads for `adapter`: `mainrs` explains its edits for the

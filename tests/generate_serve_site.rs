@@ -1,0 +1,339 @@
+//! Apps whose `main` does not serve the app itself but calls a fn that
+//! does — zero2prod's `run(listener)`, realworld's `http::serve(config, db)`.
+//! When that fn is in the library, the runner moves into the library and
+//! each function's `main` hands it the function's routes; when it is in the
+//! binary's own modules, the function's copy of that module calls the runner.
+//! Either way the generated function builds and keeps to its routes.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const MANIFEST: &str = "[package]\nname = \"todo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+[dependencies]\naxum = \"0.8\"\ntokio = { version = \"1\", features = [\"macros\", \"rt-multi-thread\", \"net\"] }\n\n[workspace]\n";
+
+const ROUTES: &str = r#"use axum::{routing::get, Router};
+
+pub fn router() -> Router {
+    Router::new()
+        .route("/todos", get(list).post(create))
+        .route("/health", get(health))
+}
+
+async fn list() -> &'static str {
+    "[]"
+}
+
+async fn create() -> &'static str {
+    "created"
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+"#;
+
+/// The library serves: `todo::startup::run(port)`.
+const LIB_SERVES: &[(&str, &str)] = &[
+    ("src/lib.rs", "pub mod routes;\npub mod startup;\n"),
+    (
+        "src/startup.rs",
+        r#"use tokio::net::TcpListener;
+
+pub async fn run(port: u16) -> std::io::Result<()> {
+    let app = crate::routes::router();
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    axum::serve(listener, app).await
+}
+"#,
+    ),
+    (
+        "src/main.rs",
+        r#"#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let port = std::env::var("APP_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    todo::startup::run(port).await
+}
+"#,
+    ),
+];
+
+/// A module of the binary serves: `server::start()`.
+const BIN_SERVES: &[(&str, &str)] = &[
+    ("src/lib.rs", "pub mod routes;\n"),
+    (
+        "src/server.rs",
+        r#"pub async fn start() -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    axum::serve(listener, todo::routes::router()).await?;
+    Ok(())
+}
+"#,
+    ),
+    (
+        "src/main.rs",
+        r#"mod server;
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    server::start().await
+}
+"#,
+    ),
+];
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn cleave(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_cleave"))
+        .args(args)
+        .output()
+        .expect("cleave runs")
+}
+
+/// The app, with the axum fixture's lockfile so that the shared target
+/// directory already holds its dependencies.
+fn write_app(dir: &Path, files: &[(&str, &str)]) {
+    std::fs::create_dir_all(dir.join("src")).expect("mkdir");
+    std::fs::write(dir.join("Cargo.toml"), MANIFEST).expect("manifest");
+    std::fs::write(dir.join("src/routes.rs"), ROUTES).expect("routes");
+    for (path, text) in files {
+        std::fs::write(dir.join(path), text).expect("source");
+    }
+    std::fs::copy(
+        repo().join("fixtures/shop-axum/Cargo.lock"),
+        dir.join("Cargo.lock"),
+    )
+    .expect("lockfile");
+}
+
+/// Generates with one function per route; returns the workspace and the
+/// function owning `GET /todos`.
+fn generate(app: &Path, root: &Path) -> (PathBuf, String) {
+    let plan = root.join("plan.toml");
+    let out = cleave(&[
+        "analyze".as_ref(),
+        app.as_os_str(),
+        "--granularity".as_ref(),
+        "route".as_ref(),
+        "--plan".as_ref(),
+        plan.as_os_str(),
+    ]);
+    assert!(
+        out.status.success(),
+        "analyze: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ws = root.join("ws");
+    let out = cleave(&[
+        "generate".as_ref(),
+        app.as_os_str(),
+        "--plan".as_ref(),
+        plan.as_os_str(),
+        "--out".as_ref(),
+        ws.as_os_str(),
+    ]);
+    assert!(
+        out.status.success(),
+        "generate: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&plan).expect("plan");
+    let mut name = String::new();
+    for line in text.lines() {
+        if let Some(n) = line.strip_prefix("name = \"") {
+            name = n.trim_end_matches('"').to_owned();
+        }
+        if line.contains("\"GET /todos\"") {
+            return (ws, name);
+        }
+    }
+    panic!("no function owns GET /todos:\n{text}");
+}
+
+/// Builds `function`, starts it on a free port and checks it answers its
+/// own route and 404s the others'.
+fn builds_and_keeps_to_its_routes(ws: &Path, function: &str, tmp: &Path) {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| tmp.join("target"));
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "-p", function])
+        .current_dir(ws)
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "cargo build -p {function} failed");
+    let port = free_port();
+    let server = Server(
+        Command::new(target.join("debug").join(function))
+            .env("PORT", port.to_string())
+            .env_remove("AWS_LAMBDA_RUNTIME_API")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the function starts"),
+    );
+    wait_for(port);
+    assert_eq!(get(port, "/todos"), (200, "[]".to_owned()));
+    assert_eq!(
+        get(port, "/health").0,
+        404,
+        "`GET /health` is another function's"
+    );
+    drop(server);
+}
+
+#[test]
+fn a_library_fn_that_serves_hosts_the_runner() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let app = tmp.path().join("app");
+    write_app(&app, LIB_SERVES);
+    let (ws, function) = generate(&app, tmp.path());
+    let core = ws.join("crates/todo-core/src");
+    let startup = std::fs::read_to_string(core.join("startup.rs")).expect("startup.rs");
+    assert!(
+        startup.contains("crate::cleave_lambda::serve(app).await"),
+        "{startup}"
+    );
+    assert!(!startup.contains("TcpListener::bind"), "{startup}");
+    let lib = std::fs::read_to_string(core.join("lib.rs")).expect("lib.rs");
+    assert!(lib.ends_with("pub mod cleave_lambda;\n"), "{lib}");
+    assert!(core.join("cleave_lambda.rs").is_file());
+    let main = std::fs::read_to_string(ws.join("functions").join(&function).join("src/main.rs"))
+        .expect("main.rs");
+    assert!(
+        main.contains(
+            "::todo::cleave_lambda::init(cleave_routes::ROUTES, cleave_routes::ELSEWHERE);"
+        ),
+        "{main}"
+    );
+    let migration = std::fs::read_to_string(ws.join("MIGRATION.md")).expect("MIGRATION.md");
+    assert!(
+        migration.contains("added `pub mod cleave_lambda;`"),
+        "{migration}"
+    );
+    builds_and_keeps_to_its_routes(&ws, &function, tmp.path());
+}
+
+#[test]
+fn a_binary_module_that_serves_calls_the_functions_runner() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let app = tmp.path().join("app");
+    write_app(&app, BIN_SERVES);
+    let (ws, function) = generate(&app, tmp.path());
+    let src = ws.join("functions").join(&function).join("src");
+    let server = std::fs::read_to_string(src.join("server.rs")).expect("server.rs");
+    assert!(
+        server.contains("crate::cleave_lambda::serve(todo::routes::router()).await?"),
+        "{server}"
+    );
+    assert!(src.join("cleave_lambda.rs").is_file());
+    builds_and_keeps_to_its_routes(&ws, &function, tmp.path());
+}
+
+#[test]
+fn a_server_returned_unawaited_is_refused_with_the_line() {
+    // zero2prod: `run` builds the server and returns it for `main` to await.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let app = tmp.path().join("app");
+    write_app(
+        &app,
+        &[
+            ("src/lib.rs", "pub mod routes;\npub mod startup;\n"),
+            (
+                "src/startup.rs",
+                r#"use tokio::net::TcpListener;
+
+pub fn run(listener: TcpListener) -> axum::serve::Serve<TcpListener, axum::Router, axum::Router> {
+    let app = crate::routes::router();
+    axum::serve(listener, app)
+}
+"#,
+            ),
+            (
+                "src/main.rs",
+                r#"#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    todo::startup::run(listener).await
+}
+"#,
+            ),
+        ],
+    );
+    let plan = tmp.path().join("plan.toml");
+    let out = cleave(&[
+        "analyze".as_ref(),
+        app.as_os_str(),
+        "--plan".as_ref(),
+        plan.as_os_str(),
+    ]);
+    assert!(out.status.success());
+    let ws = tmp.path().join("ws");
+    let out = cleave(&[
+        "generate".as_ref(),
+        app.as_os_str(),
+        "--plan".as_ref(),
+        plan.as_os_str(),
+        "--out".as_ref(),
+        ws.as_os_str(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "src/startup.rs: line 5: `run` builds the server and returns it without awaiting it"
+        ),
+        "{err}"
+    );
+    assert!(!ws.exists(), "nothing written");
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn wait_for(port: u16) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the function did not listen on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A plain HTTP/1.0 GET: status and body.
+fn get(port: u16, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").expect("send");
+    let mut text = String::new();
+    s.read_to_string(&mut text).expect("read");
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (status, body.to_owned())
+}
