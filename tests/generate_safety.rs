@@ -228,3 +228,45 @@ fn invalid_plans_are_refused_before_anything_is_written() {
     assert!(stderr(&o).contains("not crate-safe"), "{}", stderr(&o));
     assert!(!out.exists());
 }
+
+#[test]
+fn a_library_without_a_binary_is_refused_saying_what_to_add() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let app = tmp.path().join("app");
+    std::fs::create_dir_all(app.join("src")).expect("mkdir");
+    std::fs::write(
+        app.join("Cargo.toml"),
+        "[package]\nname = \"api\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\naxum = \"0.8\"\n",
+    )
+    .expect("manifest");
+    std::fs::write(
+        app.join("src/lib.rs"),
+        "use axum::{routing::get, Router};\n\npub fn app() -> Router {\n    Router::new().route(\"/\", get(index))\n}\n\nasync fn index() -> &'static str {\n    \"hi\"\n}\n",
+    )
+    .expect("lib.rs");
+    let plan = tmp.path().join("plan.toml");
+    let out = cleave()
+        .arg("analyze")
+        .arg(&app)
+        .arg("--plan")
+        .arg(&plan)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ws = tmp.path().join("ws");
+    let out = cleave()
+        .arg("generate")
+        .arg(&app)
+        .arg("--plan")
+        .arg(&plan)
+        .arg("--out")
+        .arg(&ws)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("has no binary with a `main`"), "{err}");
+    assert!(err.contains("add `src/main.rs`"), "{err}");
+    assert!(!ws.exists());
+}
