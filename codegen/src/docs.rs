@@ -93,7 +93,10 @@ pub struct Migration<'a> {
     pub guard: &'a str,
     pub web_adapter: Option<&'a WebAdapter>,
     pub functions: &'a [FunctionNote],
+    /// Workers started in `main`, taken out with their statement.
     pub workers: &'a [String],
+    /// Workers started elsewhere, still started by every function.
+    pub workers_kept: &'a [String],
     pub edits: &'a [Edit],
 }
 

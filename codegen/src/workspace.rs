@@ -533,17 +533,27 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
         )?
         .into_bytes(),
     );
-    let workers: Vec<String> = a
+    // Workers `main` started are taken out with their statement; the ones
+    // started elsewhere (an app builder, a fairing) still start in every
+    // function, on every cold start.
+    let (workers, workers_kept): (Vec<_>, Vec<_>) = a
         .entrypoints
         .iter()
         .filter(|e| e.kind != EntryKind::Http)
-        .map(|e| {
-            format!(
-                "{} (started at {}:{})",
-                e.handler, e.registered.file, e.registered.line
-            )
-        })
-        .collect();
+        .partition(|e| {
+            e.registered.file == main.file
+                && main.stmts.iter().any(|st| {
+                    st.kind == StmtKind::Spawn && (st.start..=st.end).contains(&e.registered.line)
+                })
+        });
+    let describe = |e: &&cleave_analyzer::entrypoints::EntryPoint| {
+        format!(
+            "{} (started at {}:{})",
+            e.handler, e.registered.file, e.registered.line
+        )
+    };
+    let workers: Vec<String> = workers.iter().map(describe).collect();
+    let workers_kept: Vec<String> = workers_kept.iter().map(describe).collect();
     edits.sort();
     edits.dedup();
     let header_md = header_hash.trim_start_matches("# ").to_owned();
@@ -561,6 +571,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
                 web_adapter,
                 functions: &notes,
                 workers: &workers,
+                workers_kept: &workers_kept,
                 edits: &edits,
             }
             .render(),
