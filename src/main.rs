@@ -395,12 +395,27 @@ fn graph(args: &cli::GraphArgs) -> anyhow::Result<()> {
         None => None,
         Some(route) => {
             let detection = cleave_analyzer::entrypoints::detect(&defs);
-            let roots: Vec<usize> = detection
-                .entrypoints
+            // As `analyze` counts a route's reach: its handler's code and
+            // that of the middleware around it.
+            let by_id: std::collections::BTreeMap<&str, usize> = defs
+                .fns
                 .iter()
-                .filter(|e| e.route() == *route)
-                .filter_map(|e| e.root)
+                .enumerate()
+                .map(|(i, f)| (f.id.as_str(), i))
                 .collect();
+            let mut roots: Vec<usize> = Vec::new();
+            for e in detection.entrypoints.iter().filter(|e| e.route() == *route) {
+                roots.extend(e.root);
+                roots.extend(cleave_analyzer::entrypoints::reach_roots(&defs, e));
+                roots.extend(
+                    e.middleware
+                        .iter()
+                        .filter_map(|m| m.handler.as_deref())
+                        .filter_map(|h| by_id.get(h).copied()),
+                );
+            }
+            roots.sort_unstable();
+            roots.dedup();
             if roots.is_empty() {
                 let known: Vec<String> = detection.entrypoints.iter().map(|e| e.route()).collect();
                 anyhow::bail!(

@@ -183,6 +183,31 @@ fn entry_restricts_the_graph_to_what_one_route_reaches() {
         "{ids:?}"
     );
     assert!(!ids.contains(&"shop::handlers::cart::add_item"), "{ids:?}");
+    // The middleware around the route runs too: its code is in the reach.
+    assert!(ids.contains(&"shop::middleware::request_id"), "{ids:?}");
+    assert!(!ids.contains(&"shop::middleware::require_admin"), "{ids:?}");
+
+    let out = cleave()
+        .args([
+            "graph",
+            "fixtures/shop-axum",
+            "--entry",
+            "GET /api/admin/stats",
+        ])
+        .current_dir(repo())
+        .output()
+        .expect("runs");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let admin: Vec<&str> = doc["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["id"].as_str().expect("id"))
+        .collect();
+    assert!(
+        admin.contains(&"shop::middleware::require_admin"),
+        "{admin:?}"
+    );
 
     let out = cleave()
         .args(["graph", "fixtures/shop-axum", "--entry", "GET /nope"])
