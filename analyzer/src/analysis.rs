@@ -115,9 +115,13 @@ pub fn analyze(root: &FsPath) -> Result<Analysis, LoadError> {
 fn analyze_here(root: &FsPath) -> Result<Analysis, LoadError> {
     let project = load::load(root)?;
     let defs = DefMap::build(&project);
-    let graph = callgraph::build(&defs);
-    let detection = entrypoints::detect(&defs);
-    let hazards = hazards::check(&defs, &graph, &detection.entrypoints);
+    // The call graph and the entry points on one side, the lints on the
+    // other: neither reads what the other builds, so they share the cores.
+    let ((graph, detection), scan) = rayon::join(
+        || (callgraph::build(&defs), entrypoints::detect(&defs)),
+        || hazards::Scan::new(&defs),
+    );
+    let hazards = scan.finish(&graph, &detection.entrypoints);
 
     let fns: Vec<FnFact> = defs
         .fns
@@ -140,12 +144,20 @@ fn analyze_here(root: &FsPath) -> Result<Analysis, LoadError> {
         .collect();
     edges.sort();
     edges.dedup();
-    let by_id: BTreeMap<&str, usize> = defs
-        .fns
+    // Middleware handlers by id (built only when some entry point has middleware).
+    let by_id: BTreeMap<&str, usize> = if detection
+        .entrypoints
         .iter()
-        .enumerate()
-        .map(|(i, f)| (f.id.as_str(), i))
-        .collect();
+        .any(|e| e.middleware.iter().any(|m| m.handler.is_some()))
+    {
+        defs.fns
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.id.as_str(), i))
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
     let reach = detection
         .entrypoints
         .iter()
@@ -233,7 +245,8 @@ fn analyze_here(root: &FsPath) -> Result<Analysis, LoadError> {
     };
     // Freeing every syntax tree takes as long as a stage: it happens on a
     // worker thread while the caller goes on with the result.
-    drop((graph, defs));
+    rayon::spawn(move || drop(graph));
+    drop(defs);
     rayon::spawn(move || drop(project));
     Ok(analysis)
 }

@@ -587,7 +587,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             return self.self_ty.clone();
         }
         if p.segments.len() == 1
-            && let Some(bounds) = self.generics.get(&p.segments[0].name)
+            && let Some(bounds) = self.generics.get(p.segments[0].name.as_str())
         {
             return T::Bound(bounds.clone());
         }
@@ -818,7 +818,7 @@ impl<'d, 'a> Walker<'d, 'a> {
                     // `Repo::default()` and other associated fns from derives or std traits.
                     let owner_path = Path {
                         leading_colon: path.leading_colon,
-                        segments: path.segments[..path.segments.len() - 1].to_vec(),
+                        segments: path.segments[..path.segments.len() - 1].into(),
                     };
                     if let Some(t) = self.defs.resolve_type_path(self.module, &owner_path) {
                         return T::Known(t);
@@ -888,7 +888,7 @@ impl<'d, 'a> Walker<'d, 'a> {
         }
         let owner = Path {
             leading_colon: path.leading_colon,
-            segments: path.segments[..path.segments.len() - 1].to_vec(),
+            segments: path.segments[..path.segments.len() - 1].into(),
         };
         self.path_ty(&owner)
     }
@@ -896,12 +896,12 @@ impl<'d, 'a> Walker<'d, 'a> {
     // ----- resolution -----
 
     fn resolve_value(&self, path: &Path) -> Vec<Def> {
-        let names: Vec<String> = path.names().map(str::to_owned).collect();
-        if names.first().map(String::as_str) == Some("<qself>") {
+        let names: Vec<&str> = path.names().collect();
+        if names.first() == Some(&"<qself>") {
             return Vec::new();
         }
         if names.len() == 1
-            && let Some(f) = self.defs.fns[self.f].local_fns.get(&names[0])
+            && let Some(f) = self.defs.fns[self.f].local_fns.get(names[0])
         {
             return vec![Def::Fn(*f)];
         }
@@ -1061,7 +1061,7 @@ impl<'d, 'a> Walker<'d, 'a> {
                 if let Some(p) = pat {
                     // `for x in xs`, `for (k, v) in map`
                     let t = iter.as_ref().map(|i| self.infer(i)).unwrap_or(T::Unknown);
-                    match (&t, p) {
+                    match (&t, &**p) {
                         (T::Map(v), Pat::Tuple(parts)) if parts.len() == 2 => {
                             self.bind(&parts[0], T::Unknown);
                             self.bind(&parts[1], (**v).clone());
@@ -1116,7 +1116,7 @@ impl<'d, 'a> Walker<'d, 'a> {
         }
         let targets = self.path_fns(path);
         // `T::create()` with `T: Repo`: dispatched through the bound.
-        if path.segments.len() == 2 && self.generics.contains_key(&path.segments[0].name) {
+        if path.segments.len() == 2 && self.generics.contains_key(path.segments[0].name.as_str()) {
             self.bound_calls.extend(targets.iter().copied());
         }
         if targets.is_empty()
@@ -1148,7 +1148,7 @@ impl<'d, 'a> Walker<'d, 'a> {
                 && !is_prelude(name)
                 && !self.defs.mods[self.module].has_external_glob
             {
-                self.unresolved.insert((name.clone(), line));
+                self.unresolved.insert((name.to_string(), line));
             }
         }
     }
@@ -1170,7 +1170,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             let method = segs.last().map(|s| s.name.as_str()).unwrap_or_default();
             let trait_path = Path {
                 leading_colon: false,
-                segments: segs[1..segs.len() - 1].to_vec(),
+                segments: segs[1..segs.len() - 1].into(),
             };
             if let T::Known(t) = self_t {
                 let fs = self.defs.methods_of(t, method);
@@ -1190,7 +1190,9 @@ impl<'d, 'a> Walker<'d, 'a> {
             let owner_t = if owner == "Self" {
                 Some(self.self_ty.clone())
             } else {
-                self.generics.get(owner).map(|b| T::Bound(b.clone()))
+                self.generics
+                    .get(owner.as_str())
+                    .map(|b| T::Bound(b.clone()))
             };
             if let Some(t) = owner_t {
                 return self.method_targets(&t, method).0;

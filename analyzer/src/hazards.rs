@@ -33,7 +33,9 @@ mod startup_work;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -41,7 +43,8 @@ use serde::Serialize;
 use crate::callgraph::CallGraph;
 use crate::diagnostic::Severity;
 use crate::entrypoints::EntryPoint;
-use crate::resolve::{Def, DefMap, FnId, ModId, StaticId, TypeId, TypeKind};
+use crate::hash::FastHash;
+use crate::resolve::{Def, DefMap, FnData, FnId, ModId, StaticId, TypeId, TypeKind};
 use crate::syntax::{Block, Expr, Item, ItemKind, Lit, Pat, Path, Stmt, Ty, UseKind, WrapKind};
 
 /// One hazard lint: a stable code, its severity, a one-line summary, the
@@ -89,46 +92,75 @@ pub struct Hazard {
 
 /// Runs every lint. Sorted by (file, line, code).
 pub fn check(defs: &DefMap<'_>, graph: &CallGraph, entrypoints: &[EntryPoint]) -> Vec<Hazard> {
-    let ctx = Ctx::new(defs);
-    let reach = Reach::new(&ctx, graph, entrypoints);
-    let mut out: BTreeMap<(String, u32, &'static str), Hazard> = BTreeMap::new();
-    // The lints read and never write: they run on all cores, and their
-    // findings are merged in registry order.
-    let found: Vec<Vec<Finding>> = LINTS
-        .par_iter()
-        .map(|lint| {
-            let mut findings = Vec::new();
-            (lint.check)(&ctx, &mut findings);
-            findings
-        })
-        .collect();
-    for (lint, findings) in LINTS.iter().zip(found) {
-        for f in findings {
-            let routes = reach.routes(&ctx, &f.subject);
-            let key = (f.file.clone(), f.line, lint.code);
-            if let Some(h) = out.get_mut(&key) {
-                // The same file seen from two crates (a lib and a bin): one hazard.
-                h.entrypoints.extend(routes);
-                h.entrypoints.sort();
-                h.entrypoints.dedup();
-                continue;
-            }
-            out.insert(
-                key,
-                Hazard {
-                    code: lint.code,
-                    severity: f.severity.unwrap_or(lint.severity),
-                    file: f.file,
-                    line: f.line,
-                    item: ctx.item_name(&f.subject),
-                    message: f.message,
-                    advice: f.advice.unwrap_or_else(|| lint.advice.to_owned()),
-                    entrypoints: routes,
-                },
-            );
-        }
+    Scan::new(defs).finish(graph, entrypoints)
+}
+
+/// What the lints found, before each finding is tied to the entry points
+/// that reach it: the part of [`check`] that needs neither the call graph
+/// nor the entry points, so it can run while those are built.
+#[derive(Debug)]
+pub struct Scan<'a> {
+    ctx: Ctx<'a>,
+    /// Per lint of [`LINTS`], in order: its findings.
+    found: Vec<Vec<Finding>>,
+}
+
+impl<'a> Scan<'a> {
+    /// Runs every lint.
+    pub fn new(defs: &'a DefMap<'a>) -> Self {
+        let mut ctx = Ctx::new(defs);
+        // The lints read and never write: they run on all cores, and their
+        // findings are merged in registry order.
+        let found: Vec<Vec<Finding>> = LINTS
+            .par_iter()
+            .map(|lint| {
+                let mut findings = Vec::new();
+                (lint.check)(&ctx, &mut findings);
+                findings
+            })
+            .collect();
+        // What only the lints walk goes now, before the rest of the analysis
+        // allocates its results.
+        ctx.paths = Vec::new();
+        ctx.body_exprs = Vec::new();
+        ctx.body_blocks = Vec::new();
+        Scan { ctx, found }
     }
-    out.into_values().collect()
+
+    /// The hazards, each with the entry points that reach it. Sorted by
+    /// (file, line, code).
+    pub fn finish(self, graph: &CallGraph, entrypoints: &[EntryPoint]) -> Vec<Hazard> {
+        let Scan { ctx, found } = self;
+        let reach = Reach::new(&ctx, graph, entrypoints);
+        let mut out: BTreeMap<(String, u32, &'static str), Hazard> = BTreeMap::new();
+        for (lint, findings) in LINTS.iter().zip(found) {
+            for f in findings {
+                let routes = reach.routes(&ctx, &f.subject);
+                let key = (f.file.clone(), f.line, lint.code);
+                if let Some(h) = out.get_mut(&key) {
+                    // The same file seen from two crates (a lib and a bin): one hazard.
+                    h.entrypoints.extend(routes);
+                    h.entrypoints.sort();
+                    h.entrypoints.dedup();
+                    continue;
+                }
+                out.insert(
+                    key,
+                    Hazard {
+                        code: lint.code,
+                        severity: f.severity.unwrap_or(lint.severity),
+                        file: f.file,
+                        line: f.line,
+                        item: ctx.item_name(&f.subject),
+                        message: f.message,
+                        advice: f.advice.unwrap_or_else(|| lint.advice.to_owned()),
+                        entrypoints: routes,
+                    },
+                );
+            }
+        }
+        out.into_values().collect()
+    }
 }
 
 /// What a finding is about: decides its `item` and the entry points that reach it.
@@ -204,9 +236,9 @@ pub(crate) struct StaticSite<'a> {
 pub(crate) struct Ctx<'a> {
     pub defs: &'a DefMap<'a>,
     /// Per module: each name a `use` item brings in -> the path it imports.
-    imports: Vec<BTreeMap<String, Vec<String>>>,
+    imports: Vec<Imports>,
     /// Per fn: the `use` items written inside its body.
-    local_imports: BTreeMap<FnId, BTreeMap<String, Vec<String>>>,
+    local_imports: BTreeMap<FnId, Imports>,
     pub statics: Vec<StaticSite<'a>>,
     /// Index into `statics` of the first site of each module-level static
     /// and of each fn-local one (by fn and name).
@@ -214,13 +246,44 @@ pub(crate) struct Ctx<'a> {
     local_static_sites: BTreeMap<(FnId, String), usize>,
     /// Every module's own items.
     pub modules: Vec<(ModId, &'a [Item])>,
+    /// Per fn: the paths of its body's calls and of its signature's types
+    /// (by the path's address, sorted), each with [`Ctx::expand`] of it in
+    /// the fn's scope. Every lint asks about the calls it walks past and the
+    /// parameters it reads; expanding each path once, on all cores, instead
+    /// of once per lint was most of their time.
+    paths: Vec<Vec<(usize, Option<Names>)>>,
+    /// Per fn: every expression of its body in [`Expr::walk`] order, and
+    /// every block in [`blocks`] order. Each lint walks each body once or
+    /// more; a list is walked faster than the tree, and built once.
+    body_exprs: Vec<Box<[&'a Expr]>>,
+    body_blocks: Vec<Box<[&'a Block]>>,
+}
+
+/// A call of a path outside the workspace: the path expanded, the
+/// arguments, the line.
+pub(crate) type ExtCall<'c, 'e> = (Cow<'c, [String]>, &'e [Expr], u32);
+
+/// The names a `use` item brings in, each with the path it imports.
+type Imports = BTreeMap<String, Vec<String>>;
+
+/// An expanded path (`["std", "fs", "write"]`), shared: the same few
+/// paths are called all over a workspace.
+pub(crate) type Names = Arc<[String]>;
+
+/// What one fn's body holds for [`Ctx`].
+struct FnFacts<'a> {
+    imports: Option<Imports>,
+    statics: Vec<StaticSite<'a>>,
+    paths: Vec<(usize, Option<Names>)>,
+    exprs: Box<[&'a Expr]>,
+    blocks: Box<[&'a Block]>,
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(defs: &'a DefMap<'a>) -> Self {
         let mut index = BTreeMap::new();
         for (id, m) in defs.mods.iter().enumerate() {
-            index.insert((m.krate, m.path.as_slice()), id);
+            index.insert((m.krate, m.path), id);
         }
         let mut modules = Vec::new();
         for (ci, krate) in defs.project.crates.iter().enumerate() {
@@ -230,26 +293,43 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
-        let mut imports = vec![BTreeMap::new(); defs.mods.len()];
-        for (mid, items) in &modules {
-            for item in *items {
-                add_imports(item, &mut imports[*mid]);
-            }
-        }
-        let mut local_imports = BTreeMap::new();
-        for (f, data) in defs.fns.iter().enumerate() {
-            let Some(body) = &data.def.body else { continue };
-            let mut map = BTreeMap::new();
-            for b in blocks(body) {
-                for s in &b.stmts {
-                    if let Stmt::Item(item) = s {
-                        add_imports(item, &mut map);
-                    }
+        let module_imports: Vec<Imports> = modules
+            .par_iter()
+            .map(|(_, items)| {
+                let mut map = BTreeMap::new();
+                for item in *items {
+                    add_imports(item, &mut map);
                 }
-            }
-            if !map.is_empty() {
+                map
+            })
+            .collect();
+        let mut imports = vec![BTreeMap::new(); defs.mods.len()];
+        for ((mid, _), map) in modules.iter().zip(module_imports) {
+            imports[*mid].extend(map);
+        }
+        // One pass over each body, on all cores: its `use` items, its
+        // `static`s, and its calls resolved.
+        let names: Mutex<HashSet<Names, FastHash>> = Mutex::new(HashSet::default());
+        let facts: Vec<FnFacts<'a>> = defs
+            .fns
+            .par_iter()
+            .enumerate()
+            .map(|(f, data)| fn_facts(defs, &imports, &names, f, data))
+            .collect();
+        drop(names);
+        let mut local_imports = BTreeMap::new();
+        let mut local_statics = Vec::new();
+        let mut paths = Vec::with_capacity(facts.len());
+        let mut body_exprs = Vec::with_capacity(facts.len());
+        let mut body_blocks = Vec::with_capacity(facts.len());
+        for (f, facts) in facts.into_iter().enumerate() {
+            if let Some(map) = facts.imports {
                 local_imports.insert(f, map);
             }
+            local_statics.extend(facts.statics);
+            paths.push(facts.paths);
+            body_exprs.push(facts.exprs);
+            body_blocks.push(facts.blocks);
         }
         let mut ctx = Ctx {
             defs,
@@ -259,12 +339,16 @@ impl<'a> Ctx<'a> {
             static_sites: BTreeMap::new(),
             local_static_sites: BTreeMap::new(),
             modules,
+            paths,
+            body_exprs,
+            body_blocks,
         };
-        ctx.collect_statics();
+        ctx.collect_statics(local_statics);
         ctx
     }
 
-    fn collect_statics(&mut self) {
+    /// Module-level statics first, then `local` (those of fn bodies, in fn order).
+    fn collect_statics(&mut self, local: Vec<StaticSite<'a>>) {
         let defs = self.defs;
         let by_item: BTreeMap<usize, StaticId> = defs
             .statics
@@ -283,27 +367,7 @@ impl<'a> Ctx<'a> {
                 module_statics(item, scope, file, false, &by_item, &mut out);
             }
         }
-        for (f, data) in defs.fns.iter().enumerate() {
-            let Some(body) = &data.def.body else { continue };
-            let scope = Scope {
-                module: data.module,
-                fn_: Some(f),
-            };
-            for b in blocks(body) {
-                for s in &b.stmts {
-                    let Stmt::Item(item) = s else { continue };
-                    if let Some(site) = static_site(
-                        item,
-                        scope,
-                        data.file,
-                        false,
-                        Subject::LocalStatic(f, item.name.clone()),
-                    ) {
-                        out.push(site);
-                    }
-                }
-            }
-        }
+        out.extend(local);
         for (i, site) in out.iter().enumerate() {
             match &site.subject {
                 Subject::Static(id) => {
@@ -318,6 +382,18 @@ impl<'a> Ctx<'a> {
             }
         }
         self.statics = out;
+    }
+
+    /// Calls `visit` on every expression of `f`'s body, in [`Expr::walk`] order.
+    pub fn walk_body(&self, f: FnId, mut visit: impl FnMut(&'a Expr)) {
+        for e in self.body_exprs.get(f).into_iter().flatten() {
+            visit(e);
+        }
+    }
+
+    /// Every block of `f`'s body, as [`blocks`] gives them.
+    pub fn body_blocks(&self, f: FnId) -> &[&'a Block] {
+        self.body_blocks.get(f).map_or(&[], |b| b)
     }
 
     /// Fns with a body, in id order.
@@ -354,53 +430,26 @@ impl<'a> Ctx<'a> {
     /// The path as the code means it, when it names something outside the
     /// workspace (std or a dependency): `fs::write` after `use std::fs` is
     /// `["std", "fs", "write"]`. `None` when it names a workspace item.
-    pub fn expand(&self, scope: Scope, path: &Path) -> Option<Vec<String>> {
-        let mut names: Vec<String> = path.names().map(str::to_owned).collect();
-        let first = names.first()?;
-        if matches!(first.as_str(), "Self" | "self" | "crate" | "super") {
-            return None;
-        }
+    pub fn expand(&self, scope: Scope, path: &Path) -> Option<Cow<'_, [String]>> {
+        // A path of a fn's own body or signature, in that fn's scope: expanded already.
         if let Some(f) = scope.fn_
-            && !self.defs.resolve_fn_path(f, path).is_empty()
+            && self
+                .defs
+                .fns
+                .get(f)
+                .is_some_and(|d| d.module == scope.module)
+            && let Some(paths) = self.paths.get(f)
+            && let Ok(i) = paths.binary_search_by_key(&(path as *const Path as usize), |c| c.0)
         {
-            return None;
-        }
-        if self
-            .defs
-            .resolve_names(scope.module, &names, path.leading_colon)
-            .iter()
-            .any(|d| *d != Def::External)
-        {
-            return None;
-        }
-        if path.leading_colon {
-            return Some(names);
+            return paths[i].1.as_deref().map(Cow::Borrowed);
         }
         let local = scope.fn_.and_then(|f| self.local_imports.get(&f));
-        for _ in 0..4 {
-            let Some(first) = names.first() else { break };
-            let target = local
-                .and_then(|m| m.get(first))
-                .or_else(|| self.imports.get(scope.module).and_then(|m| m.get(first)));
-            match target {
-                Some(full) if full.len() > 1 || full.first() != Some(first) => {
-                    let mut next = full.clone();
-                    next.extend(names.iter().skip(1).cloned());
-                    names = next;
-                }
-                _ => break,
-            }
-        }
-        Some(names)
+        expand(self.defs, &self.imports, local, scope, path).map(Cow::Owned)
     }
 
     /// For `f(..)` where `f` is a path outside the workspace: its expanded
     /// names, arguments and line.
-    pub fn ext_call<'e>(
-        &self,
-        scope: Scope,
-        e: &'e Expr,
-    ) -> Option<(Vec<String>, &'e [Expr], u32)> {
+    pub fn ext_call<'e>(&self, scope: Scope, e: &'e Expr) -> Option<ExtCall<'_, 'e>> {
         let Expr::Call { func, args, line } = e else {
             return None;
         };
@@ -593,7 +642,7 @@ impl<'a> Ctx<'a> {
         {
             return self.statics.get(i);
         }
-        let names: Vec<String> = path.names().map(str::to_owned).collect();
+        let names: Vec<&str> = path.names().collect();
         let id = self
             .defs
             .resolve_names(scope.module, &names, path.leading_colon)
@@ -615,6 +664,150 @@ impl<'a> Ctx<'a> {
             Subject::LocalStatic(f, name) => format!("{}::{name}", self.defs.fns[*f].id),
         }
     }
+}
+
+/// A fn's `use` items, `static`s and expanded paths (see [`Ctx::paths`]).
+/// Its body is walked once, into the lists of [`Ctx::walk_body`] and
+/// [`Ctx::body_blocks`].
+fn fn_facts<'a>(
+    defs: &'a DefMap<'a>,
+    imports: &[Imports],
+    names: &Mutex<HashSet<Names, FastHash>>,
+    f: FnId,
+    data: &'a FnData<'a>,
+) -> FnFacts<'a> {
+    let mut facts = FnFacts {
+        imports: None,
+        statics: Vec::new(),
+        paths: Vec::new(),
+        exprs: Box::default(),
+        blocks: Box::default(),
+    };
+    let Some(body) = &data.def.body else {
+        return facts;
+    };
+    let scope = Scope {
+        module: data.module,
+        fn_: Some(f),
+    };
+    let mut exprs = Vec::new();
+    body.walk(&mut |e| exprs.push(e));
+    // `blocks(body)`, from the list.
+    let mut all = vec![body];
+    all.extend(exprs.iter().filter_map(|e| match e {
+        Expr::Block { block, .. } => Some(block),
+        Expr::If { then, .. } => Some(then),
+        Expr::Loop { body, .. } => Some(body),
+        _ => None,
+    }));
+    let mut map = BTreeMap::new();
+    for b in &all {
+        for s in &b.stmts {
+            if let Stmt::Item(item) = s {
+                add_imports(item, &mut map);
+            }
+        }
+    }
+    for b in &all {
+        for s in &b.stmts {
+            let Stmt::Item(item) = s else { continue };
+            facts.statics.extend(static_site(
+                item,
+                scope,
+                data.file,
+                false,
+                Subject::LocalStatic(f, item.name.clone()),
+            ));
+        }
+    }
+    let local = (!map.is_empty()).then_some(&map);
+    // The callees of calls, and the parameter and return types (and what
+    // they refer to): the paths the lints expand.
+    let mut paths: Vec<&Path> = Vec::new();
+    for t in data.def.params.iter().map(|(_, t)| t).chain(&data.def.ret) {
+        match t {
+            Ty::Path(p) => paths.push(p),
+            Ty::Ref(inner) => {
+                if let Ty::Path(p) = &**inner {
+                    paths.push(p);
+                }
+            }
+            _ => {}
+        }
+    }
+    for e in &exprs {
+        if let Expr::Call { func, .. } = e
+            && let Expr::Path { path, .. } = func.peel()
+        {
+            paths.push(path);
+        }
+    }
+    for path in paths {
+        let expanded = expand(defs, imports, local, scope, path).map(|n| {
+            let mut shared = names.lock().unwrap_or_else(|p| p.into_inner());
+            match shared.get(n.as_slice()) {
+                Some(known) => known.clone(),
+                None => {
+                    let n: Names = n.into();
+                    shared.insert(n.clone());
+                    n
+                }
+            }
+        });
+        facts.paths.push((path as *const Path as usize, expanded));
+    }
+    facts.paths.sort_by_key(|c| c.0);
+    facts.paths.dedup_by_key(|c| c.0);
+    facts.paths.shrink_to_fit();
+    facts.imports = (!map.is_empty()).then_some(map);
+    facts.exprs = exprs.into_boxed_slice();
+    facts.blocks = all.into_boxed_slice();
+    facts
+}
+
+/// [`Ctx::expand`], with the imports of the module and of the fn (`local`).
+fn expand(
+    defs: &DefMap<'_>,
+    imports: &[Imports],
+    local: Option<&Imports>,
+    scope: Scope,
+    path: &Path,
+) -> Option<Vec<String>> {
+    let mut names: Vec<String> = path.names().map(str::to_owned).collect();
+    let first = names.first()?;
+    if matches!(first.as_str(), "Self" | "self" | "crate" | "super") {
+        return None;
+    }
+    if let Some(f) = scope.fn_
+        && !defs.resolve_fn_path(f, path).is_empty()
+    {
+        return None;
+    }
+    if defs
+        .resolve_names(scope.module, &names, path.leading_colon)
+        .iter()
+        .any(|d| *d != Def::External)
+    {
+        return None;
+    }
+    if path.leading_colon {
+        return Some(names);
+    }
+    for _ in 0..4 {
+        let Some(first) = names.first() else { break };
+        let target = local
+            .and_then(|m| m.get(first))
+            .or_else(|| imports.get(scope.module).and_then(|m| m.get(first)));
+        match target {
+            Some(full) if full.len() > 1 || full.first() != Some(first) => {
+                let mut next = full.clone();
+                next.extend(names.iter().skip(1).cloned());
+                names = next;
+            }
+            _ => break,
+        }
+    }
+    Some(names)
 }
 
 fn add_imports(item: &Item, map: &mut BTreeMap<String, Vec<String>>) {
@@ -797,6 +990,12 @@ struct Reach {
 
 impl Reach {
     fn new(ctx: &Ctx<'_>, graph: &CallGraph, entrypoints: &[EntryPoint]) -> Self {
+        if entrypoints.is_empty() {
+            return Reach {
+                routes: Vec::new(),
+                mentions: Vec::new(),
+            };
+        }
         let defs = ctx.defs;
         let by_id: BTreeMap<&str, FnId> = defs
             .fns
@@ -865,7 +1064,7 @@ fn fn_mentions(ctx: &Ctx<'_>, f: FnId) -> BTreeSet<Def> {
     let scope = ctx.scope(f);
     let mut out = BTreeSet::new();
     let path = |p: &Path, out: &mut BTreeSet<Def>| {
-        let names: Vec<String> = p.names().map(str::to_owned).collect();
+        let names: Vec<&str> = p.names().collect();
         for d in defs.resolve_names(scope.module, &names, p.leading_colon) {
             match d {
                 Def::Static(_) => {
@@ -880,7 +1079,7 @@ fn fn_mentions(ctx: &Ctx<'_>, f: FnId) -> BTreeSet<Def> {
         if names.len() >= 2
             && let Some(t) = defs.resolve_type_path(
                 scope.module,
-                &Path::from_names(names.iter().take(names.len() - 1)),
+                &Path::from_names(names.iter().take(names.len() - 1).copied()),
             )
         {
             out.insert(Def::Type(t));

@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod callgraph;
 pub mod diagnostic;
 pub mod entrypoints;
+mod hash;
 pub mod hazards;
 pub mod load;
 pub mod parse;

@@ -10,7 +10,7 @@
 //! a missing or unreadable file, a non-UTF-8 file, a syntax error or a module
 //! file reached twice is a [`Diagnostic`], and loading goes on with the rest.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::Mutex;
@@ -18,8 +18,11 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::parse::parse_source;
-use crate::syntax::{Item, ItemKind, SourceFile};
+use crate::parse::parse_source_in;
+use crate::syntax::{Item, ItemKind, Names, SourceFile};
+
+#[cfg(test)]
+mod tests;
 
 /// The project could not be loaded at all (as opposed to a diagnostic).
 #[derive(Debug, thiserror::Error)]
@@ -130,7 +133,7 @@ pub fn load(root: &FsPath) -> Result<Project, LoadError> {
 }
 
 fn load_here(root: &FsPath) -> Result<Project, LoadError> {
-    let disk = Disk::new(root)?;
+    let mut disk = Disk::new(root)?;
     let mut diagnostics = Vec::new();
     let root_manifest = disk.manifest("")?.ok_or_else(|| LoadError::NoManifest {
         path: root.display().to_string(),
@@ -231,7 +234,22 @@ fn load_here(root: &FsPath) -> Result<Project, LoadError> {
         }
     }
 
+    let before = diagnostics.len();
     load_modules(&disk, &mut crates, &mut diagnostics);
+    // Test modules were cut to their `mod` items, which no stage notices
+    // unless two modules of a crate share a path (`#[cfg(test)] mod imp`
+    // beside `#[cfg(not(test))] mod imp`): then everything is read again, uncut.
+    let shared_path = crates
+        .iter()
+        .any(|c| c.modules.windows(2).any(|w| w[0].path == w[1].path));
+    if shared_path {
+        diagnostics.truncate(before);
+        for c in &mut crates {
+            c.modules.clear();
+        }
+        disk.cut_tests = false;
+        load_modules(&disk, &mut crates, &mut diagnostics);
+    }
     diagnostics.sort();
     diagnostics.dedup();
     Ok(Project {
@@ -447,15 +465,44 @@ fn load_modules(disk: &Disk, crates: &mut [Crate], diagnostics: &mut Vec<Diagnos
     let mut depth = 0;
     while !wave.is_empty() && depth < MAX_DEPTH {
         depth += 1;
-        let results: Vec<(Pending, ModuleRead)> = wave
-            .into_par_iter()
+        // A file the crate already has a module of, from an earlier depth or
+        // earlier in this one, is not read here: once the first of them is
+        // read, this one reads the same and is skipped (see below).
+        let mut here = BTreeSet::new();
+        let twice: Vec<bool> = wave
+            .iter()
             .map(|p| {
-                let r = read_module(disk, &p, &parsed);
+                p.candidates
+                    .iter()
+                    .find(|c| disk.is_file(c))
+                    .map(|f| (p.krate, disk.identity(f)))
+                    .is_some_and(|key| seen.contains(&key) || !here.insert(key))
+            })
+            .collect();
+        let results: Vec<(Pending, Option<ModuleRead>)> = wave
+            .into_par_iter()
+            .zip(twice)
+            .map(|(p, twice)| {
+                let r = (!twice).then(|| read_module(disk, &p, &parsed));
                 (p, r)
             })
             .collect();
         let mut next = Vec::new();
         for (p, result) in results {
+            let result = match result {
+                Some(r) => r,
+                None => {
+                    let file = p.candidates.iter().find(|c| disk.is_file(c));
+                    match file {
+                        Some(f) if seen.contains(&(p.krate, disk.identity(f))) => {
+                            diagnostics.push(module_twice(&p, f));
+                            continue;
+                        }
+                        // The first declaration did not read: neither may this one.
+                        _ => read_module(disk, &p, &parsed),
+                    }
+                }
+            };
             let (file, mut source) = match result {
                 Ok(x) => x,
                 Err(d) => {
@@ -464,13 +511,7 @@ fn load_modules(disk: &Disk, crates: &mut [Crate], diagnostics: &mut Vec<Diagnos
                 }
             };
             if !seen.insert((p.krate, disk.identity(&file))) {
-                let (at, line) = p.declared_at.clone().unwrap_or_else(|| (file.clone(), 0));
-                diagnostics.push(Diagnostic::warning(
-                    "module-twice",
-                    at,
-                    line,
-                    format!("`{file}` is already a module of this crate; the second declaration is skipped"),
-                ));
+                diagnostics.push(module_twice(&p, &file));
                 continue;
             }
             let mut cfg = p.cfg.clone();
@@ -520,6 +561,20 @@ fn load_modules(disk: &Disk, crates: &mut [Crate], diagnostics: &mut Vec<Diagnos
     for c in crates.iter_mut() {
         c.modules.sort_by(|a, b| a.path.cmp(&b.path));
     }
+}
+
+/// A second `mod` declaration of a file the crate already has.
+fn module_twice(p: &Pending, file: &str) -> Diagnostic {
+    let (at, line) = p
+        .declared_at
+        .clone()
+        .unwrap_or_else(|| (file.to_owned(), 0));
+    Diagnostic::warning(
+        "module-twice",
+        at,
+        line,
+        format!("`{file}` is already a module of this crate; the second declaration is skipped"),
+    )
 }
 
 /// Queues the `mod x;` children of `items` and records inline modules.
@@ -811,7 +866,7 @@ fn read_source(disk: &Disk, file: &str) -> Result<SourceFile, Diagnostic> {
             "file is not valid UTF-8; it is skipped",
         )
     })?;
-    parse_source(&text).map_err(|e| {
+    parse_source_in(&text, disk.names, disk.cut_tests).map_err(|e| {
         Diagnostic::new(
             "syntax-error",
             Severity::Error,
@@ -826,6 +881,14 @@ fn read_source(disk: &Disk, file: &str) -> Result<SourceFile, Diagnostic> {
 struct Disk {
     root: PathBuf,
     canonical_root: PathBuf,
+    /// What each relative path resolves to with symlinks followed, and
+    /// whether that is a regular file: asked about every module file four
+    /// or five times (candidate, prefetch, wave, identity), answered once.
+    resolved: Mutex<HashMap<String, Option<(PathBuf, bool)>>>,
+    /// The names of every file parsed for this load are shared ([`Names`]).
+    names: u64,
+    /// Whether files are parsed with their test modules cut ([`parse_source_in`]).
+    cut_tests: bool,
 }
 
 impl Disk {
@@ -837,6 +900,9 @@ impl Disk {
         Ok(Disk {
             root: root.to_path_buf(),
             canonical_root,
+            resolved: Mutex::new(HashMap::new()),
+            names: Names::session(),
+            cut_tests: true,
         })
     }
 
@@ -848,22 +914,37 @@ impl Disk {
         }
     }
 
+    /// `rel` with symlinks followed, and whether it is a regular file.
+    fn resolve(&self, rel: &str) -> Option<(PathBuf, bool)> {
+        let cached = self.resolved.lock().ok().and_then(|m| m.get(rel).cloned());
+        if let Some(r) = cached {
+            return r;
+        }
+        let r = fs::canonicalize(self.full(rel)).ok().map(|c| {
+            let file = c.is_file();
+            (c, file)
+        });
+        if let Ok(mut m) = self.resolved.lock() {
+            m.insert(rel.to_owned(), r.clone());
+        }
+        r
+    }
+
     /// Whether `rel` is a regular file that, with symlinks followed, stays inside the root.
     fn is_file(&self, rel: &str) -> bool {
         if rel.starts_with("..") {
             return false;
         }
-        match fs::canonicalize(self.full(rel)) {
-            Ok(c) => c.starts_with(&self.canonical_root) && c.is_file(),
-            Err(_) => false,
+        match self.resolve(rel) {
+            Some((c, file)) => c.starts_with(&self.canonical_root) && file,
+            None => false,
         }
     }
 
     /// A stable identity for a file (its canonical path relative to the root).
     fn identity(&self, rel: &str) -> String {
-        fs::canonicalize(self.full(rel))
-            .ok()
-            .and_then(|c| {
+        self.resolve(rel)
+            .and_then(|(c, _)| {
                 c.strip_prefix(&self.canonical_root)
                     .ok()
                     .map(|p| p.to_string_lossy().into_owned())

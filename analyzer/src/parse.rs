@@ -7,19 +7,24 @@
 //! not grow with the number of files parsed. Macro invocations are read as
 //! far as their tokens parse as expressions or statements; what cannot be
 //! read is skipped (the caller decides whether that deserves a diagnostic).
-//! Doc comments are not kept. A file nested too deeply to walk (see
+//! Doc comments are not kept; identifiers of paths, methods and fields are
+//! interned ([`Names`]); `load` has inline test modules cut to the modules
+//! they declare ([`parse_source_in`]). A file nested too deeply to walk (see
 //! `parse/nesting.rs`) is refused like a syntax error. Never touches the disk.
+
+use std::cell::Cell;
 
 use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 
+mod lines;
 mod nesting;
 
 use crate::syntax::{
-    Attr, Block, Expr, FnDef, Generic, ImplDef, Item, ItemKind, Lit, Pat, Path, Receiver, Segment,
-    SourceFile, Stmt, Ty, UseEntry, UseKind, Vis, WrapKind,
+    Attr, Block, Expr, FnDef, Generic, ImplDef, Item, ItemKind, Lit, Names, Pat, Path, Receiver,
+    Segment, SourceFile, Stmt, Ty, UseEntry, UseKind, Vis, WrapKind,
 };
 
 /// A syntax error: where and what.
@@ -33,6 +38,20 @@ pub struct SyntaxError {
 /// A file nested deeper than `nesting::MAX_NESTING` is refused as a
 /// syntax error at the line where it gets too deep.
 pub fn parse_source(text: &str) -> Result<SourceFile, SyntaxError> {
+    parse_source_in(text, Names::session(), false)
+}
+
+/// [`parse_source`], sharing its names with every file parsed in the same
+/// interning `session` on this thread ([`Names`]). With `cut_tests`, an
+/// inline `#[cfg(test)]` module keeps only the modules it declares (see
+/// `module_items`): for a caller that reads test modules no further.
+pub fn parse_source_in(
+    text: &str,
+    session: u64,
+    cut_tests: bool,
+) -> Result<SourceFile, SyntaxError> {
+    Names::enter(session);
+    CUT_TESTS.with(|c| c.set(cut_tests));
     if let Some(line) = nesting::too_deep(text, nesting::MAX_NESTING) {
         return Err(SyntaxError {
             line,
@@ -44,8 +63,8 @@ pub fn parse_source(text: &str) -> Result<SourceFile, SyntaxError> {
     }
     let result = match syn::parse_file(text) {
         Ok(file) => Ok(SourceFile {
-            items: file.items.iter().map(item).collect(),
-            inner_attrs: file.attrs.iter().filter(|a| !is_doc(a)).map(attr).collect(),
+            items: module_items(&file.items),
+            inner_attrs: list(file.attrs.iter().filter(|a| !is_doc(a)).map(attr)),
             lines: text.lines().count() as u32,
         }),
         Err(err) => Err(SyntaxError {
@@ -208,17 +227,26 @@ fn expr_text(e: &syn::Expr) -> String {
 }
 
 fn cfgs(attrs: &[Attr]) -> Vec<String> {
-    attrs
-        .iter()
-        .filter(|a| a.path.is_ident("cfg"))
-        .map(|a| {
-            if let Some((k, v)) = a.named.first() {
-                format!("{k} = \"{v}\"")
-            } else {
-                a.words.join(", ")
-            }
-        })
-        .collect()
+    list(attrs.iter().filter(|a| a.path.is_ident("cfg")).map(|a| {
+        if let Some((k, v)) = a.named.first() {
+            format!("{k} = \"{v}\"")
+        } else {
+            a.words.join(", ")
+        }
+    }))
+}
+
+/// Collects a lowered list with no spare room. `collect` keeps room for at
+/// least four items when the iterator is not `TrustedLen` (syn's
+/// `Punctuated`, `filter`), and a lowered file is mostly short lists, so
+/// spare room would be most of its memory.
+fn list<T>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let items = items.into_iter();
+    let (low, high) = items.size_hint();
+    let mut out = Vec::with_capacity(high.unwrap_or(low));
+    out.extend(items);
+    out.shrink_to_fit();
+    out
 }
 
 fn new_item(
@@ -229,7 +257,7 @@ fn new_item(
     end_line: u32,
     attrs: &[syn::Attribute],
 ) -> Item {
-    let attrs: Vec<Attr> = attrs.iter().filter(|a| !is_doc(a)).map(attr).collect();
+    let attrs: Vec<Attr> = list(attrs.iter().filter(|a| !is_doc(a)).map(attr));
     Item {
         name,
         kind,
@@ -255,36 +283,13 @@ fn item(it: &syn::Item) -> Item {
     match it {
         syn::Item::Fn(f) => new_item(
             f.sig.ident.to_string(),
-            ItemKind::Fn(fn_def(&f.sig, Some(&f.block))),
+            ItemKind::Fn(Box::new(fn_def(&f.sig, Some(&f.block)))),
             vis(&f.vis),
             fn_line(&f.vis, None, &f.sig),
             close_line(&f.block.brace_token.span),
             &f.attrs,
         ),
-        syn::Item::Mod(m) => {
-            let attrs: Vec<Attr> = m.attrs.iter().map(attr).collect();
-            let path_attr = attrs
-                .iter()
-                .find(|a| a.path.is_ident("path"))
-                .and_then(|a| a.strings.first().cloned());
-            new_item(
-                m.ident.to_string(),
-                ItemKind::Mod {
-                    inline: m
-                        .content
-                        .as_ref()
-                        .map(|(_, items)| items.iter().map(item).collect()),
-                    path_attr,
-                },
-                vis(&m.vis),
-                line_at(m.ident.span()),
-                match &m.content {
-                    Some((brace, _)) => close_line(&brace.span),
-                    None => m.semi.map_or_else(|| end_of(m), |t| end_at(t.span)),
-                },
-                &m.attrs,
-            )
-        }
+        syn::Item::Mod(m) => module(m, module_items),
         syn::Item::Use(u) => {
             let mut entries = Vec::new();
             use_tree(
@@ -293,6 +298,7 @@ fn item(it: &syn::Item) -> Item {
                 u.leading_colon.is_some(),
                 &mut entries,
             );
+            entries.shrink_to_fit();
             new_item(
                 String::new(),
                 ItemKind::Use(entries),
@@ -320,8 +326,8 @@ fn item(it: &syn::Item) -> Item {
         syn::Item::Enum(e) => new_item(
             e.ident.to_string(),
             ItemKind::Enum {
-                variants: e.variants.iter().map(|v| v.ident.to_string()).collect(),
-                variant_fields: e.variants.iter().map(|v| fields(&v.fields)).collect(),
+                variants: list(e.variants.iter().map(|v| v.ident.to_string())),
+                variant_fields: list(e.variants.iter().map(|v| fields(&v.fields))),
             },
             vis(&e.vis),
             line_at(e.ident.span()),
@@ -340,7 +346,7 @@ fn item(it: &syn::Item) -> Item {
             t.ident.to_string(),
             ItemKind::Trait {
                 items: {
-                    let mut items: Vec<Item> = t.items.iter().filter_map(trait_item).collect();
+                    let mut items: Vec<Item> = list(t.items.iter().filter_map(trait_item));
                     async_trait_lines(&t.attrs, &mut items);
                     items
                 },
@@ -352,16 +358,16 @@ fn item(it: &syn::Item) -> Item {
             &t.attrs,
         ),
         syn::Item::Impl(i) => {
-            let mut items: Vec<Item> = i.items.iter().filter_map(impl_item).collect();
+            let mut items: Vec<Item> = list(i.items.iter().filter_map(impl_item));
             async_trait_lines(&i.attrs, &mut items);
             new_item(
                 String::new(),
-                ItemKind::Impl(ImplDef {
+                ItemKind::Impl(Box::new(ImplDef {
                     self_ty: ty(&i.self_ty),
                     trait_: i.trait_.as_ref().map(|(p, _)| path(p)),
                     generics: generics(&i.generics),
                     items,
-                }),
+                })),
                 Vis::Private,
                 line_at(i.impl_token.span),
                 close_line(&i.brace_token.span),
@@ -372,7 +378,7 @@ fn item(it: &syn::Item) -> Item {
             s.ident.to_string(),
             ItemKind::Static {
                 ty: ty(&s.ty),
-                init: expr(&s.expr),
+                init: Box::new(expr(&s.expr)),
                 mutable: matches!(s.mutability, syn::StaticMutability::Mut(_)),
             },
             vis(&s.vis),
@@ -384,7 +390,7 @@ fn item(it: &syn::Item) -> Item {
             c.ident.to_string(),
             ItemKind::Const {
                 ty: ty(&c.ty),
-                init: expr(&c.expr),
+                init: Box::new(expr(&c.expr)),
             },
             vis(&c.vis),
             line_at(c.ident.span()),
@@ -441,7 +447,7 @@ fn item(it: &syn::Item) -> Item {
                 },
                 strip_static_ref(m.mac.tokens.clone()),
             )
-            .map(|xs| xs.iter().map(item).collect())
+            .map(|xs| list(xs.iter().map(item)))
             .unwrap_or_default();
             new_item(
                 m.ident
@@ -450,7 +456,6 @@ fn item(it: &syn::Item) -> Item {
                     .unwrap_or_default(),
                 ItemKind::MacroCall {
                     path: path(&m.mac.path),
-                    args: macro_exprs(m.mac.tokens.clone()),
                     items,
                     text: m.mac.tokens.to_string(),
                 },
@@ -469,6 +474,92 @@ fn item(it: &syn::Item) -> Item {
             &[],
         ),
     }
+}
+
+/// A `mod` item; `contents` lowers the items of an inline one.
+fn module(m: &syn::ItemMod, contents: fn(&[syn::Item]) -> Vec<Item>) -> Item {
+    let attrs: Vec<Attr> = list(m.attrs.iter().map(attr));
+    let path_attr = attrs
+        .iter()
+        .find(|a| a.path.is_ident("path"))
+        .and_then(|a| a.strings.first().cloned());
+    new_item(
+        m.ident.to_string(),
+        ItemKind::Mod {
+            inline: m.content.as_ref().map(|(_, items)| contents(items)),
+            path_attr,
+        },
+        vis(&m.vis),
+        line_at(m.ident.span()),
+        match &m.content {
+            Some((brace, _)) => close_line(&brace.span),
+            None => m.semi.map_or_else(|| end_of(m), |t| end_at(t.span)),
+        },
+        &m.attrs,
+    )
+}
+
+thread_local! {
+    /// Whether the file lowered on this thread may cut test modules.
+    static CUT_TESTS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The items of a file or of an inline module.
+///
+/// When cutting ([`parse_source_in`]), an inline `#[cfg(test)] mod` keeps
+/// only the modules it declares (its `mod` items and item macros, which
+/// `load` follows): no later stage reads a test module's items (`resolve`
+/// skips test modules, and every other stage reaches modules through it),
+/// and test modules are a sixth of a well-tested crate. Only a test module
+/// with no sibling of its name and no item macro beside it (which could
+/// declare one) is cut; `load` checks that no module of the crate shares a
+/// path with another, and reads the files again uncut if one does.
+fn module_items(items: &[syn::Item]) -> Vec<Item> {
+    if !CUT_TESTS.with(Cell::get) {
+        return list(items.iter().map(item));
+    }
+    let macros = items
+        .iter()
+        .any(|i| matches!(i, syn::Item::Macro(m) if !m.mac.path.is_ident("macro_rules")));
+    let mods: Vec<&syn::Ident> = items
+        .iter()
+        .filter_map(|i| match i {
+            syn::Item::Mod(m) => Some(&m.ident),
+            _ => None,
+        })
+        .collect();
+    list(items.iter().map(|i| match i {
+        syn::Item::Mod(m)
+            if !macros
+                && m.content.is_some()
+                && mods.iter().filter(|n| **n == &m.ident).count() == 1
+                && is_cfg_test(&m.attrs) =>
+        {
+            module(m, test_module_items)
+        }
+        other => item(other),
+    }))
+}
+
+/// What `load` reads of a test module's items: the modules they declare.
+fn test_module_items(items: &[syn::Item]) -> Vec<Item> {
+    list(items.iter().filter_map(|i| match i {
+        syn::Item::Mod(m) => Some(module(m, test_module_items)),
+        syn::Item::Macro(m) if !m.mac.path.is_ident("macro_rules") => Some(item(i)),
+        _ => None,
+    }))
+}
+
+/// Whether the attributes hold `#[cfg(test)]` (as [`cfgs`] spells it: `test`).
+fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("cfg") && {
+            let lowered = attr(a);
+            cfgs(std::slice::from_ref(&lowered))
+                .iter()
+                .any(|c| c == "test")
+        }
+    })
 }
 
 /// `#[async_trait]` rewrites the async fns of the impl or trait it is on, and
@@ -512,7 +603,7 @@ fn trait_item(ti: &syn::TraitItem) -> Option<Item> {
     match ti {
         syn::TraitItem::Fn(f) => Some(new_item(
             f.sig.ident.to_string(),
-            ItemKind::Fn(fn_def(&f.sig, f.default.as_ref())),
+            ItemKind::Fn(Box::new(fn_def(&f.sig, f.default.as_ref()))),
             Vis::Public,
             fn_line(
                 &syn::Visibility::Inherited,
@@ -534,7 +625,7 @@ fn impl_item(ii: &syn::ImplItem) -> Option<Item> {
     match ii {
         syn::ImplItem::Fn(f) => Some(new_item(
             f.sig.ident.to_string(),
-            ItemKind::Fn(fn_def(&f.sig, Some(&f.block))),
+            ItemKind::Fn(Box::new(fn_def(&f.sig, Some(&f.block)))),
             vis(&f.vis),
             fn_line(&f.vis, f.modifiers.defaultness.as_ref(), &f.sig),
             close_line(&f.block.brace_token.span),
@@ -544,7 +635,7 @@ fn impl_item(ii: &syn::ImplItem) -> Option<Item> {
             c.ident.to_string(),
             ItemKind::Const {
                 ty: ty(&c.ty),
-                init: expr(&c.expr),
+                init: Box::new(expr(&c.expr)),
             },
             vis(&c.vis),
             line_at(c.ident.span()),
@@ -557,7 +648,7 @@ fn impl_item(ii: &syn::ImplItem) -> Option<Item> {
 
 fn fn_def(sig: &syn::Signature, body: Option<&syn::Block>) -> FnDef {
     let mut receiver = None;
-    let mut params = Vec::new();
+    let mut params = Vec::with_capacity(sig.inputs.len());
     for input in &sig.inputs {
         match input {
             syn::FnArg::Receiver(r) => {
@@ -573,6 +664,7 @@ fn fn_def(sig: &syn::Signature, body: Option<&syn::Block>) -> FnDef {
             syn::FnArg::Typed(pt) => params.push((pat(&pt.pat), ty(&pt.ty))),
         }
     }
+    params.shrink_to_fit();
     FnDef {
         is_async: sig.asyncness.is_some(),
         receiver,
@@ -587,23 +679,23 @@ fn fn_def(sig: &syn::Signature, body: Option<&syn::Block>) -> FnDef {
 }
 
 fn generics(g: &syn::Generics) -> Vec<Generic> {
-    let mut out: Vec<Generic> = g
-        .type_params()
-        .map(|tp| Generic {
-            name: tp.ident.to_string(),
-            bounds: bounds(tp.bounds.iter()),
-        })
-        .collect();
+    let mut out: Vec<Generic> = list(g.type_params().map(|tp| Generic {
+        name: tp.ident.to_string(),
+        bounds: bounds(tp.bounds.iter()),
+    }));
     if let Some(wc) = &g.where_clause {
         for pred in &wc.predicates {
             if let syn::WherePredicate::Type(pt) = pred
                 && let Ty::Path(p) = ty(&pt.bounded_ty)
                 && p.segments.len() == 1
             {
-                let name = p.segments[0].name.clone();
+                let name = p.segments[0].name.to_string();
                 let extra = bounds(pt.bounds.iter());
                 match out.iter_mut().find(|g| g.name == name) {
-                    Some(g) => g.bounds.extend(extra),
+                    Some(g) => {
+                        g.bounds.extend(extra);
+                        g.bounds.shrink_to_fit();
+                    }
                     None => out.push(Generic {
                         name,
                         bounds: extra,
@@ -611,30 +703,27 @@ fn generics(g: &syn::Generics) -> Vec<Generic> {
                 }
             }
         }
+        out.shrink_to_fit();
     }
     out
 }
 
 fn bounds<'a>(bs: impl Iterator<Item = &'a syn::TypeParamBound>) -> Vec<Path> {
-    bs.filter_map(|b| match b {
+    list(bs.filter_map(|b| match b {
         syn::TypeParamBound::Trait(t) => Some(path(&t.path)),
         _ => None,
-    })
-    .collect()
+    }))
 }
 
 fn fields(f: &syn::Fields) -> Vec<(String, Ty)> {
-    f.iter()
-        .enumerate()
-        .map(|(i, field)| {
-            let name = field
-                .ident
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_else(|| i.to_string());
-            (name, ty(&field.ty))
-        })
-        .collect()
+    list(f.iter().enumerate().map(|(i, field)| {
+        let name = field
+            .ident
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_else(|| i.to_string());
+        (name, ty(&field.ty))
+    }))
 }
 
 fn use_tree(
@@ -705,11 +794,9 @@ fn use_tree(
 fn path(p: &syn::Path) -> Path {
     Path {
         leading_colon: p.leading_colon.is_some(),
-        segments: p
-            .segments
-            .iter()
-            .map(|s| Segment {
-                name: s.ident.to_string(),
+        segments: list(p.segments.iter().map(|s| {
+            Segment {
+                name: Names::intern_display(&s.ident),
                 generics: match &s.arguments {
                     syn::PathArguments::AngleBracketed(a) => a
                         .args
@@ -719,10 +806,11 @@ fn path(p: &syn::Path) -> Path {
                             _ => None,
                         })
                         .collect(),
-                    _ => Vec::new(),
+                    _ => Box::default(),
                 },
-            })
-            .collect(),
+            }
+        }))
+        .into_boxed_slice(),
     }
 }
 
@@ -735,24 +823,24 @@ fn qpath(q: Option<&syn::QSelf>, p: &syn::Path) -> Path {
         if q.position == 0 {
             // `<T>::m`: the type itself.
             let mut segs = match self_ty {
-                Ty::Path(tp) => tp.segments,
+                Ty::Path(tp) => tp.segments.into_vec(),
                 _ => vec![Segment {
-                    name: "<qself>".into(),
-                    generics: vec![self_ty],
+                    name: Names::intern("<qself>"),
+                    generics: Box::new([self_ty]),
                 }],
             };
             segs.extend(out.segments);
-            out.segments = segs;
+            out.segments = segs.into_boxed_slice();
             out.leading_colon = false;
         } else {
             // `<T as Trait>::m`: keep the trait path, remember T.
-            out.segments.insert(
-                0,
-                Segment {
-                    name: "<qself>".into(),
-                    generics: vec![self_ty],
-                },
-            );
+            let mut segs = Vec::with_capacity(out.segments.len() + 1);
+            segs.push(Segment {
+                name: Names::intern("<qself>"),
+                generics: Box::new([self_ty]),
+            });
+            segs.extend(out.segments);
+            out.segments = segs.into_boxed_slice();
             out.leading_colon = false;
         }
     }
@@ -768,7 +856,7 @@ fn ty(t: &syn::Type) -> Ty {
         syn::Type::Group(g) => ty(&g.elem),
         syn::Type::TraitObject(o) => Ty::Dyn(bounds(o.bounds.iter())),
         syn::Type::ImplTrait(i) => Ty::Impl(bounds(i.bounds.iter())),
-        syn::Type::Tuple(t) => Ty::Tuple(t.elems.iter().map(ty).collect()),
+        syn::Type::Tuple(t) => Ty::Tuple(list(t.elems.iter().map(ty))),
         syn::Type::Slice(s) => Ty::Slice(Box::new(ty(&s.elem))),
         syn::Type::Array(a) => Ty::Slice(Box::new(ty(&a.elem))),
         _ => Ty::Other,
@@ -783,27 +871,24 @@ fn pat(p: &syn::Pat) -> Pat {
         },
         syn::Pat::TupleStruct(ts) => Pat::TupleStruct(
             qpath(ts.qself.as_ref(), &ts.path),
-            ts.elems.iter().map(pat).collect(),
+            list(ts.elems.iter().map(pat)),
         ),
         syn::Pat::Struct(s) => Pat::Struct(
             qpath(s.qself.as_ref(), &s.path),
-            s.fields
-                .iter()
-                .map(|f| {
-                    let name = match &f.member {
-                        syn::Member::Named(n) => n.to_string(),
-                        syn::Member::Unnamed(i) => i.index.to_string(),
-                    };
-                    (name, pat(&f.pat))
-                })
-                .collect(),
+            list(s.fields.iter().map(|f| {
+                let name = match &f.member {
+                    syn::Member::Named(n) => n.to_string(),
+                    syn::Member::Unnamed(i) => i.index.to_string(),
+                };
+                (name, pat(&f.pat))
+            })),
         ),
-        syn::Pat::Tuple(t) => Pat::Tuple(t.elems.iter().map(pat).collect()),
+        syn::Pat::Tuple(t) => Pat::Tuple(list(t.elems.iter().map(pat))),
         syn::Pat::Reference(r) => Pat::Ref(Box::new(pat(&r.pat))),
         syn::Pat::Paren(p) => pat(&p.pat),
         syn::Pat::Guard(g) => pat(&g.pat),
         syn::Pat::Type(t) => pat(&t.pat),
-        syn::Pat::Or(o) => Pat::Or(o.cases.iter().map(pat).collect()),
+        syn::Pat::Or(o) => Pat::Or(list(o.cases.iter().map(pat))),
         syn::Pat::Path(p) => Pat::Path(qpath(p.qself.as_ref(), &p.path)),
         _ => Pat::Other,
     }
@@ -813,24 +898,16 @@ fn pat(p: &syn::Pat) -> Pat {
 fn block(b: &syn::Block) -> Block {
     Block {
         stmts: b.stmts.iter().map(stmt).collect(),
-        lines: Vec::new(),
+        lines: Box::default(),
     }
 }
 
-/// A fn's body, with the first and last line of each statement. Only the
-/// body's own statements get lines: finding them prints each statement to
-/// tokens, which nested blocks would repeat once per level.
+/// A fn's body, with the first and last line of each statement (nested
+/// blocks keep none: nothing reads them).
 fn body_block(b: &syn::Block) -> Block {
     Block {
         stmts: b.stmts.iter().map(stmt).collect(),
-        lines: b
-            .stmts
-            .iter()
-            .map(|s| {
-                let span = s.span();
-                (line_at(span), end_at(span))
-            })
-            .collect(),
+        lines: b.stmts.iter().map(lines::stmt_lines).collect(),
     }
 }
 
@@ -842,16 +919,18 @@ fn stmt(s: &syn::Stmt) -> Stmt {
                 other => (pat(other), None),
             };
             Stmt::Let {
-                pat: p,
-                ty: t,
+                pat: Box::new(p),
+                ty: t.map(Box::new),
                 init: l.init.as_ref().map(|i| expr(&i.expr)),
                 els: l
                     .init
                     .as_ref()
                     .and_then(|i| i.diverge.as_ref())
-                    .map(|(_, e)| Block {
-                        stmts: vec![Stmt::Expr(expr(e))],
-                        lines: Vec::new(),
+                    .map(|(_, e)| {
+                        Box::new(Block {
+                            stmts: vec![Stmt::Expr(expr(e))],
+                            lines: Box::default(),
+                        })
                     }),
             }
         }
@@ -863,7 +942,7 @@ fn stmt(s: &syn::Stmt) -> Stmt {
 }
 
 fn exprs<'a>(xs: impl IntoIterator<Item = &'a syn::Expr>) -> Vec<Expr> {
-    xs.into_iter().map(expr).collect()
+    list(xs.into_iter().map(expr))
 }
 
 fn wrap(kind: WrapKind, e: &syn::Expr) -> Expr {
@@ -889,7 +968,7 @@ fn expr(e: &syn::Expr) -> Expr {
         },
         syn::Expr::MethodCall(m) => Expr::MethodCall {
             receiver: Box::new(expr(&m.receiver)),
-            method: m.method.to_string(),
+            method: Names::intern_display(&m.method),
             turbofish: m
                 .turbofish
                 .as_ref()
@@ -909,19 +988,15 @@ fn expr(e: &syn::Expr) -> Expr {
         syn::Expr::Field(f) => Expr::Field {
             base: Box::new(expr(&f.base)),
             member: match &f.member {
-                syn::Member::Named(n) => n.to_string(),
-                syn::Member::Unnamed(i) => i.index.to_string(),
+                syn::Member::Named(n) => Names::intern_display(n),
+                syn::Member::Unnamed(i) => Names::intern_display(&i.index),
             },
         },
         syn::Expr::Closure(c) => Expr::Closure {
-            params: c
-                .inputs
-                .iter()
-                .map(|p| match p {
-                    syn::Pat::Type(pt) => (pat(&pt.pat), Some(ty(&pt.ty))),
-                    other => (pat(other), None),
-                })
-                .collect(),
+            params: list(c.inputs.iter().map(|p| match p {
+                syn::Pat::Type(pt) => (pat(&pt.pat), Some(ty(&pt.ty))),
+                other => (pat(other), None),
+            })),
             body: Box::new(expr(&c.body)),
             is_async: c.asyncness.is_some(),
             line: line_at(c.inputs_begin.span),
@@ -961,21 +1036,17 @@ fn expr(e: &syn::Expr) -> Expr {
         syn::Expr::Macro(m) => mac(&m.mac),
         syn::Expr::Struct(s) => Expr::Struct {
             path: qpath(s.qself.as_ref(), &s.path),
-            fields: s
-                .fields
-                .iter()
-                .map(|f| {
-                    let name = match &f.member {
-                        syn::Member::Named(n) => n.to_string(),
-                        syn::Member::Unnamed(i) => i.index.to_string(),
-                    };
-                    (name, expr(&f.expr))
-                })
-                .collect(),
+            fields: list(s.fields.iter().map(|f| {
+                let name = match &f.member {
+                    syn::Member::Named(n) => n.to_string(),
+                    syn::Member::Unnamed(i) => i.index.to_string(),
+                };
+                (name, expr(&f.expr))
+            })),
             rest: s.rest.as_ref().map(|r| Box::new(expr(r))),
         },
         syn::Expr::Let(l) => Expr::Let {
-            pat: pat(&l.pat),
+            pat: Box::new(pat(&l.pat)),
             expr: Box::new(expr(&l.expr)),
         },
         syn::Expr::Match(m) => Expr::Match {
@@ -998,7 +1069,7 @@ fn expr(e: &syn::Expr) -> Expr {
             els: i.else_branch.as_ref().map(|(_, e)| Box::new(expr(e))),
         },
         syn::Expr::ForLoop(f) => Expr::Loop {
-            pat: Some(pat(&f.pat)),
+            pat: Some(Box::new(pat(&f.pat))),
             iter: Some(Box::new(expr(&f.expr))),
             body: block(&f.body),
             line: line_at(f.for_token.span),
@@ -1039,15 +1110,11 @@ fn expr(e: &syn::Expr) -> Expr {
         syn::Expr::Assign(a) => Expr::Other(vec![expr(&a.left), expr(&a.right)]),
         syn::Expr::Binary(b) => Expr::Other(vec![expr(&b.left), expr(&b.right)]),
         syn::Expr::Index(i) => Expr::Other(vec![expr(&i.expr), expr(&i.index)]),
-        syn::Expr::Range(r) => Expr::Other(
-            r.start
-                .iter()
-                .chain(r.end.iter())
-                .map(|e| expr(e))
-                .collect(),
-        ),
+        syn::Expr::Range(r) => {
+            Expr::Other(list(r.start.iter().chain(r.end.iter()).map(|e| expr(e))))
+        }
         syn::Expr::Repeat(r) => Expr::Other(vec![expr(&r.expr), expr(&r.len)]),
-        syn::Expr::Yield(y) => Expr::Other(y.expr.iter().map(|e| expr(e)).collect()),
+        syn::Expr::Yield(y) => Expr::Other(list(y.expr.iter().map(|e| expr(e)))),
         _ => Expr::Other(Vec::new()),
     }
 }
@@ -1066,10 +1133,12 @@ fn mac(m: &syn::Macro) -> Expr {
 /// piece, descending into groups that still do not parse (`json!({..})`,
 /// `tokio::select! { x = f() => .. }`).
 pub(crate) fn macro_exprs(tokens: TokenStream) -> Vec<Expr> {
-    macro_exprs_depth(tokens, 0)
+    macro_exprs_depth(tokens, 0, false)
 }
 
-fn macro_exprs_depth(tokens: TokenStream, depth: u32) -> Vec<Expr> {
+/// `read_as_stmts`: the caller already tried the tokens as statements
+/// (they did not parse, and would not the second time).
+fn macro_exprs_depth(tokens: TokenStream, depth: u32, read_as_stmts: bool) -> Vec<Expr> {
     if tokens.is_empty() || depth > 32 {
         return Vec::new();
     }
@@ -1078,11 +1147,11 @@ fn macro_exprs_depth(tokens: TokenStream, depth: u32) -> Vec<Expr> {
     {
         return exprs(&list);
     }
-    if let Ok(stmts) = syn::Block::parse_within.parse2(tokens.clone()) {
+    if !read_as_stmts && let Ok(stmts) = syn::Block::parse_within.parse2(tokens.clone()) {
         return vec![Expr::Block {
             block: Block {
                 stmts: stmts.iter().map(stmt).collect(),
-                lines: Vec::new(),
+                lines: Box::default(),
             },
             is_async: false,
         }];
@@ -1096,10 +1165,11 @@ fn macro_exprs_depth(tokens: TokenStream, depth: u32) -> Vec<Expr> {
         }
         for tt in piece {
             if let TokenTree::Group(g) = tt {
-                out.extend(macro_exprs_depth(g.stream(), depth + 1));
+                out.extend(macro_exprs_depth(g.stream(), depth + 1, false));
             }
         }
     }
+    out.shrink_to_fit();
     out
 }
 
@@ -1159,17 +1229,22 @@ fn macro_rules_bodies(tokens: &TokenStream) -> Vec<Block> {
             let plain = demacro(body.stream());
             let stmts = match syn::Block::parse_within.parse2(plain.clone()) {
                 Ok(stmts) => stmts.iter().map(stmt).collect(),
-                Err(_) => macro_exprs(plain).into_iter().map(Stmt::Semi).collect(),
+                Err(_) => list(
+                    macro_exprs_depth(plain, 0, true)
+                        .into_iter()
+                        .map(Stmt::Semi),
+                ),
             };
             out.push(Block {
                 stmts,
-                lines: Vec::new(),
+                lines: Box::default(),
             });
             i += 4;
             continue;
         }
         i += 1;
     }
+    out.shrink_to_fit();
     out
 }
 

@@ -10,8 +10,11 @@
 //! `#[cfg(test)]` and `#[test]` fns are left out: they never deploy.
 //! Visibility is not checked: cleave reads code that compiles.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap};
 
+use rayon::prelude::*;
+
+use crate::hash::FastHash;
 use crate::load::{Project, TargetKind};
 use crate::syntax::{FnDef, Generic, Item, ItemKind, Path, Ty, UseKind};
 
@@ -42,12 +45,14 @@ pub enum Def {
 #[derive(Debug)]
 pub struct ModData<'a> {
     pub krate: usize,
-    pub path: Vec<String>,
+    pub path: &'a [String],
     pub file: &'a str,
     pub parent: Option<ModId>,
     pub canonical: String,
-    explicit: BTreeMap<String, BTreeSet<Def>>,
-    globs: BTreeMap<String, BTreeSet<Def>>,
+    /// Names borrow the syntax tree's strings: a workspace has tens of
+    /// thousands of (module, name) pairs, most of them glob imports.
+    explicit: Scope<'a>,
+    globs: Scope<'a>,
     /// A glob import from outside the workspace: unknown names may come from it.
     pub has_external_glob: bool,
 }
@@ -286,12 +291,12 @@ impl<'a> DefMap<'a> {
                 }
                 self.mods.push(ModData {
                     krate: ci,
-                    path: m.path.clone(),
+                    path: &m.path,
                     file: &m.file,
                     parent: None,
                     canonical,
-                    explicit: BTreeMap::new(),
-                    globs: BTreeMap::new(),
+                    explicit: Scope::default(),
+                    globs: Scope::default(),
                     has_external_glob: false,
                 });
             }
@@ -304,7 +309,7 @@ impl<'a> DefMap<'a> {
                 let parent = index.get(&(m.krate, parent)).copied();
                 self.mods[id].parent = parent;
                 if let Some(p) = parent {
-                    let name = self.mods[id].path.last().cloned().unwrap_or_default();
+                    let name = self.mods[id].path.last().map_or("", String::as_str);
                     self.mods[p]
                         .explicit
                         .entry(name)
@@ -348,11 +353,11 @@ impl<'a> DefMap<'a> {
         let mut uses = Vec::new();
         let mut mod_ids = BTreeMap::new();
         for (id, m) in self.mods.iter().enumerate() {
-            mod_ids.insert((m.krate, m.path.clone()), id);
+            mod_ids.insert((m.krate, m.path), id);
         }
         for (ci, krate) in project.crates.iter().enumerate() {
             for m in &krate.modules {
-                let Some(&mid) = mod_ids.get(&(ci, m.path.clone())) else {
+                let Some(&mid) = mod_ids.get(&(ci, m.path.as_slice())) else {
                     continue;
                 };
                 for item in &m.items {
@@ -363,10 +368,10 @@ impl<'a> DefMap<'a> {
         uses
     }
 
-    fn add(&mut self, module: ModId, name: &str, def: Def) {
+    fn add(&mut self, module: ModId, name: &'a str, def: Def) {
         self.mods[module]
             .explicit
-            .entry(name.to_owned())
+            .entry(name)
             .or_default()
             .insert(def);
     }
@@ -381,14 +386,13 @@ impl<'a> DefMap<'a> {
         if is_test_cfg(&item.cfg) {
             return;
         }
-        let prefix = self.mods[mid].canonical.clone();
         match &item.kind {
             ItemKind::Fn(def) => {
                 if is_test_fn(item) {
                     return;
                 }
                 let id = self.new_fn(
-                    format!("{prefix}::{}", item.name),
+                    self.item_path(mid, &item.name),
                     FnKind::Fn,
                     mid,
                     file,
@@ -421,7 +425,7 @@ impl<'a> DefMap<'a> {
             }
             ItemKind::Trait { items, supertraits } => {
                 let tid = self.traits.len();
-                let canonical = format!("{prefix}::{}", item.name);
+                let canonical = self.item_path(mid, &item.name);
                 self.traits.push(TraitData {
                     name: &item.name,
                     module: mid,
@@ -485,7 +489,7 @@ impl<'a> DefMap<'a> {
                 self.statics.push(StaticData {
                     name: &item.name,
                     module: mid,
-                    canonical: format!("{prefix}::{}", item.name),
+                    canonical: self.item_path(mid, &item.name),
                     item,
                 });
                 self.add(mid, &item.name, Def::Static(id));
@@ -515,6 +519,16 @@ impl<'a> DefMap<'a> {
             }
             ItemKind::Mod { .. } | ItemKind::Other => {}
         }
+    }
+
+    /// `crate::module::name`.
+    fn item_path(&self, module: ModId, name: &str) -> String {
+        let prefix = &self.mods[module].canonical;
+        let mut out = String::with_capacity(prefix.len() + 2 + name.len());
+        out.push_str(prefix);
+        out.push_str("::");
+        out.push_str(name);
+        out
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -608,79 +622,129 @@ impl<'a> DefMap<'a> {
 
     fn resolve_uses(&mut self, uses: &[(ModId, &'a crate::syntax::UseEntry)]) {
         // Fixpoint: each round adds only new (name, def) pairs, so cycles of
-        // glob re-exports end once nothing new arrives.
+        // glob re-exports end once nothing new arrives. Each round visits
+        // the entries in order, as every round did, but an entry is
+        // resolved again only if a scope it read has changed since it was
+        // last resolved: otherwise it resolves the same, and adds nothing.
+        let mut changed_at = vec![0u64; self.mods.len()];
+        let mut clock = 0u64;
+        // Per entry: when it was last resolved, and the scopes it read.
+        let mut last: Vec<Option<(u64, Vec<ModId>)>> = vec![None; uses.len()];
         for _round in 0..64 {
             let mut changed = false;
-            for &(mid, entry) in uses {
+            for (i, &(mid, entry)) in uses.iter().enumerate() {
+                if let Some((at, read)) = &last[i]
+                    && read.iter().all(|m| changed_at[*m] <= *at)
+                {
+                    continue;
+                }
+                let at = clock;
+                let mut read = Vec::new();
+                // What changed, to stamp once the entry is done.
+                let mut touched: Vec<ModId> = Vec::new();
                 match &entry.kind {
                     UseKind::Name { alias } => {
-                        let defs = self.resolve_names(mid, &entry.path, entry.leading_colon);
-                        if alias == "_" {
-                            continue;
-                        }
-                        for d in defs {
-                            if self.mods[mid]
-                                .explicit
-                                .entry(alias.clone())
-                                .or_default()
-                                .insert(d)
-                            {
-                                changed = true;
+                        let defs = self.resolve_names_reading(
+                            mid,
+                            &entry.path,
+                            entry.leading_colon,
+                            &mut |m| read.push(m),
+                        );
+                        if alias != "_" && !defs.is_empty() {
+                            let explicit = &mut self.mods[mid].explicit;
+                            let added = match explicit.get_mut(alias.as_str()) {
+                                Some(known) => {
+                                    let mut added = false;
+                                    for d in defs {
+                                        added |= known.insert(d);
+                                    }
+                                    added
+                                }
+                                None => {
+                                    explicit.insert(alias, defs.into_iter().collect());
+                                    true
+                                }
+                            };
+                            if added {
+                                touched.push(mid);
                             }
                         }
                     }
                     UseKind::Glob => {
-                        let targets = self.resolve_names(mid, &entry.path, entry.leading_colon);
+                        read.push(mid);
+                        let targets = self.resolve_names_reading(
+                            mid,
+                            &entry.path,
+                            entry.leading_colon,
+                            &mut |m| read.push(m),
+                        );
                         if targets.is_empty() && !entry.path.is_empty() {
                             let first = &entry.path[0];
                             let known = self.lookup(mid, first).iter().any(|d| *d != Def::External);
                             if !known && !self.mods[mid].has_external_glob {
                                 self.mods[mid].has_external_glob = true;
-                                changed = true;
+                                touched.push(mid);
                             }
                         }
                         for t in targets {
                             match t {
                                 Def::Mod(src) if src != mid => {
-                                    let names: Vec<(String, Def)> = self.mods[src]
-                                        .explicit
-                                        .iter()
-                                        .chain(self.mods[src].globs.iter())
-                                        .flat_map(|(n, ds)| ds.iter().map(move |d| (n.clone(), *d)))
-                                        .collect();
-                                    if self.mods[src].has_external_glob
-                                        && !self.mods[mid].has_external_glob
-                                    {
-                                        self.mods[mid].has_external_glob = true;
-                                        changed = true;
+                                    read.push(src);
+                                    let (src, dst) = two_mut(&mut self.mods, src, mid);
+                                    let mut added = false;
+                                    if src.has_external_glob && !dst.has_external_glob {
+                                        dst.has_external_glob = true;
+                                        added = true;
                                     }
-                                    for (n, d) in names {
-                                        if self.mods[mid].globs.entry(n).or_default().insert(d) {
-                                            changed = true;
+                                    for (n, ds) in src.explicit.iter().chain(src.globs.iter()) {
+                                        if ds.is_empty() {
+                                            continue;
                                         }
+                                        match dst.globs.get_mut(n) {
+                                            Some(known) => {
+                                                for d in ds {
+                                                    added |= known.insert(*d);
+                                                }
+                                            }
+                                            None => {
+                                                dst.globs.insert(n, ds.clone());
+                                                added = true;
+                                            }
+                                        }
+                                    }
+                                    if added {
+                                        touched.push(mid);
                                     }
                                 }
                                 Def::Type(t) => {
                                     for v in self.types[t].variants {
                                         if self.mods[mid]
                                             .globs
-                                            .entry(v.clone())
+                                            .entry(v.as_str())
                                             .or_default()
                                             .insert(Def::Variant(t))
                                         {
-                                            changed = true;
+                                            touched.push(mid);
                                         }
                                     }
                                 }
                                 Def::External if !self.mods[mid].has_external_glob => {
                                     self.mods[mid].has_external_glob = true;
-                                    changed = true;
+                                    touched.push(mid);
                                 }
                                 _ => {}
                             }
                         }
                     }
                 }
+                for m in touched {
+                    clock += 1;
+                    changed_at[m] = clock;
+                    changed = true;
+                }
+                read.sort_unstable();
+                read.dedup();
+                last[i] = Some((at, read));
             }
             if !changed {
                 break;
@@ -701,84 +765,118 @@ impl<'a> DefMap<'a> {
         Vec::new()
     }
 
+    /// What a name denotes in a module's scope: its items and imports first,
+    /// glob imports only when those have none ([`DefMap::lookup`], unallocated).
+    fn scope_defs(&self, module: ModId, name: &str) -> Option<&Defs> {
+        let m = &self.mods[module];
+        m.explicit
+            .get(name)
+            .filter(|d| !d.is_empty())
+            .or_else(|| m.globs.get(name).filter(|d| !d.is_empty()))
+    }
+
     /// Resolves a path written in `module` (as names) to what it may denote.
-    pub fn resolve_names(&self, module: ModId, names: &[String], leading_colon: bool) -> Vec<Def> {
+    pub fn resolve_names<S: AsRef<str>>(
+        &self,
+        module: ModId,
+        names: &[S],
+        leading_colon: bool,
+    ) -> Vec<Def> {
+        self.resolve_names_reading(module, names, leading_colon, &mut |_| {})
+    }
+
+    /// [`DefMap::resolve_names`], telling `read` each module whose scope it
+    /// looks a name up in: what the result depends on, besides what never
+    /// changes once items are collected.
+    fn resolve_names_reading<S: AsRef<str>>(
+        &self,
+        module: ModId,
+        names: &[S],
+        leading_colon: bool,
+        read: &mut dyn FnMut(ModId),
+    ) -> Vec<Def> {
         let Some((first, rest)) = names.split_first() else {
             return vec![Def::Mod(module)];
         };
+        let first = first.as_ref();
         let krate = self.mods[module].krate;
         let mut cur: Vec<Def> = if leading_colon {
             vec![self.resolve_extern(krate, first)]
         } else {
-            match first.as_str() {
+            match first {
                 "crate" => vec![Def::Mod(self.crate_roots[krate])],
                 "self" => vec![Def::Mod(module)],
                 "super" => self.mods[module].parent.map(Def::Mod).into_iter().collect(),
-                name => {
-                    let found = self.lookup(module, name);
-                    if !found.is_empty() {
-                        found
-                    } else if self.externs[krate].contains_key(name) {
+                name => match {
+                    read(module);
+                    self.scope_defs(module, name)
+                } {
+                    Some(found) => found.iter().copied().collect(),
+                    None if self.externs[krate].contains_key(name) => {
                         vec![self.resolve_extern(krate, name)]
-                    } else if is_prelude(name) {
-                        vec![Def::External]
-                    } else {
-                        Vec::new()
                     }
-                }
+                    None if is_prelude(name) => vec![Def::External],
+                    None => Vec::new(),
+                },
             }
         };
+        // Each step's defs, sorted and without repeats (as a set would give).
+        let mut next = Vec::new();
         for seg in rest {
-            let mut next = BTreeSet::new();
+            let seg = seg.as_ref();
+            next.clear();
             for d in &cur {
                 match *d {
                     Def::Mod(m) if seg == "super" => {
                         if let Some(p) = self.mods[m].parent {
-                            next.insert(Def::Mod(p));
+                            next.push(Def::Mod(p));
                         }
                     }
-                    Def::Mod(m) => next.extend(self.lookup(m, seg)),
+                    Def::Mod(m) => {
+                        read(m);
+                        next.extend(self.scope_defs(m, seg).into_iter().flatten());
+                    }
                     Def::Type(t) => {
-                        let t = self.unalias(t);
+                        let t = self.unalias_reading(t, read);
                         if self.types[t].variants.iter().any(|v| v == seg) {
-                            next.insert(Def::Variant(t));
+                            next.push(Def::Variant(t));
                         }
-                        if let Some(fs) = self
-                            .methods_by_type
-                            .get(&t)
-                            .and_then(|m| m.get(seg.as_str()))
-                        {
+                        if let Some(fs) = self.methods_by_type.get(&t).and_then(|m| m.get(seg)) {
                             next.extend(fs.iter().map(|f| Def::Fn(*f)));
                         }
                     }
                     Def::Trait(tr) => {
-                        if let Some(i) = self.traits[tr].methods.iter().position(|(n, _)| n == seg)
+                        if let Some(i) = self.traits[tr].methods.iter().position(|(n, _)| *n == seg)
                         {
-                            next.insert(Def::TraitMethod(tr, i as u32));
+                            next.push(Def::TraitMethod(tr, i as u32));
                         }
                     }
-                    Def::External => {
-                        next.insert(Def::External);
-                    }
+                    Def::External => next.push(Def::External),
                     _ => {}
                 }
             }
-            cur = next.into_iter().collect();
+            next.sort_unstable();
+            next.dedup();
+            std::mem::swap(&mut cur, &mut next);
         }
         cur
     }
 
     /// Follows type aliases to the type they name, where that is a workspace type.
     pub fn unalias(&self, t: TypeId) -> TypeId {
+        self.unalias_reading(t, &mut |_| {})
+    }
+
+    fn unalias_reading(&self, t: TypeId, read: &mut dyn FnMut(ModId)) -> TypeId {
         let mut t = t;
         for _ in 0..8 {
             let data = &self.types[t];
             let Some(Ty::Path(p)) = data.alias_of else {
                 return t;
             };
-            let names: Vec<String> = p.names().map(str::to_owned).collect();
+            let names: Vec<&str> = p.names().collect();
             match self
-                .resolve_names(data.module, &names, p.leading_colon)
+                .resolve_names_reading(data.module, &names, p.leading_colon, read)
                 .into_iter()
                 .find_map(|d| match d {
                     Def::Type(n) => Some(n),
@@ -793,7 +891,7 @@ impl<'a> DefMap<'a> {
 
     /// Resolves a type path in a module to a workspace type, if it names one.
     pub fn resolve_type_path(&self, module: ModId, p: &Path) -> Option<TypeId> {
-        let names: Vec<String> = p.names().map(str::to_owned).collect();
+        let names: Vec<&str> = p.names().collect();
         self.resolve_names(module, &names, p.leading_colon)
             .into_iter()
             .find_map(|d| match d {
@@ -803,7 +901,7 @@ impl<'a> DefMap<'a> {
     }
 
     pub fn resolve_trait_path(&self, module: ModId, p: &Path) -> Option<TraitId> {
-        let names: Vec<String> = p.names().map(str::to_owned).collect();
+        let names: Vec<&str> = p.names().collect();
         self.resolve_names(module, &names, p.leading_colon)
             .into_iter()
             .find_map(|d| match d {
@@ -822,56 +920,71 @@ impl<'a> DefMap<'a> {
                 .collect();
             self.traits[tid].supertraits = supers;
         }
-        for iid in 0..self.impls.len() {
-            let imp = &self.impls[iid];
-            let self_def = match imp.self_ty {
-                Ty::Path(p) => self.resolve_type_path(imp.module, p),
-                Ty::Ref(inner) => match &**inner {
+        // What each impl is for and of, and the ids of its methods: reading
+        // scopes only (the methods of types, filled below, never make a path
+        // name a type or a trait), so all impls at once, on all cores.
+        let named: Vec<ImplNames> = self
+            .impls
+            .par_iter()
+            .map(|imp| {
+                let self_def = match imp.self_ty {
                     Ty::Path(p) => self.resolve_type_path(imp.module, p),
+                    Ty::Ref(inner) => match &**inner {
+                        Ty::Path(p) => self.resolve_type_path(imp.module, p),
+                        _ => None,
+                    },
                     _ => None,
-                },
-                _ => None,
-            };
-            let trait_ = imp
-                .trait_path
-                .and_then(|p| self.resolve_trait_path(imp.module, p));
+                };
+                let trait_ = imp
+                    .trait_path
+                    .and_then(|p| self.resolve_trait_path(imp.module, p));
+                let self_name = match self_def {
+                    Some(t) => self.types[t].canonical.clone(),
+                    None => format!(
+                        "{}::{}",
+                        self.mods[imp.module].canonical,
+                        ty_text(imp.self_ty)
+                    ),
+                };
+                let base = match (trait_, imp.trait_path) {
+                    (Some(t), _) => format!("<{self_name} as {}>", self.traits[t].canonical),
+                    (None, Some(p)) => format!("<{self_name} as {p}>"),
+                    _ => self_name,
+                };
+                let mut ids = Vec::new();
+                for (name, f) in &imp.methods {
+                    ids.push((*f, format!("{base}::{name}")));
+                    for (lname, lid) in &self.fns[*f].local_fns {
+                        ids.push((*lid, format!("{base}::{name}::{lname}")));
+                    }
+                }
+                ImplNames {
+                    self_def,
+                    trait_,
+                    ids,
+                }
+            })
+            .collect();
+        for (iid, named) in named.into_iter().enumerate() {
+            let ImplNames {
+                self_def,
+                trait_,
+                ids,
+            } = named;
             self.impls[iid].self_def = self_def;
             self.impls[iid].trait_ = trait_;
             if let Some(t) = trait_ {
                 self.impls_by_trait.entry(t).or_default().push(iid);
             }
-            let self_name = match self_def {
-                Some(t) => self.types[t].canonical.clone(),
-                None => format!(
-                    "{}::{}",
-                    self.mods[self.impls[iid].module].canonical,
-                    ty_text(self.impls[iid].self_ty)
-                ),
-            };
-            let trait_name = match (trait_, self.impls[iid].trait_path) {
-                (Some(t), _) => Some(self.traits[t].canonical.clone()),
-                (None, Some(p)) => Some(p.to_string()),
-                _ => None,
-            };
+            for (f, id) in ids {
+                self.fns[f].id = id;
+            }
             let methods: Vec<(&'a str, FnId)> = self.impls[iid]
                 .methods
                 .iter()
                 .map(|(k, v)| (*k, *v))
                 .collect();
             for (name, f) in methods {
-                let base = match &trait_name {
-                    Some(tr) => format!("<{self_name} as {tr}>"),
-                    None => self_name.clone(),
-                };
-                self.fns[f].id = format!("{base}::{name}");
-                let locals: Vec<(String, FnId)> = self.fns[f]
-                    .local_fns
-                    .iter()
-                    .map(|(k, v)| (k.clone(), *v))
-                    .collect();
-                for (lname, lid) in locals {
-                    self.fns[lid].id = format!("{base}::{name}::{lname}");
-                }
                 if let Some(t) = self_def {
                     self.methods_by_type
                         .entry(t)
@@ -924,13 +1037,21 @@ impl<'a> DefMap<'a> {
 
     /// Makes node ids unique (a lib and a bin may share a crate name).
     fn dedup_ids(&mut self) {
-        let mut seen: BTreeMap<String, u32> = BTreeMap::new();
-        for f in &mut self.fns {
-            let n = seen.entry(f.id.clone()).or_insert(0);
+        // The n-th fn (n > 1) with an id takes `id#n`, counted by the ids as
+        // they were before any renaming.
+        let mut seen: BTreeMap<&str, u32> = BTreeMap::new();
+        let mut renames = Vec::new();
+        for (i, f) in self.fns.iter().enumerate() {
+            let n = seen.entry(f.id.as_str()).or_insert(0);
             *n += 1;
             if *n > 1 {
-                f.id = format!("{}#{}", f.id, n);
+                renames.push((i, *n));
             }
+        }
+        drop(seen);
+        for (i, n) in renames {
+            let f = &mut self.fns[i];
+            f.id = format!("{}#{}", f.id, n);
         }
     }
 
@@ -1007,9 +1128,9 @@ impl<'a> DefMap<'a> {
     /// `Trait::method` (every impl). Empty for locals, std and dependencies.
     pub fn resolve_fn_path(&self, from: FnId, path: &Path) -> Vec<FnId> {
         let data = &self.fns[from];
-        let names: Vec<String> = path.names().map(str::to_owned).collect();
+        let names: Vec<&str> = path.names().collect();
         if names.len() == 1
-            && let Some(f) = data.local_fns.get(&names[0])
+            && let Some(f) = data.local_fns.get(names[0])
         {
             return vec![*f];
         }
@@ -1017,7 +1138,7 @@ impl<'a> DefMap<'a> {
             && names[0] == "Self"
             && let Some(t) = data.impl_.and_then(|i| self.impls[i].self_def)
         {
-            return self.methods_of(t, &names[1]).to_vec();
+            return self.methods_of(t, names[1]).to_vec();
         }
         let mut out = Vec::new();
         for d in self.resolve_names(data.module, &names, path.leading_colon) {
@@ -1036,6 +1157,77 @@ impl<'a> DefMap<'a> {
 
     pub fn crate_name(&self, module: ModId) -> &str {
         &self.project.crates[self.mods[module].krate].name
+    }
+}
+
+/// The names of one module's scope (its items and imports, or its glob
+/// imports) and what each denotes. Looked up by name, by far the commonest
+/// operation of name resolution, and never iterated into an output (only
+/// into other scopes, where order does not matter): a hash map.
+type Scope<'a> = HashMap<&'a str, Defs, FastHash>;
+
+/// The defs a name has in one scope, sorted, each once: a set that is
+/// almost always of one def, so a vector rather than a tree.
+#[derive(Debug, Clone, Default)]
+struct Defs(Vec<Def>);
+
+impl Defs {
+    /// Adds `d`; whether it was new.
+    fn insert(&mut self, d: Def) -> bool {
+        match self.0.binary_search(&d) {
+            Ok(_) => false,
+            Err(i) => {
+                self.0.reserve_exact(1);
+                self.0.insert(i, d);
+                true
+            }
+        }
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, Def> {
+        self.0.iter()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<Def> for Defs {
+    fn from_iter<I: IntoIterator<Item = Def>>(iter: I) -> Self {
+        let mut v: Vec<Def> = iter.into_iter().collect();
+        v.sort_unstable();
+        v.dedup();
+        v.shrink_to_fit();
+        Defs(v)
+    }
+}
+
+impl<'s> IntoIterator for &'s Defs {
+    type Item = &'s Def;
+    type IntoIter = std::slice::Iter<'s, Def>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+/// An impl resolved: its self type, its trait, and the ids of its methods
+/// (and of the fns declared in their bodies).
+struct ImplNames {
+    self_def: Option<TypeId>,
+    trait_: Option<TraitId>,
+    ids: Vec<(FnId, String)>,
+}
+
+/// Two distinct elements of a slice, both mutable.
+fn two_mut<T>(xs: &mut [T], a: usize, b: usize) -> (&mut T, &mut T) {
+    debug_assert_ne!(a, b);
+    if a < b {
+        let (lo, hi) = xs.split_at_mut(b);
+        (&mut lo[a], &mut hi[0])
+    } else {
+        let (lo, hi) = xs.split_at_mut(a);
+        (&mut hi[0], &mut lo[b])
     }
 }
 

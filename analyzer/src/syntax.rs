@@ -11,33 +11,38 @@
 
 use std::fmt;
 
+mod name;
 mod text;
 
+pub use name::{Name, Names};
 pub use text::{expr_text, pat_text, path_text, ty_text};
 
 /// A path as written: `crate::db::Repo::insert`, `Vec::<u8>::new`, `::std::fs`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Path {
     pub leading_colon: bool,
-    pub segments: Vec<Segment>,
+    /// A boxed slice: a path is never grown once lowered, and this keeps a
+    /// path (inside most expressions and types) at three words.
+    pub segments: Box<[Segment]>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
-    pub name: String,
-    /// Generic arguments written on this segment (`::<T>` or `<T>` in types).
-    pub generics: Vec<Ty>,
+    pub name: Name,
+    /// Generic arguments written on this segment (`::<T>` or `<T>` in
+    /// types); a boxed slice, empty on almost every segment.
+    pub generics: Box<[Ty]>,
 }
 
 impl Path {
-    pub fn from_names<I: IntoIterator<Item = S>, S: Into<String>>(names: I) -> Self {
+    pub fn from_names<I: IntoIterator<Item = S>, S: AsRef<str>>(names: I) -> Self {
         Path {
             leading_colon: false,
             segments: names
                 .into_iter()
                 .map(|n| Segment {
-                    name: n.into(),
-                    generics: Vec::new(),
+                    name: Name::from(n.as_ref()),
+                    generics: Box::default(),
                 })
                 .collect(),
         }
@@ -136,14 +141,15 @@ pub enum Expr {
     },
     MethodCall {
         receiver: Box<Expr>,
-        method: String,
-        turbofish: Vec<Ty>,
+        method: Name,
+        /// Boxed slice: empty on almost every call, so it costs no allocation.
+        turbofish: Box<[Ty]>,
         args: Vec<Expr>,
         line: u32,
     },
     Field {
         base: Box<Expr>,
-        member: String,
+        member: Name,
     },
     Closure {
         params: Vec<(Pat, Option<Ty>)>,
@@ -172,7 +178,7 @@ pub enum Expr {
     },
     /// `if let P = e` / `let` in conditions.
     Let {
-        pat: Pat,
+        pat: Box<Pat>,
         expr: Box<Expr>,
     },
     Match {
@@ -186,7 +192,7 @@ pub enum Expr {
     },
     /// `loop`, `while`, `for`.
     Loop {
-        pat: Option<Pat>,
+        pat: Option<Box<Pat>>,
         iter: Option<Box<Expr>>,
         body: Block,
         line: u32,
@@ -217,16 +223,16 @@ pub enum WrapKind {
 pub struct Block {
     pub stmts: Vec<Stmt>,
     /// First and last line of each statement (same order as `stmts`), where known.
-    pub lines: Vec<(u32, u32)>,
+    pub lines: Box<[(u32, u32)]>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stmt {
     Let {
-        pat: Pat,
-        ty: Option<Ty>,
+        pat: Box<Pat>,
+        ty: Option<Box<Ty>>,
         init: Option<Expr>,
-        els: Option<Block>,
+        els: Option<Box<Block>>,
     },
     /// An expression without a trailing semicolon (a block's tail when last).
     Expr(Expr),
@@ -276,7 +282,7 @@ impl Item {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ItemKind {
-    Fn(FnDef),
+    Fn(Box<FnDef>),
     Mod {
         /// `Some` for `mod x { .. }`, `None` for `mod x;`.
         inline: Option<Vec<Item>>,
@@ -298,15 +304,15 @@ pub enum ItemKind {
         items: Vec<Item>,
         supertraits: Vec<Path>,
     },
-    Impl(ImplDef),
+    Impl(Box<ImplDef>),
     Static {
         ty: Ty,
-        init: Expr,
+        init: Box<Expr>,
         mutable: bool,
     },
     Const {
         ty: Ty,
-        init: Expr,
+        init: Box<Expr>,
     },
     TypeAlias {
         ty: Ty,
@@ -318,10 +324,13 @@ pub enum ItemKind {
     ExternCrate {
         krate: String,
     },
-    /// An item-position macro call (`lazy_static! {..}`, `thread_local! {..}`).
+    /// An item-position macro call (`lazy_static! {..}`, `thread_local! {..}`):
+    /// the items its tokens read as. (Its tokens are not also read as
+    /// expressions, as an expression macro's are: no stage looks for calls in
+    /// an item macro outside its items, and on a large workspace that second
+    /// reading was a sixth of all lowering.)
     MacroCall {
         path: Path,
-        args: Vec<Expr>,
         items: Vec<Item>,
         text: String,
     },

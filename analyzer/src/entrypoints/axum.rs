@@ -3,7 +3,11 @@
 //!
 //! Input: the lowered bodies of every fn in a crate that can name axum.
 //! Output: one [`EntryPoint`] per method and full path, with the layers
-//! around it, plus diagnostics for what cannot be fixed statically.
+//! around it, plus diagnostics for what cannot be fixed statically. A
+//! layer's handler is the fn `from_fn(f)` and its kin name, or for a
+//! workspace tower `Layer` the `call` of the `Service` it builds; a layer
+//! bound to a local (`let auth = from_fn(f); .. .layer(auth)`) is read
+//! through its `let`.
 //!
 //! axum routers are values built by method chains, so the detector evaluates
 //! router-building code symbolically. Every fn body is evaluated once on its
@@ -25,7 +29,9 @@
 //! `fallback` handlers are not routes and are left out. Routers that wrap
 //! axum's with the same methods are read too: aide's `ApiRouter`
 //! (`api_route`, `get_with`), utoipa-axum's `OpenApiRouter` (`routes!(..)`
-//! with paths from `#[utoipa::path]`) and axum-extra's `typed_get(..)`
+//! with the method and path of `#[utoipa::path]`, read from its raw tokens
+//! when other arguments are not Rust expressions, as in `body = Vec<T>`)
+//! and axum-extra's `typed_get(..)`
 //! (paths from `#[typed_path]`).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -592,7 +598,7 @@ impl<'d, 'a> Detector<'d, 'a> {
                         fr.sink(ev);
                     }
                     self.bind_pat(fr, pat, v);
-                    if let (Pat::Ident(_), Some(b)) = (pat, fr.env.last_mut()) {
+                    if let (Pat::Ident(_), Some(b)) = (&**pat, fr.env.last_mut()) {
                         b.init = init.as_ref();
                     }
                 }
@@ -1039,7 +1045,7 @@ impl<'d, 'a> Detector<'d, 'a> {
         }
         let ty = Path {
             leading_colon: path.leading_colon,
-            segments: prefix.to_vec(),
+            segments: prefix.into(),
         };
         match self.defs.resolve_type_path(module, &ty) {
             // axum's `Router`, aide's `ApiRouter`, utoipa-axum's `OpenApiRouter`
@@ -1287,7 +1293,7 @@ impl<'d, 'a> Detector<'d, 'a> {
                 }
                 let ty = Path {
                     leading_colon: path.leading_colon,
-                    segments: prefix.to_vec(),
+                    segments: prefix.into(),
                 };
                 if let Some(t) = defs.resolve_type_path(fr.module, &ty) {
                     return RecvTy::Known(t);
@@ -1538,11 +1544,16 @@ impl<'d, 'a> Detector<'d, 'a> {
             .attrs
             .iter()
             .find(|a| a.path.ends_with(&["utoipa", "path"]))?;
-        let path = attr
+        let Some(path) = attr
             .named
             .iter()
             .find(|(k, _)| k == "path")
-            .map(|(_, v)| v.clone())?;
+            .map(|(_, v)| v.clone())
+        else {
+            // Arguments that are not Rust expressions (`body = Vec<Reservation>`)
+            // come as the raw tokens: read the method and `path = ".."` from them.
+            return attr.words.iter().find_map(|w| utoipa_tokens(w));
+        };
         let mut methods = Vec::new();
         for w in &attr.words {
             let inner = w
@@ -1897,6 +1908,20 @@ impl<'d, 'a> Detector<'d, 'a> {
     }
 
     fn middleware(&mut self, fr: &mut Frame<'a>, kind: &str, l: &'a Expr, line: u32) -> Middleware {
+        // `let auth = from_fn(require_auth); .. .layer(auth)`: the bound value.
+        let mut l = l;
+        for _ in 0..4 {
+            let init = match l.peel() {
+                Expr::Path { path, .. } => single(path)
+                    .and_then(|name| fr.lookup(name))
+                    .and_then(|b| b.init),
+                _ => None,
+            };
+            match init {
+                Some(init) if !std::ptr::eq(init, l) => l = init,
+                _ => break,
+            }
+        }
         Middleware {
             kind: kind.to_owned(),
             name: text(l),
@@ -1919,7 +1944,13 @@ impl<'d, 'a> Detector<'d, 'a> {
             }
         });
         let [f] = found.as_slice() else {
-            return None;
+            // A workspace tower `Layer` (`.layer(RateLimitLayer::new(..))`): the
+            // `call` of the service it builds.
+            return found
+                .is_empty()
+                .then(|| super::actix::middleware_service(self.defs, fr.fn_id, l, "Layer"))
+                .flatten()
+                .map(|g| self.defs.fns[g].id.clone());
         };
         match f.peel() {
             Expr::Path { path, .. } => self.fn_handler(fr, path).map(|h| h.id),
@@ -2119,8 +2150,70 @@ fn join(prefix: &str, path: &str) -> String {
     }
 }
 
+/// Methods and path from the raw tokens of a `#[utoipa::path(..)]` whose
+/// arguments do not parse as expressions: the top-level arguments (split at
+/// commas outside brackets and string literals) that are a method
+/// (`get`, `method(get, head)`) and `path = "/x"`.
+fn utoipa_tokens(tokens: &str) -> Option<(Vec<String>, String)> {
+    let mut args: Vec<String> = vec![String::new()];
+    let (mut depth, mut in_str, mut escaped) = (0u32, false, false);
+    for c in tokens.chars() {
+        if in_str {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_str = false;
+            }
+        } else {
+            match c {
+                '"' => in_str = true,
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => depth = depth.saturating_sub(1),
+                ',' if depth == 0 => {
+                    args.push(String::new());
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        if let Some(last) = args.last_mut() {
+            last.push(c);
+        }
+    }
+    let mut methods = Vec::new();
+    let mut path = None;
+    for arg in &args {
+        let arg = arg.trim();
+        if let Some((key, value)) = arg.split_once('=')
+            && key.trim() == "path"
+        {
+            let value = value.trim();
+            path = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .map(str::to_owned);
+            continue;
+        }
+        let inner = arg
+            .strip_prefix("method")
+            .map(str::trim_start)
+            .and_then(|x| x.strip_prefix('('))
+            .and_then(|x| x.strip_suffix(')'))
+            .unwrap_or(arg);
+        for m in inner.split(',').map(str::trim) {
+            if METHOD_FNS.contains(&m) && m != "any" {
+                methods.push(m.to_uppercase());
+            }
+        }
+    }
+    let path = path?;
+    (!methods.is_empty()).then_some((methods, path))
+}
+
 fn single(path: &Path) -> Option<&str> {
-    match path.segments.as_slice() {
+    match &path.segments[..] {
         [s] if !path.leading_colon && s.generics.is_empty() => Some(&s.name),
         _ => None,
     }

@@ -2,7 +2,9 @@
 //!
 //! Input: the [`DefMap`]. Output: one [`EntryPoint`] per route handler that
 //! reaches a `.mount(prefix, routes)` call, with the fairings attached to
-//! the same rocket as middleware (kind `fairing`, in attach order).
+//! the same rocket as middleware (kind `fairing`, in attach order; the
+//! handler is the callback a request meets, none for a fairing that only
+//! runs on liftoff or shutdown, whose spawned work `workers.rs` lists).
 //!
 //! A route is a free fn with a route attribute (`#[get("/<id>", rank = 1)]`,
 //! `#[post("/", data = "<note>")]`, `#[route(GET, uri = "/p")]`, ..) named
@@ -55,15 +57,15 @@ const LIST_THROUGH: &[&str] = &[
 /// Methods that add routes to a list held in a local (`v.append(&mut routes![..])`).
 const LIST_ADD: &[&str] = &["append", "extend", "extend_from_slice", "push"];
 
-/// Fairing callbacks, in the order a request meets them; the first one a
-/// workspace fairing implements stands for it.
-const FAIRING_METHODS: &[&str] = &[
-    "on_request",
-    "on_response",
-    "on_ignite",
-    "on_liftoff",
-    "on_shutdown",
-];
+/// Fairing callbacks that run while the app is built or a request is
+/// served, in the order a request meets them; the first one a workspace
+/// fairing implements stands for it. `on_liftoff` and `on_shutdown` run
+/// once beside the server (work they spawn is a worker, see `workers.rs`),
+/// so a fairing with only those is listed without a handler.
+const FAIRING_METHODS: &[&str] = &["on_request", "on_response", "on_ignite"];
+
+/// `AdHoc` constructors whose callback runs beside the server, not per request.
+const ADHOC_BESIDE: &[&str] = &["on_liftoff", "on_shutdown"];
 
 /// How deep route lists are followed through workspace fns.
 const MAX_DEPTH: u32 = 16;
@@ -846,6 +848,9 @@ impl<'d, 'a> Cx<'d, 'a> {
                 };
                 // `AdHoc::on_ignite("migrations", run_migrations)`: the named fn.
                 if path.names().any(|n| n == "AdHoc") {
+                    if path.last().is_some_and(|n| ADHOC_BESIDE.contains(&n)) {
+                        return None;
+                    }
                     return args.iter().find_map(|a| match a.peel() {
                         Expr::Path { path, .. } => defs
                             .resolve_fn_path(f, path)
@@ -881,7 +886,8 @@ impl<'d, 'a> Cx<'d, 'a> {
         }
     }
 
-    /// The first callback of `t`'s `impl Fairing` that a request meets.
+    /// The first callback of `t`'s `impl Fairing` that a request meets
+    /// (`on_ignite` for one that only prepares the app).
     fn fairing_impl(&self, t: TypeId) -> Option<String> {
         let defs = self.defs;
         let imp = defs.impls.iter().find(|i| {
@@ -890,7 +896,6 @@ impl<'d, 'a> Cx<'d, 'a> {
         FAIRING_METHODS
             .iter()
             .find_map(|m| imp.methods.get(m))
-            .or_else(|| imp.methods.values().next())
             .map(|g| defs.fns[*g].id.clone())
     }
 

@@ -8,8 +8,10 @@
 //! after `use actix_web::rt`), futures raced or joined with the server in
 //! `tokio::select!` / `join!`, and interval loops `main` runs itself.
 //!
-//! Only code reachable from a bin's `main` (and rocket's `#[launch]` fn),
-//! through fns called by path up to two calls deep, is read; route handlers
+//! Only code reachable from a bin's `main` (and rocket's `#[launch]` fn, and
+//! the `on_liftoff` of every workspace rocket `Fairing` or the fn an
+//! `AdHoc::on_liftoff` names, which run once beside the server), through fns
+//! called by path up to two calls deep, is read; route handlers
 //! are never entered (work they spawn is a hazard, not an entry point). The
 //! handler is the workspace fn the spawn names (or the one fn a spawned
 //! block calls), else `<enclosing fn>::{closure}`. A spawn per accepted
@@ -143,6 +145,16 @@ fn mains(defs: &DefMap<'_>) -> Vec<FnId> {
             out.insert(f);
         }
     }
+    // `impl Fairing for SessionCleanup { async fn on_liftoff(..) { tokio::spawn(..) } }`:
+    // rocket runs it once, after launch.
+    for imp in &defs.impls {
+        if imp.trait_.is_none()
+            && imp.trait_path.and_then(Path::last) == Some("Fairing")
+            && let Some(&f) = imp.methods.get("on_liftoff")
+        {
+            out.insert(f);
+        }
+    }
     out.into_iter().collect()
 }
 
@@ -253,6 +265,14 @@ impl<'a> Workers<'_, 'a> {
                         return;
                     }
                     calls.extend(self.defs.resolve_fn_path(cx.f, path));
+                    // `AdHoc::on_liftoff("jobs", start_jobs)`: rocket calls it once, after launch.
+                    if path.ends_with(&["AdHoc", "on_liftoff"]) {
+                        for a in args {
+                            if let Expr::Path { path: p, .. } = a.peel() {
+                                calls.extend(self.defs.resolve_fn_path(cx.f, p));
+                            }
+                        }
+                    }
                 }
                 self.scan(cx, func, ctx, calls);
                 for a in args {

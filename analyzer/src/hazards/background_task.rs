@@ -4,8 +4,9 @@
 //! `actix_rt::spawn`, `async_std::task::spawn`, `smol::spawn`,
 //! `rayon::spawn`, `std::thread::spawn`, `thread::Builder::new().spawn(..)`,
 //! `Handle::current().spawn(..)`, unless the handle is awaited or joined in
-//! the same fn. A spawn in `main` is a worker started at startup; anywhere
-//! else it is work that outlives the call that started it.
+//! the same fn. A spawn in `main` (or a rocket fairing's `on_liftoff`, which
+//! runs once after launch) is a worker started at startup; anywhere else it
+//! is work that outlives the call that started it.
 //!
 //! ### Why is this bad on Lambda
 //! Lambda runs code only while an invocation is in flight: as soon as the
@@ -30,6 +31,7 @@
 
 use super::{Ctx, Finding, Lint, Subject, bound_name, chain_root, ends, mentions_any};
 use crate::diagnostic::Severity;
+use crate::resolve::FnId;
 use crate::syntax::{Expr, Stmt, WrapKind};
 
 pub(crate) static LINT: Lint = Lint {
@@ -43,10 +45,10 @@ pub(crate) static LINT: Lint = Lint {
 };
 
 fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for (f, body) in ctx.bodies() {
+    for (f, _) in ctx.bodies() {
         let scope = ctx.scope(f);
         let mut spawns: Vec<(*const Expr, u32, String)> = Vec::new();
-        body.walk(&mut |e| {
+        ctx.walk_body(f, |e| {
             if let Some((names, _, line)) = ctx.ext_call(scope, e)
                 && is_spawn_fn(&names)
             {
@@ -71,13 +73,13 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         if spawns.is_empty() {
             continue;
         }
-        let joined = joined_spawns(body);
+        let joined = joined_spawns(ctx, f);
         let name = ctx.fn_name(f);
         for (ptr, line, what) in spawns {
             if joined.contains(&ptr) {
                 continue;
             }
-            let finding = if ctx.is_main(f) {
+            let finding = if ctx.is_main(f) || is_liftoff(ctx, f) {
                 let message = format!(
                     "`{name}` starts a background worker (`{what}`): on Lambda there is no \
                      long-lived process; the instance is frozen between invocations, so the \
@@ -98,6 +100,16 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             out.push(finding);
         }
     }
+}
+
+/// A rocket fairing's `on_liftoff`: like `main`, it runs once beside the server.
+fn is_liftoff(ctx: &Ctx<'_>, f: FnId) -> bool {
+    let data = &ctx.defs.fns[f];
+    data.name == "on_liftoff"
+        && data.impl_.is_some_and(|i| {
+            let imp = &ctx.defs.impls[i];
+            imp.trait_.is_none() && imp.trait_path.and_then(|p| p.last()) == Some("Fairing")
+        })
 }
 
 /// `tokio::spawn`, `task::spawn_blocking`, `rt::spawn`, `thread::spawn`, ...
@@ -128,10 +140,10 @@ fn is_spawn_fn(names: &[String]) -> bool {
 
 /// Spawn calls whose handle is awaited or joined here: `spawn(x).await`,
 /// `spawn(x).join()`, or `let h = spawn(x); .. h.await` / `h.join()` / `join!(h, ..)`.
-fn joined_spawns(body: &crate::syntax::Block) -> Vec<*const Expr> {
+fn joined_spawns(ctx: &Ctx<'_>, f: FnId) -> Vec<*const Expr> {
     let mut out = Vec::new();
     let mut handles: Vec<(&str, *const Expr)> = Vec::new();
-    for b in super::blocks(body) {
+    for b in ctx.body_blocks(f) {
         for s in &b.stmts {
             if let Stmt::Let {
                 pat,
@@ -145,7 +157,7 @@ fn joined_spawns(body: &crate::syntax::Block) -> Vec<*const Expr> {
         }
     }
     let mut used: Vec<&str> = Vec::new();
-    body.walk(&mut |e| match e {
+    ctx.walk_body(f, |e| match e {
         Expr::Wrap {
             kind: WrapKind::Await,
             inner,

@@ -44,12 +44,12 @@ pub(crate) static LINT: Lint = Lint {
 };
 
 fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for (f, body) in ctx.bodies() {
+    for (f, _) in ctx.bodies() {
         let scope = ctx.scope(f);
         let name = ctx.fn_name(f);
         // `max_connections(n)` / `max_size(n)` anywhere in a chain, keyed by the chain's root.
         let mut sizes: BTreeMap<*const Expr, &Expr> = BTreeMap::new();
-        body.walk(&mut |e| {
+        ctx.walk_body(f, |e| {
             if let Expr::MethodCall { method, args, .. } = e
                 && matches!(method.as_str(), "max_connections" | "max_size")
                 && let Some(arg) = args.first()
@@ -57,7 +57,7 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                 sizes.insert(chain_root(e) as *const Expr, arg);
             }
         });
-        body.walk(&mut |e| {
+        ctx.walk_body(f, |e| {
             let (what, line) = match e {
                 Expr::Call { .. } => {
                     let Some((names, _, line)) = ctx.ext_call(scope, e) else {

@@ -1,11 +1,14 @@
 //! ### What it does
 //! Finds the application state the framework hands to handlers (axum
 //! `State<T>`, `.with_state(x)`, `Router<T>`, `Extension<T>`; actix
-//! `web::Data<T>`, `.app_data(..)`; rocket `&State<T>`, `.manage(x)`), follows
-//! its fields into the workspace types it holds (through `Arc`, `Box`,
-//! generics, and `dyn Trait` to every workspace impl), and reports each type
-//! that keeps a lock, an atomic, a concurrent map or a channel in a field:
-//! in-memory tables, caches, session stores, counters, pub/sub senders.
+//! `web::Data<T>`, `.app_data(..)`; rocket `&State<T>`, `.manage(x)`) and
+//! the middleware every request passes through (a rocket `impl Fairing`, an
+//! actix `impl Transform` or tower `impl Layer` and the `Service` it builds),
+//! follows their fields into the workspace types they hold (through `Arc`,
+//! `Box`, generics, and `dyn Trait` to every workspace impl), and reports
+//! each type that keeps a lock, an atomic, a concurrent map or a channel in
+//! a field: in-memory tables, caches, session stores, counters, rate-limit
+//! windows, pub/sub senders.
 //!
 //! ### Why is this bad on Lambda
 //! Each instance builds its own state at cold start. A write made by one
@@ -34,9 +37,9 @@
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, VecDeque};
 
-use super::{Ctx, Finding, Lint, Scope, Subject, blocks, bound_name, ty_text};
+use super::{Ctx, Finding, Lint, Scope, Subject, bound_name, ty_text};
 use crate::diagnostic::Severity;
-use crate::resolve::{FnId, TypeId, TypeKind};
+use crate::resolve::{FnId, ImplData, TypeId, TypeKind};
 use crate::syntax::{Expr, Stmt, Ty};
 
 pub(crate) static LINT: Lint = Lint {
@@ -55,13 +58,14 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     let mut via: BTreeMap<TypeId, Via> = BTreeMap::new();
     let mut queue: VecDeque<TypeId> = VecDeque::new();
     let mut locked: BTreeMap<TypeId, String> = BTreeMap::new();
-    for (t, (how, lock)) in roots {
+    for (t, (how, lock, what)) in roots {
         locked.extend(lock.map(|l| (t, l)));
         via.insert(
             t,
             Via {
                 root: t,
                 how,
+                what,
                 chain: Vec::new(),
             },
         );
@@ -102,6 +106,7 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                     slot.insert(Via {
                         root: here.root,
                         how: here.how.clone(),
+                        what: here.what,
                         chain,
                     });
                     queue.push_back(inner);
@@ -112,10 +117,11 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             continue;
         }
         let role = if here.chain.is_empty() {
-            format!("is application state ({})", here.how)
+            format!("is {} ({})", here.what, here.how)
         } else {
             format!(
-                "is application state, held at `{}.{}` ({})",
+                "is {}, held at `{}.{}` ({})",
+                here.what,
                 ctx.defs.types[here.root].name,
                 here.chain.join("."),
                 here.how
@@ -144,6 +150,8 @@ struct Via {
     root: TypeId,
     /// Where the root was seen: "`State<AppState>` in `shop::handlers::cart::get_cart`".
     how: String,
+    /// "application state", or "middleware state" for a fairing's or layer's own.
+    what: &'static str,
     /// Field names from the root to this type.
     chain: Vec<String>,
 }
@@ -153,10 +161,15 @@ struct Via {
 const REGISTERED: u8 = 0;
 const EXTRACTED: u8 = 1;
 const LOOKED_UP: u8 = 2;
+/// Middleware every request passes through (a fairing, a layer): its own fields.
+const MIDDLEWARE: u8 = 3;
 
-/// The workspace types the framework hands to handlers as shared state,
-/// each with where it was seen, and the lock it is handed out behind, if any.
-fn state_roots(ctx: &Ctx<'_>) -> BTreeMap<TypeId, (String, Option<String>)> {
+/// The workspace types the framework hands to handlers as shared state, and
+/// the middleware types requests pass through (rocket `impl Fairing`, actix
+/// `impl Transform` and tower `impl Layer` with the `Service` each builds),
+/// each with where it was seen, the lock it is handed out behind, if any,
+/// and which of the two it is.
+fn state_roots(ctx: &Ctx<'_>) -> BTreeMap<TypeId, (String, Option<String>, &'static str)> {
     let mut roots: BTreeMap<TypeId, (u8, String)> = BTreeMap::new();
     let mut locks: BTreeMap<TypeId, String> = BTreeMap::new();
     let mut add = |t: Option<TypeId>, rank: u8, how: String| {
@@ -186,8 +199,10 @@ fn state_roots(ctx: &Ctx<'_>) -> BTreeMap<TypeId, (String, Option<String>)> {
                 add(Some(t), EXTRACTED, format!("`{wrapper}` in `{}`", data.id));
             }
         }
-        let Some(body) = &data.def.body else { continue };
-        body.walk(&mut |e| match e {
+        if data.def.body.is_none() {
+            continue;
+        }
+        ctx.walk_body(f, |e| match e {
             // `.with_state(state)` (axum), `.manage(AppState::new())` (rocket),
             // `.app_data(web::Data::new(state))` / `.data(..)` (actix).
             Expr::MethodCall {
@@ -242,10 +257,83 @@ fn state_roots(ctx: &Ctx<'_>) -> BTreeMap<TypeId, (String, Option<String>)> {
             _ => {}
         });
     }
+    // `impl Fairing for RateLimit { async fn on_request(&self, ..) { self.clients.lock() .. } }`,
+    // `impl Transform<S, ServiceRequest> for RateLimit` building `RateLimitService { .. }`.
+    for imp in &ctx.defs.impls {
+        let (Some(t), None, Some(tr)) = (
+            imp.self_def,
+            imp.trait_,
+            imp.trait_path.and_then(|p| p.last()),
+        ) else {
+            continue;
+        };
+        let name = ctx.defs.types[t].name;
+        match tr {
+            "Fairing" => add(
+                Some(t),
+                MIDDLEWARE,
+                format!("`impl Fairing for {name}`, run for every request"),
+            ),
+            "Transform" | "Layer" => {
+                let built = built_services(ctx, imp, t);
+                if built.is_empty() {
+                    add(
+                        Some(t),
+                        MIDDLEWARE,
+                        format!("`impl {tr} for {name}`, run for every request"),
+                    );
+                }
+                for u in built {
+                    add(
+                        Some(u),
+                        MIDDLEWARE,
+                        format!("the service `impl {tr} for {name}` builds, run for every request"),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
     roots
         .into_iter()
-        .map(|(t, (_, how))| (t, (how, locks.get(&t).cloned())))
+        .map(|(t, (rank, how))| {
+            let what = if rank == MIDDLEWARE {
+                "middleware state"
+            } else {
+                "application state"
+            };
+            (t, (how, locks.get(&t).cloned(), what))
+        })
         .collect()
+}
+
+/// The workspace types with a `Service` impl that a middleware factory's
+/// methods build (`new_transform` returning `RateLimitService { service, .. }`).
+fn built_services(ctx: &Ctx<'_>, imp: &ImplData<'_>, t: TypeId) -> Vec<TypeId> {
+    let mut out = Vec::new();
+    for &m in imp.methods.values() {
+        let scope = ctx.scope(m);
+        ctx.walk_body(m, |e| {
+            let path = match e {
+                Expr::Struct { path, .. } => path,
+                Expr::Call { func, .. } => match func.peel() {
+                    Expr::Path { path, .. } => path,
+                    _ => return,
+                },
+                _ => return,
+            };
+            if let Some(u) = ctx.workspace_type(scope, path)
+                && u != t
+                && !out.contains(&u)
+                && ctx.defs.impls.iter().any(|i| {
+                    i.self_def == Some(u) && i.trait_path.and_then(|p| p.last()) == Some("Service")
+                })
+            {
+                out.push(u);
+            }
+        });
+    }
+    out
 }
 
 /// `State<T>`, `Data<T>`, `&State<T>`, `Extension<T>`, `Router<T>`: the wrapper,
@@ -382,9 +470,8 @@ fn infer(ctx: &Ctx<'_>, scope: Scope, e: &Expr, depth: u32) -> Option<TypeId> {
                 }
             }
             // A `let` in the same fn (the last one of that name): its type or its value.
-            let body = data.def.body.as_ref()?;
             let mut found = None;
-            for b in blocks(body) {
+            for b in ctx.body_blocks(f) {
                 for s in &b.stmts {
                     if let Stmt::Let { pat, ty, init, .. } = s
                         && bound_name(pat) == Some(name)

@@ -60,8 +60,10 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             );
             out.push(Finding::new(data.file, data.line, Subject::Fn(f), message));
         }
-        let Some(body) = &data.def.body else { continue };
-        body.walk(&mut |e| {
+        if data.def.body.is_none() {
+            continue;
+        }
+        ctx.walk_body(f, |e| {
             let Some((what, size, line)) = raised_limit(ctx, scope, e) else {
                 return;
             };

@@ -7,8 +7,14 @@
 //! (`fs::read_to_string("config.toml")`, `File::open("data/x.json")`,
 //! `ServeDir::new("static")`, `FileServer::from("static")`,
 //! `NamedFile::open("..")`, `Files::new("/", "./public")`, `Tera::new(..)`,
-//! `FileServer::from(relative!(..))`); and SQLite databases in a file
-//! (`"sqlite:shop.db"`, `Connection::open("app.db")`).
+//! `FileServer::from(relative!(..))`, openssl's `set_certificate_chain_file("cert.pem")`),
+//! the path written out or built from a relative one (a local, a const,
+//! `PathBuf::from(dir).join("index.html")`, `format!("static/{name}")`, the
+//! default of `env::var("DIR").unwrap_or_else(|_| "web/dist".into())`);
+//! configuration files the `config` crate looks up in the working directory
+//! (`config::File::with_name("configuration")`, `File::from(path)`, unless
+//! `.required(false)`); and SQLite databases in a file (`"sqlite:shop.db"`,
+//! `Connection::open("app.db")`).
 //!
 //! ### Why is this bad on Lambda
 //! The deployment package (`/var/task`) is read-only and holds only the
@@ -32,12 +38,12 @@
 //! or ship them in a Lambda layer; use `/tmp` only for scratch space.
 
 use std::collections::BTreeSet;
+use std::fmt;
 
-use super::{
-    Ctx, Finding, Lint, Scope, Subject, blocks, bound_name, chain_root, ends, mentions_any,
-};
+use super::{Ctx, Finding, Lint, Scope, Subject, bound_name, chain_root, ends, mentions_any};
 use crate::diagnostic::Severity;
-use crate::syntax::{Block, Expr, Lit, Stmt};
+use crate::resolve::FnId;
+use crate::syntax::{Expr, Lit, Stmt};
 
 pub(crate) static LINT: Lint = Lint {
     code: "local-filesystem",
@@ -76,18 +82,56 @@ const READS: &[&[&str]] = &[
     &["FileServer", "from"],
     &["FileServer", "new"],
     &["NamedFile", "open"],
+    &["NamedFile", "open_async"],
     &["Tera", "new"],
     &["Connection", "open"],
     &["sled", "open"],
 ];
 
+/// Methods whose first argument is a file read from disk: openssl's
+/// `SslAcceptorBuilder` (TLS keys and certificates).
+const METHOD_READS: &[&str] = &[
+    "set_private_key_file",
+    "set_certificate_chain_file",
+    "set_certificate_file",
+    "set_ca_file",
+];
+
 fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for (f, body) in ctx.bodies() {
+    for (f, _) in ctx.bodies() {
         let scope = ctx.scope(f);
         let name = ctx.fn_name(f);
-        let temps = temp_locals(body);
-        body.walk(&mut |e| {
-            if let Some(message) = call_message(ctx, scope, name, e, &temps) {
+        let temps = temp_locals(ctx, f);
+        // `File::with_name("local").required(false)`: a config file that may be missing.
+        let mut optional: BTreeSet<*const Expr> = BTreeSet::new();
+        ctx.walk_body(f, |e| {
+            if let Expr::MethodCall {
+                receiver,
+                method,
+                args,
+                ..
+            } = e
+                && method == "required"
+                && matches!(
+                    args.first(),
+                    Some(Expr::Lit {
+                        lit: Lit::Bool(false),
+                        ..
+                    })
+                )
+            {
+                optional.insert(receiver.peel() as *const Expr);
+            }
+        });
+        let cx = Reads {
+            ctx,
+            scope,
+            name,
+            temps: &temps,
+            optional: &optional,
+        };
+        ctx.walk_body(f, |e| {
+            if let Some(message) = cx.call_message(e) {
                 let line = e.line().unwrap_or(ctx.defs.fns[f].line);
                 out.push(Finding::new(ctx.fn_file(f), line, Subject::Fn(f), message));
             }
@@ -130,72 +174,259 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-fn call_message(
-    ctx: &Ctx<'_>,
+/// What [`Reads::call_message`] reads in one fn.
+struct Reads<'c, 'a> {
+    ctx: &'c Ctx<'a>,
     scope: Scope,
-    name: &str,
-    e: &Expr,
-    temps: &BTreeSet<&str>,
-) -> Option<String> {
-    let temp = |a: &Expr| is_temp(a, temps);
-    match e {
-        Expr::Call { .. } => {
-            let (names, args, _) = ctx.ext_call(scope, e)?;
-            let called = names.join("::");
-            let last = names.last()?.as_str();
-            let fs_write = names.len() >= 2
-                && names[names.len() - 2] == "fs"
-                && FS_WRITES.contains(&last)
-                && !mentions_any(&names, &["tempfile"]);
-            // `fs::write(path, ..)`, `tokio::fs::create_dir_all(dir)`, `File::create(path)`.
-            if fs_write
-                || ends(&names, &["File", "create"])
-                || ends(&names, &["File", "create_new"])
-            {
-                if args.iter().any(temp) {
-                    return None;
+    name: &'a str,
+    temps: &'c BTreeSet<&'a str>,
+    optional: &'c BTreeSet<*const Expr>,
+}
+
+impl Reads<'_, '_> {
+    fn call_message(&self, e: &Expr) -> Option<String> {
+        let (ctx, scope, name) = (self.ctx, self.scope, self.name);
+        let temp = |a: &Expr| is_temp(a, self.temps);
+        match e {
+            Expr::Call { .. } => {
+                let (names, args, _) = ctx.ext_call(scope, e)?;
+                let called = names.join("::");
+                let last = names.last()?.as_str();
+                let fs_write = names.len() >= 2
+                    && names[names.len() - 2] == "fs"
+                    && FS_WRITES.contains(&last)
+                    && !mentions_any(&names, &["tempfile"]);
+                // `fs::write(path, ..)`, `tokio::fs::create_dir_all(dir)`, `File::create(path)`.
+                if fs_write
+                    || ends(&names, &["File", "create"])
+                    || ends(&names, &["File", "create_new"])
+                {
+                    if args.iter().any(temp) {
+                        return None;
+                    }
+                    return Some(format!(
+                        "`{name}` writes to the local disk (`{called}`): outside /tmp Lambda's \
+                         disk is read-only, and /tmp is private to one instance and wiped when it \
+                         is recycled"
+                    ));
                 }
-                return Some(format!(
-                    "`{name}` writes to the local disk (`{called}`): outside /tmp Lambda's disk is \
-                     read-only, and /tmp is private to one instance and wiped when it is recycled"
-                ));
+                // `config::File::with_name("configuration")`, `config::File::from(path)`.
+                let config_file = ends(&names, &["File", "with_name"])
+                    || (names.first().is_some_and(|n| n == "config")
+                        && (ends(&names, &["File", "from"]) || ends(&names, &["File", "new"])));
+                if config_file {
+                    if self.optional.contains(&(e as *const Expr)) {
+                        return None;
+                    }
+                    let path = self.packaged_path(args.first()?, 0)?;
+                    return Some(format!(
+                        "`{name}` reads its configuration from {path} relative to the working \
+                         directory (`{called}`): only the binary is deployed to Lambda, the file \
+                         is not there"
+                    ));
+                }
+                // `ServeDir::new("static")`, `fs::read_to_string("config.toml")`, `Files::new("/", "./public")`.
+                let read = READS.iter().any(|tail| ends(&names, tail));
+                let files = ends(&names, &["Files", "new"]);
+                if read || files {
+                    let arg = if files { args.get(1) } else { args.first() }?;
+                    let path = self.packaged_path(arg, 0)?;
+                    return Some(format!(
+                        "`{name}` reads {path} relative to the working directory (`{called}`): \
+                         only the binary is deployed to Lambda, files beside the source are not \
+                         there"
+                    ));
+                }
+                None
             }
-            // `ServeDir::new("static")`, `fs::read_to_string("config.toml")`, `Files::new("/", "./public")`.
-            let read = READS.iter().any(|tail| ends(&names, tail));
-            let files = ends(&names, &["Files", "new"]);
-            if read || files {
-                let arg = if files { args.get(1) } else { args.first() }?;
-                let path = packaged_path(ctx, scope, arg)?;
-                return Some(format!(
-                    "`{name}` reads `{path}` relative to the working directory (`{called}`): only \
-                     the binary is deployed to Lambda, files beside the source are not there"
-                ));
+            Expr::MethodCall { method, args, .. } => {
+                // `OpenOptions::new().append(true).create(true).open(path)`.
+                if method == "open"
+                    && opens_to_write(e)
+                    && let Some((root, _, _)) = ctx.ext_call(scope, chain_root(e))
+                    && ends(&root, &["OpenOptions", "new"])
+                {
+                    if args.iter().any(temp) {
+                        return None;
+                    }
+                    return Some(format!(
+                        "`{name}` opens a file for writing (`OpenOptions`): outside /tmp Lambda's \
+                         disk is read-only, and /tmp is private to one instance"
+                    ));
+                }
+                // Rocket `TempFile::persist_to(path)` / `move_copy_to(path)`: moves an upload to disk.
+                if matches!(method.as_str(), "persist_to" | "move_copy_to")
+                    && !args.iter().any(temp)
+                {
+                    return Some(format!(
+                        "`{name}` saves an upload to the local disk (`.{method}(..)`): /tmp is \
+                         private to one instance and wiped when it is recycled"
+                    ));
+                }
+                // `builder.set_certificate_chain_file("cert.pem")`.
+                if METHOD_READS.contains(&method.as_str()) {
+                    let path = self.packaged_path(args.first()?, 0)?;
+                    return Some(format!(
+                        "`{name}` reads {path} relative to the working directory \
+                         (`.{method}(..)`): only the binary is deployed to Lambda, files beside \
+                         the source are not there"
+                    ));
+                }
+                None
             }
-            None
+            _ => None,
         }
-        Expr::MethodCall { method, args, .. } => {
-            // `OpenOptions::new().append(true).create(true).open(path)`.
-            if method == "open"
-                && opens_to_write(e)
-                && let Some((root, _, _)) = ctx.ext_call(scope, chain_root(e))
-                && ends(&root, &["OpenOptions", "new"])
-            {
-                if args.iter().any(temp) {
+    }
+
+    /// The relative path a read names, when the code spells it out: a
+    /// literal (`"static"`), `Path::new("data/x.json")`, `relative!("static")`,
+    /// a local or const holding one, a `join` onto one
+    /// (`PathBuf::from(&dir).join("index.html")`), a `format!` starting with
+    /// one, or the default of an environment variable
+    /// (`env::var("DIR").unwrap_or_else(|_| "web/dist".to_string())`).
+    fn packaged_path(&self, arg: &Expr, depth: u32) -> Option<Rel> {
+        if depth > 8 {
+            return None;
+        }
+        let (ctx, scope) = (self.ctx, self.scope);
+        match arg.peel() {
+            Expr::Lit {
+                lit: Lit::Str(s), ..
+            } => (!s.is_empty() && !s.starts_with('/') && !s.contains("://"))
+                .then(|| Rel::new(s.clone())),
+            // Rocket's `relative!("static")`: an absolute path on the build machine.
+            Expr::Macro { path, args, .. } if path.last() == Some("relative") => {
+                let inner = args.first().and_then(Expr::as_str).unwrap_or("..");
+                Some(Rel::new(format!("relative!(\"{inner}\")")))
+            }
+            // `format!("static/{name}")`, `format!("{}/index.html", dir)`.
+            Expr::Macro { path, args, .. } if path.last() == Some("format") => {
+                let template = args.first()?.as_str()?;
+                match template.strip_prefix('{') {
+                    None => self.packaged_path(args.first()?, depth + 1),
+                    Some(rest) => {
+                        let (hole, rest) = rest.split_once('}')?;
+                        let base = match hole.split(':').next().unwrap_or("") {
+                            "" | "0" => args.get(1)?,
+                            _ => return None,
+                        };
+                        let mut base = self.packaged_path(base, depth + 1)?;
+                        base.path.push_str(rest);
+                        Some(base)
+                    }
+                }
+            }
+            // `Path::new("x")`, `PathBuf::from("x")`.
+            Expr::Call { args, .. } => {
+                let (names, _, _) = ctx.ext_call(scope, arg.peel())?;
+                if ends(&names, &["Path", "new"]) || ends(&names, &["PathBuf", "from"]) {
+                    self.packaged_path(args.first()?, depth + 1)
+                } else {
+                    None
+                }
+            }
+            Expr::MethodCall {
+                receiver,
+                method,
+                args,
+                ..
+            } => match method.as_str() {
+                // `dir.join("index.html")`: a path under a relative directory.
+                "join" => {
+                    let mut base = self.packaged_path(receiver, depth + 1)?;
+                    let tail = args.first().and_then(Expr::as_str).unwrap_or("..");
+                    if tail.starts_with('/') {
+                        return None;
+                    }
+                    base.path = format!("{}/{tail}", base.path.trim_end_matches('/'));
+                    Some(base)
+                }
+                "to_string" | "to_owned" | "into" | "as_str" | "as_ref" | "clone" | "trim"
+                | "as_path" | "to_path_buf" | "into_os_string" => {
+                    self.packaged_path(receiver, depth + 1)
+                }
+                // `env::var("WEB_DIST_DIR").unwrap_or_else(|_| "web/dist".to_string())`.
+                "unwrap_or" | "unwrap_or_else" => {
+                    let default = match args.first()?.peel() {
+                        Expr::Closure { body, .. } => body,
+                        other => other,
+                    };
+                    let mut path = self.packaged_path(default, depth + 1)?;
+                    path.env = path.env.or_else(|| env_var(ctx, scope, receiver));
+                    Some(path)
+                }
+                _ => None,
+            },
+            // A local or a const holding a relative path.
+            Expr::Path { path, .. } => {
+                if let Some(s) = ctx.const_named(scope, path) {
+                    return self.packaged_path(s.init, depth + 1);
+                }
+                let local = path.segments.len() == 1 && !path.leading_colon;
+                let f = scope.fn_.filter(|_| local)?;
+                let var = path.last()?;
+                if ctx.defs.fns[f]
+                    .def
+                    .params
+                    .iter()
+                    .any(|(p, _)| bound_name(p) == Some(var))
+                {
                     return None;
                 }
-                return Some(format!(
-                    "`{name}` opens a file for writing (`OpenOptions`): outside /tmp Lambda's \
-                     disk is read-only, and /tmp is private to one instance"
-                ));
+                let init = ctx
+                    .body_blocks(f)
+                    .iter()
+                    .flat_map(|b| b.stmts.iter())
+                    .filter_map(|s| match s {
+                        Stmt::Let {
+                            pat,
+                            init: Some(init),
+                            ..
+                        } if bound_name(pat) == Some(var) => Some(init),
+                        _ => None,
+                    })
+                    .next_back()?;
+                self.packaged_path(init, depth + 1)
             }
-            // Rocket `TempFile::persist_to(path)` / `move_copy_to(path)`: moves an upload to disk.
-            if matches!(method.as_str(), "persist_to" | "move_copy_to") && !args.iter().any(temp) {
-                return Some(format!(
-                    "`{name}` saves an upload to the local disk (`.{method}(..)`): /tmp is \
-                     private to one instance and wiped when it is recycled"
-                ));
-            }
-            None
+            Expr::Block { block, .. } => self.packaged_path(block.tail()?, depth + 1),
+            _ => None,
+        }
+    }
+}
+
+/// A relative path a read names, and the environment variable it is the
+/// default of, if any.
+#[derive(Debug)]
+struct Rel {
+    path: String,
+    env: Option<String>,
+}
+
+impl Rel {
+    fn new(path: String) -> Self {
+        Rel { path, env: None }
+    }
+}
+
+impl fmt::Display for Rel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`", self.path)?;
+        if let Some(var) = &self.env {
+            write!(f, " (the default when `{var}` is unset)")?;
+        }
+        Ok(())
+    }
+}
+
+/// The variable read by `std::env::var("NAME")` (through `.ok()` and the like).
+fn env_var(ctx: &Ctx<'_>, scope: Scope, e: &Expr) -> Option<String> {
+    match e.peel() {
+        Expr::MethodCall { receiver, .. } => env_var(ctx, scope, receiver),
+        Expr::Call { args, .. } => {
+            let (names, _, _) = ctx.ext_call(scope, e.peel())?;
+            (ends(&names, &["env", "var"]) || ends(&names, &["env", "var_os"]))
+                .then(|| args.first()?.as_str().map(str::to_owned))
+                .flatten()
         }
         _ => None,
     }
@@ -220,9 +451,9 @@ fn opens_to_write(e: &Expr) -> bool {
 }
 
 /// Locals holding a path under `/tmp`: `let dir = std::env::temp_dir().join("x")`.
-fn temp_locals(body: &Block) -> BTreeSet<&str> {
+fn temp_locals<'a>(ctx: &Ctx<'a>, f: FnId) -> BTreeSet<&'a str> {
     let mut out = BTreeSet::new();
-    for b in blocks(body) {
+    for b in ctx.body_blocks(f) {
         for s in &b.stmts {
             if let Stmt::Let {
                 pat,
@@ -256,31 +487,6 @@ fn is_temp(e: &Expr, temps: &BTreeSet<&str>) -> bool {
         _ => {}
     });
     temp
-}
-
-/// The relative path a read names, when the code spells it out
-/// (`"static"`, `Path::new("data/x.json")`, `relative!("static")`).
-fn packaged_path(ctx: &Ctx<'_>, scope: Scope, arg: &Expr) -> Option<String> {
-    match arg.peel() {
-        Expr::Lit {
-            lit: Lit::Str(s), ..
-        } => (!s.is_empty() && !s.starts_with('/') && !s.contains("://")).then(|| s.clone()),
-        // Rocket's `relative!("static")`: an absolute path on the build machine.
-        Expr::Macro { path, args, .. } if path.last() == Some("relative") => {
-            let inner = args.first().and_then(Expr::as_str).unwrap_or("..");
-            Some(format!("relative!(\"{inner}\")"))
-        }
-        // `Path::new("x")`, `PathBuf::from("x")`.
-        Expr::Call { args, .. } => {
-            let (names, _, _) = ctx.ext_call(scope, arg.peel())?;
-            if ends(&names, &["Path", "new"]) || ends(&names, &["PathBuf", "from"]) {
-                packaged_path(ctx, scope, args.first()?)
-            } else {
-                None
-            }
-        }
-        _ => None,
-    }
 }
 
 /// The file of a `sqlite:` URL, unless it is in memory or under /tmp.

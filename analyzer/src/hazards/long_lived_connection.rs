@@ -42,11 +42,11 @@ pub(crate) static LINT: Lint = Lint {
 };
 
 fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for (f, body) in ctx.bodies() {
+    for (f, _) in ctx.bodies() {
         let scope = ctx.scope(f);
         let name = ctx.fn_name(f);
         let before = out.len();
-        body.walk(&mut |e| {
+        ctx.walk_body(f, |e| {
             let Some((what, line)) = kind_of(ctx, scope, e) else {
                 return;
             };

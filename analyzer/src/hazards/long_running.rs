@@ -43,10 +43,10 @@ pub(crate) static LINT: Lint = Lint {
 };
 
 fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for (f, body) in ctx.bodies() {
+    for (f, _) in ctx.bodies() {
         let scope = ctx.scope(f);
         let name = ctx.fn_name(f);
-        body.walk(&mut |e| {
+        ctx.walk_body(f, |e| {
             // `tokio::time::sleep(d)`, `thread::sleep(d)`, `rt::time::sleep(d)`, `sleep_until(t)`.
             if let Some((names, args, line)) = ctx.ext_call(scope, e)
                 && is_sleep(&names)
@@ -237,7 +237,7 @@ fn awaited_source(cond: &Expr) -> Option<String> {
             )
             && found.is_none()
         {
-            found = Some(method.clone());
+            found = Some(method.to_string());
         }
     });
     found

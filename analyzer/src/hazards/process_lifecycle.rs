@@ -4,7 +4,9 @@
 //! `tokio::signal::unix::signal`, `actix_rt::signal`, `ctrlc::set_handler`,
 //! `signal_hook` registration), and sockets bound beside the HTTP server
 //! (`TcpListener::bind`, `UdpSocket::bind`, `UnixListener::bind` whose
-//! listener is not the one handed to `axum::serve`/`from_tcp`/`listen`).
+//! listener is not the one handed to `axum::serve`/`from_tcp`/`listen`/
+//! `listen_openssl`, in the same fn or through a workspace fn it is passed
+//! to, as in `run(listener, pool)`).
 //!
 //! ### Why is this bad on Lambda
 //! The Lambda runtime owns the process: it starts it, feeds it events and
@@ -30,6 +32,7 @@
 
 use super::{Ctx, Finding, Lint, Subject, bound_name, ends, mentions_any};
 use crate::diagnostic::Severity;
+use crate::resolve::FnId;
 use crate::syntax::{Expr, Stmt};
 
 pub(crate) static LINT: Lint = Lint {
@@ -43,12 +46,12 @@ pub(crate) static LINT: Lint = Lint {
 };
 
 fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for (f, body) in ctx.bodies() {
+    for (f, _) in ctx.bodies() {
         let scope = ctx.scope(f);
         let name = ctx.fn_name(f);
-        let served = served_names(body);
+        let served = served_names(ctx, f);
         let mut served_calls: Vec<*const Expr> = Vec::new();
-        body.walk(&mut |e| {
+        ctx.walk_body(f, |e| {
             // `axum::serve(TcpListener::bind(addr).await?, app)`: the server's own listener.
             if is_server_call(e) {
                 e.walk(&mut |inner| {
@@ -59,7 +62,7 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             }
         });
         let mut bind_lets: Vec<(*const Expr, &str)> = Vec::new();
-        for b in super::blocks(body) {
+        for b in ctx.body_blocks(f) {
             for s in &b.stmts {
                 if let Stmt::Let {
                     pat,
@@ -72,7 +75,7 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                 }
             }
         }
-        body.walk(&mut |e| {
+        ctx.walk_body(f, |e| {
             let Some((names, _, line)) = ctx.ext_call(scope, e) else {
                 return;
             };
@@ -94,9 +97,9 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                 // `TcpListener::bind(addr)` not handed to the HTTP server.
                 let ptr = e as *const Expr;
                 let for_server = served_calls.contains(&ptr)
-                    || bind_lets
-                        .iter()
-                        .any(|(p, n)| *p == ptr && served.contains(n));
+                    || bind_lets.iter().any(|(p, n)| {
+                        *p == ptr && (served.contains(n) || handed_to_server(ctx, f, n, 0))
+                    });
                 if for_server {
                     return;
                 }
@@ -150,20 +153,20 @@ fn is_server_call(e: &Expr) -> bool {
             }
             _ => false,
         },
+        // actix `HttpServer::listen(l)`, `listen_openssl(l, ..)`, `listen_rustls_0_23(l, ..)`,
+        // `listen_uds(l)`, `listen_auto_h2c(l)`.
         Expr::MethodCall { method, .. } => {
-            matches!(
-                method.as_str(),
-                "serve" | "listen" | "from_tcp" | "incoming"
-            )
+            matches!(method.as_str(), "serve" | "from_tcp" | "incoming")
+                || method.starts_with("listen")
         }
         _ => false,
     }
 }
 
 /// Names of locals handed to the HTTP server (`axum::serve(listener, app)`).
-fn served_names(body: &crate::syntax::Block) -> Vec<&str> {
+fn served_names<'a>(ctx: &Ctx<'a>, f: FnId) -> Vec<&'a str> {
     let mut out = Vec::new();
-    body.walk(&mut |e| {
+    ctx.walk_body(f, |e| {
         if !is_server_call(e) {
             return;
         }
@@ -181,4 +184,52 @@ fn served_names(body: &crate::syntax::Block) -> Vec<&str> {
         }
     });
     out
+}
+
+/// Whether local `name` of fn `f` is passed to a workspace fn that hands
+/// that parameter to the HTTP server (`run(listener, pool)` with
+/// `fn run(listener: TcpListener, ..) { HttpServer::new(..).listen(listener) }`),
+/// a few calls deep. Only asked about a listener not served in `f` itself,
+/// which is rare, so the walk stays off the common path.
+fn handed_to_server(ctx: &Ctx<'_>, f: FnId, name: &str, depth: u32) -> bool {
+    if depth > 3 {
+        return false;
+    }
+    let mut found = false;
+    ctx.walk_body(f, |e| {
+        if found {
+            return;
+        }
+        let Expr::Call { func, args, .. } = e else {
+            return;
+        };
+        let Expr::Path { path, .. } = func.peel() else {
+            return;
+        };
+        let Some(i) = args
+            .iter()
+            .position(|a| matches!(a.peel(), Expr::Path { path: p, .. } if p.is_ident(name)))
+        else {
+            return;
+        };
+        for g in ctx.defs.resolve_fn_path(f, path) {
+            let def = ctx.defs.fns[g].def;
+            // `Type::method(self_arg, ..)`: the receiver takes the first argument.
+            let at = if def.receiver.is_some() {
+                i.checked_sub(1)
+            } else {
+                Some(i)
+            };
+            let Some(param) = at
+                .and_then(|at| def.params.get(at))
+                .and_then(|(p, _)| bound_name(p))
+            else {
+                continue;
+            };
+            if served_names(ctx, g).contains(&param) || handed_to_server(ctx, g, param, depth + 1) {
+                found = true;
+            }
+        }
+    });
+    found
 }

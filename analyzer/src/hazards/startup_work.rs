@@ -30,9 +30,10 @@
 
 use std::collections::BTreeSet;
 
-use super::{Ctx, Finding, Lint, Scope, Subject, blocks, bound_name, ends};
+use super::{Ctx, Finding, Lint, Scope, Subject, bound_name, ends};
 use crate::diagnostic::Severity;
-use crate::syntax::{Block, Expr, Lit, Stmt};
+use crate::resolve::FnId;
+use crate::syntax::{Expr, Lit, Stmt};
 
 pub(crate) static LINT: Lint = Lint {
     code: "startup-work",
@@ -45,12 +46,12 @@ pub(crate) static LINT: Lint = Lint {
 };
 
 fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for (f, body) in ctx.bodies() {
+    for (f, _) in ctx.bodies() {
         let scope = ctx.scope(f);
         let name = ctx.fn_name(f);
-        let ddl_locals = ddl_locals(ctx, scope, body);
+        let ddl_locals = ddl_locals(ctx, f, scope);
         let mut lines = BTreeSet::new();
-        body.walk(&mut |e| {
+        ctx.walk_body(f, |e| {
             let (line, what) = match e {
                 // `sqlx::migrate!("./migrations")`.
                 Expr::Macro { path, line, .. } if path.last() == Some("migrate") => {
@@ -115,9 +116,9 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
 }
 
 /// Locals bound to DDL: `let sql = "CREATE TABLE .."`, `for statement in SCHEMA`.
-fn ddl_locals<'b>(ctx: &Ctx<'_>, scope: Scope, body: &'b Block) -> BTreeSet<&'b str> {
+fn ddl_locals<'a>(ctx: &Ctx<'a>, f: FnId, scope: Scope) -> BTreeSet<&'a str> {
     let mut out = BTreeSet::new();
-    for b in blocks(body) {
+    for b in ctx.body_blocks(f) {
         for s in &b.stmts {
             if let Stmt::Let {
                 pat,
@@ -132,7 +133,7 @@ fn ddl_locals<'b>(ctx: &Ctx<'_>, scope: Scope, body: &'b Block) -> BTreeSet<&'b 
         }
     }
     let mut loops = Vec::new();
-    body.walk(&mut |e| {
+    ctx.walk_body(f, |e| {
         if let Expr::Loop {
             pat: Some(pat),
             iter: Some(iter),

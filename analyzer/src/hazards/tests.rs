@@ -226,6 +226,136 @@ pub fn app(state: AppState) -> Router {
 }
 
 #[test]
+fn in_process_state_in_middleware() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use actix_web::dev::{Service, ServiceRequest, Transform};
+use dashmap::DashMap;
+use rocket::fairing::{Fairing, Info, Kind};
+
+pub struct RateLimit { //~ in-process-state
+    clients: Mutex<HashMap<IpAddr, Vec<Instant>>>,
+}
+#[rocket::async_trait]
+impl Fairing for RateLimit {
+    fn info(&self) -> Info { Info { name: "rate", kind: Kind::Request } }
+    async fn on_request(&self, req: &mut rocket::Request<'_>, _: &mut rocket::Data<'_>) {
+        self.clients.lock().unwrap().clear();
+    }
+}
+
+pub struct Headers;
+#[rocket::async_trait]
+impl Fairing for Headers {
+    fn info(&self) -> Info { Info { name: "headers", kind: Kind::Response } }
+}
+
+pub struct Throttle {
+    hits: Arc<DashMap<String, u64>>,
+}
+pub struct ThrottleService<S> { //~ in-process-state
+    service: S,
+    hits: Arc<DashMap<String, u64>>,
+}
+impl<S> Transform<S, ServiceRequest> for Throttle {
+    type Transform = ThrottleService<S>;
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(ThrottleService { service, hits: self.hits.clone() }))
+    }
+}
+impl<S> Service<ServiceRequest> for ThrottleService<S> {
+    fn call(&self, req: ServiceRequest) -> Self::Future { self.service.call(req) }
+}
+
+pub struct Logging;
+pub struct LoggingService<S> { service: S }
+impl<S> Transform<S, ServiceRequest> for Logging {
+    fn new_transform(&self, service: S) -> Self::Future { ready(Ok(LoggingService { service })) }
+}
+impl<S> Service<ServiceRequest> for LoggingService<S> {
+    fn call(&self, req: ServiceRequest) -> Self::Future { self.service.call(req) }
+}
+
+#[derive(Clone)]
+pub struct CountLayer { //~ in-process-state
+    seen: Arc<Mutex<u64>>,
+}
+impl<S> tower::Layer<S> for CountLayer {
+    type Service = S;
+    fn layer(&self, inner: S) -> S { inner }
+}
+"#,
+    );
+}
+
+#[test]
+fn middleware_state_and_liftoff_work_are_reached_as_the_app_runs_them() {
+    let hazards = run_with(
+        &format!(
+            "{MANIFEST}{}",
+            r#"
+//- /src/main.rs
+#[macro_use] extern crate rocket;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use rocket::fairing::{Fairing, Info, Kind};
+
+pub struct RateLimit {
+    clients: Mutex<HashMap<String, u32>>,
+}
+#[rocket::async_trait]
+impl Fairing for RateLimit {
+    fn info(&self) -> Info { Info { name: "rate", kind: Kind::Request } }
+    async fn on_request(&self, _r: &mut rocket::Request<'_>, _d: &mut rocket::Data<'_>) {
+        self.clients.lock().unwrap().clear();
+    }
+}
+
+pub struct Cleanup;
+#[rocket::async_trait]
+impl Fairing for Cleanup {
+    fn info(&self) -> Info { Info { name: "cleanup", kind: Kind::Liftoff } }
+    async fn on_liftoff(&self, _r: &rocket::Rocket<rocket::Orbit>) {
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                sweep().await;
+            }
+        });
+    }
+}
+async fn sweep() {}
+
+#[get("/a")] fn a() {}
+#[get("/b")] fn b() {}
+
+#[launch]
+fn rocket() -> _ {
+    rocket::build()
+        .attach(RateLimit { clients: Mutex::new(HashMap::new()) })
+        .attach(Cleanup)
+        .mount("/", routes![a, b])
+}
+"#
+        ),
+        |defs| crate::entrypoints::detect(defs).entrypoints,
+    );
+    expect![[r#"
+        in-process-state src/main.rs:6 app::RateLimit <- [GET /a, GET /b]
+        background-task src/main.rs:22 <app::Cleanup as Fairing>::on_liftoff <- []
+        long-running src/main.rs:24 <app::Cleanup as Fairing>::on_liftoff <- []
+    "#]]
+    .assert_eq(&render(&hazards));
+}
+
+#[test]
 fn in_process_state_behind_a_lock() {
     check_marked(
         r#"
@@ -462,6 +592,44 @@ pub fn fail(code: i32) {
 }
 
 #[test]
+fn process_lifecycle_listeners_handed_to_the_server_through_a_fn() {
+    check_marked(
+        r#"
+//- /src/main.rs
+use std::net::TcpListener;
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let http = TcpListener::bind("0.0.0.0:8080")?;
+    let https = TcpListener::bind("0.0.0.0:8443")?;
+    let admin = TcpListener::bind("0.0.0.0:9000")?; //~ process-lifecycle
+    let unused = TcpListener::bind("0.0.0.0:9001")?; //~ process-lifecycle
+    keep(unused);
+    app::start(http, https, admin)?.await
+}
+
+fn keep(l: TcpListener) {}
+
+mod app {
+    use std::net::TcpListener;
+    pub fn start(http: TcpListener, tls: TcpListener, admin: TcpListener) -> std::io::Result<Server> {
+        let server = run(http, tls)?;
+        drop(admin);
+        Ok(server)
+    }
+    fn run(plain: TcpListener, tls: TcpListener) -> std::io::Result<Server> {
+        Ok(HttpServer::new(|| App::new())
+            .listen(plain)?
+            .listen_openssl(tls, builder())?
+            .run())
+    }
+    fn builder() -> SslAcceptorBuilder { todo!() }
+}
+"#,
+    );
+}
+
+#[test]
 fn local_filesystem() {
     check_marked(
         r#"
@@ -518,6 +686,70 @@ pub mod fs {
 
 pub fn store() {
     fs::write("x", b"y");
+}
+"#,
+    );
+}
+
+#[test]
+fn local_filesystem_paths_built_from_relative_dirs_and_config_files() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use std::path::PathBuf;
+
+use rocket::fs::NamedFile;
+
+const ASSETS: &str = "assets";
+
+pub async fn spa_fallback(_path: PathBuf) -> Option<NamedFile> {
+    let web_dist = std::env::var("WEB_DIST_DIR")
+        .unwrap_or_else(|_| "web/dist".to_string())
+        .trim()
+        .to_string();
+    NamedFile::open(PathBuf::from(&web_dist).join("index.html")).await.ok() //~ local-filesystem
+}
+
+pub async fn favicon() -> Option<actix_files::NamedFile> {
+    actix_files::NamedFile::open_async(format!("{}/favicon.ico", ASSETS)).await.ok() //~ local-filesystem
+}
+
+pub async fn page(name: &str) -> std::io::Result<String> {
+    let dir = PathBuf::from("templates");
+    tokio::fs::read_to_string(dir.join(name)).await //~ local-filesystem
+}
+
+pub async fn uploaded(root: PathBuf, name: &str) -> std::io::Result<Vec<u8>> {
+    tokio::fs::read(root.join(name)).await
+}
+
+pub async fn absolute() -> std::io::Result<Vec<u8>> {
+    let dir = std::env::var("DATA_DIR").unwrap_or_else(|_| "/srv/data".into());
+    tokio::fs::read(PathBuf::from(dir).join("x")).await
+}
+
+pub fn settings() -> Result<config::Config, config::ConfigError> {
+    let run_mode = std::env::var("RUN_MODE").unwrap_or_default();
+    config::Config::builder()
+        .add_source(config::File::with_name("configuration")) //~ local-filesystem
+        .add_source(config::File::with_name(&format!("configuration/{run_mode}")).required(false))
+        .add_source(config::Environment::with_prefix("APP"))
+        .build()
+}
+
+pub fn from_path(base: PathBuf) -> Result<config::Config, config::ConfigError> {
+    let local = base.join("local.toml");
+    config::Config::builder()
+        .add_source(config::File::from(PathBuf::from("config").join("base.toml"))) //~ local-filesystem
+        .add_source(config::File::from(local))
+        .build()
+}
+
+pub fn tls() -> SslAcceptorBuilder {
+    let mut builder = SslAcceptor::mozilla_intermediate(SslMethod::tls()).unwrap();
+    builder.set_private_key_file("key.pem", SslFiletype::PEM).unwrap(); //~ local-filesystem
+    builder.set_certificate_chain_file("/etc/tls/cert.pem").unwrap();
+    builder
 }
 "#,
     );

@@ -35,11 +35,18 @@ pub fn too_deep(text: &str, max: usize) -> Option<u32> {
                 line += 1;
                 continue;
             }
-            b' ' | b'\t' | b'\r' => continue,
-            b'/' if b.get(i) == Some(&b'/') => {
-                while i < b.len() && b[i] != b'\n' {
+            // Indentation is most of a file's bytes: skipped as a run.
+            b' ' | b'\t' | b'\r' => {
+                while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\r') {
                     i += 1;
                 }
+                continue;
+            }
+            b'/' if b.get(i) == Some(&b'/') => {
+                i = b[i..]
+                    .iter()
+                    .position(|x| *x == b'\n')
+                    .map_or(b.len(), |n| i + n);
                 continue;
             }
             b'/' if b.get(i) == Some(&b'*') => {

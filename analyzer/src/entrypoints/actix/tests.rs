@@ -492,6 +492,61 @@ fn main() {
 }
 
 #[test]
+fn let_bound_middleware_constructors_closures_and_transforms_name_their_fn() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/main.rs
+use actix_web::{dev::{Service, Transform}, middleware, web, App, HttpServer};
+use actix_web_httpauth::middleware::HttpAuthentication;
+
+async fn h() -> &'static str { "" }
+async fn validate_jwt(req: ServiceRequest, c: BearerAuth) -> Result<ServiceRequest, Error> { Ok(req) }
+async fn check_basic(req: ServiceRequest, c: BasicAuth) -> Result<ServiceRequest, Error> { Ok(req) }
+async fn extract(req: &mut ServiceRequest) -> Result<Claims, Error> { todo!() }
+async fn timing(req: ServiceRequest, next: Next<BoxBody>) -> Result<ServiceResponse, Error> { next.call(req).await }
+fn audit(req: &ServiceRequest) {}
+
+pub struct RateLimit { limit: u32 }
+impl RateLimit { pub fn new(limit: u32) -> Self { RateLimit { limit } } }
+pub struct RateLimitService<S> { service: S }
+impl<S> Transform<S, ServiceRequest> for RateLimit {
+    type Transform = RateLimitService<S>;
+    fn new_transform(&self, service: S) -> Self::Future { ready(Ok(RateLimitService { service })) }
+}
+impl<S> Service<ServiceRequest> for RateLimitService<S> {
+    fn call(&self, req: ServiceRequest) -> Self::Future { self.service.call(req) }
+}
+
+fn main() {
+    let basic = HttpAuthentication::basic(check_basic);
+    HttpServer::new(move || {
+        let auth = HttpAuthentication::bearer(validate_jwt);
+        let limits = RateLimit::new(5);
+        App::new()
+            .wrap(middleware::from_fn(timing))
+            .wrap_fn(|req, srv| { audit(&req); srv.call(req) })
+            .service(web::scope("/api").wrap(auth).route("/user", web::get().to(h)))
+            .service(web::scope("/basic").wrap(basic.clone()).route("", web::get().to(h)))
+            .service(
+                web::scope("/claims")
+                    .wrap(HttpAuthentication::with_fn(extract))
+                    .wrap(limits)
+                    .route("", web::get().to(h)),
+            )
+    });
+}
+"#,
+        ),
+        expect![[r#"
+            GET /api/user -> app::h [wrap_fn:|req, srv| ..@app::audit, wrap:middleware::from_fn(timing)@app::timing, wrap:HttpAuthentication::bearer(validate_jwt)@app::validate_jwt]
+            GET /basic -> app::h [wrap_fn:|req, srv| ..@app::audit, wrap:middleware::from_fn(timing)@app::timing, wrap:HttpAuthentication::basic(check_basic)@app::check_basic]
+            GET /claims -> app::h [wrap_fn:|req, srv| ..@app::audit, wrap:middleware::from_fn(timing)@app::timing, wrap:RateLimit::new(5)@<app::RateLimitService as Service>::call, wrap:HttpAuthentication::with_fn(extract)@app::extract]
+        "#]],
+    );
+}
+
+#[test]
 fn configure_method_on_a_struct_and_let_bound_scope() {
     check(
         &with_manifest(

@@ -751,6 +751,80 @@ pub fn app() -> Router {
 }
 
 #[test]
+fn let_bound_layers_and_workspace_tower_layers_name_their_fn() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/lib.rs
+use axum::middleware::from_fn;
+use axum::routing::get;
+use axum::Router;
+async fn h() {}
+async fn require_auth(req: Request, next: Next) -> Response { next.run(req).await }
+pub struct CountLayer { seen: Arc<Mutex<u64>> }
+impl CountLayer { pub fn new() -> Self { CountLayer { seen: Default::default() } } }
+pub struct Count<S> { inner: S, seen: Arc<Mutex<u64>> }
+impl<S> tower::Layer<S> for CountLayer {
+    type Service = Count<S>;
+    fn layer(&self, inner: S) -> Self::Service { Count { inner, seen: self.seen.clone() } }
+}
+impl<S> tower::Service<Request> for Count<S> {
+    fn call(&mut self, req: Request) -> Self::Future { self.inner.call(req) }
+}
+pub fn app() -> Router {
+    let auth = from_fn(require_auth);
+    Router::new()
+        .route("/x", get(h))
+        .layer(auth)
+        .layer(CountLayer::new())
+}
+"#,
+        ),
+        expect![[r#"
+            GET /x -> app::h [layer:CountLayer::new()=<app::Count as tower::Service>::call, layer:from_fn(require_auth)=app::require_auth]
+        "#]],
+    );
+}
+
+#[test]
+fn utoipa_paths_with_generic_bodies_are_read() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/lib.rs
+use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+#[utoipa::path(
+    get,
+    path = "/api/v1/reservations",
+    responses((status = OK, description = "all, paged", body = Vec<ReservationResponse>)),
+    params(("X-User-Name", Header, description = "user name")),
+)]
+async fn list() {}
+#[utoipa::path(method(put, patch), path = "/api/v1/reservations/{uid}", request_body = HashMap<String, Reservation>)]
+async fn edit() {}
+#[utoipa::path(post, path = "/api/v1/reservations", responses((status = CREATED, body = CreateReservationResponse)))]
+async fn create() {}
+pub fn app() -> Router {
+    let (router, _api) = OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(edit))
+        .split_for_parts();
+    router
+}
+"#,
+        ),
+        expect![[r#"
+            GET /api/v1/reservations -> app::list
+            PATCH /api/v1/reservations/{uid} -> app::edit
+            POST /api/v1/reservations -> app::create
+            PUT /api/v1/reservations/{uid} -> app::edit
+        "#]],
+    );
+}
+
+#[test]
 fn wrapped_handlers_name_the_wrapped_fn() {
     check(
         &with_manifest(

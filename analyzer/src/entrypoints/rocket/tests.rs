@@ -272,6 +272,46 @@ pub fn app() -> rocket::Rocket<rocket::Build> {
 }
 
 #[test]
+fn liftoff_and_shutdown_fairings_are_not_request_middleware() {
+    check(
+        &format!(
+            "{MANIFEST}{}",
+            r#"
+//- /src/lib.rs
+#[macro_use] extern crate rocket;
+use rocket::fairing::{AdHoc, Fairing, Info, Kind};
+pub struct Cleanup;
+#[rocket::async_trait]
+impl Fairing for Cleanup {
+    fn info(&self) -> Info { Info { name: "c", kind: Kind::Liftoff | Kind::Shutdown } }
+    async fn on_liftoff(&self, _r: &rocket::Rocket<rocket::Orbit>) {}
+    async fn on_shutdown(&self, _r: &rocket::Rocket<rocket::Orbit>) {}
+}
+pub struct Both;
+#[rocket::async_trait]
+impl Fairing for Both {
+    fn info(&self) -> Info { Info { name: "b", kind: Kind::Liftoff | Kind::Request } }
+    async fn on_liftoff(&self, _r: &rocket::Rocket<rocket::Orbit>) {}
+    async fn on_request(&self, _r: &mut rocket::Request<'_>, _d: &mut rocket::Data<'_>) {}
+}
+async fn start_jobs(_r: &rocket::Rocket<rocket::Orbit>) {}
+#[get("/")] fn index() {}
+pub fn app() -> rocket::Rocket<rocket::Build> {
+    rocket::build()
+        .attach(Cleanup)
+        .attach(Both)
+        .attach(AdHoc::on_liftoff("jobs", start_jobs))
+        .mount("/", routes![index])
+}
+"#
+        ),
+        expect![[r#"
+            GET / -> app::index [fairing:Cleanup, fairing:Both=<app::Both as Fairing>::on_request, fairing:AdHoc::on_liftoff("jobs", start_jobs)] @src/lib.rs:24
+        "#]],
+    );
+}
+
+#[test]
 fn cfg_gated_route_is_kept() {
     check(
         &lib(r#"

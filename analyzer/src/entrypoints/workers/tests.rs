@@ -337,6 +337,56 @@ async fn connect() -> Result<(), ()> { Ok(()) }
 }
 
 #[test]
+fn rocket_liftoff_fairings_start_workers() {
+    check(
+        &format!(
+            "//- /Cargo.toml\n[package]\nname = \"app\"\nversion = \"0.1.0\"\n\
+             edition = \"2021\"\n[dependencies]\ntokio = \"1\"\nrocket = \"0.5\"\n{}",
+            r#"
+//- /src/main.rs
+#[macro_use] extern crate rocket;
+use rocket::fairing::{AdHoc, Fairing, Info, Kind};
+use std::time::Duration;
+
+mod sessions { pub async fn delete_expired(db: &Db) -> Result<u64, ()> { Ok(0) } }
+async fn warm_cache(r: &rocket::Rocket<rocket::Orbit>) { tokio::spawn(refresh()); }
+async fn refresh() {}
+
+pub struct SessionCleanup;
+#[rocket::async_trait]
+impl Fairing for SessionCleanup {
+    fn info(&self) -> Info { Info { name: "cleanup", kind: Kind::Liftoff } }
+    async fn on_liftoff(&self, rocket: &rocket::Rocket<rocket::Orbit>) {
+        let db = rocket.state::<Db>().unwrap().clone();
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                interval.tick().await;
+                let _ = sessions::delete_expired(&db).await;
+            }
+        });
+    }
+}
+
+#[get("/")] fn index() {}
+
+#[launch]
+fn rocket() -> _ {
+    rocket::build()
+        .attach(SessionCleanup)
+        .attach(AdHoc::on_liftoff("cache", warm_cache))
+        .mount("/", routes![index])
+}
+"#
+        ),
+        expect![[r#"
+            schedule app::sessions::delete_expired (at src/main.rs:5) @src/main.rs:15
+            worker app::refresh (at src/main.rs:7) @src/main.rs:6
+        "#]],
+    );
+}
+
+#[test]
 fn a_workspace_fn_named_spawn_is_not_a_runtime_spawn() {
     check(
         &app(
