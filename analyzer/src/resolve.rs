@@ -807,17 +807,17 @@ impl<'a> DefMap<'a> {
                 "crate" => vec![Def::Mod(self.crate_roots[krate])],
                 "self" => vec![Def::Mod(module)],
                 "super" => self.mods[module].parent.map(Def::Mod).into_iter().collect(),
-                name => match {
+                name => {
                     read(module);
-                    self.scope_defs(module, name)
-                } {
-                    Some(found) => found.iter().copied().collect(),
-                    None if self.externs[krate].contains_key(name) => {
-                        vec![self.resolve_extern(krate, name)]
+                    match self.scope_defs(module, name) {
+                        Some(found) => found.iter().copied().collect(),
+                        None if self.externs[krate].contains_key(name) => {
+                            vec![self.resolve_extern(krate, name)]
+                        }
+                        None if is_prelude(name) => vec![Def::External],
+                        None => Vec::new(),
                     }
-                    None if is_prelude(name) => vec![Def::External],
-                    None => Vec::new(),
-                },
+                }
             }
         };
         // Each step's defs, sorted and without repeats (as a set would give).
