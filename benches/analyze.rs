@@ -4,7 +4,8 @@
 //! The baseline walks the tree (`.rs` files, skipping hidden directories and
 //! `target/`), reads every file and runs `syn::parse_file` on each, on all
 //! cores, clearing proc-macro2's span map after each file as cleave does;
-//! nothing else. Both sides run as fresh processes (the `cleave` binary, and
+//! nothing else. It allocates with cleave's allocator (jemalloc), so the
+//! ratio is cleave's own work and not a difference of allocators. Both sides run as fresh processes (the `cleave` binary, and
 //! this binary in `--parse-only` mode), each under a `--measure` wrapper that
 //! reports its wall time and peak RSS (`getrusage(RUSAGE_CHILDREN)` of a
 //! process with one child). Runs alternate analyze/parse-only so that a noisy
@@ -28,6 +29,12 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
 use rayon::prelude::*;
+
+// The baseline allocates with cleave's own allocator, so that the ratio
+// measures cleave's work beyond parsing and not a difference of allocators.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
     // `cargo bench` passes `--bench`; it means nothing here.

@@ -3,6 +3,11 @@
 //! diagnostics to stderr, and maps failures to exit codes (0 ok, 1 bad input,
 //! 2 usage). No analysis logic lives here.
 
+// jemalloc, where it builds: see the note in Cargo.toml.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 mod cli;
 
 use std::io::Write;

@@ -11,11 +11,11 @@ use std::path::Path as FsPath;
 
 use serde::Serialize;
 
-use crate::callgraph::{self, EdgeKind};
+use crate::callgraph::{self, CallGraph, EdgeKind};
 use crate::diagnostic::Diagnostic;
-use crate::entrypoints::{self, EntryKind, EntryPoint, Framework};
+use crate::entrypoints::{self, Detection, EntryKind, EntryPoint, Framework};
 use crate::hazards::{self, Hazard};
-use crate::load::{self, LoadError, TargetKind};
+use crate::load::{self, LoadError, Project, TargetKind};
 use crate::partition::{FunctionMetrics, Group, Metrics, PlanMetrics};
 use crate::resolve::DefMap;
 use crate::startup::{self, BinMain};
@@ -114,14 +114,39 @@ pub fn analyze(root: &FsPath) -> Result<Analysis, LoadError> {
 
 fn analyze_here(root: &FsPath) -> Result<Analysis, LoadError> {
     let project = load::load(root)?;
-    let defs = DefMap::build(&project);
+    // The serial stages run on a pool thread (the other one waits), whose
+    // allocator has room left by the syntax trees it dropped: built here,
+    // their results would take fresh memory.
+    let defs = rayon::join(|| DefMap::build(&project), || ()).0;
     // The call graph and the entry points on one side, the lints on the
     // other: neither reads what the other builds, so they share the cores.
     let ((graph, detection), scan) = rayon::join(
         || (callgraph::build(&defs), entrypoints::detect(&defs)),
         || hazards::Scan::new(&defs),
     );
-    let hazards = scan.finish(&graph, &detection.entrypoints);
+    let analysis = rayon::join(
+        || assemble(root, &project, &defs, &graph, detection, scan),
+        || (),
+    )
+    .0;
+    // Freeing every syntax tree takes as long as a stage: it happens on a
+    // worker thread while the caller goes on with the result.
+    rayon::spawn(move || drop(graph));
+    drop(defs);
+    rayon::spawn(move || drop(project));
+    Ok(analysis)
+}
+
+/// The analysis, from what the stages built.
+fn assemble(
+    root: &FsPath,
+    project: &Project,
+    defs: &DefMap<'_>,
+    graph: &CallGraph,
+    detection: Detection,
+    scan: hazards::Scan<'_>,
+) -> Analysis {
+    let hazards = scan.finish(graph, &detection.entrypoints);
 
     let fns: Vec<FnFact> = defs
         .fns
@@ -163,7 +188,7 @@ fn analyze_here(root: &FsPath) -> Result<Analysis, LoadError> {
         .iter()
         .map(|e| {
             // The handler's code and the middleware's that runs around it.
-            let mut roots = entrypoints::reach_roots(&defs, e);
+            let mut roots = entrypoints::reach_roots(defs, e);
             roots.extend(
                 e.middleware
                     .iter()
@@ -174,7 +199,7 @@ fn analyze_here(root: &FsPath) -> Result<Analysis, LoadError> {
         })
         .collect();
 
-    let mains = startup::bin_mains(&defs, &detection.entrypoints);
+    let mains = startup::bin_mains(defs, &detection.entrypoints);
     let packages = project
         .packages
         .iter()
@@ -224,7 +249,7 @@ fn analyze_here(root: &FsPath) -> Result<Analysis, LoadError> {
             dir: project.packages[c.package].dir.clone(),
         })
         .collect();
-    let analysis = Analysis {
+    Analysis {
         schema: SCHEMA,
         project: ProjectInfo {
             name,
@@ -242,13 +267,7 @@ fn analyze_here(root: &FsPath) -> Result<Analysis, LoadError> {
         reach,
         mains,
         packages,
-    };
-    // Freeing every syntax tree takes as long as a stage: it happens on a
-    // worker thread while the caller goes on with the result.
-    rayon::spawn(move || drop(graph));
-    drop(defs);
-    rayon::spawn(move || drop(project));
-    Ok(analysis)
+    }
 }
 
 /// The text report of `cleave analyze`.

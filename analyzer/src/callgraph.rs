@@ -468,6 +468,8 @@ struct Walker<'d, 'a> {
     generics: BTreeMap<String, Vec<TraitId>>,
     env: Vec<BTreeMap<String, T>>,
     edges: BTreeMap<(FnId, EdgeKind), u32>,
+    /// The keys of `edges`, in the order they were first added.
+    added: Vec<(FnId, EdgeKind)>,
     unresolved: BTreeSet<(String, u32)>,
     macro_depth: u32,
     /// Inside a macro that names fns without calling them (`uri!(handler(..))`).
@@ -511,6 +513,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             generics: BTreeMap::new(),
             env: vec![BTreeMap::new()],
             edges: BTreeMap::new(),
+            added: Vec::new(),
             unresolved: BTreeSet::new(),
             macro_depth: 0,
             refs_only: false,
@@ -656,6 +659,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             generics,
             env: Vec::new(),
             edges: BTreeMap::new(),
+            added: Vec::new(),
             unresolved: BTreeSet::new(),
             macro_depth: 0,
             refs_only: false,
@@ -938,7 +942,10 @@ impl<'d, 'a> Walker<'d, 'a> {
 
     fn edge(&mut self, to: FnId, kind: EdgeKind, line: u32) {
         let kind = if self.refs_only { EdgeKind::Ref } else { kind };
-        let e = self.edges.entry((to, kind)).or_insert(line);
+        let e = self.edges.entry((to, kind)).or_insert_with(|| {
+            self.added.push((to, kind));
+            line
+        });
         *e = (*e).min(line);
     }
 
@@ -1325,24 +1332,21 @@ impl<'d, 'a> Walker<'d, 'a> {
             return;
         };
         self.macro_depth += 1;
-        let before: BTreeSet<(FnId, EdgeKind)> = self.edges.keys().copied().collect();
+        // Edges first added from here on are the macro body's.
+        let before = self.added.len();
         // `$crate::..` and the macro's own helpers resolve where it is defined.
         let caller_module = std::mem::replace(&mut self.module, self.defs.macros[m].module);
-        let unresolved = self.unresolved.clone();
+        // What the body leaves unresolved is not the caller's (nothing reads
+        // the set while walking: it is set aside, not copied).
+        let unresolved = std::mem::take(&mut self.unresolved);
         for b in bodies {
             self.block(b);
         }
         self.unresolved = unresolved;
         self.module = caller_module;
         // Calls written in the macro body are attributed to the invocation line.
-        let added: Vec<(FnId, EdgeKind)> = self
-            .edges
-            .keys()
-            .copied()
-            .filter(|k| !before.contains(k))
-            .collect();
-        for k in added {
-            self.edges.insert(k, line);
+        for k in &self.added[before..] {
+            self.edges.insert(*k, line);
         }
         self.macro_depth -= 1;
     }

@@ -37,6 +37,7 @@ impl Hasher for NameHasher {
     }
 
     fn finish(&self) -> u64 {
-        self.0
+        // The product's good bits are its high ones; tables index by the low.
+        self.0.rotate_left(26)
     }
 }

@@ -155,11 +155,11 @@ pub struct DefMap<'a> {
     /// Per crate: extern names it can write -> the workspace crate, or `None` for external.
     externs: Vec<BTreeMap<String, Option<usize>>>,
     /// Type -> method name -> fns (inherent and trait impls).
-    methods_by_type: BTreeMap<TypeId, BTreeMap<&'a str, Vec<FnId>>>,
+    methods_by_type: HashMap<TypeId, HashMap<&'a str, Vec<FnId>, FastHash>, FastHash>,
     /// Trait -> its impls.
     impls_by_trait: BTreeMap<TraitId, Vec<ImplId>>,
     /// Method name -> every impl or trait method of that name.
-    methods_by_name: BTreeMap<&'a str, Vec<FnId>>,
+    methods_by_name: HashMap<&'a str, Vec<FnId>, FastHash>,
     /// `macro_rules!` name -> every macro of that name, in id order.
     macros_by_name: BTreeMap<&'a str, Vec<MacroId>>,
 }
@@ -257,9 +257,9 @@ impl<'a> DefMap<'a> {
             macros: Vec::new(),
             crate_roots: Vec::new(),
             externs: Vec::new(),
-            methods_by_type: BTreeMap::new(),
+            methods_by_type: HashMap::default(),
             impls_by_trait: BTreeMap::new(),
-            methods_by_name: BTreeMap::new(),
+            methods_by_name: HashMap::default(),
             macros_by_name: BTreeMap::new(),
         };
         map.collect_modules();
@@ -1039,7 +1039,7 @@ impl<'a> DefMap<'a> {
     fn dedup_ids(&mut self) {
         // The n-th fn (n > 1) with an id takes `id#n`, counted by the ids as
         // they were before any renaming.
-        let mut seen: BTreeMap<&str, u32> = BTreeMap::new();
+        let mut seen: HashMap<&str, u32, FastHash> = HashMap::default();
         let mut renames = Vec::new();
         for (i, f) in self.fns.iter().enumerate() {
             let n = seen.entry(f.id.as_str()).or_insert(0);
