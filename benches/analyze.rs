@@ -28,7 +28,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
-use rayon::prelude::*;
+#[path = "shared/parse_only.rs"]
+mod parse_only;
 
 // The baseline allocates with cleave's own allocator, so that the ratio
 // measures cleave's work beyond parsing and not a difference of allocators.
@@ -45,7 +46,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("--measure") => measure(&args[1..]),
         Some("--parse-only") => match args.get(1) {
-            Some(dir) => parse_only(Path::new(dir)),
+            Some(dir) => parse_only::parse_only(Path::new(dir)),
             None => Err("--parse-only DIR".to_owned()),
         },
         _ => bench(&args),
@@ -81,40 +82,6 @@ fn measure(cmd: &[String]) -> Result<(), String> {
         status.code().unwrap_or(-1)
     )
     .map_err(|e| e.to_string())
-}
-
-/// The `.rs` files of a tree, as the baseline and the byte counts see it.
-fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
-        .hidden(true)
-        .filter_entry(|e| e.file_name() != "target")
-        .build()
-        .flatten()
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-        .map(ignore::DirEntry::into_path)
-        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
-        .collect();
-    files.sort();
-    files
-}
-
-/// `--parse-only DIR`: read and parse every `.rs` file on all cores; prints
-/// `files lines bytes parse_errors`.
-fn parse_only(dir: &Path) -> Result<(), String> {
-    let files = rust_files(dir);
-    let (lines, bytes, errors) = files
-        .par_iter()
-        .map(|f| {
-            let Ok(text) = std::fs::read_to_string(f) else {
-                return (0, 0, 1);
-            };
-            let ok = syn::parse_file(&text).is_ok();
-            proc_macro2::extra::invalidate_current_thread_spans();
-            (text.lines().count(), text.len(), usize::from(!ok))
-        })
-        .reduce(|| (0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{} {lines} {bytes} {errors}", files.len()).map_err(|e| e.to_string())
 }
 
 /// One measured process: wall seconds and peak RSS in bytes, plus its stdout.
@@ -180,11 +147,15 @@ struct Row {
     ratio: f64,
     rss: u64,
     parse_rss: u64,
+    /// The baseline with the system allocator (`--system-baseline`): its
+    /// median time and analyze's ratio to it.
+    system: Option<(f64, f64)>,
 }
 
 fn bench(args: &[String]) -> Result<(), String> {
     let mut reps = 5usize;
     let mut markdown: Option<PathBuf> = None;
+    let mut system: Option<PathBuf> = None;
     let mut fit: Vec<String> = Vec::new();
     let mut inputs: Vec<(String, PathBuf)> = Vec::new();
     let mut it = args.iter();
@@ -198,6 +169,9 @@ fn bench(args: &[String]) -> Result<(), String> {
                     .ok_or("--reps N (N >= 1)")?;
             }
             "--markdown" => markdown = Some(it.next().ok_or("--markdown FILE")?.into()),
+            "--system-baseline" => {
+                system = Some(it.next().ok_or("--system-baseline BINARY")?.into());
+            }
             "--fit" => {
                 fit = it
                     .next()
@@ -241,6 +215,9 @@ fn bench(args: &[String]) -> Result<(), String> {
             plan.as_os_str(),
         ];
         let parse_cmd = [me.as_os_str(), "--parse-only".as_ref(), dir.as_os_str()];
+        let system_cmd = system
+            .as_ref()
+            .map(|s| [s.as_os_str(), "--parse-only".as_ref(), dir.as_os_str()]);
         // Warm-up (page cache), and the counts.
         let counts = run_measured(&parse_cmd)?;
         let c: Vec<u64> = counts
@@ -269,6 +246,7 @@ fn bench(args: &[String]) -> Result<(), String> {
 
         let (mut a_wall, mut p_wall, mut ratios, mut a_rss, mut p_rss) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut s_wall, mut s_ratios) = (Vec::new(), Vec::new());
         for rep in 0..reps {
             let analyze = || {
                 let _ = std::fs::remove_file(&plan);
@@ -282,6 +260,11 @@ fn bench(args: &[String]) -> Result<(), String> {
                 let p = run_measured(&parse_cmd)?;
                 (analyze()?, p)
             };
+            if let Some(cmd) = &system_cmd {
+                let s = run_measured(cmd)?;
+                s_ratios.push(a.wall / s.wall);
+                s_wall.push(s.wall);
+            }
             ratios.push(a.wall / p.wall);
             a_wall.push(a.wall);
             p_wall.push(p.wall);
@@ -299,10 +282,18 @@ fn bench(args: &[String]) -> Result<(), String> {
             ratio: median(ratios),
             rss: median(a_rss) as u64,
             parse_rss: median(p_rss) as u64,
+            system: system_cmd
+                .is_some()
+                .then(|| (median(s_wall), median(s_ratios))),
         };
         eprintln!(
-            "bench: {name}: analyze {:.3}s, parse-only {:.3}s, ratio {:.2}",
-            row.analyze, row.parse, row.ratio
+            "bench: {name}: analyze {:.3}s, parse-only {:.3}s, ratio {:.2}{}",
+            row.analyze,
+            row.parse,
+            row.ratio,
+            row.system
+                .map(|(w, r)| format!("; system-malloc parse-only {w:.3}s, ratio {r:.2}"))
+                .unwrap_or_default()
         );
         rows.push(row);
     }
@@ -313,15 +304,26 @@ fn bench(args: &[String]) -> Result<(), String> {
          `cleave --version` peaks at {:.1} MB RSS.\n\n",
         idle as f64 / 1e6
     ));
+    let with_system = rows.iter().any(|r| r.system.is_some());
+    if with_system {
+        table.push_str(
+            "parse-only allocates with cleave's allocator (jemalloc); the system-malloc \
+             columns time the same baseline with the system allocator.\n\n",
+        );
+    }
     table.push_str(
         "| input | files | lines (analysed) | MB | analyze s | parse-only s | ratio | MB/s | \
-         peak RSS MB (parse-only) | RSS / source |\n",
+         peak RSS MB (parse-only) | RSS / source |",
     );
-    table.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    table.push_str(if with_system {
+        " parse-only s (system malloc) | ratio to it |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+    } else {
+        "\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+    });
     for r in &rows {
         let mb = r.bytes as f64 / 1e6;
         table.push_str(&format!(
-            "| {} | {} | {} ({}) | {:.2} | {:.3} | {:.3} | {:.2} | {:.1} | {:.1} ({:.1}) | {:.1} |\n",
+            "| {} | {} | {} ({}) | {:.2} | {:.3} | {:.3} | {:.2} | {:.1} | {:.1} ({:.1}) | {:.1} |",
             r.name,
             r.files,
             r.lines,
@@ -335,6 +337,11 @@ fn bench(args: &[String]) -> Result<(), String> {
             r.parse_rss as f64 / 1e6,
             r.rss as f64 / r.bytes as f64,
         ));
+        match r.system {
+            Some((wall, ratio)) => table.push_str(&format!(" {wall:.3} | {ratio:.2} |\n")),
+            None if with_system => table.push_str(" | |\n"),
+            None => table.push('\n'),
+        }
     }
     if !fit.is_empty() {
         let series: Vec<&Row> = fit

@@ -10,7 +10,9 @@
 # alone.
 #
 #   tools/bench.sh              # REPS=5 runs per input; BENCH_DIR=/tmp/cleave-bench
-# The table goes to stdout and to $BENCH_DIR/table.md.
+# The table goes to stdout and to $BENCH_DIR/table.md. The parse-only baseline
+# runs twice per repetition: with cleave's allocator (jemalloc), which gives
+# the ratio, and with the system allocator (benches/parse_system.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -79,8 +81,17 @@ for n in 1 2 4; do
     make_tree "$scratch/large-${n}x" "$n"
 done
 
+# The baseline with the system allocator, beside the one with cleave's.
+system="$(
+    cargo bench --bench parse_system --no-run --message-format=json 2>/dev/null |
+        jq -r 'select(.reason == "compiler-artifact" and .target.name == "parse_system")
+            | .executable // empty' | tail -n 1
+)"
+[ -x "$system" ] || { echo "bench: the parse_system bench did not build" >&2; exit 1; }
+
 cargo bench --bench analyze -- \
     --reps "$reps" \
+    --system-baseline "$system" \
     --markdown "$scratch/table.md" \
     --fit large-1x,large-2x,large-4x \
     shop-axum=fixtures/shop-axum \
