@@ -1221,6 +1221,12 @@ fn check_template(split: &Split) -> Vec<String> {
     let Some(Yaml::Map(resources)) = yaml.get("Resources") else {
         return vec![format!("[{label}] template.yaml has no Resources map")];
     };
+    let plan_shapes: BTreeSet<String> = split
+        .plan
+        .iter()
+        .flat_map(|f| &f.routes)
+        .map(|r| cleave_analyzer::partition::route_shape(r))
+        .collect();
     let functions: Vec<&(String, Yaml)> = resources
         .iter()
         .filter(|(_, r)| r.str_at(&["Type"]) == Some("AWS::Serverless::Function"))
@@ -1298,12 +1304,29 @@ fn check_template(split: &Split) -> Vec<String> {
         // One event per route shape: API Gateway cannot tell routes apart
         // that differ only in a parameter's name; the first one stands for all.
         let mut seen_shapes = BTreeSet::new();
-        let want: BTreeSet<String> = f
+        let mut want: BTreeSet<String> = f
             .routes
             .iter()
             .filter(|r| seen_shapes.insert(cleave_analyzer::partition::route_shape(r)))
             .map(|r| api_gateway_route(r))
             .collect();
+        // rocket's `/static/<path..>` answers `/static` too, which API
+        // Gateway's `{path+}` does not match: the bare path has an event of
+        // its own, unless a route of the plan has that shape.
+        for r in &f.routes {
+            let (method, path) = r.split_once(' ').expect("METHOD PATH");
+            let Some((prefix, last)) = path.rsplit_once('/') else {
+                continue;
+            };
+            if !last.starts_with("{*") {
+                continue;
+            }
+            let bare = format!("{method} {}", if prefix.is_empty() { "/" } else { prefix });
+            let shape = cleave_analyzer::partition::route_shape(&bare);
+            if !plan_shapes.contains(&shape) && seen_shapes.insert(shape) {
+                want.insert(bare);
+            }
+        }
         expect(
             events == want,
             format!("{id}: events {events:?}, plan {want:?}"),

@@ -98,17 +98,47 @@ pub fn route_shape(route: &str) -> String {
     let (method, path) = route.split_once(' ').unwrap_or(("", route));
     let path: Vec<&str> = path
         .split('/')
-        .map(|seg| {
-            if seg.starts_with("{*") && seg.ends_with('}') {
-                "{*}"
-            } else if seg.starts_with('{') && seg.ends_with('}') {
-                "{}"
-            } else {
-                seg
-            }
+        .map(|seg| match Segment::of(seg) {
+            Segment::Rest { .. } => "{*}",
+            Segment::Param(_) => "{}",
+            Segment::Literal => seg,
         })
         .collect();
     format!("{method} {}", path.join("/"))
+}
+
+/// One `/`-separated segment of a route path in cleave's form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Segment<'a> {
+    /// Matched as written.
+    Literal,
+    /// `{id}`, or actix's `{id:\d+}`: one segment, named.
+    Param(&'a str),
+    /// The rest of the path: `{*rest}` (axum, rocket's `<rest..>`) or an
+    /// actix regex that can cross `/` (`{tail:.*}`). `empty`: the regex
+    /// also matches no segment at all (`.*`); whether `{*rest}` does
+    /// depends on the framework (rocket's does, axum's does not).
+    Rest { name: &'a str, empty: bool },
+}
+
+impl<'a> Segment<'a> {
+    pub fn of(seg: &'a str) -> Self {
+        let Some(inner) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else {
+            return Segment::Literal;
+        };
+        if let Some(name) = inner.strip_prefix('*') {
+            return Segment::Rest { name, empty: false };
+        }
+        match inner.split_once(':') {
+            // actix: `.` in a segment's regex matches `/` too.
+            Some((name, regex)) if regex.contains(".*") || regex.contains(".+") => Segment::Rest {
+                name,
+                empty: regex.contains(".*"),
+            },
+            Some((name, _)) => Segment::Param(name),
+            None => Segment::Param(inner),
+        }
+    }
 }
 
 /// Merges groups holding routes of one shape into the first of them.
@@ -609,6 +639,8 @@ mod tests {
             route_shape("GET /notes/{id}")
         );
         assert_eq!(route_shape("GET /files/{*rest}"), "GET /files/{*}");
+        assert_eq!(route_shape("GET /files/{tail:.*}"), "GET /files/{*}");
+        assert_eq!(route_shape("GET /users/{id:\\d+}"), "GET /users/{}");
         assert_ne!(
             route_shape("GET /notes/search"),
             route_shape("GET /notes/{id}")

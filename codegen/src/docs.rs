@@ -2,6 +2,7 @@
 //! `template.yaml` (AWS SAM), `MIGRATION.md`, `README.md`.
 
 use askama::Template;
+use cleave_analyzer::partition::Segment;
 
 use crate::mainrs::Edit;
 
@@ -111,15 +112,19 @@ pub struct Readme<'a> {
     pub web_adapter: Option<&'a WebAdapter>,
 }
 
-/// `GET /orders/{id}` in API Gateway syntax: `{*rest}` -> `{rest+}`.
+/// A route path in API Gateway syntax: `{*rest}` and actix's `{tail:.*}`
+/// -> `{rest+}` (greedy, last segment only), `{id:\d+}` -> `{id}`.
 pub fn apigw_path(path: &str) -> String {
-    path.split('/')
-        .map(
-            |s| match s.strip_prefix("{*").and_then(|r| r.strip_suffix('}')) {
-                Some(name) => format!("{{{name}+}}"),
-                None => s.to_owned(),
-            },
-        )
+    let segments: Vec<&str> = path.split('/').collect();
+    let last = segments.len() - 1;
+    segments
+        .iter()
+        .enumerate()
+        .map(|(i, s)| match Segment::of(s) {
+            Segment::Rest { name, .. } if i == last => format!("{{{name}+}}"),
+            Segment::Rest { name, .. } | Segment::Param(name) => format!("{{{name}}}"),
+            Segment::Literal => (*s).to_owned(),
+        })
         .collect::<Vec<_>>()
         .join("/")
 }

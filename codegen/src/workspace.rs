@@ -15,7 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
 use cleave_analyzer::analysis::{Analysis, PackageInfo};
-use cleave_analyzer::entrypoints::EntryKind;
+use cleave_analyzer::entrypoints::{EntryKind, Framework};
+use cleave_analyzer::partition::Segment;
 use cleave_analyzer::plan::Plan;
 use cleave_analyzer::startup::{ServeSite, StmtKind};
 use toml_edit::{DocumentMut, InlineTable, Item};
@@ -98,6 +99,8 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
         }
     }
     let names: Vec<&str> = frameworks.iter().map(|f| f.name()).collect();
+    // rocket's `<path..>` matches no segment too; axum's `{*rest}` does not.
+    let rest_matches_empty = frameworks.as_slice() == [Framework::Rocket];
     let backend = match frameworks.as_slice() {
         [one] => runner::backend(*one),
         _ => None,
@@ -430,30 +433,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             routes: f.routes.clone(),
             hazards,
         });
-        let mut used_ids = BTreeSet::new();
-        // One event per route shape: API Gateway cannot tell `/notes/{id}`
-        // from `/notes/{slug}`; the function's own router still can.
-        let mut shapes = BTreeSet::new();
-        let events = own
-            .iter()
-            .filter(|(m, p)| {
-                shapes.insert(cleave_analyzer::partition::route_shape(&format!("{m} {p}")))
-            })
-            .map(|(m, p)| {
-                let base = docs::logical_id(&format!("{m} {p}"));
-                let mut id = base.clone();
-                let mut n = 2;
-                while !used_ids.insert(id.clone()) {
-                    id = format!("{base}{n}");
-                    n += 1;
-                }
-                Event {
-                    id,
-                    path: docs::apigw_path(p),
-                    method: m.clone(),
-                }
-            })
-            .collect();
+        let events = events(&own, &all_routes, rest_matches_empty);
         sam.push(SamFunction {
             name: f.name.clone(),
             logical_id: format!("{}Function", docs::logical_id(&f.name)),
@@ -836,6 +816,63 @@ fn parent(file: &str) -> String {
 /// `ANY` (written as a bare function name), and beside specific methods an
 /// `ANY` route takes every standard method they leave. When two functions
 /// claim one method on one path shape, the first route in sorted order keeps it.
+/// A function's `HttpApi` events: one per route shape of its own routes (API
+/// Gateway cannot tell `/notes/{id}` from `/notes/{slug}`; the function's
+/// own router still can). A route ending in a rest segment that also
+/// matches nothing (rocket's `/files/<path..>` answers `/files`; an actix
+/// `{tail:.*}`) gets a second event for the path without it, which API
+/// Gateway's `{path+}` does not match, unless some route of the plan has
+/// that shape already. `rest_matches_empty`: whether `{*rest}` matches no
+/// segment in this framework.
+fn events(
+    own: &[(String, String)],
+    all_routes: &[(String, String)],
+    rest_matches_empty: bool,
+) -> Vec<Event> {
+    use cleave_analyzer::partition::route_shape;
+    let taken: BTreeSet<String> = all_routes
+        .iter()
+        .map(|(m, p)| route_shape(&format!("{m} {p}")))
+        .collect();
+    let mut shapes = BTreeSet::new();
+    let mut paths: Vec<(String, String)> = Vec::new();
+    for (m, p) in own {
+        if shapes.insert(route_shape(&format!("{m} {p}"))) {
+            paths.push((m.clone(), p.clone()));
+        }
+    }
+    for (m, p) in own {
+        let (prefix, last) = p.rsplit_once('/').unwrap_or(("", p));
+        let empty = match Segment::of(last) {
+            Segment::Rest { empty, .. } => empty || (rest_matches_empty && last.starts_with("{*")),
+            _ => false,
+        };
+        let bare = if prefix.is_empty() { "/" } else { prefix };
+        let shape = route_shape(&format!("{m} {bare}"));
+        if empty && !taken.contains(&shape) && shapes.insert(shape) {
+            paths.push((m.clone(), bare.to_owned()));
+        }
+    }
+    let mut used_ids = BTreeSet::new();
+    paths
+        .into_iter()
+        .map(|(m, p)| {
+            let base = docs::logical_id(&format!("{m} {p}"));
+            let mut id = base.clone();
+            let mut n = 2;
+            while !used_ids.insert(id.clone()) {
+                id = format!("{base}{n}");
+                n += 1;
+            }
+            Event {
+                id,
+                path: docs::apigw_path(&p),
+                method: m,
+            }
+        })
+        .collect()
+}
+
 pub(crate) fn watch_router(
     owner: &BTreeMap<String, String>,
 ) -> BTreeMap<String, Vec<(String, String)>> {
@@ -875,15 +912,13 @@ pub(crate) fn watch_router(
 fn watch_path(path: &str) -> String {
     let mut n = 0;
     path.split('/')
-        .map(|seg| {
-            if seg.starts_with("{*") && seg.ends_with('}') {
-                "{*rest}".to_owned()
-            } else if seg.starts_with('{') && seg.ends_with('}') {
+        .map(|seg| match Segment::of(seg) {
+            Segment::Rest { .. } => "{*rest}".to_owned(),
+            Segment::Param(_) => {
                 n += 1;
                 format!("{{p{n}}}")
-            } else {
-                seg.to_owned()
             }
+            Segment::Literal => seg.to_owned(),
         })
         .collect::<Vec<_>>()
         .join("/")
@@ -897,6 +932,68 @@ fn split_route(route: &str) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn routes(list: &[&str]) -> Vec<(String, String)> {
+        list.iter().filter_map(|r| split_route(r)).collect()
+    }
+
+    fn event_paths(own: &[&str], all: &[&str], rest_matches_empty: bool) -> Vec<String> {
+        events(&routes(own), &routes(all), rest_matches_empty)
+            .into_iter()
+            .map(|e| format!("{} {} {}", e.id, e.method, e.path))
+            .collect()
+    }
+
+    #[test]
+    fn a_rest_that_matches_nothing_gets_an_event_without_it() {
+        // rocket: `/files/<path..>` answers `/files` too.
+        let own = ["GET /files/{*path}", "GET /{*path}"];
+        assert_eq!(
+            event_paths(&own, &own, true),
+            [
+                "GETFilesPath GET /files/{path+}",
+                "GETPath GET /{path+}",
+                "GETFiles GET /files",
+                "GET GET /",
+            ]
+        );
+        // axum: `/files/{*path}` does not.
+        assert_eq!(
+            event_paths(&own, &own, false),
+            ["GETFilesPath GET /files/{path+}", "GETPath GET /{path+}"]
+        );
+        // actix: the regex says; `.+` needs a segment, `.*` does not.
+        let actix = [
+            "GET /static/{tail:.*}",
+            "GET /dl/{file:.+}",
+            "GET /users/{id:\\d+}",
+        ];
+        assert_eq!(
+            event_paths(&actix, &actix, false),
+            [
+                "GETStaticTail GET /static/{tail+}",
+                "GETDlFile GET /dl/{file+}",
+                "GETUsersIdD GET /users/{id}",
+                "GETStatic GET /static",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_bare_path_is_left_to_a_route_that_has_it() {
+        let own = ["GET /files/{*path}"];
+        let all = ["GET /files/{*path}", "GET /files"];
+        assert_eq!(
+            event_paths(&own, &all, true),
+            ["GETFilesPath GET /files/{path+}"]
+        );
+        // Another method on the bare path takes nothing from this one.
+        let all = ["GET /files/{*path}", "POST /files"];
+        assert_eq!(
+            event_paths(&own, &all, true),
+            ["GETFilesPath GET /files/{path+}", "GETFiles GET /files"]
+        );
+    }
 
     fn owner(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs
