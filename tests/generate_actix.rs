@@ -1078,6 +1078,9 @@ fn check_template(doc: &Yaml, plan: &[PlanFunction]) -> Vec<String> {
             plan.len()
         ));
     }
+    // Functions holding the API's default route (an HttpApi event with no
+    // path and method): the first of the plan, and only it.
+    let mut default_routes: Vec<String> = Vec::new();
     for f in plan {
         let Some(r) = functions
             .iter()
@@ -1120,6 +1123,10 @@ fn check_template(doc: &Yaml, plan: &[PlanFunction]) -> Vec<String> {
             if e.get("Type").and_then(Yaml::text) != Some("HttpApi") {
                 problems.push(format!("{}: event {id} is not HttpApi", f.name));
             }
+            if e.get("Properties").is_none() {
+                default_routes.push(f.name.clone());
+                continue;
+            }
             let p = |k: &str| e.at(&["Properties", k]).and_then(Yaml::text).unwrap_or("");
             got.push(format!("{} {}", p("Method"), p("Path")));
         }
@@ -1144,6 +1151,12 @@ fn check_template(doc: &Yaml, plan: &[PlanFunction]) -> Vec<String> {
         if got != want {
             problems.push(format!("{}: events {got:?}, routes {want:?}", f.name));
         }
+    }
+    let first: Vec<String> = plan.iter().take(1).map(|f| f.name.clone()).collect();
+    if default_routes != first {
+        problems.push(format!(
+            "the API's default route is on {default_routes:?}, expected the first function {first:?}"
+        ));
     }
     problems
 }

@@ -1947,6 +1947,9 @@ fn check_template(yaml: &Yaml, plan: &[PlanFunction]) -> Vec<String> {
             plan.len()
         ));
     }
+    // Functions holding the API's default route (an HttpApi event with no
+    // path and method): the first of the plan, and only it.
+    let mut default_routes: Vec<String> = Vec::new();
     for function in plan {
         let found: Vec<_> = functions
             .iter()
@@ -1991,6 +1994,13 @@ fn check_template(yaml: &Yaml, plan: &[PlanFunction]) -> Vec<String> {
         match resource.at(&["Properties", "Events"]) {
             Some(Yaml::Map(entries)) => {
                 for (name, event) in entries {
+                    if event.at(&["Properties"]).is_none() {
+                        if event.str_at(&["Type"]) != Some("HttpApi") {
+                            problems.push(format!("{logical}.{name}: Type is not HttpApi"));
+                        }
+                        default_routes.push(function.name.clone());
+                        continue;
+                    }
                     let method = event.str_at(&["Properties", "Method"]).unwrap_or_default();
                     let path = event.str_at(&["Properties", "Path"]).unwrap_or_default();
                     if event.str_at(&["Type"]) != Some("HttpApi") {
@@ -2021,6 +2031,12 @@ fn check_template(yaml: &Yaml, plan: &[PlanFunction]) -> Vec<String> {
                 "{logical}: HttpApi events {events:?}, expected one per plan route {wanted:?}"
             ));
         }
+    }
+    let first: Vec<String> = plan.iter().take(1).map(|f| f.name.clone()).collect();
+    if default_routes != first {
+        problems.push(format!(
+            "the API's default route is on {default_routes:?}, expected the first function {first:?}"
+        ));
     }
     problems
 }

@@ -1240,6 +1240,9 @@ fn check_template(split: &Split) -> Vec<String> {
         ),
     );
     let mut shapes: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    // Functions holding the API's default route (an HttpApi event with no
+    // path and method): the first of the plan, and only it.
+    let mut default_routes: Vec<String> = Vec::new();
     for f in &split.plan {
         let Some((id, resource)) = functions
             .iter()
@@ -1281,6 +1284,10 @@ fn check_template(split: &Split) -> Vec<String> {
                     event.str_at(&["Type"]) == Some("HttpApi"),
                     format!("{id}: event {name} is not HttpApi"),
                 );
+                if event.at(&["Properties"]).is_none() {
+                    default_routes.push(f.name.clone());
+                    continue;
+                }
                 let method = event
                     .str_at(&["Properties", "Method"])
                     .unwrap_or_default()
@@ -1332,6 +1339,13 @@ fn check_template(split: &Split) -> Vec<String> {
             format!("{id}: events {events:?}, plan {want:?}"),
         );
     }
+    let first: Vec<String> = split.plan.iter().take(1).map(|f| f.name.clone()).collect();
+    expect(
+        default_routes == first,
+        format!(
+            "the API's default route is on {default_routes:?}, expected the first function {first:?}"
+        ),
+    );
     let clashes: Vec<_> = shapes.iter().filter(|(_, paths)| paths.len() > 1).collect();
     expect(
         clashes.is_empty(),

@@ -54,6 +54,10 @@ pub struct SamFunction {
     pub memory_mb: u32,
     pub timeout_s: u32,
     pub events: Vec<Event>,
+    /// Whether this function takes the API's default route: every request
+    /// no event matches (an unknown path, a method a path lacks), which the
+    /// monolith answered with its own 404, 405 or fallback handler.
+    pub default_route: bool,
 }
 
 #[derive(Template)]
@@ -88,6 +92,11 @@ pub struct Migration<'a> {
     pub header: &'a str,
     pub app: &'a str,
     pub plan_file: &'a str,
+    /// The function that takes the API's default route ([`SamFunction`]).
+    pub default_function: &'a str,
+    /// Hazards that no route or worker reaches: in the start-up code every
+    /// function runs (or in code nothing calls).
+    pub startup_hazards: &'a [HazardNote],
     pub routes: usize,
     pub cores: &'a [String],
     /// How a function keeps to its routes (the framework backend's words).

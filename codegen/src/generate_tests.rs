@@ -332,3 +332,69 @@ fn web_adapter_output_is_deterministic_and_every_rendered_file_is_headed() {
         }
     }
 }
+
+#[test]
+fn hazards_no_route_reaches_are_listed_as_start_up_hazards() {
+    for name in FIXTURES {
+        let root = fixture(name);
+        let analysis = analysis::analyze(&root).expect("the fixture is analysed");
+        let tree = generated(name, Adapter::Native);
+        let migration = text(&tree, "MIGRATION.md");
+        let start = migration
+            .find("## Hazards in the start-up code")
+            .expect("a start-up hazards section");
+        let end = start
+            + migration[start..]
+                .find("\n## Functions")
+                .expect("then Functions");
+        let section = &migration[start..end];
+        let main = &analysis.mains[0];
+        for h in &analysis.hazards {
+            let line = format!("at `{}:{}` (`{}`)", h.file, h.line, h.item);
+            // A worker started in `main` is taken out with its statement,
+            // and the hazards written in that statement with it.
+            let taken_out = h.file == main.file
+                && main.stmts.iter().any(|st| {
+                    st.kind == cleave_analyzer::startup::StmtKind::Spawn
+                        && st.start <= h.line
+                        && h.line <= st.end
+                });
+            assert_eq!(
+                section.contains(&line),
+                h.entrypoints.is_empty() && !taken_out,
+                "{name}: {} {line} (reached by {:?})",
+                h.code,
+                h.entrypoints
+            );
+        }
+    }
+    // The shop's SQLite file and schema DDL run in `main`'s start-up.
+    let shop = generated("shop-axum", Adapter::Native);
+    let migration = text(&shop, "MIGRATION.md");
+    assert!(
+        migration.contains("**startup-work** at `src/db.rs:"),
+        "{migration}"
+    );
+}
+
+#[test]
+fn the_first_function_takes_the_api_default_route() {
+    for name in FIXTURES {
+        for adapter in [Adapter::Native, Adapter::WebAdapter] {
+            let tree = generated(name, adapter);
+            let template = text(&tree, "template.yaml");
+            let with_default: Vec<String> = resources(template)
+                .into_iter()
+                .filter(|(_, body)| {
+                    body.contains("\n        DefaultRoute:\n          Type: HttpApi\n")
+                })
+                .map(|(id, _)| id)
+                .collect();
+            assert_eq!(with_default, ["FirstFunction"], "{name}");
+            assert!(
+                text(&tree, "MIGRATION.md").contains("sends such requests to `first`"),
+                "{name}"
+            );
+        }
+    }
+}

@@ -440,6 +440,9 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             memory_mb: f.memory_mb,
             timeout_s: f.timeout_s,
             events,
+            // The first function answers what no route matches, as the
+            // monolith's app did (its 404s, 405s, fallback).
+            default_route: sam.is_empty(),
         });
     }
 
@@ -513,6 +516,29 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
         )?
         .into_bytes(),
     );
+    // Hazards no route or worker reaches: `main`'s start-up code, which
+    // every function runs on each cold start (or code nothing calls); not
+    // the statements starting workers, which cleave takes out of `main`.
+    let taken_out = |file: &str, line: u32| {
+        file == main.file
+            && main
+                .stmts
+                .iter()
+                .any(|st| st.kind == StmtKind::Spawn && (st.start..=st.end).contains(&line))
+    };
+    let startup_hazards: Vec<HazardNote> = a
+        .hazards
+        .iter()
+        .filter(|h| h.entrypoints.is_empty() && !taken_out(&h.file, h.line))
+        .map(|h| HazardNote {
+            code: h.code.to_owned(),
+            file: h.file.clone(),
+            line: h.line,
+            item: h.item.clone(),
+            message: h.message.clone(),
+            advice: h.advice.clone(),
+        })
+        .collect();
     // Workers `main` started are taken out with their statement; the ones
     // started elsewhere (an app builder, a fairing) still start in every
     // function, on every cold start.
@@ -545,6 +571,8 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
                 header: &header_md,
                 app,
                 plan_file: input.plan_file,
+                default_function: sam.first().map(|f| f.name.as_str()).unwrap_or(""),
+                startup_hazards: &startup_hazards,
                 routes: owner.len(),
                 cores: &cores,
                 guard: &guard,
