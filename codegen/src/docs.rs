@@ -78,6 +78,19 @@ pub struct HazardNote {
     pub advice: String,
 }
 
+impl From<&cleave_analyzer::hazards::Hazard> for HazardNote {
+    fn from(h: &cleave_analyzer::hazards::Hazard) -> Self {
+        HazardNote {
+            code: h.code.to_owned(),
+            file: h.file.clone(),
+            line: h.line,
+            item: h.item.clone(),
+            message: h.message.clone(),
+            advice: h.advice.clone(),
+        }
+    }
+}
+
 pub struct FunctionNote {
     pub name: String,
     pub memory_mb: u32,

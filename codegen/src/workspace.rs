@@ -417,14 +417,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             .hazards
             .iter()
             .filter(|h| h.entrypoints.iter().any(|e| route_set.contains(e.as_str())))
-            .map(|h| HazardNote {
-                code: h.code.to_owned(),
-                file: h.file.clone(),
-                line: h.line,
-                item: h.item.clone(),
-                message: h.message.clone(),
-                advice: h.advice.clone(),
-            })
+            .map(HazardNote::from)
             .collect();
         notes.push(FunctionNote {
             name: f.name.clone(),
@@ -530,14 +523,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
         .hazards
         .iter()
         .filter(|h| h.entrypoints.is_empty() && !taken_out(&h.file, h.line))
-        .map(|h| HazardNote {
-            code: h.code.to_owned(),
-            file: h.file.clone(),
-            line: h.line,
-            item: h.item.clone(),
-            message: h.message.clone(),
-            advice: h.advice.clone(),
-        })
+        .map(HazardNote::from)
         .collect();
     // Workers `main` started are taken out with their statement; the ones
     // started elsewhere (an app builder, a fairing) still start in every
