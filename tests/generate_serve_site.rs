@@ -161,13 +161,22 @@ fn builds_and_keeps_to_its_routes(ws: &Path, function: &str, tmp: &Path) {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| tmp.join("target"));
-    let status = Command::new(env!("CARGO"))
+    let out = Command::new(env!("CARGO"))
         .args(["build", "--quiet", "-p", function])
         .current_dir(ws)
         .env("CARGO_TARGET_DIR", &target)
-        .status()
+        .output()
         .expect("cargo runs");
-    assert!(status.success(), "cargo build -p {function} failed");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "cargo build -p {function} failed:\n{stderr}"
+    );
+    // The app builds without warnings; so does what cleave made of it.
+    assert!(
+        !stderr.contains("warning"),
+        "cargo build -p {function} warns:\n{stderr}"
+    );
     let port = free_port();
     let server = Server(
         Command::new(target.join("debug").join(function))
