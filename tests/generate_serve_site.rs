@@ -84,6 +84,29 @@ async fn main() -> std::io::Result<()> {
     ),
 ];
 
+/// `main`'s own file serves, from a fn written above a sync `main` that
+/// blocks on it (`rt.block_on(async_main())`); the package's name has a
+/// hyphen (`todo-app`, whose lib is `todo_app`).
+const MAIN_FILE_SERVES: &[(&str, &str)] = &[
+    ("src/lib.rs", "pub mod routes;\n"),
+    (
+        "src/main.rs",
+        r#"use tokio::net::TcpListener;
+
+async fn async_main(port: u16) -> std::io::Result<()> {
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    axum::serve(listener, todo_app::routes::router()).await?;
+    Ok(())
+}
+
+fn main() -> std::io::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async_main(3000))
+}
+"#,
+    ),
+];
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -242,6 +265,26 @@ fn a_binary_module_that_serves_calls_the_functions_runner() {
         "{server}"
     );
     assert!(src.join("cleave_lambda.rs").is_file());
+    builds_and_keeps_to_its_routes(&ws, &function, tmp.path());
+}
+
+#[test]
+fn a_fn_in_mains_own_file_that_serves_calls_the_functions_runner() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let app = tmp.path().join("app");
+    write_app(&app, MAIN_FILE_SERVES);
+    let manifest = MANIFEST.replace("name = \"todo\"", "name = \"todo-app\"");
+    std::fs::write(app.join("Cargo.toml"), manifest).expect("manifest");
+    let (ws, function) = generate(&app, tmp.path());
+    let main = std::fs::read_to_string(ws.join("functions").join(&function).join("src/main.rs"))
+        .expect("main.rs");
+    assert!(
+        main.contains("crate::cleave_lambda::serve(todo_app::routes::router()).await?"),
+        "{main}"
+    );
+    assert!(!main.contains("axum::serve"), "{main}");
+    // `main` itself is untouched but for the runner's module.
+    assert!(main.contains("rt.block_on(async_main(3000))"), "{main}");
     builds_and_keeps_to_its_routes(&ws, &function, tmp.path());
 }
 

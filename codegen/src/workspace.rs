@@ -18,7 +18,7 @@ use cleave_analyzer::analysis::{Analysis, PackageInfo};
 use cleave_analyzer::entrypoints::{EntryKind, Framework};
 use cleave_analyzer::partition::Segment;
 use cleave_analyzer::plan::Plan;
-use cleave_analyzer::startup::{ServeSite, StmtKind};
+use cleave_analyzer::startup::{BinMain, ServeSite, StmtKind};
 use toml_edit::{DocumentMut, InlineTable, Item};
 
 use crate::docs::{self, Event, FunctionNote, HazardNote, SamFunction};
@@ -315,7 +315,9 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
                     .as_str()
                     .into(),
             );
-            if lib.replace('-', "_") != bin_pkg.name.replace('-', "_") {
+            // The key is the lib's name (`my_app`); cargo finds a path
+            // dependency by its package name (`my-app`), which may differ.
+            if *lib != bin_pkg.name {
                 t.insert("package", bin_pkg.name.as_str().into());
             }
             deps.insert(lib.clone(), t);
@@ -357,9 +359,33 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
                     (Some(_), None) => (RUNNER_MOD, MainMode::ServedElsewhere { init: None }),
                     (None, _) => (RUNNER_MOD, MainMode::Serves),
                 };
-                let (text, e) = mainrs::rewrite(
-                    &main_text,
-                    main,
+                // The fn that serves may sit in `main`'s own file (`main`
+                // calling `async_main().await`): it is rewritten first, on
+                // the monolith's line numbers, and `main` after it, moved
+                // by the lines that rewrite added above it.
+                let (source_text, mut e, delta) =
+                    match site.filter(|s| !s.in_lib && s.file == main.file) {
+                        Some(s) => {
+                            let (t, e) = mainrs::rewrite_site(
+                                &main_text,
+                                s,
+                                &format!("crate::{RUNNER_MOD}::serve"),
+                                &backend,
+                            )
+                            .map_err(|m| input_err(file, m))?;
+                            let delta = if s.line < main.line {
+                                t.lines().count() as i64 - main_text.lines().count() as i64
+                            } else {
+                                0
+                            };
+                            (t, e, delta)
+                        }
+                        None => (main_text.clone(), Vec::new(), 0),
+                    };
+                let moved_main = shifted(main, delta);
+                let (text, main_edits) = mainrs::rewrite(
+                    &source_text,
+                    &moved_main,
                     module,
                     &format!("{RUNNER_MOD}::serve"),
                     &backend,
@@ -367,6 +393,14 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
                     mode,
                 )
                 .map_err(|m| input_err(&main.file, m))?;
+                // Edits name the monolith's lines.
+                e.extend(main_edits.into_iter().map(|mut edit| {
+                    if edit.file == main.file && i64::from(edit.line) >= i64::from(moved_main.line)
+                    {
+                        edit.line = (i64::from(edit.line) - delta).max(1) as u32;
+                    }
+                    edit
+                }));
                 if first {
                     edits.extend(e.into_iter().map(|edit| for_adapter(edit, input.adapter)));
                 }
@@ -830,6 +864,22 @@ fn parent(file: &str) -> String {
 /// `ANY` (written as a bare function name), and beside specific methods an
 /// `ANY` route takes every standard method they leave. When two functions
 /// claim one method on one path shape, the first route in sorted order keeps it.
+/// `main` as it sits after `delta` lines were added above it.
+fn shifted(main: &BinMain, delta: i64) -> BinMain {
+    let at = |line: u32| (i64::from(line) + delta).max(1) as u32;
+    let mut m = main.clone();
+    m.line = at(m.line);
+    m.end_line = at(m.end_line);
+    for st in &mut m.stmts {
+        st.start = at(st.start);
+        st.end = at(st.end);
+    }
+    if let Some(l) = &mut m.launch {
+        l.attr_line = at(l.attr_line);
+    }
+    m
+}
+
 /// A function's `HttpApi` events: one per route shape of its own routes (API
 /// Gateway cannot tell `/notes/{id}` from `/notes/{slug}`; the function's
 /// own router still can). A route ending in a rest segment that also
