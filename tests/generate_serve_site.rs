@@ -107,6 +107,20 @@ fn main() -> std::io::Result<()> {
     ),
 ];
 
+/// The binary is `src/bin/api.rs`, not `src/main.rs`.
+const BIN_DIR_SERVES: &[(&str, &str)] = &[
+    ("src/lib.rs", "pub mod routes;\n"),
+    (
+        "src/bin/api.rs",
+        r#"#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    axum::serve(listener, todo::routes::router()).await
+}
+"#,
+    ),
+];
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -285,6 +299,20 @@ fn a_fn_in_mains_own_file_that_serves_calls_the_functions_runner() {
     assert!(!main.contains("axum::serve"), "{main}");
     // `main` itself is untouched but for the runner's module.
     assert!(main.contains("rt.block_on(async_main(3000))"), "{main}");
+    builds_and_keeps_to_its_routes(&ws, &function, tmp.path());
+}
+
+#[test]
+fn a_binary_under_src_bin_keeps_its_file_name() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let app = tmp.path().join("app");
+    std::fs::create_dir_all(app.join("src/bin")).expect("mkdir");
+    write_app(&app, BIN_DIR_SERVES);
+    let (ws, function) = generate(&app, tmp.path());
+    let dir = ws.join("functions").join(&function);
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).expect("Cargo.toml");
+    assert!(manifest.contains("path = \"src/api.rs\""), "{manifest}");
+    assert!(dir.join("src/api.rs").is_file());
     builds_and_keeps_to_its_routes(&ws, &function, tmp.path());
 }
 

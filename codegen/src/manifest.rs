@@ -161,6 +161,7 @@ pub fn function(
     name: &str,
     edition: &str,
     header: &str,
+    main_path: &str,
     deps: &BTreeMap<String, InlineTable>,
 ) -> String {
     let mut doc = DocumentMut::new();
@@ -173,7 +174,7 @@ pub fn function(
     doc.insert("package", Item::Table(pkg));
     let mut bin = Table::new();
     bin.insert("name", value(name));
-    bin.insert("path", value("src/main.rs"));
+    bin.insert("path", value(main_path));
     let mut bins = toml_edit::ArrayOfTables::new();
     bins.push(bin);
     doc.insert("bin", Item::ArrayOfTables(bins));

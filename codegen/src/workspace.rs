@@ -338,7 +338,16 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
         }
         tree.insert(
             format!("{dir}/Cargo.toml"),
-            manifest::function(&f.name, &edition, &header_hash, &deps).into_bytes(),
+            manifest::function(
+                &f.name,
+                &edition,
+                &header_hash,
+                // Where main's file lands: `src/main.rs`, or `src/server.rs`
+                // for a `src/bin/server.rs`.
+                &format!("src/{}", strip_dir(&main_dir, &main.file)),
+                &deps,
+            )
+            .into_bytes(),
         );
         // src/: the binary's own modules, main.rs rewritten, the runner.
         for file in &main.files {
