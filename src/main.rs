@@ -226,7 +226,9 @@ impl cleave_codegen::Source for FsSource {
                 let Some(name) = e.file_name().to_str().map(str::to_owned) else {
                     continue;
                 };
-                if name.starts_with('.') || name == "target" {
+                // Hidden files stay behind, but for sqlx's offline query
+                // data, which `sqlx::query!` reads while compiling.
+                if (name.starts_with('.') && name != ".sqlx") || name == "target" {
                     continue;
                 }
                 let path = if rel.is_empty() {

@@ -94,6 +94,9 @@ const MAIN_FILE_SERVES: &[(&str, &str)] = &[
         r#"use tokio::net::TcpListener;
 
 async fn async_main(port: u16) -> std::io::Result<()> {
+    // Read while compiling: files the function needs beside its sources.
+    let _schema = include_str!("../migrations/0001_init.sql");
+    let _banner = include_str!("banner.txt");
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     axum::serve(listener, todo_app::routes::router()).await?;
     Ok(())
@@ -287,6 +290,13 @@ fn a_fn_in_mains_own_file_that_serves_calls_the_functions_runner() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let app = tmp.path().join("app");
     write_app(&app, MAIN_FILE_SERVES);
+    std::fs::create_dir_all(app.join("migrations")).expect("mkdir");
+    std::fs::write(
+        app.join("migrations/0001_init.sql"),
+        "create table todo (id int);\n",
+    )
+    .expect("migration");
+    std::fs::write(app.join("src/banner.txt"), "todo\n").expect("banner");
     let manifest = MANIFEST.replace("name = \"todo\"", "name = \"todo-app\"");
     std::fs::write(app.join("Cargo.toml"), manifest).expect("manifest");
     let (ws, function) = generate(&app, tmp.path());

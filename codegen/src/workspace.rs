@@ -269,6 +269,46 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
         .to_owned();
     let main_text = read_text(input.source, &main.file)?;
     let main_dir = parent(&main.file);
+    // Files of the binary's package that its code may read while it
+    // compiles, copied into every function where the same relative path
+    // finds them: non-Rust files beside its sources (`include_str!`), and
+    // the conventional compile-time inputs at the package's top level
+    // (`sqlx::migrate!("./migrations")`, sqlx's offline `.sqlx/`, askama's
+    // `templates/` and `askama.toml`).
+    const COMPILE_TIME_DIRS: [&str; 3] = ["migrations", "templates", ".sqlx"];
+    const COMPILE_TIME_FILES: [&str; 2] = ["askama.toml", "sqlx-data.json"];
+    let assets: Vec<(String, String)> = {
+        let skip: Vec<String> = package_dirs
+            .iter()
+            .filter(|d| {
+                **d != bin_pkg.dir
+                    && (bin_pkg.dir.is_empty() || d.starts_with(&format!("{}/", bin_pkg.dir)))
+            })
+            .cloned()
+            .collect();
+        input
+            .source
+            .files(&bin_pkg.dir, &skip)
+            .into_iter()
+            .filter_map(|file| {
+                if file.ends_with(".rs") {
+                    return None;
+                }
+                if !main_dir.is_empty() && file.starts_with(&format!("{main_dir}/")) {
+                    let to = format!("src/{}", strip_dir(&main_dir, &file));
+                    return Some((file, to));
+                }
+                let rel = strip_dir(&bin_pkg.dir, &file).to_owned();
+                let top = rel.split('/').next().unwrap_or("");
+                let wanted = if rel.contains('/') {
+                    COMPILE_TIME_DIRS.contains(&top)
+                } else {
+                    COMPILE_TIME_FILES.contains(&top)
+                };
+                wanted.then_some((file, rel))
+            })
+            .collect()
+    };
 
     // Routes per function, and every route's owner.
     let mut owner: BTreeMap<String, String> = BTreeMap::new();
@@ -436,6 +476,15 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
                         .map_err(|e| input_err(file, e.to_string()))?,
                 );
             }
+        }
+        for (file, to) in &assets {
+            tree.insert(
+                format!("{dir}/{to}"),
+                input
+                    .source
+                    .read(file)
+                    .map_err(|e| input_err(file, e.to_string()))?,
+            );
         }
         if site_in_lib.is_some() {
             tree.insert(
