@@ -98,7 +98,8 @@ async fn async_main(port: u16) -> std::io::Result<()> {
     let _schema = include_str!("../migrations/0001_init.sql");
     let _banner = include_str!("banner.txt");
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
-    axum::serve(listener, todo_app::routes::router()).await?;
+    let app = todo_app::routes::router();
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await?;
     Ok(())
 }
 
@@ -297,13 +298,22 @@ fn a_fn_in_mains_own_file_that_serves_calls_the_functions_runner() {
     )
     .expect("migration");
     std::fs::write(app.join("src/banner.txt"), "todo\n").expect("banner");
+    // `GET /todos` reads the caller's address, which the monolith's server
+    // gave it (`into_make_service_with_connect_info`): so must the runner.
+    let routes = ROUTES
+        .replace(
+            "async fn list() -> &'static str {",
+            "async fn list(axum::extract::ConnectInfo(_peer): axum::extract::ConnectInfo<std::net::SocketAddr>) -> &'static str {",
+        );
+    assert_ne!(routes, ROUTES);
+    std::fs::write(app.join("src/routes.rs"), routes).expect("routes");
     let manifest = MANIFEST.replace("name = \"todo\"", "name = \"todo-app\"");
     std::fs::write(app.join("Cargo.toml"), manifest).expect("manifest");
     let (ws, function) = generate(&app, tmp.path());
     let main = std::fs::read_to_string(ws.join("functions").join(&function).join("src/main.rs"))
         .expect("main.rs");
     assert!(
-        main.contains("crate::cleave_lambda::serve(todo_app::routes::router()).await?"),
+        main.contains("crate::cleave_lambda::serve(app).await?"),
         "{main}"
     );
     assert!(!main.contains("axum::serve"), "{main}");

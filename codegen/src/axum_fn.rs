@@ -32,6 +32,7 @@ pub fn render(r: &Runner<'_>) -> String {
             " Used by the local server only; Lambda manages the process itself.",
             quote! {
                 if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+                    let app = app.layer(axum::middleware::map_request(connect_info_on_lambda));
                     return lambda_http::run(app).await.map_err(std::io::Error::other);
                 }
             },
@@ -41,6 +42,30 @@ pub fn render(r: &Runner<'_>) -> String {
             " Shuts the server down gracefully when `signal` completes, as axum's `serve` does.",
             quote!(),
         ),
+    };
+    let connect_info_fn = match r.adapter {
+        Adapter::Native => quote! {
+            /// The caller's address as `ConnectInfo<SocketAddr>`, which handlers had
+            /// from `into_make_service_with_connect_info`: on Lambda, the source IP
+            /// API Gateway saw (port 0).
+            async fn connect_info_on_lambda(mut request: Request) -> Request {
+                use lambda_http::RequestExt;
+                use lambda_http::request::RequestContext;
+                let ip = match request.request_context_ref() {
+                    Some(RequestContext::ApiGatewayV2(c)) => c.http.source_ip.clone(),
+                    Some(RequestContext::ApiGatewayV1(c)) => c.identity.source_ip.clone(),
+                    _ => None,
+                };
+                let ip = ip
+                    .and_then(|ip| ip.parse().ok())
+                    .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(ip, 0)));
+                request
+            }
+        },
+        Adapter::WebAdapter => quote!(),
     };
     let file: syn::File = syn::parse_quote! {
         use std::future::{Future, IntoFuture};
@@ -96,6 +121,8 @@ pub fn render(r: &Runner<'_>) -> String {
             next.run(request).await
         }
 
+        #connect_info_fn
+
         /// Stands in for `axum::serve(listener, app)`; awaiting it serves `app`.
         pub struct Serve {
             app: axum::Router,
@@ -132,6 +159,8 @@ pub fn render(r: &Runner<'_>) -> String {
                         .unwrap_or(DEFAULT_PORT);
                     let listener =
                         tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, port)).await?;
+                    // Handlers may read the peer's address (`ConnectInfo<SocketAddr>`).
+                    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
                     match self.shutdown {
                         Some(signal) => axum::serve(listener, app).with_graceful_shutdown(signal).await,
                         None => axum::serve(listener, app).await,
