@@ -42,6 +42,26 @@ pub enum Def {
     External,
 }
 
+/// The namespaces of Rust's scopes: a module and a fn of one name coexist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Namespace {
+    Type,
+    Value,
+    Macro,
+}
+
+/// A def's namespace; `None` for an external one, which may be in any.
+fn namespace(d: Def) -> Option<Namespace> {
+    match d {
+        Def::Mod(_) | Def::Type(_) | Def::Trait(_) => Some(Namespace::Type),
+        Def::Fn(_) | Def::Static(_) | Def::TraitMethod(..) | Def::Variant(_) => {
+            Some(Namespace::Value)
+        }
+        Def::Macro(_) => Some(Namespace::Macro),
+        Def::External => None,
+    }
+}
+
 #[derive(Debug)]
 pub struct ModData<'a> {
     pub krate: usize,
@@ -755,24 +775,40 @@ impl<'a> DefMap<'a> {
     /// The definitions a name has in a module's scope: its items and imports
     /// first, glob imports only when those have none.
     pub fn lookup(&self, module: ModId, name: &str) -> Vec<Def> {
-        let m = &self.mods[module];
-        if let Some(ds) = m.explicit.get(name).filter(|d| !d.is_empty()) {
-            return ds.iter().copied().collect();
-        }
-        if let Some(ds) = m.globs.get(name).filter(|d| !d.is_empty()) {
-            return ds.iter().copied().collect();
-        }
-        Vec::new()
+        let mut out = Vec::new();
+        self.scope_defs_into(module, name, &mut out);
+        out
     }
 
-    /// What a name denotes in a module's scope: its items and imports first,
-    /// glob imports only when those have none ([`DefMap::lookup`], unallocated).
-    fn scope_defs(&self, module: ModId, name: &str) -> Option<&Defs> {
+    /// What a name denotes in a module's scope, added to `out`: its items
+    /// and imports, and what glob imports bring in the namespaces those
+    /// leave free (`mod login;` beside `pub use login::*;` bringing the fn
+    /// `login`: a module does not hide a fn). Whether anything was found.
+    fn scope_defs_into(&self, module: ModId, name: &str, out: &mut Vec<Def>) -> bool {
         let m = &self.mods[module];
-        m.explicit
-            .get(name)
-            .filter(|d| !d.is_empty())
-            .or_else(|| m.globs.get(name).filter(|d| !d.is_empty()))
+        let explicit = m.explicit.get(name).filter(|d| !d.is_empty());
+        let glob = m.globs.get(name).filter(|d| !d.is_empty());
+        match (explicit, glob) {
+            (Some(e), None) | (None, Some(e)) => out.extend(e.iter().copied()),
+            (Some(e), Some(g)) => {
+                let start = out.len();
+                out.extend(e.iter().copied());
+                // An external def may be in any namespace: it hides them all.
+                let taken = |ns: Namespace| e.iter().any(|d| namespace(*d).is_none_or(|n| n == ns));
+                let before = out.len();
+                out.extend(
+                    g.iter()
+                        .copied()
+                        .filter(|d| namespace(*d).is_some_and(|ns| !taken(ns))),
+                );
+                if out.len() > before {
+                    out[start..].sort_unstable();
+                    out.dedup();
+                }
+            }
+            (None, None) => return false,
+        }
+        true
     }
 
     /// Resolves a path written in `module` (as names) to what it may denote.
@@ -809,13 +845,15 @@ impl<'a> DefMap<'a> {
                 "super" => self.mods[module].parent.map(Def::Mod).into_iter().collect(),
                 name => {
                     read(module);
-                    match self.scope_defs(module, name) {
-                        Some(found) => found.iter().copied().collect(),
-                        None if self.externs[krate].contains_key(name) => {
-                            vec![self.resolve_extern(krate, name)]
-                        }
-                        None if is_prelude(name) => vec![Def::External],
-                        None => Vec::new(),
+                    let mut found = Vec::new();
+                    if self.scope_defs_into(module, name, &mut found) {
+                        found
+                    } else if self.externs[krate].contains_key(name) {
+                        vec![self.resolve_extern(krate, name)]
+                    } else if is_prelude(name) {
+                        vec![Def::External]
+                    } else {
+                        Vec::new()
                     }
                 }
             }
@@ -834,7 +872,7 @@ impl<'a> DefMap<'a> {
                     }
                     Def::Mod(m) => {
                         read(m);
-                        next.extend(self.scope_defs(m, seg).into_iter().flatten());
+                        self.scope_defs_into(m, seg, &mut next);
                     }
                     Def::Type(t) => {
                         let t = self.unalias_reading(t, read);

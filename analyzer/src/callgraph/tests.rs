@@ -366,3 +366,33 @@ pub fn sum(orders: &[Order], by_id: HashMap<u32, Invoice>) -> u32 {
         "#]],
     );
 }
+
+#[test]
+fn a_module_does_not_hide_a_fn_of_its_name_from_a_glob() {
+    // zero2prod's layout: `mod login; pub use login::*;` where the module
+    // re-exports a fn `login`: `routes::login` is both, in two namespaces.
+    check(
+        &format!(
+            "{MANIFEST}{}",
+            r#"
+//- /src/lib.rs
+pub mod routes;
+pub mod startup;
+//- /src/routes/mod.rs
+mod login;
+pub use login::*;
+//- /src/routes/login/mod.rs
+mod post;
+pub use post::login;
+//- /src/routes/login/post.rs
+pub fn login() -> u32 { 1 }
+//- /src/startup.rs
+use crate::routes::login;
+pub fn run() -> u32 { login() }
+"#
+        ),
+        expect![[r#"
+            app::startup::run -> app::routes::login::post::login (call)
+        "#]],
+    );
+}
