@@ -29,6 +29,30 @@ pub enum MainMode<'a> {
 }
 
 /// The rewritten text and what changed, or why it could not be rewritten.
+/// Whether `main` uses a name the spawn statement `st` binds after it
+/// (`let worker = tokio::spawn(..);` .. `tokio::select! { o = worker => .. }`):
+/// such a worker stays where it is. `text` is the file holding `main`.
+pub fn handle_used_later(text: &str, main: &BinMain, st: &MainStmt) -> bool {
+    if st.binds.is_empty() {
+        return false;
+    }
+    let after: Vec<&str> = text
+        .lines()
+        .skip(st.end as usize)
+        .take(main.end_line.saturating_sub(st.end) as usize)
+        .collect();
+    st.binds.iter().any(|name| {
+        after.iter().any(|line| {
+            line.match_indices(name.as_str()).any(|(i, _)| {
+                let before = line[..i].chars().next_back();
+                let next = line[i + name.len()..].chars().next();
+                let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+                !word(before) && !word(next)
+            })
+        })
+    })
+}
+
 pub fn rewrite(
     text: &str,
     main: &BinMain,
@@ -84,8 +108,13 @@ pub fn rewrite(
         }
         MainMode::ServedElsewhere { init: None } => {}
     }
-    // 3. Workers started beside the server.
-    for st in main.stmts.iter().filter(|st| st.kind == StmtKind::Spawn) {
+    // 3. Workers started beside the server (but those whose handle `main`
+    // goes on to use: taking them out would leave the use dangling).
+    for st in main
+        .stmts
+        .iter()
+        .filter(|st| st.kind == StmtKind::Spawn && !handle_used_later(text, main, st))
+    {
         changes.push((
             st.start as usize,
             st.end as usize,
@@ -526,5 +555,41 @@ mod tests {
             assert_eq!(got, want);
         }
         assert!(replace_serve("server.serve(app)", "x").is_none());
+    }
+
+    /// A project whose `main` spawns a worker bound to `worker`, then `rest`.
+    fn main_spawning(rest: &str) -> (String, BinMain) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("src")).expect("mkdir");
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        )
+        .expect("manifest");
+        let text = format!(
+            "async fn tick() {{}}\n#[tokio::main]\nasync fn main() {{\n    let worker = tokio::spawn(tick());\n{rest}\n}}\n"
+        );
+        std::fs::write(dir.path().join("src/main.rs"), &text).expect("main");
+        let a = cleave_analyzer::analysis::analyze(dir.path()).expect("analysed");
+        let main = a.mains.into_iter().next().expect("a main");
+        (text, main)
+    }
+
+    #[test]
+    fn a_worker_whose_handle_main_uses_stays() {
+        for (rest, used) in [
+            ("    tokio::select! { _ = worker => {} }", true),
+            ("    worker.await.ok();", true),
+            ("    let workers = 2;", false),
+            ("    let _ = 1;", false),
+        ] {
+            let (text, main) = main_spawning(rest);
+            let spawn = main
+                .stmts
+                .iter()
+                .find(|st| st.kind == StmtKind::Spawn)
+                .expect("the spawn statement");
+            assert_eq!(handle_used_later(&text, &main, spawn), used, "{rest}");
+        }
     }
 }

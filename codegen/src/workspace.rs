@@ -610,6 +610,11 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
                 .stmts
                 .iter()
                 .any(|st| st.kind == StmtKind::Spawn && (st.start..=st.end).contains(&line))
+            && !main.stmts.iter().any(|st| {
+                st.kind == StmtKind::Spawn
+                    && (st.start..=st.end).contains(&line)
+                    && mainrs::handle_used_later(&main_text, main, st)
+            })
     };
     let startup_hazards: Vec<HazardNote> = a
         .hazards
@@ -627,7 +632,9 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
         .partition(|e| {
             e.registered.file == main.file
                 && main.stmts.iter().any(|st| {
-                    st.kind == StmtKind::Spawn && (st.start..=st.end).contains(&e.registered.line)
+                    st.kind == StmtKind::Spawn
+                        && (st.start..=st.end).contains(&e.registered.line)
+                        && !mainrs::handle_used_later(&main_text, main, st)
                 })
         });
     let describe = |e: &&cleave_analyzer::entrypoints::EntryPoint| {
