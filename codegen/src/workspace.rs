@@ -127,7 +127,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
                 "the project has no binary with a `main` (or rocket `#[launch]` fn); cleave builds each function from the binary that starts the service: add `src/main.rs` that starts it".to_owned()
             } else {
                 format!(
-                    "no binary's `main` serves the app (looked for {}, in `main` and in the fns it calls); cleave needs the monolith's `main` to start the server",
+                    "no binary's `main` serves the app (looked for {}, in `main` and in the fns `main` calls by name, one call deep: not through methods or builders); cleave needs `main`, or a fn it calls, to start the server",
                     backend.expects
                 )
             };
