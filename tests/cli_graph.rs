@@ -185,6 +185,17 @@ fn entry_restricts_the_graph_to_what_one_route_reaches() {
     assert!(!ids.contains(&"shop::handlers::cart::add_item"), "{ids:?}");
     // The middleware around the route runs too: its code is in the reach.
     assert!(ids.contains(&"shop::middleware::request_id"), "{ids:?}");
+    // So does the extractor of the handler's `CurrentUser` parameter, and
+    // what it calls.
+    assert!(
+        ids.iter()
+            .any(|id| id.ends_with("CurrentUser as FromRequestParts>::from_request_parts")),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&"shop::services::auth::bearer_token"),
+        "{ids:?}"
+    );
     assert!(!ids.contains(&"shop::middleware::require_admin"), "{ids:?}");
 
     let out = cleave()

@@ -154,9 +154,62 @@ pub fn detect(defs: &DefMap<'_>) -> Detection {
 pub fn reach_roots(defs: &DefMap<'_>, e: &EntryPoint) -> Vec<FnId> {
     match e.root {
         Some(f) if e.handler.ends_with("::{closure}") => closure_calls(defs, f, e.at.line),
-        Some(f) => vec![f],
+        Some(f) => {
+            let mut roots = vec![f];
+            if e.kind == EntryKind::Http {
+                roots.extend(extractors(defs, f));
+            }
+            roots
+        }
         None => Vec::new(),
     }
+}
+
+/// The framework calls these on a handler's parameter types before the
+/// handler runs: axum's `FromRequestParts`/`FromRequest`, actix-web's
+/// `FromRequest`, rocket's request, data and parameter guards.
+const EXTRACTOR_METHODS: [&str; 5] = [
+    "from_request_parts",
+    "from_request",
+    "from_data",
+    "from_param",
+    "from_segments",
+];
+
+/// The workspace's extractor methods of a handler's parameter types
+/// (`AuthUser`, `Option<AdminUser>`, `&Session`): code a request runs
+/// before the handler, which no call in the handler shows.
+fn extractors(defs: &DefMap<'_>, f: FnId) -> Vec<FnId> {
+    let data = &defs.fns[f];
+    let mut out = Vec::new();
+    for (_, ty) in &data.def.params {
+        let mut ty = ty;
+        // `&T`, and `Option<T>` / `Result<T, E>`, extract what `T` does.
+        loop {
+            match ty {
+                crate::syntax::Ty::Ref(inner) => ty = inner,
+                crate::syntax::Ty::Path(p)
+                    if matches!(p.last(), Some("Option" | "Result"))
+                        && p.segments.last().is_some_and(|s| !s.generics.is_empty()) =>
+                {
+                    ty = &p.segments[p.segments.len() - 1].generics[0];
+                }
+                _ => break,
+            }
+        }
+        let crate::syntax::Ty::Path(p) = ty else {
+            continue;
+        };
+        let Some(t) = defs.resolve_type_path(data.module, p) else {
+            continue;
+        };
+        for name in EXTRACTOR_METHODS {
+            out.extend(defs.methods_of(t, name).iter().copied());
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// The workspace fns named inside the closure that starts at `line` in fn `f`.
