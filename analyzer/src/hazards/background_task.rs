@@ -197,6 +197,25 @@ fn joined_spawns(ctx: &Ctx<'_>, f: FnId) -> Vec<*const Expr> {
             out.push(ptr);
         }
     }
+    // A handle the fn returns is its caller's to await
+    // (`fn spawn_blocking_with_tracing(f) -> JoinHandle<R> { spawn_blocking(..) }`).
+    if let Some(Stmt::Expr(tail)) = ctx.defs.fns[f]
+        .def
+        .body
+        .as_ref()
+        .and_then(|b| b.stmts.last())
+    {
+        out.push(strip_unwrap(tail) as *const Expr);
+    }
+    ctx.walk_body(f, |e| {
+        if let Expr::Wrap {
+            kind: WrapKind::Return,
+            inner,
+        } = e
+        {
+            out.push(strip_unwrap(inner) as *const Expr);
+        }
+    });
     out
 }
 

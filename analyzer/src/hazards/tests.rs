@@ -477,6 +477,20 @@ pub async fn place_order() {
     jobs::spawn();
 }
 
+/// The handle goes back to the caller, who awaits it (zero2prod's helper).
+pub fn spawn_blocking_traced<R: Send + 'static>(
+    f: impl FnOnce() -> R + Send + 'static,
+) -> task::JoinHandle<R> {
+    task::spawn_blocking(f)
+}
+
+pub fn spawn_returned() -> task::JoinHandle<()> {
+    if true {
+        return tokio::spawn(async {});
+    }
+    tokio::spawn(async {})
+}
+
 async fn send_email() {}
 //- /src/main.rs
 #[tokio::main]
