@@ -209,19 +209,50 @@ fn replace_serve_stmt(
         return Err("statement lines are outside the file".to_owned());
     }
     let stmt_text = lines[s - 1..e].join("\n");
-    let Some((replaced, listener)) = (backend.replace_serve)(&stmt_text, runner_call) else {
-        return Err(format!(
-            "line {s}: cannot find {} in this statement",
-            backend.expects
-        ));
+    let mut changes = Vec::new();
+    let mut edits = Vec::new();
+    let (replaced, listener) = match (backend.replace_serve)(&stmt_text, runner_call) {
+        Some(r) => r,
+        None => {
+            // `let server = HttpServer::new(..).bind(..)?;` then
+            // `server.run().await`: the builder's expression stands in for
+            // its name, and its own statement goes.
+            let built =
+                builder_of(lines, stmts, serve_stmt, &stmt_text).and_then(|(st, name, init)| {
+                    let joined = replace_word_once(&stmt_text, &name, &init)?;
+                    (backend.replace_serve)(&joined, runner_call).map(|r| (st, r))
+                });
+            let Some((st, r)) = built else {
+                return Err(format!(
+                    "line {s}: cannot find {} in this statement",
+                    backend.expects
+                ));
+            };
+            changes.push((
+                st.start as usize,
+                st.end as usize,
+                vec![comment_line(
+                    lines,
+                    st.start,
+                    "cleave: the server built here is built below, by the function runner",
+                )],
+            ));
+            edits.push(Edit {
+                file: file.to_owned(),
+                line: st.start,
+                what: "moved the server's construction into the serve statement".to_owned(),
+                why: "the function runner takes the app where the server is started".to_owned(),
+            });
+            r
+        }
     };
-    let mut edits = vec![Edit {
+    edits.push(Edit {
         file: file.to_owned(),
         line: serve_stmt.start,
         what: format!("the server call became `{runner_call}(app)`"),
         why: "the function runs the same router under lambda_http on Lambda, and on 127.0.0.1:$PORT elsewhere, answering only its own routes".to_owned(),
-    }];
-    let mut changes = vec![(s, e, replaced.lines().map(str::to_owned).collect())];
+    });
+    changes.push((s, e, replaced.lines().map(str::to_owned).collect()));
     for st in stmts.iter().filter(|st| st.kind == StmtKind::Listen) {
         if !listener.is_empty() && st.binds.contains(&listener) {
             changes.push((
@@ -244,6 +275,45 @@ fn replace_serve_stmt(
         }
     }
     Ok((changes, edits))
+}
+
+/// The statement before `serve` that binds a name `serve` starts from
+/// (`let server = HttpServer::new(..)..;`), the name, and its initialiser.
+fn builder_of<'s>(
+    lines: &[String],
+    stmts: &'s [MainStmt],
+    serve: &MainStmt,
+    serve_text: &str,
+) -> Option<(&'s MainStmt, String, String)> {
+    let first = serve_text.trim_start();
+    stmts
+        .iter()
+        .filter(|st| st.end < serve.start && st.binds.len() == 1)
+        .rev()
+        .find_map(|st| {
+            let name = &st.binds[0];
+            let rest = first.strip_prefix(name.as_str())?;
+            if !rest.starts_with('.') {
+                return None;
+            }
+            let (a, b) = (st.start as usize, st.end as usize);
+            if a == 0 || b > lines.len() {
+                return None;
+            }
+            let text = lines[a - 1..b].join("\n");
+            let init = text.split_once('=')?.1.trim().strip_suffix(';')?.trim();
+            init.contains("::new(")
+                .then(|| (st, name.clone(), init.to_owned()))
+        })
+}
+
+/// `text` with its first whole-word `name` replaced by `with`.
+fn replace_word_once(text: &str, name: &str, with: &str) -> Option<String> {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let (i, _) = text.match_indices(name).find(|(i, _)| {
+        !word(text[..*i].chars().next_back()) && !word(text[i + name.len()..].chars().next())
+    })?;
+    Some(format!("{}{with}{}", &text[..i], &text[i + name.len()..]))
 }
 
 /// The file of a fn other than `main` that serves the app, with its serve
@@ -591,5 +661,57 @@ mod tests {
                 .expect("the spawn statement");
             assert_eq!(handle_used_later(&text, &main, spawn), used, "{rest}");
         }
+    }
+
+    #[test]
+    fn a_server_built_in_one_statement_and_run_in_the_next_is_replaced() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("src")).expect("mkdir");
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nactix-web = \"4\"\n",
+        )
+        .expect("manifest");
+        let text = r#"use actix_web::{web, App, HttpServer};
+
+async fn hello() -> &'static str {
+    "hello"
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let server = HttpServer::new(|| App::new().route("/", web::get().to(hello)))
+        .bind("127.0.0.1:8080")?
+        .workers(2);
+    server.run().await
+}
+"#;
+        std::fs::write(dir.path().join("src/main.rs"), text).expect("main");
+        let a = cleave_analyzer::analysis::analyze(dir.path()).expect("analysed");
+        let main = a.mains.first().expect("a main");
+        let backend = crate::runner::backend(cleave_analyzer::entrypoints::Framework::ActixWeb)
+            .expect("the actix backend");
+        let (out, edits) = rewrite(
+            text,
+            main,
+            "cleave_lambda",
+            "cleave_lambda::serve",
+            &backend,
+            "// header",
+            MainMode::Serves,
+        )
+        .expect("rewritten");
+        assert!(
+            out.contains(
+                "cleave_lambda::serve(|| App::new().route(\"/\", web::get().to(hello))).await"
+            ),
+            "{out}"
+        );
+        assert!(!out.contains("HttpServer::new"), "{out}");
+        assert!(!out.contains("server.run()"), "{out}");
+        assert!(
+            edits.iter().any(|e| e.what.contains("construction")),
+            "{edits:?}"
+        );
     }
 }
