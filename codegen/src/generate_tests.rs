@@ -398,3 +398,64 @@ fn the_first_function_takes_the_api_default_route() {
         }
     }
 }
+
+#[test]
+fn start_up_hazards_are_those_the_serving_main_reaches() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let files = [
+        (
+            "Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\naxum = \"0.8\"\ntokio = { version = \"1\", features = [\"full\"] }\n",
+        ),
+        (
+            "src/lib.rs",
+            "use axum::{routing::get, Router};\n\npub fn router() -> Router {\n    Router::new().route(\"/a\", get(a)).route(\"/b\", get(b))\n}\n\nasync fn a() -> &'static str {\n    \"a\"\n}\n\nasync fn b() -> &'static str {\n    \"b\"\n}\n\npub fn load_config() -> String {\n    std::fs::read_to_string(\"config/app.toml\").unwrap_or_default()\n}\n\npub fn export_report() {\n    std::fs::write(\"report.csv\", \"a,b\").ok();\n}\n",
+        ),
+        (
+            "src/main.rs",
+            "#[tokio::main]\nasync fn main() {\n    let _config = app::load_config();\n    let listener = tokio::net::TcpListener::bind(\"127.0.0.1:3000\").await.unwrap();\n    axum::serve(listener, app::router()).await.unwrap();\n}\n",
+        ),
+        (
+            "src/bin/report.rs",
+            "fn main() {\n    app::export_report();\n}\n",
+        ),
+    ];
+    for (path, text) in files {
+        let full = root.join(path);
+        std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+        std::fs::write(full, text).expect("write");
+    }
+    let analysis = analysis::analyze(root).expect("analysed");
+    let items: Vec<&str> = analysis
+        .hazards
+        .iter()
+        .filter(|h| h.entrypoints.is_empty())
+        .map(|h| h.item.as_str())
+        .collect();
+    // Both hazards are reached by no route; only one runs in the functions.
+    assert!(items.contains(&"app::load_config"), "{items:?}");
+    assert!(items.contains(&"app::export_report"), "{items:?}");
+    let plan = two_functions(&analysis);
+    let source = Dir(root.to_path_buf());
+    let tree = generate(&Input {
+        analysis: &analysis,
+        plan: &plan,
+        plan_file: "plan.toml",
+        source: &source,
+        adapter: Adapter::Native,
+    })
+    .expect("generated")
+    .tree;
+    let migration = text(&tree, "MIGRATION.md");
+    let start = migration
+        .find("## Hazards in the start-up code")
+        .expect("the section");
+    let end = start
+        + migration[start..]
+            .find("\n## Functions")
+            .expect("then Functions");
+    let section = &migration[start..end];
+    assert!(section.contains("(`app::load_config`)"), "{section}");
+    assert!(!section.contains("export_report"), "{section}");
+}

@@ -616,10 +616,23 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
                     && mainrs::handle_used_later(&main_text, main, st)
             })
     };
+    // ... and only what the serving binary's `main` reaches: a fn that only
+    // another binary (a CLI) calls does not run in the functions.
+    let from_main = reached_from(a, &main.file, main.line);
+    let in_start_up = |item: &str| match &from_main {
+        Some(reached) => {
+            !a.fns.iter().any(|f| f.id == item)
+                || a.fns
+                    .iter()
+                    .enumerate()
+                    .any(|(i, f)| f.id == item && reached.contains(&i))
+        }
+        None => true,
+    };
     let startup_hazards: Vec<HazardNote> = a
         .hazards
         .iter()
-        .filter(|h| h.entrypoints.is_empty() && !taken_out(&h.file, h.line))
+        .filter(|h| h.entrypoints.is_empty() && !taken_out(&h.file, h.line) && in_start_up(&h.item))
         .map(HazardNote::from)
         .collect();
     // Workers `main` started are taken out with their statement; the ones
@@ -929,6 +942,25 @@ fn parent(file: &str) -> String {
 /// `ANY` (written as a bare function name), and beside specific methods an
 /// `ANY` route takes every standard method they leave. When two functions
 /// claim one method on one path shape, the first route in sorted order keeps it.
+/// The fns the fn at `file:line` reaches through the call graph (itself
+/// included), or `None` when no fn of the analysis sits there.
+fn reached_from(a: &Analysis, file: &str, line: u32) -> Option<BTreeSet<usize>> {
+    let start = a
+        .fns
+        .iter()
+        .position(|f| f.file == file && f.line == line)?;
+    let mut out = BTreeSet::from([start]);
+    let mut todo = vec![start];
+    while let Some(f) = todo.pop() {
+        for &(_, to) in a.edges.iter().filter(|(from, _)| *from == f) {
+            if out.insert(to) {
+                todo.push(to);
+            }
+        }
+    }
+    Some(out)
+}
+
 /// `main` as it sits after `delta` lines were added above it.
 fn shifted(main: &BinMain, delta: i64) -> BinMain {
     let at = |line: u32| (i64::from(line) + delta).max(1) as u32;
