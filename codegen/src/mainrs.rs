@@ -627,21 +627,29 @@ mod tests {
         assert!(replace_serve("server.serve(app)", "x").is_none());
     }
 
-    /// A project whose `main` spawns a worker bound to `worker`, then `rest`.
-    fn main_spawning(rest: &str) -> (String, BinMain) {
+    /// The `main` of a one-binary package whose `src/main.rs` is `text`,
+    /// with `deps` under `[dependencies]`, as the analysis describes it.
+    fn analysed_main(deps: &str, text: &str) -> BinMain {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(dir.path().join("src")).expect("mkdir");
         std::fs::write(
             dir.path().join("Cargo.toml"),
-            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+            format!(
+                "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{deps}"
+            ),
         )
         .expect("manifest");
+        std::fs::write(dir.path().join("src/main.rs"), text).expect("main");
+        let a = cleave_analyzer::analysis::analyze(dir.path()).expect("analysed");
+        a.mains.into_iter().next().expect("a main")
+    }
+
+    /// A project whose `main` spawns a worker bound to `worker`, then `rest`.
+    fn main_spawning(rest: &str) -> (String, BinMain) {
         let text = format!(
             "async fn tick() {{}}\n#[tokio::main]\nasync fn main() {{\n    let worker = tokio::spawn(tick());\n{rest}\n}}\n"
         );
-        std::fs::write(dir.path().join("src/main.rs"), &text).expect("main");
-        let a = cleave_analyzer::analysis::analyze(dir.path()).expect("analysed");
-        let main = a.mains.into_iter().next().expect("a main");
+        let main = analysed_main("", &text);
         (text, main)
     }
 
@@ -665,13 +673,6 @@ mod tests {
 
     #[test]
     fn a_server_built_in_one_statement_and_run_in_the_next_is_replaced() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir_all(dir.path().join("src")).expect("mkdir");
-        std::fs::write(
-            dir.path().join("Cargo.toml"),
-            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nactix-web = \"4\"\n",
-        )
-        .expect("manifest");
         let text = r#"use actix_web::{web, App, HttpServer};
 
 async fn hello() -> &'static str {
@@ -686,9 +687,7 @@ async fn main() -> std::io::Result<()> {
     server.run().await
 }
 "#;
-        std::fs::write(dir.path().join("src/main.rs"), text).expect("main");
-        let a = cleave_analyzer::analysis::analyze(dir.path()).expect("analysed");
-        let main = a.mains.first().expect("a main");
+        let main = &analysed_main("actix-web = \"4\"\n", text);
         let backend = crate::runner::backend(cleave_analyzer::entrypoints::Framework::ActixWeb)
             .expect("the actix backend");
         let (out, edits) = rewrite(
