@@ -333,6 +333,18 @@ fn web_adapter_output_is_deterministic_and_every_rendered_file_is_headed() {
     }
 }
 
+/// MIGRATION.md's "Hazards in the start-up code" section.
+fn start_up_section(migration: &str) -> &str {
+    let start = migration
+        .find("## Hazards in the start-up code")
+        .expect("a start-up hazards section");
+    let end = start
+        + migration[start..]
+            .find("\n## Functions")
+            .expect("then Functions");
+    &migration[start..end]
+}
+
 #[test]
 fn hazards_no_route_reaches_are_listed_as_start_up_hazards() {
     for name in FIXTURES {
@@ -340,14 +352,7 @@ fn hazards_no_route_reaches_are_listed_as_start_up_hazards() {
         let analysis = analysis::analyze(&root).expect("the fixture is analysed");
         let tree = generated(name, Adapter::Native);
         let migration = text(&tree, "MIGRATION.md");
-        let start = migration
-            .find("## Hazards in the start-up code")
-            .expect("a start-up hazards section");
-        let end = start
-            + migration[start..]
-                .find("\n## Functions")
-                .expect("then Functions");
-        let section = &migration[start..end];
+        let section = start_up_section(migration);
         let main = &analysis.mains[0];
         for h in &analysis.hazards {
             let line = format!("at `{}:{}` (`{}`)", h.file, h.line, h.item);
@@ -448,14 +453,7 @@ fn start_up_hazards_are_those_the_serving_main_reaches() {
     .expect("generated")
     .tree;
     let migration = text(&tree, "MIGRATION.md");
-    let start = migration
-        .find("## Hazards in the start-up code")
-        .expect("the section");
-    let end = start
-        + migration[start..]
-            .find("\n## Functions")
-            .expect("then Functions");
-    let section = &migration[start..end];
+    let section = start_up_section(migration);
     assert!(section.contains("(`app::load_config`)"), "{section}");
     assert!(!section.contains("export_report"), "{section}");
 }
