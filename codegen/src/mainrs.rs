@@ -115,14 +115,10 @@ pub fn rewrite(
         .iter()
         .filter(|st| st.kind == StmtKind::Spawn && !handle_used_later(text, main, st))
     {
-        changes.push((
-            st.start as usize,
-            st.end as usize,
-            vec![comment_line(
-                &lines,
-                st.start,
-                "cleave: a background worker was started here; see MIGRATION.md",
-            )],
+        changes.push(commented(
+            &lines,
+            st,
+            "cleave: a background worker was started here; see MIGRATION.md",
         ));
         edits.push(Edit {
             file: main.file.clone(),
@@ -228,14 +224,10 @@ fn replace_serve_stmt(
                     backend.expects
                 ));
             };
-            changes.push((
-                st.start as usize,
-                st.end as usize,
-                vec![comment_line(
-                    lines,
-                    st.start,
-                    "cleave: the server built here is built below, by the function runner",
-                )],
+            changes.push(commented(
+                lines,
+                st,
+                "cleave: the server built here is built below, by the function runner",
             ));
             edits.push(Edit {
                 file: file.to_owned(),
@@ -255,14 +247,10 @@ fn replace_serve_stmt(
     changes.push((s, e, replaced.lines().map(str::to_owned).collect()));
     for st in stmts.iter().filter(|st| st.kind == StmtKind::Listen) {
         if !listener.is_empty() && st.binds.contains(&listener) {
-            changes.push((
-                st.start as usize,
-                st.end as usize,
-                vec![comment_line(
-                    lines,
-                    st.start,
-                    "cleave: the listener is bound by the function runner",
-                )],
+            changes.push(commented(
+                lines,
+                st,
+                "cleave: the listener is bound by the function runner",
             ));
             edits.push(Edit {
                 file: file.to_owned(),
@@ -275,6 +263,15 @@ fn replace_serve_stmt(
         }
     }
     Ok((changes, edits))
+}
+
+/// A change that turns statement `st` into a comment line saying `why`.
+fn commented(lines: &[String], st: &MainStmt, why: &str) -> (usize, usize, Vec<String>) {
+    (
+        st.start as usize,
+        st.end as usize,
+        vec![comment_line(lines, st.start, why)],
+    )
 }
 
 /// The statement before `serve` that binds a name `serve` starts from
