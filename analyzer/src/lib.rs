@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod callgraph;
 pub mod diagnostic;
 pub mod entrypoints;
+pub mod framework;
 mod hash;
 pub mod hazards;
 pub mod load;

@@ -32,6 +32,7 @@ use std::rc::Rc;
 
 use super::{Detection, EntryKind, EntryPoint, Framework, Location, Middleware, normalise_path};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::framework::ACTIX_WEB;
 use crate::resolve::{Def, DefMap, FnId, TypeId};
 use crate::syntax::{
     Block, Expr, ItemKind, Lit, Pat, Path, Stmt, Ty, UseKind, WrapKind, expr_text, path_text,
@@ -99,12 +100,7 @@ const BUDGET: usize = 400_000;
 
 pub(crate) fn detect(defs: &DefMap<'_>, out: &mut Detection) {
     // Only projects that depend on actix-web: `App::new()` also names clap's and GUI apps.
-    let uses_actix = defs.project.packages.iter().any(|p| {
-        p.dependencies
-            .iter()
-            .any(|d| d.package == "actix-web" || d.extern_name == "actix_web")
-    });
-    if !uses_actix {
+    if !ACTIX_WEB.used_in(defs.project) {
         return;
     }
     let roots = find_roots(defs);

@@ -38,14 +38,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Detection, EntryKind, EntryPoint, Framework, Location, Middleware, join_paths};
 use crate::diagnostic::Diagnostic;
+use crate::framework::AXUM;
 use crate::resolve::{Def, DefMap, FnId, ModId, TypeKind};
 use crate::syntax::{Expr, Lit, Pat, Path, Stmt, Ty, WrapKind, expr_text as text};
 
 #[cfg(test)]
 mod tests;
-
-/// Packages whose presence means a crate can build axum routers.
-const AXUM_PACKAGES: &[&str] = &["axum", "shuttle-axum"];
 
 /// `axum::routing` fns that make a one-method `MethodRouter` from a handler.
 const METHOD_FNS: &[&str] = &[
@@ -54,7 +52,7 @@ const METHOD_FNS: &[&str] = &[
 
 /// Router types: axum's, aide's `ApiRouter`, utoipa-axum's `OpenApiRouter`
 /// (both wrap an axum `Router` and share its methods).
-const ROUTER_TYPES: &[&str] = &["Router", "ApiRouter", "OpenApiRouter"];
+const ROUTER_TYPES: &[&str] = AXUM.router_types;
 
 /// `Router` methods that return the same routes: state, fallbacks (not
 /// routes), conversions into a service for `axum::serve`.
@@ -185,14 +183,7 @@ pub(crate) fn detect(defs: &DefMap<'_>, out: &mut Detection) {
 /// Crates whose package depends on axum, directly or through a workspace package.
 fn axum_crates(defs: &DefMap<'_>) -> BTreeSet<usize> {
     let packages = &defs.project.packages;
-    let mut has: Vec<bool> = packages
-        .iter()
-        .map(|p| {
-            p.dependencies
-                .iter()
-                .any(|d| AXUM_PACKAGES.contains(&d.package.as_str()))
-        })
-        .collect();
+    let mut has: Vec<bool> = packages.iter().map(|p| AXUM.used_by(p)).collect();
     // A workspace crate that re-exports axum (`use web::axum::Router`).
     for _ in 0..packages.len() {
         let mut changed = false;

@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Detection, EntryKind, EntryPoint, Framework, Location, Middleware, join_paths};
 use crate::diagnostic::Diagnostic;
+use crate::framework::ROCKET;
 use crate::resolve::{Def, DefMap, FnId, FnKind, ModId, TypeId};
 use crate::syntax::{Block, Expr, ItemKind, Lit, Pat, Path, Stmt, Ty, UseKind, WrapKind};
 
@@ -1019,14 +1020,7 @@ fn is_rocket_attr(defs: &DefMap<'_>, module: ModId, path: &Path) -> bool {
 
 /// Whether a crate's package depends on rocket.
 fn uses_rocket(defs: &DefMap<'_>, krate: usize) -> bool {
-    let project = defs.project;
-    project.crates.get(krate).is_some_and(|c| {
-        project.packages.get(c.package).is_some_and(|p| {
-            p.dependencies
-                .iter()
-                .any(|d| d.package == "rocket" || d.extern_name == "rocket")
-        })
-    })
+    ROCKET.used_by_crate(defs.project, krate)
 }
 
 fn pat_name(p: &Pat) -> Option<&str> {
