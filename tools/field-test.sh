@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Field test of route detection: cleave analyze on real public apps, scored against
+# the hand-written truth in tests/field/<app>/ (see tests/field/README.md).
+#
+#   tools/field-test.sh [--generate] [--report-only] [--quiet] [APP...]
+#
+# For each tests/field/*/app.toml (or the APPs named) the source at the pinned commit
+# is taken from ${FIELD_DIR:-.field}/<app>; when missing it is extracted from the bare
+# repository $FIELD_MIRROR/<owner>+<name> (or its repo/ sub-directory) if that holds the
+# commit, else fetched from https://github.com/<owner>/<name>.  Then
+#   ${CLEAVE:-target/release/cleave} analyze <src>/<dir> --format json --plan <out>/cleave.toml
+# and tools/field-score.py scores the http entry points.  Outputs (analysis.json,
+# stderr, plan, generated workspace) stay in ${FIELD_OUT:-${TMPDIR:-/tmp}/cleave-field}/<app>.
+#
+# --generate     also `cleave generate <src>/<dir> --out <out>/gen --plan <out>/cleave.toml`
+#                and `cargo check --workspace` in <out>/gen with the app's check_env;
+#                reports ok/fail and seconds (never fails the run by itself).
+# --report-only  exit 0 whatever the scores (default: 1 when an app's F1 < 0.98).
+# --quiet        no per-route lists, only the per-app lines and the table.
+#
+# Exit status: 0 all apps at F1 >= 0.98 (or --report-only), 1 some below, 2 usage or
+# setup error.  The source tree is not modified except by an app's `prepare` step
+# (app.toml), run once right after extraction.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+generate=0
+score_flags=()
+apps=()
+for arg in "$@"; do
+    case "$arg" in
+        --generate) generate=1 ;;
+        --report-only | --quiet) score_flags+=("$arg") ;;
+        -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        -*) echo "field-test: unknown flag $arg" >&2; exit 2 ;;
+        *) apps+=("$arg") ;;
+    esac
+done
+
+cleave="${CLEAVE:-target/release/cleave}"
+field_dir="${FIELD_DIR:-.field}"
+out_root="${FIELD_OUT:-${TMPDIR:-/tmp}/cleave-field}"
+score=tools/field-score.py
+[ -x "$cleave" ] || { echo "field-test: no cleave binary at $cleave (build it, or set CLEAVE=...)" >&2; exit 2; }
+cleave="$(realpath "$cleave")"
+case "$(realpath -m "$out_root")/" in
+    "$(pwd -P)"/*) echo "field-test: FIELD_OUT must be outside the repository" >&2; exit 2 ;;
+esac
+
+if [ "${#apps[@]}" -eq 0 ]; then
+    for t in tests/field/*/app.toml; do apps+=("$(basename "$(dirname "$t")")"); done
+fi
+[ "${#apps[@]}" -gt 0 ] || { echo "field-test: no apps under tests/field/" >&2; exit 2; }
+
+# The git directory of a bare mirror for REPO that holds COMMIT, or nothing.
+mirror_git_dir() {
+    local repo="$1" commit="$2" base d
+    [ -n "${FIELD_MIRROR:-}" ] || return 0
+    base="$FIELD_MIRROR/${repo/\//+}"
+    for d in "$base/repo" "$base"; do
+        if git --git-dir="$d" cat-file -e "$commit^{commit}" 2>/dev/null; then
+            echo "$d"
+            return 0
+        fi
+    done
+}
+
+# Put REPO at COMMIT into DEST (a fresh directory), without a .git.
+fetch_source() {
+    local repo="$1" commit="$2" dest="$3" gd tmp
+    rm -rf "$dest" "$dest.commit"
+    mkdir -p "$dest"
+    gd="$(mirror_git_dir "$repo" "$commit")"
+    if [ -n "$gd" ]; then
+        echo "field-test: $repo@${commit:0:12} from $gd" >&2
+        git --git-dir="$gd" archive "$commit" | tar -x -C "$dest" || return 1
+    else
+        echo "field-test: $repo@${commit:0:12} from github.com" >&2
+        tmp="$(mktemp -d)"
+        git -C "$tmp" init -q || return 1
+        git -C "$tmp" remote add origin "https://github.com/$repo" || return 1
+        # GitHub serves a commit by id; fall back to a full clone if that is refused.
+        if ! git -C "$tmp" fetch -q --depth 1 origin "$commit" 2>/dev/null; then
+            git -C "$tmp" fetch -q origin || { rm -rf "$tmp"; return 1; }
+        fi
+        git -C "$tmp" archive "$commit" | tar -x -C "$dest" || { rm -rf "$tmp"; return 1; }
+        rm -rf "$tmp"
+    fi
+    echo "$commit" >"$dest.commit"
+}
+
+mkdir -p "$field_dir" "$out_root"
+gen_tsv="$out_root/generate.tsv"
+: >"$gen_tsv"
+specs=()
+setup_failed=0
+for app in "${apps[@]}"; do
+    truth="tests/field/$app"
+    [ -f "$truth/app.toml" ] || { echo "field-test: no $truth/app.toml" >&2; exit 2; }
+    vars="$(python3 "$score" app "$truth/app.toml")" || exit 2
+    eval "$vars" # REPO COMMIT DIR FRAMEWORK PREPARE CHECK_ENV CHECK_ARGS
+    src="$field_dir/$app"
+    if [ ! -d "$src" ] || [ "$(cat "$src.commit" 2>/dev/null)" != "$COMMIT" ]; then
+        if ! fetch_source "$REPO" "$COMMIT" "$src"; then
+            echo "field-test: $app: could not obtain $REPO@$COMMIT" >&2
+            setup_failed=1
+            continue
+        fi
+        if [ -n "$PREPARE" ]; then
+            echo "field-test: $app: prepare: $PREPARE" >&2
+            (cd "$src" && bash -c "$PREPARE")
+        fi
+    fi
+    out="$out_root/$app"
+    rm -rf "$out"
+    mkdir -p "$out"
+    target="$src${DIR:+/$DIR}"
+
+    start=$SECONDS
+    status=0
+    "$cleave" analyze "$target" --format json --plan "$out/cleave.toml" \
+        >"$out/analysis.json" 2>"$out/analyze.stderr" || status=$?
+    echo "field-test: $app: analyze exit $status in $((SECONDS - start))s ($out)" >&2
+    specs+=("$app=$truth=$out/analysis.json")
+
+    if [ "$generate" -eq 1 ]; then
+        gen="skipped" check="-" secs="-"
+        if [ "$status" -eq 0 ]; then
+            start=$SECONDS
+            if "$cleave" generate "$target" --out "$out/gen" --plan "$out/cleave.toml" \
+                >"$out/generate.stdout" 2>"$out/generate.stderr"; then
+                gen="ok"
+                # shellcheck disable=SC2086 # CHECK_ENV and CHECK_ARGS are shell-quoted word lists
+                if (cd "$out/gen" && eval "env $CHECK_ENV cargo check --workspace $CHECK_ARGS") \
+                    >"$out/check.log" 2>&1; then
+                    check="ok"
+                else
+                    check="fail"
+                fi
+            else
+                gen="fail"
+            fi
+            secs=$((SECONDS - start))
+        fi
+        printf '%s\t%s\t%s\t%s\n' "$app" "$gen" "$check" "$secs" >>"$gen_tsv"
+        echo "field-test: $app: generate $gen, check $check, ${secs}s" >&2
+    fi
+done
+
+[ "${#specs[@]}" -gt 0 ] || exit 2
+set +e
+if [ "$generate" -eq 1 ]; then
+    python3 "$score" score "${score_flags[@]}" --generate-results "$gen_tsv" "${specs[@]}"
+else
+    python3 "$score" score "${score_flags[@]}" "${specs[@]}"
+fi
+rc=$?
+set -e
+[ "$setup_failed" -eq 0 ] || rc=2
+exit "$rc"
