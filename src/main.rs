@@ -56,16 +56,20 @@ fn granularity(g: cli::Granularity) -> Granularity {
 
 /// `cleave analyze`: the report on stdout, the proposal into the plan file.
 fn analyze(args: &cli::AnalyzeArgs) -> anyhow::Result<()> {
-    let progress = Progress::start(&args.path);
-    let analysis = analysis::analyze(&args.path)?;
-    drop(progress);
-    print_diagnostics(&analysis.diagnostics);
-    let preset = granularity(args.granularity);
-    let proposal = partition::propose(&analysis, preset);
     let plan_path = args
         .plan
         .clone()
         .unwrap_or_else(|| args.path.join("cleave.toml"));
+    // A plan a person edited may set the prefixes of mounts computed at runtime.
+    let prefixes = std::fs::read_to_string(&plan_path)
+        .map(|text| plan::prefixes(&text))
+        .unwrap_or_default();
+    let progress = Progress::start(&args.path);
+    let analysis = analysis::analyze_with(&args.path, &prefixes)?;
+    drop(progress);
+    print_diagnostics(&analysis.diagnostics);
+    let preset = granularity(args.granularity);
+    let proposal = partition::propose(&analysis, preset);
     write_plan(&plan_path, &analysis, &proposal, preset)?;
     let groups: Vec<(String, Vec<String>)> = proposal
         .iter()
@@ -146,7 +150,7 @@ fn review(args: &cli::ReviewArgs) -> anyhow::Result<bool> {
         format!("{shown}: cannot read the plan (run `cleave analyze` first to propose one)")
     })?;
     let progress = Progress::start(&args.path);
-    let analysis = analysis::analyze(&args.path)?;
+    let analysis = analysis::analyze_with(&args.path, &plan::prefixes(&text))?;
     drop(progress);
     print_diagnostics(&analysis.diagnostics);
     let (plan, parse_diags) = plan::parse(&text, &shown);
@@ -305,7 +309,7 @@ fn generate(args: &cli::GenerateArgs) -> anyhow::Result<()> {
         format!("{shown}: cannot read the plan (run `cleave analyze` first to propose one)")
     })?;
     let progress = Progress::start(&args.path);
-    let analysis = analysis::analyze(&args.path)?;
+    let analysis = analysis::analyze_with(&args.path, &plan::prefixes(&text))?;
     drop(progress);
     print_diagnostics(&analysis.diagnostics);
     let (plan, mut problems) = plan::parse(&text, &shown);

@@ -323,3 +323,101 @@ fn a_broken_plan_is_never_overwritten_by_analyze() {
         "version = [\n"
     );
 }
+
+/// A mount whose prefix is read from configuration: `analyze` assumes the
+/// runtime part empty and says how to set it; a `[prefix]` entry in the
+/// plan moves the routes, survives re-analysis, and `review` accepts it.
+#[test]
+fn a_runtime_prefix_is_assumed_empty_until_the_plan_sets_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = dir.path().join("app");
+    std::fs::create_dir_all(app.join("src")).expect("mkdir");
+    std::fs::write(
+        app.join("Cargo.toml"),
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\naxum = \"0.8\"\ntokio = { version = \"1\", features = [\"full\"] }\n",
+    )
+    .expect("manifest");
+    std::fs::write(
+        app.join("src/main.rs"),
+        "use axum::{routing::get, Router};\n\
+         async fn list() {}\n\
+         #[tokio::main]\n\
+         async fn main() {\n\
+         \x20   let base = std::env::var(\"BASE_PATH\").unwrap_or_default();\n\
+         \x20   let app = Router::new().nest(&format!(\"{base}/api\"), Router::new().route(\"/items\", get(list)));\n\
+         \x20   let listener = tokio::net::TcpListener::bind(\"127.0.0.1:3000\").await.unwrap();\n\
+         \x20   axum::serve(listener, app).await.unwrap();\n\
+         }\n",
+    )
+    .expect("main");
+    let plan = dir.path().join("cleave.toml");
+    let run = |plan: &Path| {
+        let o = cleave()
+            .arg("analyze")
+            .arg(&app)
+            .args(["--format", "json", "--plan"])
+            .arg(plan)
+            .output()
+            .expect("runs");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (out, err) = run(&plan);
+    assert!(out.contains("\"path\": \"/api/items\""), "{out}");
+    assert!(
+        err.contains("src/main.rs:6") && err.contains("[prefix] \"src/main.rs:6\" = \"/base/api\""),
+        "{err}"
+    );
+
+    let text = std::fs::read_to_string(&plan).expect("plan");
+    let edited = format!(
+        "{}\n[prefix]\n\"src/main.rs:6\" = \"/shop/api\"\n",
+        text.trim_end()
+    )
+    .replace("GET /api/items", "GET /shop/api/items");
+    std::fs::write(&plan, &edited).expect("edit");
+    let (out, err) = run(&plan);
+    assert!(out.contains("\"path\": \"/shop/api/items\""), "{out}");
+    assert!(!out.contains("\"path\": \"/api/items\""), "{out}");
+    assert!(err.contains("sets it to \"/shop/api\""), "{err}");
+    let kept = std::fs::read_to_string(&plan).expect("plan");
+    assert!(kept.contains("\"src/main.rs:6\" = \"/shop/api\""), "{kept}");
+    assert!(kept.contains("GET /shop/api/items"), "{kept}");
+
+    let o = cleave()
+        .arg("review")
+        .arg(&app)
+        .arg("--plan")
+        .arg(&plan)
+        .arg("--html")
+        .arg(dir.path().join("r.html"))
+        .output()
+        .expect("runs");
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    // A key that names no mount site is an error with its line.
+    std::fs::write(&plan, format!("{edited}\"main.rs\" = \"/x\"\n")).expect("edit");
+    let o = cleave()
+        .arg("review")
+        .arg(&app)
+        .arg("--plan")
+        .arg(&plan)
+        .output()
+        .expect("runs");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.status.code(), Some(1), "{all}");
+    assert!(all.contains("must name a mount as \"FILE:LINE\""), "{all}");
+}

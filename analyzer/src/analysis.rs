@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::callgraph::{self, CallGraph, EdgeKind};
 use crate::diagnostic::Diagnostic;
+use crate::entrypoints::prefix::Overrides;
 use crate::entrypoints::{self, Detection, EntryKind, EntryPoint, Framework};
 use crate::hazards::{self, Hazard};
 use crate::load::{self, LoadError, Project, TargetKind};
@@ -109,10 +110,16 @@ impl Analysis {
 /// Runs the analysis of the package or workspace at `root` (on a thread
 /// with a stack deep enough for any file `parse` accepts).
 pub fn analyze(root: &FsPath) -> Result<Analysis, LoadError> {
-    crate::stack::with_big_stack(|| analyze_here(root))
+    analyze_with(root, &Overrides::new())
 }
 
-fn analyze_here(root: &FsPath) -> Result<Analysis, LoadError> {
+/// [`analyze`], with the plan's `[prefix]` table: the prefixes of mounts
+/// computed at runtime, by `file:line`.
+pub fn analyze_with(root: &FsPath, overrides: &Overrides) -> Result<Analysis, LoadError> {
+    crate::stack::with_big_stack(|| analyze_here(root, overrides))
+}
+
+fn analyze_here(root: &FsPath, overrides: &Overrides) -> Result<Analysis, LoadError> {
     let project = load::load(root)?;
     // The serial stages run on a pool thread (the other one waits), whose
     // allocator has room left by the syntax trees it dropped: built here,
@@ -121,7 +128,12 @@ fn analyze_here(root: &FsPath) -> Result<Analysis, LoadError> {
     // The call graph and the entry points on one side, the lints on the
     // other: neither reads what the other builds, so they share the cores.
     let ((graph, detection), scan) = rayon::join(
-        || (callgraph::build(&defs), entrypoints::detect(&defs)),
+        || {
+            (
+                callgraph::build(&defs),
+                entrypoints::detect_with(&defs, overrides),
+            )
+        },
         || hazards::Scan::new(&defs),
     );
     let analysis = rayon::join(

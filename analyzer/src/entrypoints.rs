@@ -11,6 +11,7 @@
 
 pub mod actix;
 pub mod axum;
+pub mod prefix;
 pub mod rocket;
 pub mod workers;
 
@@ -120,10 +121,15 @@ pub struct Detection {
 
 /// Runs every detector over the workspace. Output is sorted.
 pub fn detect(defs: &DefMap<'_>) -> Detection {
+    detect_with(defs, &prefix::Overrides::new())
+}
+
+/// [`detect`], with the plan's `[prefix]` table for prefixes computed at runtime.
+pub fn detect_with(defs: &DefMap<'_>, overrides: &prefix::Overrides) -> Detection {
     let mut out = Detection::default();
-    axum::detect(defs, &mut out);
-    actix::detect(defs, &mut out);
-    rocket::detect(defs, &mut out);
+    axum::detect(defs, overrides, &mut out);
+    actix::detect(defs, overrides, &mut out);
+    rocket::detect(defs, overrides, &mut out);
     workers::detect(defs, &mut out);
     out.entrypoints.sort_by(|a, b| {
         (a.kind, &a.path, &a.method, &a.handler, &a.registered).cmp(&(

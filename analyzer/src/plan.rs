@@ -17,6 +17,7 @@ use toml_edit::{Array, ArrayOfTables, DocumentMut, Item, Table, Value, value};
 
 use crate::analysis::Analysis;
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::entrypoints::prefix::Overrides;
 use crate::partition::{self, Group};
 
 pub const VERSION: i64 = 1;
@@ -51,6 +52,9 @@ pub struct Plan {
     /// Warn when a function reaches more lines than this (optional).
     pub max_reachable_lines: Option<u64>,
     pub functions: Vec<PlanFunction>,
+    /// `[prefix]`: the whole prefix of a mount whose prefix is computed at
+    /// runtime, by the mount's `file:line` (`"src/main.rs:585" = "/vault"`).
+    pub prefixes: Overrides,
 }
 
 /// Whether a function name is crate-safe: `[a-z][a-z0-9-]*`, at most 48
@@ -182,7 +186,7 @@ pub fn parse(text: &str, file: &str) -> (Option<Plan>, Vec<Diagnostic>) {
     for (key, item) in root.iter() {
         if !matches!(
             key,
-            "version" | "target" | "max_reachable_lines" | "function"
+            "version" | "target" | "max_reachable_lines" | "function" | "prefix"
         ) {
             diags.push(Diagnostic::new(
                 "plan",
@@ -193,6 +197,7 @@ pub fn parse(text: &str, file: &str) -> (Option<Plan>, Vec<Diagnostic>) {
             ));
         }
     }
+    let prefixes = read_prefixes(root, &lines, file, &mut diags);
     let mut functions = Vec::new();
     match root.get("function") {
         None => err(
@@ -219,9 +224,72 @@ pub fn parse(text: &str, file: &str) -> (Option<Plan>, Vec<Diagnostic>) {
             target,
             max_reachable_lines,
             functions,
+            prefixes,
         }),
         diags,
     )
+}
+
+/// The `[prefix]` table: `"FILE:LINE" = "/path"` entries.
+fn read_prefixes(
+    root: &Table,
+    lines: &Lines,
+    file: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Overrides {
+    let mut out = Overrides::new();
+    let Some(item) = root.get("prefix") else {
+        return out;
+    };
+    let line_of = |item: &Item| item.span().map(|s| lines.at(s.start)).unwrap_or(1);
+    let mut err = |line: u32, msg: String| {
+        diags.push(Diagnostic::new("plan", Severity::Error, file, line, msg))
+    };
+    let Some(table) = item.as_table_like() else {
+        err(
+            line_of(item),
+            "`prefix` must be a table: [prefix] \"src/main.rs:12\" = \"/base\"".to_owned(),
+        );
+        return out;
+    };
+    for (key, v) in table.iter() {
+        let line = line_of(v);
+        let site_ok = key
+            .rsplit_once(':')
+            .is_some_and(|(f, l)| !f.is_empty() && l.parse::<u32>().is_ok_and(|n| n > 0));
+        if !site_ok {
+            err(
+                line,
+                format!(
+                    "[prefix] key {key:?} must name a mount as \"FILE:LINE\", as `cleave analyze` \
+                     prints it (e.g. \"src/main.rs:585\")"
+                ),
+            );
+            continue;
+        }
+        match v.as_str() {
+            Some(p) if p.is_empty() || p.starts_with('/') => {
+                out.insert(key.to_owned(), p.to_owned());
+            }
+            _ => err(
+                line,
+                format!("[prefix] {key:?} must be a path string starting with `/` (or \"\")"),
+            ),
+        }
+    }
+    out
+}
+
+/// The `[prefix]` table of a plan's text, for the analysis that precedes
+/// reading the whole plan; empty when the text is not a plan.
+pub fn prefixes(text: &str) -> Overrides {
+    match toml_edit::Document::parse(text) {
+        Ok(doc) => {
+            let mut ignored = Vec::new();
+            read_prefixes(doc.as_table(), &Lines::new(text), "", &mut ignored)
+        }
+        Err(_) => Overrides::new(),
+    }
 }
 
 fn read_function(

@@ -30,6 +30,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
+use super::prefix::Overrides;
 use super::{Detection, EntryKind, EntryPoint, Framework, Location, Middleware, normalise_path};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::framework::ACTIX_WEB;
@@ -98,7 +99,7 @@ const MAX_DEPTH: usize = 32;
 /// Expressions evaluated per root before giving up (pathological inputs).
 const BUDGET: usize = 400_000;
 
-pub(crate) fn detect(defs: &DefMap<'_>, out: &mut Detection) {
+pub(crate) fn detect(defs: &DefMap<'_>, overrides: &Overrides, out: &mut Detection) {
     // Only projects that depend on actix-web: `App::new()` also names clap's and GUI apps.
     if !ACTIX_WEB.used_in(defs.project) {
         return;
@@ -107,7 +108,7 @@ pub(crate) fn detect(defs: &DefMap<'_>, out: &mut Detection) {
     let runs: Vec<Run> = roots
         .iter()
         .map(|&r| {
-            let mut it = Interp::new(defs);
+            let mut it = Interp::new(defs, overrides);
             it.run_root(r);
             Run {
                 root: r,
@@ -370,6 +371,8 @@ struct Sink {
 
 struct Interp<'d, 'a> {
     defs: &'d DefMap<'a>,
+    /// The plan's `[prefix]` table.
+    overrides: &'d Overrides,
     sinks: Vec<Sink>,
     stack: Vec<FnId>,
     /// Enclosing `if`/`match`/loops: where, and what.
@@ -385,9 +388,10 @@ struct Interp<'d, 'a> {
 }
 
 impl<'d, 'a> Interp<'d, 'a> {
-    fn new(defs: &'d DefMap<'a>) -> Self {
+    fn new(defs: &'d DefMap<'a>, overrides: &'d Overrides) -> Self {
         Interp {
             defs,
+            overrides,
             sinks: Vec::new(),
             stack: Vec::new(),
             conds: Vec::new(),
@@ -814,7 +818,7 @@ impl<'d, 'a> Interp<'d, 'a> {
         }
         // `web::scope("/p")`, `Scope::new("/p")`.
         if is_ctor(path, "scope", "Scope") && args.len() == 1 {
-            let prefixes = self.paths_of(fr, args.first(), &at);
+            let prefixes = self.prefixes_of(fr, &args[0], &at);
             return Val::Scope(Node {
                 prefixes,
                 depth: self.conds.len(),
@@ -1326,6 +1330,36 @@ impl<'d, 'a> Interp<'d, 'a> {
                 };
                 self.warn("unknown-service", at, message);
                 Vec::new()
+            }
+        }
+    }
+
+    /// Every value a scope's prefix may have. One computed at runtime (a
+    /// configured base path) is read by the shared prefix evaluator: its
+    /// runtime parts are assumed empty, or set by the plan's `[prefix]`
+    /// table, with a warning.
+    fn prefixes_of(&mut self, fr: &mut Frame<'a>, arg: &'a Expr, at: &Location) -> Vec<String> {
+        match self.eval(fr, arg) {
+            Val::Str(s) => vec![s],
+            Val::Alt(xs, where_, what) if xs.iter().all(|x| matches!(x, Val::Str(_))) => {
+                self.chosen(&where_, what);
+                xs.into_iter()
+                    .filter_map(|x| match x {
+                        Val::Str(s) => Some(s),
+                        _ => None,
+                    })
+                    .collect()
+            }
+            _ => {
+                let parts = super::prefix::parts(self.defs, fr.func, arg);
+                vec![super::prefix::settle(
+                    &parts,
+                    arg,
+                    &at.file,
+                    at.line,
+                    self.overrides,
+                    &mut self.diags,
+                )]
             }
         }
     }

@@ -36,6 +36,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::prefix::Overrides;
 use super::{Detection, EntryKind, EntryPoint, Framework, Location, Middleware, join_paths};
 use crate::diagnostic::Diagnostic;
 use crate::framework::AXUM;
@@ -118,12 +119,12 @@ const MAX_DEPTH: usize = 24;
 /// Router fns followed per top-level fn before giving up (pathological code).
 const FUEL: u32 = 20_000;
 
-pub(crate) fn detect(defs: &DefMap<'_>, out: &mut Detection) {
+pub(crate) fn detect(defs: &DefMap<'_>, overrides: &Overrides, out: &mut Detection) {
     let crates = axum_crates(defs);
     if crates.is_empty() {
         return;
     }
-    let mut d = Detector::new(defs);
+    let mut d = Detector::new(defs, overrides);
     let mut outcomes: Vec<(FnId, Outcome)> = Vec::new();
     for f in 0..defs.fns.len() {
         let data = &defs.fns[f];
@@ -387,6 +388,8 @@ impl<'a> Frame<'a> {
 
 struct Detector<'d, 'a> {
     defs: &'d DefMap<'a>,
+    /// The plan's `[prefix]` table.
+    overrides: &'d Overrides,
     /// Per fn: declared to return a `Router` or `MethodRouter`.
     router_fn: Vec<bool>,
     /// Router fns some evaluated code called.
@@ -398,7 +401,7 @@ struct Detector<'d, 'a> {
 }
 
 impl<'d, 'a> Detector<'d, 'a> {
-    fn new(defs: &'d DefMap<'a>) -> Self {
+    fn new(defs: &'d DefMap<'a>, overrides: &'d Overrides) -> Self {
         let router_fn = (0..defs.fns.len())
             .map(|f| {
                 let data = &defs.fns[f];
@@ -412,6 +415,7 @@ impl<'d, 'a> Detector<'d, 'a> {
             .collect();
         Detector {
             defs,
+            overrides,
             router_fn,
             called: BTreeSet::new(),
             memo: BTreeMap::new(),
@@ -1380,16 +1384,7 @@ impl<'d, 'a> Detector<'d, 'a> {
             }
             // `.nest("/api", api::router())`, `.nest_service("/assets", ServeDir::new(..))`.
             ("nest" | "nest_service", [p_expr, inner_expr], [pv, iv]) => {
-                let hidden: Vec<String> = match iv {
-                    Value::Router(inner) => inner
-                        .iter()
-                        .map(|q| format!("`{} <prefix>{}`", q.method, q.path))
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                let Some(prefix) = self.path_value(fr, pv, p_expr, &hidden, line) else {
-                    return Value::Router(r);
-                };
+                let prefix = self.prefix_value(fr, pv, p_expr, line);
                 match iv {
                     Value::Router(inner) => {
                         for mut q in inner.clone() {
@@ -1560,8 +1555,9 @@ impl<'d, 'a> Detector<'d, 'a> {
         (!methods.is_empty()).then_some((methods, path))
     }
 
-    /// A route path or prefix, or a diagnostic naming the routes it hides
-    /// when it is computed at runtime.
+    /// A route's own path, or a diagnostic naming the route it hides when
+    /// the path is computed at runtime (a segment that varies, as in a loop
+    /// over names: nothing to assume).
     fn path_value(
         &self,
         fr: &mut Frame<'a>,
@@ -1587,6 +1583,19 @@ impl<'d, 'a> Detector<'d, 'a> {
             ),
         );
         None
+    }
+
+    /// A `nest` prefix. One the interpreter could not fix is read by the
+    /// shared prefix evaluator: its runtime parts (a configured base path)
+    /// are assumed empty, or set by the plan's `[prefix]` table, with a
+    /// warning.
+    fn prefix_value(&self, fr: &mut Frame<'a>, v: &Value, e: &Expr, line: u32) -> String {
+        if let Value::Str(s) = v {
+            return norm(s);
+        }
+        let parts = super::prefix::parts(self.defs, fr.fn_id, e);
+        let path = super::prefix::settle(&parts, e, fr.file, line, self.overrides, &mut fr.diags);
+        norm(&path)
     }
 
     fn methods_method(

@@ -21,11 +21,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::prefix::Overrides;
 use super::{Detection, EntryKind, EntryPoint, Framework, Location, Middleware, join_paths};
 use crate::diagnostic::Diagnostic;
 use crate::framework::ROCKET;
-use crate::resolve::{Def, DefMap, FnId, FnKind, ModId, TypeId};
-use crate::syntax::{Block, Expr, ItemKind, Lit, Pat, Path, Stmt, Ty, UseKind, WrapKind};
+use crate::resolve::{DefMap, FnId, FnKind, ModId, TypeId};
+use crate::syntax::{Block, Expr, Pat, Path, Stmt, Ty, UseKind, WrapKind};
 
 #[cfg(test)]
 mod tests;
@@ -71,8 +72,8 @@ const ADHOC_BESIDE: &[&str] = &["on_liftoff", "on_shutdown"];
 /// How deep route lists are followed through workspace fns.
 const MAX_DEPTH: u32 = 16;
 
-pub(crate) fn detect(defs: &DefMap<'_>, out: &mut Detection) {
-    let mut cx = Cx::new(defs);
+pub(crate) fn detect(defs: &DefMap<'_>, overrides: &Overrides, out: &mut Detection) {
+    let mut cx = Cx::new(defs, overrides);
     cx.run(out);
     out.diagnostics.append(&mut cx.diags);
 }
@@ -111,6 +112,8 @@ enum Site<'a> {
 
 struct Cx<'d, 'a> {
     defs: &'d DefMap<'a>,
+    /// The plan's `[prefix]` table.
+    overrides: &'d Overrides,
     /// Every free fn with a rocket route attribute.
     attrs: BTreeMap<FnId, RouteAttr>,
     /// Route lists returned by workspace fns.
@@ -122,7 +125,7 @@ struct Cx<'d, 'a> {
 }
 
 impl<'d, 'a> Cx<'d, 'a> {
-    fn new(defs: &'d DefMap<'a>) -> Self {
+    fn new(defs: &'d DefMap<'a>, overrides: &'d Overrides) -> Self {
         let mut attrs = BTreeMap::new();
         for f in 0..defs.fns.len() {
             if let Some(a) = route_attr(defs, f) {
@@ -131,6 +134,7 @@ impl<'d, 'a> Cx<'d, 'a> {
         }
         Cx {
             defs,
+            overrides,
             attrs,
             memo: BTreeMap::new(),
             envs: BTreeMap::new(),
@@ -352,31 +356,16 @@ impl<'d, 'a> Cx<'d, 'a> {
     ) {
         let mut env = self.fn_env(f);
         let listed = self.expr(f, routes, &mut env, 0);
-        let Some(prefix) = self.prefix(f, prefix) else {
-            // Mounted, at a path cleave cannot tell: not "unmounted".
-            mounted.extend(listed.iter().map(|l| l.handler));
-            let names: Vec<&str> = listed
-                .iter()
-                .map(|l| self.defs.fns[l.handler].id.as_str())
-                .collect();
-            self.diag(
-                "dynamic-route",
-                f,
-                line,
-                format!(
-                    "`.mount({}, ..)`: the prefix is computed at runtime, so cleave cannot tell \
-                     the paths of the routes it mounts ({}); write the prefix as a string \
-                     literal or a `const`, or add these routes to the plan by hand",
-                    expr_text(prefix),
-                    if names.is_empty() {
-                        "none found".to_owned()
-                    } else {
-                        names.join(", ")
-                    }
-                ),
-            );
-            return;
-        };
+        let written = prefix;
+        let parts = super::prefix::parts(self.defs, f, written);
+        let prefix = super::prefix::settle(
+            &parts,
+            written,
+            self.defs.fns[f].file,
+            line,
+            self.overrides,
+            &mut self.diags,
+        );
         let empty_list = matches!(routes.peel(), Expr::Macro { path, args, .. }
             if path.last() == Some("routes") && args.is_empty());
         // `.mount("/static", FileServer::from(relative!("static")))`: files, not handlers.
@@ -761,71 +750,6 @@ impl<'d, 'a> Cx<'d, 'a> {
             }
         }
         out
-    }
-
-    /// The mount prefix when it is fixed in the source: a literal, a `const`
-    /// or `static`, a local bound to one, or `concat!` of those.
-    fn prefix(&self, f: FnId, e: &Expr) -> Option<String> {
-        self.const_str(f, e, 0)
-    }
-
-    fn const_str(&self, f: FnId, e: &Expr, depth: u32) -> Option<String> {
-        if depth > 4 {
-            return None;
-        }
-        let e = e.peel();
-        if let Some(s) = e.as_str() {
-            return Some(s.to_owned());
-        }
-        match e {
-            Expr::Path { path, .. } => {
-                let module = self.defs.fns[f].module;
-                if let Some(name) = path_name(path)
-                    && let Some(body) = &self.defs.fns[f].def.body
-                    && let Some(init) = find_let(body, name)
-                {
-                    return self.const_str(f, init, depth + 1);
-                }
-                self.const_value(module, path, depth)
-            }
-            // `concat!("/api", "/v1")`
-            Expr::Macro { path, args, .. } if path.last() == Some("concat") => {
-                let mut s = String::new();
-                for a in args {
-                    s.push_str(&self.const_str(f, a, depth + 1)?);
-                }
-                Some(s)
-            }
-            _ => None,
-        }
-    }
-
-    /// The string a `const`/`static` named in `module` holds.
-    fn const_value(&self, module: ModId, path: &Path, depth: u32) -> Option<String> {
-        let names: Vec<String> = path.names().map(str::to_owned).collect();
-        self.defs
-            .resolve_names(module, &names, path.leading_colon)
-            .into_iter()
-            .find_map(|d| match d {
-                Def::Static(s) => {
-                    let data = &self.defs.statics[s];
-                    match &data.item.kind {
-                        ItemKind::Const { init, .. } | ItemKind::Static { init, .. } => {
-                            match init.peel() {
-                                Expr::Lit {
-                                    lit: Lit::Str(s), ..
-                                } => Some(s.clone()),
-                                Expr::Path { path, .. } if depth < 4 => {
-                                    self.const_value(data.module, path, depth + 1)
-                                }
-                                _ => None,
-                            }
-                        }
-                        _ => None,
-                    }
-                }
-                _ => None,
-            })
     }
 
     /// The workspace fn a fairing runs: the `Fairing` impl of a workspace

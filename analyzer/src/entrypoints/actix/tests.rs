@@ -404,14 +404,14 @@ fn main() {
 "#,
         ),
         expect![[r#"
-            ! warning[dynamic-route]: src/main.rs:12: actix path `&std::env::var("BASE").unwrap()` is computed at runtime: cleave writes it as `{std_env_var_BASE_unwrap}`; check the real value
             ! warning[dynamic-route]: src/main.rs:6: actix routes are chosen by an `if` here: cleave lists every variant it found; check which ones are live
             ! warning[dynamic-route]: src/main.rs:9: actix routes are chosen by a loop here: cleave lists every variant it found; check which ones are live
+            ! warning[runtime-prefix]: src/main.rs:12: the prefix `&std::env::var("BASE").unwrap()` is computed at runtime (`std::env::var("BASE").unwrap()`): cleave assumes it is empty, the default deployment, and lists its routes under "/"; if the app is served under another path, set the whole prefix in cleave.toml: [prefix] "src/main.rs:12" = "/base"
             GET /a/x -> app::h
             GET /b/x -> app::h
             GET /p -> app::h
             GET /q -> app::h
-            GET /{std_env_var_BASE_unwrap}/y -> app::h
+            GET /y -> app::h
         "#]],
     );
 }

@@ -479,13 +479,14 @@ pub fn app(prefix: String, names: Vec<String>) -> Router {
 "#,
         ),
         expect![[r#"
-            ! warning[dynamic-route]: src/lib.rs:11: the path `&prefix` is computed at runtime, so the routes it registers (`GET <prefix>/x`) are not listed; write it as a literal or const, or add the routes to cleave.toml by hand
             ! warning[dynamic-route]: src/lib.rs:13: the path `&format!("/{}", name)` is computed at runtime, so the routes it registers (`GET <path> -> app::h`) are not listed; write it as a literal or const, or add the routes to cleave.toml by hand
             ! warning[dynamic-route]: src/lib.rs:15: routes are registered in a loop; cleave lists what one pass registers (routes whose path comes from the loop are reported separately)
+            ! warning[runtime-prefix]: src/lib.rs:11: the prefix `&prefix` is computed at runtime (`prefix`): cleave assumes it is empty, the default deployment, and lists its routes under "/"; if the app is served under another path, set the whole prefix in cleave.toml: [prefix] "src/lib.rs:11" = "/base"
             GET /a/b -> app::h
             GET /api/v1/items -> app::h
             GET /loop -> app::h
             GET /users -> app::h
+            GET /x -> app::h
         "#]],
     );
 }

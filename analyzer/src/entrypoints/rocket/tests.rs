@@ -368,9 +368,10 @@ pub fn app(version: &str) -> rocket::Rocket<rocket::Build> {
 }
 "#),
         expect![[r#"
-            ! warning[dynamic-route]: src/lib.rs:11: `.mount(format!("/{version}"), ..)`: the prefix is computed at runtime, so cleave cannot tell the paths of the routes it mounts (app::b); write the prefix as a string literal or a `const`, or add these routes to the plan by hand
+            ! warning[runtime-prefix]: src/lib.rs:11: the prefix `format!("/{version}")` is computed at runtime (`version`): cleave assumes it is empty, the default deployment, and lists its routes under "/"; if the app is served under another path, set the whole prefix in cleave.toml: [prefix] "src/lib.rs:11" = "/base"
             GET /admin/a -> app::a @src/lib.rs:10
             GET /api/v1/a -> app::a @src/lib.rs:9
+            GET /b -> app::b @src/lib.rs:11
         "#]],
     );
 }
@@ -573,4 +574,32 @@ fn golden_notes_rocket() {
         .map(ToString::to_string)
         .collect();
     assert!(rocket_diags.is_empty(), "{rocket_diags:#?}");
+}
+
+/// A base path read from configuration at runtime (`[&base_path, "/api"].concat()`):
+/// the routes are listed under the known parts, one warning per mount.
+#[test]
+fn runtime_base_path_is_assumed_empty_and_its_routes_are_listed() {
+    check(
+        &lib(r#"
+#[macro_use] extern crate rocket;
+mod api {
+    #[get("/alive")] pub fn alive() {}
+    pub fn routes() -> Vec<rocket::Route> { routes![alive] }
+}
+#[get("/")] fn index() {}
+pub fn launch(cfg: &Config) -> rocket::Rocket<rocket::Build> {
+    let base_path = cfg.domain_path();
+    rocket::build()
+        .mount([&base_path, "/"].concat(), routes![index])
+        .mount([&base_path, "/api"].concat(), api::routes())
+}
+"#),
+        expect![[r#"
+            ! warning[runtime-prefix]: src/lib.rs:11: the prefix `...concat()` is computed at runtime (`cfg.domain_path()`): cleave assumes it is empty, the default deployment, and lists its routes under "/"; if the app is served under another path, set the whole prefix in cleave.toml: [prefix] "src/lib.rs:11" = "/base"
+            ! warning[runtime-prefix]: src/lib.rs:12: the prefix `...concat()` is computed at runtime (`cfg.domain_path()`): cleave assumes it is empty, the default deployment, and lists its routes under "/api"; if the app is served under another path, set the whole prefix in cleave.toml: [prefix] "src/lib.rs:12" = "/base/api"
+            GET / -> app::index @src/lib.rs:11
+            GET /api/alive -> app::api::alive @src/lib.rs:5
+        "#]],
+    );
 }
