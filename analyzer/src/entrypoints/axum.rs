@@ -1557,7 +1557,8 @@ impl<'d, 'a> Detector<'d, 'a> {
 
     /// A route's own path, or a diagnostic naming the route it hides when
     /// the path is computed at runtime (a segment that varies, as in a loop
-    /// over names: nothing to assume).
+    /// over names: nothing to assume). A path whose only runtime part is a
+    /// base before a fixed path is settled like a prefix.
     fn path_value(
         &self,
         fr: &mut Frame<'a>,
@@ -1568,6 +1569,14 @@ impl<'d, 'a> Detector<'d, 'a> {
     ) -> Option<String> {
         if let Value::Str(s) = v {
             return Some(norm(s));
+        }
+        // `format!("{root_path}/realms/{{id}}")`: a configured base path
+        // before a fixed path is a prefix, read as one.
+        let parts = super::prefix::parts(self.defs, fr.fn_id, e);
+        if super::prefix::is_based(&parts) {
+            let path =
+                super::prefix::settle(&parts, e, fr.file, line, self.overrides, &mut fr.diags);
+            return Some(norm(&path));
         }
         let what = if hidden.is_empty() {
             "the routes it registers are".to_owned()

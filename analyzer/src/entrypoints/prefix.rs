@@ -47,6 +47,20 @@ pub(crate) fn parts(defs: &DefMap<'_>, f: FnId, e: &Expr) -> Vec<Part> {
     merged
 }
 
+/// Whether a route path's runtime parts are only a base in front of a fixed
+/// path (`{root_path}/realms/{{id}}`): such a path is a prefix plus a route,
+/// unlike a segment that varies (`/{name}`, as in a loop over names).
+pub(crate) fn is_based(parts: &[Part]) -> bool {
+    let runtime = parts
+        .iter()
+        .take_while(|p| matches!(p, Part::Runtime(_)))
+        .count();
+    runtime > 0
+        && parts.len() > runtime
+        && parts[runtime..].iter().all(|p| matches!(p, Part::Known(_)))
+        && matches!(&parts[runtime], Part::Known(s) if s.starts_with('/'))
+}
+
 /// The prefix a mount at `file:line` serves under: the plan's override, the
 /// known parts with runtime parts assumed empty (with a warning), or the
 /// fixed prefix.

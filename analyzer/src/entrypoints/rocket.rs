@@ -69,6 +69,21 @@ const FAIRING_METHODS: &[&str] = &["on_request", "on_response", "on_ignite"];
 /// `AdHoc` constructors whose callback runs beside the server, not per request.
 const ADHOC_BESIDE: &[&str] = &["on_liftoff", "on_shutdown"];
 
+/// Macros that list route handlers: rocket's `routes!`, and rocket_okapi's
+/// `openapi_get_routes!` (the list plus a spec route) and
+/// `openapi_get_routes_spec!` (the list and the spec, merged and served by
+/// `mount_endpoints_and_merged_docs!`).
+const ROUTE_LIST_MACROS: &[&str] = &["routes", "openapi_get_routes", "openapi_get_routes_spec"];
+
+/// rocket_okapi's macro that mounts route lists under a base and serves
+/// their merged spec there.
+const OKAPI_MOUNT: &str = "mount_endpoints_and_merged_docs";
+
+/// The route rocket_okapi adds for the spec (`OpenApiSettings::default()`),
+/// and the handler it is listed under: code of the `rocket_okapi` crate.
+const OKAPI_SPEC_PATH: &str = "/openapi.json";
+const OKAPI_SPEC_HANDLER: &str = "rocket_okapi::handlers::OpenApiHandler";
+
 /// How deep route lists are followed through workspace fns.
 const MAX_DEPTH: u32 = 16;
 
@@ -86,9 +101,11 @@ struct RouteAttr {
 }
 
 /// A handler named in a `routes![..]` list, and where that list is written.
+/// `handler` is `None` for the `GET /openapi.json` route that rocket_okapi's
+/// `openapi_get_routes![..]` adds beside the handlers it lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Listed {
-    handler: FnId,
+    handler: Option<FnId>,
     at: Location,
 }
 
@@ -98,6 +115,8 @@ type Env = BTreeMap<String, Vec<Listed>>;
 #[derive(Debug)]
 enum Site<'a> {
     Mount {
+        /// `mount_endpoints_and_merged_docs!`'s base path, written before each prefix.
+        base: Option<&'a Expr>,
         prefix: &'a Expr,
         routes: &'a Expr,
         line: u32,
@@ -108,6 +127,16 @@ enum Site<'a> {
         fairing: &'a Expr,
         line: u32,
     },
+}
+
+/// A mount: the fn it is written in, okapi's base, the prefix and the list.
+#[derive(Clone, Copy)]
+struct MountSite<'e> {
+    f: FnId,
+    base: Option<&'e Expr>,
+    prefix: &'e Expr,
+    routes: &'e Expr,
+    line: u32,
 }
 
 struct Cx<'d, 'a> {
@@ -182,6 +211,30 @@ impl<'d, 'a> Cx<'d, 'a> {
             });
             let mut found = Vec::new();
             body.walk(&mut |e| {
+                // rocket_okapi: `mount_endpoints_and_merged_docs! { rocket, base,
+                // settings, "/p" => routes_and_spec, .. }` mounts each list at
+                // base + "/p", and the merged spec at `base/openapi.json`.
+                if let Expr::Macro { path, args, line } = e
+                    && path.last() == Some(OKAPI_MOUNT)
+                    && let [_, base, _, pairs @ ..] = args.as_slice()
+                {
+                    for pair in pairs.chunks_exact(2) {
+                        found.push(Site::Mount {
+                            base: Some(base),
+                            prefix: &pair[0],
+                            routes: &pair[1],
+                            line: *line,
+                            conditional: false,
+                        });
+                    }
+                    found.push(Site::Mount {
+                        base: Some(base),
+                        prefix: e,
+                        routes: e,
+                        line: *line,
+                        conditional: false,
+                    });
+                }
                 if let Expr::MethodCall {
                     method, args, line, ..
                 } = e
@@ -189,6 +242,7 @@ impl<'d, 'a> Cx<'d, 'a> {
                     match (method.as_str(), args.as_slice()) {
                         // `rocket::build().mount("/api", routes![..])`
                         ("mount", [prefix, routes]) => found.push(Site::Mount {
+                            base: None,
                             prefix,
                             routes,
                             line: *line,
@@ -234,6 +288,7 @@ impl<'d, 'a> Cx<'d, 'a> {
             for f in &component {
                 for site in sites.get(f).into_iter().flatten() {
                     let Site::Mount {
+                        base,
                         prefix,
                         routes,
                         line,
@@ -254,7 +309,14 @@ impl<'d, 'a> Cx<'d, 'a> {
                             ),
                         );
                     }
-                    self.mount(*f, prefix, routes, *line, &fairings, &mut mounted, out);
+                    let site = MountSite {
+                        f: *f,
+                        base: *base,
+                        prefix,
+                        routes,
+                        line: *line,
+                    };
+                    self.mount(&site, &fairings, &mut mounted, out);
                 }
             }
         }
@@ -346,18 +408,37 @@ impl<'d, 'a> Cx<'d, 'a> {
     #[allow(clippy::too_many_arguments)]
     fn mount(
         &mut self,
-        f: FnId,
-        prefix: &Expr,
-        routes: &Expr,
-        line: u32,
+        site: &MountSite<'_>,
         fairings: &[Middleware],
         mounted: &mut BTreeSet<FnId>,
         out: &mut Detection,
     ) {
+        let MountSite {
+            f,
+            base,
+            prefix,
+            routes,
+            line,
+        } = *site;
         let mut env = self.fn_env(f);
-        let listed = self.expr(f, routes, &mut env, 0);
-        let written = prefix;
-        let parts = super::prefix::parts(self.defs, f, written);
+        // The okapi macro itself stands for its merged spec route at the base.
+        let spec_only = std::ptr::eq(prefix, routes);
+        let listed = if spec_only {
+            vec![Listed {
+                handler: None,
+                at: self.loc(f, line),
+            }]
+        } else {
+            self.expr(f, routes, &mut env, 0)
+        };
+        let mut parts = match base {
+            Some(b) => super::prefix::parts(self.defs, f, b),
+            None => Vec::new(),
+        };
+        if !spec_only {
+            parts.extend(super::prefix::parts(self.defs, f, prefix));
+        }
+        let written = base.filter(|_| spec_only).unwrap_or(prefix);
         let prefix = super::prefix::settle(
             &parts,
             written,
@@ -407,11 +488,25 @@ impl<'d, 'a> Cx<'d, 'a> {
             );
         }
         for l in listed {
-            let Some(attr) = self.attrs.get(&l.handler) else {
+            let Some(h) = l.handler else {
+                out.entrypoints.push(EntryPoint {
+                    kind: EntryKind::Http,
+                    framework: Some(Framework::Rocket),
+                    method: "GET".into(),
+                    path: join_paths(&prefix, OKAPI_SPEC_PATH),
+                    handler: OKAPI_SPEC_HANDLER.into(),
+                    at: l.at.clone(),
+                    registered: l.at,
+                    middleware: fairings.to_vec(),
+                    root: None,
+                });
                 continue;
             };
-            mounted.insert(l.handler);
-            let data = &self.defs.fns[l.handler];
+            let Some(attr) = self.attrs.get(&h) else {
+                continue;
+            };
+            mounted.insert(h);
+            let data = &self.defs.fns[h];
             out.entrypoints.push(EntryPoint {
                 kind: EntryKind::Http,
                 framework: Some(Framework::Rocket),
@@ -424,7 +519,7 @@ impl<'d, 'a> Cx<'d, 'a> {
                 },
                 registered: l.at,
                 middleware: fairings.to_vec(),
-                root: Some(l.handler),
+                root: Some(h),
             });
         }
     }
@@ -573,8 +668,18 @@ impl<'d, 'a> Cx<'d, 'a> {
     /// The routes an expression evaluates to.
     fn expr(&mut self, f: FnId, e: &Expr, env: &mut Env, depth: u32) -> Vec<Listed> {
         match e.peel() {
-            Expr::Macro { path, args, line } if path.last() == Some("routes") => {
-                self.routes_macro(f, args, *line)
+            Expr::Macro { path, args, line }
+                if path.last().is_some_and(|m| ROUTE_LIST_MACROS.contains(&m)) =>
+            {
+                let mut listed = self.routes_macro(f, args, *line);
+                // `openapi_get_routes![..]` serves its spec beside the handlers.
+                if path.last() == Some("openapi_get_routes") {
+                    listed.push(Listed {
+                        handler: None,
+                        at: self.loc(f, *line),
+                    });
+                }
+                listed
             }
             // `vec![routes![a], routes![b]].concat()`
             Expr::Macro { path, args, .. } if path.last() == Some("vec") => {
@@ -744,7 +849,7 @@ impl<'d, 'a> Cx<'d, 'a> {
             }
             for h in handlers {
                 out.push(Listed {
-                    handler: h,
+                    handler: Some(h),
                     at: self.loc(f, line),
                 });
             }

@@ -1010,3 +1010,36 @@ fn golden_shop_axum() {
         ]
     );
 }
+
+/// Every route path starts with a base path from configuration
+/// (`format!("{root_path}/realms/{{realm_name}}")`): the base is assumed
+/// empty, one warning per site; a segment that varies is still not guessed.
+#[test]
+fn a_configured_base_in_front_of_each_route_path_is_a_prefix() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/lib.rs
+use axum::routing::{get, post};
+use axum::Router;
+async fn h() {}
+pub fn realm_routes(root_path: &str) -> Router {
+    Router::new()
+        .route(&format!("{root_path}/realms/{{realm_name}}"), get(h))
+        .route(&format!("{}/realms/{{realm_name}}/users", root_path), post(h))
+        .route(&format!("/tenants/{}", root_path), get(h))
+}
+pub fn app(cfg: &Config) -> Router {
+    Router::new().merge(realm_routes(&cfg.server.root_path))
+}
+"#,
+        ),
+        expect![[r#"
+            ! warning[dynamic-route]: src/lib.rs:8: the path `&format!("/tenants/{}", root_path)` is computed at runtime, so the routes it registers (`GET <path> -> app::h`) are not listed; write it as a literal or const, or add the routes to cleave.toml by hand
+            ! warning[runtime-prefix]: src/lib.rs:6: the prefix `&format!("{root_path}/realms/{{realm_name}}")` is computed at runtime (`root_path`): cleave assumes it is empty, the default deployment, and lists its routes under "/realms/{realm_name}"; if the app is served under another path, set the whole prefix in cleave.toml: [prefix] "src/lib.rs:6" = "/base/realms/{realm_name}"
+            ! warning[runtime-prefix]: src/lib.rs:7: the prefix `&format!("{}/realms/{{realm_name}}/users", root_path)` is computed at runtime (`root_path`): cleave assumes it is empty, the default deployment, and lists its routes under "/realms/{realm_name}/users"; if the app is served under another path, set the whole prefix in cleave.toml: [prefix] "src/lib.rs:7" = "/base/realms/{realm_name}/users"
+            GET /realms/{realm_name} -> app::h
+            POST /realms/{realm_name}/users -> app::h
+        "#]],
+    );
+}

@@ -603,3 +603,47 @@ pub fn launch(cfg: &Config) -> rocket::Rocket<rocket::Build> {
         "#]],
     );
 }
+
+/// rocket_okapi: `openapi_get_routes![..]` lists handlers and adds the spec
+/// route; `openapi_get_routes_spec![..]` lists handlers (with their spec)
+/// for `mount_endpoints_and_merged_docs!`, which mounts each under its base
+/// and serves the merged spec at the base.
+#[test]
+fn rocket_okapi_route_macros_and_merged_docs_mounts() {
+    check(
+        &lib(r#"
+#[macro_use] extern crate rocket;
+use rocket_okapi::{openapi, openapi_get_routes, openapi_get_routes_spec};
+use rocket_okapi::mount_endpoints_and_merged_docs;
+mod users {
+    use super::*;
+    #[openapi(tag = "Users")]
+    #[get("/<id>")] pub fn fetch(id: String) {}
+    #[openapi(tag = "Users")]
+    #[patch("/@me")] pub fn edit() {}
+    pub fn routes() -> (Vec<rocket::Route>, OpenApi) {
+        openapi_get_routes_spec![fetch, edit]
+    }
+}
+#[openapi] #[get("/")] fn root() {}
+#[openapi] #[get("/health")] fn health() {}
+pub fn api(mut rocket: rocket::Rocket<rocket::Build>) -> rocket::Rocket<rocket::Build> {
+    let settings = OpenApiSettings::default();
+    mount_endpoints_and_merged_docs! {
+        rocket, "/0.8".to_owned(), settings,
+        "" => openapi_get_routes_spec![root],
+        "/users" => users::routes(),
+    };
+    rocket.mount("/api", openapi_get_routes![health])
+}
+"#),
+        expect![[r#"
+            GET /0.8 -> app::root @src/lib.rs:21
+            GET /0.8/openapi.json -> rocket_okapi::handlers::OpenApiHandler @src/lib.rs:19
+            GET /0.8/users/{id} -> app::users::fetch @src/lib.rs:12
+            GET /api/health -> app::health @src/lib.rs:24
+            GET /api/openapi.json -> rocket_okapi::handlers::OpenApiHandler @src/lib.rs:24
+            PATCH /0.8/users/@me -> app::users::edit @src/lib.rs:12
+        "#]],
+    );
+}
