@@ -51,6 +51,54 @@ impl Framework {
     }
 }
 
+/// The fns a binary's start can run: every workspace fn reachable from a
+/// binary crate's `main` (or a rocket `#[launch]` fn, which becomes it),
+/// through calls and fns named as values. Method calls reach every
+/// workspace method of that name, so the set errs on the side of "runs".
+/// `None` when the workspace has no binary of the framework (a library:
+/// whatever serves it is outside).
+pub(crate) fn run_by_binaries(
+    defs: &DefMap<'_>,
+    profile: &crate::framework::Profile,
+) -> Option<std::collections::BTreeSet<FnId>> {
+    let project = defs.project;
+    let is_start = |f: &crate::resolve::FnData<'_>| {
+        let m = &defs.mods[f.module];
+        let krate = &project.crates[m.krate];
+        krate.kind == crate::load::TargetKind::Bin
+            && profile.used_by_crate(project, m.krate)
+            && m.parent.is_none()
+            && f.impl_.is_none()
+            && (f.name == "main" || f.item.attrs.iter().any(|a| a.path.last() == Some("launch")))
+    };
+    let mut stack: Vec<FnId> = (0..defs.fns.len())
+        .filter(|&f| is_start(&defs.fns[f]))
+        .collect();
+    if stack.is_empty() {
+        return None;
+    }
+    let mut seen: std::collections::BTreeSet<FnId> = stack.iter().copied().collect();
+    while let Some(f) = stack.pop() {
+        let Some(body) = &defs.fns[f].def.body else {
+            continue;
+        };
+        let mut next = Vec::new();
+        body.walk(&mut |e| match e {
+            Expr::Path { path, .. } => next.extend(defs.resolve_fn_path(f, path)),
+            Expr::MethodCall { method, .. } => {
+                next.extend(defs.methods_named(method).iter().copied())
+            }
+            _ => {}
+        });
+        for g in next {
+            if seen.insert(g) {
+                stack.push(g);
+            }
+        }
+    }
+    Some(seen)
+}
+
 /// A place in the analysed source.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Location {

@@ -263,7 +263,28 @@ impl<'d, 'a> Cx<'d, 'a> {
         }
 
         let mut mounted = BTreeSet::new();
+        let run = super::run_by_binaries(defs, &ROCKET);
         for component in self.components(&sites) {
+            // A rocket no binary builds (a test or tool helper in the library):
+            // its routes are not served.
+            if let Some(run) = &run
+                && !component.iter().any(|f| run.contains(f))
+            {
+                let first = component[0];
+                let data = &defs.fns[first];
+                self.diags.push(Diagnostic::new(
+                    "unserved-router",
+                    crate::diagnostic::Severity::Note,
+                    data.file,
+                    data.line,
+                    format!(
+                        "`{}` mounts routes, but no binary's `main` reaches it: cleave does not \
+                         list them as served routes",
+                        data.id
+                    ),
+                ));
+                continue;
+            }
             let mut fairings = Vec::new();
             for f in &component {
                 let mut attaches: Vec<(u32, &Expr)> = sites

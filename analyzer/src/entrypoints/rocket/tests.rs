@@ -647,3 +647,35 @@ pub fn api(mut rocket: rocket::Rocket<rocket::Build>) -> rocket::Rocket<rocket::
         "#]],
     );
 }
+
+/// A library builds two rockets: the one its binary launches, and one only
+/// its integration tests call. Only the launched one's routes are served.
+#[test]
+fn a_rocket_no_binary_builds_is_not_served() {
+    check(
+        &format!(
+            "{MANIFEST}//- /src/lib.rs\n{}//- /src/main.rs\n{}",
+            r#"
+#[macro_use] extern crate rocket;
+#[get("/version")] fn version() {}
+#[get("/debug")] fn debug() {}
+pub async fn create_rocket() -> rocket::Rocket<rocket::Build> {
+    rocket::build().mount("/api", routes![version])
+}
+pub async fn create_test_rocket() -> rocket::Rocket<rocket::Build> {
+    rocket::build().mount("/", routes![version, debug])
+}
+"#,
+            r#"
+#[macro_use] extern crate rocket;
+#[launch]
+async fn rocket() -> _ { app::create_rocket().await }
+"#
+        ),
+        expect![[r#"
+            ! note[unserved-router]: src/lib.rs:8: `app::create_test_rocket` mounts routes, but no binary's `main` reaches it: cleave does not list them as served routes
+            ! warning[unmounted-route]: src/lib.rs:4: `app::debug` has a route attribute (GET /debug) but cleave found no `.mount(..)` of a `routes![..]` naming it, so it is not listed as a route; mount it, delete it, or add the route to the plan by hand if it is mounted in code cleave cannot read
+            GET /api/version -> app::version @src/lib.rs:6
+        "#]],
+    );
+}
