@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The README's test command: installs what the tests need and is missing, then
+# runs `cargo test --workspace` (extra arguments are passed on to it).
+#
+#   tools/test.sh [CARGO TEST ARGS...]
+#
+# What the tests need beyond Rust:
+#   graphviz (`dot`)     the DOT output test renders the graph
+#   chromium             the HTML review report is checked in a real browser
+#   make, a C compiler   jemalloc, cleave's allocator, is built from C
+#   python3              the call-graph scorer (tools/callgraph-truth)
+#   cargo-lambda         generated functions run under `cargo lambda watch`;
+#                        installed from PyPI into ./.venv
+# Debian packages are installed with apt-get when running as root or with sudo;
+# otherwise the script stops with one line naming what to install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v dot >/dev/null || need+=(graphviz)
+command -v make >/dev/null || need+=(make)
+command -v cc >/dev/null || need+=(gcc)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v python3 >/dev/null || need+=(python3 python3-venv)
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        sudo=()
+    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+        sudo=(sudo)
+    else
+        echo "tools/test.sh: missing ${need[*]}; install them (Debian: apt-get install ${need[*]}) and run again" >&2
+        exit 1
+    fi
+    echo "tools/test.sh: installing ${need[*]}" >&2
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/cargo-lambda ]; then
+    echo "tools/test.sh: installing cargo-lambda into .venv" >&2
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet cargo-lambda
+fi
+export PATH="$PWD/.venv/bin:$PATH"
+
+exec cargo test --workspace "$@"
