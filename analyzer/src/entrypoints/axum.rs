@@ -577,12 +577,45 @@ impl<'d, 'a> Detector<'d, 'a> {
         }
     }
 
+    /// A value thrown away on purpose (`_ = e`, `let _ = e`): a router built
+    /// only to read its OpenAPI spec or to check it is never served, so its
+    /// routes are not listed; a note says so.
+    fn discard(&mut self, fr: &mut Frame<'a>, v: Value, e: &Expr, line: u32) {
+        if let Value::Router(r) = v
+            && !r.is_empty()
+        {
+            fr.diags.push(Diagnostic::new(
+                "unserved-router",
+                crate::diagnostic::Severity::Note,
+                fr.file,
+                line,
+                format!(
+                    "the router `{}` is built and thrown away (`_ = ..`), never served: its {} \
+                     route(s) are not listed",
+                    text(e),
+                    r.len()
+                ),
+            ));
+        }
+    }
+
     fn eval_block(&mut self, fr: &mut Frame<'a>, block: &'a crate::syntax::Block) -> Value {
         let mark = fr.env.len();
         let mut tail = Value::Unknown;
         let n = block.stmts.len();
         for (i, stmt) in block.stmts.iter().enumerate() {
             match stmt {
+                // `let _ = router.split_for_parts();`: built for its spec only.
+                Stmt::Let {
+                    pat,
+                    init: Some(e),
+                    els: None,
+                    ..
+                } if matches!(**pat, Pat::Other) => {
+                    let v = self.eval(fr, e);
+                    let line = first_line(e);
+                    self.discard(fr, v, e, line);
+                }
                 Stmt::Let { pat, init, els, .. } => {
                     let v = match init {
                         Some(e) => self.eval(fr, e),
@@ -604,6 +637,13 @@ impl<'d, 'a> Detector<'d, 'a> {
                     } else {
                         fr.sink(v);
                     }
+                }
+                // `_ = router.finish_api(&mut spec);`: built for its spec only.
+                Stmt::Semi(Expr::Other(xs)) if matches!(xs.as_slice(), [Expr::Other(l), _] if l.is_empty()) =>
+                {
+                    let v = self.eval(fr, &xs[1]);
+                    let line = first_line(&xs[1]);
+                    self.discard(fr, v, &xs[1], line);
                 }
                 Stmt::Semi(e) => {
                     let v = self.eval(fr, e);
@@ -1189,8 +1229,10 @@ impl<'d, 'a> Detector<'d, 'a> {
             (
                 "route" | "route_with_tsr" | "api_route",
                 [_, Value::Methods(_)]
-            ) | ("nest" | "nest_service", [_, Value::Router(_)])
-                | ("merge", [Value::Router(_)])
+            ) | (
+                "nest" | "nest_service" | "nest_api_service",
+                [_, Value::Router(_)]
+            ) | ("merge", [Value::Router(_)])
         );
         if router_op {
             return self.router_op(fr, Vec::new(), method, args, vals, line);
@@ -1383,7 +1425,8 @@ impl<'d, 'a> Detector<'d, 'a> {
                 Value::Router(r)
             }
             // `.nest("/api", api::router())`, `.nest_service("/assets", ServeDir::new(..))`.
-            ("nest" | "nest_service", [p_expr, inner_expr], [pv, iv]) => {
+            // aide's `nest_api_service("/api/v1", router)` nests like `nest`.
+            ("nest" | "nest_service" | "nest_api_service", [p_expr, inner_expr], [pv, iv]) => {
                 let prefix = self.prefix_value(fr, pv, p_expr, line);
                 match iv {
                     Value::Router(inner) => {
@@ -1393,7 +1436,7 @@ impl<'d, 'a> Detector<'d, 'a> {
                         }
                     }
                     _ => {
-                        let (h, mw) = if method == "nest_service" {
+                        let (h, mw) = if method != "nest" {
                             self.service_handler(fr, inner_expr, line)
                         } else {
                             fr.diag(

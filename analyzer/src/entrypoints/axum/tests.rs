@@ -1043,3 +1043,41 @@ pub fn app(cfg: &Config) -> Router {
         "#]],
     );
 }
+
+/// A CLI whose `generate-openapi` arm builds the served router again under
+/// its prefix only to read the spec (`_ = ApiRouter::new().nest(..).finish_api(..)`):
+/// those routes are not served a second time. aide's `nest_api_service`
+/// nests like `nest`.
+#[test]
+fn a_router_built_and_thrown_away_for_its_spec_is_not_served() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/main.rs
+use aide::axum::{ApiRouter, routing::get_with};
+async fn list() {}
+fn v1() -> ApiRouter { ApiRouter::new().api_route("/app", get_with(list, |op| op)) }
+enum Command { GenerateOpenapi, Serve }
+async fn main() {
+    let mut openapi = OpenApi::default();
+    match parse() {
+        Command::GenerateOpenapi => {
+            _ = ApiRouter::new().nest("/api/v1", v1()).finish_api(&mut openapi);
+            let _ = ApiRouter::new().nest("/api/v2", v1()).finish_api(&mut openapi);
+        }
+        Command::Serve => {
+            let app = ApiRouter::new().nest_api_service("/api/v1", v1()).finish_api(&mut openapi);
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await.unwrap();
+            axum::serve(listener, app).await.unwrap();
+        }
+    }
+}
+"#,
+        ),
+        expect![[r#"
+            ! note[unserved-router]: src/main.rs:10: the router `ApiRouter::new().nest("/api/v2", v1()).finish_api(&openapi)` is built and thrown away (`_ = ..`), never served: its 1 route(s) are not listed
+            ! note[unserved-router]: src/main.rs:9: the router `ApiRouter::new().nest("/api/v1", v1()).finish_api(&openapi)` is built and thrown away (`_ = ..`), never served: its 1 route(s) are not listed
+            GET /api/v1/app -> app::list
+        "#]],
+    );
+}
