@@ -137,7 +137,7 @@ pub(crate) fn detect(defs: &DefMap<'_>, overrides: &Overrides, out: &mut Detecti
             registered: &mut registered,
         };
         for app in &run.apps {
-            flat.node(app, &[String::new()], &[]);
+            flat.node(app, &[String::new()], &[], &[]);
         }
         diags.extend(run.diags.iter().cloned());
     }
@@ -258,6 +258,8 @@ struct Node {
     prefixes: Vec<String>,
     /// In registration order (the last is the outermost).
     wraps: Vec<Middleware>,
+    /// Methods a `.guard(guard::Post())` on the scope lets through (empty: any).
+    methods: Vec<String>,
     children: Vec<Child>,
     /// How many `if`/`match`/loops enclosed its creation.
     depth: usize,
@@ -277,6 +279,8 @@ struct Res {
     paths: Vec<String>,
     routes: Vec<RouteVal>,
     wraps: Vec<Middleware>,
+    /// Methods a `.guard(guard::Get())` on the resource lets through (empty: any).
+    methods: Vec<String>,
     depth: usize,
 }
 
@@ -825,6 +829,21 @@ impl<'d, 'a> Interp<'d, 'a> {
                 ..Node::default()
             });
         }
+        // `web::redirect("/from", "/to")`: a service answering any method at
+        // `/from` with a redirect (actix's `Redirect`, outside the workspace).
+        if path.ends_with(&["web", "redirect"]) && args.len() == 2 {
+            let paths = self.paths_of(fr, args.first(), &at);
+            return Val::Resource(Res {
+                paths,
+                routes: vec![RouteVal {
+                    methods: Vec::new(),
+                    handlers: vec![Handler::Unresolved("actix_web::web::Redirect".into())],
+                    registered: at.clone(),
+                }],
+                depth: self.conds.len(),
+                ..Res::default()
+            });
+        }
         // `web::resource("/p")`, `web::resource(["/a", "/b"])`, `Resource::new("/p")`.
         if is_ctor(path, "resource", "Resource") && args.len() == 1 {
             let paths = self.paths_of(fr, args.first(), &at);
@@ -1062,8 +1081,8 @@ impl<'d, 'a> Interp<'d, 'a> {
                 let res = Res {
                     paths,
                     routes,
-                    wraps: Vec::new(),
                     depth: node.depth,
+                    ..Res::default()
                 };
                 self.push_child(&mut node.children, node.depth, Child::Resource(res));
             }
@@ -1082,7 +1101,13 @@ impl<'d, 'a> Interp<'d, 'a> {
                     node.wraps.push(mw);
                 }
             }
-            // `default_service`, `app_data`, `guard`, ...: not routes.
+            // `web::scope("/auth").guard(guard::Post())`: only those methods get in.
+            "guard" => {
+                if let Some(a) = args.first() {
+                    node.methods = narrow(&node.methods, &guard_methods(a));
+                }
+            }
+            // `default_service`, `app_data`, ...: not routes.
             _ => {
                 for a in args {
                     let _ = self.eval(fr, a);
@@ -1137,7 +1162,12 @@ impl<'d, 'a> Interp<'d, 'a> {
                 }
             }
             "clone" => {}
-            // `name`, `guard`, `app_data`, `default_service`: not routes.
+            "guard" => {
+                if let Some(a) = args.first() {
+                    res.methods = narrow(&res.methods, &guard_methods(a));
+                }
+            }
+            // `name`, `app_data`, `default_service`: not routes.
             _ => {
                 for a in args {
                     let _ = self.eval(fr, a);
@@ -1570,6 +1600,19 @@ fn is_ctor(path: &Path, func: &str, ty: &str) -> bool {
     path.ends_with(&["web", func]) || path.is_ident(func) || path.ends_with(&[ty, "new"])
 }
 
+/// The methods two guards both let through; an empty list lets through any.
+fn narrow(outer: &[String], inner: &[String]) -> Vec<String> {
+    match (outer.is_empty(), inner.is_empty()) {
+        (true, _) => inner.to_vec(),
+        (false, true) => outer.to_vec(),
+        (false, false) => outer
+            .iter()
+            .filter(|m| inner.contains(m))
+            .cloned()
+            .collect(),
+    }
+}
+
 /// Builder methods shared by `App`, `Scope` and `ServiceConfig`.
 fn is_node_method(m: &str) -> bool {
     matches!(
@@ -1941,33 +1984,42 @@ struct Flatten<'o, 'd, 'a> {
 }
 
 impl Flatten<'_, '_, '_> {
-    fn node(&mut self, node: &Node, prefixes: &[String], outer: &[Middleware]) {
+    /// `allowed`: the methods the enclosing scopes' guards let through
+    /// (empty: any).
+    fn node(&mut self, node: &Node, prefixes: &[String], outer: &[Middleware], allowed: &[String]) {
         let prefixes = cross(prefixes, &node.prefixes);
+        let allowed = narrow(allowed, &node.methods);
         let mut mws = outer.to_vec();
         mws.extend(node.wraps.iter().rev().cloned());
         for child in &node.children {
             match child {
-                Child::Scope(n) => self.node(n, &prefixes, &mws),
+                Child::Scope(n) => self.node(n, &prefixes, &mws, &allowed),
                 Child::Resource(r) => {
                     let paths = cross(&prefixes, &r.paths);
+                    let allowed = narrow(&allowed, &r.methods);
                     let mut mws = mws.clone();
                     mws.extend(r.wraps.iter().rev().cloned());
                     for route in &r.routes {
+                        let methods = narrow(&allowed, &route.methods);
+                        // Guards that let no method through: never reached.
+                        if methods.is_empty() && !(allowed.is_empty() && route.methods.is_empty()) {
+                            continue;
+                        }
                         for h in &route.handlers {
                             for p in &paths {
-                                for m in methods_or_any(&route.methods) {
+                                for m in methods_or_any(&methods) {
                                     self.push(&m, p, h, &route.registered, &mws);
                                 }
                             }
                         }
                     }
                 }
-                Child::Attr(f) => self.attr(*f, &prefixes, &mws),
+                Child::Attr(f) => self.attr(*f, &prefixes, &mws, &allowed),
             }
         }
     }
 
-    fn attr(&mut self, f: FnId, prefixes: &[String], outer: &[Middleware]) {
+    fn attr(&mut self, f: FnId, prefixes: &[String], outer: &[Middleware], allowed: &[String]) {
         let Some(data) = self.defs.fns.get(f) else {
             return;
         };
@@ -1993,7 +2045,10 @@ impl Flatten<'_, '_, '_> {
                 }
             }
             for p in cross(prefixes, std::slice::from_ref(&path)) {
-                for m in &methods {
+                for m in methods
+                    .iter()
+                    .filter(|m| allowed.is_empty() || allowed.contains(m))
+                {
                     self.push(m, &p, &Handler::Fn(f), &registered, &mws);
                 }
             }

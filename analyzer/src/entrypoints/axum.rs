@@ -1500,10 +1500,20 @@ impl<'d, 'a> Detector<'d, 'a> {
                 }
                 Value::Router(r)
             }
-            // utoipa-axum: `.routes(routes!(a, b))`, paths and methods from `#[utoipa::path]`.
-            ("routes", [Expr::Macro { args: hs, .. }], _) => {
+            // utoipa-axum: `.routes(routes!(a, b))`, paths and methods from
+            // `#[utoipa::path]`; `routes!(a).layer(l)` wraps those routes in `l`.
+            ("routes", [arg], _) if routes_macro(arg).is_some() => {
+                let Some((hs, layers)) = routes_macro(arg) else {
+                    return Value::Router(r);
+                };
+                // Innermost first, as `Route::middleware` keeps them.
+                let around: Vec<Middleware> = layers
+                    .into_iter()
+                    .map(|(kind, l)| self.middleware(fr, kind, l, line))
+                    .collect();
                 for h in hs {
-                    let (handler, mw) = self.handler_of(fr, h, line);
+                    let (handler, mut mw) = self.handler_of(fr, h, line);
+                    mw.extend(around.iter().cloned());
                     let spec = handler
                         .root
                         .map(|f| self.utoipa_path(f))
@@ -2290,6 +2300,36 @@ fn pat_idents(p: &Pat, out: &mut Vec<String>) {
         Pat::Struct(_, fs) => fs.iter().for_each(|(_, x)| pat_idents(x, out)),
         Pat::Ref(x) => pat_idents(x, out),
         Pat::Path(_) | Pat::Other => {}
+    }
+}
+
+/// utoipa-axum's `routes!(a, b)`, possibly wrapped in `.layer(l)` /
+/// `.route_layer(l)` calls: the handlers, and the layers innermost first.
+fn routes_macro(e: &Expr) -> Option<(&[Expr], Vec<(&'static str, &Expr)>)> {
+    let mut layers = Vec::new();
+    let mut e = e.peel();
+    loop {
+        match e {
+            Expr::Macro { path, args, .. } if path.last() == Some("routes") => {
+                layers.reverse();
+                return Some((args, layers));
+            }
+            Expr::MethodCall {
+                receiver,
+                method,
+                args,
+                ..
+            } if args.len() == 1 && (method == "layer" || method == "route_layer") => {
+                let kind = if method == "layer" {
+                    "layer"
+                } else {
+                    "route_layer"
+                };
+                layers.push((kind, &args[0]));
+                e = receiver.peel();
+            }
+            _ => return None,
+        }
     }
 }
 

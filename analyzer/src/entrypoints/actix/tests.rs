@@ -792,3 +792,40 @@ fn forum_actix_middleware() {
         }
     }
 }
+
+/// `web::redirect(from, to)` answers any method at `from`; a scope's
+/// method guard keeps out the routes of other methods inside it.
+#[test]
+fn redirects_and_scope_method_guards() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/main.rs
+use actix_web::{guard, web, App, HttpServer};
+async fn login() -> &'static str { "" }
+async fn change_password() -> &'static str { "" }
+async fn info() -> &'static str { "" }
+fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/nodeinfo/2.1", web::get().to(info))
+        .service(web::redirect("/version", "/nodeinfo/2.1"))
+        .service(
+            web::scope("/account/auth")
+                .guard(guard::Post())
+                .route("/login", web::post().to(login))
+                .route("/change_password", web::put().to(change_password))
+                .route("/any", web::route().to(login)),
+        );
+}
+fn main() {
+    HttpServer::new(|| App::new().configure(config));
+}
+"#,
+        ),
+        expect![[r#"
+            ANY /version -> actix_web::web::Redirect
+            GET /nodeinfo/2.1 -> app::info
+            POST /account/auth/any -> app::login
+            POST /account/auth/login -> app::login
+        "#]],
+    );
+}

@@ -1081,3 +1081,31 @@ async fn main() {
         "#]],
     );
 }
+
+/// utoipa-axum: `routes!(h).layer(l)` registers `h`'s route wrapped in `l`.
+#[test]
+fn utoipa_routes_wrapped_in_a_layer_are_read() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/lib.rs
+use axum::extract::DefaultBodyLimit;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+#[utoipa::path(post, path = "/upload/file")]
+async fn upload() {}
+#[utoipa::path(get, path = "/upload/status")]
+async fn status() {}
+pub fn router() -> OpenApiRouter {
+    OpenApiRouter::new()
+        .routes(routes!(upload).layer(DefaultBodyLimit::disable()))
+        .routes(routes!(status))
+}
+"#,
+        ),
+        expect![[r#"
+            GET /upload/status -> app::status
+            POST /upload/file -> app::upload [layer:DefaultBodyLimit::disable()]
+        "#]],
+    );
+}
