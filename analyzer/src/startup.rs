@@ -1,40 +1,19 @@
-//! Startup: how each binary of the workspace starts the service — the
-//! statements of its `main` and what each does (spawns a worker, binds a
-//! listener, serves the app), by line. Codegen turns this into a function's
-//! `main`: the same start-up minus the server wiring.
+//! Startup: each binary's `main` (or rocket `#[launch]` fn), and the
+//! workspace fns whose bodies start a server. Codegen picks the serving
+//! binary from these: the one whose `main` reaches a server start through
+//! the call graph, at any depth.
 //!
-//! Input is the [`DefMap`] and the detected workers; output is plain data
-//! with line ranges. Knows nothing of Lambda.
+//! Input is the [`DefMap`]; output is plain data with lines. What starts a
+//! server is read from the framework profiles (`framework.rs`); this module
+//! keeps no list of its own and knows nothing of Lambda.
 
 use serde::Serialize;
 
-use crate::entrypoints::{EntryKind, EntryPoint};
+use crate::entrypoints::EntryPoint;
+use crate::framework::{PROFILES, Profile, ServerKind};
 use crate::load::TargetKind;
 use crate::resolve::DefMap;
-use crate::syntax::{Expr, ItemKind, Stmt};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StmtKind {
-    /// Starts a worker that outlives requests (`tokio::spawn`, `rt::spawn`).
-    Spawn,
-    /// Binds a listening socket (`TcpListener::bind`).
-    Listen,
-    /// Serves the app (`axum::serve`, `HttpServer::run`, `launch`).
-    Serve,
-    Other,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct MainStmt {
-    pub start: u32,
-    pub end: u32,
-    pub kind: StmtKind,
-    /// The block's tail expression (no `;`).
-    pub tail: bool,
-    /// Names the statement binds with `let` (`listener`).
-    pub binds: Vec<String>,
-}
+use crate::syntax::{Expr, ItemKind};
 
 /// A binary target's `main`.
 #[derive(Debug, Clone, Serialize)]
@@ -51,29 +30,14 @@ pub struct BinMain {
     /// First line of `fn main` (its signature) and last line.
     pub line: u32,
     pub end_line: u32,
-    pub is_async: bool,
-    pub returns: bool,
-    pub stmts: Vec<MainStmt>,
     /// Set when the binary has no `main` but a rocket `#[launch]` fn, which
-    /// rocket's macro turns into `main`; `line`..`end_line` are that fn's.
+    /// rocket's macro turns into `main` (and serves); `line`..`end_line`
+    /// are that fn's.
     pub launch: Option<Launch>,
-    /// Set when `main` serves no app itself but calls a workspace fn that
-    /// does (`run(listener)?.await`, `http::serve(config, db).await?`).
-    pub serve_site: Option<ServeSite>,
-}
-
-/// A fn other than `main` whose body serves the app.
-#[derive(Debug, Clone, Serialize)]
-pub struct ServeSite {
-    /// The crate it is in (`-` as `_`), and whether that is a library.
-    pub krate: String,
-    pub in_lib: bool,
-    pub fn_name: String,
-    pub file: String,
-    /// First line of the fn's signature, and last line.
-    pub line: u32,
-    pub end_line: u32,
-    pub stmts: Vec<MainStmt>,
+    /// Every workspace fn (any crate) whose body names a server item of a
+    /// framework the project uses (`axum::serve`, `HttpServer::new`,
+    /// `.launch()`), as `(file, line)`: the same list for every binary.
+    pub server_fns: Vec<(String, u32)>,
 }
 
 /// A rocket `#[launch] fn NAME() -> _ { .. }`.
@@ -85,10 +49,28 @@ pub struct Launch {
 }
 
 /// The `main` of every bin crate, sorted by package and crate.
-pub fn bin_mains(defs: &DefMap<'_>, entrypoints: &[EntryPoint]) -> Vec<BinMain> {
+pub fn bin_mains(defs: &DefMap<'_>, _entrypoints: &[EntryPoint]) -> Vec<BinMain> {
     let project = defs.project;
+    let profiles: Vec<&Profile> = PROFILES
+        .iter()
+        .copied()
+        .filter(|p| p.used_in(project))
+        .collect();
+    let mut server_fns: Vec<(String, u32)> = defs
+        .fns
+        .iter()
+        .filter(|f| {
+            f.def
+                .body
+                .as_ref()
+                .is_some_and(|b| names_server(&profiles, b))
+        })
+        .map(|f| (f.file.to_owned(), f.line))
+        .collect();
+    server_fns.sort();
+    server_fns.dedup();
     let mut out = Vec::new();
-    for (ci, krate) in project.crates.iter().enumerate() {
+    for krate in &project.crates {
         if krate.kind != TargetKind::Bin {
             continue;
         }
@@ -120,38 +102,7 @@ pub fn bin_mains(defs: &DefMap<'_>, entrypoints: &[EntryPoint]) -> Vec<BinMain> 
                 None => continue,
             },
         };
-        let ItemKind::Fn(def) = &main.kind else {
-            continue;
-        };
-        let spawn_lines: Vec<u32> = entrypoints
-            .iter()
-            .filter(|e| e.kind != EntryKind::Http && e.registered.file == root.file)
-            .map(|e| e.registered.line)
-            .collect();
-        let mut stmts = Vec::new();
-        if let Some(body) = &def.body {
-            let n = body.stmts.len();
-            for (i, (s, (start, end))) in body.stmts.iter().zip(&body.lines).enumerate() {
-                let kind = if spawn_lines.iter().any(|l| (start..=end).contains(&l)) {
-                    StmtKind::Spawn
-                } else {
-                    classify(s)
-                };
-                let binds = match s {
-                    Stmt::Let { pat, .. } => pat_names(pat),
-                    _ => Vec::new(),
-                };
-                stmts.push(MainStmt {
-                    start: *start,
-                    end: *end,
-                    kind,
-                    tail: i + 1 == n && matches!(s, Stmt::Expr(_)),
-                    binds,
-                });
-            }
-        }
         let package = &project.packages[krate.package];
-        let _ = ci;
         let mut files: Vec<String> = krate.modules.iter().map(|m| m.file.clone()).collect();
         files.sort();
         files.dedup();
@@ -163,188 +114,46 @@ pub fn bin_mains(defs: &DefMap<'_>, entrypoints: &[EntryPoint]) -> Vec<BinMain> 
             files,
             line: main.line,
             end_line: main.end_line,
-            is_async: def.is_async,
-            returns: def.ret.is_some(),
-            serve_site: None,
-            // A `#[launch]` fn builds the app; rocket's macro serves it.
-            stmts: if launch.is_some() { Vec::new() } else { stmts },
             launch,
+            server_fns: server_fns.clone(),
         });
-        // Which statement serves: one that strictly does; else a fn `main`
-        // calls that strictly does; else the loose reading (`x.run()`).
-        if let (Some(bin), Some(body)) = (out.last_mut(), &def.body)
-            && bin.launch.is_none()
-        {
-            let own_serve = defs.fns.iter().any(|f| f.name == "serve");
-            let strict: Vec<bool> = body
-                .stmts
-                .iter()
-                .map(|s| serves_strictly(own_serve, s))
-                .collect();
-            let site = if strict.contains(&true) {
-                None
-            } else {
-                serve_site(defs, body, own_serve)
-            };
-            if strict.contains(&true) || site.is_some() {
-                for (st, strict) in bin.stmts.iter_mut().zip(strict) {
-                    if st.kind == StmtKind::Serve && !strict {
-                        st.kind = StmtKind::Other;
-                    } else if strict && st.kind != StmtKind::Spawn {
-                        st.kind = StmtKind::Serve;
-                    }
-                }
-            }
-            bin.serve_site = site;
-        }
     }
     out.sort_by(|a, b| (&a.package, &a.krate).cmp(&(&b.package, &b.krate)));
     out
 }
 
-/// The first workspace fn (by file and line) that `main` calls by name and
-/// whose body serves the app, by the strict reading of [`serves_strictly`].
-fn serve_site(
-    defs: &DefMap<'_>,
-    main_body: &crate::syntax::Block,
-    own_serve: bool,
-) -> Option<ServeSite> {
-    let mut called: Vec<&str> = Vec::new();
-    main_body.walk(&mut |e| {
-        if let Expr::Call { func, .. } = e
-            && let Expr::Path { path, .. } = func.peel()
-            && let Some(name) = path.last()
-        {
-            called.push(name);
+/// Whether a fn body names a server item: a call of a server fn
+/// (`axum::serve(..)`, `serve(..)`), a constructor or builder of a server
+/// type (`HttpServer::new(..)`, `Server::bind(..)`), or a server method
+/// (`.launch()`).
+fn names_server(profiles: &[&Profile], body: &crate::syntax::Block) -> bool {
+    let mut found = false;
+    body.walk(&mut |e| {
+        if found {
+            return;
+        }
+        match e {
+            Expr::Call { func, .. } => {
+                if let Expr::Path { path, .. } = func.peel() {
+                    let names: Vec<&str> = path.names().collect();
+                    found = profiles.iter().any(|p| {
+                        p.server_named(&names)
+                            .is_some_and(|s| s.kind == ServerKind::Fn)
+                            || (names.len() > 1
+                                && p.server_named(&names[..names.len() - 1])
+                                    .is_some_and(|s| s.kind == ServerKind::Type))
+                    });
+                }
+            }
+            Expr::MethodCall { method, args, .. } if args.is_empty() => {
+                found = profiles.iter().any(|p| {
+                    p.servers.iter().any(|s| {
+                        s.kind == ServerKind::Method && s.path.last() == Some(&method.as_str())
+                    })
+                });
+            }
+            _ => {}
         }
     });
-    let mut found: Vec<ServeSite> = Vec::new();
-    for f in defs
-        .fns
-        .iter()
-        .filter(|f| f.name != "main" && called.contains(&f.name))
-    {
-        let Some(body) = &f.def.body else {
-            continue;
-        };
-        if !body.stmts.iter().any(|s| serves_strictly(own_serve, s)) {
-            continue;
-        }
-        let krate = &defs.project.crates[defs.mods[f.module].krate];
-        let n = body.stmts.len();
-        let stmts = body
-            .stmts
-            .iter()
-            .zip(&body.lines)
-            .enumerate()
-            .map(|(i, (s, (start, end)))| MainStmt {
-                start: *start,
-                end: *end,
-                // Outside `main`, `.run()` alone is not a server (`migrator.run(&pool)`).
-                kind: match (serves_strictly(own_serve, s), classify(s)) {
-                    (true, _) => StmtKind::Serve,
-                    (false, StmtKind::Serve) => StmtKind::Other,
-                    (false, k) => k,
-                },
-                tail: i + 1 == n && matches!(s, Stmt::Expr(_)),
-                binds: match s {
-                    Stmt::Let { pat, .. } => pat_names(pat),
-                    _ => Vec::new(),
-                },
-            })
-            .collect();
-        found.push(ServeSite {
-            krate: krate.name.clone(),
-            in_lib: krate.kind != TargetKind::Bin,
-            fn_name: f.name.to_owned(),
-            file: f.file.to_owned(),
-            line: f.line,
-            end_line: f.end_line,
-            stmts,
-        });
-    }
-    found.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-    found.into_iter().next()
-}
-
-/// Whether a statement serves the app, strictly: `axum::serve(l, app)`
-/// (`serve(a, b)` unless the workspace has a fn `serve` of its own),
-/// `HttpServer::new(..)...run()`, or `ROCKET.launch()`.
-fn serves_strictly(own_serve: bool, s: &Stmt) -> bool {
-    let (mut serve_call, mut http_server, mut run, mut launch) = (false, false, false, false);
-    let mut visit = |e: &Expr| match e {
-        Expr::Call { func, args, .. } => {
-            if let Expr::Path { path, .. } = func.peel() {
-                let axum = path.segments.first().is_some_and(|s| s.name == "axum");
-                if path.last() == Some("serve") && args.len() == 2 && (axum || !own_serve) {
-                    serve_call = true;
-                }
-                if path.ends_with(&["HttpServer", "new"]) {
-                    http_server = true;
-                }
-            }
-        }
-        Expr::MethodCall { method, .. } if method == "run" => run = true,
-        Expr::MethodCall { method, .. } if method == "launch" => launch = true,
-        _ => {}
-    };
-    match s {
-        Stmt::Let { init: Some(e), .. } | Stmt::Expr(e) | Stmt::Semi(e) => e.walk(&mut visit),
-        _ => {}
-    }
-    serve_call || (http_server && run) || launch
-}
-
-fn pat_names(p: &crate::syntax::Pat) -> Vec<String> {
-    use crate::syntax::Pat;
-    match p {
-        Pat::Ident(n) => vec![n.clone()],
-        Pat::Ref(i) => pat_names(i),
-        Pat::Tuple(xs) | Pat::TupleStruct(_, xs) | Pat::Or(xs) => {
-            xs.iter().flat_map(pat_names).collect()
-        }
-        Pat::Struct(_, fs) => fs.iter().flat_map(|(_, p)| pat_names(p)).collect(),
-        Pat::Path(_) | Pat::Other => Vec::new(),
-    }
-}
-
-fn classify(s: &Stmt) -> StmtKind {
-    let mut kind = StmtKind::Other;
-    let mut visit = |e: &Expr| {
-        let k = match e {
-            // `axum::serve(listener, app)`, `serve(listener, app)`
-            Expr::Call { func, args, .. } if args.len() == 2 => match func.peel() {
-                Expr::Path { path, .. } if path.last() == Some("serve") => StmtKind::Serve,
-                _ => StmtKind::Other,
-            },
-            // `HttpServer::new(..).bind(..)?.run()`, `rocket.launch()`, `Server::bind(..).serve(..)`
-            Expr::MethodCall { method, .. }
-                if method == "run" || method == "launch" || method == "serve" =>
-            {
-                StmtKind::Serve
-            }
-            // `tokio::net::TcpListener::bind(addr)`, `std::net::TcpListener::bind(..)`
-            Expr::Call { func, .. } => match func.peel() {
-                Expr::Path { path, .. } if path.ends_with(&["TcpListener", "bind"]) => {
-                    StmtKind::Listen
-                }
-                _ => StmtKind::Other,
-            },
-            _ => StmtKind::Other,
-        };
-        // Serve wins over Listen when one statement does both.
-        if k == StmtKind::Serve || (k == StmtKind::Listen && kind == StmtKind::Other) {
-            kind = k;
-        }
-    };
-    match s {
-        Stmt::Let { init, .. } => {
-            if let Some(e) = init {
-                e.walk(&mut visit);
-            }
-        }
-        Stmt::Expr(e) | Stmt::Semi(e) => e.walk(&mut visit),
-        Stmt::Item(_) => {}
-    }
-    kind
+    found
 }

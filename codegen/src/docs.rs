@@ -4,7 +4,14 @@
 use askama::Template;
 use cleave_analyzer::partition::Segment;
 
-use crate::mainrs::Edit;
+/// A change cleave made to the monolith's code or manifests, for MIGRATION.md.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Edit {
+    pub file: String,
+    pub line: u32,
+    pub what: String,
+    pub why: String,
+}
 
 /// How `template.yaml` puts a function behind the AWS Lambda Web Adapter
 /// (`--adapter web-adapter`).
@@ -112,14 +119,17 @@ pub struct Migration<'a> {
     pub startup_hazards: &'a [HazardNote],
     pub routes: usize,
     pub cores: &'a [String],
-    /// How a function keeps to its routes (the framework backend's words).
+    /// The serving binary's library package, as "`name` (in `dir/`)".
+    pub main_crate: &'a str,
+    pub framework: &'a str,
+    /// How a function keeps to its routes (the facade's words).
     pub guard: &'a str,
     pub web_adapter: Option<&'a WebAdapter>,
     pub functions: &'a [FunctionNote],
-    /// Workers started in `main`, taken out with their statement.
+    /// Workers the start-up code spawns: every function still starts them.
     pub workers: &'a [String],
-    /// Workers started elsewhere, still started by every function.
-    pub workers_kept: &'a [String],
+    /// The monolith's other binaries, not built into any function.
+    pub left_out: &'a [String],
     pub edits: &'a [Edit],
 }
 

@@ -185,9 +185,10 @@ fn web_adapter_functions_do_not_depend_on_lambda_http() {
             }
         }
         for function in ["first", "second"] {
-            let runner = text(&tree, &format!("functions/{function}/src/cleave_lambda.rs"));
-            assert!(!runner.contains("AWS_LAMBDA_RUNTIME_API"), "{name}");
-            assert!(runner.contains("ELSEWHERE"), "{name}: the guard is kept");
+            let main = text(&tree, &format!("functions/{function}/src/main.rs"));
+            assert!(main.contains("ELSEWHERE"), "{name}: the guard is kept");
+            let manifest = text(&tree, &format!("functions/{function}/Cargo.toml"));
+            assert!(!manifest.contains("native"), "{name}:\n{manifest}");
         }
         // `cargo lambda watch` cannot serve functions that do not speak the Runtime API.
         assert!(
@@ -206,11 +207,12 @@ fn the_native_adapter_runs_in_process_on_lambda_http() {
             !template.contains("Layers:") && !template.contains("Environment:"),
             "{name}:\n{template}"
         );
-        let root = text(&tree, "Cargo.toml");
+        let shim = text(&tree, "crates/cleave-lambda/Cargo.toml");
         assert!(
-            root.contains("\nlambda_http = { version = \"1.3\" }\n"),
-            "{name}"
+            shim.contains("\nlambda_http = { version = \"1.3\", optional = true }\n"),
+            "{name}:\n{shim}"
         );
+        let root = text(&tree, "Cargo.toml");
         assert!(
             root.contains("[workspace.metadata.lambda.watch.router]"),
             "{name}"
@@ -218,11 +220,9 @@ fn the_native_adapter_runs_in_process_on_lambda_http() {
         for function in ["first", "second"] {
             let manifest = text(&tree, &format!("functions/{function}/Cargo.toml"));
             assert!(
-                manifest.contains("\nlambda_http = { workspace = true }\n"),
-                "{name}"
+                manifest.contains("features = [\"native\"]"),
+                "{name}:\n{manifest}"
             );
-            let runner = text(&tree, &format!("functions/{function}/src/cleave_lambda.rs"));
-            assert!(runner.contains("AWS_LAMBDA_RUNTIME_API"), "{name}");
         }
         let readme = text(&tree, "README.md");
         assert!(readme.contains("Adapter: `native`"), "{name}");
@@ -234,10 +234,10 @@ fn the_native_adapter_runs_in_process_on_lambda_http() {
     }
 }
 
-/// The app is the same either way: only the runner, the manifests and the
-/// deployment documents differ.
+/// The app is the same either way: only the manifests (which switch the
+/// shim's `native` feature) and the deployment documents differ.
 #[test]
-fn the_adapters_differ_only_in_runner_manifests_and_documents() {
+fn the_adapters_differ_only_in_manifests_and_documents() {
     for name in FIXTURES {
         let native = generated(name, Adapter::Native);
         let web = generated(name, Adapter::WebAdapter);
@@ -258,10 +258,9 @@ fn the_adapters_differ_only_in_runner_manifests_and_documents() {
                 "Cargo.toml",
                 "MIGRATION.md",
                 "README.md",
+                "crates/cleave-lambda/Cargo.toml",
                 "functions/first/Cargo.toml",
-                "functions/first/src/cleave_lambda.rs",
                 "functions/second/Cargo.toml",
-                "functions/second/src/cleave_lambda.rs",
                 "template.yaml",
             ],
             "{name}"
@@ -319,7 +318,6 @@ fn web_adapter_output_is_deterministic_and_every_rendered_file_is_headed() {
         ];
         for function in ["first", "second"] {
             rendered.push(format!("functions/{function}/Cargo.toml"));
-            rendered.push(format!("functions/{function}/src/cleave_lambda.rs"));
             rendered.push(format!("functions/{function}/src/main.rs"));
         }
         for path in rendered {
@@ -353,20 +351,13 @@ fn hazards_no_route_reaches_are_listed_as_start_up_hazards() {
         let tree = generated(name, Adapter::Native);
         let migration = text(&tree, "MIGRATION.md");
         let section = start_up_section(migration);
-        let main = &analysis.mains[0];
         for h in &analysis.hazards {
             let line = format!("at `{}:{}` (`{}`)", h.file, h.line, h.item);
-            // A worker started in `main` is taken out with its statement,
-            // and the hazards written in that statement with it.
-            let taken_out = h.file == main.file
-                && main.stmts.iter().any(|st| {
-                    st.kind == cleave_analyzer::startup::StmtKind::Spawn
-                        && st.start <= h.line
-                        && h.line <= st.end
-                });
+            // Workers keep starting in `main` as in the monolith, with the
+            // hazards written where they are spawned.
             assert_eq!(
                 section.contains(&line),
-                h.entrypoints.is_empty() && !taken_out,
+                h.entrypoints.is_empty(),
                 "{name}: {} {line} (reached by {:?})",
                 h.code,
                 h.entrypoints

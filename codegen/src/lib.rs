@@ -6,16 +6,13 @@
 //! `write::write` is the one place that touches the disk. Same input, same
 //! bytes: every collection is sorted, no timestamps, no absolute paths.
 
-mod actix_fn;
-mod axum_fn;
 mod docs;
 #[cfg(test)]
 mod generate_tests;
-mod mainrs;
 pub mod manifest;
 pub mod report;
-mod rocket_fn;
-mod runner;
+mod serving;
+mod shim;
 mod workspace;
 pub mod write;
 
@@ -39,4 +36,11 @@ pub enum GenerateError {
     /// Something about the input that the user has to change.
     #[error("{file}: {message}")]
     Input { file: String, message: String },
+}
+
+fn input_err(file: impl Into<String>, message: impl Into<String>) -> GenerateError {
+    GenerateError::Input {
+        file: file.into(),
+        message: message.into(),
+    }
 }

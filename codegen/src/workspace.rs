@@ -2,12 +2,16 @@
 //! the function workspace as a [`Tree`] (DESIGN.md §7).
 //!
 //! Library packages are copied unchanged apart from their manifests
-//! (`crates/`); the binary that serves the app becomes one crate per
-//! function (`functions/<name>`), its `main` rewritten by `mainrs`; the
-//! workspace manifest, `template.yaml`, `MIGRATION.md` and `README.md` are
-//! rendered; the monolith's `Cargo.lock` is kept so every dependency stays
-//! at the version the monolith was tested with. The [`Adapter`] decides the
-//! runner's Lambda side: in-process (`lambda_http`, and a `cargo lambda
+//! (`crates/`); the serving binary's modules become one library package
+//! (`serving`); the server shim is written beside them (`shim`), and every
+//! copied manifest's framework dependency is renamed to the shim's facade,
+//! so the code reaches the shim without a source edit; each function
+//! (`functions/<name>`) is a small generated `main` that hands its routes
+//! to the shim and runs the monolith's `main`. The workspace manifest,
+//! `template.yaml`, `MIGRATION.md` and `README.md` are rendered; the
+//! monolith's `Cargo.lock` is kept so every dependency stays at the
+//! version the monolith was tested with. The [`Adapter`] decides the
+//! shim's Lambda side: in-process (`lambda_http`, and a `cargo lambda
 //! watch` router), or none, the AWS Lambda Web Adapter layer in
 //! `template.yaml` forwarding each event to the function's server.
 
@@ -18,15 +22,13 @@ use cleave_analyzer::analysis::{Analysis, PackageInfo};
 use cleave_analyzer::entrypoints::{EntryKind, Framework};
 use cleave_analyzer::partition::Segment;
 use cleave_analyzer::plan::Plan;
-use cleave_analyzer::startup::{BinMain, ServeSite, StmtKind};
 use toml_edit::{DocumentMut, InlineTable, Item};
 
-use crate::docs::{self, Event, FunctionNote, HazardNote, SamFunction};
-use crate::mainrs::{self, Edit, MainMode};
-use crate::manifest;
-use crate::runner::{self, Backend, Runner};
+use crate::docs::{self, Edit, Event, FunctionNote, HazardNote, SamFunction};
+use crate::serving::{self, MainCrate, MainInput, reached_from, strip_dir};
+use crate::shim::{self, Asked, Facade};
 use crate::write::MARKER;
-use crate::{GenerateError, Source, Tree};
+use crate::{GenerateError, Source, Tree, input_err, manifest};
 
 /// How a function talks to Lambda.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,17 +56,6 @@ pub struct Generated {
     pub edits: usize,
 }
 
-const RUNNER_MOD: &str = "cleave_lambda";
-/// A function's route sets, when the runner lives in a library.
-const ROUTES_MOD: &str = "cleave_routes";
-
-fn input_err(file: impl Into<String>, message: impl Into<String>) -> GenerateError {
-    GenerateError::Input {
-        file: file.into(),
-        message: message.into(),
-    }
-}
-
 fn read_text(source: &dyn Source, rel: &str) -> Result<String, GenerateError> {
     let bytes = source
         .read(rel)
@@ -72,9 +63,10 @@ fn read_text(source: &dyn Source, rel: &str) -> Result<String, GenerateError> {
     String::from_utf8(bytes).map_err(|_| input_err(rel, "not UTF-8"))
 }
 
-pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
+/// The one framework of the monolith, its facade, and the checks on the
+/// plan that do not depend on the code.
+fn framework(input: &Input<'_>) -> Result<(Framework, &'static Facade), GenerateError> {
     let a = input.analysis;
-    let app = a.project.name.as_str();
     let frameworks = &a.project.frameworks;
     if frameworks.is_empty() {
         return Err(input_err(
@@ -98,41 +90,88 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             ));
         }
     }
-    let names: Vec<&str> = frameworks.iter().map(|f| f.name()).collect();
-    // rocket's `<path..>` matches no segment too; axum's `{*rest}` does not.
-    let rest_matches_empty = frameworks.as_slice() == [Framework::Rocket];
-    let backend = match frameworks.as_slice() {
-        [one] => runner::backend(*one),
-        _ => None,
-    }
-    .ok_or_else(|| {
-        input_err(
-            &a.project.root,
-            format!(
-                "generating functions for {} is not implemented yet; `cleave analyze` and `cleave review` work",
-                names.join(" + ")
-            ),
-        )
-    })?;
-    let main = a
-        .mains
-        .iter()
-        .find(|m| {
-            m.launch.is_some()
-                || m.serve_site.is_some()
-                || m.stmts.iter().any(|s| s.kind == StmtKind::Serve)
-        })
-        .ok_or_else(|| {
-            let message = if a.mains.is_empty() {
-                "the project has no binary with a `main` (or rocket `#[launch]` fn); cleave builds each function from the binary that starts the service: add `src/main.rs` that starts it".to_owned()
-            } else {
+    match frameworks.as_slice() {
+        [one] => Ok((*one, shim::facade(*one))),
+        _ => {
+            let names: Vec<&str> = frameworks.iter().map(|f| f.name()).collect();
+            Err(input_err(
+                &a.project.root,
                 format!(
-                    "no binary's `main` serves the app (looked for {}, in `main` and in the fns `main` calls by name, one call deep: not through methods or builders); cleave needs `main`, or a fn it calls, to start the server",
-                    backend.expects
-                )
-            };
-            input_err(&a.project.root, message)
-        })?;
+                    "generating functions for {} is not implemented yet; `cleave analyze` and `cleave review` work",
+                    names.join(" + ")
+                ),
+            ))
+        }
+    }
+}
+
+/// The framework's version for the facade: the one version the monolith's
+/// `Cargo.lock` has (`=0.8.9`), else the requirement its manifests ask.
+fn framework_version(
+    source: &dyn Source,
+    facade: &Facade,
+    asked: &Asked,
+) -> Result<String, GenerateError> {
+    let locked: Vec<String> = source
+        .read("Cargo.lock")
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|t| t.parse::<DocumentMut>().ok())
+        .map(|doc| {
+            doc.get("package")
+                .and_then(Item::as_array_of_tables)
+                .into_iter()
+                .flatten()
+                .filter(|p| p.get("name").and_then(Item::as_str) == Some(facade.package))
+                .filter_map(|p| p.get("version").and_then(Item::as_str).map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let version = match locked.as_slice() {
+        [one] => format!("={one}"),
+        _ => asked
+            .versions
+            .iter()
+            .next()
+            .cloned()
+            .unwrap_or_else(|| "*".to_owned()),
+    };
+    if !shim::supported(facade, &version) {
+        return Err(input_err(
+            "Cargo.toml",
+            format!(
+                "{} {version}: cleave's server shim mirrors axum 0.8, actix-web 4 and rocket 0.5 so far",
+                facade.package
+            ),
+        ));
+    }
+    Ok(version)
+}
+
+pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
+    let a = input.analysis;
+    let app = a.project.name.as_str();
+    let (framework, facade) = framework(input)?;
+    // rocket's `<path..>` matches no segment too; axum's `{*rest}` does not.
+    let rest_matches_empty = framework == Framework::Rocket;
+    let serving = serving::serving_mains(a);
+    let main = *serving.first().ok_or_else(|| {
+        let message = if a.mains.is_empty() {
+            "the project has no binary with a `main` (or rocket `#[launch]` fn); cleave builds each function from the binary that starts the service: add `src/main.rs` that starts it".to_owned()
+        } else {
+            format!(
+                "no binary's `main` reaches a server start of {} (`{}`) through the call graph; cleave builds each function from the binary that starts the service",
+                facade.package,
+                cleave_analyzer::framework::profile(framework)
+                    .servers
+                    .iter()
+                    .map(|s| s.path.join("::"))
+                    .collect::<Vec<_>>()
+                    .join("`, `")
+            )
+        };
+        input_err(&a.project.root, message)
+    })?;
     let header_rs = format!(
         "// @generated by cleave from `{app}` with plan `{}`.",
         input.plan_file
@@ -144,171 +183,67 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
 
     let mut tree = Tree::new();
     let mut edits: Vec<Edit> = Vec::new();
-
-    // Library packages -> crates/ (or their own directory in a workspace).
+    let mut asked = Asked::default();
     let moved = |old: &str| -> String { new_dir(app, &a.packages, old) };
-    let package_dirs: Vec<String> = a.packages.iter().map(|p| p.dir.clone()).collect();
-    let mut members = Vec::new();
-    let mut cores = Vec::new();
-    let root_manifest_text = read_text(input.source, "Cargo.toml")?;
-    let root_doc: DocumentMut = root_manifest_text
-        .parse()
-        .map_err(|e: toml_edit::TomlError| input_err("Cargo.toml", e.message().to_owned()))?;
-    let mut ws_deps: BTreeMap<String, InlineTable> = BTreeMap::new();
-    // Where the app is served: by `main`, by a fn of the binary's own
-    // modules, or by a library fn (then the runner lives in that library).
-    let site = main.serve_site.as_ref();
-    let site_in_lib = site.filter(|s| s.in_lib);
-    if let Some(s) = site
-        && !s.in_lib
-        && !main.files.contains(&s.file)
-    {
-        return Err(input_err(
-            &s.file,
-            format!(
-                "`{}` serves the app but is outside the binary's modules and no library of the workspace holds it",
-                s.fn_name
-            ),
-        ));
-    }
-    let mut site_done = site_in_lib.is_none();
-    for p in a.packages.iter().filter(|p| p.lib.is_some()) {
-        let lib = p.lib.clone().unwrap_or_default();
-        let to = moved(&p.dir);
-        let manifest_path = manifest::join(&p.dir, "Cargo.toml");
-        let text = read_text(input.source, &manifest_path)?;
-        // The package keeps its name (code may read `CARGO_PKG_NAME`); only its
-        // directory says it is the core.
-        let mut doc = manifest::library(&text, None, &lib)
-            .map_err(|e| input_err(&manifest_path, e.message().to_owned()))?;
-        manifest::repoint_paths(&mut doc, &p.dir, &to, &moved);
-        let skip: Vec<String> = package_dirs
-            .iter()
-            .filter(|d| **d != p.dir && (p.dir.is_empty() || d.starts_with(&format!("{}/", p.dir))))
-            .cloned()
-            .collect();
-        for file in input.source.files(&p.dir, &skip) {
-            let rel = strip_dir(&p.dir, &file);
-            // Tests, benches and examples are not built in the core (`autotests = false`).
-            let first = rel.split('/').next().unwrap_or("");
-            if rel == "Cargo.toml"
-                || rel == "Cargo.lock"
-                || rel.starts_with("cleave")
-                || matches!(first, "tests" | "benches" | "examples")
-            {
-                continue;
-            }
-            tree.insert(
-                manifest::join(&to, rel),
-                input
-                    .source
-                    .read(&file)
-                    .map_err(|e| input_err(&file, e.to_string()))?,
-            );
-        }
-        if let Some(site) = site_in_lib
-            && site.krate == lib.replace('-', "_")
-        {
-            host_runner(
-                &mut tree,
-                &mut doc,
-                &mut ws_deps,
-                &mut edits,
-                HostRunner {
-                    site,
-                    manifest_text: &text,
-                    package_dir: &p.dir,
-                    to: &to,
-                    backend: &backend,
-                    adapter: input.adapter,
-                    header: &header_rs,
-                },
-            )?;
-            site_done = true;
-        }
-        tree.insert(
-            manifest::join(&to, "Cargo.toml"),
-            doc.to_string().into_bytes(),
-        );
-        edits.push(Edit {
-            file: manifest_path.clone(),
-            line: 1,
-            what: format!(
-                "package `{}` moved to `{to}` with its binaries, tests, benches and examples switched off",
-                p.name
-            ),
-            why: "the library is shared by every function; each function is its own binary"
-                .to_owned(),
-        });
-        members.push(to.clone());
-        cores.push(format!("`{}` (in `{to}/`)", p.name));
-    }
 
-    if !site_done {
-        return Err(input_err(
-            site_in_lib.map_or("", |s| s.file.as_str()),
-            "the library whose fn serves the app is not a package of the workspace",
-        ));
-    }
+    let (mut members, cores) = libraries(input, facade, &mut tree, &mut edits, &mut asked)?;
 
-    // The serving binary's package, manifest and files.
+    // The serving binary's modules, once.
     let bin_pkg = a
         .packages
         .iter()
         .find(|p| p.name == main.package)
         .ok_or_else(|| input_err(&main.file, "the binary's package is not in the analysis"))?;
-    let bin_manifest_path = manifest::join(&bin_pkg.dir, "Cargo.toml");
-    let bin_doc: DocumentMut = read_text(input.source, &bin_manifest_path)?
+    let main_crate = serving::main_crate(
+        &mut tree,
+        &mut edits,
+        &mut asked,
+        &MainInput {
+            main,
+            package: bin_pkg,
+            packages: &a.packages,
+            source: input.source,
+            moved: &moved,
+            facade,
+            header: &header_hash,
+        },
+    )?;
+    members.push(main_crate.dir.clone());
+
+    // The workspace's own dependency table, framework entry renamed.
+    let root_doc: DocumentMut = read_text(input.source, "Cargo.toml")?
         .parse()
-        .map_err(|e: toml_edit::TomlError| input_err(&bin_manifest_path, e.message().to_owned()))?;
-    let edition = bin_doc
-        .get("package")
-        .and_then(|p| p.get("edition"))
-        .and_then(Item::as_str)
-        .unwrap_or("2021")
-        .to_owned();
-    let main_text = read_text(input.source, &main.file)?;
-    let main_dir = parent(&main.file);
-    // Files of the binary's package that its code may read while it
-    // compiles, copied into every function where the same relative path
-    // finds them: non-Rust files beside its sources (`include_str!`), and
-    // the conventional compile-time inputs at the package's top level
-    // (`sqlx::migrate!("./migrations")`, sqlx's offline `.sqlx/`, askama's
-    // `templates/` and `askama.toml`).
-    const COMPILE_TIME_DIRS: [&str; 3] = ["migrations", "templates", ".sqlx"];
-    const COMPILE_TIME_FILES: [&str; 2] = ["askama.toml", "sqlx-data.json"];
-    let assets: Vec<(String, String)> = {
-        let skip: Vec<String> = package_dirs
-            .iter()
-            .filter(|d| {
-                **d != bin_pkg.dir
-                    && (bin_pkg.dir.is_empty() || d.starts_with(&format!("{}/", bin_pkg.dir)))
-            })
-            .cloned()
-            .collect();
-        input
-            .source
-            .files(&bin_pkg.dir, &skip)
-            .into_iter()
-            .filter_map(|file| {
-                if file.ends_with(".rs") {
-                    return None;
-                }
-                if !main_dir.is_empty() && file.starts_with(&format!("{main_dir}/")) {
-                    let to = format!("src/{}", strip_dir(&main_dir, &file));
-                    return Some((file, to));
-                }
-                let rel = strip_dir(&bin_pkg.dir, &file).to_owned();
-                let top = rel.split('/').next().unwrap_or("");
-                let wanted = if rel.contains('/') {
-                    COMPILE_TIME_DIRS.contains(&top)
-                } else {
-                    COMPILE_TIME_FILES.contains(&top)
-                };
-                wanted.then_some((file, rel))
-            })
-            .collect()
-    };
+        .map_err(|e: toml_edit::TomlError| input_err("Cargo.toml", e.message().to_owned()))?;
+    let inherited = inherited(&root_doc, facade, &moved, &mut asked);
+    {
+        edits.push(Edit {
+            file: "Cargo.toml".to_owned(),
+            line: 1,
+            what: format!(
+                "every `{}` dependency of the copied manifests renamed to `{}` (`{} = {{ package = \"{}\", path = .. }}`)",
+                facade.package, facade.name, facade.package, facade.name
+            ),
+            why: format!(
+                "`{}` re-exports {} whole and shadows its server entry points, so the monolith's code reaches cleave's server shim without a source edit",
+                facade.name, facade.package
+            ),
+        });
+    }
+
+    // The shim.
+    let version = framework_version(input.source, facade, &asked)?;
+    shim::render(
+        &mut tree,
+        &shim::ShimCrates {
+            header: &header_rs,
+            facade,
+            version: &version,
+            features: &asked.features,
+            native: input.adapter == Adapter::Native,
+        },
+    );
+    members.push(shim::SHIM_DIR.to_owned());
+    members.push(shim::facade_dir(facade));
 
     // Routes per function, and every route's owner.
     let mut owner: BTreeMap<String, String> = BTreeMap::new();
@@ -329,179 +264,24 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             .filter(|r| !own.contains(r))
             .cloned()
             .collect();
-        // Cargo.toml
-        let mut deps: BTreeMap<String, InlineTable> = BTreeMap::new();
-        for (name, spec) in manifest::dependencies(&bin_doc) {
-            let mut t = manifest::inline_spec(&spec);
-            if let Some(path) = t.get("path").and_then(|v| v.as_str()).map(str::to_owned) {
-                let target = moved(&manifest::join(&bin_pkg.dir, &path));
-                t.insert("path", manifest::relative(&dir, &target).as_str().into());
-                deps.insert(name, t);
-            } else if t.get("workspace").is_some() {
-                deps.insert(name, t);
-            } else {
-                // The monolith's version and features, shared by every function.
-                ws_deps.entry(name.clone()).or_insert(t);
-                let mut w = InlineTable::new();
-                w.insert("workspace", true.into());
-                deps.insert(name, w);
-            }
-        }
-        if let Some(lib) = &bin_pkg.lib {
-            let mut t = InlineTable::new();
-            t.insert(
-                "path",
-                manifest::relative(&dir, &moved(&bin_pkg.dir))
-                    .as_str()
-                    .into(),
-            );
-            // The key is the lib's name (`my_app`); cargo finds a path
-            // dependency by its package name (`my-app`), which may differ.
-            if *lib != bin_pkg.name {
-                t.insert("package", bin_pkg.name.as_str().into());
-            }
-            deps.insert(lib.clone(), t);
-        }
-        let runner_deps = if site_in_lib.is_some() {
-            Vec::new()
-        } else {
-            (backend.deps)(input.adapter)
-        };
-        for (name, spec) in runner_deps {
-            merge_features(
-                ws_deps.entry(name.clone()).or_insert_with(|| spec.clone()),
-                &spec,
-            );
-            let mut w = InlineTable::new();
-            w.insert("workspace", true.into());
-            deps.entry(name).or_insert(w);
-        }
         tree.insert(
             format!("{dir}/Cargo.toml"),
-            manifest::function(
+            function_manifest(
                 &f.name,
-                &edition,
+                &dir,
+                &main_crate,
+                facade,
+                input.adapter,
                 &header_hash,
-                // Where main's file lands: `src/main.rs`, or `src/server.rs`
-                // for a `src/bin/server.rs`.
-                &format!("src/{}", strip_dir(&main_dir, &main.file)),
-                &deps,
             )
             .into_bytes(),
         );
-        // src/: the binary's own modules, main.rs rewritten, the runner.
-        for file in &main.files {
-            let rel = strip_dir(&main_dir, file);
-            let target = format!("{dir}/src/{rel}");
-            let first = f.name == input.plan.functions[0].name;
-            if *file == main.file {
-                let (module, mode) = match (site, site_in_lib) {
-                    (_, Some(lib_site)) => (
-                        ROUTES_MOD,
-                        MainMode::ServedElsewhere {
-                            init: Some(&format!(
-                                "::{}::{RUNNER_MOD}::init({ROUTES_MOD}::ROUTES, {ROUTES_MOD}::ELSEWHERE);",
-                                lib_site.krate
-                            )),
-                        },
-                    ),
-                    (Some(_), None) => (RUNNER_MOD, MainMode::ServedElsewhere { init: None }),
-                    (None, _) => (RUNNER_MOD, MainMode::Serves),
-                };
-                // The fn that serves may sit in `main`'s own file (`main`
-                // calling `async_main().await`): it is rewritten first, on
-                // the monolith's line numbers, and `main` after it, moved
-                // by the lines that rewrite added above it.
-                let (source_text, mut e, delta) =
-                    match site.filter(|s| !s.in_lib && s.file == main.file) {
-                        Some(s) => {
-                            let (t, e) = mainrs::rewrite_site(
-                                &main_text,
-                                s,
-                                &format!("crate::{RUNNER_MOD}::serve"),
-                                &backend,
-                            )
-                            .map_err(|m| input_err(file, m))?;
-                            let delta = if s.line < main.line {
-                                t.lines().count() as i64 - main_text.lines().count() as i64
-                            } else {
-                                0
-                            };
-                            (t, e, delta)
-                        }
-                        None => (main_text.clone(), Vec::new(), 0),
-                    };
-                let moved_main = shifted(main, delta);
-                let (text, main_edits) = mainrs::rewrite(
-                    &source_text,
-                    &moved_main,
-                    module,
-                    &format!("{RUNNER_MOD}::serve"),
-                    &backend,
-                    &header_rs,
-                    mode,
-                )
-                .map_err(|m| input_err(&main.file, m))?;
-                // Edits name the monolith's lines.
-                e.extend(main_edits.into_iter().map(|mut edit| {
-                    if edit.file == main.file && i64::from(edit.line) >= i64::from(moved_main.line)
-                    {
-                        edit.line = (i64::from(edit.line) - delta).max(1) as u32;
-                    }
-                    edit
-                }));
-                if first {
-                    edits.extend(e.into_iter().map(|edit| for_adapter(edit, input.adapter)));
-                }
-                tree.insert(target, text.into_bytes());
-            } else if let Some(s) = site.filter(|s| !s.in_lib && s.file == *file) {
-                let text = read_text(input.source, file)?;
-                let (text, e) = mainrs::rewrite_site(
-                    &text,
-                    s,
-                    &format!("crate::{RUNNER_MOD}::serve"),
-                    &backend,
-                )
-                .map_err(|m| input_err(file, m))?;
-                if first {
-                    edits.extend(e.into_iter().map(|edit| for_adapter(edit, input.adapter)));
-                }
-                tree.insert(target, text.into_bytes());
-            } else {
-                tree.insert(
-                    target,
-                    input
-                        .source
-                        .read(file)
-                        .map_err(|e| input_err(file, e.to_string()))?,
-                );
-            }
-        }
-        for (file, to) in &assets {
-            tree.insert(
-                format!("{dir}/{to}"),
-                input
-                    .source
-                    .read(file)
-                    .map_err(|e| input_err(file, e.to_string()))?,
-            );
-        }
-        if site_in_lib.is_some() {
-            tree.insert(
-                format!("{dir}/src/{ROUTES_MOD}.rs"),
-                runner::render_route_consts(&header_rs, &own, &elsewhere).into_bytes(),
-            );
-        } else {
-            let runner = (backend.render)(&Runner {
-                header: &header_rs,
-                own: &own,
-                elsewhere: &elsewhere,
-                adapter: input.adapter,
-                routes_from: runner::RouteSource::Consts,
-            });
-            tree.insert(format!("{dir}/src/{RUNNER_MOD}.rs"), runner.into_bytes());
-        }
-        members.push(dir.clone());
+        tree.insert(
+            format!("{dir}/src/main.rs"),
+            shim::function_main(&header_rs, &f.name, &main_crate.lib, &own, &elsewhere)
+                .into_bytes(),
+        );
+        members.push(dir);
 
         // Notes for MIGRATION.md and template.yaml.
         let route_set: BTreeSet<&str> = f.routes.iter().map(String::as_str).collect();
@@ -532,32 +312,6 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
     }
 
     // Workspace manifest.
-    let mut inherited = Vec::new();
-    if let Some(ws) = root_doc.get("workspace").and_then(Item::as_table_like) {
-        for key in ["package", "dependencies", "lints"] {
-            if let Some(item) = ws.get(key) {
-                let mut item = item.clone();
-                if key == "dependencies"
-                    && let Some(t) = item.as_table_like_mut()
-                {
-                    for (_, dep) in t.iter_mut() {
-                        if let Some(d) = dep.as_table_like_mut()
-                            && let Some(path) =
-                                d.get("path").and_then(Item::as_str).map(str::to_owned)
-                        {
-                            d.insert("path", toml_edit::value(moved(&manifest::normalise(&path))));
-                        }
-                    }
-                }
-                inherited.push((key.to_owned(), item));
-            }
-        }
-    }
-    if let Some(profile) = root_doc.get("profile") {
-        inherited.push(("profile".to_owned(), profile.clone()));
-    }
-    // `cargo lambda watch` serves functions that speak the Runtime API;
-    // behind the web adapter they do not, so there is no router for it.
     let router = match input.adapter {
         Adapter::Native => Some(watch_router(&owner)),
         Adapter::WebAdapter => None,
@@ -570,7 +324,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             header: &header_hash,
             members: &members,
             inherited,
-            dependencies: ws_deps,
+            dependencies: BTreeMap::new(),
             router,
         })
         .into_bytes(),
@@ -580,128 +334,29 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
     }
 
     // Documents.
-    let web_adapter = match input.adapter {
-        Adapter::Native => None,
-        Adapter::WebAdapter => Some(&docs::WEB_ADAPTER),
-    };
-    let render = |r: Result<String, askama::Error>, file: &str| {
-        r.map_err(|e| input_err(file, format!("template failed: {e}")))
-    };
-    tree.insert(
-        "template.yaml".to_owned(),
-        render(
-            docs::SamTemplate {
-                header: header_hash.trim_start_matches("# "),
-                app,
-                functions: &sam,
-                web_adapter,
-            }
-            .render(),
-            "template.yaml",
-        )?
-        .into_bytes(),
-    );
-    // Hazards no route or worker reaches: `main`'s start-up code, which
-    // every function runs on each cold start (or code nothing calls); not
-    // the statements starting workers, which cleave takes out of `main`.
-    let taken_out = |file: &str, line: u32| {
-        file == main.file
-            && main
-                .stmts
-                .iter()
-                .any(|st| st.kind == StmtKind::Spawn && (st.start..=st.end).contains(&line))
-            && !main.stmts.iter().any(|st| {
-                st.kind == StmtKind::Spawn
-                    && (st.start..=st.end).contains(&line)
-                    && mainrs::handle_used_later(&main_text, main, st)
-            })
-    };
-    // ... and only what the serving binary's `main` reaches: a fn that only
-    // another binary (a CLI) calls does not run in the functions.
-    let from_main = reached_from(a, &main.file, main.line);
-    let in_start_up = |item: &str| match &from_main {
-        Some(reached) => {
-            !a.fns.iter().any(|f| f.id == item)
-                || a.fns
-                    .iter()
-                    .enumerate()
-                    .any(|(i, f)| f.id == item && reached.contains(&i))
-        }
-        None => true,
-    };
-    let startup_hazards: Vec<HazardNote> = a
-        .hazards
+    let left_out: Vec<String> = a
+        .mains
         .iter()
-        .filter(|h| h.entrypoints.is_empty() && !taken_out(&h.file, h.line) && in_start_up(&h.item))
-        .map(HazardNote::from)
+        .filter(|m| !std::ptr::eq(*m, main))
+        .map(|m| format!("`{}` ({})", m.krate, m.file))
         .collect();
-    // Workers `main` started are taken out with their statement; the ones
-    // started elsewhere (an app builder, a fairing) still start in every
-    // function, on every cold start.
-    let (workers, workers_kept): (Vec<_>, Vec<_>) = a
-        .entrypoints
-        .iter()
-        .filter(|e| e.kind != EntryKind::Http)
-        .partition(|e| {
-            e.registered.file == main.file
-                && main.stmts.iter().any(|st| {
-                    st.kind == StmtKind::Spawn
-                        && (st.start..=st.end).contains(&e.registered.line)
-                        && !mainrs::handle_used_later(&main_text, main, st)
-                })
-        });
-    let describe = |e: &&cleave_analyzer::entrypoints::EntryPoint| {
-        format!(
-            "{} (started at {}:{})",
-            e.handler, e.registered.file, e.registered.line
-        )
-    };
-    let workers: Vec<String> = workers.iter().map(describe).collect();
-    let workers_kept: Vec<String> = workers_kept.iter().map(describe).collect();
-    edits.sort();
-    edits.dedup();
-    let header_md = header_hash.trim_start_matches("# ").to_owned();
-    let guard = backend.guard_text(input.adapter);
-    tree.insert(
-        "MIGRATION.md".to_owned(),
-        render(
-            docs::Migration {
-                header: &header_md,
-                app,
-                plan_file: input.plan_file,
-                default_function: sam.first().map(|f| f.name.as_str()).unwrap_or(""),
-                startup_hazards: &startup_hazards,
-                routes: owner.len(),
-                cores: &cores,
-                guard: &guard,
-                web_adapter,
-                functions: &notes,
-                workers: &workers,
-                workers_kept: &workers_kept,
-                edits: &edits,
-            }
-            .render(),
-            "MIGRATION.md",
-        )?
-        .into_bytes(),
-    );
-    tree.insert(
-        "README.md".to_owned(),
-        render(
-            docs::Readme {
-                header: &header_md,
-                app,
-                plan_file: input.plan_file,
-                first: notes.first().map(|n| n.name.as_str()).unwrap_or(""),
-                functions: &notes,
-                web_adapter,
-            }
-            .render(),
-            "README.md",
-        )?
-        .into_bytes(),
-    );
-    tree.insert(".gitignore".to_owned(), b"/target\n".to_vec());
+    documents(
+        input,
+        &mut tree,
+        Docs {
+            header_hash: &header_hash,
+            main_crate: &main_crate,
+            framework,
+            facade,
+            owner: &owner,
+            notes: &notes,
+            sam: &sam,
+            cores: &cores,
+            left_out: &left_out,
+            start_up: reached_from(a, &main.file, main.line),
+            edits: &mut edits,
+        },
+    )?;
     let mut marker = format!(
         "{header_hash}\n# Files cleave wrote here; `cleave generate` replaces exactly these.\n"
     );
@@ -724,186 +379,291 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
     })
 }
 
-/// What [`host_runner`] needs.
-struct HostRunner<'a> {
-    site: &'a ServeSite,
-    manifest_text: &'a str,
-    package_dir: &'a str,
-    /// The package's directory in the generated workspace.
-    to: &'a str,
-    backend: &'a Backend,
-    adapter: Adapter,
-    header: &'a str,
+/// Library packages -> `crates/` (or their own directory in a workspace),
+/// manifests rewritten (binaries off, paths re-pointed, the framework
+/// renamed to the facade). Returns the member directories and, for
+/// MIGRATION.md, the packages as "`name` (in `dir/`)".
+fn libraries(
+    input: &Input<'_>,
+    facade: &Facade,
+    tree: &mut Tree,
+    edits: &mut Vec<Edit>,
+    asked: &mut Asked,
+) -> Result<(Vec<String>, Vec<String>), GenerateError> {
+    let a = input.analysis;
+    let app = a.project.name.as_str();
+    let moved = |old: &str| -> String { new_dir(app, &a.packages, old) };
+    let package_dirs: Vec<String> = a.packages.iter().map(|p| p.dir.clone()).collect();
+    let mut members = Vec::new();
+    let mut cores = Vec::new();
+    for p in a.packages.iter().filter(|p| p.lib.is_some()) {
+        let lib = p.lib.clone().unwrap_or_default();
+        let to = moved(&p.dir);
+        let manifest_path = manifest::join(&p.dir, "Cargo.toml");
+        let text = read_text(input.source, &manifest_path)?;
+        // The package keeps its name (code may read `CARGO_PKG_NAME`); only its
+        // directory says it is the core.
+        let mut doc = manifest::library(&text, None, &lib)
+            .map_err(|e| input_err(&manifest_path, e.message().to_owned()))?;
+        manifest::repoint_paths(&mut doc, &p.dir, &to, &moved);
+        shim::point_at_facade(&mut doc, &to, facade, asked);
+        let skip: Vec<String> = package_dirs
+            .iter()
+            .filter(|d| **d != p.dir && (p.dir.is_empty() || d.starts_with(&format!("{}/", p.dir))))
+            .cloned()
+            .collect();
+        for file in input.source.files(&p.dir, &skip) {
+            let rel = strip_dir(&p.dir, &file);
+            // Tests, benches and examples are not built in the core (`autotests = false`).
+            let first = rel.split('/').next().unwrap_or("");
+            if rel == "Cargo.toml"
+                || rel == "Cargo.lock"
+                || rel.starts_with("cleave")
+                || matches!(first, "tests" | "benches" | "examples")
+            {
+                continue;
+            }
+            tree.insert(
+                manifest::join(&to, rel),
+                input
+                    .source
+                    .read(&file)
+                    .map_err(|e| input_err(&file, e.to_string()))?,
+            );
+        }
+        tree.insert(
+            manifest::join(&to, "Cargo.toml"),
+            doc.to_string().into_bytes(),
+        );
+        edits.push(Edit {
+            file: manifest_path.clone(),
+            line: 1,
+            what: format!(
+                "package `{}` moved to `{to}` with its binaries, tests, benches and examples switched off",
+                p.name
+            ),
+            why: "the library is shared by every function; each function is its own binary"
+                .to_owned(),
+        });
+        members.push(to.clone());
+        cores.push(format!("`{}` (in `{to}/`)", p.name));
+    }
+    Ok((members, cores))
 }
 
-/// The library whose fn serves the app hosts the runner: its serve call
-/// becomes `crate::cleave_lambda::serve(app)`, the runner (route sets set by
-/// each function's `main` through `init`) is a new module of it, and the
-/// runner's dependencies join its manifest.
-fn host_runner(
-    tree: &mut Tree,
-    doc: &mut DocumentMut,
-    ws_deps: &mut BTreeMap<String, InlineTable>,
-    edits: &mut Vec<Edit>,
-    h: HostRunner<'_>,
-) -> Result<(), GenerateError> {
-    let site_rel = strip_dir(h.package_dir, &h.site.file);
-    let site_target = manifest::join(h.to, site_rel);
-    let text = tree
-        .get(&site_target)
-        .map(|b| String::from_utf8_lossy(b).into_owned())
-        .ok_or_else(|| input_err(&h.site.file, "the file is not part of its package"))?;
-    let (text, e) = mainrs::rewrite_site(
-        &text,
-        h.site,
-        &format!("crate::{RUNNER_MOD}::serve"),
-        h.backend,
-    )
-    .map_err(|m| input_err(&h.site.file, m))?;
-    edits.extend(e.into_iter().map(|edit| for_adapter(edit, h.adapter)));
-    tree.insert(site_target, text.into_bytes());
-    // The lib root: `[lib] path`, or `src/lib.rs`.
-    let lib_root = h
-        .manifest_text
-        .parse::<DocumentMut>()
-        .ok()
-        .and_then(|d| {
-            d.get("lib")
-                .and_then(|l| l.get("path"))
-                .and_then(Item::as_str)
-                .map(manifest::normalise)
-        })
-        .unwrap_or_else(|| "src/lib.rs".to_owned());
-    let root_target = manifest::join(h.to, &lib_root);
-    let mut root_text = tree
-        .get(&root_target)
-        .map(|b| String::from_utf8_lossy(b).into_owned())
-        .ok_or_else(|| {
-            input_err(
-                manifest::join(h.package_dir, &lib_root),
-                "the library's root file is missing",
-            )
-        })?;
-    if !root_text.ends_with('\n') {
-        root_text.push('\n');
-    }
-    let line = root_text.lines().count() as u32 + 2;
-    root_text.push_str(&format!(
-        "\n// cleave: the function runner, shared by every function (see MIGRATION.md).\npub mod {RUNNER_MOD};\n"
-    ));
-    tree.insert(root_target, root_text.into_bytes());
-    edits.push(Edit {
-        file: manifest::join(h.package_dir, &lib_root),
-        line,
-        what: format!("added `pub mod {RUNNER_MOD};`"),
-        why: format!(
-            "`{}` serves the app, so the runner lives beside it; each function's `main` tells it the function's routes",
-            h.site.fn_name
-        ),
-    });
-    let runner = (h.backend.render)(&Runner {
-        header: h.header,
-        own: &[],
-        elsewhere: &[],
-        adapter: h.adapter,
-        routes_from: runner::RouteSource::Init,
-    });
-    tree.insert(
-        manifest::join(h.to, &format!("{}/{RUNNER_MOD}.rs", parent(&lib_root))),
-        runner.into_bytes(),
-    );
-    // The runner's dependencies.
-    let deps = doc
-        .entry("dependencies")
-        .or_insert(Item::Table(toml_edit::Table::new()));
-    if let Some(deps) = deps.as_table_like_mut() {
-        for (name, spec) in (h.backend.deps)(h.adapter) {
-            match deps.get_mut(&name) {
-                Some(existing) => {
-                    if let Some(t) = existing.as_inline_table_mut() {
-                        merge_features(t, &spec);
-                    } else if let Some(t) = existing.as_table_like_mut() {
-                        let mut features = t
-                            .get("features")
-                            .and_then(Item::as_array)
-                            .cloned()
-                            .unwrap_or_default();
-                        let wanted = spec.get("features").and_then(|v| v.as_array());
-                        for v in wanted.into_iter().flatten() {
-                            if !features.iter().any(|x| x.as_str() == v.as_str()) {
-                                features.push(v.clone());
-                            }
+/// The monolith root's `[workspace.package]`, `[workspace.dependencies]`
+/// (paths re-pointed, the framework renamed to the facade),
+/// `[workspace.lints]` and `[profile]` tables.
+fn inherited(
+    root_doc: &DocumentMut,
+    facade: &Facade,
+    moved: &dyn Fn(&str) -> String,
+    asked: &mut Asked,
+) -> Vec<(String, Item)> {
+    let mut inherited = Vec::new();
+    if let Some(ws) = root_doc.get("workspace").and_then(Item::as_table_like) {
+        for key in ["package", "dependencies", "lints"] {
+            let Some(item) = ws.get(key) else {
+                continue;
+            };
+            let mut item = item.clone();
+            if key == "dependencies" {
+                // As a manifest of its own, so the facade rename is the one
+                // every package's gets.
+                let mut doc = DocumentMut::new();
+                doc.insert("dependencies", item.clone());
+                if let Some(t) = doc
+                    .get_mut("dependencies")
+                    .and_then(Item::as_table_like_mut)
+                {
+                    for (_, dep) in t.iter_mut() {
+                        if let Some(d) = dep.as_table_like_mut()
+                            && let Some(path) =
+                                d.get("path").and_then(Item::as_str).map(str::to_owned)
+                        {
+                            d.insert("path", toml_edit::value(moved(&manifest::normalise(&path))));
                         }
-                        t.insert("features", toml_edit::value(features));
-                    } else if let Some(version) = existing.as_str().map(str::to_owned) {
-                        let mut t = InlineTable::new();
-                        t.insert("version", version.as_str().into());
-                        merge_features(&mut t, &spec);
-                        *existing = Item::Value(toml_edit::Value::InlineTable(t));
                     }
                 }
-                None => {
-                    merge_features(
-                        ws_deps.entry(name.clone()).or_insert_with(|| spec.clone()),
-                        &spec,
-                    );
-                    let mut w = InlineTable::new();
-                    w.insert("workspace", true.into());
-                    deps.insert(&name, Item::Value(toml_edit::Value::InlineTable(w)));
+                shim::point_at_facade(&mut doc, "", facade, asked);
+                if let Some(t) = doc.remove("dependencies") {
+                    item = t;
                 }
             }
+            inherited.push((key.to_owned(), item));
         }
     }
-    Ok(())
-}
-
-/// `edit` as it reads for `adapter`: `mainrs` explains its edits for the
-/// in-process runner; behind the web adapter the runner is only the local
-/// server, on Lambda too.
-fn for_adapter(mut edit: Edit, adapter: Adapter) -> Edit {
-    if adapter == Adapter::WebAdapter {
-        for (native, web) in [
-            (
-                "under lambda_http on Lambda, and on 127.0.0.1:$PORT elsewhere",
-                "on 127.0.0.1:$PORT, where the Lambda Web Adapter forwards each event on Lambda",
-            ),
-            (
-                "on Lambda there is no socket to bind; locally the runner binds 127.0.0.1:$PORT",
-                "the runner binds 127.0.0.1:$PORT itself, locally and on Lambda",
-            ),
-            ("Lambda or local server", "the local server"),
-        ] {
-            edit.why = edit.why.replace(native, web);
-        }
+    if let Some(profile) = root_doc.get("profile") {
+        inherited.push(("profile".to_owned(), profile.clone()));
     }
-    edit
+    inherited
 }
 
-/// Adds `extra`'s features to `spec`'s (a dependency the monolith and the
-/// runner both need gets the union).
-fn merge_features(spec: &mut InlineTable, extra: &InlineTable) {
-    let Some(toml_edit::Value::Array(more)) = extra.get("features") else {
-        return;
+/// A function's manifest: its binary, the serving binary's library, the
+/// shim, and (native adapter) the facade's `native` feature.
+fn function_manifest(
+    name: &str,
+    dir: &str,
+    main_crate: &MainCrate,
+    facade: &Facade,
+    adapter: Adapter,
+    header: &str,
+) -> String {
+    let mut deps: BTreeMap<String, InlineTable> = BTreeMap::new();
+    let mut main = InlineTable::new();
+    main.insert(
+        "path",
+        manifest::relative(dir, &main_crate.dir).as_str().into(),
+    );
+    if main_crate.lib != main_crate.package {
+        main.insert("package", main_crate.package.as_str().into());
+    }
+    deps.insert(main_crate.lib.clone(), main);
+    let mut shim_dep = InlineTable::new();
+    shim_dep.insert(
+        "path",
+        manifest::relative(dir, shim::SHIM_DIR).as_str().into(),
+    );
+    deps.insert("cleave-lambda".to_owned(), shim_dep);
+    let mut facade_dep = InlineTable::new();
+    facade_dep.insert(
+        "path",
+        manifest::relative(dir, &shim::facade_dir(facade))
+            .as_str()
+            .into(),
+    );
+    if adapter == Adapter::Native {
+        let mut f = toml_edit::Array::new();
+        f.push("native");
+        facade_dep.insert("features", toml_edit::Value::Array(f));
+    }
+    deps.insert(facade.name.to_owned(), facade_dep);
+    manifest::function(name, "2021", header, "src/main.rs", &deps)
+}
+
+/// What [`documents`] renders from.
+struct Docs<'a> {
+    header_hash: &'a str,
+    main_crate: &'a MainCrate,
+    framework: Framework,
+    facade: &'a Facade,
+    owner: &'a BTreeMap<String, String>,
+    notes: &'a [FunctionNote],
+    sam: &'a [SamFunction],
+    cores: &'a [String],
+    left_out: &'a [String],
+    /// The fns the serving binary's `main` reaches (`None`: not found).
+    start_up: Option<BTreeSet<usize>>,
+    edits: &'a mut Vec<Edit>,
+}
+
+/// `template.yaml`, `MIGRATION.md`, `README.md` and `.gitignore`.
+fn documents(input: &Input<'_>, tree: &mut Tree, d: Docs<'_>) -> Result<(), GenerateError> {
+    let a = input.analysis;
+    let app = a.project.name.as_str();
+    let web_adapter = match input.adapter {
+        Adapter::Native => None,
+        Adapter::WebAdapter => Some(&docs::WEB_ADAPTER),
     };
-    let mut have: Vec<String> = spec
-        .get("features")
-        .and_then(|v| v.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    for f in more.iter().filter_map(|v| v.as_str()) {
-        if !have.iter().any(|h| h == f) {
-            have.push(f.to_owned());
+    let render = |r: Result<String, askama::Error>, file: &str| {
+        r.map_err(|e| input_err(file, format!("template failed: {e}")))
+    };
+    tree.insert(
+        "template.yaml".to_owned(),
+        render(
+            docs::SamTemplate {
+                header: d.header_hash.trim_start_matches("# "),
+                app,
+                functions: d.sam,
+                web_adapter,
+            }
+            .render(),
+            "template.yaml",
+        )?
+        .into_bytes(),
+    );
+    // Hazards no route or worker reaches, in the start-up code the serving
+    // binary's `main` reaches (a fn only another binary calls does not run
+    // in the functions), which every function runs on each cold start.
+    let in_start_up = |item: &str| match &d.start_up {
+        Some(reached) => {
+            !a.fns.iter().any(|f| f.id == item)
+                || a.fns
+                    .iter()
+                    .enumerate()
+                    .any(|(i, f)| f.id == item && reached.contains(&i))
         }
-    }
-    let mut arr = toml_edit::Array::new();
-    for f in have {
-        arr.push(f);
-    }
-    spec.insert("features", toml_edit::Value::Array(arr));
+        None => true,
+    };
+    let startup_hazards: Vec<HazardNote> = a
+        .hazards
+        .iter()
+        .filter(|h| h.entrypoints.is_empty() && in_start_up(&h.item))
+        .map(HazardNote::from)
+        .collect();
+    // Workers start as in the monolith, in every function.
+    let workers: Vec<String> = a
+        .entrypoints
+        .iter()
+        .filter(|e| e.kind != EntryKind::Http)
+        .map(|e| {
+            format!(
+                "{} (started at {}:{})",
+                e.handler, e.registered.file, e.registered.line
+            )
+        })
+        .collect();
+    d.edits.sort();
+    d.edits.dedup();
+    let header_md = d.header_hash.trim_start_matches("# ").to_owned();
+    let guard = match input.adapter {
+        Adapter::Native => format!("{} {}", d.facade.guard, d.facade.in_process),
+        Adapter::WebAdapter => d.facade.guard.to_owned(),
+    };
+    let main_crate = format!("`{}` (in `{}/`)", d.main_crate.package, d.main_crate.dir);
+    tree.insert(
+        "MIGRATION.md".to_owned(),
+        render(
+            docs::Migration {
+                header: &header_md,
+                app,
+                plan_file: input.plan_file,
+                default_function: d.sam.first().map(|f| f.name.as_str()).unwrap_or(""),
+                startup_hazards: &startup_hazards,
+                routes: d.owner.len(),
+                cores: d.cores,
+                main_crate: &main_crate,
+                framework: d.framework.name(),
+                guard: &guard,
+                web_adapter,
+                functions: d.notes,
+                workers: &workers,
+                left_out: d.left_out,
+                edits: d.edits,
+            }
+            .render(),
+            "MIGRATION.md",
+        )?
+        .into_bytes(),
+    );
+    tree.insert(
+        "README.md".to_owned(),
+        render(
+            docs::Readme {
+                header: &header_md,
+                app,
+                plan_file: input.plan_file,
+                first: d.notes.first().map(|n| n.name.as_str()).unwrap_or(""),
+                functions: d.notes,
+                web_adapter,
+            }
+            .render(),
+            "README.md",
+        )?
+        .into_bytes(),
+    );
+    tree.insert(".gitignore".to_owned(), b"/target\n".to_vec());
+    Ok(())
 }
 
 /// Where a package of the monolith lives in the generated workspace: the
@@ -914,67 +674,6 @@ fn new_dir(app: &str, packages: &[PackageInfo], old: &str) -> String {
     } else {
         old.to_owned()
     }
-}
-
-fn strip_dir<'f>(dir: &str, file: &'f str) -> &'f str {
-    if dir.is_empty() {
-        file
-    } else {
-        file.strip_prefix(dir)
-            .map(|r| r.trim_start_matches('/'))
-            .unwrap_or(file)
-    }
-}
-
-fn parent(file: &str) -> String {
-    file.rfind('/')
-        .map(|i| file[..i].to_owned())
-        .unwrap_or_default()
-}
-
-/// `"GET /a/{id}"` -> `("GET", "/a/{id}")`.
-/// The `cargo lambda watch` router: path -> `[(method, function)]`.
-///
-/// Its router (matchit) refuses two paths that differ only in a
-/// parameter's name, so parameters are named by position (`{p1}`, `{*rest}`):
-/// the function still receives the original URL. `ANY` matches no method
-/// there: a path served only by `ANY` routes becomes one entry with method
-/// `ANY` (written as a bare function name), and beside specific methods an
-/// `ANY` route takes every standard method they leave. When two functions
-/// claim one method on one path shape, the first route in sorted order keeps it.
-/// The fns the fn at `file:line` reaches through the call graph (itself
-/// included), or `None` when no fn of the analysis sits there.
-fn reached_from(a: &Analysis, file: &str, line: u32) -> Option<BTreeSet<usize>> {
-    let start = a
-        .fns
-        .iter()
-        .position(|f| f.file == file && f.line == line)?;
-    let mut out = BTreeSet::from([start]);
-    let mut todo = vec![start];
-    while let Some(f) = todo.pop() {
-        for &(_, to) in a.edges.iter().filter(|(from, _)| *from == f) {
-            if out.insert(to) {
-                todo.push(to);
-            }
-        }
-    }
-    Some(out)
-}
-
-/// `main` as it sits after `delta` lines were added above it.
-fn shifted(main: &BinMain, delta: i64) -> BinMain {
-    let at = |line: u32| (i64::from(line) + delta).max(1) as u32;
-    let mut m = main.clone();
-    m.line = at(m.line);
-    m.end_line = at(m.end_line);
-    for st in &mut m.stmts {
-        st.start = at(st.start);
-        st.end = at(st.end);
-    }
-    if let Some(l) = &mut m.launch {
-        l.attr_line = at(l.attr_line);
-    }
-    m
 }
 
 /// A function's `HttpApi` events: one per route shape of its own routes (API
@@ -1034,6 +733,15 @@ fn events(
         .collect()
 }
 
+/// The `cargo lambda watch` router: path -> `[(method, function)]`.
+///
+/// Its router (matchit) refuses two paths that differ only in a
+/// parameter's name, so parameters are named by position (`{p1}`, `{*rest}`):
+/// the function still receives the original URL. `ANY` matches no method
+/// there: a path served only by `ANY` routes becomes one entry with method
+/// `ANY` (written as a bare function name), and beside specific methods an
+/// `ANY` route takes every standard method they leave. When two functions
+/// claim one method on one path shape, the first route in sorted order keeps it.
 pub(crate) fn watch_router(
     owner: &BTreeMap<String, String>,
 ) -> BTreeMap<String, Vec<(String, String)>> {
@@ -1085,6 +793,7 @@ fn watch_path(path: &str) -> String {
         .join("/")
 }
 
+/// `"GET /a/{id}"` -> `("GET", "/a/{id}")`.
 fn split_route(route: &str) -> Option<(String, String)> {
     let (m, p) = route.split_once(' ')?;
     Some((m.to_owned(), p.to_owned()))

@@ -1,0 +1,120 @@
+//! On Lambda: the launched server on 127.0.0.1, and a `lambda_http` loop
+//! on a thread and runtime of its own forwarding each event to it over
+//! HTTP/1.1 (`X-Real-IP` set to the event's source IP, which rocket's
+//! `client_ip()` reads by default).
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use ::cleave_lambda::lambda_http::{self, Body};
+use ::http_body_util::{BodyExt, Full};
+use ::hyper::body::Bytes;
+use ::hyper_util::rt::TokioIo;
+
+/// How long the first event waits for the app to listen.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Points rocket at a free local port and starts the forwarding loop.
+pub(crate) fn start() {
+    let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| ::cleave_lambda::fail("no free local port", e));
+    // Before the app's future runs: rocket reads its figment from here.
+    std::env::set_var("ROCKET_ADDRESS", "127.0.0.1");
+    std::env::set_var("ROCKET_PORT", port.to_string());
+    let spawned = std::thread::Builder::new()
+        .name("lambda".to_owned())
+        .spawn(move || {
+            let runtime = ::tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap_or_else(|e| ::cleave_lambda::fail("cannot start a tokio runtime", e));
+            let handler = lambda_http::service_fn(move |request| forward(request, port));
+            if let Err(e) = runtime.block_on(lambda_http::run(handler)) {
+                ::cleave_lambda::fail("the Lambda runtime failed", e);
+            }
+            ::cleave_lambda::fail("the Lambda runtime stopped", "");
+        });
+    if let Err(e) = spawned {
+        ::cleave_lambda::fail("cannot start the Lambda thread", e);
+    }
+}
+
+fn status(code: u16) -> lambda_http::Response<Body> {
+    let mut response = lambda_http::Response::new(Body::Empty);
+    *response.status_mut() = lambda_http::http::StatusCode::from_u16(code)
+        .unwrap_or(lambda_http::http::StatusCode::BAD_GATEWAY);
+    response
+}
+
+/// One event through the launched app.
+async fn forward(
+    request: lambda_http::Request,
+    fallback_port: u16,
+) -> Result<lambda_http::Response<Body>, lambda_http::Error> {
+    if !crate::guard::FENCED.load(Ordering::SeqCst)
+        && ::cleave_lambda::refuses(
+            ::cleave_lambda::Framework::Rocket,
+            request.method().as_str(),
+            request.uri().path(),
+        )
+    {
+        return Ok(status(404));
+    }
+    let ip = ::cleave_lambda::source_ip(&request);
+    let (parts, body) = request.into_parts();
+    let target = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |pq| pq.as_str())
+        .to_owned();
+    let mut out = lambda_http::http::Request::builder()
+        .method(parts.method)
+        .uri(target);
+    for (name, value) in &parts.headers {
+        if name != lambda_http::http::header::CONTENT_LENGTH
+            && name != lambda_http::http::header::TRANSFER_ENCODING
+            && name.as_str() != "x-real-ip"
+        {
+            out = out.header(name, value);
+        }
+    }
+    if !parts.headers.contains_key(lambda_http::http::header::HOST) {
+        out = out.header(lambda_http::http::header::HOST, "localhost");
+    }
+    if let Some(ip) = ip {
+        out = out.header("x-real-ip", ip.to_string());
+    }
+    let bytes: &[u8] = body.as_ref();
+    let out = out.body(Full::new(Bytes::copy_from_slice(bytes)))?;
+    let stream = connect(fallback_port).await?;
+    let (mut sender, connection) =
+        ::hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    ::tokio::spawn(connection);
+    let response = sender.send_request(out).await?;
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await?.to_bytes();
+    let mut answer = lambda_http::Response::from_parts(parts, Body::Empty);
+    if !bytes.is_empty() {
+        *answer.body_mut() = Body::Binary(bytes.to_vec());
+    }
+    Ok(answer)
+}
+
+/// A connection to the app, waiting for it to listen: at the port it
+/// reported at liftoff, or the one `ROCKET_PORT` asked for.
+async fn connect(fallback_port: u16) -> std::io::Result<::tokio::net::TcpStream> {
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        let port = match crate::guard::PORT.load(Ordering::SeqCst) {
+            0 => fallback_port,
+            p => p,
+        };
+        match ::tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+            Ok(stream) => return Ok(stream),
+            Err(e) if Instant::now() > deadline => return Err(e),
+            Err(_) => ::tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! The serving binary: which binary of the monolith starts the service, and
+//! its module tree as a library crate shared by every function.
+//!
+//! The serving binary is the one whose `main` reaches, through the call
+//! graph at any depth, a fn that names a server item of the framework
+//! (`axum::serve`, `HttpServer::new`, `.launch()`; `startup.rs` reads them
+//! from the framework profiles), or a rocket `#[launch]` fn. Its module
+//! tree becomes a library package once (`crates/<bin>-main`, `[lib] path`
+//! the same root file), with one generated fn appended to the root file,
+//! `__cleave_main`, that calls `main`. Nothing else in it is edited.
+
+use std::collections::BTreeSet;
+
+use cleave_analyzer::analysis::{Analysis, PackageInfo};
+use cleave_analyzer::startup::BinMain;
+use toml_edit::{InlineTable, Item, Table, value};
+
+use crate::docs::Edit;
+use crate::shim::{self, Asked, Facade};
+use crate::{GenerateError, Source, Tree, input_err, manifest};
+
+/// The fn appended to the serving binary's root file.
+pub const ENTRY: &str = "__cleave_main";
+
+/// The binaries whose `main` serves, first the one functions are built from.
+pub fn serving_mains(a: &Analysis) -> Vec<&BinMain> {
+    a.mains
+        .iter()
+        .filter(|m| {
+            if m.launch.is_some() {
+                return true;
+            }
+            let server: BTreeSet<(&str, u32)> =
+                m.server_fns.iter().map(|(f, l)| (f.as_str(), *l)).collect();
+            reached_from(a, &m.file, m.line).is_some_and(|reached| {
+                reached
+                    .iter()
+                    .any(|&i| server.contains(&(a.fns[i].file.as_str(), a.fns[i].line)))
+            })
+        })
+        .collect()
+}
+
+/// The fns the fn at `file:line` reaches through the call graph (itself
+/// included), or `None` when no fn of the analysis sits there.
+pub fn reached_from(a: &Analysis, file: &str, line: u32) -> Option<BTreeSet<usize>> {
+    let start = a
+        .fns
+        .iter()
+        .position(|f| f.file == file && f.line == line)?;
+    let mut out = BTreeSet::from([start]);
+    let mut todo = vec![start];
+    while let Some(f) = todo.pop() {
+        for &(_, to) in a.edges.iter().filter(|(from, _)| *from == f) {
+            if out.insert(to) {
+                todo.push(to);
+            }
+        }
+    }
+    Some(out)
+}
+
+/// The serving binary's library package in the generated workspace.
+#[derive(Debug)]
+pub struct MainCrate {
+    pub dir: String,
+    pub package: String,
+    /// Its lib's crate name (`shop_main`).
+    pub lib: String,
+}
+
+/// What [`main_crate`] reads.
+pub struct MainInput<'a> {
+    pub main: &'a BinMain,
+    pub package: &'a PackageInfo,
+    pub packages: &'a [PackageInfo],
+    pub source: &'a dyn Source,
+    pub moved: &'a dyn Fn(&str) -> String,
+    pub facade: &'a Facade,
+    pub header: &'a str,
+}
+
+/// Where the main crate goes: `crates/<bin>-main`, unless a package of the
+/// monolith has that name or directory.
+pub fn place(main: &BinMain, packages: &[PackageInfo]) -> MainCrate {
+    let base = format!("{}-main", main.krate.replace('_', "-"));
+    let mut name = base.clone();
+    let mut n = 2;
+    while packages
+        .iter()
+        .any(|p| p.name == name || p.dir == format!("crates/{name}"))
+    {
+        name = format!("{base}{n}");
+        n += 1;
+    }
+    MainCrate {
+        dir: format!("crates/{name}"),
+        lib: name.replace('-', "_"),
+        package: name,
+    }
+}
+
+/// The main crate into `tree`: the binary's module tree at the same
+/// relative paths, its compile-time inputs, and its manifest (the binary
+/// package's, as a library, with the package's own lib as a dependency).
+pub fn main_crate(
+    tree: &mut Tree,
+    edits: &mut Vec<Edit>,
+    asked: &mut Asked,
+    m: &MainInput<'_>,
+) -> Result<MainCrate, GenerateError> {
+    let place = place(m.main, m.packages);
+    let pkg_dir = m.package.dir.as_str();
+    let root_rel = strip_dir(pkg_dir, &m.main.file).to_owned();
+    // Sources: the bin's own module tree.
+    for file in &m.main.files {
+        let rel = strip_dir(pkg_dir, file);
+        let mut bytes = m
+            .source
+            .read(file)
+            .map_err(|e| input_err(file, format!("cannot read: {e}")))?;
+        if *file == m.main.file {
+            let mut text = String::from_utf8(bytes).map_err(|_| input_err(file, "not UTF-8"))?;
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            let line = text.lines().count() as u32 + 2;
+            text.push_str(&format!(
+                "\n// cleave: each function's `main` runs this binary's `main` (see MIGRATION.md).\n#[doc(hidden)]\npub fn {ENTRY}() -> impl ::std::process::Termination {{\n    main()\n}}\n"
+            ));
+            edits.push(Edit {
+                file: file.clone(),
+                line,
+                what: format!("appended `pub fn {ENTRY}() -> impl Termination {{ main() }}`"),
+                why: format!(
+                    "the binary's modules are the library `{}` (in `{}/`), shared by every function; each function's `main` calls its `main` through this fn",
+                    place.package, place.dir
+                ),
+            });
+            bytes = text.into_bytes();
+        }
+        tree.insert(manifest::join(&place.dir, rel), bytes);
+    }
+    // Compile-time inputs of the package: non-Rust files beside the
+    // binary's sources (`include_str!`), and the conventional directories
+    // and files at its top level (`sqlx::migrate!("./migrations")`, sqlx's
+    // offline `.sqlx/`, askama's `templates/`), and its build script.
+    const COMPILE_TIME_DIRS: [&str; 3] = ["migrations", "templates", ".sqlx"];
+    const COMPILE_TIME_FILES: [&str; 3] = ["askama.toml", "sqlx-data.json", "build.rs"];
+    let main_dir = parent(&m.main.file);
+    let skip: Vec<String> = m
+        .packages
+        .iter()
+        .filter(|p| {
+            p.dir != pkg_dir && (pkg_dir.is_empty() || p.dir.starts_with(&format!("{pkg_dir}/")))
+        })
+        .map(|p| p.dir.clone())
+        .collect();
+    for file in m.source.files(pkg_dir, &skip) {
+        let rel = strip_dir(pkg_dir, &file).to_owned();
+        let beside = !file.ends_with(".rs")
+            && !main_dir.is_empty()
+            && file.starts_with(&format!("{main_dir}/"));
+        let top = rel.split('/').next().unwrap_or("");
+        let wanted = if rel.contains('/') {
+            COMPILE_TIME_DIRS.contains(&top)
+        } else {
+            COMPILE_TIME_FILES.contains(&top)
+        };
+        if (beside || wanted) && !m.main.files.contains(&file) {
+            let bytes = m
+                .source
+                .read(&file)
+                .map_err(|e| input_err(&file, format!("cannot read: {e}")))?;
+            tree.insert(manifest::join(&place.dir, &rel), bytes);
+        }
+    }
+    // The manifest.
+    let manifest_path = manifest::join(pkg_dir, "Cargo.toml");
+    let text = m
+        .source
+        .read(&manifest_path)
+        .map_err(|e| input_err(&manifest_path, format!("cannot read: {e}")))?;
+    let text = String::from_utf8(text).map_err(|_| input_err(&manifest_path, "not UTF-8"))?;
+    let mut doc = manifest::library(&text, Some(&place.package), &place.lib)
+        .map_err(|e| input_err(&manifest_path, e.message().to_owned()))?;
+    let mut lib = Table::new();
+    lib.insert("name", value(&place.lib));
+    lib.insert("path", value(&root_rel));
+    lib.insert("doctest", value(false));
+    lib.insert("test", value(false));
+    doc.insert("lib", Item::Table(lib));
+    if let Some(pkg) = doc.get_mut("package").and_then(Item::as_table_like_mut) {
+        pkg.remove("build");
+        pkg.remove("links");
+        pkg.insert("publish", value(false));
+    }
+    manifest::repoint_paths(&mut doc, pkg_dir, &place.dir, m.moved);
+    shim::point_at_facade(&mut doc, &place.dir, m.facade, asked);
+    if let Some(own_lib) = &m.package.lib {
+        let mut t = InlineTable::new();
+        t.insert(
+            "path",
+            manifest::relative(&place.dir, &(m.moved)(pkg_dir))
+                .as_str()
+                .into(),
+        );
+        if *own_lib != m.package.name {
+            t.insert("package", m.package.name.as_str().into());
+        }
+        let deps = doc
+            .entry("dependencies")
+            .or_insert(Item::Table(Table::new()));
+        if let Some(deps) = deps.as_table_like_mut() {
+            deps.insert(own_lib, Item::Value(toml_edit::Value::InlineTable(t)));
+        }
+    }
+    let mut doc_text = doc.to_string();
+    if !doc_text.starts_with(m.header) {
+        doc_text = format!("{}\n{doc_text}", m.header);
+    }
+    tree.insert(
+        manifest::join(&place.dir, "Cargo.toml"),
+        doc_text.into_bytes(),
+    );
+    edits.push(Edit {
+        file: manifest_path,
+        line: 1,
+        what: format!(
+            "the binary `{}` became the library package `{}` in `{}/` (`[lib] path = \"{root_rel}\"`)",
+            m.main.krate, place.package, place.dir
+        ),
+        why: "its modules are compiled once and shared by every function; each function is a small binary calling its `main`".to_owned(),
+    });
+    Ok(place)
+}
+
+pub fn strip_dir<'f>(dir: &str, file: &'f str) -> &'f str {
+    if dir.is_empty() {
+        file
+    } else {
+        file.strip_prefix(dir)
+            .map(|r| r.trim_start_matches('/'))
+            .unwrap_or(file)
+    }
+}
+
+pub fn parent(file: &str) -> String {
+    file.rfind('/')
+        .map(|i| file[..i].to_owned())
+        .unwrap_or_default()
+}

@@ -1,0 +1,560 @@
+//! The server shim in the generated workspace: `crates/cleave-lambda` (the
+//! route guard and what every facade needs on Lambda) and one facade per
+//! framework, `crates/cleave-lambda-<framework>`, a crate that re-exports
+//! the real framework whole and shadows its server entry points.
+//!
+//! The copied code reaches the shim by a dependency rename, never a source
+//! edit: every manifest's framework dependency becomes
+//! `axum = { package = "cleave-lambda-axum", path = .. }`, so each path that
+//! names `axum::serve` (in any fn, any crate, `use` groups and macros
+//! included) resolves to the facade. The facade depends on the real
+//! framework at the monolith's locked version, with `default` and every
+//! feature the workspace asks for forwarded to it.
+//!
+//! The sources are real files of this repository (`codegen/shim/`),
+//! embedded here and compiled by the end-to-end tests that build generated
+//! workspaces; the guard is also unit-tested inside this crate.
+
+use std::collections::BTreeSet;
+
+use cleave_analyzer::entrypoints::Framework;
+use toml_edit::{DocumentMut, InlineTable, Item, Table, Value, value};
+
+use crate::Tree;
+use crate::manifest;
+
+/// Where the shim's crates go in the generated workspace.
+pub const SHIM_DIR: &str = "crates/cleave-lambda";
+
+const GUARD_RS: &str = include_str!("../shim/cleave-lambda/src/guard.rs");
+const LIB_RS: &str = include_str!("../shim/cleave-lambda/src/lib.rs");
+
+/// One framework's facade.
+#[derive(Debug)]
+pub struct Facade {
+    /// The framework's package, as manifests name it (`actix-web`).
+    pub package: &'static str,
+    /// The facade's package and directory name (`cleave-lambda-actix-web`).
+    pub name: &'static str,
+    /// The real framework's dependency key inside the facade.
+    real: &'static str,
+    /// Features of the real framework the facade's own code needs.
+    real_features: &'static [&'static str],
+    /// Features the facade always declares (its code tests them), forwarded.
+    declared: &'static [&'static str],
+    /// The facade's dependencies besides the framework and `cleave-lambda`:
+    /// `(name, version, features, only with the native adapter)`.
+    deps: &'static [(&'static str, &'static str, &'static [&'static str], bool)],
+    /// `src/` files, relative path and text.
+    sources: &'static [(&'static str, &'static str)],
+    /// For MIGRATION.md: how a function keeps to its routes, completing
+    /// "Every function builds the monolith's whole app (...) and".
+    pub guard: &'static str,
+    /// For MIGRATION.md, native adapter: how a Lambda event reaches the app.
+    pub in_process: &'static str,
+}
+
+pub static AXUM: Facade = Facade {
+    package: "axum",
+    name: "cleave-lambda-axum",
+    real: "axum_real",
+    real_features: &["tokio", "http1"],
+    declared: &[],
+    deps: &[
+        ("tower", "0.5", &["util"], false),
+        ("tokio", "1", &["rt"], false),
+    ],
+    sources: &[(
+        "lib.rs",
+        include_str!("../shim/cleave-lambda-axum/src/lib.rs"),
+    )],
+    guard: "serves it through `cleave-lambda-axum`'s `serve` (the crate the workspace's `axum` dependency is renamed to), which answers 404 for the routes other functions own before the app sees the request.",
+    in_process: "On Lambda `serve` answers each event in-process through `lambda_http`, with `ConnectInfo<SocketAddr>` from the event's source IP (port 0).",
+};
+
+pub static ACTIX_WEB: Facade = Facade {
+    package: "actix-web",
+    name: "cleave-lambda-actix-web",
+    real: "actix_web_real",
+    real_features: &[],
+    declared: &["http2"],
+    deps: &[
+        ("tokio", "1", &["sync", "rt"], true),
+        ("tower-service", "0.3", &[], true),
+    ],
+    sources: &[
+        (
+            "lib.rs",
+            include_str!("../shim/cleave-lambda-actix-web/src/lib.rs"),
+        ),
+        (
+            "server.rs",
+            include_str!("../shim/cleave-lambda-actix-web/src/server.rs"),
+        ),
+        (
+            "lambda.rs",
+            include_str!("../shim/cleave-lambda-actix-web/src/lambda.rs"),
+        ),
+    ],
+    guard: "serves it through `cleave-lambda-actix-web`'s `HttpServer` (the crate the workspace's `actix-web` dependency is renamed to), which wraps the `App` in a guard that answers 404 for the routes other functions own before their handlers run.",
+    in_process: "On Lambda `run()` binds nothing: the `App` runs on its own actix `System` thread and each event is answered in-process (`HttpRequest::peer_addr` is the event's source IP); there is no extra HTTP hop.",
+};
+
+pub static ROCKET: Facade = Facade {
+    package: "rocket",
+    name: "cleave-lambda-rocket",
+    real: "rocket_real",
+    real_features: &[],
+    declared: &[],
+    deps: &[
+        ("tokio", "1", &["rt", "net", "time"], true),
+        ("hyper", "1", &["client", "http1"], true),
+        ("hyper-util", "0.1", &["tokio"], true),
+        ("http-body-util", "0.1", &[], true),
+    ],
+    sources: &[
+        (
+            "lib.rs",
+            include_str!("../shim/cleave-lambda-rocket/src/lib.rs"),
+        ),
+        (
+            "guard.rs",
+            include_str!("../shim/cleave-lambda-rocket/src/guard.rs"),
+        ),
+        (
+            "lambda.rs",
+            include_str!("../shim/cleave-lambda-rocket/src/lambda.rs"),
+        ),
+    ],
+    guard: "builds it through `cleave-lambda-rocket`'s `rocket::build()`/`rocket::custom()` (the crate the workspace's `rocket` dependency is renamed to), which attach a guard: a route tried before all others answers 404 through the app's own catchers when only other functions' routes match a request, and where ranked routes of this function and another's both match, a response fairing turns an answer from the other function's route into that 404. An app built with `Rocket::build()` or `Rocket::custom()` (rocket's associated fns, which nothing can shadow) gets no guard off Lambda.",
+    in_process: "On Lambda `rocket::async_main` (what `#[launch]` and `#[rocket::main]` expand to) sets `ROCKET_ADDRESS=127.0.0.1` and `ROCKET_PORT` to a free port before the app's code runs, and forwards each event to the launched server over local HTTP with `X-Real-IP` set to the event's source IP (`Request::client_ip()` reads it): `.launch()` is rocket's inherent method and cannot be shadowed, so this is one extra local hop per request.",
+};
+
+pub fn facade(framework: Framework) -> &'static Facade {
+    match framework {
+        Framework::Axum => &AXUM,
+        Framework::ActixWeb => &ACTIX_WEB,
+        Framework::Rocket => &ROCKET,
+    }
+}
+
+/// The directory of `facade` in the generated workspace.
+pub fn facade_dir(facade: &Facade) -> String {
+    format!("crates/{}", facade.name)
+}
+
+/// Dependency tables of a manifest, top-level and per target.
+fn dep_tables(doc: &mut DocumentMut) -> Vec<&mut dyn toml_edit::TableLike> {
+    const KEYS: [&str; 2] = ["dependencies", "dev-dependencies"];
+    let mut out: Vec<&mut dyn toml_edit::TableLike> = Vec::new();
+    let (top, targets): (Vec<_>, Vec<_>) = doc
+        .as_table_mut()
+        .iter_mut()
+        .partition(|(k, _)| k.get() != "target");
+    for (k, item) in top {
+        if KEYS.contains(&k.get())
+            && let Some(t) = item.as_table_like_mut()
+        {
+            out.push(t);
+        }
+    }
+    for (_, item) in targets {
+        let Some(targets) = item.as_table_like_mut() else {
+            continue;
+        };
+        for (_, target) in targets.iter_mut() {
+            let Some(target) = target.as_table_like_mut() else {
+                continue;
+            };
+            for (k, t) in target.iter_mut() {
+                if KEYS.contains(&k.get())
+                    && let Some(t) = t.as_table_like_mut()
+                {
+                    out.push(t);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether a dependency entry `key = spec` is the framework's package.
+fn names_package(key: &str, spec: &Item, package: &str) -> bool {
+    match spec.as_table_like().and_then(|t| t.get("package")) {
+        Some(p) => p.as_str() == Some(package),
+        None => key == package,
+    }
+}
+
+/// What a framework dependency spec asks of the framework: its version
+/// requirement and features.
+#[derive(Debug, Default)]
+pub struct Asked {
+    pub versions: BTreeSet<String>,
+    pub features: BTreeSet<String>,
+}
+
+/// Points every dependency on the framework in `doc` (a manifest that will
+/// sit in `dir`) at the facade: `package` and `path` replace the version
+/// and source; `features`, `default-features` and `optional` stay. A
+/// `workspace = true` entry is left to the workspace's own table. Returns
+/// the keys it rewrote, and records what they asked in `asked`.
+pub fn point_at_facade(
+    doc: &mut DocumentMut,
+    dir: &str,
+    facade: &Facade,
+    asked: &mut Asked,
+) -> Vec<String> {
+    let path = manifest::relative(dir, &facade_dir(facade));
+    let mut keys: Vec<String> = Vec::new();
+    for table in dep_tables(doc) {
+        for (key, spec) in table.iter_mut() {
+            if !names_package(key.get(), spec, facade.package) {
+                continue;
+            }
+            if let Some(rewritten) = rewrite_spec(spec, &path, facade, asked) {
+                *spec = rewritten;
+                keys.push(key.get().to_owned());
+            }
+        }
+    }
+    // `[features]` entries naming the framework's features (`axum/json`).
+    if let Some(features) = doc.get("features").and_then(Item::as_table_like) {
+        for (_, list) in features.iter() {
+            for v in list.as_array().into_iter().flatten() {
+                if let Some((dep, feature)) = v.as_str().and_then(|s| s.split_once('/'))
+                    && keys.iter().any(|k| k == dep.trim_end_matches('?'))
+                {
+                    asked.features.insert(feature.to_owned());
+                }
+            }
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// The facade spec for one dependency spec, or `None` to leave it
+/// (`workspace = true`, whose features are still recorded).
+fn rewrite_spec(spec: &Item, path: &str, facade: &Facade, asked: &mut Asked) -> Option<Item> {
+    let table = manifest::inline_spec(spec);
+    if let Some(list) = table.get("features").and_then(Value::as_array) {
+        for f in list.iter().filter_map(Value::as_str) {
+            asked.features.insert(f.to_owned());
+        }
+    }
+    if table.get("workspace").is_some() {
+        return None;
+    }
+    if let Some(v) = table.get("version").and_then(Value::as_str) {
+        asked.versions.insert(v.to_owned());
+    }
+    let mut out = InlineTable::new();
+    out.insert("package", facade.name.into());
+    out.insert("path", path.into());
+    for key in [
+        "default-features",
+        "default_features",
+        "features",
+        "optional",
+    ] {
+        if let Some(v) = table.get(key) {
+            out.insert(key, v.clone());
+        }
+    }
+    out.fmt();
+    Some(Item::Value(Value::InlineTable(out)))
+}
+
+/// Whether the monolith uses the framework at a version the facade mirrors
+/// (axum 0.7 and 0.8 both have `serve`; the facade is written against 0.8).
+pub fn supported(facade: &Facade, version: &str) -> bool {
+    let mut parts = version.trim_start_matches(['=', '^', '~']).split('.');
+    let major = parts.next().and_then(|p| p.parse::<u32>().ok());
+    let minor = parts.next().and_then(|p| p.parse::<u32>().ok());
+    match (facade.package, major, minor) {
+        ("axum", Some(0), Some(m)) => m >= 8,
+        ("actix-web", Some(4), _) => true,
+        ("rocket", Some(0), Some(5)) => true,
+        _ => false,
+    }
+}
+
+/// What the shim's crates are rendered from.
+#[derive(Debug)]
+pub struct ShimCrates<'a> {
+    pub header: &'a str,
+    pub facade: &'a Facade,
+    /// The framework's version requirement for the facade's real dependency
+    /// (`=0.8.9` when the monolith's `Cargo.lock` pins one version).
+    pub version: &'a str,
+    /// Every feature the workspace asks of the framework.
+    pub features: &'a BTreeSet<String>,
+    /// Without the native adapter the shim has no Lambda side at all.
+    pub native: bool,
+}
+
+/// `crates/cleave-lambda/` and the facade's crate, into `tree`.
+pub fn render(tree: &mut Tree, s: &ShimCrates<'_>) {
+    tree.insert(
+        format!("{SHIM_DIR}/Cargo.toml"),
+        shim_manifest(s.header, s.native).into_bytes(),
+    );
+    for (file, text) in [("guard.rs", GUARD_RS), ("lib.rs", LIB_RS)] {
+        tree.insert(
+            format!("{SHIM_DIR}/src/{file}"),
+            headed(s.header, text).into_bytes(),
+        );
+    }
+    let dir = facade_dir(s.facade);
+    tree.insert(format!("{dir}/Cargo.toml"), facade_manifest(s).into_bytes());
+    for (file, text) in s.facade.sources {
+        tree.insert(
+            format!("{dir}/src/{file}"),
+            headed(s.header, text).into_bytes(),
+        );
+    }
+}
+
+/// A shim source with the generated-file header line.
+fn headed(header: &str, text: &str) -> String {
+    format!("{header}\n{text}")
+}
+
+fn package(name: &str, version: &str) -> Table {
+    let mut pkg = Table::new();
+    pkg.insert("name", value(name));
+    pkg.insert("version", value(version));
+    pkg.insert("edition", value("2021"));
+    pkg.insert("publish", value(false));
+    pkg
+}
+
+fn dep(version: &str, features: &[&str], optional: bool) -> Item {
+    let mut t = InlineTable::new();
+    t.insert("version", version.into());
+    if !features.is_empty() {
+        t.insert("features", strings(features.iter().copied()));
+    }
+    if optional {
+        t.insert("optional", true.into());
+    }
+    Item::Value(Value::InlineTable(t))
+}
+
+fn strings<'s>(items: impl IntoIterator<Item = &'s str>) -> Value {
+    let mut a = toml_edit::Array::new();
+    for s in items {
+        a.push(s);
+    }
+    Value::Array(a)
+}
+
+/// `cleave-lambda`'s manifest; behind the web adapter its `native`
+/// feature enables nothing and `lambda_http` is not a dependency.
+fn shim_manifest(header: &str, native: bool) -> String {
+    let mut doc = DocumentMut::new();
+    doc.decor_mut().set_prefix(format!("{header}\n"));
+    doc.insert("package", Item::Table(package("cleave-lambda", "0.1.0")));
+    let mut features = Table::new();
+    let enables: &[&str] = if native { &["dep:lambda_http"] } else { &[] };
+    features.insert("native", value(strings(enables.iter().copied())));
+    doc.insert("features", Item::Table(features));
+    let mut deps = Table::new();
+    if native {
+        deps.insert("lambda_http", dep("1.3", &[], true));
+    }
+    deps.insert("matchit", dep("0.8", &[], false));
+    doc.insert("dependencies", Item::Table(deps));
+    doc.to_string()
+}
+
+fn facade_manifest(s: &ShimCrates<'_>) -> String {
+    let f = s.facade;
+    let real = f.real;
+    let mut doc = DocumentMut::new();
+    doc.decor_mut().set_prefix(format!("{}\n", s.header));
+    let version = s.version.trim_start_matches(['=', '^', '~', ' ']);
+    let version = if version.split('.').count() == 3 {
+        version
+    } else {
+        "0.0.0"
+    };
+    doc.insert("package", Item::Table(package(f.name, version)));
+    let mut features = Table::new();
+    features.insert(
+        "default",
+        value(strings([format!("{real}/default").as_str()])),
+    );
+    let mut native: Vec<String> = vec!["cleave-lambda/native".to_owned()];
+    native.extend(
+        f.deps
+            .iter()
+            .filter(|d| d.3)
+            .map(|d| format!("dep:{}", d.0)),
+    );
+    features.insert("native", value(strings(native.iter().map(String::as_str))));
+    let forwarded: BTreeSet<&str> = s
+        .features
+        .iter()
+        .map(String::as_str)
+        .chain(f.declared.iter().copied())
+        .filter(|f| !matches!(*f, "default" | "native"))
+        .collect();
+    for feature in forwarded {
+        features.insert(
+            feature,
+            value(strings([format!("{real}/{feature}").as_str()])),
+        );
+    }
+    doc.insert("features", Item::Table(features));
+    let mut deps = Table::new();
+    let mut r = InlineTable::new();
+    r.insert("package", f.package.into());
+    r.insert("version", s.version.into());
+    r.insert("default-features", false.into());
+    if !f.real_features.is_empty() {
+        r.insert("features", strings(f.real_features.iter().copied()));
+    }
+    deps.insert(real, Item::Value(Value::InlineTable(r)));
+    let mut shim = InlineTable::new();
+    shim.insert("path", "../cleave-lambda".into());
+    deps.insert("cleave-lambda", Item::Value(Value::InlineTable(shim)));
+    for (name, version, features, optional) in f.deps {
+        deps.insert(name, dep(version, features, *optional));
+    }
+    doc.insert("dependencies", Item::Table(deps));
+    doc.to_string()
+}
+
+/// A function's `src/main.rs`: its route sets handed to the shim, then the
+/// monolith's `main` (made a library fn by `serving::main_crate`).
+pub fn function_main(
+    header: &str,
+    name: &str,
+    main_lib: &str,
+    own: &[(String, String)],
+    elsewhere: &[(String, String)],
+) -> String {
+    let pairs = |list: &[(String, String)]| {
+        let items = list.iter().map(|(m, p)| quote::quote!((#m, #p)));
+        quote::quote!(&[#(#items),*])
+    };
+    let own = pairs(own);
+    let elsewhere = pairs(elsewhere);
+    let lib = proc_macro2::Ident::new(main_lib, proc_macro2::Span::call_site());
+    let doc = format!(
+        " Function `{name}`: the monolith's `main`, with this function's routes handed to the server shim first."
+    );
+    let file: syn::File = syn::parse_quote! {
+        #![doc = #doc]
+
+        /// The routes this function serves: `(method, path)`.
+        const ROUTES: &[(&str, &str)] = #own;
+
+        /// The monolith's routes that other functions serve: answered with 404 here.
+        const ELSEWHERE: &[(&str, &str)] = #elsewhere;
+
+        fn main() -> std::process::ExitCode {
+            ::cleave_lambda::init(ROUTES, ELSEWHERE);
+            std::process::Termination::report(::#lib::__cleave_main())
+        }
+    };
+    format!("{header}\n{}", prettyplease::unparse(&file))
+}
+
+#[cfg(test)]
+#[path = "../shim/cleave-lambda/src/guard.rs"]
+mod guard;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewritten(text: &str) -> (String, Asked) {
+        let mut doc: DocumentMut = text.parse().expect("toml");
+        let mut asked = Asked::default();
+        point_at_facade(&mut doc, "crates/app", &AXUM, &mut asked);
+        (doc.to_string(), asked)
+    }
+
+    #[test]
+    fn the_framework_dependency_is_renamed_in_every_form() {
+        let (text, asked) = rewritten(
+            "[dependencies]\naxum = { version = \"0.8\", features = [\"macros\"] }\nweb = { package = \"axum\", version = \"0.8.1\", default-features = false }\ntokio = \"1\"\n\n[target.'cfg(unix)'.dependencies]\naxum = \"0.8\"\n\n[features]\nws = [\"axum/ws\"]\n",
+        );
+        assert!(text.contains("axum = { package = \"cleave-lambda-axum\", path = \"../cleave-lambda-axum\", features = [\"macros\"] }"), "{text}");
+        assert!(text.contains("web = { package = \"cleave-lambda-axum\", path = \"../cleave-lambda-axum\", default-features = false }"), "{text}");
+        assert!(text.contains("tokio = \"1\""), "{text}");
+        assert_eq!(
+            text.matches("package = \"cleave-lambda-axum\"").count(),
+            3,
+            "{text}"
+        );
+        assert_eq!(asked.features.iter().collect::<Vec<_>>(), ["macros", "ws"]);
+        assert_eq!(asked.versions.len(), 2);
+    }
+
+    #[test]
+    fn a_workspace_dependency_is_left_to_the_workspace_table() {
+        let (text, asked) =
+            rewritten("[dependencies]\naxum = { workspace = true, features = [\"json\"] }\n");
+        assert!(text.contains("axum = { workspace = true"), "{text}");
+        assert!(asked.features.contains("json"));
+    }
+
+    #[test]
+    fn the_facade_forwards_default_and_asked_features_to_the_real_framework() {
+        let features: BTreeSet<String> = ["macros".to_owned()].into();
+        let text = facade_manifest(&ShimCrates {
+            header: "# @generated",
+            facade: &ACTIX_WEB,
+            version: "=4.18.1",
+            features: &features,
+            native: true,
+        });
+        assert!(
+            text.contains("default = [\"actix_web_real/default\"]"),
+            "{text}"
+        );
+        assert!(
+            text.contains("macros = [\"actix_web_real/macros\"]"),
+            "{text}"
+        );
+        assert!(
+            text.contains("http2 = [\"actix_web_real/http2\"]"),
+            "{text}"
+        );
+        assert!(text.contains("actix_web_real = { package = \"actix-web\", version = \"=4.18.1\", default-features = false }"), "{text}");
+        assert!(text.contains("version = \"4.18.1\""), "{text}");
+    }
+
+    #[test]
+    fn a_function_main_hands_its_routes_to_the_shim_first() {
+        let own = vec![("GET".to_owned(), "/a/{id}".to_owned())];
+        let elsewhere = vec![("POST".to_owned(), "/b".to_owned())];
+        let text = function_main("// @generated", "reads", "shop_main", &own, &elsewhere);
+        assert!(text.starts_with("// @generated\n"), "{text}");
+        assert!(
+            text.contains("const ROUTES: &[(&str, &str)] = &[(\"GET\", \"/a/{id}\")];"),
+            "{text}"
+        );
+        assert!(
+            text.contains("::cleave_lambda::init(ROUTES, ELSEWHERE);"),
+            "{text}"
+        );
+        assert!(text.contains("::shop_main::__cleave_main()"), "{text}");
+        syn::parse_file(&text).expect("valid Rust");
+    }
+
+    #[test]
+    fn versions_the_facades_mirror() {
+        assert!(supported(&AXUM, "0.8"));
+        assert!(supported(&AXUM, "=0.8.9"));
+        assert!(!supported(&AXUM, "0.6.20"));
+        assert!(supported(&ACTIX_WEB, "4.11"));
+        assert!(supported(&ROCKET, "0.5.1"));
+        assert!(!supported(&ROCKET, "0.4"));
+    }
+}
