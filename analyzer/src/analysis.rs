@@ -95,7 +95,7 @@ impl Analysis {
         self.entrypoints
             .iter()
             .enumerate()
-            .filter(|(_, e)| e.kind == EntryKind::Http)
+            .filter(|(_, e)| e.kind.is_route())
     }
 
     /// Lines of code an entry point reaches.
@@ -299,11 +299,7 @@ pub fn render_text(a: &Analysis) -> String {
         }
     ));
 
-    let routes: Vec<&EntryPoint> = a
-        .entrypoints
-        .iter()
-        .filter(|e| e.kind == EntryKind::Http)
-        .collect();
+    let routes: Vec<&EntryPoint> = a.entrypoints.iter().filter(|e| e.kind.is_route()).collect();
     if routes.is_empty() {
         out.push_str("No HTTP routes found (looked for axum, actix-web and rocket routers).\n");
     } else {
@@ -314,7 +310,11 @@ pub fn render_text(a: &Analysis) -> String {
                 [
                     e.method.clone(),
                     e.path.clone(),
-                    e.handler.clone(),
+                    match e.kind {
+                        EntryKind::Static => format!("static: {}", e.handler),
+                        EntryKind::External => format!("external: {}", e.handler),
+                        _ => e.handler.clone(),
+                    },
                     format!("{}:{}", e.at.file, e.at.line),
                     e.middleware
                         .iter()
@@ -334,7 +334,7 @@ pub fn render_text(a: &Analysis) -> String {
     let workers: Vec<&EntryPoint> = a
         .entrypoints
         .iter()
-        .filter(|e| e.kind != EntryKind::Http)
+        .filter(|e| !e.kind.is_route())
         .collect();
     if !workers.is_empty() {
         out.push_str(&format!("\nWorkers ({})\n", workers.len()));

@@ -25,6 +25,12 @@ use crate::syntax::Expr;
 #[serde(rename_all = "lowercase")]
 pub enum EntryKind {
     Http,
+    /// Files served from a directory or file (`ServeDir`, `actix_files::Files`,
+    /// rocket's `FileServer`): a route with no workspace handler.
+    Static,
+    /// Routes made by a crate outside the workspace and mounted whole
+    /// (`.mount("/auth", auth_crate::routes())`), under `ANY prefix/{*rest}`.
+    External,
     /// Work started from `main` that outlives requests.
     Worker,
     /// A worker that runs on an interval or a cron schedule.
@@ -99,6 +105,21 @@ pub(crate) fn run_by_binaries(
     Some(seen)
 }
 
+/// Whether a service expression builds one of the framework's file services
+/// (`ServeDir::new("assets")`, `get_service(ServeFile::new(..)).layer(..)`).
+pub(crate) fn serves_files(profile: &crate::framework::Profile, e: &Expr) -> bool {
+    let mut found = false;
+    e.walk(&mut |x| {
+        if let Expr::Call { func, .. } = x
+            && let Expr::Path { path, .. } = func.peel()
+            && path.names().any(|n| profile.file_services.contains(&n))
+        {
+            found = true;
+        }
+    });
+    found
+}
+
 /// A place in the analysed source.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Location {
@@ -147,11 +168,24 @@ pub struct EntryPoint {
     pub root: Option<FnId>,
 }
 
+impl EntryKind {
+    /// Whether entry points of this kind are requests a function answers
+    /// (placed in the plan by `METHOD /path`), as opposed to work beside them.
+    pub fn is_route(self) -> bool {
+        matches!(
+            self,
+            EntryKind::Http | EntryKind::Static | EntryKind::External
+        )
+    }
+}
+
 impl EntryPoint {
     /// `"GET /orders/{id}"` for routes, `"worker shop::jobs::sweep"` for workers.
     pub fn route(&self) -> String {
         match self.kind {
-            EntryKind::Http => format!("{} {}", self.method, self.path),
+            EntryKind::Http | EntryKind::Static | EntryKind::External => {
+                format!("{} {}", self.method, self.path)
+            }
             EntryKind::Worker => format!("worker {}", self.handler),
             EntryKind::Schedule => format!("schedule {}", self.handler),
         }

@@ -47,6 +47,9 @@ pub struct Profile {
     pub router_types: &'static [&'static str],
     /// Items that start serving, in the order a reader meets them.
     pub servers: &'static [ServerItem],
+    /// Types of services that serve files from a directory or a single file
+    /// (a `static` entry point rather than a handler).
+    pub file_services: &'static [&'static str],
 }
 
 const fn item(path: &'static [&'static str], kind: ServerKind) -> ServerItem {
@@ -67,6 +70,13 @@ pub static AXUM: Profile = Profile {
         item(&["axum_server", "bind"], ServerKind::Fn),
         item(&["axum_server", "bind_rustls"], ServerKind::Fn),
     ],
+    file_services: &[
+        "ServeDir",
+        "ServeFile",
+        "ServeEmbed",
+        "MemoryServe",
+        "SpaRouter",
+    ],
 };
 
 /// actix-web 4.
@@ -79,6 +89,7 @@ pub static ACTIX_WEB: Profile = Profile {
         item(&["actix_web", "dev", "Server"], ServerKind::Type),
         item(&["actix_web", "dev", "ServerHandle"], ServerKind::Type),
     ],
+    file_services: &["Files", "NamedFile"],
 };
 
 /// rocket 0.5: `#[launch]` and `#[rocket::main]` both expand to
@@ -93,6 +104,7 @@ pub static ROCKET: Profile = Profile {
         item(&["rocket", "async_main"], ServerKind::Fn),
         item(&["rocket", "Rocket", "launch"], ServerKind::Method),
     ],
+    file_services: &["FileServer", "StaticFiles"],
 };
 
 /// Every profile, in [`Framework`] order.

@@ -10,7 +10,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::analysis::Analysis;
-use crate::entrypoints::EntryKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -186,7 +185,7 @@ pub fn route_names(a: &Analysis) -> Vec<String> {
     let set: BTreeSet<String> = a
         .entrypoints
         .iter()
-        .filter(|e| e.kind == EntryKind::Http)
+        .filter(|e| e.kind.is_route())
         .map(|e| e.route())
         .collect();
     set.into_iter().collect()

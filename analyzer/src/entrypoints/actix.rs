@@ -302,6 +302,9 @@ enum Handler {
     },
     /// A handler outside the workspace (`HttpResponse::Ok`), as written.
     Unresolved(String),
+    /// `actix_files::Files::new("/static", "./static")`, as written: files
+    /// from disk, a `static` entry point.
+    Files(String),
 }
 
 /// What an expression evaluates to, as far as routing is concerned.
@@ -838,6 +841,33 @@ impl<'d, 'a> Interp<'d, 'a> {
                 routes: vec![RouteVal {
                     methods: Vec::new(),
                     handlers: vec![Handler::Unresolved("actix_web::web::Redirect".into())],
+                    registered: at.clone(),
+                }],
+                depth: self.conds.len(),
+                ..Res::default()
+            });
+        }
+        // `actix_files::Files::new("/static", "./static")`: files under the
+        // mount path, for GET.
+        if let [.., ty, ctor] = path.segments.as_ref()
+            && ctor.name == "new"
+            && ACTIX_WEB.file_services.contains(&ty.name.as_str())
+            && !args.is_empty()
+        {
+            let mounts = self.paths_of(fr, args.first(), &at);
+            let paths = mounts
+                .iter()
+                .flat_map(|m| [m.clone(), format!("{}/{{*path}}", m.trim_end_matches('/'))])
+                .collect();
+            return Val::Resource(Res {
+                paths,
+                routes: vec![RouteVal {
+                    methods: vec!["GET".to_owned()],
+                    handlers: vec![Handler::Files(format!(
+                        "{}({})",
+                        path_text(path),
+                        args.iter().map(expr_text).collect::<Vec<_>>().join(", ")
+                    ))],
                     registered: at.clone(),
                 }],
                 depth: self.conds.len(),
@@ -2087,10 +2117,15 @@ impl Flatten<'_, '_, '_> {
                     Some(*func),
                 )
             }
-            Handler::Unresolved(text) => (text.clone(), registered.clone(), None),
+            Handler::Unresolved(text) | Handler::Files(text) => {
+                (text.clone(), registered.clone(), None)
+            }
         };
         self.out.insert(EntryPoint {
-            kind: EntryKind::Http,
+            kind: match h {
+                Handler::Files(_) => EntryKind::Static,
+                _ => EntryKind::Http,
+            },
             framework: Some(Framework::ActixWeb),
             method: method.to_owned(),
             path: full_path(raw),

@@ -168,7 +168,7 @@ pub(crate) fn detect(defs: &DefMap<'_>, overrides: &Overrides, out: &mut Detecti
         let mut middleware = route.middleware;
         middleware.reverse();
         out.entrypoints.push(EntryPoint {
-            kind: EntryKind::Http,
+            kind: route.handler.kind,
             framework: Some(Framework::Axum),
             method: route.method,
             path: route.path,
@@ -223,6 +223,8 @@ struct Handler {
     id: String,
     at: Location,
     root: Option<FnId>,
+    /// `Static` for a file service (`ServeDir::new(..)`), else `Http`.
+    kind: EntryKind,
     /// Why cleave could not resolve it, reported where the route is registered.
     note: Option<String>,
 }
@@ -1933,6 +1935,7 @@ impl<'d, 'a> Detector<'d, 'a> {
                 line: data.line,
             },
             root: Some(f),
+            kind: EntryKind::Http,
             note: None,
         })
     }
@@ -1956,6 +1959,7 @@ impl<'d, 'a> Detector<'d, 'a> {
             id: format!("{}::{{closure}}", self.defs.fns[fr.fn_id].id),
             at: fr.loc(line),
             root: Some(fr.fn_id),
+            kind: EntryKind::Http,
             note: None,
         }
     }
@@ -1965,6 +1969,11 @@ impl<'d, 'a> Detector<'d, 'a> {
             id: text(e),
             at: fr.loc(e.line().unwrap_or(line)),
             root: None,
+            kind: if super::serves_files(&AXUM, e) {
+                EntryKind::Static
+            } else {
+                EntryKind::Http
+            },
             note,
         }
     }

@@ -22,10 +22,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::prefix::Overrides;
-use super::{Detection, EntryKind, EntryPoint, Framework, Location, Middleware, join_paths};
+use super::{
+    Detection, EntryKind, EntryPoint, Framework, Location, Middleware, join_paths, normalise_path,
+};
 use crate::diagnostic::Diagnostic;
 use crate::framework::ROCKET;
-use crate::resolve::{DefMap, FnId, FnKind, ModId, TypeId};
+use crate::resolve::{Def, DefMap, FnId, FnKind, ModId, TypeId};
 use crate::syntax::{Block, Expr, Pat, Path, Stmt, Ty, UseKind, WrapKind};
 
 #[cfg(test)]
@@ -470,32 +472,42 @@ impl<'d, 'a> Cx<'d, 'a> {
         );
         let empty_list = matches!(routes.peel(), Expr::Macro { path, args, .. }
             if path.last() == Some("routes") && args.is_empty());
-        // `.mount("/static", FileServer::from(relative!("static")))`: files, not handlers.
-        let mut file_server = false;
-        routes.walk(&mut |x| {
-            if let Expr::Call { func, .. } = x
-                && let Expr::Path { path, .. } = func.peel()
-                && path
-                    .names()
-                    .any(|n| n == "FileServer" || n == "StaticFiles")
-            {
-                file_server = true;
+        let at = self.loc(f, line);
+        // `.mount("/static", FileServer::from(relative!("static")))`: files
+        // from disk, answered for GET at the prefix and below it.
+        if super::serves_files(&ROCKET, routes) {
+            for path in [prefix.clone(), join_paths(&prefix, "{*path}")] {
+                out.entrypoints.push(EntryPoint {
+                    kind: EntryKind::Static,
+                    framework: Some(Framework::Rocket),
+                    method: "GET".into(),
+                    path: normalise_path(&path),
+                    handler: expr_text(routes),
+                    at: at.clone(),
+                    registered: at.clone(),
+                    middleware: fairings.to_vec(),
+                    root: None,
+                });
             }
-        });
-        if file_server {
-            self.diags.push(Diagnostic::new(
-                "static-files",
-                crate::diagnostic::Severity::Note,
-                self.defs.fns[f].file,
-                line,
-                format!(
-                    "`.mount({prefix:?}, {})` serves files from disk at {}: not a route cleave \
-                     assigns to a function; serve them from object storage or a CDN, or keep \
-                     them in one function by hand",
-                    expr_text(routes),
-                    join_paths(&prefix, "{*path}")
-                ),
-            ));
+        } else if let Some(krate) = self
+            .external_routes(f, routes)
+            .filter(|_| listed.is_empty())
+        {
+            // `.mount("/auth", auth_crate::routes())`: a crate's own routes,
+            // whatever they are, under the prefix.
+            for path in [prefix.clone(), join_paths(&prefix, "{*rest}")] {
+                out.entrypoints.push(EntryPoint {
+                    kind: EntryKind::External,
+                    framework: Some(Framework::Rocket),
+                    method: "ANY".into(),
+                    path: normalise_path(&path),
+                    handler: krate.clone(),
+                    at: at.clone(),
+                    registered: at.clone(),
+                    middleware: fairings.to_vec(),
+                    root: None,
+                });
+            }
         } else if listed.is_empty() && !empty_list {
             self.diag(
                 "dynamic-route",
@@ -543,6 +555,26 @@ impl<'d, 'a> Cx<'d, 'a> {
                 root: Some(h),
             });
         }
+    }
+
+    /// The fn of another crate a route list comes from
+    /// (`rocket_authifier::routes::account::routes()`), as written, when the
+    /// list is a call to something outside the workspace.
+    fn external_routes(&self, f: FnId, routes: &Expr) -> Option<String> {
+        let Expr::Call { func, .. } = routes.peel() else {
+            return None;
+        };
+        let Expr::Path { path, .. } = func.peel() else {
+            return None;
+        };
+        let names: Vec<&str> = path.names().collect();
+        let module = self.defs.fns[f].module;
+        let external = self.defs.resolve_fn_path(f, path).is_empty()
+            && self
+                .defs
+                .resolve_names(module, &names, path.leading_colon)
+                .contains(&Def::External);
+        external.then(|| path.to_string())
     }
 
     /// The routes a workspace fn returns.

@@ -83,7 +83,7 @@ const SERVER_BUILDER_METHODS: &[&str] = &[
 pub(crate) fn detect(defs: &DefMap<'_>, out: &mut Detection) {
     let mut handlers = BTreeSet::new();
     let mut handler_closures = BTreeSet::new();
-    for e in out.entrypoints.iter().filter(|e| e.kind == EntryKind::Http) {
+    for e in out.entrypoints.iter().filter(|e| e.kind.is_route()) {
         let Some(root) = e.root else { continue };
         if defs.fns.get(root).is_some_and(|d| d.id == e.handler) {
             handlers.insert(root);

@@ -30,8 +30,21 @@ fn check(fixture: &str, expect: Expect) {
     let mut lines: Vec<String> = found
         .entrypoints
         .iter()
-        .filter(|e| e.kind == EntryKind::Http && e.framework == Some(Framework::ActixWeb))
-        .map(|e| format!("{} {} -> {}{}", e.method, e.path, e.handler, mw_text(e)))
+        .filter(|e| e.kind.is_route() && e.framework == Some(Framework::ActixWeb))
+        .map(|e| {
+            let kind = if e.kind == EntryKind::Static {
+                "static "
+            } else {
+                ""
+            };
+            format!(
+                "{} {} -> {kind}{}{}",
+                e.method,
+                e.path,
+                e.handler,
+                mw_text(e)
+            )
+        })
         .collect();
     for d in project.diagnostics.iter().chain(&found.diagnostics) {
         lines.push(format!("! {d}"));
@@ -452,12 +465,13 @@ fn main() {
 "#,
         ),
         expect![[r#"
-            ! warning[unknown-service]: src/main.rs:25: actix `.service(actix_files::Files::new("/static", "."))`: cleave cannot read this service; the routes it serves are not listed
             ANY /api/r -> app::h
             GET /again -> app::h
             GET /api/a -> app::a
             GET /api/b -> app::b
             GET /c -> app::c
+            GET /static -> static actix_files::Files::new("/static", ".")
+            GET /static/{*path} -> static actix_files::Files::new("/static", ".")
         "#]],
     );
 }

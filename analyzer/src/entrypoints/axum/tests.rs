@@ -23,7 +23,12 @@ fn check(fixture: &str, expect: Expect) {
             .iter()
             .filter(|e| e.framework == Some(Framework::Axum))
             .map(|e| {
-                let mut line = format!("{} {} -> {}", e.method, e.path, e.handler);
+                let kind = match e.kind {
+                    EntryKind::Http => "",
+                    EntryKind::Static => "static ",
+                    _ => "other ",
+                };
+                let mut line = format!("{} {} -> {kind}{}", e.method, e.path, e.handler);
                 if !e.middleware.is_empty() {
                     let mw: Vec<String> = e
                         .middleware
@@ -413,12 +418,12 @@ pub fn app() -> Router {
 "#,
         ),
         expect![[r#"
-            ANY /assets -> ServeDir::new("assets")
-            ANY /assets/{*rest} -> ServeDir::new("assets")
-            ANY /static -> ServeDir::new("static")
+            ANY /assets -> static ServeDir::new("assets")
+            ANY /assets/{*rest} -> static ServeDir::new("assets")
+            ANY /static -> static ServeDir::new("static")
             ANY /ws -> app::ws
             GET /docs/index -> app::h
-            GET /file -> ServeDir::new("f")
+            GET /file -> static ServeDir::new("f")
         "#]],
     );
 }
@@ -886,8 +891,8 @@ async fn main() {
 "#,
         ),
         expect![[r#"
-            ANY /assets -> ServeDir::new("assets").not_found_service(ServeFile::new("index.html")) [layer:TraceLayer::new_for_http()]
-            ANY /assets/{*rest} -> ServeDir::new("assets").not_found_service(ServeFile::new("index.html")) [layer:TraceLayer::new_for_http()]
+            ANY /assets -> static ServeDir::new("assets").not_found_service(ServeFile::new("index.html")) [layer:TraceLayer::new_for_http()]
+            ANY /assets/{*rest} -> static ServeDir::new("assets").not_found_service(ServeFile::new("index.html")) [layer:TraceLayer::new_for_http()]
             GET / -> app::root::handler [layer:TraceLayer::new_for_http()]
         "#]],
     );

@@ -30,8 +30,13 @@ fn check(fixture: &str, expect: Expect) {
             } else {
                 format!(" [{}]", mw.join(", "))
             };
+            let kind = match e.kind {
+                EntryKind::Static => "static ",
+                EntryKind::External => "external ",
+                _ => "",
+            };
             format!(
-                "{} {} -> {}{mw} @{}:{}",
+                "{} {} -> {kind}{}{mw} @{}:{}",
                 e.method, e.path, e.handler, e.registered.file, e.registered.line
             )
         })
@@ -485,10 +490,11 @@ pub fn app(admin: bool) -> rocket::Rocket<rocket::Build> {
 }
 "#),
         expect![[r#"
-            ! note[static-files]: src/lib.rs:16: `.mount("/static", FileServer::from("static"))` serves files from disk at /static/{*path}: not a route cleave assigns to a function; serve them from object storage or a CDN, or keep them in one function by hand
             ! warning[dynamic-route]: src/lib.rs:14: `.mount("/admin", ..)` is under an `if`, `match` or loop: cleave lists its routes as always mounted
             GET /a -> app::a @src/lib.rs:7
             GET /admin/b -> app::b @src/lib.rs:14
+            GET /static -> static FileServer::from("static") @src/lib.rs:16
+            GET /static/{*path} -> static FileServer::from("static") @src/lib.rs:16
         "#]],
     );
 }
@@ -676,6 +682,36 @@ async fn rocket() -> _ { app::create_rocket().await }
             ! note[unserved-router]: src/lib.rs:8: `app::create_test_rocket` mounts routes, but no binary's `main` reaches it: cleave does not list them as served routes
             ! warning[unmounted-route]: src/lib.rs:4: `app::debug` has a route attribute (GET /debug) but cleave found no `.mount(..)` of a `routes![..]` naming it, so it is not listed as a route; mount it, delete it, or add the route to the plan by hand if it is mounted in code cleave cannot read
             GET /api/version -> app::version @src/lib.rs:6
+        "#]],
+    );
+}
+
+/// Routes a crate outside the workspace makes, mounted whole, are one
+/// `external` entry point under the prefix; a file server is `static`.
+#[test]
+fn external_crate_routes_and_file_servers_are_entry_points_of_their_own_kinds() {
+    check(
+        &format!(
+            "{}rocket_authifier = \"1\"\n//- /src/lib.rs\n{}",
+            MANIFEST,
+            r#"
+#[macro_use] extern crate rocket;
+use rocket::fs::FileServer;
+#[get("/")] fn index() {}
+pub fn app() -> rocket::Rocket<rocket::Build> {
+    rocket::build()
+        .mount("/", routes![index])
+        .mount("/auth/account", rocket_authifier::routes::account::routes())
+        .mount("/static", FileServer::from("static"))
+}
+"#
+        ),
+        expect![[r#"
+            ANY /auth/account -> external rocket_authifier::routes::account::routes @src/lib.rs:8
+            ANY /auth/account/{*rest} -> external rocket_authifier::routes::account::routes @src/lib.rs:8
+            GET / -> app::index @src/lib.rs:7
+            GET /static -> static FileServer::from("static") @src/lib.rs:9
+            GET /static/{*path} -> static FileServer::from("static") @src/lib.rs:9
         "#]],
     );
 }
