@@ -561,7 +561,16 @@ impl<'d, 'a> Cx<'d, 'a> {
     /// (`rocket_authifier::routes::account::routes()`), as written, when the
     /// list is a call to something outside the workspace.
     fn external_routes(&self, f: FnId, routes: &Expr) -> Option<String> {
-        let Expr::Call { func, .. } = routes.peel() else {
+        let mut routes = routes.peel();
+        // `let swagger = make_swagger_ui(&config); .. .mount("/swagger", swagger)`
+        if let Expr::Path { path, .. } = routes
+            && let Some(name) = path_name(path)
+            && let Some(body) = &self.defs.fns[f].def.body
+            && let Some(init) = find_let(body, name)
+        {
+            routes = init.peel();
+        }
+        let Expr::Call { func, .. } = routes else {
             return None;
         };
         let Expr::Path { path, .. } = func.peel() else {

@@ -704,11 +704,17 @@ pub fn app() -> rocket::Rocket<rocket::Build> {
         .mount("/auth/account", rocket_authifier::routes::account::routes())
         .mount("/static", FileServer::from("static"))
 }
+pub fn with_docs(rocket: rocket::Rocket<rocket::Build>) -> rocket::Rocket<rocket::Build> {
+    let swagger = rocket_authifier::swagger_ui(&Default::default());
+    rocket.mount("/swagger", swagger)
+}
 "#
         ),
         expect![[r#"
             ANY /auth/account -> external rocket_authifier::routes::account::routes @src/lib.rs:8
             ANY /auth/account/{*rest} -> external rocket_authifier::routes::account::routes @src/lib.rs:8
+            ANY /swagger -> external rocket_authifier::swagger_ui @src/lib.rs:13
+            ANY /swagger/{*rest} -> external rocket_authifier::swagger_ui @src/lib.rs:13
             GET / -> app::index @src/lib.rs:7
             GET /static -> static FileServer::from("static") @src/lib.rs:9
             GET /static/{*path} -> static FileServer::from("static") @src/lib.rs:9
