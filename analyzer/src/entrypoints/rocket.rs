@@ -109,6 +109,10 @@ struct RouteAttr {
 struct Listed {
     handler: Option<FnId>,
     at: Location,
+    /// A route built by hand (`Route::ranked(1, Method::Get, "/", h)`): its
+    /// method, path and handler value as written; `handler` is then the
+    /// handler type's `handle` method, if in the workspace.
+    manual: Option<(String, String, String)>,
 }
 
 type Env = BTreeMap<String, Vec<Listed>>;
@@ -269,8 +273,16 @@ impl<'d, 'a> Cx<'d, 'a> {
         for component in self.components(&sites) {
             // A rocket no binary builds (a test or tool helper in the library):
             // its routes are not served.
+            // (A fairing's `on_ignite` is called by rocket, not by workspace code.)
+            let called_by_framework = |f: &FnId| {
+                defs.fns[*f]
+                    .impl_
+                    .is_some_and(|i| defs.impls[i].trait_path.is_some())
+            };
             if let Some(run) = &run
-                && !component.iter().any(|f| run.contains(f))
+                && !component
+                    .iter()
+                    .any(|f| run.contains(f) || called_by_framework(f))
             {
                 let first = component[0];
                 let data = &defs.fns[first];
@@ -450,6 +462,7 @@ impl<'d, 'a> Cx<'d, 'a> {
             vec![Listed {
                 handler: None,
                 at: self.loc(f, line),
+                manual: None,
             }]
         } else {
             self.expr(f, routes, &mut env, 0)
@@ -521,6 +534,30 @@ impl<'d, 'a> Cx<'d, 'a> {
             );
         }
         for l in listed {
+            if let Some((method, path, written)) = &l.manual {
+                let (handler, at) = match l.handler.map(|h| &self.defs.fns[h]) {
+                    Some(d) => (
+                        d.id.clone(),
+                        Location {
+                            file: d.file.to_owned(),
+                            line: d.line,
+                        },
+                    ),
+                    None => (written.clone(), l.at.clone()),
+                };
+                out.entrypoints.push(EntryPoint {
+                    kind: EntryKind::Http,
+                    framework: Some(Framework::Rocket),
+                    method: method.clone(),
+                    path: join_paths(&prefix, path),
+                    handler,
+                    at,
+                    registered: l.at,
+                    middleware: fairings.to_vec(),
+                    root: l.handler,
+                });
+                continue;
+            }
             let Some(h) = l.handler else {
                 out.entrypoints.push(EntryPoint {
                     kind: EntryKind::Http,
@@ -584,6 +621,47 @@ impl<'d, 'a> Cx<'d, 'a> {
                 .resolve_names(module, &names, path.leading_colon)
                 .contains(&Def::External);
         external.then(|| path.to_string())
+    }
+
+    /// A route built by hand: `[rank,] method, path, handler`.
+    fn manual_route(&self, f: FnId, args: &[Expr], line: u32) -> Option<Listed> {
+        let [.., method, path, handler] = args else {
+            return None;
+        };
+        let Expr::Path { path: m, .. } = method.peel() else {
+            return None;
+        };
+        let method = m.last()?.to_uppercase();
+        let parts = super::prefix::parts(self.defs, f, path);
+        let path: String = parts
+            .iter()
+            .map(|p| match p {
+                super::prefix::Part::Known(s) => Some(s.as_str()),
+                super::prefix::Part::Runtime(_) => None,
+            })
+            .collect::<Option<String>>()?;
+        // The handler's type: `FairingErrorRoute {}`, `Files::new(..)`, `h`.
+        let ty = match handler.peel() {
+            Expr::Struct { path, .. } => Some(path.clone()),
+            Expr::Call { func, .. } => match func.peel() {
+                Expr::Path { path, .. } if path.segments.len() > 1 => Some(Path {
+                    leading_colon: path.leading_colon,
+                    segments: path.segments[..path.segments.len() - 1].into(),
+                }),
+                _ => None,
+            },
+            Expr::Path { path, .. } => Some(path.clone()),
+            _ => None,
+        };
+        let module = self.defs.fns[f].module;
+        let handle = ty
+            .and_then(|t| self.defs.resolve_type_path(module, &t))
+            .and_then(|t| self.defs.methods_of(t, "handle").first().copied());
+        Some(Listed {
+            handler: handle,
+            at: self.loc(f, line),
+            manual: Some((method, path, expr_text(handler))),
+        })
     }
 
     /// The routes a workspace fn returns.
@@ -739,6 +817,7 @@ impl<'d, 'a> Cx<'d, 'a> {
                     listed.push(Listed {
                         handler: None,
                         at: self.loc(f, *line),
+                        manual: None,
                     });
                 }
                 listed
@@ -758,6 +837,13 @@ impl<'d, 'a> Cx<'d, 'a> {
                 },
                 None => Vec::new(),
             },
+            // `Route::new(Method::Get, "/", h)`, `Route::ranked(1, Method::Get, "/", h)`.
+            Expr::Call { func, args, line }
+                if matches!(func.peel(), Expr::Path { path, .. }
+                    if path.ends_with(&["Route", "new"]) || path.ends_with(&["Route", "ranked"])) =>
+            {
+                self.manual_route(f, args, *line).into_iter().collect()
+            }
             Expr::Call { func, args, .. } => {
                 let targets = match func.peel() {
                     Expr::Path { path, .. } => self.defs.resolve_fn_path(f, path),
@@ -913,6 +999,7 @@ impl<'d, 'a> Cx<'d, 'a> {
                 out.push(Listed {
                     handler: Some(h),
                     at: self.loc(f, line),
+                    manual: None,
                 });
             }
         }

@@ -721,3 +721,51 @@ pub fn with_docs(rocket: rocket::Rocket<rocket::Build>) -> rocket::Rocket<rocket
         "#]],
     );
 }
+
+/// A fairing mounts a hand-built route when the app ignites
+/// (`Route::ranked(1, Method::Get, "/", FairingErrorRoute {})`): a route
+/// at the mount prefix, handled by the handler type's `handle`.
+#[test]
+fn hand_built_routes_mounted_by_a_fairing() {
+    check(
+        &format!(
+            "{MANIFEST}//- /src/lib.rs\n{}//- /src/main.rs\n{}",
+            r#"
+use rocket::fairing::{Fairing, Info, Kind};
+use rocket::http::Method;
+use rocket::route::{Handler, Outcome, Route};
+use rocket::{Build, Data, Request, Rocket};
+static FAIRING_ROUTE_BASE: &str = "/apikey_fairing";
+#[derive(Clone)]
+struct FairingErrorRoute {}
+#[rocket::async_trait]
+impl Handler for FairingErrorRoute {
+    async fn handle<'r>(&self, request: &'r Request<'_>, _: Data<'r>) -> Outcome<'r> {
+        Outcome::from(request, ())
+    }
+}
+fn fairing_route() -> Route {
+    Route::ranked(1, Method::Get, "/", FairingErrorRoute {})
+}
+pub struct ApiKeyCheck;
+#[rocket::async_trait]
+impl Fairing for ApiKeyCheck {
+    fn info(&self) -> Info { Info { name: "k", kind: Kind::Ignite } }
+    async fn on_ignite(&self, rocket: Rocket<Build>) -> rocket::fairing::Result {
+        Ok(rocket.mount(FAIRING_ROUTE_BASE, vec![fairing_route()]))
+    }
+}
+pub fn build() -> Rocket<Build> {
+    rocket::build().attach(ApiKeyCheck)
+}
+"#,
+            r#"
+#[rocket::launch]
+fn rocket() -> _ { app::build() }
+"#
+        ),
+        expect![[r#"
+            GET /apikey_fairing -> <app::FairingErrorRoute as Handler>::handle @src/lib.rs:16
+        "#]],
+    );
+}
