@@ -61,18 +61,13 @@ impl Framework {
 /// binary crate's `main` (or a rocket `#[launch]` fn, which becomes it),
 /// through calls and fns named as values. Method calls reach every
 /// workspace method of that name, so the set errs on the side of "runs".
-/// `None` when the workspace has no binary of the framework (a library:
-/// whatever serves it is outside).
-pub(crate) fn run_by_binaries(
-    defs: &DefMap<'_>,
-    profile: &crate::framework::Profile,
-) -> Option<std::collections::BTreeSet<FnId>> {
+/// `None` when the workspace has no binary (a library: whatever serves it
+/// is outside).
+pub(crate) fn run_by_binaries(defs: &DefMap<'_>) -> Option<std::collections::BTreeSet<FnId>> {
     let project = defs.project;
     let is_start = |f: &crate::resolve::FnData<'_>| {
         let m = &defs.mods[f.module];
-        let krate = &project.crates[m.krate];
-        krate.kind == crate::load::TargetKind::Bin
-            && profile.used_by_crate(project, m.krate)
+        project.crates[m.krate].kind == crate::load::TargetKind::Bin
             && m.parent.is_none()
             && f.impl_.is_none()
             && (f.name == "main" || f.item.attrs.iter().any(|a| a.path.last() == Some("launch")))
