@@ -269,7 +269,12 @@ impl<'d, 'a> Cx<'d, 'a> {
         }
 
         let mut mounted = BTreeSet::new();
-        let run = super::run_by_binaries(defs);
+        // Only when something mounts: the reach walks every fn a binary runs.
+        let run = if sites.is_empty() {
+            None
+        } else {
+            super::run_by_binaries(defs)
+        };
         for component in self.components(&sites) {
             // A rocket no binary builds (a test or tool helper in the library):
             // its routes are not served.
