@@ -284,7 +284,10 @@ pub fn supported(facade: &Facade, version: &str) -> bool {
 /// What the shim's crates are rendered from.
 #[derive(Debug)]
 pub struct ShimCrates<'a> {
+    /// The `// @generated ...` line of sources.
     pub header: &'a str,
+    /// The `# @generated ...` line of manifests.
+    pub header_toml: &'a str,
     pub facade: &'a Facade,
     /// The framework's version requirement for the facade's real dependency
     /// (`=0.8.9` when the monolith's `Cargo.lock` pins one version).
@@ -299,7 +302,7 @@ pub struct ShimCrates<'a> {
 pub fn render(tree: &mut Tree, s: &ShimCrates<'_>) {
     tree.insert(
         format!("{SHIM_DIR}/Cargo.toml"),
-        shim_manifest(s.header, s.native).into_bytes(),
+        shim_manifest(s.header_toml, s.native).into_bytes(),
     );
     for (file, text) in [("guard.rs", GUARD_RS), ("lib.rs", LIB_RS)] {
         tree.insert(
@@ -374,7 +377,7 @@ fn facade_manifest(s: &ShimCrates<'_>) -> String {
     let f = s.facade;
     let real = f.real;
     let mut doc = DocumentMut::new();
-    doc.decor_mut().set_prefix(format!("{}\n", s.header));
+    doc.decor_mut().set_prefix(format!("{}\n", s.header_toml));
     let version = s.version.trim_start_matches(['=', '^', '~', ' ']);
     let version = if version.split('.').count() == 3 {
         version
@@ -508,7 +511,8 @@ mod tests {
     fn the_facade_forwards_default_and_asked_features_to_the_real_framework() {
         let features: BTreeSet<String> = ["macros".to_owned()].into();
         let text = facade_manifest(&ShimCrates {
-            header: "# @generated",
+            header: "// @generated",
+            header_toml: "# @generated",
             facade: &ACTIX_WEB,
             version: "=4.18.1",
             features: &features,

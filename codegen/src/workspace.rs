@@ -236,6 +236,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
         &mut tree,
         &shim::ShimCrates {
             header: &header_rs,
+            header_toml: &header_hash,
             facade,
             version: &version,
             features: &asked.features,
