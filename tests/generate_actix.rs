@@ -22,13 +22,13 @@
 //! step that needs a session on a function without `login` is therefore
 //! compared on its failure (401) only; the `single` plan (one function with
 //! every route) replays the whole script, successes included, through the
-//! generated runner and its guard.
+//! server shim and its guard.
 //!
 //! Then the Lambda path: the `auto` workspace under `cargo lambda watch`
 //! (the real Lambda runtime API, so the `lambda_http` handler, the channel
 //! to the actix thread and the conversions), every function's steps at the
 //! original URLs and through `/lambda-url/<fn>/..`, compared with a fresh
-//! monolith per function; the runner's own unit tests (`cargo test -p ..`
+//! monolith per function; the shim's own unit tests (`cargo test -p ..`
 //! in the generated workspace); and `template.yaml` parsed and checked
 //! against the plan.
 //!
@@ -109,8 +109,8 @@ fn generated_actix_functions_answer_like_the_monolith() {
         if preset == "auto" {
             let t = Instant::now();
             in_process_state_is_per_function(&plan, &monolith, &e2e, &run, &mut problems);
-            runner_unit_tests_pass(&e2e, &ws, &plan[0].name, &mut problems);
-            timings.add("[auto] state hazard + the runner's unit tests", t);
+            shim_unit_tests_pass(&e2e, &ws, &mut problems);
+            timings.add("[auto] state hazard + the shim's unit tests", t);
             auto_ws = Some((ws, plan));
         }
     }
@@ -173,27 +173,35 @@ fn sam_template_has_one_function_per_plan_entry_and_an_event_per_route() {
                 );
             }
         }
-        // Each function's runner lists exactly its own routes.
+        // Each function's `main` lists exactly its own routes and runs the
+        // monolith's `main`, whose source is the monolith's, not rewritten.
         for f in &plan {
-            let runner =
-                fs::read_to_string(out.join(format!("functions/{}/src/cleave_lambda.rs", f.name)))
-                    .expect("runner");
+            let main = fs::read_to_string(out.join(format!("functions/{}/src/main.rs", f.name)))
+                .expect("main.rs");
             for route in &f.routes {
                 let (m, p) = split_route(route);
                 assert!(
-                    runner.contains(&format!("(\"{m}\", \"{p}\")")),
-                    "[{preset}] {}: runner lacks {route}",
+                    main.contains(&format!("(\"{m}\", \"{p}\")")),
+                    "[{preset}] {}: main.rs lacks {route}",
                     f.name
                 );
             }
-            let main = fs::read_to_string(out.join(format!("functions/{}/src/main.rs", f.name)))
-                .expect("main.rs");
             assert!(
-                main.contains("cleave_lambda::serve(move ||") && !main.contains(".run()"),
-                "[{preset}] {}: the server call was not replaced:\n{main}",
+                main.contains("::cleave_lambda::init(ROUTES, ELSEWHERE);")
+                    && main.contains("::__cleave_main()"),
+                "[{preset}] {}:\n{main}",
                 f.name
             );
         }
+        let original =
+            fs::read_to_string(repo().join(FIXTURE).join("crates/forum-server/src/main.rs"))
+                .expect("the monolith's main.rs");
+        let copied = fs::read_to_string(out.join("crates/forum-server-main/src/main.rs"))
+            .expect("the serving binary's main.rs, once");
+        assert!(
+            copied.starts_with(&original) && copied.contains("pub fn __cleave_main()"),
+            "[{preset}] the serving binary's source is the monolith's plus `__cleave_main`:\n{copied}"
+        );
     }
 }
 
@@ -352,22 +360,28 @@ fn in_process_state_is_per_function(
     }
 }
 
-/// The conversions of the generated runner, tested inside the generated workspace.
-fn runner_unit_tests_pass(e2e: &E2e, ws: &Path, function: &str, problems: &mut Vec<String>) {
-    let out = e2e
-        .cargo()
-        .args(["test", "-p", function])
-        .current_dir(ws)
-        .output()
-        .expect("cargo runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let ran = stdout.matches("cleave_lambda::tests::").count();
-    if !out.status.success() || ran < 7 {
-        problems.push(format!(
-            "[auto] `cargo test -p {function}` in the generated workspace (ran {ran} runner tests):\n{}\n{}",
-            tail(&stdout, 30),
-            tail(&String::from_utf8_lossy(&out.stderr), 30)
-        ));
+/// The shim's own tests, inside the generated workspace: the guard
+/// (`cleave-lambda`) and the actix facade's Lambda conversions.
+fn shim_unit_tests_pass(e2e: &E2e, ws: &Path, problems: &mut Vec<String>) {
+    for (package, features, prefix, at_least) in [
+        ("cleave-lambda", "", "guard::tests::", 6),
+        ("cleave-lambda-actix-web", "native", "lambda::tests::", 2),
+    ] {
+        let mut cargo = e2e.cargo();
+        cargo.args(["test", "-p", package]);
+        if !features.is_empty() {
+            cargo.args(["--features", features]);
+        }
+        let out = cargo.current_dir(ws).output().expect("cargo runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let ran = stdout.matches(prefix).count();
+        if !out.status.success() || ran < at_least {
+            problems.push(format!(
+                "[auto] `cargo test -p {package}` in the generated workspace (ran {ran} tests):\n{}\n{}",
+                tail(&stdout, 30),
+                tail(&String::from_utf8_lossy(&out.stderr), 30)
+            ));
+        }
     }
 }
 
