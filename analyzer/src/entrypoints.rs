@@ -11,6 +11,7 @@
 
 pub mod actix;
 pub mod axum;
+mod locals;
 pub mod prefix;
 pub mod rocket;
 pub mod workers;

@@ -13,9 +13,10 @@
 
 use std::collections::BTreeMap;
 
+use super::locals::find_let;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::resolve::{Def, DefMap, FnId, ModId};
-use crate::syntax::{Block, Expr, ItemKind, Pat, Path, Stmt, expr_text};
+use crate::syntax::{Expr, ItemKind, Path, expr_text};
 
 /// The plan's `[prefix]` table: `"src/main.rs:585" = "/vault/api"`.
 pub type Overrides = BTreeMap<String, String>;
@@ -348,35 +349,6 @@ fn is_ident(s: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_alphabetic() || c == '_')
         && s.chars().all(|c| c.is_alphanumeric() || c == '_')
-}
-
-/// The initialiser of the last `let NAME = ..` among a block's statements
-/// (nested blocks included), if any.
-fn find_let<'e>(b: &'e Block, name: &str) -> Option<&'e Expr> {
-    let mut found = None;
-    for stmt in &b.stmts {
-        if let Stmt::Let {
-            pat,
-            init: Some(init),
-            ..
-        } = stmt
-            && matches!(&**pat, Pat::Ident(n) if n == name)
-        {
-            found = Some(init);
-        }
-    }
-    if found.is_some() {
-        return found;
-    }
-    let mut nested = None;
-    b.walk(&mut |e| {
-        if nested.is_none()
-            && let Expr::Block { block, .. } = e
-        {
-            nested = find_let(block, name);
-        }
-    });
-    nested
 }
 
 #[cfg(test)]

@@ -216,7 +216,7 @@ impl<'a> Workers<'_, 'a> {
         let mut lets = BTreeMap::new();
         let mut uses = Vec::new();
         if let Some(body) = &self.defs.fns[f].def.body {
-            super::rocket::lets_in_block(body, &mut |n, init| {
+            super::locals::lets_in_block(body, &mut |n, init| {
                 lets.insert(n, init);
             });
             for s in &body.stmts {

@@ -91,7 +91,7 @@ pub(super) fn let_bound<'e>(defs: &DefMap<'e>, func: FnId, e: &'e Expr, line: u3
             return cur;
         };
         let mut found: Option<&'e Expr> = None;
-        crate::entrypoints::rocket::lets_in_block(body, &mut |n, init| {
+        crate::entrypoints::locals::lets_in_block(body, &mut |n, init| {
             if n == name && init.line().is_none_or(|l| l <= line) {
                 found = Some(init);
             }
