@@ -158,7 +158,7 @@ fn assemble(
     detection: Detection,
     scan: hazards::Scan<'_>,
 ) -> Analysis {
-    let hazards = scan.finish(graph, &detection.entrypoints);
+    let (hazards, left_out) = scan.finish(graph, &detection.entrypoints);
 
     let fns: Vec<FnFact> = defs
         .fns
@@ -234,6 +234,18 @@ fn assemble(
         .collect();
     let mut diagnostics = project.diagnostics.clone();
     diagnostics.extend(detection.diagnostics.iter().cloned());
+    if left_out > 0 {
+        diagnostics.push(Diagnostic::new(
+            "hazard-scope",
+            crate::diagnostic::Severity::Note,
+            "",
+            0,
+            format!(
+                "{left_out} hazard finding(s) in code the served app never runs (tests, tools, \
+                 other binaries) are not listed"
+            ),
+        ));
+    }
     diagnostics.sort();
     diagnostics.dedup();
 

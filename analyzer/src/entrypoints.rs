@@ -65,17 +65,7 @@ impl Framework {
 /// `None` when the workspace has no binary (a library: whatever serves it
 /// is outside).
 pub(crate) fn run_by_binaries(defs: &DefMap<'_>) -> Option<std::collections::BTreeSet<FnId>> {
-    let project = defs.project;
-    let is_start = |f: &crate::resolve::FnData<'_>| {
-        let m = &defs.mods[f.module];
-        project.crates[m.krate].kind == crate::load::TargetKind::Bin
-            && m.parent.is_none()
-            && f.impl_.is_none()
-            && (f.name == "main" || f.item.attrs.iter().any(|a| a.path.last() == Some("launch")))
-    };
-    let mut stack: Vec<FnId> = (0..defs.fns.len())
-        .filter(|&f| is_start(&defs.fns[f]))
-        .collect();
+    let mut stack = binary_mains(defs);
     if stack.is_empty() {
         return None;
     }
@@ -99,6 +89,23 @@ pub(crate) fn run_by_binaries(defs: &DefMap<'_>) -> Option<std::collections::BTr
         }
     }
     Some(seen)
+}
+
+/// The fns a binary starts at: each binary crate's `main`, or the rocket
+/// `#[launch]` fn that becomes it. In fn id order.
+pub(crate) fn binary_mains(defs: &DefMap<'_>) -> Vec<FnId> {
+    let project = defs.project;
+    (0..defs.fns.len())
+        .filter(|&f| {
+            let d = &defs.fns[f];
+            let m = &defs.mods[d.module];
+            project.crates[m.krate].kind == crate::load::TargetKind::Bin
+                && m.parent.is_none()
+                && d.impl_.is_none()
+                && (d.name == "main"
+                    || d.item.attrs.iter().any(|a| a.path.last() == Some("launch")))
+        })
+        .collect()
 }
 
 /// Whether a service expression builds one of the framework's file services

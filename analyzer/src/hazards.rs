@@ -92,7 +92,7 @@ pub struct Hazard {
 
 /// Runs every lint. Sorted by (file, line, code).
 pub fn check(defs: &DefMap<'_>, graph: &CallGraph, entrypoints: &[EntryPoint]) -> Vec<Hazard> {
-    Scan::new(defs).finish(graph, entrypoints)
+    Scan::new(defs).finish(graph, entrypoints).0
 }
 
 /// What the lints found, before each finding is tied to the entry points
@@ -129,12 +129,22 @@ impl<'a> Scan<'a> {
 
     /// The hazards, each with the entry points that reach it. Sorted by
     /// (file, line, code).
-    pub fn finish(self, graph: &CallGraph, entrypoints: &[EntryPoint]) -> Vec<Hazard> {
+    ///
+    /// Only findings in code the served app runs are kept: code a route or
+    /// worker reaches, or the start-up of a binary that serves. Code only
+    /// tests, tools or other binaries run is left out; the second value
+    /// counts those findings.
+    pub fn finish(self, graph: &CallGraph, entrypoints: &[EntryPoint]) -> (Vec<Hazard>, usize) {
         let Scan { ctx, found } = self;
         let reach = Reach::new(&ctx, graph, entrypoints);
         let mut out: BTreeMap<(String, u32, &'static str), Hazard> = BTreeMap::new();
+        let mut left_out = BTreeSet::new();
         for (lint, findings) in LINTS.iter().zip(found) {
             for f in findings {
+                if !reach.in_scope(&ctx, &f.subject) {
+                    left_out.insert((f.file.clone(), f.line, lint.code));
+                    continue;
+                }
                 let routes = reach.routes(&ctx, &f.subject);
                 let key = (f.file.clone(), f.line, lint.code);
                 if let Some(h) = out.get_mut(&key) {
@@ -159,7 +169,8 @@ impl<'a> Scan<'a> {
                 );
             }
         }
-        out.into_values().collect()
+        let left_out = left_out.iter().filter(|k| !out.contains_key(*k)).count();
+        (out.into_values().collect(), left_out)
     }
 }
 
@@ -986,6 +997,10 @@ struct Reach {
     routes: Vec<(String, BTreeSet<FnId>)>,
     /// Per fn: the statics and types it names.
     mentions: Vec<BTreeSet<Def>>,
+    /// The fns the served app runs: what routes and workers reach, and the
+    /// start-up of each binary that serves. `None`: every fn (no binary, or
+    /// no entry point, so nothing tells served code from the rest).
+    scope: Option<BTreeSet<FnId>>,
 }
 
 impl Reach {
@@ -994,6 +1009,7 @@ impl Reach {
             return Reach {
                 routes: Vec::new(),
                 mentions: Vec::new(),
+                scope: None,
             };
         }
         let defs = ctx.defs;
@@ -1021,40 +1037,127 @@ impl Reach {
             let reached: BTreeSet<FnId> = graph.reachable(&roots).into_iter().collect();
             routes.push((e.route(), reached));
         }
-        let mentions = if routes.is_empty() {
-            Vec::new()
-        } else {
-            (0..defs.fns.len()).map(|f| fn_mentions(ctx, f)).collect()
+        let mentions: Vec<BTreeSet<Def>> =
+            (0..defs.fns.len()).map(|f| fn_mentions(ctx, f)).collect();
+        let scope = served_scope(defs, graph, entrypoints, &routes, &mentions);
+        Reach {
+            routes,
+            mentions,
+            scope,
+        }
+    }
+
+    /// Whether the served app runs the code a finding is about.
+    fn in_scope(&self, ctx: &Ctx<'_>, subject: &Subject) -> bool {
+        let Some(scope) = &self.scope else {
+            return true;
         };
-        Reach { routes, mentions }
+        Self::touches(ctx, &self.mentions, scope, subject)
+    }
+
+    /// Whether any of `fns` is, names or implements the subject.
+    fn touches(
+        ctx: &Ctx<'_>,
+        mentions: &[BTreeSet<Def>],
+        fns: &BTreeSet<FnId>,
+        subject: &Subject,
+    ) -> bool {
+        match subject {
+            Subject::Fn(f) | Subject::LocalStatic(f, _) => fns.contains(f),
+            Subject::Static(s) => fns.iter().any(|f| {
+                mentions
+                    .get(*f)
+                    .is_some_and(|m| m.contains(&Def::Static(*s)))
+            }),
+            Subject::Type(t) => fns.iter().any(|f| {
+                mentions.get(*f).is_some_and(|m| m.contains(&Def::Type(*t)))
+                    || ctx.defs.fns[*f]
+                        .impl_
+                        .is_some_and(|i| ctx.defs.impls[i].self_def == Some(*t))
+            }),
+        }
     }
 
     fn routes(&self, ctx: &Ctx<'_>, subject: &Subject) -> Vec<String> {
         let mut out: Vec<String> = self
             .routes
             .iter()
-            .filter(|(_, reached)| match subject {
-                Subject::Fn(f) | Subject::LocalStatic(f, _) => reached.contains(f),
-                Subject::Static(s) => reached.iter().any(|f| {
-                    self.mentions
-                        .get(*f)
-                        .is_some_and(|m| m.contains(&Def::Static(*s)))
-                }),
-                Subject::Type(t) => reached.iter().any(|f| {
-                    self.mentions
-                        .get(*f)
-                        .is_some_and(|m| m.contains(&Def::Type(*t)))
-                        || ctx.defs.fns[*f]
-                            .impl_
-                            .is_some_and(|i| ctx.defs.impls[i].self_def == Some(*t))
-                }),
-            })
+            .filter(|(_, reached)| Self::touches(ctx, &self.mentions, reached, subject))
             .map(|(r, _)| r.clone())
             .collect();
         out.sort();
         out.dedup();
         out
     }
+}
+
+/// The fns the served app runs: what the entry points reach, and what the
+/// `main` of each binary that serves reaches (its start-up). A binary
+/// serves when its `main` reaches a route's handler; when none does (the
+/// app is a library, or cleave cannot see the link), every binary's
+/// start-up counts. `None` when there is no binary at all.
+fn served_scope(
+    defs: &DefMap<'_>,
+    graph: &CallGraph,
+    entrypoints: &[EntryPoint],
+    routes: &[(String, BTreeSet<FnId>)],
+    mentions: &[BTreeSet<Def>],
+) -> Option<BTreeSet<FnId>> {
+    let mains = crate::entrypoints::binary_mains(defs);
+    if mains.is_empty() {
+        return None;
+    }
+    let handlers: BTreeSet<FnId> = entrypoints
+        .iter()
+        .filter(|e| e.kind.is_route())
+        .flat_map(|e| crate::entrypoints::reach_roots(defs, e))
+        .collect();
+    let starts: Vec<BTreeSet<FnId>> = mains
+        .iter()
+        .map(|m| graph.reachable(&[*m]).into_iter().collect())
+        .collect();
+    let serving: Vec<&BTreeSet<FnId>> = starts
+        .iter()
+        .filter(|s| s.iter().any(|f| handlers.contains(f)))
+        .collect();
+    let chosen: Vec<&BTreeSet<FnId>> = if serving.is_empty() {
+        starts.iter().collect()
+    } else {
+        serving
+    };
+    let mut scope: BTreeSet<FnId> = chosen.into_iter().flatten().copied().collect();
+    for (_, reached) in routes {
+        scope.extend(reached.iter().copied());
+    }
+    // Methods of another crate's trait on a type the served code uses
+    // (`impl Fairing for Cleanup`, attached in `main`): the framework calls
+    // them, so their code runs too.
+    loop {
+        let used: BTreeSet<TypeId> = scope
+            .iter()
+            .flat_map(|f| mentions.get(*f).into_iter().flatten())
+            .filter_map(|d| match d {
+                Def::Type(t) => Some(*t),
+                _ => None,
+            })
+            .collect();
+        let called: Vec<FnId> = (0..defs.fns.len())
+            .filter(|f| !scope.contains(f))
+            .filter(|&f| {
+                defs.fns[f].impl_.is_some_and(|i| {
+                    let imp = &defs.impls[i];
+                    imp.trait_.is_none()
+                        && imp.trait_path.is_some()
+                        && imp.self_def.is_some_and(|t| used.contains(&t))
+                })
+            })
+            .collect();
+        if called.is_empty() {
+            break;
+        }
+        scope.extend(graph.reachable(&called));
+    }
+    Some(scope)
 }
 
 /// The statics and types a fn names in its signature and body.

@@ -1261,3 +1261,57 @@ fn golden_forum_actix() {
 fn golden_notes_rocket() {
     golden("notes-rocket");
 }
+
+/// Findings in code only another binary runs (a CLI beside the server) are
+/// left out once entry points show what the served app runs; the server's
+/// own are kept.
+#[test]
+fn findings_outside_the_served_app_are_left_out() {
+    let fixture = format!(
+        "{MANIFEST}{}",
+        r#"
+//- /src/main.rs
+use axum::{routing::post, Router};
+async fn upload() {
+    std::fs::write("uploads/x", b"x").unwrap();
+}
+#[tokio::main]
+async fn main() {
+    let app = Router::new().route("/upload", post(upload));
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}
+//- /src/bin/admin.rs
+fn dump() {
+    std::fs::write("dump.sql", b"").unwrap();
+}
+fn main() {
+    dump();
+    std::process::exit(0);
+}
+"#
+    );
+    let files = |hs: &[Hazard]| -> BTreeSet<(String, String)> {
+        hs.iter()
+            .map(|h| (h.code.to_owned(), h.file.clone()))
+            .collect()
+    };
+    // Without entry points nothing tells served code apart: the CLI's too.
+    let all = files(&run(&fixture));
+    assert!(
+        all.contains(&("local-filesystem".to_owned(), "src/bin/admin.rs".to_owned())),
+        "{all:?}"
+    );
+    let served = run_with(&fixture, |defs| {
+        crate::entrypoints::detect(defs).entrypoints
+    });
+    let served_files = files(&served);
+    assert!(
+        served_files.contains(&("local-filesystem".to_owned(), "src/main.rs".to_owned())),
+        "{served_files:?}"
+    );
+    assert!(
+        served.iter().all(|h| h.file != "src/bin/admin.rs"),
+        "{served:?}"
+    );
+}
