@@ -1,9 +1,11 @@
-//! Apps whose `main` does not serve the app itself but calls a fn that
-//! does — zero2prod's `run(listener)`, realworld's `http::serve(config, db)`.
-//! When that fn is in the library, the runner moves into the library and
-//! each function's `main` hands it the function's routes; when it is in the
-//! binary's own modules, the function's copy of that module calls the runner.
-//! Either way the generated function builds and keeps to its routes.
+//! Apps that start their server in many shapes: `main` calls a library fn
+//! that serves (realworld's `http::serve(config, db)`), a module of the
+//! binary serves, a fn in `main`'s file serves under a sync `main`, the
+//! binary is `src/bin/api.rs`, a fn builds the server and returns it
+//! unawaited for `main` to await (zero2prod's `run(listener)`). None of the
+//! code is edited: the framework dependency is renamed to the server shim's
+//! facade, and each generated function builds and keeps to its routes.
+//! Every app here listens on `PORT`, as the functions then do.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -53,7 +55,7 @@ pub async fn run(port: u16) -> std::io::Result<()> {
         "src/main.rs",
         r#"#[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let port = std::env::var("APP_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let port = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
     todo::startup::run(port).await
 }
 "#,
@@ -66,7 +68,8 @@ const BIN_SERVES: &[(&str, &str)] = &[
     (
         "src/server.rs",
         r#"pub async fn start() -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    let port = std::env::var("PORT").unwrap_or_else(|_| "3000".to_owned());
+    let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
     axum::serve(listener, todo::routes::router()).await?;
     Ok(())
 }
@@ -105,7 +108,8 @@ async fn async_main(port: u16) -> std::io::Result<()> {
 
 fn main() -> std::io::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    rt.block_on(async_main(3000))
+    let port = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    rt.block_on(async_main(port))
 }
 "#,
     ),
@@ -116,10 +120,16 @@ const BIN_DIR_SERVES: &[(&str, &str)] = &[
     ("src/lib.rs", "pub mod routes;\n"),
     (
         "src/bin/api.rs",
-        r#"#[tokio::main]
+        r#"use axum::{serve, Router};
+
+#[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-    axum::serve(listener, todo::routes::router()).await
+    let port = std::env::var("PORT").unwrap_or_else(|_| "3000".to_owned());
+    let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
+    let app: Router = todo::routes::router();
+    serve(listener, app)
+        .with_graceful_shutdown(std::future::pending())
+        .await
 }
 "#,
     ),
@@ -238,56 +248,68 @@ fn builds_and_keeps_to_its_routes(ws: &Path, function: &str, tmp: &Path) {
     drop(server);
 }
 
+/// A file of the monolith and its copy in the generated workspace are the same.
+fn unedited(app: &Path, ws: &Path, from: &str, to: &str) {
+    let original = std::fs::read_to_string(app.join(from)).expect("the monolith's file");
+    let copy = std::fs::read_to_string(ws.join(to)).expect("the copy");
+    assert_eq!(original, copy, "{to} is {from} as written");
+}
+
 #[test]
-fn a_library_fn_that_serves_hosts_the_runner() {
+fn a_library_fn_that_serves_is_left_as_written() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let app = tmp.path().join("app");
     write_app(&app, LIB_SERVES);
     let (ws, function) = generate(&app, tmp.path());
-    let core = ws.join("crates/todo-core/src");
-    let startup = std::fs::read_to_string(core.join("startup.rs")).expect("startup.rs");
-    assert!(
-        startup.contains("crate::cleave_lambda::serve(app).await"),
-        "{startup}"
+    unedited(
+        &app,
+        &ws,
+        "src/startup.rs",
+        "crates/todo-core/src/startup.rs",
     );
-    assert!(!startup.contains("TcpListener::bind"), "{startup}");
-    let lib = std::fs::read_to_string(core.join("lib.rs")).expect("lib.rs");
-    assert!(lib.ends_with("pub mod cleave_lambda;\n"), "{lib}");
-    assert!(core.join("cleave_lambda.rs").is_file());
+    unedited(&app, &ws, "src/lib.rs", "crates/todo-core/src/lib.rs");
+    let manifest =
+        std::fs::read_to_string(ws.join("crates/todo-core/Cargo.toml")).expect("manifest");
+    assert!(
+        manifest.contains(
+            "axum = { package = \"cleave-lambda-axum\", path = \"../cleave-lambda-axum\" }"
+        ),
+        "{manifest}"
+    );
     let main = std::fs::read_to_string(ws.join("functions").join(&function).join("src/main.rs"))
         .expect("main.rs");
     assert!(
-        main.contains(
-            "::todo::cleave_lambda::init(cleave_routes::ROUTES, cleave_routes::ELSEWHERE);"
-        ),
+        main.contains("::cleave_lambda::init(ROUTES, ELSEWHERE);")
+            && main.contains("::todo_main::__cleave_main()"),
         "{main}"
     );
     let migration = std::fs::read_to_string(ws.join("MIGRATION.md")).expect("MIGRATION.md");
     assert!(
-        migration.contains("added `pub mod cleave_lambda;`"),
+        migration.contains("renamed to `cleave-lambda-axum`"),
         "{migration}"
     );
     builds_and_keeps_to_its_routes(&ws, &function, tmp.path());
 }
 
 #[test]
-fn a_binary_module_that_serves_calls_the_functions_runner() {
+fn a_binary_module_that_serves_is_shared_once() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let app = tmp.path().join("app");
     write_app(&app, BIN_SERVES);
     let (ws, function) = generate(&app, tmp.path());
-    let src = ws.join("functions").join(&function).join("src");
-    let server = std::fs::read_to_string(src.join("server.rs")).expect("server.rs");
+    unedited(&app, &ws, "src/server.rs", "crates/todo-main/src/server.rs");
+    // The binary's modules are the library's, not the functions'.
     assert!(
-        server.contains("crate::cleave_lambda::serve(todo::routes::router()).await?"),
-        "{server}"
+        !ws.join("functions")
+            .join(&function)
+            .join("src/server.rs")
+            .exists()
     );
-    assert!(src.join("cleave_lambda.rs").is_file());
     builds_and_keeps_to_its_routes(&ws, &function, tmp.path());
 }
 
 #[test]
-fn a_fn_in_mains_own_file_that_serves_calls_the_functions_runner() {
+fn a_fn_in_mains_own_file_that_serves_keeps_connect_info() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let app = tmp.path().join("app");
     write_app(&app, MAIN_FILE_SERVES);
@@ -299,7 +321,7 @@ fn a_fn_in_mains_own_file_that_serves_calls_the_functions_runner() {
     .expect("migration");
     std::fs::write(app.join("src/banner.txt"), "todo\n").expect("banner");
     // `GET /todos` reads the caller's address, which the monolith's server
-    // gave it (`into_make_service_with_connect_info`): so must the runner.
+    // gave it (`into_make_service_with_connect_info`): so must the functions.
     let routes = ROUTES
         .replace(
             "async fn list() -> &'static str {",
@@ -310,15 +332,15 @@ fn a_fn_in_mains_own_file_that_serves_calls_the_functions_runner() {
     let manifest = MANIFEST.replace("name = \"todo\"", "name = \"todo-app\"");
     std::fs::write(app.join("Cargo.toml"), manifest).expect("manifest");
     let (ws, function) = generate(&app, tmp.path());
-    let main = std::fs::read_to_string(ws.join("functions").join(&function).join("src/main.rs"))
-        .expect("main.rs");
+    let main =
+        std::fs::read_to_string(ws.join("crates/todo-app-main/src/main.rs")).expect("main.rs");
+    let original = std::fs::read_to_string(app.join("src/main.rs")).expect("main.rs");
+    assert!(main.starts_with(&original), "{main}");
     assert!(
-        main.contains("crate::cleave_lambda::serve(app).await?"),
-        "{main}"
+        ws.join("crates/todo-app-main/migrations/0001_init.sql")
+            .is_file()
     );
-    assert!(!main.contains("axum::serve"), "{main}");
-    // `main` itself is untouched but for the runner's module.
-    assert!(main.contains("rt.block_on(async_main(3000))"), "{main}");
+    assert!(ws.join("crates/todo-app-main/src/banner.txt").is_file());
     builds_and_keeps_to_its_routes(&ws, &function, tmp.path());
 }
 
@@ -329,15 +351,15 @@ fn a_binary_under_src_bin_keeps_its_file_name() {
     std::fs::create_dir_all(app.join("src/bin")).expect("mkdir");
     write_app(&app, BIN_DIR_SERVES);
     let (ws, function) = generate(&app, tmp.path());
-    let dir = ws.join("functions").join(&function);
+    let dir = ws.join("crates/api-main");
     let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).expect("Cargo.toml");
-    assert!(manifest.contains("path = \"src/api.rs\""), "{manifest}");
-    assert!(dir.join("src/api.rs").is_file());
+    assert!(manifest.contains("path = \"src/bin/api.rs\""), "{manifest}");
+    assert!(dir.join("src/bin/api.rs").is_file());
     builds_and_keeps_to_its_routes(&ws, &function, tmp.path());
 }
 
 #[test]
-fn a_server_returned_unawaited_is_refused_with_the_line() {
+fn a_server_returned_unawaited_and_awaited_later_is_served() {
     // zero2prod: `run` builds the server and returns it for `main` to await.
     let tmp = tempfile::tempdir().expect("tempdir");
     let app = tmp.path().join("app");
@@ -359,39 +381,24 @@ pub fn run(listener: TcpListener) -> axum::serve::Serve<TcpListener, axum::Route
                 "src/main.rs",
                 r#"#[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-    todo::startup::run(listener).await
+    let port = std::env::var("PORT").unwrap_or_else(|_| "3000".to_owned());
+    let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
+    let server = todo::startup::run(listener);
+    println!("listening on {}", server.local_addr()?);
+    server.await
 }
 "#,
             ),
         ],
     );
-    let plan = tmp.path().join("plan.toml");
-    let out = cleave(&[
-        "analyze".as_ref(),
-        app.as_os_str(),
-        "--plan".as_ref(),
-        plan.as_os_str(),
-    ]);
-    assert!(out.status.success());
-    let ws = tmp.path().join("ws");
-    let out = cleave(&[
-        "generate".as_ref(),
-        app.as_os_str(),
-        "--plan".as_ref(),
-        plan.as_os_str(),
-        "--out".as_ref(),
-        ws.as_os_str(),
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains(
-            "src/startup.rs: line 5: `run` builds the server and returns it without awaiting it"
-        ),
-        "{err}"
+    let (ws, function) = generate(&app, tmp.path());
+    unedited(
+        &app,
+        &ws,
+        "src/startup.rs",
+        "crates/todo-core/src/startup.rs",
     );
-    assert!(!ws.exists(), "nothing written");
+    builds_and_keeps_to_its_routes(&ws, &function, tmp.path());
 }
 
 struct Server(Child);

@@ -64,10 +64,16 @@ pub static AXUM: Facade = Facade {
         ("tower", "0.5", &["util"], false),
         ("tokio", "1", &["rt"], false),
     ],
-    sources: &[(
-        "lib.rs",
-        include_str!("../shim/cleave-lambda-axum/src/lib.rs"),
-    )],
+    sources: &[
+        (
+            "lib.rs",
+            include_str!("../shim/cleave-lambda-axum/src/lib.rs"),
+        ),
+        (
+            "serve.rs",
+            include_str!("../shim/cleave-lambda-axum/src/serve.rs"),
+        ),
+    ],
     guard: "serves it through `cleave-lambda-axum`'s `serve` (the crate the workspace's `axum` dependency is renamed to), which answers 404 for the routes other functions own before the app sees the request.",
     in_process: "On Lambda `serve` answers each event in-process through `lambda_http`, with `ConnectInfo<SocketAddr>` from the event's source IP (port 0).",
 };
