@@ -606,7 +606,7 @@ fn documents(input: &Input<'_>, tree: &mut Tree, d: Docs<'_>) -> Result<(), Gene
     let workers: Vec<String> = a
         .entrypoints
         .iter()
-        .filter(|e| e.kind != EntryKind::Http)
+        .filter(|e| !e.kind.is_route())
         .map(|e| {
             format!(
                 "{} (started at {}:{})",
