@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 
 use cleave_analyzer::analysis::{self, Analysis};
-use cleave_analyzer::entrypoints::EntryKind;
 use cleave_analyzer::plan::{self, Plan};
 
 use crate::{Adapter, Input, Source, Tree, generate};

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
 use cleave_analyzer::analysis::{Analysis, PackageInfo};
-use cleave_analyzer::entrypoints::{EntryKind, Framework};
+use cleave_analyzer::entrypoints::Framework;
 use cleave_analyzer::partition::Segment;
 use cleave_analyzer::plan::Plan;
 use toml_edit::{DocumentMut, InlineTable, Item};
