@@ -401,6 +401,72 @@ async fn main() -> std::io::Result<()> {
     builds_and_keeps_to_its_routes(&ws, &function, tmp.path());
 }
 
+#[test]
+fn an_actix_server_returned_unawaited_and_awaited_later_is_served() {
+    // zero2prod's shape on actix-web: `run` builds the `HttpServer`, runs it
+    // and returns the `dev::Server` for `main` to await.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let app = tmp.path().join("app");
+    std::fs::create_dir_all(app.join("src")).expect("mkdir");
+    std::fs::write(
+        app.join("Cargo.toml"),
+        "[package]\nname = \"board\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\nactix-web = { version = \"4.11\", default-features = false, features = [\"macros\"] }\n\n[workspace]\n",
+    )
+    .expect("manifest");
+    std::fs::write(
+        app.join("src/lib.rs"),
+        r#"use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+
+async fn list() -> &'static str {
+    "[]"
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+pub fn run(listener: TcpListener) -> std::io::Result<Server> {
+    let server = HttpServer::new(|| {
+        App::new()
+            .route("/todos", web::get().to(list))
+            .route("/health", web::get().to(health))
+    })
+    .workers(1)
+    .shutdown_timeout(1)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+"#,
+    )
+    .expect("lib.rs");
+    std::fs::write(
+        app.join("src/main.rs"),
+        r#"#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let port = std::env::var("PORT").unwrap_or_else(|_| "8080".to_owned());
+    let listener = std::net::TcpListener::bind(format!("127.0.0.1:{port}"))?;
+    let server = board::run(listener)?;
+    let _handle: actix_web::dev::ServerHandle = server.handle();
+    server.await
+}
+"#,
+    )
+    .expect("main.rs");
+    std::fs::copy(
+        repo().join("fixtures/forum-actix/Cargo.lock"),
+        app.join("Cargo.lock"),
+    )
+    .expect("lockfile");
+    let (ws, function) = generate(&app, tmp.path());
+    unedited(&app, &ws, "src/lib.rs", "crates/board-core/src/lib.rs");
+    builds_and_keeps_to_its_routes(&ws, &function, tmp.path());
+}
+
 struct Server(Child);
 
 impl Drop for Server {
