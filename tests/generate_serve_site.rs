@@ -402,6 +402,42 @@ async fn main() -> std::io::Result<()> {
 }
 
 #[test]
+fn an_axum_07_app_is_served_through_the_07_facade() {
+    // axum 0.7's `serve` takes a tokio `TcpListener` and has `tcp_nodelay`.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let app = tmp.path().join("app");
+    write_app(
+        &app,
+        &[
+            ("src/lib.rs", "pub mod routes;\n"),
+            (
+                "src/main.rs",
+                r#"#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let port = std::env::var("PORT").unwrap_or_else(|_| "3000".to_owned());
+    let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
+    let server: axum::serve::Serve<axum::Router, axum::Router> =
+        axum::serve(listener, todo::routes::router());
+    server.tcp_nodelay(true).await
+}
+"#,
+            ),
+        ],
+    );
+    std::fs::write(
+        app.join("Cargo.toml"),
+        MANIFEST.replace("axum = \"0.8\"", "axum = \"0.7\""),
+    )
+    .expect("manifest");
+    std::fs::remove_file(app.join("Cargo.lock")).expect("no 0.8 lockfile");
+    let (ws, function) = generate(&app, tmp.path());
+    let facade = std::fs::read_to_string(ws.join("crates/cleave-lambda-axum/src/serve.rs"))
+        .expect("the facade's serve module");
+    assert!(facade.contains("pub fn tcp_nodelay"), "{facade}");
+    builds_and_keeps_to_its_routes(&ws, &function, tmp.path());
+}
+
+#[test]
 fn an_actix_server_returned_unawaited_and_awaited_later_is_served() {
     // zero2prod's shape on actix-web: `run` builds the `HttpServer`, runs it
     // and returns the `dev::Server` for `main` to await.

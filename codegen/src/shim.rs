@@ -29,6 +29,12 @@ pub const SHIM_DIR: &str = "crates/cleave-lambda";
 const GUARD_RS: &str = include_str!("../shim/cleave-lambda/src/guard.rs");
 const LIB_RS: &str = include_str!("../shim/cleave-lambda/src/lib.rs");
 
+type Sources = &'static [(&'static str, &'static str)];
+type Deps = &'static [(&'static str, &'static str, &'static [&'static str], bool)];
+
+/// An older series of a framework: `(version prefix, sources, deps)`.
+type Older = (&'static str, Sources, Deps);
+
 /// One framework's facade.
 #[derive(Debug)]
 pub struct Facade {
@@ -44,9 +50,12 @@ pub struct Facade {
     declared: &'static [&'static str],
     /// The facade's dependencies besides the framework and `cleave-lambda`:
     /// `(name, version, features, only with the native adapter)`.
-    deps: &'static [(&'static str, &'static str, &'static [&'static str], bool)],
+    deps: Deps,
     /// `src/` files, relative path and text.
-    sources: &'static [(&'static str, &'static str)],
+    sources: Sources,
+    /// An older series of the framework the facade also mirrors, with its
+    /// own sources and dependencies: `(version prefix, sources, deps)`.
+    older: Option<Older>,
     /// For MIGRATION.md: how a function keeps to its routes, completing
     /// "Every function builds the monolith's whole app (...) and".
     pub guard: &'static str,
@@ -74,6 +83,25 @@ pub static AXUM: Facade = Facade {
             include_str!("../shim/cleave-lambda-axum/src/serve.rs"),
         ),
     ],
+    // axum 0.7: `serve` takes a tokio `TcpListener` (no `Listener` trait),
+    // `Serve<M, S>` has `tcp_nodelay`; tower 0.4.
+    older: Some((
+        "0.7.",
+        &[
+            (
+                "lib.rs",
+                include_str!("../shim/cleave-lambda-axum/src/lib.rs"),
+            ),
+            (
+                "serve.rs",
+                include_str!("../shim/cleave-lambda-axum/src/serve_07.rs"),
+            ),
+        ],
+        &[
+            ("tower", "0.4", &["util"], false),
+            ("tokio", "1", &["rt", "net"], false),
+        ],
+    )),
     guard: "serves it through `cleave-lambda-axum`'s `serve` (the crate the workspace's `axum` dependency is renamed to), which answers 404 for the routes other functions own before the app sees the request.",
     in_process: "On Lambda `serve` answers each event in-process through `lambda_http`, with `ConnectInfo<SocketAddr>` from the event's source IP (port 0).",
 };
@@ -102,6 +130,7 @@ pub static ACTIX_WEB: Facade = Facade {
             include_str!("../shim/cleave-lambda-actix-web/src/lambda.rs"),
         ),
     ],
+    older: None,
     guard: "serves it through `cleave-lambda-actix-web`'s `HttpServer` (the crate the workspace's `actix-web` dependency is renamed to), which wraps the `App` in a guard that answers 404 for the routes other functions own before their handlers run.",
     in_process: "On Lambda `run()` binds nothing: the `App` runs on its own actix `System` thread and each event is answered in-process (`HttpRequest::peer_addr` is the event's source IP); there is no extra HTTP hop.",
 };
@@ -132,9 +161,26 @@ pub static ROCKET: Facade = Facade {
             include_str!("../shim/cleave-lambda-rocket/src/lambda.rs"),
         ),
     ],
+    older: None,
     guard: "builds it through `cleave-lambda-rocket`'s `rocket::build()`/`rocket::custom()` (the crate the workspace's `rocket` dependency is renamed to), which attach a guard: a route tried before all others answers 404 through the app's own catchers when only other functions' routes match a request, and where ranked routes of this function and another's both match, a response fairing turns an answer from the other function's route into that 404. An app built with `Rocket::build()` or `Rocket::custom()` (rocket's associated fns, which nothing can shadow) gets no guard off Lambda.",
     in_process: "On Lambda `rocket::async_main` (what `#[launch]` and `#[rocket::main]` expand to) sets `ROCKET_ADDRESS=127.0.0.1` and `ROCKET_PORT` to a free port before the app's code runs, and forwards each event to the launched server over local HTTP with `X-Real-IP` set to the event's source IP (`Request::client_ip()` reads it): `.launch()` is rocket's inherent method and cannot be shadowed, so this is one extra local hop per request.",
 };
+
+impl Facade {
+    /// The sources and dependencies for the framework's `version`
+    /// requirement (`=0.7.9`, `0.8`).
+    fn for_version(&self, version: &str) -> (Sources, Deps) {
+        let bare = version.trim_start_matches(['=', '^', '~', ' ']);
+        match self.older {
+            Some((prefix, sources, deps))
+                if bare.starts_with(prefix) || bare == prefix.trim_end_matches('.') =>
+            {
+                (sources, deps)
+            }
+            _ => (self.sources, self.deps),
+        }
+    }
+}
 
 pub fn facade(framework: Framework) -> &'static Facade {
     match framework {
@@ -274,13 +320,13 @@ fn rewrite_spec(spec: &Item, path: &str, facade: &Facade, asked: &mut Asked) -> 
 }
 
 /// Whether the monolith uses the framework at a version the facade mirrors
-/// (axum 0.7 and 0.8 both have `serve`; the facade is written against 0.8).
+/// (axum 0.7 and 0.8, actix-web 4, rocket 0.5).
 pub fn supported(facade: &Facade, version: &str) -> bool {
     let mut parts = version.trim_start_matches(['=', '^', '~']).split('.');
     let major = parts.next().and_then(|p| p.parse::<u32>().ok());
     let minor = parts.next().and_then(|p| p.parse::<u32>().ok());
     match (facade.package, major, minor) {
-        ("axum", Some(0), Some(m)) => m >= 8,
+        ("axum", Some(0), Some(m)) => m >= 7,
         ("actix-web", Some(4), _) => true,
         ("rocket", Some(0), Some(5)) => true,
         _ => false,
@@ -318,7 +364,8 @@ pub fn render(tree: &mut Tree, s: &ShimCrates<'_>) {
     }
     let dir = facade_dir(s.facade);
     tree.insert(format!("{dir}/Cargo.toml"), facade_manifest(s).into_bytes());
-    for (file, text) in s.facade.sources {
+    let (sources, _) = s.facade.for_version(s.version);
+    for (file, text) in sources {
         tree.insert(
             format!("{dir}/src/{file}"),
             headed(s.header, text).into_bytes(),
@@ -430,7 +477,8 @@ fn facade_manifest(s: &ShimCrates<'_>) -> String {
     let mut shim = InlineTable::new();
     shim.insert("path", "../cleave-lambda".into());
     deps.insert("cleave-lambda", Item::Value(Value::InlineTable(shim)));
-    for (name, version, features, optional) in f.deps {
+    let (_, extra) = f.for_version(s.version);
+    for (name, version, features, optional) in extra {
         deps.insert(name, dep(version, features, *optional));
     }
     doc.insert("dependencies", Item::Table(deps));
@@ -559,9 +607,21 @@ mod tests {
     }
 
     #[test]
+    fn axum_07_gets_its_own_serve() {
+        let (sources, deps) = AXUM.for_version("=0.7.9");
+        assert!(sources.iter().any(|(_, t)| t.contains("tcp_nodelay")));
+        assert!(deps.iter().any(|d| d.0 == "tower" && d.1 == "0.4"));
+        let (sources, deps) = AXUM.for_version("0.8");
+        assert!(!sources.iter().any(|(_, t)| t.contains("tcp_nodelay")));
+        assert!(deps.iter().any(|d| d.0 == "tower" && d.1 == "0.5"));
+        assert_eq!(AXUM.for_version("0.7").1.first().map(|d| d.1), Some("0.4"));
+    }
+
+    #[test]
     fn versions_the_facades_mirror() {
         assert!(supported(&AXUM, "0.8"));
         assert!(supported(&AXUM, "=0.8.9"));
+        assert!(supported(&AXUM, "=0.7.9"));
         assert!(!supported(&AXUM, "0.6.20"));
         assert!(supported(&ACTIX_WEB, "4.11"));
         assert!(supported(&ROCKET, "0.5.1"));

@@ -140,7 +140,7 @@ fn framework_version(
         return Err(input_err(
             "Cargo.toml",
             format!(
-                "{} {version}: cleave's server shim mirrors axum 0.8, actix-web 4 and rocket 0.5 so far",
+                "{} {version}: cleave's server shim mirrors axum 0.7 and 0.8, actix-web 4 and rocket 0.5 so far",
                 facade.package
             ),
         ));

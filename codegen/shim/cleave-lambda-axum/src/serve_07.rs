@@ -1,0 +1,319 @@
+//! `axum::serve` (axum 0.7) with the shim: the module re-exports axum's (`Listener`,
+//! `IncomingStream`, ...) and shadows `serve`, `Serve` and
+//! `WithGracefulShutdown`.
+
+pub use ::axum_real::serve::*;
+
+// No private import may name what the glob above re-exports.
+use std::convert::Infallible;
+use std::fmt::Debug;
+use std::future::{Future, IntoFuture};
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use ::axum_real::extract::Request;
+use ::axum_real::response::{IntoResponse, Response};
+use ::tower::Service;
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// The per-connection service: answers 404 itself for another function's
+/// routes, passes every other request to the app.
+#[derive(Debug, Clone)]
+pub struct GuardedService<S>(S);
+
+impl<S, B> Service<::axum_real::http::Request<B>> for GuardedService<S>
+where
+    S: Service<::axum_real::http::Request<B>, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture<Result<Response, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: ::axum_real::http::Request<B>) -> Self::Future {
+        if refused(request.method().as_str(), request.uri().path()) {
+            return Box::pin(async { Ok(not_found()) });
+        }
+        Box::pin(self.0.call(request))
+    }
+}
+
+fn not_found() -> Response {
+    ::axum_real::http::StatusCode::NOT_FOUND.into_response()
+}
+
+fn refused(method: &str, path: &str) -> bool {
+    ::cleave_lambda::refuses(::cleave_lambda::Framework::Axum, method, path)
+}
+
+/// Stands in for `axum::serve` (0.7): same arguments, same contract.
+pub fn serve<M, S>(tcp_listener: ::tokio::net::TcpListener, make_service: M) -> Serve<M, S>
+where
+    M: for<'a> Service<IncomingStream<'a>, Error = Infallible, Response = S> + LambdaApp,
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send,
+{
+    Serve {
+        listener: tcp_listener,
+        make_service,
+        tcp_nodelay: None,
+        _marker: std::marker::PhantomData,
+    }
+}
+
+/// What [`serve`] returns: awaiting it serves the app (`io::Result<()>`).
+#[must_use = "futures must be awaited"]
+pub struct Serve<M, S> {
+    listener: ::tokio::net::TcpListener,
+    make_service: M,
+    tcp_nodelay: Option<bool>,
+    _marker: std::marker::PhantomData<fn() -> S>,
+}
+
+impl<M, S> Serve<M, S> {
+    /// Serves until `signal` completes, then shuts down gracefully (off
+    /// Lambda; Lambda ends the process itself).
+    pub fn with_graceful_shutdown<F>(self, signal: F) -> WithGracefulShutdown<M, S, F>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        WithGracefulShutdown {
+            serve: self,
+            signal,
+        }
+    }
+
+    /// `TCP_NODELAY` on accepted connections, as axum's `Serve::tcp_nodelay`.
+    pub fn tcp_nodelay(self, nodelay: bool) -> Self {
+        Self {
+            tcp_nodelay: Some(nodelay),
+            ..self
+        }
+    }
+
+    /// The listener's address, as axum's `Serve::local_addr`.
+    pub fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+}
+
+impl<M, S> Debug for Serve<M, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Serve").finish_non_exhaustive()
+    }
+}
+
+/// [`Serve::with_graceful_shutdown`]'s future.
+#[must_use = "futures must be awaited"]
+pub struct WithGracefulShutdown<M, S, F> {
+    serve: Serve<M, S>,
+    signal: F,
+}
+
+impl<M, S, F> WithGracefulShutdown<M, S, F> {
+    pub fn tcp_nodelay(self, nodelay: bool) -> Self {
+        Self {
+            serve: self.serve.tcp_nodelay(nodelay),
+            signal: self.signal,
+        }
+    }
+
+    pub fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
+        self.serve.listener.local_addr()
+    }
+}
+
+impl<M, S, F> Debug for WithGracefulShutdown<M, S, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WithGracefulShutdown")
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M, S> IntoFuture for Serve<M, S>
+where
+    M: for<'a> Service<IncomingStream<'a>, Error = Infallible, Response = S>
+        + LambdaApp
+        + Send
+        + 'static,
+    for<'a> <M as Service<IncomingStream<'a>>>::Future: Send,
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Output = io::Result<()>;
+    type IntoFuture = BoxFuture<io::Result<()>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            if ::cleave_lambda::on_lambda() {
+                drop(self.listener);
+                return on_lambda(self.make_service).await;
+            }
+            let serve = ::axum_real::serve(self.listener, guarded(self.make_service));
+            match self.tcp_nodelay {
+                Some(nodelay) => serve.tcp_nodelay(nodelay).await,
+                None => serve.await,
+            }
+        })
+    }
+}
+
+impl<M, S, F> IntoFuture for WithGracefulShutdown<M, S, F>
+where
+    M: for<'a> Service<IncomingStream<'a>, Error = Infallible, Response = S>
+        + LambdaApp
+        + Send
+        + 'static,
+    for<'a> <M as Service<IncomingStream<'a>>>::Future: Send,
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    F: Future<Output = ()> + Send + 'static,
+{
+    type Output = io::Result<()>;
+    type IntoFuture = BoxFuture<io::Result<()>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let Self { serve, signal } = self;
+            if ::cleave_lambda::on_lambda() {
+                drop(serve.listener);
+                return on_lambda(serve.make_service).await;
+            }
+            let real = ::axum_real::serve(serve.listener, guarded(serve.make_service));
+            let real = match serve.tcp_nodelay {
+                Some(nodelay) => real.tcp_nodelay(nodelay),
+                None => real,
+            };
+            real.with_graceful_shutdown(signal).await
+        })
+    }
+}
+
+/// The make service with each connection's service behind the guard.
+fn guarded<M, S>(make_service: M) -> ::tower::util::MapResponse<M, fn(S) -> GuardedService<S>> {
+    ::tower::util::MapResponse::new(make_service, GuardedService as fn(S) -> GuardedService<S>)
+}
+
+/// What `serve` accepts that can also answer Lambda events: a `Router`,
+/// `into_make_service()` and `into_make_service_with_connect_info::<SocketAddr>()`.
+#[cfg(feature = "native")]
+pub trait LambdaApp: Clone + Send + Sync + 'static {
+    /// Answers `request` from `peer` (its `ConnectInfo<SocketAddr>`).
+    fn respond(&self, peer: std::net::SocketAddr, request: Request) -> BoxFuture<Response>;
+}
+
+/// Without the `native` feature nothing is served on Lambda: any make service.
+#[cfg(not(feature = "native"))]
+pub trait LambdaApp {}
+
+#[cfg(not(feature = "native"))]
+impl<T> LambdaApp for T {}
+
+#[cfg(feature = "native")]
+impl LambdaApp for ::axum_real::Router {
+    fn respond(&self, peer: std::net::SocketAddr, mut request: Request) -> BoxFuture<Response> {
+        request
+            .extensions_mut()
+            .insert(::axum_real::extract::ConnectInfo(peer));
+        let app = self.clone();
+        Box::pin(async move {
+            match ::tower::ServiceExt::oneshot(app, request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        })
+    }
+}
+
+#[cfg(feature = "native")]
+impl LambdaApp for ::axum_real::routing::IntoMakeService<::axum_real::Router> {
+    fn respond(&self, peer: std::net::SocketAddr, request: Request) -> BoxFuture<Response> {
+        ready(Service::<()>::call(&mut self.clone(), ())).respond(peer, request)
+    }
+}
+
+#[cfg(feature = "native")]
+impl LambdaApp
+    for ::axum_real::extract::connect_info::IntoMakeServiceWithConnectInfo<
+        ::axum_real::Router,
+        std::net::SocketAddr,
+    >
+{
+    fn respond(&self, peer: std::net::SocketAddr, request: Request) -> BoxFuture<Response> {
+        // The router with `ConnectInfo(peer)`, as the make service adds it.
+        let app = ready(Service::<std::net::SocketAddr>::call(
+            &mut self.clone(),
+            peer,
+        ));
+        Box::pin(async move {
+            match ::tower::ServiceExt::oneshot(app, request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        })
+    }
+}
+
+/// The output of a make-service future, which axum's are ready at once.
+#[cfg(feature = "native")]
+fn ready<T>(future: impl Future<Output = Result<T, Infallible>>) -> T {
+    let mut future = std::pin::pin!(future);
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    loop {
+        match future.as_mut().poll(&mut cx) {
+            Poll::Ready(Ok(out)) => return out,
+            Poll::Ready(Err(never)) => match never {},
+            Poll::Pending => std::thread::yield_now(),
+        }
+    }
+}
+
+/// Answers Lambda events with the app until the runtime stops. The
+/// runtime's future is not provably `Send` (a higher-ranked lifetime in
+/// `lambda_runtime`), and `serve`'s future must be: it runs on a blocking
+/// thread of the app's own runtime, so the app's pools and tasks stay on
+/// the runtime that made them.
+#[cfg(feature = "native")]
+fn on_lambda<M: LambdaApp>(app: M) -> BoxFuture<io::Result<()>> {
+    use ::cleave_lambda::lambda_http;
+    let app = std::sync::Arc::new(app);
+    let handler = lambda_http::service_fn(move |request: lambda_http::Request| {
+        let ip =
+            ::cleave_lambda::source_ip(&request).unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+        let answer = if refused(request.method().as_str(), request.uri().path()) {
+            None
+        } else {
+            Some(app.respond(
+                std::net::SocketAddr::new(ip, 0),
+                request.map(::axum_real::body::Body::new),
+            ))
+        };
+        async move {
+            let response = match answer {
+                Some(answer) => answer.await,
+                None => not_found(),
+            };
+            // Buffered as lambda_http would (text or base64 by content type),
+            // here so that the runtime's future stays `Send`.
+            Ok::<_, Infallible>(lambda_http::IntoResponse::into_response(response).await)
+        }
+    });
+    let runtime = ::tokio::runtime::Handle::current();
+    let run = ::tokio::task::spawn_blocking(move || {
+        runtime
+            .block_on(lambda_http::run(handler))
+            .map_err(io::Error::other)
+    });
+    Box::pin(async move { run.await.map_err(io::Error::other)? })
+}
+
+#[cfg(not(feature = "native"))]
+fn on_lambda<M>(_app: M) -> BoxFuture<io::Result<()>> {
+    Box::pin(async { Ok(()) })
+}
