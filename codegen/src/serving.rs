@@ -196,7 +196,8 @@ pub fn main_crate(
         pkg.insert("publish", value(false));
     }
     manifest::repoint_paths(&mut doc, pkg_dir, &place.dir, m.moved);
-    shim::point_at_facade(&mut doc, &place.dir, m.facade, asked);
+    let keys = shim::point_at_facade(&mut doc, &place.dir, m.facade, asked);
+    edits.extend(shim::rename_edits(&manifest_path, &text, &keys, m.facade));
     if let Some(own_lib) = &m.package.lib {
         let mut t = InlineTable::new();
         t.insert(

@@ -21,6 +21,7 @@ use cleave_analyzer::entrypoints::Framework;
 use toml_edit::{DocumentMut, InlineTable, Item, Table, Value, value};
 
 use crate::Tree;
+use crate::docs::Edit;
 use crate::manifest;
 
 /// Where the shim's crates go in the generated workspace.
@@ -287,6 +288,37 @@ pub fn point_at_facade(
     keys
 }
 
+/// The MIGRATION.md edits for the framework dependencies `keys` renamed in
+/// the manifest `path` (as read, `text`): one per key, at the line that
+/// declares it (`axum = ..`, `axum.workspace = true`, `[dependencies.axum]`).
+pub fn rename_edits(path: &str, text: &str, keys: &[String], facade: &Facade) -> Vec<Edit> {
+    keys.iter()
+        .map(|key| {
+            let line = text
+                .lines()
+                .position(|l| {
+                    let l = l.trim_start();
+                    l.strip_prefix(key.as_str())
+                        .is_some_and(|rest| rest.trim_start().starts_with(['=', '.']))
+                        || (l.starts_with('[') && l.trim_end().ends_with(&format!(".{key}]")))
+                })
+                .map_or(1, |i| i as u32 + 1);
+            Edit {
+                file: path.to_owned(),
+                line,
+                what: format!(
+                    "dependency `{key}` renamed to `{}` (`{key} = {{ package = \"{}\", path = .. }}`)",
+                    facade.name, facade.name
+                ),
+                why: format!(
+                    "`{}` re-exports {} whole and shadows its server entry points, so the code reaches cleave's server shim without a source edit",
+                    facade.name, facade.package
+                ),
+            }
+        })
+        .collect()
+}
+
 /// The facade spec for one dependency spec, or `None` to leave it
 /// (`workspace = true`, whose features are still recorded).
 fn rewrite_spec(spec: &Item, path: &str, facade: &Facade, asked: &mut Asked) -> Option<Item> {
@@ -551,6 +583,19 @@ mod tests {
         );
         assert_eq!(asked.features.iter().collect::<Vec<_>>(), ["macros", "ws"]);
         assert_eq!(asked.versions.len(), 2);
+    }
+
+    #[test]
+    fn each_renamed_dependency_is_an_edit_at_its_line() {
+        let text = "[package]\nname = \"a\"\n\n[dependencies]\naxum-extra = \"0.9\"\naxum = \"0.8\"\n\n[dependencies.web]\npackage = \"axum\"\nversion = \"0.8\"\n";
+        let mut doc: DocumentMut = text.parse().expect("toml");
+        let keys = point_at_facade(&mut doc, "", &AXUM, &mut Asked::default());
+        let lines: Vec<u32> = rename_edits("Cargo.toml", text, &keys, &AXUM)
+            .iter()
+            .map(|e| e.line)
+            .collect();
+        assert_eq!(keys, ["axum", "web"]);
+        assert_eq!(lines, [6, 8]);
     }
 
     #[test]

@@ -211,25 +211,13 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
     members.push(main_crate.dir.clone());
 
     // The workspace's own dependency table, framework entry renamed.
-    let root_doc: DocumentMut = read_text(input.source, "Cargo.toml")?
+    let root_text = read_text(input.source, "Cargo.toml")?;
+    let root_doc: DocumentMut = root_text
         .parse()
         .map_err(|e: toml_edit::TomlError| input_err("Cargo.toml", e.message().to_owned()))?;
-    let inherited = inherited(&root_doc, facade, &moved, &mut asked);
-    {
-        edits.push(Edit {
-            file: "Cargo.toml".to_owned(),
-            line: 1,
-            what: format!(
-                "every `{}` dependency of the copied manifests renamed to `{}` (`{} = {{ package = \"{}\", path = .. }}`)",
-                facade.package, facade.name, facade.package, facade.name
-            ),
-            why: format!(
-                "`{}` re-exports {} whole and shadows its server entry points, so the monolith's code reaches cleave's server shim without a source edit",
-                facade.name, facade.package
-            ),
-        });
-    }
-
+    let inherited = inherited(
+        &root_doc, facade, &moved, &mut asked, &mut edits, &root_text,
+    );
     // The shim.
     let version = framework_version(input.source, facade, &asked)?;
     shim::render(
@@ -407,7 +395,8 @@ fn libraries(
         let mut doc = manifest::library(&text, None, &lib)
             .map_err(|e| input_err(&manifest_path, e.message().to_owned()))?;
         manifest::repoint_paths(&mut doc, &p.dir, &to, &moved);
-        shim::point_at_facade(&mut doc, &to, facade, asked);
+        let keys = shim::point_at_facade(&mut doc, &to, facade, asked);
+        edits.extend(shim::rename_edits(&manifest_path, &text, &keys, facade));
         let skip: Vec<String> = package_dirs
             .iter()
             .filter(|d| **d != p.dir && (p.dir.is_empty() || d.starts_with(&format!("{}/", p.dir))))
@@ -460,6 +449,8 @@ fn inherited(
     facade: &Facade,
     moved: &dyn Fn(&str) -> String,
     asked: &mut Asked,
+    edits: &mut Vec<Edit>,
+    root_text: &str,
 ) -> Vec<(String, Item)> {
     let mut inherited = Vec::new();
     if let Some(ws) = root_doc.get("workspace").and_then(Item::as_table_like) {
@@ -486,7 +477,8 @@ fn inherited(
                         }
                     }
                 }
-                shim::point_at_facade(&mut doc, "", facade, asked);
+                let keys = shim::point_at_facade(&mut doc, "", facade, asked);
+                edits.extend(shim::rename_edits("Cargo.toml", root_text, &keys, facade));
                 if let Some(t) = doc.remove("dependencies") {
                     item = t;
                 }
