@@ -41,6 +41,12 @@ pub struct AnalyzeArgs {
     /// How finely to split routes into functions.
     #[arg(long, value_enum, default_value_t = Granularity::Auto)]
     pub granularity: Granularity,
+    /// With `auto`: propose at most N functions [default: max(6, routes/4)].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_functions: Option<u32>,
+    /// With `auto`: propose at least N functions [default: routes/20 from 40 routes up, else 1].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub min_functions: Option<u32>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -69,7 +69,11 @@ fn analyze(args: &cli::AnalyzeArgs) -> anyhow::Result<()> {
     drop(progress);
     print_diagnostics(&analysis.diagnostics);
     let preset = granularity(args.granularity);
-    let proposal = partition::propose(&analysis, preset);
+    let band = (
+        args.min_functions.map(|n| n as usize),
+        args.max_functions.map(|n| n as usize),
+    );
+    let proposal = partition::propose_within(&analysis, preset, band);
     write_plan(&plan_path, &analysis, &proposal, preset)?;
     let groups: Vec<(String, Vec<String>)> = proposal
         .iter()

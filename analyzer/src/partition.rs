@@ -11,6 +11,9 @@ use serde::Serialize;
 
 use crate::analysis::Analysis;
 
+mod cluster;
+pub use cluster::size_band;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Granularity {
@@ -53,6 +56,16 @@ pub const STATE_HAZARDS: &[&str] = &["global-mutable-state", "in-process-state"]
 
 /// Groups the HTTP routes of `a` by `granularity`.
 pub fn propose(a: &Analysis, granularity: Granularity) -> Vec<Group> {
+    propose_within(a, granularity, (None, None))
+}
+
+/// [`propose`], with `auto`'s size band overridden: `(at least, at most)`
+/// functions (see [`size_band`] for the defaults).
+pub fn propose_within(
+    a: &Analysis,
+    granularity: Granularity,
+    band: (Option<usize>, Option<usize>),
+) -> Vec<Group> {
     let routes = route_names(a);
     if routes.is_empty() {
         return Vec::new();
@@ -64,7 +77,12 @@ pub fn propose(a: &Analysis, granularity: Granularity) -> Vec<Group> {
             .map(|r| (route_slug(r), vec![r.clone()]))
             .collect(),
         Granularity::Resource => by_resource(&routes),
-        Granularity::Auto => auto(a, &routes),
+        Granularity::Auto => {
+            let (lo, hi) = size_band(routes.len());
+            let hi = band.1.unwrap_or(hi).max(1);
+            let lo = band.0.unwrap_or(lo).clamp(1, hi);
+            cluster::auto(a, &routes, (lo, hi))
+        }
     };
     let groups = join_same_shape(groups);
     // A function crate sits beside the monolith's packages in the generated
@@ -219,96 +237,6 @@ fn by_resource(routes: &[String]) -> Vec<(String, Vec<String>)> {
     groups.into_iter().collect()
 }
 
-/// `auto`: start from resources; keep routes that share in-process mutable
-/// state together (unless that state is touched by most routes, which no
-/// split can keep together: that is flagged by review instead); fold
-/// resources whose routes reach little code into one `misc` function; and
-/// split a resource that grew past 12 routes by its second path segment.
-fn auto(a: &Analysis, routes: &[String]) -> Vec<(String, Vec<String>)> {
-    let index: BTreeMap<&str, usize> = routes
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.as_str(), i))
-        .collect();
-    let mut parent: Vec<usize> = (0..routes.len()).collect();
-    fn find(p: &mut [usize], x: usize) -> usize {
-        let mut x = x;
-        while p[x] != x {
-            p[x] = p[p[x]];
-            x = p[x];
-        }
-        x
-    }
-    fn union(p: &mut [usize], a: usize, b: usize) {
-        let (ra, rb) = (find(p, a), find(p, b));
-        if ra != rb {
-            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
-            p[hi] = lo;
-        }
-    }
-    // 1. resources
-    let mut first_of: BTreeMap<String, usize> = BTreeMap::new();
-    for (i, r) in routes.iter().enumerate() {
-        let res = resource_of(r);
-        match first_of.get(&res) {
-            Some(&j) => union(&mut parent, i, j),
-            None => {
-                first_of.insert(res, i);
-            }
-        }
-    }
-    // 2. shared in-process state (hard constraint, unless nearly global)
-    for h in &a.hazards {
-        if !STATE_HAZARDS.contains(&h.code) {
-            continue;
-        }
-        let touched: Vec<usize> = h
-            .entrypoints
-            .iter()
-            .filter_map(|r| index.get(r.as_str()).copied())
-            .collect();
-        if touched.len() < 2 || touched.len() * 2 > routes.len() {
-            continue;
-        }
-        for w in touched.windows(2) {
-            union(&mut parent, w[0], w[1]);
-        }
-    }
-    let mut groups: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    for (i, r) in routes.iter().enumerate() {
-        let root = find(&mut parent, i);
-        groups.entry(root).or_default().push(r.clone());
-    }
-    // 3. small groups (little reachable code) fold into `misc`
-    let mut out: Vec<(String, Vec<String>)> = Vec::new();
-    let mut misc: Vec<String> = Vec::new();
-    for (_, rs) in groups {
-        let lines: u64 = union_lines(a, &rs);
-        let exclusive_small = rs.len() <= 2 && lines < 40;
-        if exclusive_small && routes.len() > 4 {
-            misc.extend(rs);
-            continue;
-        }
-        // 4. size balance
-        if rs.len() > 12 {
-            let mut sub: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            for r in &rs {
-                sub.entry(second_resource(r)).or_default().push(r.clone());
-            }
-            for (k, v) in sub {
-                out.push((k, v));
-            }
-        } else {
-            let name = majority_resource(&rs);
-            out.push((name, rs));
-        }
-    }
-    if !misc.is_empty() {
-        out.push(("misc".to_owned(), misc));
-    }
-    out
-}
-
 fn majority_resource(routes: &[String]) -> String {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for r in routes {
@@ -344,13 +272,6 @@ pub fn reach_of(a: &Analysis, routes: &[String]) -> BTreeSet<usize> {
         }
     }
     out
-}
-
-fn union_lines(a: &Analysis, routes: &[String]) -> u64 {
-    reach_of(a, routes)
-        .iter()
-        .map(|f| u64::from(a.fns[*f].lines))
-        .sum()
 }
 
 /// One line on why these routes are together.
