@@ -279,13 +279,25 @@ fn foreign_routes_are_404(
             continue;
         }
         probed += 1;
-        match send(port, method, path, &[], b"", REQUEST_TIMEOUT) {
-            Ok(reply) if reply.status == 404 => {}
-            Ok(reply) => problems.push(format!(
-                "{label}: {method} {path} (owned by another function) answered {}, not 404",
-                reply.status
-            )),
-            Err(e) => problems.push(format!("{label}: {method} {path}: {e}")),
+        // The route as written, and spellings a router or a layer in front
+        // of it may resolve to it: actix routes `/%68ealthz` to `/healthz`.
+        let first = &path[1..2];
+        let spellings = [
+            path.to_owned(),
+            format!("/%{:02X}{}", first.as_bytes()[0], &path[2..]),
+            format!("/{path}"),
+            format!("/.{path}"),
+            format!("{path}/"),
+        ];
+        for path in &spellings {
+            match send(port, method, path, &[], b"", REQUEST_TIMEOUT) {
+                Ok(reply) if reply.status == 404 => {}
+                Ok(reply) => problems.push(format!(
+                    "{label}: {method} {path} (owned by another function) answered {}, not 404",
+                    reply.status
+                )),
+                Err(e) => problems.push(format!("{label}: {method} {path}: {e}")),
+            }
         }
     }
     if plan.len() > 1 && probed == 0 {
