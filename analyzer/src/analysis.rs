@@ -241,8 +241,9 @@ fn assemble(
             "",
             0,
             format!(
-                "{left_out} hazard finding(s) in code the served app never runs (tests, tools, \
-                 other binaries) are not listed"
+                "{left_out} hazard finding(s) are not listed: code the served app never runs \
+                 (tests, tools, other binaries), and exits and signal waits only start-up runs \
+                 (a failed start, the server's graceful shutdown)"
             ),
         ));
     }

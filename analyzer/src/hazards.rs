@@ -146,6 +146,22 @@ impl<'a> Scan<'a> {
                     continue;
                 }
                 let routes = reach.routes(&ctx, &f.subject);
+                // Reached by no route or worker, only by start-up (when
+                // entry points tell the two apart).
+                let mut f = f;
+                if routes.is_empty() && reach.scope.is_some() {
+                    match std::mem::take(&mut f.at_startup) {
+                        AtStartup::Keep => {}
+                        AtStartup::Drop => {
+                            left_out.insert((f.file.clone(), f.line, lint.code));
+                            continue;
+                        }
+                        AtStartup::Reword(message, advice) => {
+                            f.message = message;
+                            f.advice = Some(advice);
+                        }
+                    }
+                }
                 let key = (f.file.clone(), f.line, lint.code);
                 if let Some(h) = out.get_mut(&key) {
                     // The same file seen from two crates (a lib and a bin): one hazard.
@@ -195,6 +211,22 @@ pub(crate) struct Finding {
     pub advice: Option<String>,
     /// Overrides the lint's severity.
     pub severity: Option<Severity>,
+    /// What becomes of the finding when no route or worker reaches it,
+    /// only the start-up of the serving binary.
+    pub at_startup: AtStartup,
+}
+
+/// A finding only start-up code reaches.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum AtStartup {
+    /// Reported as it is.
+    #[default]
+    Keep,
+    /// Not a hazard at start-up (an exit there is a failed start, a signal
+    /// wait there is the server's graceful shutdown): left out.
+    Drop,
+    /// Reported with this message and advice instead.
+    Reword(String, String),
 }
 
 impl Finding {
@@ -206,7 +238,14 @@ impl Finding {
             message,
             advice: None,
             severity: None,
+            at_startup: AtStartup::Keep,
         }
+    }
+
+    /// What becomes of the finding when only start-up code reaches it.
+    pub fn at_startup(mut self, what: AtStartup) -> Self {
+        self.at_startup = what;
+        self
     }
 
     pub fn advice(mut self, advice: impl Into<String>) -> Self {

@@ -29,7 +29,7 @@
 //! processed by its own function; run periodic jobs as a scheduled function
 //! (EventBridge Scheduler).
 
-use super::{Ctx, Finding, Lint, Subject, bound_name, chain_root, ends, mentions_any};
+use super::{AtStartup, Ctx, Finding, Lint, Subject, bound_name, chain_root, ends, mentions_any};
 use crate::diagnostic::Severity;
 use crate::resolve::FnId;
 use crate::syntax::{Expr, Stmt, WrapKind};
@@ -95,7 +95,22 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                      instance once the response is returned, so the task stalls mid-way and may \
                      never finish if the instance is recycled"
                 );
-                Finding::new(ctx.fn_file(f), line, Subject::Fn(f), message)
+                // Reached only by start-up (`run_server` spawning its jobs):
+                // a worker of the process, not of a request.
+                let startup = format!(
+                    "`{name}` starts a background worker while the app starts (`{what}`): on \
+                     Lambda there is no long-lived process; the instance is frozen between \
+                     invocations, so the worker runs only while some request is in flight, never \
+                     on its own schedule"
+                );
+                Finding::new(ctx.fn_file(f), line, Subject::Fn(f), message).at_startup(
+                    AtStartup::Reword(
+                        startup,
+                        "Run this work as its own scheduled function (EventBridge Scheduler -> \
+                         Lambda), or as a queue consumer if requests feed it."
+                            .to_owned(),
+                    ),
+                )
             };
             out.push(finding);
         }

@@ -30,7 +30,7 @@
 //! of at shutdown; publish metrics through CloudWatch (EMF logs) rather than
 //! a scrape endpoint.
 
-use super::{Ctx, Finding, Lint, Subject, bound_name, ends, mentions_any};
+use super::{AtStartup, Ctx, Finding, Lint, Subject, bound_name, ends, mentions_any};
 use crate::diagnostic::Severity;
 use crate::resolve::FnId;
 use crate::syntax::{Expr, Stmt};
@@ -112,7 +112,12 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             } else {
                 return;
             };
-            let finding = Finding::new(ctx.fn_file(f), line, Subject::Fn(f), message);
+            let mut finding = Finding::new(ctx.fn_file(f), line, Subject::Fn(f), message);
+            // Exiting or waiting for a signal while starting up is a failed
+            // start or the server's graceful shutdown, not a request's problem.
+            if is_exit(&names) || is_signal(&names) {
+                finding = finding.at_startup(AtStartup::Drop);
+            }
             out.push(match severity {
                 Some(s) => finding.severity(s),
                 None => finding,

@@ -1315,3 +1315,56 @@ fn main() {
         "{served:?}"
     );
 }
+
+/// With entry points to tell request code from start-up: an exit or a
+/// signal wait only start-up runs (a failed start, the graceful shutdown)
+/// is left out, one a handler runs is kept; a spawn only start-up runs is a
+/// worker of the process, not of a request.
+#[test]
+fn start_up_exits_and_signal_waits_are_left_out_and_start_up_spawns_say_so() {
+    let fixture = format!(
+        "{MANIFEST}{}",
+        r#"
+//- /src/main.rs
+use axum::{routing::post, Router};
+async fn reset() {
+    std::process::exit(0);
+}
+fn start_jobs() {
+    tokio::spawn(async { loop { sweep().await } });
+}
+async fn sweep() {}
+async fn shutdown() {
+    tokio::signal::ctrl_c().await.unwrap();
+}
+#[tokio::main]
+async fn main() {
+    if std::env::var("DATABASE_URL").is_err() {
+        std::process::exit(1);
+    }
+    start_jobs();
+    let app = Router::new().route("/reset", post(reset));
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.unwrap();
+}
+"#
+    );
+    let served = run_with(&fixture, |defs| {
+        crate::entrypoints::detect(defs).entrypoints
+    });
+    let lines: Vec<(&str, u32)> = served.iter().map(|h| (h.code, h.line)).collect();
+    assert!(lines.contains(&("process-lifecycle", 3)), "{served:#?}");
+    assert!(!lines.contains(&("process-lifecycle", 10)), "{served:#?}");
+    assert!(!lines.contains(&("process-lifecycle", 15)), "{served:#?}");
+    let spawn = served
+        .iter()
+        .find(|h| h.code == "background-task" && h.line == 6)
+        .unwrap_or_else(|| panic!("{served:#?}"));
+    assert!(spawn.message.contains("while the app starts"), "{spawn:?}");
+    // Without entry points every finding stays as the lint wrote it.
+    let all: Vec<(&str, u32)> = run(&fixture)
+        .iter()
+        .map(|h| (h.code, h.line))
+        .collect::<Vec<_>>();
+    assert!(all.contains(&("process-lifecycle", 15)), "{all:?}");
+}
