@@ -146,6 +146,17 @@ impl<'a> Scan<'a> {
                     continue;
                 }
                 let routes = reach.routes(&ctx, &f.subject);
+                // State only start-up code changes (a flag set from the
+                // command line): every instance sets it the same way.
+                if reach.scope.is_some()
+                    && !f.writers.is_empty()
+                    && f.writers
+                        .iter()
+                        .all(|w| reach.routes(&ctx, &Subject::Fn(*w)).is_empty())
+                {
+                    left_out.insert((f.file.clone(), f.line, lint.code));
+                    continue;
+                }
                 // Reached by no route or worker, only by start-up (when
                 // entry points tell the two apart).
                 let mut f = f;
@@ -214,6 +225,10 @@ pub(crate) struct Finding {
     /// What becomes of the finding when no route or worker reaches it,
     /// only the start-up of the serving binary.
     pub at_startup: AtStartup,
+    /// For state: the fns that change it. When some are known and no route
+    /// or worker reaches any of them, the state is set while the app starts
+    /// and only read afterwards: left out.
+    pub writers: Vec<FnId>,
 }
 
 /// A finding only start-up code reaches.
@@ -239,7 +254,14 @@ impl Finding {
             advice: None,
             severity: None,
             at_startup: AtStartup::Keep,
+            writers: Vec::new(),
         }
+    }
+
+    /// The fns that change the state the finding is about.
+    pub fn writers(mut self, writers: Vec<FnId>) -> Self {
+        self.writers = writers;
+        self
     }
 
     /// What becomes of the finding when only start-up code reaches it.

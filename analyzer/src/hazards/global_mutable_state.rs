@@ -26,8 +26,12 @@
 //! instance can stay; an immutable table built once (`LazyLock<HashMap<..>>`
 //! with no lock) is not flagged.
 
-use super::{Ctx, Finding, Lint};
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Ctx, Finding, Lint, Subject};
 use crate::diagnostic::Severity;
+use crate::resolve::{Def, FnId, StaticId};
+use crate::syntax::Expr;
 
 pub(crate) static LINT: Lint = Lint {
     code: "global-mutable-state",
@@ -40,6 +44,7 @@ pub(crate) static LINT: Lint = Lint {
 };
 
 fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let writers = static_writers(ctx);
     for s in &ctx.statics {
         // `const` items are copied at each use: never shared state.
         if s.is_const {
@@ -51,7 +56,9 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         if s.mutable {
             parts.insert(0, "`static mut`".to_owned());
         }
-        if parts.is_empty() {
+        // Only a bounded cache (moka, quick_cache, ..): safe to lose and to
+        // differ per instance, which is what a cache is for.
+        if parts.is_empty() || parts.iter().all(|p| p.ends_with("(cache)")) {
             continue;
         }
         let what = if s.thread_local {
@@ -70,11 +77,79 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             super::ty_text(s.ty),
             parts.join(", "),
         );
-        out.push(Finding::new(
-            s.file,
-            s.item.line,
-            s.subject.clone(),
-            message,
-        ));
+        let finding = Finding::new(s.file, s.item.line, s.subject.clone(), message);
+        out.push(match &s.subject {
+            Subject::Static(id) => finding.writers(writers.get(id).cloned().unwrap_or_default()),
+            _ => finding,
+        });
     }
+}
+
+/// Methods that change what a lock, atomic, cell or concurrent map holds
+/// (a `lock()` may, so it counts).
+const WRITES: &[&str] = &[
+    "store",
+    "swap",
+    "fetch_add",
+    "fetch_sub",
+    "fetch_and",
+    "fetch_or",
+    "fetch_xor",
+    "fetch_max",
+    "fetch_min",
+    "fetch_update",
+    "compare_exchange",
+    "compare_exchange_weak",
+    "write",
+    "lock",
+    "try_lock",
+    "try_write",
+    "get_mut",
+    "insert",
+    "remove",
+    "entry",
+    "clear",
+    "retain",
+    "alter",
+    "set",
+    "replace",
+    "borrow_mut",
+    "rcu",
+];
+
+/// Per module-level static: the fns that call a changing method on it
+/// (`FLAG.store(..)`, `CACHE.lock()`), in id order.
+fn static_writers(ctx: &Ctx<'_>) -> BTreeMap<StaticId, Vec<FnId>> {
+    let names: BTreeSet<&str> = ctx.statics.iter().map(|s| s.item.name.as_str()).collect();
+    let mut out: BTreeMap<StaticId, Vec<FnId>> = BTreeMap::new();
+    for (f, _) in ctx.bodies() {
+        let module = ctx.defs.fns[f].module;
+        ctx.walk_body(f, |e| {
+            let Expr::MethodCall {
+                receiver, method, ..
+            } = e
+            else {
+                return;
+            };
+            if !WRITES.contains(&method.as_str()) {
+                return;
+            }
+            let Expr::Path { path, .. } = receiver.peel() else {
+                return;
+            };
+            if !path.last().is_some_and(|n| names.contains(n)) {
+                return;
+            }
+            let parts: Vec<&str> = path.names().collect();
+            for d in ctx.defs.resolve_names(module, &parts, path.leading_colon) {
+                if let Def::Static(id) = d {
+                    let ws = out.entry(id).or_default();
+                    if ws.last() != Some(&f) {
+                        ws.push(f);
+                    }
+                }
+            }
+        });
+    }
+    out
 }

@@ -32,6 +32,7 @@ r2d2 = "0.8"
 tower-http = "0.6"
 dashmap = "6"
 lazy_static = "1"
+moka = { version = "0.12", features = ["sync"] }
 "#;
 
 /// Runs every lint over a fixture, with no entry points.
@@ -1367,4 +1368,72 @@ async fn main() {
         .map(|h| (h.code, h.line))
         .collect::<Vec<_>>();
     assert!(all.contains(&("process-lifecycle", 15)), "{all:?}");
+}
+
+/// A bounded cache in a static is safe to lose and to differ per instance.
+#[test]
+fn a_static_cache_is_not_global_state() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use std::sync::LazyLock;
+use std::sync::Mutex;
+use moka::sync::Cache;
+static ACTORS: LazyLock<Cache<String, String>> = LazyLock::new(|| Cache::new(10_000));
+static SEEN: LazyLock<Mutex<Vec<String>>> = LazyLock::new(Default::default); //~ global-mutable-state
+pub fn remember(s: String) {
+    ACTORS.insert(s.clone(), s.clone());
+    SEEN.lock().unwrap().push(s);
+}
+"#,
+    );
+}
+
+/// A flag only start-up code sets (from the command line) is the same on
+/// every instance; a counter requests change is not.
+#[test]
+fn a_static_only_start_up_changes_is_not_global_state() {
+    let fixture = format!(
+        "{MANIFEST}{}",
+        r#"
+//- /src/main.rs
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use axum::{routing::get, Router};
+static SKIP_VALIDATION: AtomicBool = AtomicBool::new(false);
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+fn parse_args() {
+    if std::env::args().any(|a| a == "-v") {
+        SKIP_VALIDATION.store(true, Ordering::Relaxed);
+    }
+}
+async fn create() -> String {
+    if SKIP_VALIDATION.load(Ordering::Relaxed) {
+        return String::new();
+    }
+    NEXT_ID.fetch_add(1, Ordering::Relaxed).to_string()
+}
+#[tokio::main]
+async fn main() {
+    parse_args();
+    let app = Router::new().route("/items", get(create));
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}
+"#
+    );
+    let served = run_with(&fixture, |defs| {
+        crate::entrypoints::detect(defs).entrypoints
+    });
+    let items: Vec<&str> = served
+        .iter()
+        .filter(|h| h.code == "global-mutable-state")
+        .map(|h| h.item.as_str())
+        .collect();
+    assert_eq!(items, vec!["app::NEXT_ID"], "{served:#?}");
+    // Without entry points both are reported: nothing tells start-up apart.
+    let all = run(&fixture)
+        .iter()
+        .filter(|h| h.code == "global-mutable-state")
+        .count();
+    assert_eq!(all, 2);
 }
