@@ -144,6 +144,9 @@ fn generated_workspaces_build_and_answer_like_the_monolith() {
 
         if preset == "auto" {
             let started = Instant::now();
+            problems.extend(shim_unit_tests(&e2e, &ws));
+            timings.add("auto: the shim's unit tests", started);
+            let started = Instant::now();
             problems.extend(through_cargo_lambda_watch(
                 &e2e,
                 &cargo_lambda,
@@ -1613,6 +1616,29 @@ fn foreign_routes_get_404(label: &str, deployed: &[Deployed]) -> Vec<String> {
         }
     }
     problems
+}
+
+/// The shim's own tests in the generated workspace: the guard
+/// (`cleave-lambda`) and the axum facade (its guard in front of a `Router`,
+/// `ConnectInfo` on Lambda for each app shape `serve` accepts).
+fn shim_unit_tests(e2e: &E2e, ws: &Path) -> Vec<String> {
+    let out = cargo_command(e2e)
+        .args(["test", "-p", "cleave-lambda", "-p", "cleave-lambda-axum"])
+        .args(["--features", "cleave-lambda-axum/native"])
+        .current_dir(ws)
+        .output()
+        .expect("cargo runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let guard = stdout.matches("guard::tests::").count();
+    let facade = stdout.matches("serve::tests::").count();
+    if out.status.success() && guard >= 6 && facade >= 2 {
+        return Vec::new();
+    }
+    vec![format!(
+        "[auto] the shim's tests in the generated workspace (ran {guard} guard and {facade} facade tests):\n{}\n{}",
+        tail(&stdout, 30),
+        tail(&String::from_utf8_lossy(&out.stderr), 30)
+    )]
 }
 
 /// The `auto` workspace under `cargo lambda watch`, against a fresh monolith.

@@ -317,3 +317,97 @@ fn on_lambda<M: LambdaApp>(app: M) -> BoxFuture<io::Result<()>> {
 fn on_lambda<M>(_app: M) -> BoxFuture<io::Result<()>> {
     Box::pin(async { Ok(()) })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block_on<F: Future>(future: F) -> F::Output {
+        ::tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime")
+            .block_on(future)
+    }
+
+    /// A handler per route that answers with the caller's address, if any.
+    fn app() -> ::axum_real::Router {
+        async fn peer(request: Request) -> String {
+            request
+                .extensions()
+                .get::<::axum_real::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|i| i.0.ip().to_string())
+                .unwrap_or_default()
+        }
+        ::axum_real::Router::new()
+            .route("/mine", ::axum_real::routing::get(peer))
+            .route("/theirs", ::axum_real::routing::get(peer))
+    }
+
+    fn request(path: &str) -> Request {
+        ::axum_real::http::Request::builder()
+            .uri(path)
+            .body(::axum_real::body::Body::empty())
+            .expect("a request")
+    }
+
+    async fn text(response: Response) -> (u16, String) {
+        let status = response.status().as_u16();
+        let body = ::axum_real::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("the body");
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    fn init() {
+        ::cleave_lambda::init(&[("GET", "/mine")], &[("GET", "/theirs")]);
+    }
+
+    #[test]
+    fn the_guard_answers_404_for_another_functions_route_and_its_spellings() {
+        init();
+        let status = |path: &str| {
+            block_on(async {
+                let response = ::tower::ServiceExt::oneshot(GuardedService(app()), request(path))
+                    .await
+                    .unwrap_or_else(|never| match never {});
+                text(response).await.0
+            })
+        };
+        assert_eq!(status("/mine"), 200);
+        for path in ["/theirs", "/%74heirs", "//theirs", "/./theirs", "/theirs/"] {
+            assert_eq!(status(path), 404, "{path}");
+        }
+    }
+
+    #[cfg(feature = "native")]
+    #[test]
+    fn on_lambda_every_app_shape_gets_the_callers_address() {
+        init();
+        let peer = std::net::SocketAddr::from(([203, 0, 113, 9], 0));
+        let router = app();
+        let answers = block_on(async {
+            vec![
+                text(LambdaApp::respond(&router, peer, request("/mine")).await).await,
+                text(
+                    LambdaApp::respond(&router.clone().into_make_service(), peer, request("/mine"))
+                        .await,
+                )
+                .await,
+                text(
+                    LambdaApp::respond(
+                        &router
+                            .clone()
+                            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+                        peer,
+                        request("/mine"),
+                    )
+                    .await,
+                )
+                .await,
+            ]
+        });
+        for answer in answers {
+            assert_eq!(answer, (200, "203.0.113.9".to_owned()));
+        }
+    }
+}
