@@ -253,11 +253,11 @@ fn splitting_shared_state_and_oversize_functions_are_warnings() {
 #[test]
 fn reanalysis_keeps_moves_names_settings_and_comments() {
     let (_d, plan, text) = fresh();
-    // Move GET /version into `orders`, rename `carts`, change its memory, add a comment.
-    let mut edited = text.replacen("    \"GET /version\",\n", "", 1);
+    // Move GET /api/products into `admin`, rename `carts`, change its memory, add a comment.
+    let mut edited = text.replacen("    \"GET /api/products\",\n", "", 1);
     edited = edited.replacen(
-        "name = \"orders\"\nroutes = [",
-        "name = \"orders\"\nroutes = [\n    \"GET /version\",",
+        "name = \"admin\"\nroutes = [",
+        "name = \"admin\"\nroutes = [\n    \"GET /api/products\",",
         1,
     );
     edited = edited.replacen("name = \"carts\"", "name = \"basket\" # renamed by me", 1);
@@ -298,7 +298,7 @@ fn reanalysis_places_new_routes_and_removes_vanished_ones() {
         "{err}"
     );
     assert!(
-        err.contains("new route \"GET /api/orders/{id}\" placed in function `orders`"),
+        err.contains("new route \"GET /api/orders/{id}\" placed in function `admin`"),
         "{err}"
     );
     let after = std::fs::read_to_string(&plan).expect("plan");
