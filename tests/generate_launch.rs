@@ -127,7 +127,7 @@ fn a_launch_fn_stays_as_written_and_every_function_runs_its_main() {
         let main = std::fs::read_to_string(ws.join("functions").join(f).join("src/main.rs"))
             .expect("main.rs");
         assert!(
-            main.contains("::hello_rocket_main::__cleave_main()"),
+            main.contains("::hello_rocket::__cleave_main()"),
             "{f}:\n{main}"
         );
     }

@@ -65,7 +65,8 @@ pub fn reached_from(a: &Analysis, file: &str, line: u32) -> Option<BTreeSet<usiz
 pub struct MainCrate {
     pub dir: String,
     pub package: String,
-    /// Its lib's crate name (`shop_main`).
+    /// Its lib's crate name: the binary's own (`shop`), so `module_path!()`,
+    /// log targets and `CARGO_CRATE_NAME` read as in the monolith.
     pub lib: String,
 }
 
@@ -95,7 +96,7 @@ pub fn place(main: &BinMain, packages: &[PackageInfo]) -> MainCrate {
     }
     MainCrate {
         dir: format!("crates/{name}"),
-        lib: name.replace('-', "_"),
+        lib: main.krate.clone(),
         package: name,
     }
 }

@@ -637,7 +637,7 @@ mod tests {
     fn a_function_main_hands_its_routes_to_the_shim_first() {
         let own = vec![("GET".to_owned(), "/a/{id}".to_owned())];
         let elsewhere = vec![("POST".to_owned(), "/b".to_owned())];
-        let text = function_main("// @generated", "reads", "shop_main", &own, &elsewhere);
+        let text = function_main("// @generated", "reads", "shop", &own, &elsewhere);
         assert!(text.starts_with("// @generated\n"), "{text}");
         assert!(
             text.contains("const ROUTES: &[(&str, &str)] = &[(\"GET\", \"/a/{id}\")];"),
@@ -647,7 +647,7 @@ mod tests {
             text.contains("::cleave_lambda::init(ROUTES, ELSEWHERE);"),
             "{text}"
         );
-        assert!(text.contains("::shop_main::__cleave_main()"), "{text}");
+        assert!(text.contains("::shop::__cleave_main()"), "{text}");
         syn::parse_file(&text).expect("valid Rust");
     }
 
