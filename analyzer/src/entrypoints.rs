@@ -108,6 +108,17 @@ pub(crate) fn binary_mains(defs: &DefMap<'_>) -> Vec<FnId> {
         .collect()
 }
 
+/// Calls `f` with the initialiser of each `let NAME = ..` in a block
+/// (nested blocks and closures included), for readers outside the
+/// detectors (hazards).
+pub fn find_local<'e>(b: &'e crate::syntax::Block, name: &str, f: &mut dyn FnMut(&'e Expr)) {
+    locals::lets_in_block(b, &mut |n, init| {
+        if n == name {
+            f(init);
+        }
+    });
+}
+
 /// Whether a service expression builds one of the framework's file services
 /// (`ServeDir::new("assets")`, `get_service(ServeFile::new(..)).layer(..)`).
 pub(crate) fn serves_files(profile: &crate::framework::Profile, e: &Expr) -> bool {

@@ -7,6 +7,11 @@
 //! listener (`rx.recv().await`, `stream.next().await`, `listener.accept().await`).
 //! A bare `continue` cannot be told from a bare `break` in cleave's syntax
 //! tree, so an endless loop whose only way out looks like one is missed.
+//! Not reported: a sleep of a second or less or one inside a `for` loop (a
+//! bounded retry), and a `while let` over a stream that reads one HTTP body
+//! (`bytes_stream()`, `into_data_stream()`, `.take(n)`) or stops early
+//! (`break` at a size limit) — a channel or listener loop is reported
+//! whatever its way out.
 //!
 //! ### Why is this bad on Lambda
 //! An invocation ends at its timeout: 29-30 s behind API Gateway, 15 min at
@@ -46,10 +51,28 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     for (f, _) in ctx.bodies() {
         let scope = ctx.scope(f);
         let name = ctx.fn_name(f);
+        // Expressions inside a `for` loop: a bounded number of rounds.
+        let mut in_for: Vec<*const Expr> = Vec::new();
+        ctx.walk_body(f, |e| {
+            if let Expr::Loop {
+                pat: Some(_), body, ..
+            } = e
+            {
+                body.walk(&mut |x| in_for.push(x as *const Expr));
+            }
+        });
         ctx.walk_body(f, |e| {
             // `tokio::time::sleep(d)`, `thread::sleep(d)`, `rt::time::sleep(d)`, `sleep_until(t)`.
+            // A pause of a second or less, or one round of a bounded retry
+            // (`for attempt in 0..3 { .. sleep(backoff) .. }`), waits far
+            // less than any timeout: not reported.
             if let Some((names, args, line)) = ctx.ext_call(scope, e)
                 && is_sleep(&names)
+                && !in_for.contains(&(e as *const Expr))
+                && args
+                    .first()
+                    .and_then(|a| duration_ms(ctx, scope, a))
+                    .is_none_or(|ms| ms > SHORT_MS)
             {
                 let how_long = args
                     .first()
@@ -92,8 +115,14 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                     out.push(Finding::new(ctx.fn_file(f), *line, Subject::Fn(f), message));
                 }
                 // `while let Some(msg) = rx.recv().await { .. }`: waits as long as the source lives.
+                // A body read (`resp.bytes_stream()`, `into_data_stream()`),
+                // or a stream read that stops early (`break` at a size limit),
+                // ends with what it reads; a channel or listener does not.
                 (None, Some(cond)) => {
-                    if let Some(waits_on) = awaited_source(cond) {
+                    if let Some(waits_on) = awaited_source(cond)
+                        && !reads_a_body(ctx, f, cond)
+                        && !(waits_on == "next" && exits(body))
+                    {
                         let message = format!(
                             "`{name}` loops on `.{waits_on}().await`: it waits for as long as \
                              the source stays open, past the invocation's timeout"
@@ -127,6 +156,60 @@ fn is_sleep(names: &[String]) -> bool {
 }
 
 /// `Duration::from_secs(300)` -> "300 s".
+/// Sleeps up to this long are pauses, not waits worth reporting.
+const SHORT_MS: u64 = 1_000;
+
+/// A `Duration::from_*(n)` with a known `n`, in milliseconds.
+fn duration_ms(ctx: &Ctx<'_>, scope: super::Scope, e: &Expr) -> Option<u64> {
+    let (names, args, _) = ctx.ext_call(scope, e)?;
+    let n = ctx.eval_u64(scope, args.first()?)?;
+    match names.last()?.as_str() {
+        "from_secs" => n.checked_mul(1_000),
+        "from_millis" => Some(n),
+        "from_micros" => Some(n / 1_000),
+        "from_nanos" => Some(n / 1_000_000),
+        _ => None,
+    }
+}
+
+/// Methods that turn an HTTP body (a response's, a request's) into a
+/// stream of chunks: it ends when the body does.
+const BODY_STREAMS: &[&str] = &[
+    "bytes_stream",
+    "into_data_stream",
+    "into_stream",
+    "into_body",
+    "body_mut",
+    "take",
+];
+
+/// Whether the stream a `while let` condition awaits is a body: named in
+/// the condition (`resp.bytes_stream()`) or by the `let` that bound it.
+fn reads_a_body(ctx: &Ctx<'_>, f: crate::resolve::FnId, cond: &Expr) -> bool {
+    let mut sources: Vec<&Expr> = vec![cond];
+    cond.walk(&mut |e| {
+        if let Expr::Path { path, .. } = e
+            && path.segments.len() == 1
+            && let Some(body) = &ctx.defs.fns[f].def.body
+        {
+            crate::entrypoints::find_local(body, &path.segments[0].name, &mut |init| {
+                sources.push(init)
+            });
+        }
+    });
+    sources.iter().any(|s| {
+        let mut body = false;
+        s.walk(&mut |x| {
+            if let Expr::MethodCall { method, .. } = x
+                && BODY_STREAMS.contains(&method.as_str())
+            {
+                body = true;
+            }
+        });
+        body
+    })
+}
+
 fn duration_text(ctx: &Ctx<'_>, scope: super::Scope, e: &Expr) -> Option<String> {
     let (names, args, _) = ctx.ext_call(scope, e)?;
     let n = ctx.eval_u64(scope, args.first()?)?;

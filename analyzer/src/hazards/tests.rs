@@ -515,12 +515,41 @@ use tokio::time::sleep;
 
 pub async fn retry() {
     sleep(Duration::from_secs(5)).await; //~ long-running
-    std::thread::sleep(Duration::from_millis(10)); //~ long-running
+    // A pause of a second or less is far under any timeout.
+    std::thread::sleep(Duration::from_millis(10));
+    // One round of a bounded retry.
+    for attempt in 0..3u64 {
+        sleep(Duration::from_secs(2 * attempt)).await;
+    }
+}
+
+pub async fn body_of(resp: reqwest::Response, limit: usize) -> Vec<u8> {
+    // Reading one body ends when the body does.
+    let mut stream = resp.bytes_stream();
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        out.extend(chunk.unwrap());
+    }
+    // So does a read that stops at a size limit.
+    let mut rest = other_stream();
+    while let Some(chunk) = rest.next().await {
+        if out.len() > limit {
+            break;
+        }
+        out.extend(chunk);
+    }
+    out
 }
 
 pub async fn consume(mut rx: tokio::sync::mpsc::Receiver<u32>) {
     while let Some(x) = rx.recv().await { //~ long-running
         let _ = x;
+    }
+    // A channel with a way out still waits as long as senders live.
+    while let Some(x) = rx.recv().await { //~ long-running
+        if x == 0 {
+            break;
+        }
     }
 }
 
@@ -1077,7 +1106,7 @@ pub async fn request_id() {
 }
 
 pub fn unused() {
-    std::thread::sleep(std::time::Duration::from_secs(1));
+    std::thread::sleep(std::time::Duration::from_secs(30));
 }
 "#
         ),
