@@ -242,8 +242,8 @@ fn assemble(
             0,
             format!(
                 "{left_out} hazard finding(s) are not listed: code the served app never runs \
-                 (tests, tools, other binaries), and exits and signal waits only start-up runs \
-                 (a failed start, the server's graceful shutdown)"
+                 (tests, tools, other binaries), exits only start-up runs (a failed start), and \
+                 state only start-up changes"
             ),
         ));
     }

@@ -237,8 +237,7 @@ pub(crate) enum AtStartup {
     /// Reported as it is.
     #[default]
     Keep,
-    /// Not a hazard at start-up (an exit there is a failed start, a signal
-    /// wait there is the server's graceful shutdown): left out.
+    /// Not a hazard at start-up (an exit there is a failed start): left out.
     Drop,
     /// Reported with this message and advice instead.
     Reword(String, String),

@@ -7,8 +7,9 @@
 //! listener (`rx.recv().await`, `stream.next().await`, `listener.accept().await`).
 //! A bare `continue` cannot be told from a bare `break` in cleave's syntax
 //! tree, so an endless loop whose only way out looks like one is missed.
-//! Not reported: a sleep of a second or less or one inside a `for` loop (a
-//! bounded retry), and a `while let` over a stream that reads one HTTP body
+//! Not reported: a known pause of a second or less, alone or as a round of
+//! a `for` loop (a bounded retry) — one inside another loop paces it and
+//! is reported — and a `while let` over a stream that reads one HTTP body
 //! (`bytes_stream()`, `into_data_stream()`, `.take(n)`) or stops early
 //! (`break` at a size limit) — a channel or listener loop is reported
 //! whatever its way out.
@@ -51,28 +52,33 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     for (f, _) in ctx.bodies() {
         let scope = ctx.scope(f);
         let name = ctx.fn_name(f);
-        // Expressions inside a `for` loop: a bounded number of rounds.
+        // Expressions inside a `for` loop (a bounded number of rounds), and
+        // inside any other loop (which a pause may pace for good).
         let mut in_for: Vec<*const Expr> = Vec::new();
+        let mut in_loop: Vec<*const Expr> = Vec::new();
         ctx.walk_body(f, |e| {
-            if let Expr::Loop {
-                pat: Some(_), body, ..
-            } = e
-            {
-                body.walk(&mut |x| in_for.push(x as *const Expr));
+            if let Expr::Loop { pat, body, .. } = e {
+                let into = if pat.is_some() {
+                    &mut in_for
+                } else {
+                    &mut in_loop
+                };
+                body.walk(&mut |x| into.push(x as *const Expr));
             }
         });
         ctx.walk_body(f, |e| {
             // `tokio::time::sleep(d)`, `thread::sleep(d)`, `rt::time::sleep(d)`, `sleep_until(t)`.
-            // A pause of a second or less, or one round of a bounded retry
-            // (`for attempt in 0..3 { .. sleep(backoff) .. }`), waits far
-            // less than any timeout: not reported.
+            // A known pause of a second or less, on its own or as one round
+            // of a bounded retry (`for attempt in 0..3`), waits far less
+            // than any timeout: not reported. One pacing an endless loop is.
+            let ptr = e as *const Expr;
             if let Some((names, args, line)) = ctx.ext_call(scope, e)
                 && is_sleep(&names)
-                && !in_for.contains(&(e as *const Expr))
-                && args
-                    .first()
-                    .and_then(|a| duration_ms(ctx, scope, a))
-                    .is_none_or(|ms| ms > SHORT_MS)
+                && (in_loop.contains(&ptr) && !in_for.contains(&ptr)
+                    || args
+                        .first()
+                        .and_then(|a| duration_ms(ctx, scope, a))
+                        .is_none_or(|ms| ms > SHORT_MS))
             {
                 let how_long = args
                     .first()

@@ -113,9 +113,10 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                 return;
             };
             let mut finding = Finding::new(ctx.fn_file(f), line, Subject::Fn(f), message);
-            // Exiting or waiting for a signal while starting up is a failed
-            // start or the server's graceful shutdown, not a request's problem.
-            if is_exit(&names) || is_signal(&names) {
+            // Exiting while starting up is a failed start, not a request's
+            // problem. (A signal hook at start-up stays: the shutdown work it
+            // does, flushing or draining, never runs on Lambda.)
+            if is_exit(&names) {
                 finding = finding.at_startup(AtStartup::Drop);
             }
             out.push(match severity {
