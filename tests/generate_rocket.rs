@@ -3,7 +3,8 @@
 //! For the presets `auto` and `route`: analyze into a plan, generate a
 //! workspace, `cargo build --workspace` it unedited; in the `auto` workspace
 //! also `cargo test -p cleave-lambda -p cleave-lambda-rocket` (the unit
-//! tests of the server shim's route guard and the rocket facade). Then the monolith and every generated
+//! tests of the server shim's route guard and the rocket facade's guard and
+//! Lambda forwarder). Then the monolith and every generated
 //! function run side by side on their own ports and one request script is
 //! replayed against both: every route of `expected/routes.txt`, auth
 //! successes and failures (401 and 403), both ranked handlers of
@@ -70,6 +71,7 @@ fn auto_preset_builds_and_answers_like_the_monolith_also_under_cargo_lambda_watc
     let test = e2e
         .cargo()
         .args(["test", "-p", "cleave-lambda", "-p", "cleave-lambda-rocket"])
+        .args(["--features", "cleave-lambda-rocket/native"])
         .current_dir(&split.ws)
         .output()
         .expect("cargo runs");
@@ -77,17 +79,17 @@ fn auto_preset_builds_and_answers_like_the_monolith_also_under_cargo_lambda_watc
         "auto: cargo test -p cleave-lambda -p cleave-lambda-rocket",
         started,
     );
-    let ran = String::from_utf8_lossy(&test.stdout)
-        .matches("guard::tests::")
-        .count();
+    let stdout = String::from_utf8_lossy(&test.stdout);
+    let ran = stdout.matches("guard::tests::").count();
+    let forwarder = stdout.matches("lambda::tests::").count();
     if !test.status.success() {
         problems.push(format!(
             "`cargo test` of the shim failed:\n{}",
             output_tail(&test)
         ));
-    } else if ran < 7 {
+    } else if ran < 7 || forwarder < 2 {
         problems.push(format!(
-            "`cargo test` of the shim ran {ran} guard tests, not 7:\n{}",
+            "`cargo test` of the shim ran {ran} guard tests (7 wanted) and {forwarder} forwarder tests (2 wanted):\n{}",
             output_tail(&test)
         ));
     }

@@ -280,7 +280,7 @@ fn a_library_fn_that_serves_is_left_as_written() {
         .expect("main.rs");
     assert!(
         main.contains("::cleave_lambda::init(ROUTES, ELSEWHERE);")
-            && main.contains("::todo::__cleave_main()"),
+            && main.contains("::todo_main::__cleave_main()"),
         "{main}"
     );
     let migration = std::fs::read_to_string(ws.join("MIGRATION.md")).expect("MIGRATION.md");

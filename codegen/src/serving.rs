@@ -65,8 +65,11 @@ pub fn reached_from(a: &Analysis, file: &str, line: u32) -> Option<BTreeSet<usiz
 pub struct MainCrate {
     pub dir: String,
     pub package: String,
-    /// Its lib's crate name: the binary's own (`shop`), so `module_path!()`,
-    /// log targets and `CARGO_CRATE_NAME` read as in the monolith.
+    /// Its lib's crate name: the binary's own (`forum_server`), so
+    /// `module_path!()`, log targets and `CARGO_CRATE_NAME` read as in the
+    /// monolith; `<bin>_main` when a library of the workspace has that name
+    /// (a package's lib and bin are often both `shop`, and two libs of one
+    /// name collide in `target/`).
     pub lib: String,
 }
 
@@ -96,7 +99,14 @@ pub fn place(main: &BinMain, packages: &[PackageInfo]) -> MainCrate {
     }
     MainCrate {
         dir: format!("crates/{name}"),
-        lib: main.krate.clone(),
+        lib: if packages
+            .iter()
+            .any(|p| p.lib.as_deref().map(|l| l.replace('-', "_")) == Some(main.krate.clone()))
+        {
+            name.replace('-', "_")
+        } else {
+            main.krate.clone()
+        },
         package: name,
     }
 }

@@ -62,6 +62,23 @@ async fn forward(
     {
         return Ok(status(404));
     }
+    let out = to_http(request)?;
+    let stream = connect(fallback_port).await?;
+    let (mut sender, connection) =
+        ::hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    ::tokio::spawn(connection);
+    let response = sender.send_request(out).await?;
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await?.to_bytes();
+    Ok(to_lambda(parts, bytes))
+}
+
+/// The event as the HTTP/1.1 request to the app: method, path and query,
+/// every header (repeated ones and cookies included) but the framing ones,
+/// `Host` when the event has none, `X-Real-IP` from the source IP, the body.
+fn to_http(
+    request: lambda_http::Request,
+) -> Result<lambda_http::http::Request<Full<Bytes>>, lambda_http::http::Error> {
     let ip = ::cleave_lambda::source_ip(&request);
     let (parts, body) = request.into_parts();
     let target = parts
@@ -87,19 +104,21 @@ async fn forward(
         out = out.header("x-real-ip", ip.to_string());
     }
     let bytes: &[u8] = body.as_ref();
-    let out = out.body(Full::new(Bytes::copy_from_slice(bytes)))?;
-    let stream = connect(fallback_port).await?;
-    let (mut sender, connection) =
-        ::hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    ::tokio::spawn(connection);
-    let response = sender.send_request(out).await?;
-    let (parts, body) = response.into_parts();
-    let bytes = body.collect().await?.to_bytes();
+    out.body(Full::new(Bytes::copy_from_slice(bytes)))
+}
+
+/// The app's response as the Lambda response: status, every header (each
+/// `Set-Cookie` on its own), the body bytes (`lambda_http` sends text or
+/// base64 by content type).
+fn to_lambda(
+    parts: lambda_http::http::response::Parts,
+    bytes: Bytes,
+) -> lambda_http::Response<Body> {
     let mut answer = lambda_http::Response::from_parts(parts, Body::Empty);
     if !bytes.is_empty() {
         *answer.body_mut() = Body::Binary(bytes.to_vec());
     }
-    Ok(answer)
+    answer
 }
 
 /// A connection to the app, waiting for it to listen: at the port it
@@ -116,5 +135,66 @@ async fn connect(fallback_port: u16) -> std::io::Result<::tokio::net::TcpStream>
             Err(e) if Instant::now() > deadline => return Err(e),
             Err(_) => ::tokio::time::sleep(Duration::from_millis(20)).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_becomes_the_request_the_app_would_have_had() {
+        let event = lambda_http::http::Request::builder()
+            .method("PUT")
+            .uri("https://example.com/notes/7?tag=a&tag=b")
+            .header("cookie", "session=abc; theme=dark")
+            .header("x-multi", "one")
+            .header("x-multi", "two")
+            .header("x-real-ip", "10.0.0.1")
+            .header("content-length", "13")
+            .body(Body::Binary(b"{\"n\":[1,2,3]}".to_vec()))
+            .expect("an event");
+        let request = to_http(event).expect("a request");
+        assert_eq!(request.method(), "PUT");
+        assert_eq!(request.uri(), "/notes/7?tag=a&tag=b");
+        let all = |name: &str| -> Vec<&[u8]> {
+            request
+                .headers()
+                .get_all(name)
+                .iter()
+                .map(|v| v.as_bytes())
+                .collect()
+        };
+        assert_eq!(all("x-multi"), [b"one".as_slice(), b"two".as_slice()]);
+        assert_eq!(all("cookie"), [b"session=abc; theme=dark".as_slice()]);
+        assert_eq!(all("host"), [b"localhost".as_slice()]);
+        // Not the caller's to set: without a source IP there is none.
+        assert!(all("x-real-ip").is_empty());
+        assert!(all("content-length").is_empty());
+    }
+
+    #[test]
+    fn a_response_keeps_every_cookie_and_a_binary_body() {
+        let response = lambda_http::http::Response::builder()
+            .status(201)
+            .header("set-cookie", "a=1")
+            .header("set-cookie", "b=2")
+            .header("content-type", "application/octet-stream")
+            .body(())
+            .expect("a response");
+        let (parts, ()) = response.into_parts();
+        let answer = to_lambda(parts, Bytes::from_static(&[0, 159, 146, 150]));
+        assert_eq!(answer.status(), 201);
+        assert_eq!(answer.headers().get_all("set-cookie").iter().count(), 2);
+        match answer.body() {
+            Body::Binary(bytes) => assert_eq!(bytes, &[0u8, 159, 146, 150]),
+            other => panic!("body: {other:?}"),
+        }
+        let (parts, ()) = lambda_http::http::Response::builder()
+            .status(204)
+            .body(())
+            .expect("a response")
+            .into_parts();
+        assert!(matches!(to_lambda(parts, Bytes::new()).body(), Body::Empty));
     }
 }
