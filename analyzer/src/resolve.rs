@@ -253,8 +253,22 @@ pub fn is_prelude(name: &str) -> bool {
     PRELUDE.contains(&name)
 }
 
+/// Whether an item's `cfg` leaves it out of the build the functions
+/// deploy: test code, and code for another OS than Lambda's Linux
+/// (`#[cfg(windows)]`, `#[cfg(not(unix))]`, `target_os = "macos"`, ..).
 fn is_test_cfg(cfg: &[String]) -> bool {
-    cfg.iter().any(|c| c == "test")
+    cfg.iter().any(|c| {
+        matches!(
+            c.as_str(),
+            "test"
+                | "windows"
+                | "not(unix)"
+                | "target_os = \"windows\""
+                | "target_os = \"macos\""
+                | "target_os = \"ios\""
+                | "target_os = \"android\""
+        )
+    })
 }
 
 fn is_test_fn(item: &Item) -> bool {

@@ -31,8 +31,9 @@
 
 use super::{AtStartup, Ctx, Finding, Lint, Subject, bound_name, chain_root, ends, mentions_any};
 use crate::diagnostic::Severity;
+use crate::framework::ServerKind;
 use crate::resolve::FnId;
-use crate::syntax::{Expr, Stmt, WrapKind};
+use crate::syntax::{Expr, Pat, Stmt, WrapKind};
 
 pub(crate) static LINT: Lint = Lint {
     code: "background-task",
@@ -76,7 +77,7 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let joined = joined_spawns(ctx, f);
         let name = ctx.fn_name(f);
         for (ptr, line, what) in spawns {
-            if joined.contains(&ptr) {
+            if joined.contains(&ptr) || not_background(ctx, f, ptr) {
                 continue;
             }
             let finding = if ctx.is_main(f) || is_liftoff(ctx, f) {
@@ -115,6 +116,111 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             out.push(finding);
         }
     }
+}
+
+/// Spawned futures that are not work of their own: the HTTP server itself
+/// (`tokio::spawn(server)` after `HttpServer::new(..).run()` or
+/// `axum::serve(..)`: the shim serves it), a wait for a process signal (the
+/// process-lifecycle lint reports it), and a database connection's driver
+/// (`let (client, conn) = tokio_postgres::connect(..)` then
+/// `spawn(async move { conn.await })`: it ends with the client).
+fn not_background(ctx: &Ctx<'_>, f: FnId, spawn: *const Expr) -> bool {
+    let mut arg: Option<&Expr> = None;
+    ctx.walk_body(f, |e| {
+        if std::ptr::eq(e, spawn) {
+            arg = match e {
+                Expr::Call { args, .. } | Expr::MethodCall { args, .. } => args.first(),
+                _ => None,
+            };
+        }
+    });
+    let Some(arg) = arg else { return false };
+    let scope = ctx.scope(f);
+    // Locals the spawned future names, and what each was bound to.
+    let mut bound: Vec<(&str, &Expr, bool)> = Vec::new();
+    for b in ctx.body_blocks(f) {
+        for st in &b.stmts {
+            if let Stmt::Let {
+                pat,
+                init: Some(init),
+                ..
+            } = st
+            {
+                match &**pat {
+                    Pat::Ident(n) => bound.push((n, init, false)),
+                    // `let (client, conn) = connect(..)`: the second is the driver.
+                    Pat::Tuple(ps) if ps.len() == 2 => {
+                        if let Pat::Ident(n) = &ps[1] {
+                            bound.push((n, init, true));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    let mut named: Vec<&str> = Vec::new();
+    arg.walk(&mut |x| {
+        if let Expr::Path { path, .. } = x
+            && path.segments.len() == 1
+        {
+            named.push(path.segments[0].name.as_str());
+        }
+    });
+    // A server item of a framework profile (`axum::serve`, `HttpServer`).
+    let serves = |e: &Expr| {
+        let mut found = false;
+        e.walk(&mut |x| {
+            if let Some((names, _, _)) = ctx.ext_call(scope, x)
+                && crate::framework::PROFILES.iter().any(|p| {
+                    p.servers.iter().any(|item| {
+                        let last = item.path.last().copied().unwrap_or_default();
+                        match item.kind {
+                            ServerKind::Fn => names.last().is_some_and(|n| n == last),
+                            ServerKind::Type => names.iter().any(|n| n == last),
+                            ServerKind::Method | ServerKind::Attribute => false,
+                        }
+                    })
+                })
+            {
+                found = true;
+            }
+        });
+        found
+    };
+    let connects = |e: &Expr| {
+        let mut found = false;
+        e.walk(&mut |x| {
+            if let Some((names, _, _)) = ctx.ext_call(scope, x)
+                && names
+                    .last()
+                    .is_some_and(|n| n == "connect" || n == "connect_with")
+            {
+                found = true;
+            }
+        });
+        found
+    };
+    let mut signal = false;
+    arg.walk(&mut |x| {
+        if let Some((names, _, _)) = ctx.ext_call(scope, x)
+            && super::process_lifecycle::is_signal(&names)
+        {
+            signal = true;
+        }
+    });
+    signal
+        || serves(arg)
+        || named.iter().any(|n| {
+            bound.iter().any(|(b, init, driver)| {
+                b == n
+                    && (if *driver {
+                        connects(init)
+                    } else {
+                        serves(init)
+                    })
+            })
+        })
 }
 
 /// A rocket fairing's `on_liftoff`: like `main`, it runs once beside the server.

@@ -131,7 +131,7 @@ fn is_exit(names: &[String]) -> bool {
     ends(names, &["process", "exit"]) || ends(names, &["process", "abort"])
 }
 
-fn is_signal(names: &[String]) -> bool {
+pub(super) fn is_signal(names: &[String]) -> bool {
     ends(names, &["signal", "ctrl_c"])
         || ends(names, &["unix", "signal"])
         || ends(names, &["windows", "ctrl_c"])

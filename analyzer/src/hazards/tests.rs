@@ -1477,3 +1477,56 @@ async fn main() {
         .count();
     assert_eq!(all, 2);
 }
+
+/// Spawned futures that are not work of their own: the server itself, a
+/// signal wait, a database connection's driver. A job is still reported.
+#[test]
+fn spawning_the_server_a_signal_wait_or_a_connection_driver_is_not_a_background_task() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use actix_web::{App, HttpServer};
+pub async fn start() -> std::io::Result<actix_web::dev::ServerHandle> {
+    let server = HttpServer::new(|| App::new()).bind("127.0.0.1:8080")?.run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    tokio::spawn(async move {
+        tokio::signal::ctrl_c().await.unwrap(); //~ process-lifecycle
+        handle.stop(true).await;
+    });
+    let (client, conn) = tokio_postgres::connect("host=db", tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            eprintln!("{e}");
+        }
+    });
+    tokio::spawn(async move { client.execute("VACUUM", &[]).await }); //~ background-task
+    Ok(server_handle())
+}
+fn server_handle() -> actix_web::dev::ServerHandle { todo!() }
+"#,
+    );
+}
+
+/// Code for another OS than Lambda's Linux is not in the deployed build.
+#[test]
+fn code_for_another_os_is_not_checked() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+#[cfg(unix)]
+pub fn on_shutdown() {
+    tokio::spawn(async { cleanup().await }); //~ background-task
+}
+#[cfg(not(unix))]
+pub fn on_shutdown() {
+    tokio::spawn(async { cleanup().await });
+}
+#[cfg(windows)]
+pub fn console() {
+    std::process::exit(0);
+}
+async fn cleanup() {}
+"#,
+    );
+}
