@@ -148,11 +148,10 @@ impl<'a> Scan<'a> {
                 let routes = reach.routes(&ctx, &f.subject);
                 // State only start-up code changes (a flag set from the
                 // command line): every instance sets it the same way.
-                if reach.scope.is_some()
-                    && !f.writers.is_empty()
+                if !f.writers.is_empty()
                     && f.writers
                         .iter()
-                        .all(|w| reach.routes(&ctx, &Subject::Fn(*w)).is_empty())
+                        .all(|w| reach.startup_only(&ctx, &Subject::Fn(*w)))
                 {
                     left_out.insert((f.file.clone(), f.line, lint.code));
                     continue;
@@ -160,7 +159,7 @@ impl<'a> Scan<'a> {
                 // Reached by no route or worker, only by start-up (when
                 // entry points tell the two apart).
                 let mut f = f;
-                if routes.is_empty() && reach.scope.is_some() {
+                if reach.startup_only(&ctx, &f.subject) {
                     match std::mem::take(&mut f.at_startup) {
                         AtStartup::Keep => {}
                         AtStartup::Drop => {
@@ -1061,6 +1060,8 @@ struct Reach {
     /// start-up of each binary that serves. `None`: every fn (no binary, or
     /// no entry point, so nothing tells served code from the rest).
     scope: Option<BTreeSet<FnId>>,
+    /// What the start-up of a serving binary runs (a subset of `scope`).
+    startup: BTreeSet<FnId>,
 }
 
 impl Reach {
@@ -1070,6 +1071,7 @@ impl Reach {
                 routes: Vec::new(),
                 mentions: Vec::new(),
                 scope: None,
+                startup: BTreeSet::new(),
             };
         }
         let defs = ctx.defs;
@@ -1099,15 +1101,27 @@ impl Reach {
         }
         let mentions: Vec<BTreeSet<Def>> =
             (0..defs.fns.len()).map(|f| fn_mentions(ctx, f)).collect();
-        let scope = served_scope(defs, graph, entrypoints, &routes, &mentions);
+        let (scope, startup) = match served_scope(defs, graph, entrypoints, &routes, &mentions) {
+            Some((scope, startup)) => (Some(scope), startup),
+            None => (None, BTreeSet::new()),
+        };
         Reach {
             routes,
             mentions,
             scope,
+            startup,
         }
     }
 
     /// Whether the served app runs the code a finding is about.
+    /// Whether only the start-up of a serving binary runs it (no route or
+    /// worker), as far as the call graph shows.
+    fn startup_only(&self, ctx: &Ctx<'_>, subject: &Subject) -> bool {
+        self.scope.is_some()
+            && self.routes(ctx, subject).is_empty()
+            && Self::touches(ctx, &self.mentions, &self.startup, subject)
+    }
+
     fn in_scope(&self, ctx: &Ctx<'_>, subject: &Subject) -> bool {
         let Some(scope) = &self.scope else {
             return true;
@@ -1162,7 +1176,7 @@ fn served_scope(
     entrypoints: &[EntryPoint],
     routes: &[(String, BTreeSet<FnId>)],
     mentions: &[BTreeSet<Def>],
-) -> Option<BTreeSet<FnId>> {
+) -> Option<(BTreeSet<FnId>, BTreeSet<FnId>)> {
     let mains = crate::entrypoints::binary_mains(defs);
     if mains.is_empty() {
         return None;
@@ -1185,13 +1199,47 @@ fn served_scope(
     } else {
         serving
     };
-    let mut scope: BTreeSet<FnId> = chosen.into_iter().flatten().copied().collect();
+    let mut startup: BTreeSet<FnId> = chosen.into_iter().flatten().copied().collect();
+    with_framework_calls(defs, graph, mentions, &mut startup);
+    let mut scope = startup.clone();
     for (_, reached) in routes {
         scope.extend(reached.iter().copied());
     }
-    // Methods of another crate's trait on a type the served code uses
-    // (`impl Fairing for Cleanup`, attached in `main`): the framework calls
-    // them, so their code runs too.
+    // A method call the call graph could not pin (a receiver behind a type
+    // alias, a framework wrapper) may land in any workspace method of that
+    // name: the scope errs on the side of "runs".
+    loop {
+        let mut more: Vec<FnId> = Vec::new();
+        for u in &graph.unresolved {
+            if !scope.contains(&u.from) {
+                continue;
+            }
+            let method = u.call.rsplit(['.', ':']).next().unwrap_or(&u.call);
+            more.extend(
+                defs.methods_named(method)
+                    .iter()
+                    .filter(|f| !scope.contains(f))
+                    .copied(),
+            );
+        }
+        if more.is_empty() {
+            break;
+        }
+        scope.extend(graph.reachable(&more));
+    }
+    with_framework_calls(defs, graph, mentions, &mut scope);
+    Some((scope, startup))
+}
+
+/// Adds to `scope` the methods of another crate's trait on a type the code
+/// in scope uses (`impl Fairing for Cleanup`, attached in `main`): the
+/// framework calls them, so their code runs too.
+fn with_framework_calls(
+    defs: &DefMap<'_>,
+    graph: &CallGraph,
+    mentions: &[BTreeSet<Def>],
+    scope: &mut BTreeSet<FnId>,
+) {
     loop {
         let used: BTreeSet<TypeId> = scope
             .iter()
@@ -1217,7 +1265,6 @@ fn served_scope(
         }
         scope.extend(graph.reachable(&called));
     }
-    Some(scope)
 }
 
 /// The statics and types a fn names in its signature and body.

@@ -3,7 +3,8 @@
 //! `async_std::fs` `write`, `create_dir_all`, `remove_file`, `rename`, `copy`,
 //! ..., `File::create`, `OpenOptions` opened to write, create or append,
 //! Rocket's `TempFile::persist_to`), unless the path is under `/tmp` or
-//! `temp_dir()`; reads of files named by a relative path
+//! `temp_dir()`; storage abstractions set up on their local-disk backend
+//! (opendal's `services::Fs`, object_store's `LocalFileSystem`); reads of files named by a relative path
 //! (`fs::read_to_string("config.toml")`, `File::open("data/x.json")`,
 //! `ServeDir::new("static")`, `FileServer::from("static")`,
 //! `NamedFile::open("..")`, `Files::new("/", "./public")`, `Tera::new(..)`,
@@ -208,6 +209,18 @@ impl Reads<'_, '_> {
                         "`{name}` writes to the local disk (`{called}`): outside /tmp Lambda's \
                          disk is read-only, and /tmp is private to one instance and wiped when it \
                          is recycled"
+                    ));
+                }
+                // A storage abstraction's local-disk backend: opendal's
+                // `services::Fs`, object_store's `LocalFileSystem`.
+                let local_backend = (mentions_any(&names, &["opendal"])
+                    && names.iter().any(|n| n == "Fs"))
+                    || names.iter().any(|n| n == "LocalFileSystem");
+                if local_backend {
+                    return Some(format!(
+                        "`{name}` stores files on the local disk through a storage backend \
+                         (`{called}`): outside /tmp Lambda's disk is read-only, and /tmp is \
+                         private to one instance and wiped when it is recycled"
                     ));
                 }
                 // `config::File::with_name("configuration")`, `config::File::from(path)`.

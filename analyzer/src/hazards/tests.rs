@@ -1530,3 +1530,67 @@ async fn cleanup() {}
 "#,
     );
 }
+
+/// A storage abstraction on its local-disk backend stores on the local disk.
+#[test]
+fn local_disk_storage_backends_are_local_filesystem() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use object_store::local::LocalFileSystem;
+pub fn data_operator(path: &str) -> opendal::Operator {
+    let builder = opendal::services::Fs::default().root(path); //~ local-filesystem
+    opendal::Operator::new(builder).unwrap().finish()
+}
+pub fn crates(path: &str) -> LocalFileSystem {
+    LocalFileSystem::new_with_prefix(path).unwrap() //~ local-filesystem
+}
+pub fn remote() -> opendal::Operator {
+    opendal::Operator::new(opendal::services::S3::default()).unwrap().finish()
+}
+"#,
+    );
+}
+
+/// A method call the call graph cannot pin to one fn (two workspace types
+/// have the method, the receiver's type is hidden) may run either: the
+/// served app's scope keeps both.
+#[test]
+fn code_behind_an_unresolved_method_call_stays_in_scope() {
+    let fixture = format!(
+        "{MANIFEST}{}",
+        r#"
+//- /src/main.rs
+use axum::{routing::post, Router};
+pub struct Relay;
+pub struct Mailer;
+impl Relay {
+    pub fn send_update(&self) {
+        tokio::spawn(async {});
+    }
+}
+impl Mailer {
+    pub fn send_update(&self) {}
+}
+async fn save() {
+    let notify = external::notifier();
+    notify.send_update();
+}
+#[tokio::main]
+async fn main() {
+    let app = Router::new().route("/save", post(save));
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}
+"#
+    );
+    let served = run_with(&fixture, |defs| {
+        crate::entrypoints::detect(defs).entrypoints
+    });
+    assert!(
+        served
+            .iter()
+            .any(|h| h.code == "background-task" && h.item == "app::Relay::send_update"),
+        "{served:#?}"
+    );
+}
