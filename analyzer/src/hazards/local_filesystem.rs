@@ -10,7 +10,8 @@
 //! `NamedFile::open("..")`, `Files::new("/", "./public")`, `Tera::new(..)`,
 //! `FileServer::from(relative!(..))`, openssl's `set_certificate_chain_file("cert.pem")`),
 //! the path written out or built from a relative one (a local, a const,
-//! `PathBuf::from(dir).join("index.html")`, `format!("static/{name}")`, the
+//! `PathBuf::from(dir).join("index.html")`, `env::current_dir()?.join("config")`,
+//! `format!("static/{name}")`, the
 //! default of `env::var("DIR").unwrap_or_else(|_| "web/dist".into())`);
 //! configuration files the `config` crate looks up in the working directory
 //! (`config::File::with_name("configuration")`, `File::from(path)`, unless
@@ -334,6 +335,9 @@ impl Reads<'_, '_> {
                 let (names, _, _) = ctx.ext_call(scope, arg.peel())?;
                 if ends(&names, &["Path", "new"]) || ends(&names, &["PathBuf", "from"]) {
                     self.packaged_path(args.first()?, depth + 1)
+                } else if ends(&names, &["env", "current_dir"]) {
+                    // `env::current_dir()?.join("config")`: the working directory.
+                    Some(Rel::new("$PWD".to_owned()))
                 } else {
                     None
                 }
@@ -355,7 +359,7 @@ impl Reads<'_, '_> {
                     Some(base)
                 }
                 "to_string" | "to_owned" | "into" | "as_str" | "as_ref" | "clone" | "trim"
-                | "as_path" | "to_path_buf" | "into_os_string" => {
+                | "as_path" | "to_path_buf" | "into_os_string" | "expect" | "unwrap" => {
                     self.packaged_path(receiver, depth + 1)
                 }
                 // `env::var("WEB_DIST_DIR").unwrap_or_else(|_| "web/dist".to_string())`.

@@ -1594,3 +1594,23 @@ async fn main() {
         "{served:#?}"
     );
 }
+
+/// Configuration files found under the working directory
+/// (`env::current_dir()?.join("config")`) are not deployed with the binary.
+#[test]
+fn config_files_under_the_working_directory_are_local_filesystem() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use config::{Config, File};
+pub fn settings() -> Config {
+    let path = std::env::current_dir().expect("cwd");
+    let config_dir = path.join("config");
+    Config::builder()
+        .add_source(File::from(config_dir.join("base.yaml")).required(true)) //~ local-filesystem
+        .build()
+        .unwrap()
+}
+"#,
+    );
+}
