@@ -177,9 +177,24 @@ fn load_here(root: &FsPath) -> Result<Project, LoadError> {
         }
     }
 
+    // Cargo makes every path dependency inside the workspace's directory a
+    // member too, listed or not: those join the list as they are found.
+    let is_workspace = root_manifest.contains_key("workspace");
+    let excluded: BTreeSet<String> = root_manifest
+        .get("workspace")
+        .map(|ws| {
+            string_array(ws.get("exclude"))
+                .into_iter()
+                .map(|s| normalise(&s))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut packages = Vec::new();
     let mut crates = Vec::new();
-    for dir in package_dirs {
+    let mut next = 0;
+    while next < package_dirs.len() {
+        let dir = package_dirs[next].clone();
+        next += 1;
         let manifest = match disk.manifest(&dir) {
             Ok(Some(m)) => m,
             Ok(None) => {
@@ -217,6 +232,19 @@ fn load_here(root: &FsPath) -> Result<Project, LoadError> {
             continue;
         };
         let dependencies = dependencies(&manifest, &workspace_deps, &dir);
+        if is_workspace {
+            for path in dependencies.iter().filter_map(|d| d.path.as_deref()) {
+                let path = normalise(path);
+                if !path.starts_with("..")
+                    && !is_absolute(&path)
+                    && !excluded.contains(&path)
+                    && !package_dirs.contains(&path)
+                    && disk.is_file(&join(&path, "Cargo.toml"))
+                {
+                    package_dirs.push(path);
+                }
+            }
+        }
         let index = packages.len();
         packages.push(Package {
             name: name.clone(),

@@ -87,3 +87,49 @@ fn a_test_module_sharing_its_path_is_read_whole() {
         [": imp imp tests", "imp: a", "imp: b", "tests: t"]
     );
 }
+
+/// Cargo makes a path dependency inside the workspace's directory a member
+/// even when `members` does not list it; one outside it, or excluded, is not.
+#[test]
+fn path_dependencies_inside_the_workspace_are_members() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_fixture(
+        dir.path(),
+        r#"
+        //- /Cargo.toml
+        [workspace]
+        members = ["app"]
+        exclude = ["skipped"]
+        [workspace.dependencies]
+        views = { path = "crates/views" }
+        //- /app/Cargo.toml
+        [package]
+        name = "app"
+        [dependencies]
+        views = { workspace = true }
+        skipped = { path = "../skipped" }
+        //- /app/src/main.rs
+        fn main() {}
+        //- /crates/views/Cargo.toml
+        [package]
+        name = "views"
+        [dependencies]
+        registration = { path = "../registration" }
+        //- /crates/views/src/lib.rs
+        pub fn v() {}
+        //- /crates/registration/Cargo.toml
+        [package]
+        name = "registration"
+        //- /crates/registration/src/lib.rs
+        pub fn r() {}
+        //- /skipped/Cargo.toml
+        [package]
+        name = "skipped"
+        //- /skipped/src/lib.rs
+        pub fn s() {}
+        "#,
+    );
+    let project = crate::load(dir.path()).expect("load");
+    let names: Vec<&str> = project.packages.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, vec!["app", "views", "registration"]);
+}
