@@ -129,7 +129,7 @@ fn path_dependencies_inside_the_workspace_are_members() {
         pub fn s() {}
         "#,
     );
-    let project = crate::load(dir.path()).expect("load");
+    let project = load(dir.path()).expect("load");
     let names: Vec<&str> = project.packages.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, vec!["app", "views", "registration"]);
 }
