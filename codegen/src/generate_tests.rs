@@ -446,3 +446,55 @@ fn start_up_hazards_are_those_the_serving_main_reaches() {
     assert!(section.contains("(`app::load_config`)"), "{section}");
     assert!(!section.contains("export_report"), "{section}");
 }
+
+/// Inputs at the workspace's root that crates find by searching upward
+/// (diesel's `embed_migrations!()`, `diesel.toml`) are at the generated
+/// root too, where that search from a copied crate ends.
+#[test]
+fn root_migrations_and_diesel_toml_are_carried_to_the_generated_root() {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for entry in std::fs::read_dir(from).expect("read_dir").flatten() {
+            let name = entry.file_name();
+            if name == "target" {
+                continue;
+            }
+            let (src, dst) = (entry.path(), to.join(&name));
+            if src.is_dir() {
+                copy(&src, &dst);
+            } else {
+                std::fs::copy(&src, &dst).expect("copy");
+            }
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("forum");
+    copy(&fixture("forum-actix"), &root);
+    std::fs::create_dir_all(root.join("migrations/2024-01-01_init")).expect("mkdir");
+    std::fs::write(
+        root.join("migrations/2024-01-01_init/up.sql"),
+        "CREATE TABLE t (id INT);\n",
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("diesel.toml"),
+        "[print_schema]\nfile = \"x.rs\"\n",
+    )
+    .expect("write");
+    let analysis = analysis::analyze(&root).expect("analysed");
+    let plan = two_functions(&analysis);
+    let tree = generate(&Input {
+        analysis: &analysis,
+        plan: &plan,
+        plan_file: "plan.toml",
+        source: &Dir(root),
+        adapter: Adapter::Native,
+    })
+    .expect("generated")
+    .tree;
+    assert_eq!(
+        text(&tree, "migrations/2024-01-01_init/up.sql"),
+        "CREATE TABLE t (id INT);\n"
+    );
+    assert!(text(&tree, "diesel.toml").contains("print_schema"));
+}

@@ -188,6 +188,23 @@ fn marker(header_hash: &str, tree: &Tree) -> String {
     marker
 }
 
+/// Compile-time inputs at the workspace's root that crates find by searching
+/// upward from their own directory (diesel's `embed_migrations!()` and
+/// `diesel.toml`, sqlx's offline `.sqlx/`): the same paths at the generated
+/// root, where the copied crates' upward search ends too.
+fn root_inputs(source: &dyn Source, tree: &mut Tree) {
+    const DIRS: [&str; 2] = ["migrations", ".sqlx"];
+    const FILES: [&str; 1] = ["diesel.toml"];
+    let mut files: Vec<String> = DIRS.iter().flat_map(|d| source.files(d, &[])).collect();
+    files.extend(FILES.iter().map(|f| (*f).to_owned()));
+    for file in files {
+        // A file that is not there (no `diesel.toml`) is simply not copied.
+        if let Ok(bytes) = source.read(&file) {
+            tree.insert(file, bytes);
+        }
+    }
+}
+
 pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
     let a = input.analysis;
     let app = a.project.name.as_str();
@@ -256,6 +273,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
     );
     members.push(shim::SHIM_DIR.to_owned());
     members.push(shim::facade_dir(facade));
+    root_inputs(input.source, &mut tree);
 
     // Routes per function, and every route's owner.
     let mut owner: BTreeMap<String, String> = BTreeMap::new();
