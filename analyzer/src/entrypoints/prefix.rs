@@ -49,7 +49,7 @@ pub(crate) fn parts(defs: &DefMap<'_>, f: FnId, e: &Expr) -> Vec<Part> {
 }
 
 /// Whether a route path's runtime parts are only a base in front of a fixed
-/// path (`{root_path}/realms/{{id}}`): such a path is a prefix plus a route,
+/// path (`{base}/orders/{{id}}`): such a path is a prefix plus a route,
 /// unlike a segment that varies (`/{name}`, as in a loop over names).
 pub(crate) fn is_based(parts: &[Part]) -> bool {
     let runtime = parts

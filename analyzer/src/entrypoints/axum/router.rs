@@ -520,7 +520,7 @@ impl<'d, 'a> Detector<'d, 'a> {
         if let Value::Str(s) = v {
             return Some(norm(s));
         }
-        // `format!("{root_path}/realms/{{id}}")`: a configured base path
+        // `format!("{base}/orders/{{id}}")`: a configured base path
         // before a fixed path is a prefix, read as one.
         let parts = crate::entrypoints::prefix::parts(self.defs, fr.fn_id, e);
         if crate::entrypoints::prefix::is_based(&parts) {

@@ -9,11 +9,11 @@ use super::{fairings::*, mounts::*};
 
 impl<'d, 'a> Cx<'d, 'a> {
     /// The fn of another crate a route list comes from
-    /// (`rocket_authifier::routes::account::routes()`), as written, when the
+    /// (`auth_crate::routes()`), as written, when the
     /// list is a call to something outside the workspace.
     pub(super) fn external_routes(&self, f: FnId, routes: &Expr) -> Option<String> {
         let mut routes = routes.peel();
-        // `let swagger = make_swagger_ui(&config); .. .mount("/swagger", swagger)`
+        // `let ui = docs_crate::ui(&config); .. .mount("/docs", ui)`
         if let Expr::Path { path, .. } = routes
             && let Some(name) = path_name(path)
             && let Some(body) = &self.defs.fns[f].def.body
@@ -54,7 +54,7 @@ impl<'d, 'a> Cx<'d, 'a> {
                 crate::entrypoints::prefix::Part::Runtime(_) => None,
             })
             .collect::<Option<String>>()?;
-        // The handler's type: `FairingErrorRoute {}`, `Files::new(..)`, `h`.
+        // The handler's type: `MyHandler {}`, `Files::new(..)`, `h`.
         let ty = match handler.peel() {
             Expr::Struct { path, .. } => Some(path.clone()),
             Expr::Call { func, .. } => match func.peel() {
