@@ -1,0 +1,204 @@
+//! The served app's scope: with entry points to tell them apart, findings
+//! in code only other binaries run, exits and state only start-up touches
+//! are left out, and code behind calls the call graph cannot pin stays in.
+
+use super::*;
+
+/// Findings in code only another binary runs (a CLI beside the server) are
+/// left out once entry points show what the served app runs; the server's
+/// own are kept.
+#[test]
+fn findings_outside_the_served_app_are_left_out() {
+    let fixture = format!(
+        "{MANIFEST}{}",
+        r#"
+//- /src/main.rs
+use axum::{routing::post, Router};
+async fn upload() {
+    std::fs::write("uploads/x", b"x").unwrap();
+}
+#[tokio::main]
+async fn main() {
+    let app = Router::new().route("/upload", post(upload));
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}
+//- /src/bin/admin.rs
+fn dump() {
+    std::fs::write("dump.sql", b"").unwrap();
+}
+fn main() {
+    dump();
+    std::process::exit(0);
+}
+"#
+    );
+    let files = |hs: &[Hazard]| -> BTreeSet<(String, String)> {
+        hs.iter()
+            .map(|h| (h.code.to_owned(), h.file.clone()))
+            .collect()
+    };
+    // Without entry points nothing tells served code apart: the CLI's too.
+    let all = files(&run(&fixture));
+    assert!(
+        all.contains(&("local-filesystem".to_owned(), "src/bin/admin.rs".to_owned())),
+        "{all:?}"
+    );
+    let served = run_with(&fixture, |defs| {
+        crate::entrypoints::detect(defs).entrypoints
+    });
+    let served_files = files(&served);
+    assert!(
+        served_files.contains(&("local-filesystem".to_owned(), "src/main.rs".to_owned())),
+        "{served_files:?}"
+    );
+    assert!(
+        served.iter().all(|h| h.file != "src/bin/admin.rs"),
+        "{served:?}"
+    );
+}
+
+/// With entry points to tell request code from start-up: an exit only
+/// start-up runs (a failed start) is left out, one a handler runs is kept; a spawn only start-up runs is a
+/// worker of the process, not of a request.
+#[test]
+fn start_up_exits_are_left_out_and_start_up_spawns_say_so() {
+    let fixture = format!(
+        "{MANIFEST}{}",
+        r#"
+//- /src/main.rs
+use axum::{routing::post, Router};
+async fn reset() {
+    std::process::exit(0);
+}
+fn start_jobs() {
+    tokio::spawn(async { loop { sweep().await } });
+}
+async fn sweep() {}
+async fn shutdown() {
+    tokio::signal::ctrl_c().await.unwrap();
+}
+#[tokio::main]
+async fn main() {
+    if std::env::var("DATABASE_URL").is_err() {
+        std::process::exit(1);
+    }
+    start_jobs();
+    let app = Router::new().route("/reset", post(reset));
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.unwrap();
+}
+"#
+    );
+    let served = run_with(&fixture, |defs| {
+        crate::entrypoints::detect(defs).entrypoints
+    });
+    let lines: Vec<(&str, u32)> = served.iter().map(|h| (h.code, h.line)).collect();
+    assert!(lines.contains(&("process-lifecycle", 3)), "{served:#?}");
+    // A signal hook at start-up stays: the shutdown work never runs on Lambda.
+    assert!(lines.contains(&("process-lifecycle", 10)), "{served:#?}");
+    assert!(!lines.contains(&("process-lifecycle", 15)), "{served:#?}");
+    let spawn = served
+        .iter()
+        .find(|h| h.code == "background-task" && h.line == 6)
+        .unwrap_or_else(|| panic!("{served:#?}"));
+    assert!(spawn.message.contains("while the app starts"), "{spawn:?}");
+    // Without entry points every finding stays as the lint wrote it.
+    let all: Vec<(&str, u32)> = run(&fixture)
+        .iter()
+        .map(|h| (h.code, h.line))
+        .collect::<Vec<_>>();
+    assert!(all.contains(&("process-lifecycle", 15)), "{all:?}");
+}
+
+/// A flag only start-up code sets (from the command line) is the same on
+/// every instance; a counter requests change is not.
+#[test]
+fn a_static_only_start_up_changes_is_not_global_state() {
+    let fixture = format!(
+        "{MANIFEST}{}",
+        r#"
+//- /src/main.rs
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use axum::{routing::get, Router};
+static SKIP_VALIDATION: AtomicBool = AtomicBool::new(false);
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+fn parse_args() {
+    if std::env::args().any(|a| a == "-v") {
+        SKIP_VALIDATION.store(true, Ordering::Relaxed);
+    }
+}
+async fn create() -> String {
+    if SKIP_VALIDATION.load(Ordering::Relaxed) {
+        return String::new();
+    }
+    NEXT_ID.fetch_add(1, Ordering::Relaxed).to_string()
+}
+#[tokio::main]
+async fn main() {
+    parse_args();
+    let app = Router::new().route("/items", get(create));
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}
+"#
+    );
+    let served = run_with(&fixture, |defs| {
+        crate::entrypoints::detect(defs).entrypoints
+    });
+    let items: Vec<&str> = served
+        .iter()
+        .filter(|h| h.code == "global-mutable-state")
+        .map(|h| h.item.as_str())
+        .collect();
+    assert_eq!(items, vec!["app::NEXT_ID"], "{served:#?}");
+    // Without entry points both are reported: nothing tells start-up apart.
+    let all = run(&fixture)
+        .iter()
+        .filter(|h| h.code == "global-mutable-state")
+        .count();
+    assert_eq!(all, 2);
+}
+
+/// A method call the call graph cannot pin to one fn (two workspace types
+/// have the method, the receiver's type is hidden) may run either: the
+/// served app's scope keeps both.
+#[test]
+fn code_behind_an_unresolved_method_call_stays_in_scope() {
+    let fixture = format!(
+        "{MANIFEST}{}",
+        r#"
+//- /src/main.rs
+use axum::{routing::post, Router};
+pub struct Relay;
+pub struct Mailer;
+impl Relay {
+    pub fn send_update(&self) {
+        tokio::spawn(async {});
+    }
+}
+impl Mailer {
+    pub fn send_update(&self) {}
+}
+async fn save() {
+    let notify = external::notifier();
+    notify.send_update();
+}
+#[tokio::main]
+async fn main() {
+    let app = Router::new().route("/save", post(save));
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}
+"#
+    );
+    let served = run_with(&fixture, |defs| {
+        crate::entrypoints::detect(defs).entrypoints
+    });
+    assert!(
+        served
+            .iter()
+            .any(|h| h.code == "background-task" && h.item == "app::Relay::send_update"),
+        "{served:#?}"
+    );
+}
