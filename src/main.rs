@@ -212,52 +212,6 @@ fn excerpts(root: &std::path::Path, review: &review::Review) -> cleave_codegen::
     out
 }
 
-/// Reads the analysed project for codegen: relative paths under its root only.
-struct FsSource {
-    root: std::path::PathBuf,
-}
-
-impl cleave_codegen::Source for FsSource {
-    fn read(&self, rel: &str) -> std::io::Result<Vec<u8>> {
-        if rel.split('/').any(|p| p == "..") {
-            return Err(std::io::Error::other("path leaves the project"));
-        }
-        std::fs::read(self.root.join(rel))
-    }
-
-    fn files(&self, dir: &str, skip: &[String]) -> Vec<String> {
-        fn walk(root: &std::path::Path, rel: &str, skip: &[String], out: &mut Vec<String>) {
-            let Ok(entries) = std::fs::read_dir(root.join(rel)) else {
-                return;
-            };
-            for e in entries.flatten() {
-                let Some(name) = e.file_name().to_str().map(str::to_owned) else {
-                    continue;
-                };
-                // Hidden files stay behind, but for sqlx's offline query
-                // data, which `sqlx::query!` reads while compiling.
-                if (name.starts_with('.') && name != ".sqlx") || name == "target" {
-                    continue;
-                }
-                let path = if rel.is_empty() {
-                    name
-                } else {
-                    format!("{rel}/{name}")
-                };
-                match e.file_type() {
-                    Ok(t) if t.is_dir() && !skip.contains(&path) => walk(root, &path, skip, out),
-                    Ok(t) if t.is_file() => out.push(path),
-                    _ => {}
-                }
-            }
-        }
-        let mut out = Vec::new();
-        walk(&self.root, dir, skip, &mut out);
-        out.sort();
-        out
-    }
-}
-
 /// An absolute, lexically normalised form of `p` (it need not exist).
 fn absolute(p: &std::path::Path) -> std::path::PathBuf {
     let abs = if p.is_absolute() {
@@ -333,9 +287,7 @@ fn generate(args: &cli::GenerateArgs) -> anyhow::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "cleave.toml".to_owned());
-    let source = FsSource {
-        root: args.path.clone(),
-    };
+    let source = cleave_codegen::DirSource::new(&args.path);
     let generated = cleave_codegen::generate(&cleave_codegen::Input {
         analysis: &analysis,
         plan: &plan,

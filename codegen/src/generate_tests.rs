@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use cleave_analyzer::analysis::{self, Analysis};
 use cleave_analyzer::plan::{self, Plan};
 
-use crate::{Adapter, Input, Source, Tree, generate};
+use crate::{Adapter, DirSource, Input, Tree, generate};
 
 const FIXTURES: [&str; 3] = ["shop-axum", "forum-actix", "notes-rocket"];
 
@@ -21,43 +21,6 @@ const WEB_ADAPTER_PROPERTIES: &str = r#"      Layers:
           AWS_LWA_READINESS_CHECK_PROTOCOL: tcp
           PORT: "8000"
 "#;
-
-/// A fixture on disk, read as `cleave generate` reads it.
-struct Dir(PathBuf);
-
-impl Source for Dir {
-    fn read(&self, rel: &str) -> std::io::Result<Vec<u8>> {
-        std::fs::read(self.0.join(rel))
-    }
-
-    fn files(&self, dir: &str, skip: &[String]) -> Vec<String> {
-        fn walk(root: &Path, rel: &str, skip: &[String], out: &mut Vec<String>) {
-            let Ok(entries) = std::fs::read_dir(root.join(rel)) else {
-                return;
-            };
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if name.starts_with('.') || name == "target" {
-                    continue;
-                }
-                let path = if rel.is_empty() {
-                    name
-                } else {
-                    format!("{rel}/{name}")
-                };
-                match entry.file_type() {
-                    Ok(t) if t.is_dir() && !skip.contains(&path) => walk(root, &path, skip, out),
-                    Ok(t) if t.is_file() => out.push(path),
-                    _ => {}
-                }
-            }
-        }
-        let mut out = Vec::new();
-        walk(&self.0, dir, skip, &mut out);
-        out.sort();
-        out
-    }
-}
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -96,7 +59,7 @@ fn generated(name: &str, adapter: Adapter) -> Tree {
     let root = fixture(name);
     let analysis = analysis::analyze(&root).expect("the fixture is analysed");
     let plan = two_functions(&analysis);
-    let source = Dir(root);
+    let source = DirSource::new(root);
     generate(&Input {
         analysis: &analysis,
         plan: &plan,
@@ -431,7 +394,7 @@ fn start_up_hazards_are_those_the_serving_main_reaches() {
     // No route reaches `load_config`; the serving binary's start-up does.
     assert!(items.contains(&"app::load_config"), "{items:?}");
     let plan = two_functions(&analysis);
-    let source = Dir(root.to_path_buf());
+    let source = DirSource::new(root);
     let tree = generate(&Input {
         analysis: &analysis,
         plan: &plan,
@@ -487,7 +450,7 @@ fn root_migrations_and_diesel_toml_are_carried_to_the_generated_root() {
         analysis: &analysis,
         plan: &plan,
         plan_file: "plan.toml",
-        source: &Dir(root),
+        source: &DirSource::new(root),
         adapter: Adapter::Native,
     })
     .expect("generated")

@@ -179,9 +179,7 @@ pub fn main_crate(
             COMPILE_TIME_FILES.contains(&top)
         };
         if (beside || wanted) && !m.main.files.contains(&file) {
-            let bytes = m
-                .source
-                .read(&file)
+            let bytes = crate::contents(m.source, &file)
                 .map_err(|e| input_err(&file, format!("cannot read: {e}")))?;
             tree.insert(manifest::join(&place.dir, &rel), bytes);
         }

@@ -199,7 +199,7 @@ fn root_inputs(source: &dyn Source, tree: &mut Tree) {
     files.extend(FILES.iter().map(|f| (*f).to_owned()));
     for file in files {
         // A file that is not there (no `diesel.toml`) is simply not copied.
-        if let Ok(bytes) = source.read(&file) {
+        if let Ok(bytes) = crate::contents(source, &file) {
             tree.insert(file, bytes);
         }
     }
@@ -483,9 +483,7 @@ fn libraries(
             }
             tree.insert(
                 manifest::join(&to, rel),
-                input
-                    .source
-                    .read(&file)
+                crate::contents(input.source, &file)
                     .map_err(|e| input_err(&file, e.to_string()))?,
             );
         }

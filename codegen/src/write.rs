@@ -196,6 +196,10 @@ fn stage(tree: &Tree, staging: &Path, fail_after: Option<usize>) -> Result<(), W
             });
         }
         let path = staging.join(rel);
+        if rel.ends_with('/') {
+            fs::create_dir_all(&path).map_err(io_err(&path))?;
+            continue;
+        }
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).map_err(io_err(dir))?;
         }
