@@ -2,7 +2,7 @@
 # Field test of route detection: cleave analyze on real public apps, scored against
 # the hand-written truth in tests/field/<app>/ (see tests/field/README.md).
 #
-#   tools/field-test.sh [--generate] [--report-only] [--quiet] [APP...]
+#   tools/field-test.sh [--generate] [--api] [--report-only] [--quiet] [APP...]
 #
 # For each tests/field/*/app.toml (or the APPs named) the source at the pinned commit
 # is taken from ${FIELD_DIR:-.field}/<app>; when missing it is extracted from the bare
@@ -15,6 +15,10 @@
 # --generate     also `cleave generate <src>/<dir> --out <out>/gen --plan <out>/cleave.toml`
 #                and `cargo check --workspace` in <out>/gen with the app's check_env;
 #                reports ok/fail and seconds (never fails the run by itself).
+# --api          then tools/field-api.sh on the same apps: each app's own API suite
+#                against the monolith and against the generated functions under
+#                `cargo lambda watch` (apps without an [api_suite] are skipped); its
+#                exit status counts like a score below the bar (1) or a setup error (2).
 # --report-only  exit 0 whatever the scores (default: 1 when an app's F1 < 0.98).
 # --quiet        no per-route lists, only the per-app lines and the table.
 #
@@ -25,11 +29,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 generate=0
+api=0
 score_flags=()
 apps=()
 for arg in "$@"; do
     case "$arg" in
         --generate) generate=1 ;;
+        --api) api=1 ;;
         --report-only | --quiet) score_flags+=("$arg") ;;
         -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         -*) echo "field-test: unknown flag $arg" >&2; exit 2 ;;
@@ -47,6 +53,7 @@ case "$(realpath -m "$out_root")/" in
     "$(pwd -P)"/*) echo "field-test: FIELD_OUT must be outside the repository" >&2; exit 2 ;;
 esac
 
+named=("${apps[@]}")
 if [ "${#apps[@]}" -eq 0 ]; then
     for t in tests/field/*/app.toml; do apps+=("$(basename "$(dirname "$t")")"); done
 fi
@@ -157,4 +164,10 @@ fi
 rc=$?
 set -e
 [ "$setup_failed" -eq 0 ] || rc=2
+if [ "$api" -eq 1 ]; then
+    api_rc=0
+    CLEAVE="$cleave" FIELD_DIR="$field_dir" FIELD_OUT="$out_root" tools/field-api.sh "${named[@]}" || api_rc=$?
+    case " ${score_flags[*]} " in *" --report-only "*) [ "$api_rc" -eq 2 ] || api_rc=0 ;; esac
+    [ "$api_rc" -le "$rc" ] || rc=$api_rc
+fi
 exit "$rc"
