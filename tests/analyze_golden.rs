@@ -1,6 +1,8 @@
 //! `cleave analyze` on each bundled fixture against its hand-written truth:
 //! the routes equal `expected/routes.txt` (`METHOD /path -> handler`) and
-//! the hazards equal `expected/hazards.txt` (`code file:line`), exactly.
+//! the hazards equal `expected/hazards.txt` (`code file:line`), and the
+//! environment variables `expected/config.txt` (`NAME need file:line`),
+//! exactly.
 //! The proposed plan equals `expected/cleave.toml`; that one is cleave's
 //! own output, so `UPDATE_EXPECT=1 cargo test` rewrites it after a
 //! deliberate change (the hand-written truths are never rewritten).
@@ -103,6 +105,38 @@ fn check(fixture: &str) {
         "{fixture} hazards:\n{}",
         diff(&want, &hazards)
     );
+
+    let config: Vec<String> = lines(
+        &doc["config"]
+            .as_array()
+            .expect("config")
+            .iter()
+            .map(|v| {
+                let need = match (v["required"].as_bool(), v["default"].as_str()) {
+                    (Some(true), _) => "required".to_owned(),
+                    (_, Some(d)) => format!("default={d}"),
+                    _ => "optional".to_owned(),
+                };
+                let reads: Vec<String> = v["reads"]
+                    .as_array()
+                    .expect("reads")
+                    .iter()
+                    .map(|r| format!("{}:{}", r["file"].as_str().expect("file"), r["line"]))
+                    .collect();
+                format!(
+                    "{} {need} {}",
+                    v["name"].as_str().expect("name"),
+                    reads.join(" ")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    let want = lines(
+        &std::fs::read_to_string(repo().join(format!("fixtures/{fixture}/expected/config.txt")))
+            .expect("config.txt"),
+    );
+    assert_eq!(config, want, "{fixture} config:\n{}", diff(&want, &config));
 
     // Every route is in exactly one proposed function.
     let mut proposed: Vec<String> = doc["functions"]

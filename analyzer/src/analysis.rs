@@ -12,6 +12,7 @@ use std::path::Path as FsPath;
 use serde::Serialize;
 
 use crate::callgraph::{self, CallGraph, EdgeKind};
+use crate::config::EnvVar;
 use crate::diagnostic::Diagnostic;
 use crate::entrypoints::prefix::Overrides;
 use crate::entrypoints::{self, Detection, EntryKind, EntryPoint, Framework};
@@ -61,6 +62,8 @@ pub struct Analysis {
     pub project: ProjectInfo,
     pub entrypoints: Vec<EntryPoint>,
     pub hazards: Vec<Hazard>,
+    /// The environment variables the served app reads, sorted by name.
+    pub config: Vec<EnvVar>,
     pub diagnostics: Vec<Diagnostic>,
     /// Every workspace fn (index = position).
     #[serde(skip)]
@@ -158,7 +161,7 @@ fn assemble(
     detection: Detection,
     scan: hazards::Scan<'_>,
 ) -> Analysis {
-    let (hazards, left_out) = scan.finish(graph, &detection.entrypoints);
+    let (hazards, left_out, config) = scan.finish(graph, &detection.entrypoints);
 
     let fns: Vec<FnFact> = defs
         .fns
@@ -286,6 +289,7 @@ fn assemble(
         },
         entrypoints: detection.entrypoints,
         hazards,
+        config,
         diagnostics,
         fns,
         edges,
@@ -469,6 +473,7 @@ pub struct Report<'a> {
     pub project: &'a ProjectInfo,
     pub entrypoints: &'a [EntryPoint],
     pub hazards: &'a [Hazard],
+    pub config: &'a [EnvVar],
     pub functions: Vec<FunctionOut<'a>>,
     pub metrics: &'a PlanMetrics,
     pub diagnostics: &'a [Diagnostic],
@@ -481,6 +486,7 @@ pub fn report_json<'a>(a: &'a Analysis, groups: &'a [Group], metrics: &'a Metric
         project: &a.project,
         entrypoints: &a.entrypoints,
         hazards: &a.hazards,
+        config: &a.config,
         functions: groups
             .iter()
             .zip(&metrics.functions)

@@ -103,6 +103,8 @@ pub struct Scan<'a> {
     ctx: Ctx<'a>,
     /// Per lint of [`LINTS`], in order: its findings.
     found: Vec<Vec<Finding>>,
+    /// The environment variables read (`config`), tied to routes by `finish`.
+    config: crate::config::Found,
 }
 
 impl<'a> Scan<'a> {
@@ -111,20 +113,25 @@ impl<'a> Scan<'a> {
         let mut ctx = Ctx::new(defs);
         // The lints read and never write: they run on all cores, and their
         // findings are merged in registry order.
-        let found: Vec<Vec<Finding>> = LINTS
-            .par_iter()
-            .map(|lint| {
-                let mut findings = Vec::new();
-                (lint.check)(&ctx, &mut findings);
-                findings
-            })
-            .collect();
+        let (found, config): (Vec<Vec<Finding>>, _) = rayon::join(
+            || {
+                LINTS
+                    .par_iter()
+                    .map(|lint| {
+                        let mut findings = Vec::new();
+                        (lint.check)(&ctx, &mut findings);
+                        findings
+                    })
+                    .collect()
+            },
+            || crate::config::scan(&ctx),
+        );
         // What only the lints walk goes now, before the rest of the analysis
         // allocates its results.
         ctx.paths = Vec::new();
         ctx.body_exprs = Vec::new();
         ctx.body_blocks = Vec::new();
-        Scan { ctx, found }
+        Scan { ctx, found, config }
     }
 
     /// The hazards, each with the entry points that reach it. Sorted by
@@ -133,10 +140,26 @@ impl<'a> Scan<'a> {
     /// Only findings in code the served app runs are kept: code a route or
     /// worker reaches, or the start-up of a binary that serves. Code only
     /// tests, tools or other binaries run is left out; the second value
-    /// counts those findings.
-    pub fn finish(self, graph: &CallGraph, entrypoints: &[EntryPoint]) -> (Vec<Hazard>, usize) {
-        let Scan { ctx, found } = self;
+    /// counts those findings. The third is the environment variables the
+    /// served app reads (`config`), tied to routes the same way.
+    pub fn finish(
+        self,
+        graph: &CallGraph,
+        entrypoints: &[EntryPoint],
+    ) -> (Vec<Hazard>, usize, Vec<crate::config::EnvVar>) {
+        let Scan { ctx, found, config } = self;
         let reach = Reach::new(&ctx, graph, entrypoints);
+        let called = called_at_startup(&ctx, graph, &reach.startup);
+        let variables = crate::config::tie(config, &|s: &Subject| {
+            // Start-up refers to every handler it registers: what it runs
+            // itself is what it calls.
+            reach.in_scope(&ctx, s).then(|| {
+                let routes = reach.routes(&ctx, s);
+                let startup =
+                    routes.is_empty() || Reach::touches(&ctx, &reach.mentions, &called, s);
+                (routes, startup)
+            })
+        });
         let mut out: BTreeMap<(String, u32, &'static str), Hazard> = BTreeMap::new();
         let mut left_out = BTreeSet::new();
         for (lint, findings) in LINTS.iter().zip(found) {
@@ -196,7 +219,7 @@ impl<'a> Scan<'a> {
             }
         }
         let left_out = left_out.iter().filter(|k| !out.contains_key(*k)).count();
-        (out.into_values().collect(), left_out)
+        (out.into_values().collect(), left_out, variables)
     }
 }
 
@@ -1048,6 +1071,27 @@ fn interior_kind(names: &[String]) -> Option<&'static str> {
         }
         _ => None,
     }
+}
+
+/// What the serving binaries' `main`s (those in `startup`) reach through
+/// calls, not through handlers they only name (`get(handler)`).
+fn called_at_startup(ctx: &Ctx<'_>, graph: &CallGraph, startup: &BTreeSet<FnId>) -> BTreeSet<FnId> {
+    let mut seen = BTreeSet::new();
+    let mut stack: Vec<FnId> = crate::entrypoints::binary_mains(ctx.defs)
+        .into_iter()
+        .filter(|m| startup.contains(m))
+        .collect();
+    while let Some(f) = stack.pop() {
+        if !seen.insert(f) {
+            continue;
+        }
+        for e in graph.graph.edges(graph.node(f)) {
+            if e.weight().kind != crate::callgraph::EdgeKind::Ref {
+                stack.push(graph.graph[petgraph::visit::EdgeRef::target(&e)]);
+            }
+        }
+    }
+    seen
 }
 
 /// Which entry points reach what.

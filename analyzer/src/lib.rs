@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod callgraph;
+pub mod config;
 pub mod diagnostic;
 pub mod entrypoints;
 pub mod framework;

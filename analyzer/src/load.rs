@@ -100,6 +100,18 @@ pub struct Project {
     pub packages: Vec<Package>,
     pub crates: Vec<Crate>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Files that set the environment the app runs in, at the root and in
+    /// each package's directory: dotenv files (`.env`, `.env.example`, ..)
+    /// and Cargo's `.cargo/config.toml` (its `[env]` table). Sorted by path.
+    pub env_files: Vec<EnvFile>,
+}
+
+/// A file that sets environment variables, as text (see [`Project::env_files`]).
+#[derive(Debug, Clone)]
+pub struct EnvFile {
+    /// Relative to the root, `/`-separated.
+    pub path: String,
+    pub text: String,
 }
 
 impl Project {
@@ -280,11 +292,13 @@ fn load_here(root: &FsPath) -> Result<Project, LoadError> {
     }
     diagnostics.sort();
     diagnostics.dedup();
+    let env_files = disk.env_files(packages.iter().map(|p| p.dir.as_str()));
     Ok(Project {
         root_display: root.display().to_string(),
         packages,
         crates,
         diagnostics,
+        env_files,
     })
 }
 
@@ -1003,6 +1017,37 @@ impl Disk {
                 path: rel,
                 message: e.message().to_owned(),
             })
+    }
+
+    /// The dotenv files (`.env*`) and `.cargo/config.toml` (or the older
+    /// `.cargo/config`) of the root and of each package directory. A file
+    /// that leaves the root, is not UTF-8 or is over 256 KiB is skipped.
+    fn env_files<'a>(&self, dirs: impl Iterator<Item = &'a str>) -> Vec<EnvFile> {
+        const MAX: u64 = 256 * 1024;
+        let mut dirs: BTreeSet<&str> = dirs.collect();
+        dirs.insert("");
+        let mut paths = BTreeSet::new();
+        for dir in dirs {
+            for entry in fs::read_dir(self.full(dir)).into_iter().flatten().flatten() {
+                if let Some(name) = entry.file_name().to_str()
+                    && (name == ".env" || name.starts_with(".env."))
+                {
+                    paths.insert(join(dir, name));
+                }
+            }
+            for name in [".cargo/config.toml", ".cargo/config"] {
+                paths.insert(join(dir, name));
+            }
+        }
+        paths
+            .into_iter()
+            .filter(|p| self.is_file(p))
+            .filter(|p| fs::metadata(self.full(p)).is_ok_and(|m| m.len() <= MAX))
+            .filter_map(|path| {
+                let text = String::from_utf8(self.read(&path).ok()?).ok()?;
+                Some(EnvFile { path, text })
+            })
+            .collect()
     }
 
     /// Workspace member patterns: plain directories and `dir/*`-style globs.

@@ -319,6 +319,7 @@ fn item(it: &syn::Item) -> Item {
             ItemKind::Struct {
                 fields: fields(&s.fields),
                 generics: generics(&s.generics),
+                field_attrs: field_attrs(&s.fields),
             },
             vis(&s.vis),
             line_at(s.ident.span()),
@@ -730,6 +731,26 @@ fn fields(f: &syn::Fields) -> Vec<(String, Ty)> {
             .unwrap_or_else(|| i.to_string());
         (name, ty(&field.ty))
     }))
+}
+
+/// The attributes of fields that tell where a value comes from: clap's and
+/// structopt's (`env = ".."`), envconfig's and serde's (`default`, `rename`).
+fn field_attrs(f: &syn::Fields) -> Box<[(usize, Attr)]> {
+    const KEPT: [&str; 5] = ["arg", "clap", "structopt", "envconfig", "serde"];
+    f.iter()
+        .enumerate()
+        .flat_map(|(i, field)| {
+            field
+                .attrs
+                .iter()
+                .filter(|a| {
+                    a.path()
+                        .get_ident()
+                        .is_some_and(|id| KEPT.iter().any(|k| id == k))
+                })
+                .map(move |a| (i, attr(a)))
+        })
+        .collect()
 }
 
 fn use_tree(

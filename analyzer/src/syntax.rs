@@ -293,6 +293,10 @@ pub enum ItemKind {
     Struct {
         fields: Vec<(String, Ty)>,
         generics: Vec<Generic>,
+        /// The attributes of fields that say where a value comes from
+        /// (clap's `#[arg(env = "X")]`, `#[serde(default)]`), by field
+        /// index; empty on almost every struct.
+        field_attrs: Box<[(usize, Attr)]>,
     },
     Enum {
         variants: Vec<String>,
