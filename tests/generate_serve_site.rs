@@ -437,6 +437,91 @@ async fn main() -> std::io::Result<()> {
     builds_and_keeps_to_its_routes(&ws, &function, tmp.path());
 }
 
+/// An app on an axum series without `serve` (0.3 to 0.6), served with
+/// hyper 0.14's `Server` as axum re-exports it; `main` is `main_rs`.
+fn hyper_server_app(app: &Path, axum: &str, main_rs: &str) {
+    write_app(
+        app,
+        &[
+            ("src/lib.rs", "pub mod routes;\n"),
+            ("src/main.rs", main_rs),
+        ],
+    );
+    std::fs::write(
+        app.join("Cargo.toml"),
+        MANIFEST.replace("axum = \"0.8\"", &format!("axum = \"{axum}\"")),
+    )
+    .expect("manifest");
+    std::fs::remove_file(app.join("Cargo.lock")).expect("no 0.8 lockfile");
+}
+
+#[test]
+fn an_axum_06_app_served_by_axum_server_bind_is_served_through_the_shim() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let app = tmp.path().join("app");
+    hyper_server_app(
+        &app,
+        "0.6",
+        r#"#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    axum::Server::bind(&addr)
+        .tcp_nodelay(true)
+        .http1_keepalive(true)
+        .serve(todo::routes::router().into_make_service())
+        .with_graceful_shutdown(std::future::pending())
+        .await?;
+    Ok(())
+}
+"#,
+    );
+    let (ws, function) = generate(&app, tmp.path());
+    let main = std::fs::read_to_string(ws.join("crates/todo-main/src/main.rs")).expect("main.rs");
+    let original = std::fs::read_to_string(app.join("src/main.rs")).expect("main.rs");
+    assert!(main.starts_with(&original), "{main}");
+    let lib = std::fs::read_to_string(ws.join("crates/cleave-lambda-axum/src/lib.rs"))
+        .expect("the facade's lib.rs");
+    assert!(lib.contains("pub use self::server::Server;"), "{lib}");
+    builds_and_keeps_to_its_routes(&ws, &function, tmp.path());
+}
+
+#[test]
+fn an_axum_03_app_served_from_a_std_listener_keeps_connect_info() {
+    // realworld-axum-sqlx's series; the listener is bound by the app and
+    // handed to `Server::from_tcp`, the app reads the caller's address.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let app = tmp.path().join("app");
+    hyper_server_app(
+        &app,
+        "0.3",
+        r#"use std::net::SocketAddr;
+
+#[tokio::main]
+async fn main() -> anyhow_free::Result {
+    let port = std::env::var("PORT").unwrap_or_else(|_| "3000".to_owned());
+    let listener = std::net::TcpListener::bind(format!("127.0.0.1:{port}"))?;
+    axum::Server::from_tcp(listener)?
+        .serve(todo::routes::router().into_make_service_with_connect_info::<SocketAddr, _>())
+        .await?;
+    Ok(())
+}
+
+mod anyhow_free {
+    pub type Result = std::result::Result<(), Box<dyn std::error::Error>>;
+}
+"#,
+    );
+    let routes = ROUTES.replace(
+        "async fn list() -> &'static str {",
+        "async fn list(axum::extract::ConnectInfo(_peer): axum::extract::ConnectInfo<std::net::SocketAddr>) -> &'static str {",
+    );
+    assert_ne!(routes, ROUTES);
+    std::fs::write(app.join("src/routes.rs"), routes).expect("routes");
+    let (ws, function) = generate(&app, tmp.path());
+    builds_and_keeps_to_its_routes(&ws, &function, tmp.path());
+}
+
 #[test]
 fn an_actix_server_returned_unawaited_and_awaited_later_is_served() {
     // zero2prod's shape on actix-web: `run` builds the `HttpServer`, runs it

@@ -29,12 +29,28 @@ pub const SHIM_DIR: &str = "crates/cleave-lambda";
 
 const GUARD_RS: &str = include_str!("../shim/cleave-lambda/src/guard.rs");
 const LIB_RS: &str = include_str!("../shim/cleave-lambda/src/lib.rs");
+const FORWARD_RS: &str = include_str!("../shim/cleave-lambda/src/forward.rs");
 
 type Sources = &'static [(&'static str, &'static str)];
 type Deps = &'static [(&'static str, &'static str, &'static [&'static str], bool)];
 
-/// An older series of a framework: `(version prefix, sources, deps)`.
-type Older = (&'static str, Sources, Deps);
+/// One facade's crate for a series of the framework's versions.
+#[derive(Debug)]
+struct Series {
+    /// The version requirements it mirrors, by prefix (`0.7.` and `0.7`);
+    /// empty for the newest series, which takes any other version.
+    versions: &'static [&'static str],
+    /// Features of the real framework the facade's own code needs.
+    real_features: &'static [&'static str],
+    /// The facade's dependencies besides the framework and `cleave-lambda`:
+    /// `(name, version, features, only with the native adapter)`.
+    deps: Deps,
+    /// `cleave-lambda` features its `native` feature also enables
+    /// (`forward`: the loop that forwards events to a local server).
+    shim_features: &'static [&'static str],
+    /// `src/` files, relative path and text.
+    sources: Sources,
+}
 
 /// One framework's facade.
 #[derive(Debug)]
@@ -45,18 +61,10 @@ pub struct Facade {
     pub name: &'static str,
     /// The real framework's dependency key inside the facade.
     real: &'static str,
-    /// Features of the real framework the facade's own code needs.
-    real_features: &'static [&'static str],
     /// Features the facade always declares (its code tests them), forwarded.
     declared: &'static [&'static str],
-    /// The facade's dependencies besides the framework and `cleave-lambda`:
-    /// `(name, version, features, only with the native adapter)`.
-    deps: Deps,
-    /// `src/` files, relative path and text.
-    sources: Sources,
-    /// An older series of the framework the facade also mirrors, with its
-    /// own sources and dependencies: `(version prefix, sources, deps)`.
-    older: Option<Older>,
+    /// The series it mirrors, newest first.
+    series: &'static [Series],
     /// For MIGRATION.md: how a function keeps to its routes, completing
     /// "Every function builds the monolith's whole app (...) and".
     pub guard: &'static str,
@@ -64,74 +72,105 @@ pub struct Facade {
     pub in_process: &'static str,
 }
 
+const AXUM_LIB: (&str, &str) = (
+    "lib.rs",
+    include_str!("../shim/cleave-lambda-axum/src/lib.rs"),
+);
+
 pub static AXUM: Facade = Facade {
     package: "axum",
     name: "cleave-lambda-axum",
     real: "axum_real",
-    real_features: &["tokio", "http1"],
     declared: &[],
-    deps: &[
-        ("tower", "0.5", &["util"], false),
-        ("tokio", "1", &["rt"], false),
+    series: &[
+        Series {
+            versions: &[],
+            real_features: &["tokio", "http1"],
+            deps: &[
+                ("tower", "0.5", &["util"], false),
+                ("tokio", "1", &["rt"], false),
+            ],
+            shim_features: &[],
+            sources: &[
+                AXUM_LIB,
+                (
+                    "serve.rs",
+                    include_str!("../shim/cleave-lambda-axum/src/serve.rs"),
+                ),
+            ],
+        },
+        // axum 0.7: `serve` takes a tokio `TcpListener` (no `Listener`
+        // trait), `Serve<M, S>` has `tcp_nodelay`; tower 0.4.
+        Series {
+            versions: &["0.7"],
+            real_features: &["tokio", "http1"],
+            deps: &[
+                ("tower", "0.4", &["util"], false),
+                ("tokio", "1", &["rt", "net"], false),
+            ],
+            shim_features: &[],
+            sources: &[
+                AXUM_LIB,
+                (
+                    "serve.rs",
+                    include_str!("../shim/cleave-lambda-axum/src/serve_07.rs"),
+                ),
+            ],
+        },
+        // axum 0.3 to 0.6: no `serve`; `axum::Server` is hyper 0.14's. On
+        // Lambda the server listens on 127.0.0.1 and events are forwarded.
+        Series {
+            versions: &["0.6", "0.5", "0.4", "0.3"],
+            real_features: &[],
+            deps: &[
+                ("hyper", "0.14", &["server", "tcp", "http1"], false),
+                ("tower-service", "0.3", &[], false),
+            ],
+            shim_features: &["forward"],
+            sources: &[
+                (
+                    "lib.rs",
+                    include_str!("../shim/cleave-lambda-axum/src/lib_hyper014.rs"),
+                ),
+                (
+                    "server.rs",
+                    include_str!("../shim/cleave-lambda-axum/src/server.rs"),
+                ),
+            ],
+        },
     ],
-    sources: &[
-        (
-            "lib.rs",
-            include_str!("../shim/cleave-lambda-axum/src/lib.rs"),
-        ),
-        (
-            "serve.rs",
-            include_str!("../shim/cleave-lambda-axum/src/serve.rs"),
-        ),
-    ],
-    // axum 0.7: `serve` takes a tokio `TcpListener` (no `Listener` trait),
-    // `Serve<M, S>` has `tcp_nodelay`; tower 0.4.
-    older: Some((
-        "0.7.",
-        &[
-            (
-                "lib.rs",
-                include_str!("../shim/cleave-lambda-axum/src/lib.rs"),
-            ),
-            (
-                "serve.rs",
-                include_str!("../shim/cleave-lambda-axum/src/serve_07.rs"),
-            ),
-        ],
-        &[
-            ("tower", "0.4", &["util"], false),
-            ("tokio", "1", &["rt", "net"], false),
-        ],
-    )),
-    guard: "serves it through `cleave-lambda-axum`'s `serve` (the crate the workspace's `axum` dependency is renamed to), which answers 404 for the routes other functions own before the app sees the request.",
-    in_process: "On Lambda `serve` answers each event in-process through `lambda_http`, with `ConnectInfo<SocketAddr>` from the event's source IP (port 0).",
+    guard: "serves it through `cleave-lambda-axum`'s `serve` (or `Server`, axum 0.6 and older; the crate the workspace's `axum` dependency is renamed to), which answers 404 for the routes other functions own before the app sees the request.",
+    in_process: "On Lambda `serve` answers each event in-process through `lambda_http`, with `ConnectInfo<SocketAddr>` from the event's source IP (port 0); with axum 0.6 and older, `Server` listens on 127.0.0.1 and each event is forwarded to it over local HTTP with `X-Real-IP` set to the event's source IP.",
 };
 
 pub static ACTIX_WEB: Facade = Facade {
     package: "actix-web",
     name: "cleave-lambda-actix-web",
     real: "actix_web_real",
-    real_features: &[],
     declared: &["http2"],
-    deps: &[
-        ("tokio", "1", &["sync", "rt"], true),
-        ("tower-service", "0.3", &[], true),
-    ],
-    sources: &[
-        (
-            "lib.rs",
-            include_str!("../shim/cleave-lambda-actix-web/src/lib.rs"),
-        ),
-        (
-            "server.rs",
-            include_str!("../shim/cleave-lambda-actix-web/src/server.rs"),
-        ),
-        (
-            "lambda.rs",
-            include_str!("../shim/cleave-lambda-actix-web/src/lambda.rs"),
-        ),
-    ],
-    older: None,
+    series: &[Series {
+        versions: &[],
+        real_features: &[],
+        deps: &[
+            ("tokio", "1", &["sync", "rt"], true),
+            ("tower-service", "0.3", &[], true),
+        ],
+        shim_features: &[],
+        sources: &[
+            (
+                "lib.rs",
+                include_str!("../shim/cleave-lambda-actix-web/src/lib.rs"),
+            ),
+            (
+                "server.rs",
+                include_str!("../shim/cleave-lambda-actix-web/src/server.rs"),
+            ),
+            (
+                "lambda.rs",
+                include_str!("../shim/cleave-lambda-actix-web/src/lambda.rs"),
+            ),
+        ],
+    }],
     guard: "serves it through `cleave-lambda-actix-web`'s `HttpServer` (the crate the workspace's `actix-web` dependency is renamed to), which wraps the `App` in a guard that answers 404 for the routes other functions own before their handlers run.",
     in_process: "On Lambda `run()` binds nothing: the `App` runs on its own actix `System` thread and each event is answered in-process (`HttpRequest::peer_addr` is the event's source IP); there is no extra HTTP hop.",
 };
@@ -140,46 +179,45 @@ pub static ROCKET: Facade = Facade {
     package: "rocket",
     name: "cleave-lambda-rocket",
     real: "rocket_real",
-    real_features: &[],
     declared: &[],
-    deps: &[
-        ("tokio", "1", &["rt", "net", "time"], true),
-        ("hyper", "1", &["client", "http1"], true),
-        ("hyper-util", "0.1", &["tokio"], true),
-        ("http-body-util", "0.1", &[], true),
-    ],
-    sources: &[
-        (
-            "lib.rs",
-            include_str!("../shim/cleave-lambda-rocket/src/lib.rs"),
-        ),
-        (
-            "guard.rs",
-            include_str!("../shim/cleave-lambda-rocket/src/guard.rs"),
-        ),
-        (
-            "lambda.rs",
-            include_str!("../shim/cleave-lambda-rocket/src/lambda.rs"),
-        ),
-    ],
-    older: None,
+    series: &[Series {
+        versions: &[],
+        real_features: &[],
+        deps: &[],
+        shim_features: &["forward"],
+        sources: &[
+            (
+                "lib.rs",
+                include_str!("../shim/cleave-lambda-rocket/src/lib.rs"),
+            ),
+            (
+                "guard.rs",
+                include_str!("../shim/cleave-lambda-rocket/src/guard.rs"),
+            ),
+            (
+                "lambda.rs",
+                include_str!("../shim/cleave-lambda-rocket/src/lambda.rs"),
+            ),
+        ],
+    }],
     guard: "builds it through `cleave-lambda-rocket`'s `rocket::build()`/`rocket::custom()` (the crate the workspace's `rocket` dependency is renamed to), which attach a guard: a route tried before all others answers 404 through the app's own catchers when only other functions' routes match a request, and where ranked routes of this function and another's both match, a response fairing turns an answer from the other function's route into that 404. An app built with `Rocket::build()` or `Rocket::custom()` (rocket's associated fns, which nothing can shadow) gets no guard off Lambda.",
     in_process: "On Lambda `rocket::async_main` (what `#[launch]` and `#[rocket::main]` expand to) sets `ROCKET_ADDRESS=127.0.0.1` and `ROCKET_PORT` to a free port before the app's code runs, and forwards each event to the launched server over local HTTP with `X-Real-IP` set to the event's source IP (`Request::client_ip()` reads it): `.launch()` is rocket's inherent method and cannot be shadowed, so this is one extra local hop per request.",
 };
 
 impl Facade {
-    /// The sources and dependencies for the framework's `version`
-    /// requirement (`=0.7.9`, `0.8`).
-    fn for_version(&self, version: &str) -> (Sources, Deps) {
+    /// The series for the framework's `version` requirement (`=0.7.9`,
+    /// `0.8`): the one whose prefix it has, else the newest.
+    fn for_version(&self, version: &str) -> &'static Series {
         let bare = version.trim_start_matches(['=', '^', '~', ' ']);
-        match self.older {
-            Some((prefix, sources, deps))
-                if bare.starts_with(prefix) || bare == prefix.trim_end_matches('.') =>
-            {
-                (sources, deps)
-            }
-            _ => (self.sources, self.deps),
-        }
+        let newest = &self.series[0];
+        self.series
+            .iter()
+            .find(|s| {
+                s.versions
+                    .iter()
+                    .any(|v| bare == *v || bare.starts_with(&format!("{v}.")))
+            })
+            .unwrap_or(newest)
     }
 }
 
@@ -352,13 +390,13 @@ fn rewrite_spec(spec: &Item, path: &str, facade: &Facade, asked: &mut Asked) -> 
 }
 
 /// Whether the monolith uses the framework at a version the facade mirrors
-/// (axum 0.7 and 0.8, actix-web 4, rocket 0.5).
+/// (axum 0.3 to 0.8, actix-web 4, rocket 0.5).
 pub fn supported(facade: &Facade, version: &str) -> bool {
     let mut parts = version.trim_start_matches(['=', '^', '~']).split('.');
     let major = parts.next().and_then(|p| p.parse::<u32>().ok());
     let minor = parts.next().and_then(|p| p.parse::<u32>().ok());
     match (facade.package, major, minor) {
-        ("axum", Some(0), Some(m)) => m >= 7,
+        ("axum", Some(0), Some(m)) => m >= 3,
         ("actix-web", Some(4), _) => true,
         ("rocket", Some(0), Some(5)) => true,
         _ => false,
@@ -388,7 +426,11 @@ pub fn render(tree: &mut Tree, s: &ShimCrates<'_>) {
         format!("{SHIM_DIR}/Cargo.toml"),
         shim_manifest(s.header_toml, s.native).into_bytes(),
     );
-    for (file, text) in [("guard.rs", GUARD_RS), ("lib.rs", LIB_RS)] {
+    for (file, text) in [
+        ("forward.rs", FORWARD_RS),
+        ("guard.rs", GUARD_RS),
+        ("lib.rs", LIB_RS),
+    ] {
         tree.insert(
             format!("{SHIM_DIR}/src/{file}"),
             headed(s.header, text).into_bytes(),
@@ -396,8 +438,7 @@ pub fn render(tree: &mut Tree, s: &ShimCrates<'_>) {
     }
     let dir = facade_dir(s.facade);
     tree.insert(format!("{dir}/Cargo.toml"), facade_manifest(s).into_bytes());
-    let (sources, _) = s.facade.for_version(s.version);
-    for (file, text) in sources {
+    for (file, text) in s.facade.for_version(s.version).sources {
         tree.insert(
             format!("{dir}/src/{file}"),
             headed(s.header, text).into_bytes(),
@@ -439,18 +480,41 @@ fn strings<'s>(items: impl IntoIterator<Item = &'s str>) -> Value {
     Value::Array(a)
 }
 
-/// `cleave-lambda`'s manifest; behind the web adapter its `native`
-/// feature enables nothing and `lambda_http` is not a dependency.
+/// `cleave-lambda`'s manifest; behind the web adapter its `native` and
+/// `forward` features enable nothing and `lambda_http` is not a dependency.
 fn shim_manifest(header: &str, native: bool) -> String {
+    /// What `forward` needs: `(name, version, features)`.
+    const FORWARD: [(&str, &str, &[&str]); 4] = [
+        ("http-body-util", "0.1", &[]),
+        ("hyper", "1", &["client", "http1"]),
+        ("hyper-util", "0.1", &["tokio"]),
+        ("tokio", "1", &["rt", "net", "time"]),
+    ];
     let mut doc = DocumentMut::new();
     doc.decor_mut().set_prefix(format!("{header}\n"));
     doc.insert("package", Item::Table(package("cleave-lambda", "0.1.0")));
     let mut features = Table::new();
-    let enables: &[&str] = if native { &["dep:lambda_http"] } else { &[] };
-    features.insert("native", value(strings(enables.iter().copied())));
+    let (native_enables, forward_enables): (Vec<String>, Vec<String>) = if native {
+        let mut forward = vec!["native".to_owned()];
+        forward.extend(FORWARD.iter().map(|d| format!("dep:{}", d.0)));
+        (vec!["dep:lambda_http".to_owned()], forward)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    features.insert(
+        "forward",
+        value(strings(forward_enables.iter().map(String::as_str))),
+    );
+    features.insert(
+        "native",
+        value(strings(native_enables.iter().map(String::as_str))),
+    );
     doc.insert("features", Item::Table(features));
     let mut deps = Table::new();
     if native {
+        for (name, version, features) in FORWARD {
+            deps.insert(name, dep(version, features, true));
+        }
         deps.insert("lambda_http", dep("1.3", &[], true));
     }
     deps.insert("matchit", dep("0.8", &[], false));
@@ -475,9 +539,17 @@ fn facade_manifest(s: &ShimCrates<'_>) -> String {
         "default",
         value(strings([format!("{real}/default").as_str()])),
     );
+    let series = f.for_version(s.version);
     let mut native: Vec<String> = vec!["cleave-lambda/native".to_owned()];
     native.extend(
-        f.deps
+        series
+            .shim_features
+            .iter()
+            .map(|f| format!("cleave-lambda/{f}")),
+    );
+    native.extend(
+        series
+            .deps
             .iter()
             .filter(|d| d.3)
             .map(|d| format!("dep:{}", d.0)),
@@ -502,15 +574,14 @@ fn facade_manifest(s: &ShimCrates<'_>) -> String {
     r.insert("package", f.package.into());
     r.insert("version", s.version.into());
     r.insert("default-features", false.into());
-    if !f.real_features.is_empty() {
-        r.insert("features", strings(f.real_features.iter().copied()));
+    if !series.real_features.is_empty() {
+        r.insert("features", strings(series.real_features.iter().copied()));
     }
     deps.insert(real, Item::Value(Value::InlineTable(r)));
     let mut shim = InlineTable::new();
     shim.insert("path", "../cleave-lambda".into());
     deps.insert("cleave-lambda", Item::Value(Value::InlineTable(shim)));
-    let (_, extra) = f.for_version(s.version);
-    for (name, version, features, optional) in extra {
+    for (name, version, features, optional) in series.deps {
         deps.insert(name, dep(version, features, *optional));
     }
     doc.insert("dependencies", Item::Table(deps));
@@ -652,14 +723,75 @@ mod tests {
     }
 
     #[test]
-    fn axum_07_gets_its_own_serve() {
-        let (sources, deps) = AXUM.for_version("=0.7.9");
-        assert!(sources.iter().any(|(_, t)| t.contains("tcp_nodelay")));
-        assert!(deps.iter().any(|d| d.0 == "tower" && d.1 == "0.4"));
-        let (sources, deps) = AXUM.for_version("0.8");
-        assert!(!sources.iter().any(|(_, t)| t.contains("tcp_nodelay")));
-        assert!(deps.iter().any(|d| d.0 == "tower" && d.1 == "0.5"));
-        assert_eq!(AXUM.for_version("0.7").1.first().map(|d| d.1), Some("0.4"));
+    fn each_axum_series_gets_its_own_server() {
+        let series = AXUM.for_version("=0.7.9");
+        assert!(
+            series
+                .sources
+                .iter()
+                .any(|(_, t)| t.contains("tcp_nodelay"))
+        );
+        assert!(series.deps.iter().any(|d| d.0 == "tower" && d.1 == "0.4"));
+        let series = AXUM.for_version("0.8");
+        assert!(
+            !series
+                .sources
+                .iter()
+                .any(|(_, t)| t.contains("tcp_nodelay"))
+        );
+        assert!(series.deps.iter().any(|d| d.0 == "tower" && d.1 == "0.5"));
+        assert_eq!(
+            AXUM.for_version("0.7").deps.first().map(|d| d.1),
+            Some("0.4")
+        );
+        // A version that only starts like a series is not it.
+        assert_eq!(
+            AXUM.for_version("0.70").deps.first().map(|d| d.1),
+            Some("0.5")
+        );
+        for old in ["=0.3.4", "0.6", "0.6.20", "^0.5"] {
+            let series = AXUM.for_version(old);
+            assert_eq!(series.shim_features, ["forward"], "{old}");
+            assert!(
+                series.sources.iter().any(|(f, _)| *f == "server.rs"),
+                "{old}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_facade_that_forwards_enables_the_shims_forward_feature() {
+        let features = BTreeSet::new();
+        let manifest = |facade, version, native| {
+            facade_manifest(&ShimCrates {
+                header: "// @generated",
+                header_toml: "# @generated",
+                facade,
+                version,
+                features: &features,
+                native,
+            })
+        };
+        let old = manifest(&AXUM, "=0.6.20", true);
+        assert!(
+            old.contains("native = [\"cleave-lambda/native\", \"cleave-lambda/forward\"]"),
+            "{old}"
+        );
+        assert!(old.contains("hyper = { version = \"0.14\""), "{old}");
+        let new = manifest(&AXUM, "=0.8.4", true);
+        assert!(new.contains("native = [\"cleave-lambda/native\"]"), "{new}");
+        let rocket = manifest(&ROCKET, "=0.5.1", true);
+        assert!(rocket.contains("cleave-lambda/forward"), "{rocket}");
+        let shim = shim_manifest("# @generated", true);
+        assert!(
+            shim.contains("forward = [\"native\", \"dep:http-body-util\""),
+            "{shim}"
+        );
+        let adapter = shim_manifest("# @generated", false);
+        assert!(
+            adapter.contains("forward = []") && !adapter.contains("hyper"),
+            "{adapter}"
+        );
     }
 
     #[test]
@@ -667,7 +799,9 @@ mod tests {
         assert!(supported(&AXUM, "0.8"));
         assert!(supported(&AXUM, "=0.8.9"));
         assert!(supported(&AXUM, "=0.7.9"));
-        assert!(!supported(&AXUM, "0.6.20"));
+        assert!(supported(&AXUM, "0.6.20"));
+        assert!(supported(&AXUM, "=0.3.4"));
+        assert!(!supported(&AXUM, "0.2.8"));
         assert!(supported(&ACTIX_WEB, "4.11"));
         assert!(supported(&ROCKET, "0.5.1"));
         assert!(!supported(&ROCKET, "0.4"));

@@ -6,8 +6,12 @@
 //! [`refuses`] for each request and answers 404 when another function owns
 //! the route. Without `init` (the monolith's own binaries, tests) nothing is
 //! refused. With the `native` feature this crate also holds what every
-//! facade needs on Lambda: whether it runs there, and the caller's address.
+//! facade needs on Lambda: whether it runs there, and the caller's address;
+//! with `forward`, the loop that forwards events to an app's own server on
+//! 127.0.0.1, for frameworks that cannot answer an event in-process.
 
+#[cfg(feature = "forward")]
+pub mod forward;
 mod guard;
 
 use std::sync::OnceLock;
