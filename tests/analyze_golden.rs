@@ -184,6 +184,11 @@ fn notes_rocket() {
 }
 
 #[test]
+fn helpdesk_actix() {
+    check("helpdesk-actix");
+}
+
+#[test]
 fn a_project_without_routes_gets_a_clean_report() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir_all(dir.path().join("src")).expect("mkdir");

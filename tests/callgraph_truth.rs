@@ -36,6 +36,11 @@ const CASES: &[Case] = &[
         prefix: "",
     },
     Case {
+        root: "fixtures/helpdesk-actix",
+        truth: "fixtures/helpdesk-actix/expected/truth.json",
+        prefix: "",
+    },
+    Case {
         root: "fixtures/forum-actix",
         truth: "fixtures/forum-actix/expected/truth-forum-domain.json",
         prefix: "crates/forum-domain",
