@@ -189,6 +189,11 @@ fn helpdesk_actix() {
 }
 
 #[test]
+fn shortlinks_axum() {
+    check("shortlinks-axum");
+}
+
+#[test]
 fn a_project_without_routes_gets_a_clean_report() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir_all(dir.path().join("src")).expect("mkdir");

@@ -41,6 +41,11 @@ const CASES: &[Case] = &[
         prefix: "",
     },
     Case {
+        root: "fixtures/shortlinks-axum",
+        truth: "fixtures/shortlinks-axum/expected/truth.json",
+        prefix: "",
+    },
+    Case {
         root: "fixtures/forum-actix",
         truth: "fixtures/forum-actix/expected/truth-forum-domain.json",
         prefix: "crates/forum-domain",

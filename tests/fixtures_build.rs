@@ -22,8 +22,8 @@ fn every_fixture_builds_and_passes_its_own_tests() {
         .collect();
     fixtures.sort();
     assert!(
-        fixtures.len() >= 3,
-        "expected the three bundled fixtures, found {fixtures:?}"
+        fixtures.len() >= 5,
+        "expected the five bundled fixtures, found {fixtures:?}"
     );
     for dir in fixtures {
         let out = Command::new(env!("CARGO"))
