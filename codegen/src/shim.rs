@@ -48,6 +48,10 @@ struct Series {
     /// `cleave-lambda` features its `native` feature also enables
     /// (`forward`: the loop that forwards events to a local server).
     shim_features: &'static [&'static str],
+    /// Features the facade always declares (its code tests them), and
+    /// whether each is forwarded to the real framework (which has it) or
+    /// declared empty (this series of the framework lacks it).
+    declared: &'static [(&'static str, bool)],
     /// `src/` files, relative path and text.
     sources: Sources,
 }
@@ -61,8 +65,6 @@ pub struct Facade {
     pub name: &'static str,
     /// The real framework's dependency key inside the facade.
     real: &'static str,
-    /// Features the facade always declares (its code tests them), forwarded.
-    declared: &'static [&'static str],
     /// The series it mirrors, newest first.
     series: &'static [Series],
     /// For MIGRATION.md: how a function keeps to its routes, completing
@@ -81,7 +83,6 @@ pub static AXUM: Facade = Facade {
     package: "axum",
     name: "cleave-lambda-axum",
     real: "axum_real",
-    declared: &[],
     series: &[
         Series {
             versions: &[],
@@ -91,6 +92,7 @@ pub static AXUM: Facade = Facade {
                 ("tokio", "1", &["rt"], false),
             ],
             shim_features: &[],
+            declared: &[],
             sources: &[
                 AXUM_LIB,
                 (
@@ -109,6 +111,7 @@ pub static AXUM: Facade = Facade {
                 ("tokio", "1", &["rt", "net"], false),
             ],
             shim_features: &[],
+            declared: &[],
             sources: &[
                 AXUM_LIB,
                 (
@@ -127,6 +130,7 @@ pub static AXUM: Facade = Facade {
                 ("tower-service", "0.3", &[], false),
             ],
             shim_features: &["forward"],
+            declared: &[],
             sources: &[
                 (
                     "lib.rs",
@@ -143,34 +147,50 @@ pub static AXUM: Facade = Facade {
     in_process: "On Lambda `serve` answers each event in-process through `lambda_http`, with `ConnectInfo<SocketAddr>` from the event's source IP (port 0); with axum 0.6 and older, `Server` listens on 127.0.0.1 and each event is forwarded to it over local HTTP with `X-Real-IP` set to the event's source IP.",
 };
 
+const ACTIX_WEB_SOURCES: Sources = &[
+    (
+        "lib.rs",
+        include_str!("../shim/cleave-lambda-actix-web/src/lib.rs"),
+    ),
+    (
+        "server.rs",
+        include_str!("../shim/cleave-lambda-actix-web/src/server.rs"),
+    ),
+    (
+        "lambda.rs",
+        include_str!("../shim/cleave-lambda-actix-web/src/lambda.rs"),
+    ),
+];
+
+const ACTIX_WEB_DEPS: Deps = &[
+    ("tokio", "1", &["sync", "rt"], true),
+    ("tower-service", "0.3", &[], true),
+];
+
 pub static ACTIX_WEB: Facade = Facade {
     package: "actix-web",
     name: "cleave-lambda-actix-web",
     real: "actix_web_real",
-    declared: &["http2"],
-    series: &[Series {
-        versions: &[],
-        real_features: &[],
-        deps: &[
-            ("tokio", "1", &["sync", "rt"], true),
-            ("tower-service", "0.3", &[], true),
-        ],
-        shim_features: &[],
-        sources: &[
-            (
-                "lib.rs",
-                include_str!("../shim/cleave-lambda-actix-web/src/lib.rs"),
-            ),
-            (
-                "server.rs",
-                include_str!("../shim/cleave-lambda-actix-web/src/server.rs"),
-            ),
-            (
-                "lambda.rs",
-                include_str!("../shim/cleave-lambda-actix-web/src/lambda.rs"),
-            ),
-        ],
-    }],
+    series: &[
+        Series {
+            versions: &[],
+            real_features: &[],
+            deps: ACTIX_WEB_DEPS,
+            shim_features: &[],
+            declared: &[("http2", true)],
+            sources: ACTIX_WEB_SOURCES,
+        },
+        // actix-web 4.0 to 4.3 have no `http2` feature (HTTP/2 came with
+        // `rustls`/`openssl`): the facade declares it empty.
+        Series {
+            versions: &["4.0", "4.1", "4.2", "4.3"],
+            real_features: &[],
+            deps: ACTIX_WEB_DEPS,
+            shim_features: &[],
+            declared: &[("http2", false)],
+            sources: ACTIX_WEB_SOURCES,
+        },
+    ],
     guard: "serves it through `cleave-lambda-actix-web`'s `HttpServer` (the crate the workspace's `actix-web` dependency is renamed to), which wraps the `App` in a guard that answers 404 for the routes other functions own before their handlers run.",
     in_process: "On Lambda `run()` binds nothing: the `App` runs on its own actix `System` thread and each event is answered in-process (`HttpRequest::peer_addr` is the event's source IP); there is no extra HTTP hop.",
 };
@@ -179,12 +199,12 @@ pub static ROCKET: Facade = Facade {
     package: "rocket",
     name: "cleave-lambda-rocket",
     real: "rocket_real",
-    declared: &[],
     series: &[Series {
         versions: &[],
         real_features: &[],
         deps: &[],
         shim_features: &["forward"],
+        declared: &[],
         sources: &[
             (
                 "lib.rs",
@@ -559,14 +579,17 @@ fn facade_manifest(s: &ShimCrates<'_>) -> String {
         .features
         .iter()
         .map(String::as_str)
-        .chain(f.declared.iter().copied())
+        .chain(series.declared.iter().filter(|d| d.1).map(|d| d.0))
         .filter(|f| !matches!(*f, "default" | "native"))
         .collect();
-    for feature in forwarded {
+    for feature in &forwarded {
         features.insert(
             feature,
             value(strings([format!("{real}/{feature}").as_str()])),
         );
+    }
+    for (feature, _) in series.declared.iter().filter(|d| !forwarded.contains(d.0)) {
+        features.insert(feature, value(strings([])));
     }
     doc.insert("features", Item::Table(features));
     let mut deps = Table::new();
@@ -702,6 +725,17 @@ mod tests {
         );
         assert!(text.contains("actix_web_real = { package = \"actix-web\", version = \"=4.18.1\", default-features = false }"), "{text}");
         assert!(text.contains("version = \"4.18.1\""), "{text}");
+        // actix-web 4.3 has no `http2` feature: declared, not forwarded.
+        let text = facade_manifest(&ShimCrates {
+            header: "// @generated",
+            header_toml: "# @generated",
+            facade: &ACTIX_WEB,
+            version: "=4.3.1",
+            features: &features,
+            native: true,
+        });
+        assert!(text.contains("http2 = []"), "{text}");
+        assert!(!text.contains("actix_web_real/http2"), "{text}");
     }
 
     #[test]
