@@ -174,13 +174,13 @@ fn assemble(
             module: defs.mods[f.module].canonical.clone(),
         })
         .collect();
-    let mut edges: Vec<(usize, usize)> = graph
-        .edges()
-        .into_iter()
+    let graph_edges = graph.edges();
+    let mut edges: Vec<(usize, usize)> = graph_edges
+        .iter()
         .filter(|(a, b, e)| {
             a != b && matches!(e.kind, EdgeKind::Call | EdgeKind::Dyn | EdgeKind::Ref)
         })
-        .map(|(a, b, _)| (a, b))
+        .map(|(a, b, _)| (*a, *b))
         .collect();
     edges.sort();
     edges.dedup();
@@ -214,7 +214,8 @@ fn assemble(
         })
         .collect();
 
-    let mains = startup::bin_mains(defs, &detection.entrypoints);
+    let mut mains = startup::bin_mains(defs, &detection.entrypoints);
+    startup::set_serve_args(defs, &graph_edges, &mut mains);
     let packages = project
         .packages
         .iter()

@@ -335,6 +335,12 @@ fn item(it: &syn::Item) -> Item {
             ItemKind::Enum {
                 variants: list(e.variants.iter().map(|v| v.ident.to_string())),
                 variant_fields: list(e.variants.iter().map(|v| fields(&v.fields))),
+                variant_attrs: e
+                    .variants
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, v)| kept_attrs(&v.attrs, &CLAP_ATTRS).map(move |a| (i, a)))
+                    .collect(),
             },
             vis(&e.vis),
             line_at(e.ident.span()),
@@ -739,18 +745,26 @@ fn field_attrs(f: &syn::Fields) -> Box<[(usize, Attr)]> {
     const KEPT: [&str; 5] = ["arg", "clap", "structopt", "envconfig", "serde"];
     f.iter()
         .enumerate()
-        .flat_map(|(i, field)| {
-            field
-                .attrs
-                .iter()
-                .filter(|a| {
-                    a.path()
-                        .get_ident()
-                        .is_some_and(|id| KEPT.iter().any(|k| id == k))
-                })
-                .map(move |a| (i, attr(a)))
-        })
+        .flat_map(|(i, field)| kept_attrs(&field.attrs, &KEPT).map(move |a| (i, a)))
         .collect()
+}
+
+/// clap's and structopt's attributes on a subcommand variant.
+const CLAP_ATTRS: [&str; 3] = ["command", "clap", "structopt"];
+
+/// The attributes among `attrs` named by one of `kept`.
+fn kept_attrs<'a>(
+    attrs: &'a [syn::Attribute],
+    kept: &'a [&str],
+) -> impl Iterator<Item = Attr> + 'a {
+    attrs
+        .iter()
+        .filter(|a| {
+            a.path()
+                .get_ident()
+                .is_some_and(|id| kept.iter().any(|k| id == k))
+        })
+        .map(attr)
 }
 
 fn use_tree(

@@ -444,6 +444,7 @@ impl<'a> DefMap<'a> {
             ItemKind::Enum {
                 variants,
                 variant_fields,
+                ..
             } => {
                 let id = self.new_type(item, TypeKind::Enum, mid, &[], variants, None);
                 self.types[id].variant_fields = variant_fields;

@@ -13,7 +13,7 @@ use crate::entrypoints::EntryPoint;
 use crate::framework::{PROFILES, Profile, ServerKind};
 use crate::load::TargetKind;
 use crate::resolve::DefMap;
-use crate::syntax::{Expr, ItemKind};
+use crate::syntax::{Expr, ItemKind, Pat};
 
 /// A binary target's `main`.
 #[derive(Debug, Clone, Serialize)]
@@ -38,6 +38,20 @@ pub struct BinMain {
     /// framework the project uses (`axum::serve`, `HttpServer::new`,
     /// `.launch()`), as `(file, line)`: the same list for every binary.
     pub server_fns: Vec<(String, u32)>,
+    /// When `main` is a CLI whose serving is one subcommand: the arguments
+    /// that select it (`["serve"]`), read from the one `match` arm of the
+    /// dispatch that reaches a server. See [`serve_args`].
+    pub serve_args: Option<ServeArgs>,
+}
+
+/// The command-line arguments that make a CLI `main` serve.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServeArgs {
+    pub args: Vec<String>,
+    /// The serving call in the dispatch's arm (the outermost dispatch's,
+    /// for nested subcommands).
+    pub file: String,
+    pub line: u32,
 }
 
 /// A rocket `#[launch] fn NAME() -> _ { .. }`.
@@ -116,9 +130,277 @@ pub fn bin_mains(defs: &DefMap<'_>, _entrypoints: &[EntryPoint]) -> Vec<BinMain>
             end_line: main.end_line,
             launch,
             server_fns: server_fns.clone(),
+            serve_args: None,
         });
     }
     out.sort_by(|a, b| (&a.package, &a.krate).cmp(&(&b.package, &b.krate)));
+    out
+}
+
+/// Sets each binary's [`BinMain::serve_args`]: for a `main` that dispatches
+/// on a clap subcommand (`match cli.command { Command::Serve(a) => .., .. }`,
+/// in `main` or a fn it calls, within its crate, up to three calls deep),
+/// where exactly one arm reaches a server (through `edges`, the call graph
+/// with each edge's first call line), the subcommand that arm matches, in
+/// clap's default spelling (`CreateKey` -> `create-key`) unless the variant
+/// renames it (`#[command(name = "up")]`); nested subcommands append
+/// (`Command::Db(Db::Serve)` -> `["db", "serve"]`). Nothing when the server
+/// runs without a subcommand (`None =>`, `_ =>`) or the arm is not a
+/// variant pattern: then `main` needs no arguments, or cleave cannot tell.
+pub fn set_serve_args(
+    defs: &DefMap<'_>,
+    edges: &[(usize, usize, crate::callgraph::Edge)],
+    mains: &mut [BinMain],
+) {
+    let Some(first) = mains.first() else {
+        return;
+    };
+    let server: std::collections::BTreeSet<(&str, u32)> = first
+        .server_fns
+        .iter()
+        .map(|(f, l)| (f.as_str(), *l))
+        .collect();
+    // Which fns reach a server fn: backwards from the server fns.
+    let mut serving = vec![false; defs.fns.len()];
+    let mut todo: Vec<usize> = defs
+        .fns
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| server.contains(&(f.file, f.line)))
+        .map(|(i, _)| i)
+        .collect();
+    for &i in &todo {
+        serving[i] = true;
+    }
+    let mut callers: Vec<Vec<usize>> = vec![Vec::new(); defs.fns.len()];
+    for (from, to, _) in edges {
+        if let Some(c) = callers.get_mut(*to) {
+            c.push(*from);
+        }
+    }
+    while let Some(f) = todo.pop() {
+        for &c in &callers[f] {
+            if !serving[c] {
+                serving[c] = true;
+                todo.push(c);
+            }
+        }
+    }
+    let dispatch = Dispatch {
+        defs,
+        edges,
+        serving: &serving,
+    };
+    for m in mains.iter_mut().filter(|m| m.launch.is_none()) {
+        let Some(main) = defs
+            .fns
+            .iter()
+            .position(|f| f.file == m.file && f.line == m.line)
+        else {
+            continue;
+        };
+        // Breadth first from `main`, within the binary's own files and the
+        // fns it calls directly from them.
+        let mut seen = vec![main];
+        let mut level = vec![main];
+        'search: for _ in 0..4 {
+            let mut next = Vec::new();
+            for &f in &level {
+                if !serving[f] {
+                    continue;
+                }
+                if let Some((args, line)) = dispatch.of_fn(f) {
+                    if !args.is_empty() {
+                        m.serve_args = Some(ServeArgs {
+                            args,
+                            file: defs.fns[f].file.to_owned(),
+                            line,
+                        });
+                    }
+                    break 'search;
+                }
+                for (from, to, _) in edges {
+                    if *from == f && !seen.contains(to) {
+                        seen.push(*to);
+                        next.push(*to);
+                    }
+                }
+            }
+            level = next;
+        }
+    }
+}
+
+/// Finds the serving arm of a subcommand dispatch.
+struct Dispatch<'d, 'a> {
+    defs: &'d DefMap<'a>,
+    edges: &'d [(usize, usize, crate::callgraph::Edge)],
+    serving: &'d [bool],
+}
+
+impl Dispatch<'_, '_> {
+    /// The arguments of the first dispatch in fn `f`'s body with exactly
+    /// one serving arm, and the line of that arm's serving call.
+    fn of_fn(&self, f: usize) -> Option<(Vec<String>, u32)> {
+        let body = self.defs.fns[f].def.body.as_ref()?;
+        let mut found = None;
+        body.walk(&mut |e| {
+            if found.is_none() {
+                found = self.of_match(f, e);
+            }
+        });
+        found
+    }
+
+    /// `e`, when it is a `match` with exactly one serving arm among others
+    /// that do not serve: the arguments that arm selects, nested
+    /// dispatches inside it appended.
+    fn of_match(&self, f: usize, e: &Expr) -> Option<(Vec<String>, u32)> {
+        let Expr::Match { arms, .. } = e else {
+            return None;
+        };
+        if arms.len() < 2 {
+            return None;
+        }
+        let serves: Vec<Option<u32>> = arms
+            .iter()
+            .map(|(_, body)| self.arm_serves(f, body))
+            .collect();
+        if serves.iter().filter(|s| s.is_some()).count() != 1 {
+            return None;
+        }
+        let i = serves.iter().position(Option::is_some)?;
+        let line = serves[i]?;
+        let (pat, body) = &arms[i];
+        let mut args = self.subcommand(pat)?;
+        let mut nested = None;
+        body.walk(&mut |e| {
+            if nested.is_none() {
+                nested = self.of_match(f, e);
+            }
+        });
+        if let Some((more, _)) = nested {
+            args.extend(more);
+        }
+        Some((args, line))
+    }
+
+    /// The first line where an arm's code calls a fn that reaches a
+    /// server, or `None` when it calls none. A call is known by its line
+    /// (an edge's first call site) or by the callee's name, for a fn the
+    /// edge recorded at another arm's call.
+    fn arm_serves(&self, f: usize, body: &Expr) -> Option<u32> {
+        let mut lines = std::collections::BTreeSet::new();
+        let mut calls: Vec<(&str, u32)> = Vec::new();
+        body.walk(&mut |e| {
+            if let Some(l) = e.line() {
+                lines.insert(l);
+            }
+            match e {
+                Expr::Call { func, line, .. } => {
+                    if let Expr::Path { path, .. } = func.peel()
+                        && let Some(name) = path.names().last()
+                    {
+                        calls.push((name, *line));
+                    }
+                }
+                Expr::MethodCall { method, line, .. } => calls.push((method.as_str(), *line)),
+                _ => {}
+            }
+        });
+        self.edges
+            .iter()
+            .filter(|(from, to, _)| *from == f && *to != f && self.serving[*to])
+            .filter_map(|(_, to, edge)| {
+                if lines.contains(&edge.line) {
+                    return Some(edge.line);
+                }
+                let name = self.defs.fns[*to].name;
+                calls.iter().find(|(n, _)| *n == name).map(|(_, l)| *l)
+            })
+            .min()
+    }
+
+    /// The subcommand words a pattern selects: `Command::Serve(..)`,
+    /// `Some(Cmd::Start { .. })`, `Cmd::Run(Run::Api)`; `Some(vec![])` for
+    /// no subcommand (`None`, `_`), `None` when it cannot tell.
+    fn subcommand(&self, pat: &Pat) -> Option<Vec<String>> {
+        match pat {
+            Pat::Ref(inner) => self.subcommand(inner),
+            Pat::Or(alts) => alts.first().and_then(|p| self.subcommand(p)),
+            Pat::Path(path) if path.names().eq(["None"]) => Some(Vec::new()),
+            Pat::Ident(name) if name == "None" => Some(Vec::new()),
+            Pat::Ident(name) if name == "_" => Some(Vec::new()),
+            Pat::TupleStruct(path, inner) if path.names().eq(["Some"]) => {
+                inner.first().and_then(|p| self.subcommand(p))
+            }
+            Pat::TupleStruct(path, inner) => {
+                let mut words = vec![self.variant_name(path)?];
+                // An inline nested subcommand: `Command::Db(Db::Serve)`.
+                if let Some(more) = inner.first().and_then(|p| match p {
+                    Pat::TupleStruct(..) | Pat::Path(_) | Pat::Struct(..) => self.subcommand(p),
+                    _ => None,
+                }) {
+                    words.extend(more);
+                }
+                Some(words)
+            }
+            Pat::Struct(path, _) | Pat::Path(path) => Some(vec![self.variant_name(path)?]),
+            _ => None,
+        }
+    }
+
+    /// The subcommand name of the enum variant `path` names
+    /// (`Command::CreateKey`): its `name = ".."` attribute, else clap's
+    /// kebab-case of the variant. `None` for a path of one segment (a
+    /// binding or a constant, not a variant).
+    fn variant_name(&self, path: &crate::syntax::Path) -> Option<String> {
+        let names: Vec<&str> = path.names().collect();
+        let [.., enum_name, variant] = names.as_slice() else {
+            return None;
+        };
+        let renamed = self.defs.types.iter().find_map(|t| {
+            let ItemKind::Enum {
+                variants,
+                variant_attrs,
+                ..
+            } = &t.item.kind
+            else {
+                return None;
+            };
+            if t.name != *enum_name && *enum_name != "Self" {
+                return None;
+            }
+            let i = variants.iter().position(|v| v == variant)?;
+            variant_attrs
+                .iter()
+                .filter(|(v, _)| *v == i)
+                .find_map(|(_, a)| {
+                    a.named
+                        .iter()
+                        .find(|(k, _)| k == "name")
+                        .map(|(_, v)| v.clone())
+                })
+        });
+        Some(renamed.unwrap_or_else(|| kebab(variant)))
+    }
+}
+
+/// clap's default subcommand spelling: `CreateKey` -> `create-key`,
+/// `GenAPI` -> `gen-api`, `V2Import` -> `v2-import`.
+fn kebab(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            let prev = chars[i - 1];
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower) {
+                out.push('-');
+            }
+        }
+        out.extend(c.to_lowercase());
+    }
     out
 }
 
@@ -157,3 +439,6 @@ fn names_server(profiles: &[&Profile], body: &crate::syntax::Block) -> bool {
     });
     found
 }
+
+#[cfg(test)]
+mod tests;

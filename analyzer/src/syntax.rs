@@ -302,6 +302,9 @@ pub enum ItemKind {
         variants: Vec<String>,
         /// Each variant's fields (`"0"`, `"1"` for tuple variants).
         variant_fields: Vec<Vec<(String, Ty)>>,
+        /// clap's attributes on variants (`#[command(name = "up")]`), by
+        /// variant index; empty on almost every enum.
+        variant_attrs: Box<[(usize, Attr)]>,
     },
     Union,
     Trait {

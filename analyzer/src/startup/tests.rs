@@ -1,0 +1,243 @@
+//! Startup tests: each binary's `main`, whether it serves, and the
+//! arguments that make a CLI `main` serve, rendered one binary per line
+//! (`crate main@line serves=[..] args=[..]@line`).
+
+use expect_test::{Expect, expect};
+
+use crate::testing::write_fixture;
+
+/// Analyses `fixture` (an axum + clap manifest is prepended unless the
+/// fixture has one) and renders its binaries.
+fn check(fixture: &str, expect: Expect) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixture = if fixture.contains("//- /Cargo.toml") {
+        fixture.to_owned()
+    } else {
+        format!("{MANIFEST}{fixture}")
+    };
+    write_fixture(dir.path(), &fixture);
+    let analysis = crate::analysis::analyze(dir.path()).expect("analyse");
+    let mut out = String::new();
+    for m in &analysis.mains {
+        let args = match &m.serve_args {
+            Some(a) => format!(" args={:?}@{}:{}", a.args, a.file, a.line),
+            None => String::new(),
+        };
+        out.push_str(&format!("{} {}:{}{args}\n", m.krate, m.file, m.line));
+    }
+    expect.assert_eq(&out);
+}
+
+const MANIFEST: &str = r#"
+//- /Cargo.toml
+[package]
+name = "app"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+axum = "0.8"
+tokio = "1"
+clap = { version = "4", features = ["derive"] }
+"#;
+
+#[test]
+fn a_subcommand_arm_that_serves_through_a_library_is_the_arguments() {
+    check(
+        r#"
+//- /src/lib.rs
+pub mod server {
+    pub async fn run(port: u16) -> std::io::Result<()> {
+        listen(port).await
+    }
+    async fn listen(port: u16) -> std::io::Result<()> {
+        let l = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        axum::serve(l, axum::Router::new()).await
+    }
+}
+pub fn migrate() {}
+//- /src/main.rs
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Migrate,
+    CreateKey { owner: String },
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    port: u16,
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    match Cli::parse().command {
+        Command::Migrate => app::migrate(),
+        Command::CreateKey { owner } => println!("{owner}"),
+        Command::Serve(args) => {
+            app::server::run(args.port).await?;
+        }
+    }
+    Ok(())
+}
+"#,
+        expect![[r#"
+            app src/main.rs:22 args=["serve"]@src/main.rs:27
+        "#]],
+    );
+}
+
+#[test]
+fn a_renamed_nested_subcommand_in_a_fn_main_calls_appends() {
+    // `main` only blocks on `run`, which dispatches; the serving variant
+    // is renamed and holds a nested subcommand enum.
+    check(
+        r#"
+//- /src/main.rs
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    #[command(name = "http")]
+    HttpApi(Http),
+    PrintSpec,
+}
+
+#[derive(Subcommand)]
+enum Http {
+    CheckConfig,
+    StartServer,
+}
+
+async fn serve() {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    axum::serve(l, axum::Router::new()).await.unwrap();
+}
+
+async fn run(cli: Cli) {
+    match cli.cmd {
+        Some(Cmd::HttpApi(http)) => match http {
+            Http::CheckConfig => println!("ok"),
+            Http::StartServer => serve().await,
+        },
+        Some(Cmd::PrintSpec) => println!("{{}}"),
+        None => println!("usage"),
+    }
+}
+
+fn main() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(run(Cli::parse()));
+}
+"#,
+        expect![[r#"
+            app src/main.rs:38 args=["http", "start-server"]@src/main.rs:31
+        "#]],
+    );
+}
+
+#[test]
+fn a_server_started_without_a_subcommand_needs_no_arguments() {
+    // The `None` arm serves (calagopus's shape); a plain `main` serves too.
+    check(
+        r#"
+//- /src/main.rs
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    Version,
+    Diagnostics,
+}
+
+async fn serve() {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    axum::serve(l, axum::Router::new()).await.unwrap();
+}
+
+#[tokio::main]
+async fn main() {
+    match Cli::parse().cmd {
+        Some(Cmd::Version) => println!("1"),
+        Some(Cmd::Diagnostics) => println!("ok"),
+        None => serve().await,
+    }
+}
+//- /src/bin/plain.rs
+#[tokio::main]
+async fn main() {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    axum::serve(l, axum::Router::new()).await.unwrap();
+}
+"#,
+        expect![[r#"
+            app src/main.rs:21
+            plain src/bin/plain.rs:2
+        "#]],
+    );
+}
+
+#[test]
+fn a_match_whose_every_arm_serves_is_no_dispatch() {
+    // Both arms serve (a flag picks TLS or not): no arguments to choose.
+    check(
+        r#"
+//- /src/main.rs
+async fn serve(tls: bool) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let _ = tls;
+    axum::serve(l, axum::Router::new()).await.unwrap();
+}
+
+#[derive(clap::Subcommand)]
+enum Mode {
+    Plain,
+    Tls,
+}
+
+#[tokio::main]
+async fn main() {
+    let mode = Mode::Plain;
+    match mode {
+        Mode::Plain => serve(false).await,
+        Mode::Tls => serve(true).await,
+    }
+}
+"#,
+        expect![[r#"
+            app src/main.rs:14
+        "#]],
+    );
+}
+
+#[test]
+fn clap_spells_variants_in_kebab_case() {
+    let words: Vec<String> = ["Serve", "CreateKey", "GenAPI", "V2Import", "HTTPServer"]
+        .iter()
+        .map(|w| super::kebab(w))
+        .collect();
+    assert_eq!(
+        words,
+        ["serve", "create-key", "gen-api", "v2-import", "http-server"]
+    );
+}
