@@ -1108,10 +1108,11 @@ fn check_template(doc: &Yaml, plan: &[PlanFunction]) -> Vec<String> {
     // path and method): the first of the plan, and only it.
     let mut default_routes: Vec<String> = Vec::new();
     for f in plan {
-        let Some(r) = functions
-            .iter()
-            .find(|r| r.at(&["Properties", "FunctionName"]).and_then(Yaml::text) == Some(&f.name))
-        else {
+        let Some(r) = functions.iter().find(|r| {
+            r.at(&["Metadata", "BuildProperties", "Binary"])
+                .and_then(Yaml::text)
+                == Some(&f.name)
+        }) else {
             problems.push(format!("{}: no function", f.name));
             continue;
         };

@@ -1251,11 +1251,9 @@ fn check_template(split: &Split) -> Vec<String> {
     // path and method): the first of the plan, and only it.
     let mut default_routes: Vec<String> = Vec::new();
     for f in &split.plan {
-        let Some((id, resource)) = functions
-            .iter()
-            .map(|(id, r)| (id, r))
-            .find(|(_, r)| r.str_at(&["Properties", "FunctionName"]) == Some(f.name.as_str()))
-        else {
+        let Some((id, resource)) = functions.iter().map(|(id, r)| (id, r)).find(|(_, r)| {
+            r.str_at(&["Metadata", "BuildProperties", "Binary"]) == Some(f.name.as_str())
+        }) else {
             expect(false, format!("no function named {}", f.name));
             continue;
         };

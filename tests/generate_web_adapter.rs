@@ -382,11 +382,13 @@ fn check_template(template: &str, plan: &[PlanFunction]) -> Vec<String> {
             body.push('\n');
         }
     }
+    // The functions, not their log groups.
+    resources.retain(|(_, body)| body.contains("    Type: AWS::Serverless::Function\n"));
     let mut names = Vec::new();
     for (id, body) in &resources {
         let name = body
             .lines()
-            .find_map(|l| l.trim().strip_prefix("FunctionName: "))
+            .find_map(|l| l.trim().strip_prefix("Binary: "))
             .map(|n| n.trim_matches('"').to_owned())
             .unwrap_or_default();
         for expected in [

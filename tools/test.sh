@@ -11,6 +11,8 @@
 #   python3              the call-graph scorer (tools/callgraph-truth)
 #   cargo-lambda         generated functions run under `cargo lambda watch`;
 #                        installed from PyPI into ./.venv
+#   cfn-lint             the generated template.yaml is linted (with the SAM
+#                        translator); installed from PyPI into ./.venv
 # Debian packages are installed with apt-get when running as root or with sudo;
 # otherwise the script stops with one line naming what to install.
 set -euo pipefail
@@ -40,6 +42,11 @@ if [ ! -x .venv/bin/cargo-lambda ]; then
     echo "tools/test.sh: installing cargo-lambda into .venv" >&2
     python3 -m venv .venv
     .venv/bin/pip install --quiet cargo-lambda
+fi
+if [ ! -x .venv/bin/cfn-lint ]; then
+    echo "tools/test.sh: installing cfn-lint into .venv" >&2
+    [ -x .venv/bin/pip ] || python3 -m venv .venv
+    .venv/bin/pip install --quiet cfn-lint
 fi
 export PATH="$PWD/.venv/bin:$PATH"
 

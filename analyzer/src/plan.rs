@@ -20,6 +20,13 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::entrypoints::prefix::Overrides;
 use crate::partition::{self, Group};
 
+mod deploy;
+
+pub use deploy::{
+    DEFAULT_RETENTION_DAYS, Deploy, EnvSource, LAMBDA_RESERVED, RETENTION_DAYS, lambda_reserved,
+    valid_env_name,
+};
+
 pub const VERSION: i64 = 1;
 pub const TARGET: &str = "aws-lambda";
 pub const MEMORY_RANGE: (i64, i64) = (128, 10240);
@@ -55,6 +62,13 @@ pub struct Plan {
     /// `[prefix]`: the whole prefix of a mount whose prefix is computed at
     /// runtime, by the mount's `file:line` (`"src/main.rs:585" = "/vault"`).
     pub prefixes: Overrides,
+    /// `[deploy]`: log retention and format, tracing, and the variables
+    /// resolved from Secrets Manager or SSM at deploy time.
+    pub deploy: Deploy,
+    /// `args = ["serve"]`: the arguments each function starts the serving
+    /// binary with, when its `main` is a CLI that serves on a subcommand
+    /// (Lambda starts it with none). Empty: none.
+    pub args: Vec<String>,
 }
 
 /// Whether a function name is crate-safe: `[a-z][a-z0-9-]*`, at most 48
@@ -186,7 +200,13 @@ pub fn parse(text: &str, file: &str) -> (Option<Plan>, Vec<Diagnostic>) {
     for (key, item) in root.iter() {
         if !matches!(
             key,
-            "version" | "target" | "max_reachable_lines" | "function" | "prefix"
+            "version"
+                | "target"
+                | "max_reachable_lines"
+                | "function"
+                | "prefix"
+                | "deploy"
+                | "args"
         ) {
             diags.push(Diagnostic::new(
                 "plan",
@@ -198,6 +218,25 @@ pub fn parse(text: &str, file: &str) -> (Option<Plan>, Vec<Diagnostic>) {
         }
     }
     let prefixes = read_prefixes(root, &lines, file, &mut diags);
+    let args = match root.get("args") {
+        None => Vec::new(),
+        Some(item) => match item.as_array().map(|a| {
+            a.iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect::<Option<Vec<String>>>()
+        }) {
+            Some(Some(args)) => args,
+            _ => {
+                err(
+                    &mut diags,
+                    line_of(item),
+                    "`args` must be a list of strings: args = [\"serve\"]".to_owned(),
+                );
+                Vec::new()
+            }
+        },
+    };
+    let deploy = deploy::read(root, &lines, file, &mut diags);
     let mut functions = Vec::new();
     match root.get("function") {
         None => err(
@@ -225,6 +264,8 @@ pub fn parse(text: &str, file: &str) -> (Option<Plan>, Vec<Diagnostic>) {
             max_reachable_lines,
             functions,
             prefixes,
+            deploy,
+            args,
         }),
         diags,
     )
@@ -483,6 +524,21 @@ pub fn validate(plan: &Plan, analysis: &Analysis, file: &str) -> Vec<Diagnostic>
             }
         }
     }
+    // A variable the analysis did not find is still set: the app may read
+    // it in a way cleave cannot see.
+    for (name, line) in &plan.deploy.env_lines {
+        if !analysis.config.iter().any(|v| &v.name == name) {
+            diags.push(Diagnostic::new(
+                "plan",
+                Severity::Warning,
+                file,
+                *line,
+                format!(
+                    "[deploy.env] {name}: cleave found no read of this variable in the app; it is set anyway"
+                ),
+            ));
+        }
+    }
     for r in &known {
         if !seen.contains_key(r.as_str()) {
             diags.push(Diagnostic::new(
@@ -536,12 +592,37 @@ pub fn render(analysis: &Analysis, groups: &[Group], granularity: &str) -> Strin
     ));
     doc["version"] = value(VERSION);
     doc["target"] = value(TARGET);
+    set_args(&mut doc, analysis, "");
     let mut tables = ArrayOfTables::new();
     for g in groups {
         tables.push(function_table(g));
     }
     doc["function"] = Item::ArrayOfTables(tables);
     doc.to_string()
+}
+
+/// `args = [..]` for the serving binary, when its `main` serves on a
+/// subcommand: with a comment saying where cleave read it, after `note`.
+fn set_args(doc: &mut DocumentMut, analysis: &Analysis, note: &str) {
+    let Some((krate, args)) = analysis
+        .mains
+        .iter()
+        .find_map(|m| m.serve_args.as_ref().map(|a| (&m.krate, a)))
+    else {
+        return;
+    };
+    let mut arr = Array::new();
+    for a in &args.args {
+        arr.push(a.as_str());
+    }
+    doc["args"] = value(arr);
+    if let Some(mut key) = doc.as_table_mut().key_mut("args") {
+        key.leaf_decor_mut().set_prefix(format!(
+            "\n{note}# How each function starts `{krate}`, whose `main` serves on a subcommand \
+             ({}:{}); Lambda passes no arguments.\n",
+            args.file, args.line
+        ));
+    }
 }
 
 fn function_table(g: &Group) -> Table {
@@ -592,6 +673,9 @@ pub fn merge(
             e.message().lines().next().unwrap_or("")
         )
     })?;
+    if doc.get("args").is_none() {
+        set_args(&mut doc, analysis, "# new: proposed by cleave\n");
+    }
     let known: BTreeSet<String> = partition::route_names(analysis).into_iter().collect();
     let mut report = MergeReport::default();
     let mut assigned: BTreeSet<String> = BTreeSet::new();

@@ -74,6 +74,7 @@ pub struct SamTemplate<'a> {
     pub app: &'a str,
     pub functions: &'a [SamFunction],
     pub web_adapter: Option<&'a WebAdapter>,
+    pub deploy: &'a Deployment,
 }
 
 pub struct HazardNote {
@@ -131,6 +132,8 @@ pub struct Migration<'a> {
     /// The monolith's other binaries, not built into any function.
     pub left_out: &'a [String],
     pub edits: &'a [Edit],
+    /// Every environment variable the app reads.
+    pub variables: &'a [VarRow],
 }
 
 #[derive(Template)]
@@ -181,4 +184,282 @@ pub fn logical_id(raw: &str) -> String {
         out.insert(0, 'F');
     }
     out
+}
+
+/// A string as a YAML double-quoted scalar (JSON-compatible escapes).
+pub fn yaml_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The variables `template.yaml` sets for the Web Adapter.
+const ADAPTER_VARS: [&str; 3] = ["AWS_LWA_PORT", "AWS_LWA_READINESS_CHECK_PROTOCOL", "PORT"];
+
+/// A variable that is a template parameter.
+pub struct EnvParam {
+    pub var: String,
+    /// The parameter's logical id (`EnvDatabaseUrl`).
+    pub id: String,
+    /// YAML-quoted.
+    pub description: String,
+    pub no_echo: bool,
+    /// YAML-quoted; `""` for an optional variable (then only set when given).
+    pub default: Option<String>,
+    /// Set only when the parameter is not empty (`Has<id>` condition): the
+    /// app tells an unset variable from an empty one.
+    pub optional: bool,
+}
+
+/// A variable resolved at deploy time (`[deploy.env]`).
+pub struct EnvResolved {
+    pub var: String,
+    /// The dynamic reference, YAML-quoted.
+    pub value: String,
+}
+
+/// One IAM statement: read these secrets or parameters.
+pub struct ReadPolicy {
+    pub action: &'static str,
+    /// YAML values (`!Sub "arn:..."` or a quoted ARN).
+    pub resources: Vec<String>,
+}
+
+/// What `template.yaml` deploys beside the functions: parameters and
+/// environment, the optional VPC, logs, tracing, rights to the secrets.
+pub struct Deployment {
+    pub params: Vec<EnvParam>,
+    pub resolved: Vec<EnvResolved>,
+    pub policies: Vec<ReadPolicy>,
+    /// Variables read only while compiling: set where `sam build` runs.
+    pub build_time: Vec<String>,
+    /// Variables the template cannot set, each with why.
+    pub not_set: Vec<String>,
+    pub log_retention_days: u32,
+    pub json_logs: bool,
+    pub tracing: bool,
+    /// MIGRATION.md's table.
+    pub rows: Vec<VarRow>,
+}
+
+/// A row of MIGRATION.md's variables table.
+pub struct VarRow {
+    pub name: String,
+    pub read_at: String,
+    pub need: String,
+    pub functions: String,
+    pub template: String,
+}
+
+impl Deployment {
+    /// From the analysis's variables and the plan's `[deploy]` table: each
+    /// variable a parameter (secrets `NoEcho`, without the app's fallback),
+    /// unless `[deploy.env]` resolves it from Secrets Manager or SSM.
+    /// Under the web adapter, the template sets `PORT` (and the adapter's
+    /// own variables) itself: those are neither parameters nor resolved.
+    pub fn new(
+        analysis: &cleave_analyzer::analysis::Analysis,
+        plan: &cleave_analyzer::plan::Plan,
+        web_adapter: Option<&WebAdapter>,
+    ) -> Self {
+        use cleave_analyzer::plan::{EnvSource, lambda_reserved, valid_env_name};
+        let deploy = &plan.deploy;
+        let mut d = Deployment {
+            params: Vec::new(),
+            resolved: Vec::new(),
+            policies: Vec::new(),
+            build_time: Vec::new(),
+            not_set: Vec::new(),
+            log_retention_days: deploy.log_retention_days,
+            json_logs: deploy.json_logs,
+            tracing: deploy.tracing,
+            rows: Vec::new(),
+        };
+        // Logical ids share one namespace with the resources and the VPC
+        // parameters.
+        let mut ids: std::collections::BTreeSet<String> = ["VpcSubnetIds", "VpcSecurityGroupIds"]
+            .map(str::to_owned)
+            .into();
+        let owners = |routes: &[String]| -> Vec<&str> {
+            plan.functions
+                .iter()
+                .filter(|f| f.routes.iter().any(|r| routes.contains(r)))
+                .map(|f| f.name.as_str())
+                .collect()
+        };
+        for v in &analysis.config {
+            let read_at = v
+                .reads
+                .iter()
+                .map(|r| format!("`{}:{}` ({})", r.file, r.line, r.how))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let need = match (&v.required, &v.default) {
+                (true, _) => "required".to_owned(),
+                (false, Some(x)) => format!("default `{}`", x.replace('`', "'")),
+                (false, None) => "optional".to_owned(),
+            };
+            let functions = if v.startup || v.entrypoints.is_empty() {
+                "every function (start-up)".to_owned()
+            } else {
+                owners(&v.entrypoints)
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let template = if let Some(w) =
+                web_adapter.filter(|_| ADAPTER_VARS.contains(&v.name.as_str()))
+            {
+                format!("set to `{}` for the Web Adapter", w.port)
+            } else if let Some(src) = deploy.env.get(&v.name) {
+                d.resolved.push(EnvResolved {
+                    var: v.name.clone(),
+                    value: yaml_str(&src.resolve()),
+                });
+                match src {
+                    EnvSource::SecretsManager { .. } => "resolved from Secrets Manager".to_owned(),
+                    EnvSource::Ssm { .. } => "resolved from SSM Parameter Store".to_owned(),
+                }
+            } else if v.build_time {
+                d.build_time.push(v.name.clone());
+                "read while compiling: set it where `sam build` runs".to_owned()
+            } else if lambda_reserved(&v.name) {
+                d.not_set.push(format!("{} (Lambda sets it)", v.name));
+                "set by Lambda".to_owned()
+            } else if v.name.ends_with('*') {
+                d.not_set
+                    .push(format!("{} (a prefix: each variable under it)", v.name));
+                "a prefix: add the variables you use to `[deploy.env]` or by hand".to_owned()
+            } else if !valid_env_name(&v.name) {
+                d.not_set
+                    .push(format!("{} (not a name Lambda accepts)", v.name));
+                "not a name Lambda accepts".to_owned()
+            } else {
+                let base = format!("Env{}", logical_id(&v.name.to_ascii_lowercase()));
+                let mut id = base.clone();
+                let mut n = 2;
+                while ids.contains(&id) {
+                    id = format!("{base}{n}");
+                    n += 1;
+                }
+                ids.insert(id.clone());
+                let first = v.reads.first();
+                let at = first
+                    .map(|r| format!(", read at {}:{}", r.file, r.line))
+                    .unwrap_or_default();
+                let (default, optional, note) = match (&v.required, &v.default) {
+                    (true, _) => (None, false, "required".to_owned()),
+                    (false, Some(x)) if !v.secret => {
+                        (Some(yaml_str(x)), false, "the app's default".to_owned())
+                    }
+                    (false, Some(_)) => (
+                        None,
+                        false,
+                        "secret: the app's fallback is a development value, give the real one"
+                            .to_owned(),
+                    ),
+                    (false, None) => (
+                        Some("\"\"".to_owned()),
+                        true,
+                        "optional: empty leaves it unset".to_owned(),
+                    ),
+                };
+                let description = yaml_str(&truncate(&format!("{}{at}; {note}", v.name), 4000));
+                d.params.push(EnvParam {
+                    var: v.name.clone(),
+                    id: id.clone(),
+                    description,
+                    no_echo: v.secret,
+                    default,
+                    optional,
+                });
+                format!(
+                    "parameter `{id}`{}",
+                    if v.secret { " (NoEcho)" } else { "" }
+                )
+            };
+            let cell = |s: String| s.replace('|', "\\|");
+            d.rows.push(VarRow {
+                name: v.name.clone(),
+                read_at: cell(read_at),
+                need: cell(need + if v.secret { ", secret" } else { "" }),
+                functions,
+                template,
+            });
+        }
+        // Variables the plan resolves that the analysis did not find.
+        for (name, src) in &deploy.env {
+            let adapters = web_adapter.is_some() && ADAPTER_VARS.contains(&name.as_str());
+            if !adapters && !analysis.config.iter().any(|v| &v.name == name) {
+                d.resolved.push(EnvResolved {
+                    var: name.clone(),
+                    value: yaml_str(&src.resolve()),
+                });
+            }
+        }
+        d.resolved.sort_by(|a, b| a.var.cmp(&b.var));
+        // Rights to read exactly the secrets and parameters referenced.
+        let mut secrets = std::collections::BTreeSet::new();
+        let mut parameters = std::collections::BTreeSet::new();
+        for (name, src) in &deploy.env {
+            if web_adapter.is_some() && ADAPTER_VARS.contains(&name.as_str()) {
+                continue;
+            }
+            match src {
+                EnvSource::SecretsManager { secret_id, .. } if secret_id.starts_with("arn:") => {
+                    secrets.insert(yaml_str(secret_id));
+                }
+                EnvSource::SecretsManager { secret_id, .. } => {
+                    // A name: its ARN ends in `-` and six random characters.
+                    secrets.insert(format!(
+                        "!Sub {}",
+                        yaml_str(&format!(
+                            "arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{secret_id}-??????"
+                        ))
+                    ));
+                }
+                EnvSource::Ssm { name, .. } => {
+                    parameters.insert(format!(
+                        "!Sub {}",
+                        yaml_str(&format!(
+                            "arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/{}",
+                            name.trim_start_matches('/')
+                        ))
+                    ));
+                }
+            }
+        }
+        if !secrets.is_empty() {
+            d.policies.push(ReadPolicy {
+                action: "secretsmanager:GetSecretValue",
+                resources: secrets.into_iter().collect(),
+            });
+        }
+        if !parameters.is_empty() {
+            d.policies.push(ReadPolicy {
+                action: "ssm:GetParameter",
+                resources: parameters.into_iter().collect(),
+            });
+        }
+        d
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
 }

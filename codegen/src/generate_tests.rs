@@ -56,11 +56,23 @@ fn two_functions(analysis: &Analysis) -> Plan {
 }
 
 fn generated(name: &str, adapter: Adapter) -> Tree {
+    generated_with(name, adapter, "").1
+}
+
+/// The fixture generated with [`two_functions`] plus `extra` appended to
+/// the plan (a `[deploy]` table); also the analysis.
+fn generated_with(name: &str, adapter: Adapter, extra: &str) -> (Analysis, Tree) {
     let root = fixture(name);
     let analysis = analysis::analyze(&root).expect("the fixture is analysed");
-    let plan = two_functions(&analysis);
+    let mut plan = two_functions(&analysis);
+    if !extra.is_empty() {
+        let (parsed, problems) =
+            plan::parse(&format!("{}\n{extra}", plan_text(&plan)), "plan.toml");
+        assert!(problems.is_empty(), "{problems:?}");
+        plan = parsed.expect("the plan parses");
+    }
     let source = DirSource::new(root);
-    generate(&Input {
+    let tree = generate(&Input {
         analysis: &analysis,
         plan: &plan,
         plan_file: "plan.toml",
@@ -68,7 +80,34 @@ fn generated(name: &str, adapter: Adapter) -> Tree {
         adapter,
     })
     .unwrap_or_else(|e| panic!("{name}: {e}"))
-    .tree
+    .tree;
+    (analysis, tree)
+}
+
+/// A plan's functions written back as TOML.
+fn plan_text(plan: &Plan) -> String {
+    let mut out = String::from("version = 1\ntarget = \"aws-lambda\"\n");
+    for f in &plan.functions {
+        let routes: Vec<String> = f.routes.iter().map(|r| format!("{r:?}")).collect();
+        out.push_str(&format!(
+            "\n[[function]]\nname = {:?}\nroutes = [{}]\n",
+            f.name,
+            routes.join(", ")
+        ));
+    }
+    out
+}
+
+/// The lines of a top-level section of `template.yaml` (`Parameters`,
+/// `Conditions`, `Globals`), up to the next one.
+fn section<'t>(template: &'t str, name: &str) -> &'t str {
+    let start = template
+        .find(&format!("\n{name}:\n"))
+        .unwrap_or_else(|| panic!("{name} in\n{template}"))
+        + 1;
+    let rest = &template[start..];
+    let end = rest.find("\n\n").map(|i| i + 1).unwrap_or(rest.len());
+    &rest[..end]
 }
 
 fn text<'t>(tree: &'t Tree, path: &str) -> &'t str {
@@ -98,12 +137,20 @@ fn resources(template: &str) -> Vec<(String, String)> {
     out
 }
 
+/// The function resources of `template.yaml` (not their log groups).
+fn functions(template: &str) -> Vec<(String, String)> {
+    resources(template)
+        .into_iter()
+        .filter(|(_, body)| body.contains("    Type: AWS::Serverless::Function\n"))
+        .collect()
+}
+
 #[test]
 fn web_adapter_functions_run_behind_the_layer_with_its_port() {
     for name in FIXTURES {
         let tree = generated(name, Adapter::WebAdapter);
         let template = text(&tree, "template.yaml");
-        let functions = resources(template);
+        let functions = functions(template);
         assert_eq!(
             functions
                 .iter()
@@ -165,10 +212,13 @@ fn the_native_adapter_runs_in_process_on_lambda_http() {
     for name in FIXTURES {
         let tree = generated(name, Adapter::Native);
         let template = text(&tree, "template.yaml");
-        assert!(
-            !template.contains("Layers:") && !template.contains("Environment:"),
-            "{name}:\n{template}"
-        );
+        // The app's own variables are in Globals; a function sets none of its own.
+        for (id, body) in functions(template) {
+            assert!(
+                !body.contains("Layers:") && !body.contains("Environment:"),
+                "{name} {id}:\n{body}"
+            );
+        }
         let shim = text(&tree, "crates/cleave-lambda/Cargo.toml");
         assert!(
             shim.contains("\nlambda_http = { version = \"1.3\", optional = true }\n"),
@@ -460,4 +510,203 @@ fn root_migrations_and_diesel_toml_are_carried_to_the_generated_root() {
         "CREATE TABLE t (id INT);\n"
     );
     assert!(text(&tree, "diesel.toml").contains("print_schema"));
+}
+
+/// Every variable the analysis found is a stack parameter that
+/// `Globals.Function.Environment` passes on: secrets `NoEcho` and without
+/// the app's development fallback, defaults as the code spells them, an
+/// optional one set only when given.
+#[test]
+fn every_variable_is_a_parameter_in_the_functions_environment() {
+    for name in FIXTURES {
+        let (analysis, tree) = generated_with(name, Adapter::Native, "");
+        let template = text(&tree, "template.yaml");
+        let parameters = section(template, "Parameters");
+        let globals = section(template, "Globals");
+        let conditions = section(template, "Conditions");
+        assert!(!analysis.config.is_empty(), "{name} reads variables");
+        for v in &analysis.config {
+            let id = format!(
+                "Env{}",
+                crate::docs::logical_id(&v.name.to_ascii_lowercase())
+            );
+            let start = parameters.find(&format!("\n  {id}:\n")).unwrap_or_else(|| {
+                panic!("{name}: no parameter {id} for {}:\n{parameters}", v.name)
+            });
+            let body: String = parameters[start + 1..]
+                .lines()
+                .skip(1)
+                .take_while(|l| l.starts_with("    "))
+                .collect::<Vec<_>>()
+                .join("\n");
+            assert!(body.contains("Type: String"), "{name} {id}:\n{body}");
+            assert_eq!(
+                body.contains("NoEcho: true"),
+                v.secret,
+                "{name} {id}:\n{body}"
+            );
+            let default = body
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("Default: "));
+            match (&v.required, &v.default, v.secret) {
+                (true, _, _) | (false, Some(_), true) => {
+                    assert_eq!(default, None, "{name} {id}:\n{body}")
+                }
+                (false, Some(d), false) => {
+                    assert_eq!(default, Some(format!("{d:?}").as_str()), "{name} {id}")
+                }
+                (false, None, _) => {
+                    assert_eq!(default, Some("\"\""), "{name} {id}");
+                    assert!(
+                        conditions
+                            .contains(&format!("  Has{id}: !Not [!Equals [\"\", !Ref {id}]]")),
+                        "{name} {id}:\n{conditions}"
+                    );
+                }
+            }
+            let wired = if v.required || v.default.is_some() {
+                format!("        {}: !Ref {id}\n", v.name)
+            } else {
+                format!(
+                    "        {}: !If [Has{id}, !Ref {id}, !Ref AWS::NoValue]\n",
+                    v.name
+                )
+            };
+            assert!(globals.contains(&wired), "{name}: no\n{wired}in\n{globals}");
+        }
+        // The table in MIGRATION.md names each one and where it is read.
+        let migration = text(&tree, "MIGRATION.md");
+        for v in &analysis.config {
+            let r = &v.reads[0];
+            assert!(
+                migration.contains(&format!("| `{}` | `{}:{}`", v.name, r.file, r.line)),
+                "{name}: {} not in MIGRATION.md",
+                v.name
+            );
+        }
+    }
+}
+
+#[test]
+fn no_function_name_is_hard_coded_and_outputs_give_each_function() {
+    for name in FIXTURES {
+        let tree = generated(name, Adapter::Native);
+        let template = text(&tree, "template.yaml");
+        assert!(!template.contains("FunctionName:"), "{name}:\n{template}");
+        let outputs = &template[template.find("\nOutputs:\n").expect("Outputs")..];
+        for id in ["FirstFunction", "SecondFunction"] {
+            assert!(
+                outputs.contains(&format!("  {id}Arn:\n"))
+                    && outputs.contains(&format!("Value: !GetAtt {id}.Arn")),
+                "{name}:\n{outputs}"
+            );
+        }
+    }
+}
+
+#[test]
+fn vpc_is_optional_through_a_condition() {
+    let tree = generated("shop-axum", Adapter::Native);
+    let template = text(&tree, "template.yaml");
+    let parameters = section(template, "Parameters");
+    for p in ["VpcSubnetIds", "VpcSecurityGroupIds"] {
+        assert!(
+            parameters.contains(&format!(
+                "  {p}:\n    Type: CommaDelimitedList\n    Default: \"\"\n"
+            )),
+            "{parameters}"
+        );
+    }
+    let conditions = section(template, "Conditions");
+    assert!(
+        conditions.contains(
+            "  HasVpc: !And [!Not [!Equals [\"\", !Join [\"\", !Ref VpcSubnetIds]]], !Not [!Equals [\"\", !Join [\"\", !Ref VpcSecurityGroupIds]]]]\n"
+        ),
+        "{conditions}"
+    );
+    assert!(
+        section(template, "Globals").contains(
+            "    VpcConfig: !If [HasVpc, {SubnetIds: !Ref VpcSubnetIds, SecurityGroupIds: !Ref VpcSecurityGroupIds}, !Ref AWS::NoValue]\n"
+        ),
+        "{template}"
+    );
+}
+
+#[test]
+fn each_function_logs_to_its_own_group_with_retention() {
+    let plain = generated("notes-rocket", Adapter::Native);
+    let (_, tuned) = generated_with(
+        "notes-rocket",
+        Adapter::Native,
+        "[deploy]\nlog_retention_days = 90\nlog_format = \"json\"\ntracing = true\n",
+    );
+    for (tree, days, format, tracing) in [(&plain, 30, "Text", false), (&tuned, 90, "JSON", true)] {
+        let template = text(tree, "template.yaml");
+        let all = resources(template);
+        for (id, body) in functions(template) {
+            assert!(
+                body.contains(&format!(
+                    "      LoggingConfig:\n        LogGroup: !Ref {id}Logs\n        LogFormat: {format}\n"
+                )),
+                "{id}:\n{body}"
+            );
+            let logs = all
+                .iter()
+                .find(|(l, _)| *l == format!("{id}Logs"))
+                .map(|(_, b)| b.as_str())
+                .unwrap_or_else(|| panic!("no {id}Logs"));
+            assert_eq!(
+                logs,
+                format!(
+                    "    Type: AWS::Logs::LogGroup\n    Properties:\n      RetentionInDays: {days}\n"
+                )
+            );
+        }
+        assert_eq!(
+            section(template, "Globals").contains("    Tracing: Active\n"),
+            tracing,
+            "{template}"
+        );
+    }
+}
+
+/// `[deploy.env]`: the value comes from Secrets Manager or SSM through a
+/// dynamic reference in each function's properties (not a parameter), and
+/// each function may read exactly those secrets and parameters.
+#[test]
+fn deploy_env_resolves_secrets_and_grants_reading_exactly_those() {
+    let (_, tree) = generated_with(
+        "shop-axum",
+        Adapter::Native,
+        "[deploy.env]\nDATABASE_URL = \"secretsmanager:prod/shop:SecretString:url\"\nUPLOAD_DIR = \"ssm:/shop/upload-dir\"\n",
+    );
+    let template = text(&tree, "template.yaml");
+    assert!(
+        !section(template, "Parameters").contains("EnvDatabaseUrl"),
+        "{template}"
+    );
+    assert!(
+        !section(template, "Globals").contains("DATABASE_URL"),
+        "{template}"
+    );
+    assert!(section(template, "Globals").contains("        PORT: !Ref EnvPort\n"));
+    for (id, body) in functions(template) {
+        for expected in [
+            "          DATABASE_URL: \"{{resolve:secretsmanager:prod/shop:SecretString:url}}\"\n",
+            "          UPLOAD_DIR: \"{{resolve:ssm:/shop/upload-dir}}\"\n",
+            "            - Effect: Allow\n              Action: secretsmanager:GetSecretValue\n              Resource:\n                - !Sub \"arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:prod/shop-??????\"\n",
+            "            - Effect: Allow\n              Action: ssm:GetParameter\n              Resource:\n                - !Sub \"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/shop/upload-dir\"\n",
+        ] {
+            assert!(body.contains(expected), "{id} lacks\n{expected}in\n{body}");
+        }
+    }
+    let migration = text(&tree, "MIGRATION.md");
+    assert!(
+        migration.contains("| resolved from Secrets Manager |"),
+        "{migration}"
+    );
+    assert!(
+        migration.contains("| resolved from SSM Parameter Store |"),
+        "{migration}"
+    );
 }

@@ -403,8 +403,15 @@ fn functions(
         );
         tree.insert(
             format!("{dir}/src/main.rs"),
-            shim::function_main(c.header_rs, &f.name, &c.main_crate.lib, &own, &elsewhere)
-                .into_bytes(),
+            shim::function_main(&shim::FunctionMain {
+                header: c.header_rs,
+                name: &f.name,
+                main_lib: &c.main_crate.lib,
+                own: &own,
+                elsewhere: &elsewhere,
+                args: &input.plan.args,
+            })
+            .into_bytes(),
         );
         members.push(dir);
         let route_set: BTreeSet<&str> = f.routes.iter().map(String::as_str).collect();
@@ -627,6 +634,7 @@ fn documents(input: &Input<'_>, tree: &mut Tree, d: Docs<'_>) -> Result<(), Gene
     let render = |r: Result<String, askama::Error>, file: &str| {
         r.map_err(|e| input_err(file, format!("template failed: {e}")))
     };
+    let deployment = docs::Deployment::new(a, input.plan, web_adapter);
     tree.insert(
         "template.yaml".to_owned(),
         render(
@@ -635,6 +643,7 @@ fn documents(input: &Input<'_>, tree: &mut Tree, d: Docs<'_>) -> Result<(), Gene
                 app,
                 functions: d.sam,
                 web_adapter,
+                deploy: &deployment,
             }
             .render(),
             "template.yaml",
@@ -699,6 +708,7 @@ fn documents(input: &Input<'_>, tree: &mut Tree, d: Docs<'_>) -> Result<(), Gene
                 workers: &workers,
                 left_out: d.left_out,
                 edits: d.edits,
+                variables: &deployment.rows,
             }
             .render(),
             "MIGRATION.md",
