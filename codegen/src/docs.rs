@@ -358,7 +358,12 @@ impl Deployment {
                     n += 1;
                 }
                 ids.insert(id.clone());
-                let first = v.reads.first();
+                // Where the code reads it, before a file that sets it.
+                let first = v
+                    .reads
+                    .iter()
+                    .find(|r| r.file.ends_with(".rs"))
+                    .or(v.reads.first());
                 let at = first
                     .map(|r| format!(", read at {}:{}", r.file, r.line))
                     .unwrap_or_default();
