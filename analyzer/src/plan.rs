@@ -810,3 +810,6 @@ pub fn groups(plan: &Plan) -> Vec<(String, Vec<String>)> {
         .map(|f| (f.name.clone(), f.routes.clone()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests;

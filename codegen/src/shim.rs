@@ -611,15 +611,32 @@ fn facade_manifest(s: &ShimCrates<'_>) -> String {
     doc.to_string()
 }
 
-/// A function's `src/main.rs`: its route sets handed to the shim, then the
-/// monolith's `main` (made a library fn by `serving::main_crate`).
-pub fn function_main(
-    header: &str,
-    name: &str,
-    main_lib: &str,
-    own: &[(String, String)],
-    elsewhere: &[(String, String)],
-) -> String {
+/// What a function's `src/main.rs` is made of.
+#[derive(Debug)]
+pub struct FunctionMain<'a> {
+    pub header: &'a str,
+    pub name: &'a str,
+    /// The serving binary's library (`serving::main_crate`).
+    pub main_lib: &'a str,
+    pub own: &'a [(String, String)],
+    pub elsewhere: &'a [(String, String)],
+    /// The plan's `args`: what the binary is started with when Lambda
+    /// starts it with none.
+    pub args: &'a [String],
+}
+
+/// A function's `src/main.rs`: its route sets handed to the shim, the
+/// plan's arguments when started without any, then the monolith's `main`
+/// (made a library fn by `serving::main_crate`).
+pub fn function_main(m: &FunctionMain<'_>) -> String {
+    let FunctionMain {
+        header,
+        name,
+        main_lib,
+        own,
+        elsewhere,
+        args,
+    } = *m;
     let pairs = |list: &[(String, String)]| {
         let items = list.iter().map(|(m, p)| quote::quote!((#m, #p)));
         quote::quote!(&[#(#items),*])
@@ -630,7 +647,7 @@ pub fn function_main(
     let doc = format!(
         " Function `{name}`: the monolith's `main`, with this function's routes handed to the server shim first."
     );
-    let file: syn::File = syn::parse_quote! {
+    let mut file: syn::File = syn::parse_quote! {
         #![doc = #doc]
 
         /// The routes this function serves: `(method, path)`.
@@ -644,6 +661,25 @@ pub fn function_main(
             std::process::Termination::report(::#lib::__cleave_main())
         }
     };
+    if !args.is_empty() {
+        let items = args.iter();
+        file.items.insert(
+            2,
+            syn::parse_quote! {
+                /// The plan's `args`: the serving binary's `main` is a CLI that serves on
+                /// this subcommand, and Lambda starts a function with no arguments.
+                const ARGS: &[&str] = &[#(#items),*];
+            },
+        );
+        if let Some(syn::Item::Fn(main)) = file.items.last_mut() {
+            main.block.stmts.insert(
+                1,
+                syn::parse_quote! {
+                    ::cleave_lambda::start_with(ARGS);
+                },
+            );
+        }
+    }
     format!("{header}\n{}", prettyplease::unparse(&file))
 }
 
@@ -742,7 +778,30 @@ mod tests {
     fn a_function_main_hands_its_routes_to_the_shim_first() {
         let own = vec![("GET".to_owned(), "/a/{id}".to_owned())];
         let elsewhere = vec![("POST".to_owned(), "/b".to_owned())];
-        let text = function_main("// @generated", "reads", "shop", &own, &elsewhere);
+        let main = |args: &[String]| {
+            function_main(&FunctionMain {
+                header: "// @generated",
+                name: "reads",
+                main_lib: "shop",
+                own: &own,
+                elsewhere: &elsewhere,
+                args,
+            })
+        };
+        let text = main(&[]);
+        assert!(!text.contains("ARGS"), "{text}");
+        let with_args = main(&["serve".to_owned(), "--port=80".to_owned()]);
+        assert!(
+            with_args.contains("const ARGS: &[&str] = &[\"serve\", \"--port=80\"];"),
+            "{with_args}"
+        );
+        assert!(
+            with_args.contains(
+                "::cleave_lambda::init(ROUTES, ELSEWHERE);\n    ::cleave_lambda::start_with(ARGS);"
+            ),
+            "{with_args}"
+        );
+        syn::parse_file(&with_args).expect("valid Rust");
         assert!(text.starts_with("// @generated\n"), "{text}");
         assert!(
             text.contains("const ROUTES: &[(&str, &str)] = &[(\"GET\", \"/a/{id}\")];"),

@@ -32,6 +32,33 @@ pub fn init(own: Routes, elsewhere: Routes) {
     let _ = ROUTES.set((own, elsewhere));
 }
 
+/// Called by a function's `main` after [`init`] when the serving binary's
+/// `main` is a CLI that serves on a subcommand: started with no arguments,
+/// as Lambda starts it, the process runs itself again with `args` (the
+/// plan's `args`), so the binary's own argument parsing picks the serving
+/// subcommand. Started with arguments, it goes on as given.
+pub fn start_with(args: &[&str]) {
+    if args.is_empty() || std::env::args_os().nth(1).is_some() {
+        return;
+    }
+    let exe = std::env::current_exe().unwrap_or_else(|e| fail("cannot find this binary", e));
+    let mut command = std::process::Command::new(exe);
+    command.args(args);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let error = command.exec();
+        fail("cannot start again with the plan's `args`", error);
+    }
+    #[cfg(not(unix))]
+    {
+        let status = command
+            .status()
+            .unwrap_or_else(|e| fail("cannot start again with the plan's `args`", e));
+        std::process::exit(status.code().unwrap_or(1));
+    }
+}
+
 /// The route sets given to [`init`] (empty without it).
 pub fn routes() -> (Routes, Routes) {
     ROUTES.get().copied().unwrap_or((&[], &[]))
