@@ -740,9 +740,10 @@ fn fields(f: &syn::Fields) -> Vec<(String, Ty)> {
 }
 
 /// The attributes of fields that tell where a value comes from: clap's and
-/// structopt's (`env = ".."`), envconfig's and serde's (`default`, `rename`).
+/// structopt's (`env = ".."`), envconfig's and serde's (`default`, `rename`),
+/// derive_builder's and typed-builder's (`default = ".."`).
 fn field_attrs(f: &syn::Fields) -> Box<[(usize, Attr)]> {
-    const KEPT: [&str; 5] = ["arg", "clap", "structopt", "envconfig", "serde"];
+    const KEPT: [&str; 6] = ["arg", "clap", "structopt", "envconfig", "serde", "builder"];
     f.iter()
         .enumerate()
         .flat_map(|(i, field)| kept_attrs(&field.attrs, &KEPT).map(move |a| (i, a)))

@@ -16,7 +16,10 @@
 //! configuration files the `config` crate looks up in the working directory
 //! (`config::File::with_name("configuration")`, `File::from(path)`, unless
 //! `.required(false)`); and SQLite databases in a file (`"sqlite:shop.db"`,
-//! `Connection::open("app.db")`).
+//! `Connection::open("app.db")`), also when only a field's attributes name
+//! it as the default (clap's `#[arg(default_value = "sqlite:app.db")]`,
+//! a builder's `#[builder(default = r#"Url::from("sqlite://app.db")"#)]`,
+//! serde's `#[serde(default = "default_url")]` and that fn's literal).
 //!
 //! ### Why is this bad on Lambda
 //! The deployment package (`/var/task`) is read-only and holds only the
@@ -44,8 +47,9 @@ use std::fmt;
 
 use super::{Ctx, Finding, Lint, Scope, Subject, bound_name, chain_root, ends, mentions_any};
 use crate::diagnostic::Severity;
+use crate::resolve::Def;
 use crate::resolve::FnId;
-use crate::syntax::{Expr, Lit, Stmt};
+use crate::syntax::{Expr, ItemKind, Lit, Stmt};
 
 pub(crate) static LINT: Lint = Lint {
     code: "local-filesystem",
@@ -174,6 +178,92 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             }
         });
     }
+    field_defaults(ctx, out);
+}
+
+/// SQLite files a struct field defaults to by its attributes: clap's and
+/// structopt's `default_value`/`default_value_t`, a builder's `default =
+/// ".."` (code in a string), serde's `default = "path::to_fn"` (a literal
+/// of that fn). The finding is the struct's: the fn building it (`Cli::parse()`,
+/// `Config::builder()`) is what reaches it, and nothing calls a serde default fn by name.
+fn field_defaults(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    for (t, data) in ctx.defs.types.iter().enumerate() {
+        let ItemKind::Struct { field_attrs, .. } = &data.item.kind else {
+            continue;
+        };
+        let file = ctx.defs.mods[data.module].file;
+        for (i, a) in field_attrs.iter() {
+            let field = data.fields.get(*i).map_or("", |(n, _)| n.as_str());
+            let env = a
+                .named
+                .iter()
+                .find(|(k, _)| k == "env")
+                .map(|(_, v)| v.as_str());
+            for (key, value) in &a.named {
+                if !key.starts_with("default") {
+                    continue;
+                }
+                // serde's `default = "fn"`: the SQLite literals that fn returns.
+                let sites: Vec<(String, u32)> = if a.path.is_ident("serde") {
+                    let names: Vec<&str> = value.split("::").collect();
+                    ctx.defs
+                        .resolve_names(data.module, &names, false)
+                        .into_iter()
+                        .filter_map(|d| match d {
+                            Def::Fn(f) => Some(f),
+                            _ => None,
+                        })
+                        .flat_map(|f| {
+                            let mut lits = Vec::new();
+                            ctx.walk_body(f, |e| {
+                                if let Expr::Lit {
+                                    lit: Lit::Str(s),
+                                    line,
+                                } = e
+                                    && let Some(path) = sqlite_file(s)
+                                {
+                                    lits.push((path.to_owned(), *line));
+                                }
+                            });
+                            lits
+                        })
+                        .collect()
+                } else {
+                    sqlite_in(value)
+                        .map(|path| (path.to_owned(), a.line))
+                        .into_iter()
+                        .collect()
+                };
+                for (path, line) in sites {
+                    let unset = env
+                        .map(|v| format!(" when `{v}` is unset"))
+                        .unwrap_or_default();
+                    let message = format!(
+                        "`{}.{field}` defaults to a SQLite database file (`{path}`){unset}: on \
+                         Lambda each instance gets its own private copy (in /tmp at best; the \
+                         package directory is read-only), so data is neither shared nor kept",
+                        data.name
+                    );
+                    out.push(Finding::new(file, line, Subject::Type(t), message).advice(
+                        "Use a shared database (RDS/Aurora Serverless through RDS Proxy, or \
+                         DynamoDB) and set its URL in the function's environment; SQLite fits \
+                         only read-only data shipped with the function.",
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// The file of a `sqlite:` URL written somewhere inside `text` (an
+/// attribute's value, which may be code: `Url::from("sqlite://app.db")`).
+fn sqlite_in(text: &str) -> Option<&str> {
+    let start = text.to_ascii_lowercase().find("sqlite:")?;
+    let rest = text.get(start..)?;
+    let end = rest
+        .find(|c: char| c == '"' || c == '\'' || c.is_whitespace())
+        .unwrap_or(rest.len());
+    sqlite_file(rest.get(..end)?)
 }
 
 /// What [`Reads::call_message`] reads in one fn.

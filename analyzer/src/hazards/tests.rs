@@ -1375,6 +1375,66 @@ async fn cleanup() {}
     );
 }
 
+/// A SQLite file named only as a field's default, in the attributes of a
+/// clap CLI, a derive_builder config or a serde config, is a SQLite file all
+/// the same.
+#[test]
+fn sqlite_files_named_as_field_defaults_are_local_filesystem() {
+    check_marked(
+        r##"
+//- /src/main.rs
+use clap::Parser;
+use serde::Deserialize;
+
+#[derive(Debug, Parser)]
+#[command(name = "links", version)]
+struct Cli {
+    /// The SQLite database.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite:links.db?mode=rwc", global = true)] //~ local-filesystem
+    database_url: String,
+    #[arg(long, default_value = "sqlite::memory:")]
+    cache_url: String,
+    #[arg(long, default_value_t = String::from("sqlite:///tmp/scratch.db"))]
+    scratch_url: String,
+    #[arg(long, default_value = "8080")]
+    port: u16,
+}
+
+#[derive(Clone, derive_builder::Builder)]
+#[builder(pattern = "owned")]
+pub struct Configuration {
+    #[builder(default = r#"String::from("::")"#)]
+    pub http_host: String,
+    #[builder(default = r#"DatabaseUrl::from("sqlite://users.db?mode=rwc")"#)] //~ local-filesystem
+    pub database_url: DatabaseUrl,
+}
+
+#[derive(Clone)]
+pub struct DatabaseUrl(String);
+
+#[derive(Deserialize)]
+pub struct Settings {
+    #[serde(default = "default_database")]
+    pub database: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+fn default_database() -> String {
+    "sqlite://data/settings.db".into() //~ local-filesystem
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let config = ConfigurationBuilder::default().build();
+    let settings: Settings = serde_json::from_str("{}").unwrap();
+    println!("{:?} {}", cli, settings.database);
+    let _ = config;
+}
+"##,
+    );
+}
+
 /// A storage abstraction on its local-disk backend stores on the local disk.
 #[test]
 fn local_disk_storage_backends_are_local_filesystem() {
