@@ -298,10 +298,7 @@ fn generate(args: &cli::GenerateArgs) -> anyhow::Result<()> {
             cli::Adapter::WebAdapter => cleave_codegen::Adapter::WebAdapter,
         },
     })?;
-    let fail_after = std::env::var("CLEAVE_TEST_FAIL_WRITE_AFTER")
-        .ok()
-        .and_then(|n| n.parse().ok());
-    cleave_codegen::write::write(&generated.tree, &args.out, args.force, fail_after)?;
+    cleave_codegen::write::write(&generated.tree, &args.out, args.force)?;
     let _ = writeln!(
         std::io::stderr(),
         "generated {} function(s) in {} ({} files); see MIGRATION.md there",
@@ -353,57 +350,10 @@ fn check(out: &std::path::Path) -> anyhow::Result<()> {
 /// `cleave graph`: the call graph as JSON or DOT on stdout.
 fn graph(args: &cli::GraphArgs) -> anyhow::Result<()> {
     let progress = Progress::start(&args.path);
-    let project = cleave_analyzer::load(&args.path)?;
-    let defs = cleave_analyzer::resolve::DefMap::build(&project);
-    let graph = cleave_analyzer::callgraph::build(&defs);
+    let graph = cleave_analyzer::callgraph::render::graph(&args.path, args.entry.as_deref());
     drop(progress);
-    print_diagnostics(&project.diagnostics);
-    let only = match &args.entry {
-        None => None,
-        Some(route) => {
-            let detection = cleave_analyzer::entrypoints::detect(&defs);
-            // As `analyze` counts a route's reach: its handler's code and
-            // that of the middleware around it.
-            let by_id: std::collections::BTreeMap<&str, usize> = defs
-                .fns
-                .iter()
-                .enumerate()
-                .map(|(i, f)| (f.id.as_str(), i))
-                .collect();
-            let mut roots: Vec<usize> = Vec::new();
-            for e in detection.entrypoints.iter().filter(|e| e.route() == *route) {
-                roots.extend(e.root);
-                roots.extend(cleave_analyzer::entrypoints::reach_roots(&defs, e));
-                roots.extend(
-                    e.middleware
-                        .iter()
-                        .filter_map(|m| m.handler.as_deref())
-                        .filter_map(|h| by_id.get(h).copied()),
-                );
-            }
-            roots.sort_unstable();
-            roots.dedup();
-            if roots.is_empty() {
-                let known: Vec<String> = detection.entrypoints.iter().map(|e| e.route()).collect();
-                anyhow::bail!(
-                    "{}: no entry point \"{route}\" (known: {})",
-                    args.path.display(),
-                    if known.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        known.join(", ")
-                    }
-                );
-            }
-            Some(graph.reachable(&roots))
-        }
-    };
-    let doc = cleave_analyzer::callgraph::render::document(
-        &defs,
-        &graph,
-        &project.root_display,
-        only.as_deref(),
-    );
+    let (doc, diagnostics) = graph?;
+    print_diagnostics(&diagnostics);
     let text = match args.format {
         cli::GraphFormat::Json => serde_json::to_string_pretty(&doc)? + "\n",
         cli::GraphFormat::Dot => cleave_analyzer::callgraph::render::dot(&doc),

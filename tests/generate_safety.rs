@@ -113,45 +113,6 @@ fn refuses_an_output_inside_the_project_and_a_path_that_is_a_file() {
 }
 
 #[test]
-fn an_interrupted_write_leaves_nothing_behind() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let plan = plan(tmp.path());
-    let out = tmp.path().join("out");
-    let o = cleave()
-        .args(["generate", "fixtures/shop-axum", "--plan"])
-        .arg(&plan)
-        .arg("--out")
-        .arg(&out)
-        .env("CLEAVE_TEST_FAIL_WRITE_AFTER", "5")
-        .output()
-        .expect("runs");
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(!out.exists(), "a failed write must not create --out");
-    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
-        .expect("read_dir")
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains("cleave"))
-        .collect();
-    assert!(leftovers.is_empty(), "staging left behind: {leftovers:?}");
-
-    // Over a previous output, a failure keeps the previous output intact.
-    let o = generate(&plan, &out, &[]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let before = files(&out);
-    let o = cleave()
-        .args(["generate", "fixtures/shop-axum", "--plan"])
-        .arg(&plan)
-        .arg("--out")
-        .arg(&out)
-        .env("CLEAVE_TEST_FAIL_WRITE_AFTER", "3")
-        .output()
-        .expect("runs");
-    assert_eq!(o.status.code(), Some(1));
-    assert_eq!(files(&out), before);
-}
-
-#[test]
 fn regenerating_replaces_our_files_and_keeps_the_users() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let plan = plan(tmp.path());

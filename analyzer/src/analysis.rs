@@ -67,20 +67,20 @@ pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     /// Every workspace fn (index = position).
     #[serde(skip)]
-    pub fns: Vec<FnFact>,
+    pub(crate) fns: Vec<FnFact>,
     /// Call edges between `fns` (`call` and `dyn`; `ref` edges are kept too,
     /// because a handler registered by reference is deployed with its router).
     #[serde(skip)]
-    pub edges: Vec<(usize, usize)>,
+    pub(crate) edges: Vec<(usize, usize)>,
     /// Per entry point (same order as `entrypoints`): the fns it reaches, sorted.
     #[serde(skip)]
-    pub reach: Vec<Vec<usize>>,
+    pub(crate) reach: Vec<Vec<usize>>,
     /// How each binary starts the service.
     #[serde(skip)]
-    pub mains: Vec<BinMain>,
+    pub(crate) mains: Vec<BinMain>,
     /// Packages: name and directory relative to the root, with their targets.
     #[serde(skip)]
-    pub packages: Vec<PackageInfo>,
+    pub(crate) packages: Vec<PackageInfo>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -99,6 +99,68 @@ impl Analysis {
             .iter()
             .enumerate()
             .filter(|(_, e)| e.kind.is_route())
+    }
+
+    /// The packages of the workspace, with their targets.
+    pub fn packages(&self) -> &[PackageInfo] {
+        &self.packages
+    }
+
+    /// Every binary's `main` (or `#[launch]` fn), sorted by package and crate.
+    pub fn mains(&self) -> &[BinMain] {
+        &self.mains
+    }
+
+    /// The binaries whose `main` serves, first the one functions are built
+    /// from: a `#[launch]` fn, or a `main` that reaches, through the call
+    /// graph at any depth, a fn naming a server item of the framework.
+    pub fn serving_mains(&self) -> Vec<&BinMain> {
+        self.mains
+            .iter()
+            .filter(|m| {
+                if m.launch.is_some() {
+                    return true;
+                }
+                let server: BTreeSet<(&str, u32)> =
+                    m.server_fns.iter().map(|(f, l)| (f.as_str(), *l)).collect();
+                self.reached_from(&m.file, m.line).is_some_and(|reached| {
+                    reached
+                        .iter()
+                        .any(|&i| server.contains(&(self.fns[i].file.as_str(), self.fns[i].line)))
+                })
+            })
+            .collect()
+    }
+
+    /// The ids of the fns `main` runs (its call-graph closure), or `None`
+    /// when no fn of the analysis sits at its line.
+    pub fn run_by(&self, main: &BinMain) -> Option<BTreeSet<&str>> {
+        let reached = self.reached_from(&main.file, main.line)?;
+        Some(reached.iter().map(|&i| self.fns[i].id.as_str()).collect())
+    }
+
+    /// Whether `id` names a workspace fn.
+    pub fn has_fn(&self, id: &str) -> bool {
+        self.fns.iter().any(|f| f.id == id)
+    }
+
+    /// The fns the fn at `file:line` reaches through the call graph (itself
+    /// included), or `None` when no fn of the analysis sits there.
+    fn reached_from(&self, file: &str, line: u32) -> Option<BTreeSet<usize>> {
+        let start = self
+            .fns
+            .iter()
+            .position(|f| f.file == file && f.line == line)?;
+        let mut out = BTreeSet::from([start]);
+        let mut todo = vec![start];
+        while let Some(f) = todo.pop() {
+            for &(_, to) in self.edges.iter().filter(|(from, _)| *from == f) {
+                if out.insert(to) {
+                    todo.push(to);
+                }
+            }
+        }
+        Some(out)
     }
 
     /// Lines of code an entry point reaches.

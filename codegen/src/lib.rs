@@ -147,7 +147,7 @@ mod tests {
             .collect();
         let out = tempfile::tempdir().expect("tempdir");
         let ws = out.path().join("ws");
-        write::write(&tree, &ws, false, None).expect("write");
+        write::write(&tree, &ws, false).expect("write");
         assert!(ws.join("crate/static").is_dir());
         assert!(ws.join("crate/dot").is_dir());
         assert!(ws.join("crate/src/lib.rs").is_file());

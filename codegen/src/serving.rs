@@ -9,9 +9,7 @@
 //! the same root file), with one generated fn appended to the root file,
 //! `__cleave_main`, that calls `main`. Nothing else in it is edited.
 
-use std::collections::BTreeSet;
-
-use cleave_analyzer::analysis::{Analysis, PackageInfo};
+use cleave_analyzer::analysis::PackageInfo;
 use cleave_analyzer::startup::BinMain;
 use toml_edit::{InlineTable, Item, Table, value};
 
@@ -21,44 +19,6 @@ use crate::{GenerateError, Source, Tree, input_err, manifest};
 
 /// The fn appended to the serving binary's root file.
 pub const ENTRY: &str = "__cleave_main";
-
-/// The binaries whose `main` serves, first the one functions are built from.
-pub fn serving_mains(a: &Analysis) -> Vec<&BinMain> {
-    a.mains
-        .iter()
-        .filter(|m| {
-            if m.launch.is_some() {
-                return true;
-            }
-            let server: BTreeSet<(&str, u32)> =
-                m.server_fns.iter().map(|(f, l)| (f.as_str(), *l)).collect();
-            reached_from(a, &m.file, m.line).is_some_and(|reached| {
-                reached
-                    .iter()
-                    .any(|&i| server.contains(&(a.fns[i].file.as_str(), a.fns[i].line)))
-            })
-        })
-        .collect()
-}
-
-/// The fns the fn at `file:line` reaches through the call graph (itself
-/// included), or `None` when no fn of the analysis sits there.
-pub fn reached_from(a: &Analysis, file: &str, line: u32) -> Option<BTreeSet<usize>> {
-    let start = a
-        .fns
-        .iter()
-        .position(|f| f.file == file && f.line == line)?;
-    let mut out = BTreeSet::from([start]);
-    let mut todo = vec![start];
-    while let Some(f) = todo.pop() {
-        for &(_, to) in a.edges.iter().filter(|(from, _)| *from == f) {
-            if out.insert(to) {
-                todo.push(to);
-            }
-        }
-    }
-    Some(out)
-}
 
 /// The serving binary's library package in the generated workspace.
 #[derive(Debug)]

@@ -26,7 +26,7 @@ use cleave_analyzer::startup::BinMain;
 use toml_edit::{DocumentMut, InlineTable, Item};
 
 use crate::docs::{self, Edit, Event, FunctionNote, HazardNote, SamFunction};
-use crate::serving::{self, MainCrate, MainInput, reached_from, strip_dir};
+use crate::serving::{self, MainCrate, MainInput, strip_dir};
 use crate::shim::{self, Asked, Facade};
 use crate::write::MARKER;
 use crate::{GenerateError, Source, Tree, input_err, manifest};
@@ -78,7 +78,7 @@ fn framework(input: &Input<'_>) -> Result<(Framework, &'static Facade), Generate
     // A function crate may not take the name of a library package it sits beside.
     for f in &input.plan.functions {
         if let Some(p) = a
-            .packages
+            .packages()
             .iter()
             .find(|p| p.lib.is_some() && p.name == f.name)
         {
@@ -156,8 +156,8 @@ fn serving_main<'a>(
     framework: Framework,
     facade: &Facade,
 ) -> Result<&'a BinMain, GenerateError> {
-    serving::serving_mains(a).first().copied().ok_or_else(|| {
-        let message = if a.mains.is_empty() {
+    a.serving_mains().first().copied().ok_or_else(|| {
+        let message = if a.mains().is_empty() {
             "the project has no binary with a `main` (or rocket `#[launch]` fn); cleave builds each function from the binary that starts the service: add `src/main.rs` that starts it".to_owned()
         } else {
             format!(
@@ -224,13 +224,13 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
     let mut tree = Tree::new();
     let mut edits: Vec<Edit> = Vec::new();
     let mut asked = Asked::default();
-    let moved = |old: &str| -> String { new_dir(app, &a.packages, old) };
+    let moved = |old: &str| -> String { new_dir(app, a.packages(), old) };
 
     let (mut members, cores) = libraries(input, facade, &mut tree, &mut edits, &mut asked)?;
 
     // The serving binary's modules, once.
     let bin_pkg = a
-        .packages
+        .packages()
         .iter()
         .find(|p| p.name == main.package)
         .ok_or_else(|| input_err(&main.file, "the binary's package is not in the analysis"))?;
@@ -241,7 +241,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
         &MainInput {
             main,
             package: bin_pkg,
-            packages: &a.packages,
+            packages: a.packages(),
             source: input.source,
             moved: &moved,
             facade,
@@ -322,7 +322,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
 
     // Documents.
     let left_out: Vec<String> = a
-        .mains
+        .mains()
         .iter()
         .filter(|m| !std::ptr::eq(*m, main))
         .map(|m| format!("`{}` ({})", m.krate, m.file))
@@ -340,7 +340,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             sam: &sam,
             cores: &cores,
             left_out: &left_out,
-            start_up: reached_from(a, &main.file, main.line),
+            start_up: a.run_by(main),
             edits: &mut edits,
         },
     )?;
@@ -456,11 +456,11 @@ fn libraries(
 ) -> Result<(Vec<String>, Vec<String>), GenerateError> {
     let a = input.analysis;
     let app = a.project.name.as_str();
-    let moved = |old: &str| -> String { new_dir(app, &a.packages, old) };
-    let package_dirs: Vec<String> = a.packages.iter().map(|p| p.dir.clone()).collect();
+    let moved = |old: &str| -> String { new_dir(app, a.packages(), old) };
+    let package_dirs: Vec<String> = a.packages().iter().map(|p| p.dir.clone()).collect();
     let mut members = Vec::new();
     let mut cores = Vec::new();
-    for p in a.packages.iter().filter(|p| p.lib.is_some()) {
+    for p in a.packages().iter().filter(|p| p.lib.is_some()) {
         let lib = p.lib.clone().unwrap_or_default();
         let to = moved(&p.dir);
         let manifest_path = manifest::join(&p.dir, "Cargo.toml");
@@ -619,7 +619,7 @@ struct Docs<'a> {
     cores: &'a [String],
     left_out: &'a [String],
     /// The fns the serving binary's `main` reaches (`None`: not found).
-    start_up: Option<BTreeSet<usize>>,
+    start_up: Option<BTreeSet<&'a str>>,
     edits: &'a mut Vec<Edit>,
 }
 
@@ -654,13 +654,7 @@ fn documents(input: &Input<'_>, tree: &mut Tree, d: Docs<'_>) -> Result<(), Gene
     // binary's `main` reaches (a fn only another binary calls does not run
     // in the functions), which every function runs on each cold start.
     let in_start_up = |item: &str| match &d.start_up {
-        Some(reached) => {
-            !a.fns.iter().any(|f| f.id == item)
-                || a.fns
-                    .iter()
-                    .enumerate()
-                    .any(|(i, f)| f.id == item && reached.contains(&i))
-        }
+        Some(reached) => !a.has_fn(item) || reached.contains(item),
         None => true,
     };
     let startup_hazards: Vec<HazardNote> = a

@@ -70,9 +70,13 @@ fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
 /// a person added beside the generated ones (a `target/` dir, notes) are
 /// carried over; a file added inside a generated directory stops the write
 /// unless forced, so nothing of theirs is lost.
-/// `fail_after` makes the write fail after that many files (for tests of
-/// the all-or-nothing guarantee); pass `None`.
-pub fn write(
+pub fn write(tree: &Tree, out: &Path, force: bool) -> Result<(), WriteError> {
+    write_failing_after(tree, out, force, None)
+}
+
+/// [`write`]; `fail_after` makes it fail after that many files (the tests
+/// of the all-or-nothing guarantee).
+fn write_failing_after(
     tree: &Tree,
     out: &Path,
     force: bool,
@@ -220,5 +224,59 @@ fn unique(parent: &Path, base: &str) -> PathBuf {
             return p;
         }
         n += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(n: usize) -> Tree {
+        (0..n)
+            .map(|i| {
+                (
+                    format!("crates/c{i}/src/lib.rs"),
+                    format!("// {i}\n").into_bytes(),
+                )
+            })
+            .collect()
+    }
+
+    /// Every file under `dir`, with its contents.
+    fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut names = Vec::new();
+        walk(dir, dir, &mut names);
+        names.sort();
+        names
+            .into_iter()
+            .map(|n| {
+                let bytes = fs::read(dir.join(&n)).expect("read");
+                (n, bytes)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_interrupted_write_leaves_nothing_behind() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = tmp.path().join("out");
+        let failed = write_failing_after(&tree(8), &out, false, Some(5));
+        assert!(failed.is_err());
+        assert!(!out.exists(), "a failed write must not create the output");
+        let leftovers: Vec<String> = fs::read_dir(tmp.path())
+            .expect("read_dir")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(leftovers.is_empty(), "staging left behind: {leftovers:?}");
+
+        // Over a previous output, a failure keeps the previous output intact.
+        write(&tree(3), &out, false).expect("write");
+        let before = files(&out);
+        assert_eq!(before.len(), 3);
+        assert!(write_failing_after(&tree(8), &out, false, Some(3)).is_err());
+        assert_eq!(files(&out), before);
+        let entries = fs::read_dir(tmp.path()).expect("read_dir").count();
+        assert_eq!(entries, 1, "only the output is left");
     }
 }

@@ -145,3 +145,69 @@ fn quote(s: &str) -> String {
     q.push('"');
     q
 }
+
+/// Why [`graph`] produced no document.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphError {
+    #[error(transparent)]
+    Load(#[from] crate::load::LoadError),
+    #[error("{path}: no entry point \"{route}\" (known: {known})")]
+    NoEntry {
+        path: String,
+        route: String,
+        known: String,
+    },
+}
+
+/// The call graph of the project at `root` as a [`Document`], with the
+/// loader's diagnostics; with `entry` (a route, `"GET /orders"`) only what
+/// that entry point reaches, counted as `analyze` counts a route's reach:
+/// its handler's code and that of the middleware around it.
+pub fn graph(
+    root: &std::path::Path,
+    entry: Option<&str>,
+) -> Result<(Document, Vec<crate::Diagnostic>), GraphError> {
+    let project = crate::load::load(root)?;
+    let defs = DefMap::build(&project);
+    let graph = super::build(&defs);
+    let only = match entry {
+        None => None,
+        Some(route) => {
+            let detection = crate::entrypoints::detect(&defs);
+            let by_id: std::collections::BTreeMap<&str, usize> = defs
+                .fns
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.id.as_str(), i))
+                .collect();
+            let mut roots: Vec<usize> = Vec::new();
+            for e in detection.entrypoints.iter().filter(|e| e.route() == route) {
+                roots.extend(e.root);
+                roots.extend(crate::entrypoints::reach_roots(&defs, e));
+                roots.extend(
+                    e.middleware
+                        .iter()
+                        .filter_map(|m| m.handler.as_deref())
+                        .filter_map(|h| by_id.get(h).copied()),
+                );
+            }
+            roots.sort_unstable();
+            roots.dedup();
+            if roots.is_empty() {
+                let known: Vec<String> = detection.entrypoints.iter().map(|e| e.route()).collect();
+                return Err(GraphError::NoEntry {
+                    path: root.display().to_string(),
+                    route: route.to_owned(),
+                    known: if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    },
+                });
+            }
+            Some(graph.reachable(&roots))
+        }
+    };
+    let doc = document(&defs, &graph, &project.root_display, only.as_deref());
+    Ok((doc, project.diagnostics.clone()))
+}
