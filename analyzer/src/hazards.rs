@@ -1187,12 +1187,17 @@ impl Reach {
                     .get(*f)
                     .is_some_and(|m| m.contains(&Def::Static(*s)))
             }),
-            Subject::Type(t) => fns.iter().any(|f| {
-                mentions.get(*f).is_some_and(|m| m.contains(&Def::Type(*t)))
-                    || ctx.defs.fns[*f]
-                        .impl_
-                        .is_some_and(|i| ctx.defs.impls[i].self_def == Some(*t))
-            }),
+            Subject::Type(t) => {
+                let holders = holders(ctx, *t);
+                fns.iter().any(|f| {
+                    holders.iter().any(|h| {
+                        mentions.get(*f).is_some_and(|m| m.contains(&Def::Type(*h)))
+                            || ctx.defs.fns[*f]
+                                .impl_
+                                .is_some_and(|i| ctx.defs.impls[i].self_def == Some(*h))
+                    })
+                })
+            }
         }
     }
 
@@ -1207,6 +1212,54 @@ impl Reach {
         out.dedup();
         out
     }
+}
+
+/// Type `t` and the workspace types that hold it, at any depth, in a field
+/// or a variant (`Cli { command: Command }`, `Command::Serve(ServeArgs)`):
+/// code that names a holder uses what it holds (clap parses the whole tree
+/// from `Cli::parse()`). Types are matched by name.
+fn holders(ctx: &Ctx<'_>, t: TypeId) -> BTreeSet<TypeId> {
+    fn names<'t>(ty: &'t Ty, out: &mut Vec<&'t str>) {
+        match ty {
+            Ty::Path(p) => {
+                out.extend(p.last());
+                for seg in p.segments.iter() {
+                    seg.generics.iter().for_each(|g| names(g, out));
+                }
+            }
+            Ty::Ref(inner) | Ty::Slice(inner) => names(inner, out),
+            Ty::Tuple(items) => items.iter().for_each(|i| names(i, out)),
+            _ => {}
+        }
+    }
+    let types = &ctx.defs.types;
+    let mut out = BTreeSet::from([t]);
+    let mut held: BTreeSet<&str> = BTreeSet::from([types[t].name]);
+    // A few levels reach every real command tree.
+    for _ in 0..4 {
+        let before = out.len();
+        for (u, data) in types.iter().enumerate() {
+            if out.contains(&u) {
+                continue;
+            }
+            let mut field_types = Vec::new();
+            for (_, ty) in data
+                .fields
+                .iter()
+                .chain(data.variant_fields.iter().flatten())
+            {
+                names(ty, &mut field_types);
+            }
+            if field_types.iter().any(|n| held.contains(n)) {
+                out.insert(u);
+                held.insert(data.name);
+            }
+        }
+        if out.len() == before {
+            break;
+        }
+    }
+    out
 }
 
 /// The fns the served app runs: what the entry points reach, and what the

@@ -439,3 +439,57 @@ fn main() {
         "#]],
     );
 }
+
+#[test]
+fn clap_env_attributes_of_a_subcommands_arguments() {
+    // `main` names only `Cli` and `Command`; the serving subcommand's own
+    // argument struct is parsed from the same tree.
+    check(
+        r#"
+//- /src/main.rs
+use axum::{Router, routing::get};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Serve(ServeArgs),
+    Migrate,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[arg(long, env = "ADMIN_TOKEN", default_value = "change-me")]
+    admin_token: String,
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    port: u16,
+}
+
+async fn index() -> &'static str {
+    "hi"
+}
+
+#[tokio::main]
+async fn main() {
+    match Cli::parse().command {
+        Command::Serve(args) => {
+            let _ = (args.admin_token, args.port);
+            let app = Router::new().route("/", get(index));
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            axum::serve(l, app).await.unwrap();
+        }
+        Command::Migrate => {}
+    }
+}
+"#,
+        expect![[r#"
+            ADMIN_TOKEN default="change-me" secret <- src/main.rs:18 clap `ServeArgs::admin_token`; by startup
+            PORT default="3000" <- src/main.rs:20 clap `ServeArgs::port`; by startup
+        "#]],
+    );
+}
