@@ -60,12 +60,13 @@ fn analyze(args: &cli::AnalyzeArgs) -> anyhow::Result<()> {
         .plan
         .clone()
         .unwrap_or_else(|| args.path.join("cleave.toml"));
-    // A plan a person edited may set the prefixes of mounts computed at runtime.
-    let prefixes = std::fs::read_to_string(&plan_path)
-        .map(|text| plan::prefixes(&text))
+    // A plan a person edited may set the prefixes of mounts computed at
+    // runtime, and which binary's routes to split.
+    let options = std::fs::read_to_string(&plan_path)
+        .map(|text| plan::options(&text))
         .unwrap_or_default();
     let progress = Progress::start(&args.path);
-    let analysis = analysis::analyze_with(&args.path, &prefixes)?;
+    let analysis = analysis::analyze_with(&args.path, &options)?;
     drop(progress);
     print_diagnostics(&analysis.diagnostics);
     let preset = granularity(args.granularity);
@@ -154,7 +155,7 @@ fn review(args: &cli::ReviewArgs) -> anyhow::Result<bool> {
         format!("{shown}: cannot read the plan (run `cleave analyze` first to propose one)")
     })?;
     let progress = Progress::start(&args.path);
-    let analysis = analysis::analyze_with(&args.path, &plan::prefixes(&text))?;
+    let analysis = analysis::analyze_with(&args.path, &plan::options(&text))?;
     drop(progress);
     print_diagnostics(&analysis.diagnostics);
     let (plan, parse_diags) = plan::parse(&text, &shown);
@@ -267,7 +268,7 @@ fn generate(args: &cli::GenerateArgs) -> anyhow::Result<()> {
         format!("{shown}: cannot read the plan (run `cleave analyze` first to propose one)")
     })?;
     let progress = Progress::start(&args.path);
-    let analysis = analysis::analyze_with(&args.path, &plan::prefixes(&text))?;
+    let analysis = analysis::analyze_with(&args.path, &plan::options(&text))?;
     drop(progress);
     print_diagnostics(&analysis.diagnostics);
     let (plan, mut problems) = plan::parse(&text, &shown);

@@ -78,6 +78,14 @@ pub struct Analysis {
     /// How each binary starts the service.
     #[serde(skip)]
     pub(crate) mains: Vec<BinMain>,
+    /// Indexes into `mains` of the binaries that serve, the one the
+    /// analysis is narrowed to first (see [`Options::bin`]).
+    #[serde(skip)]
+    pub(crate) serving: Vec<usize>,
+    /// The serving binaries that serve routes, with how many (before the
+    /// narrowing), in `mains` order; and the one narrowed to.
+    #[serde(skip)]
+    pub(crate) route_binaries: (Vec<(usize, usize)>, Option<usize>),
     /// Packages: name and directory relative to the root, with their targets.
     #[serde(skip)]
     pub(crate) packages: Vec<PackageInfo>,
@@ -111,25 +119,26 @@ impl Analysis {
         &self.mains
     }
 
-    /// The binaries whose `main` serves, first the one functions are built
-    /// from: a `#[launch]` fn, or a `main` that reaches, through the call
-    /// graph at any depth, a fn naming a server item of the framework.
+    /// The binaries whose `main` serves (a `#[launch]` fn, or a `main`
+    /// that reaches, through the call graph at any depth, a fn naming a
+    /// server item), first the one functions are built from: the one the
+    /// analysis is narrowed to.
     pub fn serving_mains(&self) -> Vec<&BinMain> {
-        self.mains
-            .iter()
-            .filter(|m| {
-                if m.launch.is_some() {
-                    return true;
-                }
-                let server: BTreeSet<(&str, u32)> =
-                    m.server_fns.iter().map(|(f, l)| (f.as_str(), *l)).collect();
-                self.reached_from(&m.file, m.line).is_some_and(|reached| {
-                    reached
-                        .iter()
-                        .any(|&i| server.contains(&(self.fns[i].file.as_str(), self.fns[i].line)))
-                })
-            })
-            .collect()
+        self.serving.iter().map(|&i| &self.mains[i]).collect()
+    }
+
+    /// When several binaries serve routes: each (crate name) with its
+    /// number of routes, and the one this analysis is narrowed to (its
+    /// routes only; see [`Options::bin`]). Empty when one binary or none
+    /// serves routes.
+    pub fn route_binaries(&self) -> (Vec<(&str, usize)>, Option<&str>) {
+        let (list, chosen) = &self.route_binaries;
+        (
+            list.iter()
+                .map(|&(m, n)| (self.mains[m].krate.as_str(), n))
+                .collect(),
+            chosen.map(|m| self.mains[m].krate.as_str()),
+        )
     }
 
     /// The ids of the fns `main` runs (its call-graph closure), or `None`
@@ -172,19 +181,31 @@ impl Analysis {
     }
 }
 
+/// What a plan tells the analysis before it runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// The plan's `[prefix]` table: the prefixes of mounts computed at
+    /// runtime, by `file:line`.
+    pub prefixes: Overrides,
+    /// The plan's `bin`: when several binaries serve routes (a workspace of
+    /// services), the one whose routes the analysis keeps; by default the
+    /// first of them. Routes no binary is seen to serve are kept too.
+    pub bin: Option<String>,
+}
+
 /// Runs the analysis of the package or workspace at `root` (on a thread
 /// with a stack deep enough for any file `parse` accepts).
 pub fn analyze(root: &FsPath) -> Result<Analysis, LoadError> {
-    analyze_with(root, &Overrides::new())
+    analyze_with(root, &Options::default())
 }
 
-/// [`analyze`], with the plan's `[prefix]` table: the prefixes of mounts
-/// computed at runtime, by `file:line`.
-pub fn analyze_with(root: &FsPath, overrides: &Overrides) -> Result<Analysis, LoadError> {
-    crate::stack::with_big_stack(|| analyze_here(root, overrides))
+/// [`analyze`], with what the plan says (see [`Options`]).
+pub fn analyze_with(root: &FsPath, options: &Options) -> Result<Analysis, LoadError> {
+    crate::stack::with_big_stack(|| analyze_here(root, options))
 }
 
-fn analyze_here(root: &FsPath, overrides: &Overrides) -> Result<Analysis, LoadError> {
+fn analyze_here(root: &FsPath, options: &Options) -> Result<Analysis, LoadError> {
+    let overrides = &options.prefixes;
     let project = load::load(root)?;
     // The serial stages run on a pool thread (the other one waits), whose
     // allocator has room left by the syntax trees it dropped: built here,
@@ -202,7 +223,17 @@ fn analyze_here(root: &FsPath, overrides: &Overrides) -> Result<Analysis, LoadEr
         || hazards::Scan::new(&defs),
     );
     let analysis = rayon::join(
-        || assemble(root, &project, &defs, &graph, detection, scan),
+        || {
+            assemble(
+                root,
+                &project,
+                &defs,
+                &graph,
+                detection,
+                scan,
+                options.bin.as_deref(),
+            )
+        },
         || (),
     )
     .0;
@@ -220,9 +251,14 @@ fn assemble(
     project: &Project,
     defs: &DefMap<'_>,
     graph: &CallGraph,
-    detection: Detection,
+    mut detection: Detection,
     scan: hazards::Scan<'_>,
+    bin: Option<&str>,
 ) -> Analysis {
+    let graph_edges = graph.edges();
+    let mut mains = startup::bin_mains(defs, &detection.entrypoints);
+    startup::set_serve_args(defs, &graph_edges, &mut mains);
+    let (serving, route_binaries) = narrow(defs, &graph_edges, &mains, &mut detection, bin);
     let (hazards, left_out, config) = scan.finish(graph, &detection.entrypoints);
 
     let fns: Vec<FnFact> = defs
@@ -236,7 +272,6 @@ fn assemble(
             module: defs.mods[f.module].canonical.clone(),
         })
         .collect();
-    let graph_edges = graph.edges();
     let mut edges: Vec<(usize, usize)> = graph_edges
         .iter()
         .filter(|(a, b, e)| {
@@ -276,8 +311,6 @@ fn assemble(
         })
         .collect();
 
-    let mut mains = startup::bin_mains(defs, &detection.entrypoints);
-    startup::set_serve_args(defs, &graph_edges, &mut mains);
     let packages = project
         .packages
         .iter()
@@ -358,8 +391,73 @@ fn assemble(
         edges,
         reach,
         mains,
+        serving,
+        route_binaries,
         packages,
     }
+}
+
+/// When several binaries serve routes, keeps the entry points of one: the
+/// binary named `bin`, else the first of them (and the entry points no
+/// binary is seen to serve). Returns the serving mains, the kept one
+/// first, and the route-serving binaries with their route counts and the
+/// one kept.
+#[allow(clippy::type_complexity)]
+fn narrow(
+    defs: &DefMap<'_>,
+    edges: &[(usize, usize, callgraph::Edge)],
+    mains: &[BinMain],
+    detection: &mut Detection,
+    bin: Option<&str>,
+) -> (Vec<usize>, (Vec<(usize, usize)>, Option<usize>)) {
+    let serving = startup::serving(defs, edges, mains, &detection.entrypoints);
+    let routes: Vec<(usize, usize)> = serving
+        .mains
+        .iter()
+        .map(|&m| {
+            let n = detection
+                .entrypoints
+                .iter()
+                .zip(&serving.served_by)
+                .filter(|(e, by)| e.kind.is_route() && by.contains(&m))
+                .count();
+            (m, n)
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    let chosen = match bin {
+        Some(name) => serving
+            .mains
+            .iter()
+            .copied()
+            .find(|&m| mains[m].krate == name),
+        None if routes.len() > 1 => routes.first().map(|r| r.0),
+        None => None,
+    };
+    if let Some(c) = chosen {
+        let mut served_by = serving.served_by.iter();
+        detection.entrypoints.retain(|_| {
+            served_by
+                .next()
+                .is_none_or(|by| by.is_empty() || by.contains(&c))
+        });
+    }
+    let mut order = serving.mains.clone();
+    if let Some(c) = chosen {
+        order.retain(|&m| m != c);
+        order.insert(0, c);
+    }
+    if chosen.is_some() {
+        // The frameworks of the routes kept (another binary's may differ).
+        detection.frameworks.retain(|f| {
+            detection
+                .entrypoints
+                .iter()
+                .any(|e| e.framework == Some(*f))
+        });
+    }
+    let routes = if routes.len() > 1 { routes } else { Vec::new() };
+    (order, (routes, chosen))
 }
 
 /// The text report of `cleave analyze`.

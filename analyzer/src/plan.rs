@@ -69,6 +69,12 @@ pub struct Plan {
     /// binary with, when its `main` is a CLI that serves on a subcommand
     /// (Lambda starts it with none). Empty: none.
     pub args: Vec<String>,
+    /// `bin = "api"`: when several binaries serve routes, the one whose
+    /// routes this plan splits (see `analysis::Options::bin`).
+    pub bin: Option<String>,
+    /// Line of `bin`.
+    #[serde(skip)]
+    pub bin_line: u32,
 }
 
 /// Whether a function name is crate-safe: `[a-z][a-z0-9-]*`, at most 48
@@ -207,6 +213,7 @@ pub fn parse(text: &str, file: &str) -> (Option<Plan>, Vec<Diagnostic>) {
                 | "prefix"
                 | "deploy"
                 | "args"
+                | "bin"
         ) {
             diags.push(Diagnostic::new(
                 "plan",
@@ -218,6 +225,20 @@ pub fn parse(text: &str, file: &str) -> (Option<Plan>, Vec<Diagnostic>) {
         }
     }
     let prefixes = read_prefixes(root, &lines, file, &mut diags);
+    let (bin, bin_line) = match root.get("bin") {
+        None => (None, 0),
+        Some(item) => match item.as_str() {
+            Some(b) => (Some(b.to_owned()), line_of(item)),
+            None => {
+                err(
+                    &mut diags,
+                    line_of(item),
+                    "`bin` must be a binary's name: bin = \"api\"".to_owned(),
+                );
+                (None, 0)
+            }
+        },
+    };
     let args = match root.get("args") {
         None => Vec::new(),
         Some(item) => match item.as_array().map(|a| {
@@ -266,6 +287,8 @@ pub fn parse(text: &str, file: &str) -> (Option<Plan>, Vec<Diagnostic>) {
             prefixes,
             deploy,
             args,
+            bin,
+            bin_line,
         }),
         diags,
     )
@@ -323,13 +346,16 @@ fn read_prefixes(
 
 /// The `[prefix]` table of a plan's text, for the analysis that precedes
 /// reading the whole plan; empty when the text is not a plan.
-pub fn prefixes(text: &str) -> Overrides {
+pub fn options(text: &str) -> crate::analysis::Options {
     match toml_edit::Document::parse(text) {
         Ok(doc) => {
             let mut ignored = Vec::new();
-            read_prefixes(doc.as_table(), &Lines::new(text), "", &mut ignored)
+            crate::analysis::Options {
+                prefixes: read_prefixes(doc.as_table(), &Lines::new(text), "", &mut ignored),
+                bin: doc.get("bin").and_then(Item::as_str).map(str::to_owned),
+            }
         }
-        Err(_) => Overrides::new(),
+        Err(_) => crate::analysis::Options::default(),
     }
 }
 
@@ -524,6 +550,29 @@ pub fn validate(plan: &Plan, analysis: &Analysis, file: &str) -> Vec<Diagnostic>
             }
         }
     }
+    if let Some(bin) = &plan.bin
+        && !analysis.serving_mains().iter().any(|m| &m.krate == bin)
+    {
+        let serving: Vec<String> = analysis
+            .serving_mains()
+            .iter()
+            .map(|m| format!("`{}`", m.krate))
+            .collect();
+        diags.push(Diagnostic::new(
+            "plan",
+            Severity::Error,
+            file,
+            plan.bin_line,
+            format!(
+                "bin `{bin}` is not a binary that serves (serving: {}); name one of them",
+                if serving.is_empty() {
+                    "none".to_owned()
+                } else {
+                    serving.join(", ")
+                }
+            ),
+        ));
+    }
     // A variable the analysis did not find is still set: the app may read
     // it in a way cleave cannot see.
     for (name, line) in &plan.deploy.env_lines {
@@ -592,6 +641,7 @@ pub fn render(analysis: &Analysis, groups: &[Group], granularity: &str) -> Strin
     ));
     doc["version"] = value(VERSION);
     doc["target"] = value(TARGET);
+    set_bin(&mut doc, analysis, "");
     set_args(&mut doc, analysis, "");
     let mut tables = ArrayOfTables::new();
     for g in groups {
@@ -599,6 +649,29 @@ pub fn render(analysis: &Analysis, groups: &[Group], granularity: &str) -> Strin
     }
     doc["function"] = Item::ArrayOfTables(tables);
     doc.to_string()
+}
+
+/// `bin = ".."` when several binaries serve routes: the one this plan
+/// splits, with a comment naming the others.
+fn set_bin(doc: &mut DocumentMut, analysis: &Analysis, note: &str) {
+    let (binaries, Some(chosen)) = analysis.route_binaries() else {
+        return;
+    };
+    if binaries.len() < 2 {
+        return;
+    }
+    let list: Vec<String> = binaries
+        .iter()
+        .map(|(b, n)| format!("`{b}` ({n} routes)"))
+        .collect();
+    doc["bin"] = value(chosen);
+    if let Some(mut key) = doc.as_table_mut().key_mut("bin") {
+        key.leaf_decor_mut().set_prefix(format!(
+            "\n{note}# Several binaries serve routes: {}. This plan splits `{chosen}`'s; \
+             name another here and run `cleave analyze` again for its own plan.\n",
+            list.join(", ")
+        ));
+    }
 }
 
 /// `args = [..]` for the serving binary, when its `main` serves on a
@@ -673,6 +746,9 @@ pub fn merge(
             e.message().lines().next().unwrap_or("")
         )
     })?;
+    if doc.get("bin").is_none() {
+        set_bin(&mut doc, analysis, "# new: proposed by cleave\n");
+    }
     if doc.get("args").is_none() {
         set_args(&mut doc, analysis, "# new: proposed by cleave\n");
     }

@@ -137,6 +137,105 @@ pub fn bin_mains(defs: &DefMap<'_>, _entrypoints: &[EntryPoint]) -> Vec<BinMain>
     out
 }
 
+/// Which binaries serve, and which serve each entry point.
+#[derive(Debug, Default)]
+pub struct Serving {
+    /// Indexes into the mains of the binaries whose `main` serves (a
+    /// `#[launch]` fn, or a `main` reaching a server fn), in mains order.
+    pub mains: Vec<usize>,
+    /// Per entry point: the serving mains whose `main` reaches the fn that
+    /// registers it (empty when none does: a router no binary is seen to
+    /// serve, a library's).
+    pub served_by: Vec<Vec<usize>>,
+}
+
+/// Which of `mains` serve and which serve each of `entrypoints`, through
+/// the call graph `edges`.
+pub fn serving(
+    defs: &DefMap<'_>,
+    edges: &[(usize, usize, crate::callgraph::Edge)],
+    mains: &[BinMain],
+    entrypoints: &[EntryPoint],
+) -> Serving {
+    let Some(first) = mains.first() else {
+        return Serving {
+            mains: Vec::new(),
+            served_by: vec![Vec::new(); entrypoints.len()],
+        };
+    };
+    let mut callees: Vec<Vec<usize>> = vec![Vec::new(); defs.fns.len()];
+    for (from, to, _) in edges {
+        if let Some(c) = callees.get_mut(*from) {
+            c.push(*to);
+        }
+    }
+    let server: std::collections::BTreeSet<(&str, u32)> = first
+        .server_fns
+        .iter()
+        .map(|(f, l)| (f.as_str(), *l))
+        .collect();
+    let mut out = Serving::default();
+    let mut reached: Vec<Vec<bool>> = Vec::new();
+    for (i, m) in mains.iter().enumerate() {
+        let Some(start) = defs
+            .fns
+            .iter()
+            .position(|f| f.file == m.file && f.line == m.line)
+        else {
+            continue;
+        };
+        let mut seen = vec![false; defs.fns.len()];
+        seen[start] = true;
+        let mut todo = vec![start];
+        while let Some(f) = todo.pop() {
+            for &to in &callees[f] {
+                if !seen[to] {
+                    seen[to] = true;
+                    todo.push(to);
+                }
+            }
+        }
+        let serves = m.launch.is_some()
+            || defs
+                .fns
+                .iter()
+                .enumerate()
+                .any(|(f, d)| seen[f] && server.contains(&(d.file, d.line)));
+        if serves {
+            out.mains.push(i);
+            reached.push(seen);
+        }
+    }
+    out.served_by = entrypoints
+        .iter()
+        .map(|e| {
+            // The innermost fn whose lines hold the registration.
+            let at = defs
+                .fns
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| {
+                    f.file == e.registered.file
+                        && f.line <= e.registered.line
+                        && e.registered.line <= f.end_line
+                })
+                .max_by_key(|(_, f)| f.line)
+                .map(|(i, _)| i);
+            match at {
+                Some(f) => out
+                    .mains
+                    .iter()
+                    .zip(&reached)
+                    .filter(|(_, seen)| seen[f])
+                    .map(|(m, _)| *m)
+                    .collect(),
+                None => Vec::new(),
+            }
+        })
+        .collect();
+    out
+}
+
 /// Sets each binary's [`BinMain::serve_args`]: for a `main` that dispatches
 /// on a clap subcommand (`match cli.command { Command::Serve(a) => .., .. }`,
 /// in `main` or a fn it calls, within its crate, up to three calls deep),

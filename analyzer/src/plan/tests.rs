@@ -120,3 +120,119 @@ fn args_that_are_not_a_list_of_strings_are_an_error_at_their_line() {
     "#]]
     .assert_debug_eq(&errors);
 }
+
+/// Two services in one package: `api` (axum) and `files` (actix-web), and
+/// a health route both mount from the library.
+const TWO_SERVICES: &str = r#"
+//- /Cargo.toml
+[package]
+name = "suite"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+axum = "0.8"
+actix-web = "4"
+tokio = "1"
+//- /src/lib.rs
+pub async fn health() -> &'static str {
+    "ok"
+}
+pub fn health_routes() -> axum::Router {
+    axum::Router::new().route("/health", axum::routing::get(health))
+}
+//- /src/bin/api.rs
+use axum::{routing::get, Router};
+
+async fn list() -> &'static str {
+    "[]"
+}
+
+#[tokio::main]
+async fn main() {
+    let app = Router::new()
+        .route("/orders", get(list))
+        .merge(suite::health_routes());
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    axum::serve(l, app).await.unwrap();
+}
+//- /src/bin/files.rs
+use actix_web::{web, App, HttpServer};
+
+async fn upload() -> &'static str {
+    "stored"
+}
+
+async fn fetch() -> &'static str {
+    "bytes"
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    HttpServer::new(|| {
+        App::new()
+            .route("/files", web::post().to(upload))
+            .route("/files/{id}", web::get().to(fetch))
+    })
+    .bind("127.0.0.1:0")?
+    .run()
+    .await
+}
+"#;
+
+fn routes_with(options: &crate::analysis::Options) -> (Vec<String>, crate::analysis::Analysis) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_fixture(dir.path(), TWO_SERVICES);
+    let a = crate::analysis::analyze_with(dir.path(), options).expect("analyse");
+    (crate::partition::route_names(&a), a)
+}
+
+#[test]
+fn a_workspace_of_services_is_split_one_binary_at_a_time() {
+    // By default, the first binary that serves routes.
+    let (routes, a) = routes_with(&crate::analysis::Options::default());
+    assert_eq!(routes, ["GET /health", "GET /orders"]);
+    assert_eq!(a.project.frameworks, [crate::entrypoints::Framework::Axum]);
+    let text = super::render(&a, &groups(&a), "route");
+    let bin: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("bin") || l.contains("Several binaries"))
+        .collect();
+    expect![[r##"
+        [
+            "# Several binaries serve routes: `api` (2 routes), `files` (2 routes). This plan splits `api`'s; name another here and run `cleave analyze` again for its own plan.",
+            "bin = \"api\"",
+        ]
+    "##]]
+    .assert_debug_eq(&bin);
+    assert_eq!(a.serving_mains()[0].krate, "api");
+
+    // The plan names the other one: its routes, its framework, it serves first.
+    let (_, diags) = super::parse(
+        &text.replace("bin = \"api\"", "bin = \"files\""),
+        "cleave.toml",
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+    let options = super::options(&text.replace("bin = \"api\"", "bin = \"files\""));
+    let (routes, a) = routes_with(&options);
+    assert_eq!(routes, ["GET /files/{id}", "POST /files"]);
+    assert_eq!(
+        a.project.frameworks,
+        [crate::entrypoints::Framework::ActixWeb]
+    );
+    assert_eq!(a.serving_mains()[0].krate, "files");
+
+    // A name that serves nothing is an error at its line.
+    let bad = text.replace("bin = \"api\"", "bin = \"nope\"");
+    let (plan, _) = super::parse(&bad, "cleave.toml");
+    let errors: Vec<String> = super::validate(&plan.expect("a plan"), &a, "cleave.toml")
+        .iter()
+        .filter(|d| d.message.contains("bin"))
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains("bin `nope` is not a binary that serves (serving: `files`, `api`)"),
+        "{errors:?}"
+    );
+}
