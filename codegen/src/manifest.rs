@@ -30,10 +30,16 @@ pub fn normalise(p: &str) -> String {
 }
 
 pub fn join(dir: &str, rel: &str) -> String {
-    if dir.is_empty() {
+    let joined = if dir.is_empty() {
         normalise(rel)
     } else {
         normalise(&format!("{dir}/{rel}"))
+    };
+    // An empty directory (`Source::files` lists it as `static/`) stays one.
+    if rel.ends_with('/') && !joined.is_empty() {
+        format!("{joined}/")
+    } else {
+        joined
     }
 }
 
@@ -283,6 +289,13 @@ fn watch_router(routes: &BTreeMap<String, Vec<(String, String)>>) -> Item {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn joining_keeps_an_empty_directorys_slash() {
+        assert_eq!(super::join("crates/a", "static/"), "crates/a/static/");
+        assert_eq!(super::join("", "static/"), "static/");
+        assert_eq!(super::join("crates/a", "./src/lib.rs"), "crates/a/src/lib.rs");
+    }
+
     use super::*;
 
     #[test]
