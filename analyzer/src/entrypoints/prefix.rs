@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use super::locals::find_let;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::resolve::{Def, DefMap, FnId, ModId};
-use crate::syntax::{Expr, ItemKind, Path, expr_text};
+use crate::syntax::{Expr, ItemKind, Pat, Path, expr_text};
 
 /// The plan's `[prefix]` table: `"src/main.rs:585" = "/vault/api"`.
 pub type Overrides = BTreeMap<String, String>;
@@ -221,6 +221,18 @@ impl Eval<'_, '_> {
         {
             return self.push(init, depth + 1, out);
         }
+        if path.segments.len() == 1
+            && !path.leading_colon
+            && let Some(param) = data
+                .def
+                .params
+                .iter()
+                .position(|(p, _)| matches!(p, Pat::Ident(n) if *n == *path.segments[0].name))
+            && let Some(parts) = self.argument(param, depth)
+        {
+            out.extend(parts);
+            return;
+        }
         match self.const_init(data.module, path, depth) {
             Some((module, init)) => {
                 // A const's initialiser is read in its own module.
@@ -236,6 +248,56 @@ impl Eval<'_, '_> {
             }
             None => out.push(Part::Runtime(written.to_owned())),
         }
+    }
+
+    /// A parameter's value, when every call of the fn (by its name, in the
+    /// workspace: `fn mount_api(base: &str)`, or an extension method
+    /// `.mount_metrics("/metrics")`) passes the same fixed string: one call
+    /// site is the common case, a helper that mounts at a caller's base.
+    fn argument(&self, param: usize, depth: u32) -> Option<Vec<Part>> {
+        let data = &self.defs.fns[self.f];
+        let method = data.def.receiver.is_some();
+        let mut found: Option<String> = None;
+        let mut calls = 0;
+        for (caller, c) in self.defs.fns.iter().enumerate() {
+            let Some(body) = &c.def.body else { continue };
+            let mut args: Vec<&Expr> = Vec::new();
+            body.walk(&mut |e| match e {
+                Expr::MethodCall {
+                    method: m, args: a, ..
+                } if method && m.as_str() == data.name => args.extend(a.get(param)),
+                Expr::Call { func, args: a, .. }
+                    if !method
+                        && matches!(func.peel(), Expr::Path { path, .. }
+                            if path.last() == Some(data.name)) =>
+                {
+                    args.extend(a.get(param))
+                }
+                _ => {}
+            });
+            for a in args {
+                calls += 1;
+                let mut parts = Vec::new();
+                Eval {
+                    defs: self.defs,
+                    f: caller,
+                }
+                .push(a, depth + 1, &mut parts);
+                let mut s = String::new();
+                for p in &parts {
+                    match p {
+                        Part::Known(k) => s.push_str(k),
+                        Part::Runtime(_) => return None,
+                    }
+                }
+                if found.as_ref().is_some_and(|f| *f != s) {
+                    return None;
+                }
+                found = Some(s);
+            }
+        }
+        (calls > 0).then_some(())?;
+        found.map(|s| vec![Part::Known(s)])
     }
 
     /// A const's value: literals, `concat!` and other consts only.

@@ -610,6 +610,42 @@ pub fn launch(cfg: &Config) -> rocket::Rocket<rocket::Build> {
     );
 }
 
+/// A helper that mounts at its caller's base: an extension method on
+/// `Rocket<Build>` (`.mount_metrics("/metrics")`) and a fn called twice
+/// with the same base read the argument; a fn called with two different
+/// bases stays a runtime prefix.
+#[test]
+fn a_base_passed_by_every_caller_is_the_prefix() {
+    check(
+        &lib(r#"
+#[macro_use] extern crate rocket;
+#[get("/")] fn index() {}
+#[get("/up")] fn up() {}
+#[get("/v")] fn version() {}
+pub trait MountMetrics { fn mount_metrics(self, base: &str) -> Self; }
+impl MountMetrics for rocket::Rocket<rocket::Build> {
+    fn mount_metrics(self, base: &str) -> Self {
+        self.mount(base, routes![up])
+    }
+}
+fn mount_info(r: rocket::Rocket<rocket::Build>, at: &str) -> rocket::Rocket<rocket::Build> {
+    r.mount(at, routes![version])
+}
+pub fn launch() -> rocket::Rocket<rocket::Build> {
+    let r = rocket::build().mount("/", routes![index]).mount_metrics("/metrics");
+    let r = mount_info(r, "/info");
+    mount_info(r, "/about")
+}
+"#),
+        expect![[r#"
+            ! warning[runtime-prefix]: src/lib.rs:13: the prefix `at` is computed at runtime (`at`): cleave assumes it is empty, the default deployment, and lists its routes under "/"; if the app is served under another path, set the whole prefix in cleave.toml: [prefix] "src/lib.rs:13" = "/base"
+            GET / -> app::index @src/lib.rs:16
+            GET /metrics/up -> app::up @src/lib.rs:9
+            GET /v -> app::version @src/lib.rs:13
+        "#]],
+    );
+}
+
 /// rocket_okapi: `openapi_get_routes![..]` lists handlers and adds the spec
 /// route; `openapi_get_routes_spec![..]` lists handlers (with their spec)
 /// for `mount_endpoints_and_merged_docs!`, which mounts each under its base
