@@ -8,11 +8,21 @@ use super::*;
 use super::{eval::*, handlers::*, router::*};
 
 impl<'d, 'a> Detector<'d, 'a> {
-    /// The `#[typed_path("/users/{id}")]` of a handler's argument type (axum-extra).
-    pub(super) fn typed_path(&self, f: FnId) -> Option<String> {
+    /// The `#[typed_path("/users/{id}")]` of a handler's argument type
+    /// (axum-extra). A generic handler named with a turbofish
+    /// (`get_item::<ItemPath>`, `async fn get_item<P: Parts>(path: P)`)
+    /// takes the type the turbofish gives its argument's type parameter.
+    pub(super) fn typed_path(&self, f: FnId, turbofish: &[Ty]) -> Option<String> {
         let data = &self.defs.fns[f];
         data.def.params.iter().find_map(|(_, ty)| {
             let Ty::Path(p) = ty else { return None };
+            let mut p = p;
+            if let [only] = &*p.segments
+                && let Some(i) = data.def.generics.iter().position(|g| *g.name == *only.name)
+                && let Some(Ty::Path(given)) = turbofish.get(i)
+            {
+                p = given;
+            }
             let t = self.defs.resolve_type_path(data.module, p)?;
             self.defs.types[t]
                 .item

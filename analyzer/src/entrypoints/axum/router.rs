@@ -430,7 +430,11 @@ impl<'d, 'a> Detector<'d, 'a> {
             {
                 let verb = m.strip_prefix("typed_").unwrap_or(m).to_uppercase();
                 let (handler, mw) = self.handler_of(fr, h, line);
-                match handler.root.and_then(|f| self.typed_path(f)) {
+                let turbofish: &[Ty] = match h.peel() {
+                    Expr::Path { path, .. } => path.segments.last().map_or(&[], |s| &*s.generics),
+                    _ => &[],
+                };
+                match handler.root.and_then(|f| self.typed_path(f, turbofish)) {
                     Some(path) => push_route(fr, &mut r, &verb, &norm(&path), handler, &loc, mw),
                     None => fr.diag(
                         "dynamic-route",

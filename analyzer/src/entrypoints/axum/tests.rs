@@ -699,14 +699,18 @@ use axum_extra::routing::{RouterExt, TypedPath};
 pub struct UserPath { id: u32 }
 async fn show(UserPath { id }: UserPath) {}
 async fn untyped() {}
+pub trait Parts { fn id(&self) -> u32; }
+impl Parts for UserPath { fn id(&self) -> u32 { self.id } }
+async fn generic<P: Parts>(path: P) -> String { path.id().to_string() }
 pub fn app() -> Router {
-    Router::new().typed_get(show).typed_delete(untyped)
+    Router::new().typed_get(show).typed_delete(untyped).typed_put(generic::<UserPath>)
 }
 "#,
         ),
         expect![[r#"
-            ! warning[dynamic-route]: src/lib.rs:9: cleave cannot find the `#[typed_path]` of `app::untyped`'s argument, so its `DELETE` route is not listed
+            ! warning[dynamic-route]: src/lib.rs:12: cleave cannot find the `#[typed_path]` of `app::untyped`'s argument, so its `DELETE` route is not listed
             GET /users/{id} -> app::show
+            PUT /users/{id} -> app::generic
         "#]],
     );
 }
