@@ -80,6 +80,10 @@ pub struct GenerateArgs {
     /// How each function talks to Lambda: in-process (`native`) or behind the AWS Lambda Web Adapter.
     #[arg(long, value_enum, default_value_t = Adapter::Native)]
     pub adapter: Adapter,
+    /// Keep the monolith serving at URL (`https://host[:port]`): the HTTP API's default route
+    /// proxies to it, so functions take their routes a few at a time (see the generated README).
+    #[arg(long, value_name = "URL")]
+    pub monolith_url: Option<String>,
     /// Run `cargo check --workspace` in the generated workspace afterwards.
     #[arg(long)]
     pub check: bool,

@@ -298,6 +298,7 @@ fn generate(args: &cli::GenerateArgs) -> anyhow::Result<()> {
             cli::Adapter::Native => cleave_codegen::Adapter::Native,
             cli::Adapter::WebAdapter => cleave_codegen::Adapter::WebAdapter,
         },
+        monolith_url: args.monolith_url.as_deref(),
     })?;
     cleave_codegen::write::write(&generated.tree, &args.out, args.force)?;
     let _ = writeln!(

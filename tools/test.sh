@@ -11,8 +11,10 @@
 #   python3              the call-graph scorer (tools/callgraph-truth)
 #   cargo-lambda         generated functions run under `cargo lambda watch`;
 #                        installed from PyPI into ./.venv
-#   cfn-lint             the generated template.yaml is linted (with the SAM
-#                        translator); installed from PyPI into ./.venv
+#   cfn-lint             the generated template.yaml is linted against SAM's
+#                        schema; installed from PyPI into ./.venv
+#   aws-sam-translator   tools/sam-translate.py turns it into CloudFormation as
+#                        `sam deploy` does; installed from PyPI into ./.venv
 # Debian packages are installed with apt-get when running as root or with sudo;
 # otherwise the script stops with one line naming what to install.
 set -euo pipefail
@@ -47,6 +49,11 @@ if [ ! -x .venv/bin/cfn-lint ]; then
     echo "tools/test.sh: installing cfn-lint into .venv" >&2
     [ -x .venv/bin/pip ] || python3 -m venv .venv
     .venv/bin/pip install --quiet cfn-lint
+fi
+if ! .venv/bin/python -c "import samtranslator" 2>/dev/null; then
+    echo "tools/test.sh: installing aws-sam-translator into .venv" >&2
+    [ -x .venv/bin/pip ] || python3 -m venv .venv
+    .venv/bin/pip install --quiet aws-sam-translator
 fi
 export PATH="$PWD/.venv/bin:$PATH"
 

@@ -134,6 +134,7 @@ pub struct Migration<'a> {
     pub edits: &'a [Edit],
     /// Every environment variable the app reads.
     pub variables: &'a [VarRow],
+    pub deploy: &'a Deployment,
 }
 
 #[derive(Template)]
@@ -145,6 +146,100 @@ pub struct Readme<'a> {
     pub first: &'a str,
     pub functions: &'a [FunctionNote],
     pub web_adapter: Option<&'a WebAdapter>,
+    pub deploy: &'a Deployment,
+}
+
+impl Readme<'_> {
+    /// The order in which to move functions off the monolith
+    /// (`--monolith-url`): the least exposed first. Fewest hazards, then
+    /// those that only read (every route `GET`, `HEAD` or `OPTIONS`), then
+    /// fewest routes; one line each.
+    pub fn move_order(&self) -> Vec<String> {
+        let reads = |r: &String| {
+            r.starts_with("GET ") || r.starts_with("HEAD ") || r.starts_with("OPTIONS ")
+        };
+        let mut order: Vec<&FunctionNote> = self.functions.iter().collect();
+        order.sort_by_key(|f| {
+            (
+                f.hazards.len(),
+                !f.routes.iter().all(reads),
+                f.routes.len(),
+                f.name.as_str(),
+            )
+        });
+        order
+            .into_iter()
+            .map(|f| {
+                let hazards = match f.hazards.len() {
+                    0 => "no hazard".to_owned(),
+                    1 => "1 hazard in MIGRATION.md".to_owned(),
+                    n => format!("{n} hazards in MIGRATION.md"),
+                };
+                format!(
+                    "`{}` (`{}FunctionRoutes`): {} route(s), {}, {hazards}",
+                    f.name,
+                    logical_id(&f.name),
+                    f.routes.len(),
+                    if f.routes.iter().all(reads) {
+                        "reads only"
+                    } else {
+                        "writes"
+                    }
+                )
+            })
+            .collect()
+    }
+}
+
+/// `--monolith-url`: the running monolith, behind the HTTP API's default
+/// route, for the routes no deployed function takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Monolith {
+    /// The origin as given, without a trailing `/`.
+    pub url: String,
+}
+
+impl Monolith {
+    /// An `http(s)://host[:port]` origin. A path would be lost: API Gateway
+    /// sends each request's own path to the monolith (`overwrite:path`).
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let bad = || {
+            format!(
+                "{url:?} is not the monolith's origin: give `https://host[:port]` \
+                 with no path, query or credentials (API Gateway sends each request's own path to it)"
+            )
+        };
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .ok_or_else(bad)?;
+        let authority = rest.strip_suffix('/').unwrap_or(rest);
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        };
+        let host_ok = !host.is_empty()
+            && host.len() <= 253
+            && host
+                .split('.')
+                .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        let port_ok = port.is_none_or(|p| {
+            !p.is_empty()
+                && p.chars().all(|c| c.is_ascii_digit())
+                && p.parse::<u16>().is_ok_and(|n| n > 0)
+        });
+        if !host_ok || !port_ok {
+            return Err(bad());
+        }
+        Ok(Monolith {
+            url: url.strip_suffix('/').unwrap_or(url).to_owned(),
+        })
+    }
+
+    /// `MonolithUrl`'s `AllowedPattern` (what [`Monolith::parse`] accepts).
+    pub fn pattern(&self) -> &'static str {
+        "^https?://[A-Za-z0-9.-]+(:[0-9]+)?/?$"
+    }
 }
 
 /// A route path in API Gateway syntax: `{*rest}` and actix's `{tail:.*}`
@@ -254,6 +349,21 @@ pub struct Deployment {
     pub tracing: bool,
     /// MIGRATION.md's table.
     pub rows: Vec<VarRow>,
+    /// `--monolith-url`: the API's default route proxies to the monolith,
+    /// and each function's routes move to it by a stack parameter.
+    pub monolith: Option<Monolith>,
+}
+
+impl Deployment {
+    /// The HTTP API's logical id: SAM's implicit API, or the one declared
+    /// for `--monolith-url`.
+    pub fn api_id(&self) -> &'static str {
+        if self.monolith.is_some() {
+            "HttpApi"
+        } else {
+            "ServerlessHttpApi"
+        }
+    }
 }
 
 /// A row of MIGRATION.md's variables table.
@@ -275,6 +385,7 @@ impl Deployment {
         analysis: &cleave_analyzer::analysis::Analysis,
         plan: &cleave_analyzer::plan::Plan,
         web_adapter: Option<&WebAdapter>,
+        monolith: Option<Monolith>,
     ) -> Self {
         use cleave_analyzer::plan::{EnvSource, lambda_reserved, valid_env_name};
         let deploy = &plan.deploy;
@@ -288,12 +399,18 @@ impl Deployment {
             json_logs: deploy.json_logs,
             tracing: deploy.tracing,
             rows: Vec::new(),
+            monolith,
         };
         // Logical ids share one namespace with the resources and the VPC
         // parameters.
-        let mut ids: std::collections::BTreeSet<String> = ["VpcSubnetIds", "VpcSecurityGroupIds"]
-            .map(str::to_owned)
-            .into();
+        let mut ids: std::collections::BTreeSet<String> = [
+            "VpcSubnetIds",
+            "VpcSecurityGroupIds",
+            "MonolithUrl",
+            "HttpApi",
+        ]
+        .map(str::to_owned)
+        .into();
         let owners = |routes: &[String]| -> Vec<&str> {
             plan.functions
                 .iter()

@@ -62,6 +62,16 @@ fn generated(name: &str, adapter: Adapter) -> Tree {
 /// The fixture generated with [`two_functions`] plus `extra` appended to
 /// the plan (a `[deploy]` table); also the analysis.
 fn generated_with(name: &str, adapter: Adapter, extra: &str) -> (Analysis, Tree) {
+    generated_full(name, adapter, extra, None)
+}
+
+/// [`generated_with`], and `--monolith-url`.
+fn generated_full(
+    name: &str,
+    adapter: Adapter,
+    extra: &str,
+    monolith_url: Option<&str>,
+) -> (Analysis, Tree) {
     let root = fixture(name);
     let analysis = analysis::analyze(&root).expect("the fixture is analysed");
     let mut plan = two_functions(&analysis);
@@ -78,6 +88,7 @@ fn generated_with(name: &str, adapter: Adapter, extra: &str) -> (Analysis, Tree)
         plan_file: "plan.toml",
         source: &source,
         adapter,
+        monolith_url,
     })
     .unwrap_or_else(|e| panic!("{name}: {e}"))
     .tree;
@@ -451,6 +462,7 @@ fn start_up_hazards_are_those_the_serving_main_reaches() {
         plan_file: "plan.toml",
         source: &source,
         adapter: Adapter::Native,
+        monolith_url: None,
     })
     .expect("generated")
     .tree;
@@ -502,6 +514,7 @@ fn root_migrations_and_diesel_toml_are_carried_to_the_generated_root() {
         plan_file: "plan.toml",
         source: &DirSource::new(root),
         adapter: Adapter::Native,
+        monolith_url: None,
     })
     .expect("generated")
     .tree;
@@ -709,4 +722,199 @@ fn deploy_env_resolves_secrets_and_grants_reading_exactly_those() {
         migration.contains("| resolved from SSM Parameter Store |"),
         "{migration}"
     );
+}
+
+/// The lines of `body` (a resource, a section) from the one that is
+/// `first` to the next at the same indent or less.
+fn block<'t>(body: &'t str, first: &str) -> &'t str {
+    let start = body
+        .find(&format!("{first}\n"))
+        .unwrap_or_else(|| panic!("no {first:?} in\n{body}"));
+    let indent = first.len() - first.trim_start().len();
+    let rest = &body[start..];
+    let mut end = rest.len();
+    let mut offset = 0;
+    for (i, line) in rest.split_inclusive('\n').enumerate() {
+        if i > 0 && !line.trim().is_empty() && line.len() - line.trim_start().len() <= indent {
+            end = offset;
+            break;
+        }
+        offset += line.len();
+    }
+    &rest[..end]
+}
+
+/// `--monolith-url`: the API's default route is an HTTP proxy to the
+/// monolith (the request's own path), every route event stays on its
+/// function on that API, and each function can hand its routes back to
+/// the monolith by a parameter (its resources then not deployed).
+#[test]
+fn monolith_url_proxies_the_default_route_and_keeps_routes_on_functions() {
+    for name in FIXTURES {
+        for adapter in [Adapter::Native, Adapter::WebAdapter] {
+            let (_, tree) = generated_full(
+                name,
+                adapter,
+                "",
+                Some("https://monolith.example.com:8443/"),
+            );
+            let template = text(&tree, "template.yaml");
+            let parameters = section(template, "Parameters");
+            assert!(
+                parameters.contains(
+                    "  MonolithUrl:\n    Type: String\n    Default: \"https://monolith.example.com:8443\"\n"
+                ),
+                "{name}:\n{parameters}"
+            );
+            let all = resources(template);
+            let api = &all
+                .iter()
+                .find(|(id, _)| id == "HttpApi")
+                .unwrap_or_else(|| panic!("{name}: no HttpApi in\n{template}"))
+                .1;
+            assert!(
+                api.starts_with("    Type: AWS::Serverless::HttpApi\n"),
+                "{api}"
+            );
+            let default = block(api, "          $default:");
+            for expected in [
+                "              isDefaultRoute: true\n",
+                "                type: http_proxy\n",
+                "                httpMethod: ANY\n",
+                "                uri: !Ref MonolithUrl\n",
+                "                  \"overwrite:path\": \"$request.path\"\n",
+            ] {
+                assert!(
+                    default.contains(expected),
+                    "{name}: {expected:?} in\n{default}"
+                );
+            }
+            // No function takes the default route; every event is on the API.
+            assert!(
+                !template.contains("        DefaultRoute:\n"),
+                "{name}:\n{template}"
+            );
+            for (id, body) in functions(template) {
+                assert!(
+                    body.starts_with(&format!(
+                        "    Type: AWS::Serverless::Function\n    Condition: {id}OnLambda\n"
+                    )),
+                    "{name} {id}:\n{body}"
+                );
+                let events = body.matches("          Type: HttpApi\n").count();
+                assert!(events > 0, "{name} {id}");
+                assert_eq!(
+                    body.matches("            ApiId: !Ref HttpApi\n").count(),
+                    events,
+                    "{name} {id}:\n{body}"
+                );
+                assert!(
+                    parameters.contains(&format!(
+                        "  {id}Routes:\n    Type: String\n    Default: function\n    AllowedValues: [function, monolith]\n"
+                    )),
+                    "{name} {id}:\n{parameters}"
+                );
+                assert!(
+                    section(template, "Conditions").contains(&format!(
+                        "  {id}OnLambda: !Equals [!Ref {id}Routes, function]\n"
+                    )),
+                    "{name} {id}"
+                );
+                let logs = &all
+                    .iter()
+                    .find(|(l, _)| *l == format!("{id}Logs"))
+                    .expect("logs")
+                    .1;
+                assert!(
+                    logs.contains(&format!("    Condition: {id}OnLambda\n")),
+                    "{logs}"
+                );
+            }
+            assert!(
+                template.contains("https://${HttpApi}.execute-api."),
+                "{name}"
+            );
+            assert!(!template.contains("ServerlessHttpApi"), "{name}");
+            // The documents say where unmatched requests go and the order to move.
+            let migration = text(&tree, "MIGRATION.md");
+            assert!(
+                migration.contains("HTTP proxy to the running monolith"),
+                "{name}:\n{migration}"
+            );
+            assert!(!migration.contains("sends such requests to"), "{name}");
+            let readme = text(&tree, "README.md");
+            let start = readme
+                .find("\n## Moving routes a few at a time\n")
+                .unwrap_or_else(|| panic!("{name}: no strangler section in\n{readme}"));
+            let moving = &readme[start + 1..];
+            let moving = &moving[..moving.find("\n## ").unwrap_or(moving.len())];
+            for function in ["first", "second"] {
+                assert_eq!(
+                    moving
+                        .lines()
+                        .filter(|l| l.trim_start().starts_with(char::is_numeric)
+                            && l.contains(&format!("`{function}` (`")))
+                        .count(),
+                    1,
+                    "{name}: {function} once in the order:\n{moving}"
+                );
+            }
+        }
+    }
+    // Without the flag: SAM's implicit API, and the first function takes the
+    // default route (the_first_function_takes_the_api_default_route).
+    let plain = generated("shop-axum", Adapter::Native);
+    let template = text(&plain, "template.yaml");
+    assert!(
+        !template.contains("MonolithUrl") && !template.contains("ApiId:"),
+        "{template}"
+    );
+    assert!(!text(&plain, "README.md").contains("## Moving routes"));
+}
+
+#[test]
+fn monolith_url_is_an_origin() {
+    use crate::docs::Monolith;
+    for good in [
+        "https://monolith.example.com",
+        "https://monolith.example.com/",
+        "http://10.0.0.12:8080",
+        "https://app-1.internal:443/",
+    ] {
+        let m = Monolith::parse(good).unwrap_or_else(|e| panic!("{good}: {e}"));
+        assert_eq!(m.url, good.trim_end_matches('/'));
+    }
+    for bad in [
+        "",
+        "monolith.example.com",
+        "ftp://monolith.example.com",
+        "https://",
+        "https://monolith.example.com/api",
+        "https://monolith.example.com?x=1",
+        "https://user:pw@monolith.example.com",
+        "https://monolith.example.com:0",
+        "https://monolith.example.com:99999",
+        "https://monolith..example.com",
+        "https://mono lith.example.com",
+        "https://monolith.example.com:8080:1",
+        "https://\"x\".com",
+    ] {
+        let err = Monolith::parse(bad).expect_err(bad);
+        assert!(err.contains("https://host[:port]"), "{bad}: {err}");
+    }
+    // generate says so, naming the flag.
+    let root = fixture("notes-rocket");
+    let analysis = analysis::analyze(&root).expect("the fixture is analysed");
+    let plan = two_functions(&analysis);
+    let source = DirSource::new(root);
+    let err = generate(&Input {
+        analysis: &analysis,
+        plan: &plan,
+        plan_file: "plan.toml",
+        source: &source,
+        adapter: Adapter::Native,
+        monolith_url: Some("https://monolith.example.com/v1"),
+    })
+    .expect_err("a URL with a path is refused");
+    assert!(err.to_string().starts_with("--monolith-url: "), "{err}");
 }

@@ -48,6 +48,9 @@ pub struct Input<'a> {
     pub plan_file: &'a str,
     pub source: &'a dyn Source,
     pub adapter: Adapter,
+    /// `--monolith-url`: the running monolith, behind the HTTP API's
+    /// default route, keeps the routes no deployed function takes.
+    pub monolith_url: Option<&'a str>,
 }
 
 #[derive(Debug)]
@@ -701,7 +704,12 @@ fn documents(input: &Input<'_>, tree: &mut Tree, d: Docs<'_>) -> Result<(), Gene
     let render = |r: Result<String, askama::Error>, file: &str| {
         r.map_err(|e| input_err(file, format!("template failed: {e}")))
     };
-    let deployment = docs::Deployment::new(a, input.plan, web_adapter);
+    let monolith = input
+        .monolith_url
+        .map(docs::Monolith::parse)
+        .transpose()
+        .map_err(|e| input_err("--monolith-url", e))?;
+    let deployment = docs::Deployment::new(a, input.plan, web_adapter, monolith);
     tree.insert(
         "template.yaml".to_owned(),
         render(
@@ -770,6 +778,7 @@ fn documents(input: &Input<'_>, tree: &mut Tree, d: Docs<'_>) -> Result<(), Gene
                 left_out: d.left_out,
                 edits: d.edits,
                 variables: &deployment.rows,
+                deploy: &deployment,
             }
             .render(),
             "MIGRATION.md",
@@ -786,6 +795,7 @@ fn documents(input: &Input<'_>, tree: &mut Tree, d: Docs<'_>) -> Result<(), Gene
                 first: d.notes.first().map(|n| n.name.as_str()).unwrap_or(""),
                 functions: d.notes,
                 web_adapter,
+                deploy: &deployment,
             }
             .render(),
             "README.md",
