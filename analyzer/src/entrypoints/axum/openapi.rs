@@ -11,19 +11,20 @@ impl<'d, 'a> Detector<'d, 'a> {
     /// The `#[typed_path("/users/{id}")]` of a handler's argument type
     /// (axum-extra). A generic handler named with a turbofish
     /// (`get_item::<ItemPath>`, `async fn get_item<P: Parts>(path: P)`)
-    /// takes the type the turbofish gives its argument's type parameter.
-    pub(super) fn typed_path(&self, f: FnId, turbofish: &[Ty]) -> Option<String> {
+    /// takes the type the turbofish gives its argument's type parameter,
+    /// named as in `caller`, the module the turbofish is written in.
+    pub(super) fn typed_path(&self, f: FnId, turbofish: &[Ty], caller: ModId) -> Option<String> {
         let data = &self.defs.fns[f];
         data.def.params.iter().find_map(|(_, ty)| {
             let Ty::Path(p) = ty else { return None };
-            let mut p = p;
+            let (mut p, mut module) = (p, data.module);
             if let [only] = &*p.segments
                 && let Some(i) = data.def.generics.iter().position(|g| *g.name == *only.name)
                 && let Some(Ty::Path(given)) = turbofish.get(i)
             {
-                p = given;
+                (p, module) = (given, caller);
             }
-            let t = self.defs.resolve_type_path(data.module, p)?;
+            let t = self.defs.resolve_type_path(module, p)?;
             self.defs.types[t]
                 .item
                 .attr("typed_path")

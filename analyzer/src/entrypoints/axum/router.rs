@@ -434,7 +434,7 @@ impl<'d, 'a> Detector<'d, 'a> {
                     Expr::Path { path, .. } => path.segments.last().map_or(&[], |s| &*s.generics),
                     _ => &[],
                 };
-                match handler.root.and_then(|f| self.typed_path(f, turbofish)) {
+                match handler.root.and_then(|f| self.typed_path(f, turbofish, fr.module)) {
                     Some(path) => push_route(fr, &mut r, &verb, &norm(&path), handler, &loc, mw),
                     None => fr.diag(
                         "dynamic-route",

@@ -701,16 +701,19 @@ async fn show(UserPath { id }: UserPath) {}
 async fn untyped() {}
 pub trait Parts { fn id(&self) -> u32; }
 impl Parts for UserPath { fn id(&self) -> u32 { self.id } }
-async fn generic<P: Parts>(path: P) -> String { path.id().to_string() }
 pub fn app() -> Router {
-    Router::new().typed_get(show).typed_delete(untyped).typed_put(generic::<UserPath>)
+    Router::new().typed_get(show).typed_delete(untyped).typed_put(handlers::generic::<UserPath>)
+}
+mod handlers {
+    // The path type is named where the turbofish is written, not here.
+    pub async fn generic<P: super::Parts>(path: P) -> String { path.id().to_string() }
 }
 "#,
         ),
         expect![[r#"
-            ! warning[dynamic-route]: src/lib.rs:12: cleave cannot find the `#[typed_path]` of `app::untyped`'s argument, so its `DELETE` route is not listed
+            ! warning[dynamic-route]: src/lib.rs:11: cleave cannot find the `#[typed_path]` of `app::untyped`'s argument, so its `DELETE` route is not listed
             GET /users/{id} -> app::show
-            PUT /users/{id} -> app::generic
+            PUT /users/{id} -> app::handlers::generic
         "#]],
     );
 }
