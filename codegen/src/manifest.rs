@@ -58,23 +58,31 @@ pub fn relative(from: &str, to: &str) -> String {
 }
 
 /// Re-points every `path = ..` dependency of a manifest that moved from
-/// `old_dir` to `new_dir`; `moved` maps a dependency's old directory to its new one.
+/// `old_dir` to `new_dir`; `moved` maps a dependency's old directory to its
+/// new one. A path that leaves the analysed directory (`../core/db` from
+/// the root) cannot be carried into the generated workspace: the error
+/// names the dependency and its path.
 pub fn repoint_paths(
     doc: &mut DocumentMut,
     old_dir: &str,
     new_dir: &str,
     moved: &dyn Fn(&str) -> String,
-) {
-    let fix = |t: &mut dyn toml_edit::TableLike| {
-        for (_, dep) in t.iter_mut() {
+) -> Result<(), String> {
+    let mut outside: Vec<String> = Vec::new();
+    let mut fix = |t: &mut dyn toml_edit::TableLike| {
+        for (name, dep) in t.iter_mut() {
             let Some(dep) = dep.as_table_like_mut() else {
                 continue;
             };
             let Some(path) = dep.get("path").and_then(Item::as_str).map(str::to_owned) else {
                 continue;
             };
-            let target = moved(&join(old_dir, &path));
-            dep.insert("path", value(relative(new_dir, &target)));
+            let old = join(old_dir, &path);
+            if old == ".." || old.starts_with("../") {
+                outside.push(format!("`{}` (path = \"{path}\")", name.get()));
+                continue;
+            }
+            dep.insert("path", value(relative(new_dir, &moved(&old))));
         }
     };
     for key in DEP_TABLES {
@@ -93,6 +101,15 @@ pub fn repoint_paths(
                 }
             }
         }
+    }
+    if outside.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "path dependencies outside the analysed directory: {}; run cleave on the directory \
+             that holds them all (the workspace root), so they are part of the generated workspace",
+            outside.join(", ")
+        ))
     }
 }
 
@@ -290,10 +307,34 @@ fn watch_router(routes: &BTreeMap<String, Vec<(String, String)>>) -> Item {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn a_path_dependency_outside_the_analysed_directory_is_refused() {
+        let mut doc: DocumentMut = "[dependencies]\ncore = { path = \"crates/core\" }\ndb = { path = \"../core/db\", features = [\"x\"] }\n\n[target.'cfg(unix)'.dependencies]\nsys = { path = \"../../sys\" }\n"
+            .parse()
+            .expect("toml");
+        let err =
+            repoint_paths(&mut doc, "", "crates/app-main", &|d| d.to_owned()).expect_err("outside");
+        assert_eq!(
+            err,
+            "path dependencies outside the analysed directory: `db` (path = \"../core/db\"), `sys` (path = \"../../sys\"); run cleave on the directory that holds them all (the workspace root), so they are part of the generated workspace"
+        );
+        let mut doc: DocumentMut = "[dependencies]\ncore = { path = \"../core\" }\n"
+            .parse()
+            .expect("toml");
+        repoint_paths(&mut doc, "crates/api", "crates/api", &|d| d.to_owned()).expect("inside");
+        assert!(
+            doc.to_string().contains("core = { path = \"../core\" }"),
+            "{doc}"
+        );
+    }
+
+    #[test]
     fn joining_keeps_an_empty_directorys_slash() {
         assert_eq!(super::join("crates/a", "static/"), "crates/a/static/");
         assert_eq!(super::join("", "static/"), "static/");
-        assert_eq!(super::join("crates/a", "./src/lib.rs"), "crates/a/src/lib.rs");
+        assert_eq!(
+            super::join("crates/a", "./src/lib.rs"),
+            "crates/a/src/lib.rs"
+        );
     }
 
     use super::*;

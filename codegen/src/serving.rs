@@ -164,7 +164,8 @@ pub fn main_crate(
         pkg.remove("links");
         pkg.insert("publish", value(false));
     }
-    manifest::repoint_paths(&mut doc, pkg_dir, &place.dir, m.moved);
+    manifest::repoint_paths(&mut doc, pkg_dir, &place.dir, m.moved)
+        .map_err(|e| input_err(&manifest_path, e))?;
     let keys = shim::point_at_facade(&mut doc, &place.dir, m.facade, asked);
     edits.extend(shim::rename_edits(&manifest_path, &text, &keys, m.facade));
     if let Some(own_lib) = &m.package.lib {

@@ -539,7 +539,8 @@ fn libraries(
         // directory says it is the core.
         let mut doc = manifest::library(&text, None, &lib)
             .map_err(|e| input_err(&manifest_path, e.message().to_owned()))?;
-        manifest::repoint_paths(&mut doc, &p.dir, &to, &moved);
+        manifest::repoint_paths(&mut doc, &p.dir, &to, &moved)
+            .map_err(|e| input_err(&manifest_path, e))?;
         let keys = shim::point_at_facade(&mut doc, &to, facade, asked);
         edits.extend(shim::rename_edits(&manifest_path, &text, &keys, facade));
         let skip: Vec<String> = package_dirs
