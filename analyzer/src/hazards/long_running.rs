@@ -7,9 +7,11 @@
 //! listener (`rx.recv().await`, `stream.next().await`, `listener.accept().await`).
 //! A bare `continue` cannot be told from a bare `break` in cleave's syntax
 //! tree, so an endless loop whose only way out looks like one is missed.
-//! Not reported: a known pause of a second or less, alone or as a round of
-//! a `for` loop (a bounded retry) — one inside another loop paces it and
-//! is reported — and a `while let` over a stream that reads one HTTP body
+//! Not reported: a known pause of two seconds or less (a literal, a const, a
+//! fn returning one, a number drawn from a range with a known bound), alone
+//! or as a round of a bounded loop (a retry: a `for`, or a `loop` that
+//! returns or breaks and no ticker paces) — one pacing an endless loop is
+//! reported — and a `while let` over a stream that reads one HTTP body
 //! (`bytes_stream()`, `into_data_stream()`, `.take(n)`) or stops early
 //! (`break` at a size limit) — a channel or listener loop is reported
 //! whatever its way out.
@@ -34,6 +36,8 @@
 //! Functions waits or SQS delivery delays; keep request handlers well under
 //! the API Gateway timeout.
 
+use std::collections::BTreeMap;
+
 use super::{Ctx, Finding, Lint, Subject, ends};
 use crate::diagnostic::Severity;
 use crate::syntax::{Block, Expr, Stmt, WrapKind};
@@ -52,32 +56,39 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     for (f, _) in ctx.bodies() {
         let scope = ctx.scope(f);
         let name = ctx.fn_name(f);
-        // Expressions inside a `for` loop (a bounded number of rounds), and
-        // inside any other loop (which a pause may pace for good).
-        let mut in_for: Vec<*const Expr> = Vec::new();
-        let mut in_loop: Vec<*const Expr> = Vec::new();
+        // Per expression inside a loop: whether the innermost loop around
+        // it is bounded (a `for`, a `while` on a plain condition, a `loop`
+        // that breaks or returns and no ticker paces) or may run without end.
+        // Loops come in pre-order, so an inner loop overwrites its outer one.
+        let mut bounded: BTreeMap<*const Expr, bool> = BTreeMap::new();
         ctx.walk_body(f, |e| {
-            if let Expr::Loop { pat, body, .. } = e {
-                let into = if pat.is_some() {
-                    &mut in_for
-                } else {
-                    &mut in_loop
+            if let Expr::Loop {
+                pat, iter, body, ..
+            } = e
+            {
+                let ends = match (pat, iter) {
+                    (Some(_), _) => true,
+                    (None, Some(cond)) => awaited_source(cond).is_none(),
+                    (None, None) => exits(body) && !paced(body),
                 };
-                body.walk(&mut |x| into.push(x as *const Expr));
+                body.walk(&mut |x| {
+                    bounded.insert(x as *const Expr, ends);
+                });
             }
         });
         ctx.walk_body(f, |e| {
             // `tokio::time::sleep(d)`, `thread::sleep(d)`, `rt::time::sleep(d)`, `sleep_until(t)`.
-            // A known pause of a second or less, on its own or as one round
-            // of a bounded retry (`for attempt in 0..3`), waits far less
-            // than any timeout: not reported. One pacing an endless loop is.
+            // A known pause of two seconds or less, on its own or as one round
+            // of a bounded loop (a retry: `for attempt in 0..3`, or a `loop`
+            // that returns once the call succeeds), waits far less than any
+            // timeout: not reported. One pacing an endless loop is.
             let ptr = e as *const Expr;
             if let Some((names, args, line)) = ctx.ext_call(scope, e)
                 && is_sleep(&names)
-                && (in_loop.contains(&ptr) && !in_for.contains(&ptr)
+                && (bounded.get(&ptr) == Some(&false)
                     || args
                         .first()
-                        .and_then(|a| duration_ms(ctx, scope, a))
+                        .and_then(|a| duration_ms(ctx, scope, a, 0))
                         .is_none_or(|ms| ms > SHORT_MS))
             {
                 let how_long = args
@@ -162,20 +173,72 @@ fn is_sleep(names: &[String]) -> bool {
 }
 
 /// `Duration::from_secs(300)` -> "300 s".
-/// Sleeps up to this long are pauses, not waits worth reporting.
-const SHORT_MS: u64 = 1_000;
+/// Sleeps up to this long are pauses, not waits worth reporting: far
+/// under any timeout (a random 0.9-1.1 s pause against timing attacks).
+const SHORT_MS: u64 = 2_000;
 
-/// A `Duration::from_*(n)` with a known `n`, in milliseconds.
-fn duration_ms(ctx: &Ctx<'_>, scope: super::Scope, e: &Expr) -> Option<u64> {
-    let (names, args, _) = ctx.ext_call(scope, e)?;
-    let n = ctx.eval_u64(scope, args.first()?)?;
-    match names.last()?.as_str() {
-        "from_secs" => n.checked_mul(1_000),
-        "from_millis" => Some(n),
-        "from_micros" => Some(n / 1_000),
-        "from_nanos" => Some(n / 1_000_000),
+/// A `Duration::from_*(n)` with a known `n`, in milliseconds; `n` may be a
+/// local drawn from a range (`rng.random_range(900..=1100)`: its upper
+/// bound). Through a const holding one (`const WAIT: Duration = ..`) and a
+/// workspace fn returning one (`fn wait() -> Duration { .. }`).
+fn duration_ms(ctx: &Ctx<'_>, scope: super::Scope, e: &Expr, depth: u32) -> Option<u64> {
+    if depth > 4 {
+        return None;
+    }
+    match e.peel() {
+        Expr::Path { path, .. } => {
+            let s = ctx.const_named(scope, path)?;
+            duration_ms(ctx, s.scope, s.init, depth + 1)
+        }
+        Expr::Call { func, args, .. } => {
+            let Some((names, _, _)) = ctx.ext_call(scope, e.peel()) else {
+                // A workspace fn with no arguments: what its body ends with.
+                let Expr::Path { path, .. } = func.peel() else {
+                    return None;
+                };
+                let from = scope.fn_?;
+                if !args.is_empty() {
+                    return None;
+                }
+                let callee = *ctx.defs.resolve_fn_path(from, path).first()?;
+                let tail = ctx.defs.fns[callee].def.body.as_ref()?.tail()?;
+                return duration_ms(ctx, ctx.scope(callee), tail, depth + 1);
+            };
+            let arg = args.first()?;
+            let n = ctx
+                .eval_u64(scope, arg)
+                .or_else(|| drawn_bound(ctx, scope, arg))?;
+            match names.last()?.as_str() {
+                "from_secs" => n.checked_mul(1_000),
+                "from_millis" => Some(n),
+                "from_micros" => Some(n / 1_000),
+                "from_nanos" => Some(n / 1_000_000),
+                _ => None,
+            }
+        }
         _ => None,
     }
+}
+
+/// For a local bound to a number drawn from a range
+/// (`let ms = rng.random_range(900..=1100)`): the range's upper bound.
+fn drawn_bound(ctx: &Ctx<'_>, scope: super::Scope, e: &Expr) -> Option<u64> {
+    let Expr::Path { path, .. } = e.peel() else {
+        return None;
+    };
+    let name = path.last().filter(|_| path.segments.len() == 1)?;
+    let body = ctx.defs.fns[scope.fn_?].def.body.as_ref()?;
+    let mut bound = None;
+    crate::entrypoints::find_local(body, name, &mut |init| {
+        if let Expr::MethodCall { method, args, .. } = init.peel()
+            && matches!(method.as_str(), "random_range" | "gen_range")
+            && let Some(Expr::Other(ends)) = args.first().map(Expr::peel)
+            && let [_, high] = ends.as_slice()
+        {
+            bound = ctx.eval_u64(scope, high);
+        }
+    });
+    bound
 }
 
 /// Methods that turn an HTTP body (a response's, a request's) into a

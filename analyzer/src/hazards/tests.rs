@@ -1375,6 +1375,125 @@ async fn cleanup() {}
     );
 }
 
+/// A short pause as one round of a loop that returns once its call works
+/// (a bounded retry), or a random pause of about a second against timing
+/// attacks, waits far less than any timeout; a back-off of unknown length in
+/// the same loop, and a short pause pacing an endless loop, are reported.
+#[test]
+fn bounded_retries_and_short_random_pauses_are_not_long_running() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use std::time::Duration;
+
+use tokio::runtime::Handle;
+use tokio::time::sleep;
+
+const ATTEMPT_WAIT: Duration = Duration::from_millis(500);
+
+const fn wait_duration() -> Duration {
+    Duration::from_millis(200)
+}
+
+pub fn retry<F: FnMut() -> Result<u32, ()>>(mut func: F, max_tries: u32) -> Result<u32, ()> {
+    let mut tries = 0;
+    loop {
+        match func() {
+            ok @ Ok(_) => return ok,
+            err @ Err(_) => {
+                tries += 1;
+                if tries >= max_tries {
+                    return err;
+                }
+                Handle::current().block_on(sleep(Duration::from_millis(500)));
+            }
+        }
+    }
+}
+
+pub async fn retry_db<F: FnMut() -> Result<u32, ()>>(mut func: F, max_tries: u32) -> Result<u32, ()> {
+    let mut tries = 0;
+    loop {
+        match func() {
+            ok @ Ok(_) => return ok,
+            Err(e) => {
+                tries += 1;
+                if tries >= max_tries {
+                    return Err(e);
+                }
+                sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+pub async fn wait_for(addr: &str) {
+    loop {
+        match tokio::net::TcpStream::connect(addr).await {
+            Ok(_) => break,
+            Err(_) => {
+                sleep(ATTEMPT_WAIT).await;
+                continue;
+            }
+        }
+    }
+}
+
+pub async fn lock_loop(cache: &Cache) -> Option<u32> {
+    loop {
+        sleep(wait_duration()).await;
+        if let Some(v) = cache.get() {
+            return Some(v);
+        }
+    }
+}
+
+pub async fn password_hint(mail_enabled: bool) {
+    if mail_enabled {
+        use rand::{RngExt, rngs::SmallRng};
+        let mut rng: SmallRng = rand::make_rng();
+        let sleep_ms: u64 = rng.random_range(900..=1100);
+        tokio::time::sleep(tokio::time::Duration::from_millis(sleep_ms)).await;
+    }
+}
+
+pub async fn slow_hint() {
+    let mut rng = rand::thread_rng();
+    let ms: u64 = rng.gen_range(5000..9000);
+    tokio::time::sleep(Duration::from_millis(ms)).await; //~ long-running
+}
+
+pub async fn migrate_with_backoff(mut backoff: Duration) {
+    loop {
+        if try_migrate().await {
+            return;
+        }
+        sleep(backoff).await; //~ long-running
+        backoff *= 2;
+    }
+}
+
+pub async fn poll_forever() {
+    loop { //~ long-running
+        drain().await;
+        sleep(wait_duration()).await; //~ long-running
+    }
+}
+
+pub struct Cache;
+impl Cache {
+    pub fn get(&self) -> Option<u32> {
+        None
+    }
+}
+async fn try_migrate() -> bool {
+    true
+}
+async fn drain() {}
+"#,
+    );
+}
+
 /// A SQLite file named only as a field's default, in the attributes of a
 /// clap CLI, a derive_builder config or a serde config, is a SQLite file all
 /// the same.
