@@ -164,7 +164,7 @@ impl<'a> Scan<'a> {
         let mut left_out = BTreeSet::new();
         for (lint, findings) in LINTS.iter().zip(found) {
             for f in findings {
-                if !reach.in_scope(&ctx, &f.subject) {
+                if !reach.in_scope(&ctx, &f.subject) || reach.in_cli_branch(&f.subject, f.line) {
                     left_out.insert((f.file.clone(), f.line, lint.code));
                     continue;
                 }
@@ -1106,7 +1106,13 @@ struct Reach {
     scope: Option<BTreeSet<FnId>>,
     /// What the start-up of a serving binary runs (a subset of `scope`).
     startup: BTreeSet<FnId>,
+    /// Per serving `main`: the line spans of its command-line branches that
+    /// do not serve (see [`cli_branches`]). Code there is not the served app.
+    cli: CliSpans,
 }
+
+/// Per serving `main`: the line spans of its command-line branches that do not serve.
+type CliSpans = BTreeMap<FnId, Vec<(u32, u32)>>;
 
 impl Reach {
     fn new(ctx: &Ctx<'_>, graph: &CallGraph, entrypoints: &[EntryPoint]) -> Self {
@@ -1116,6 +1122,7 @@ impl Reach {
                 mentions: Vec::new(),
                 scope: None,
                 startup: BTreeSet::new(),
+                cli: BTreeMap::new(),
             };
         }
         let defs = ctx.defs;
@@ -1145,16 +1152,29 @@ impl Reach {
         }
         let mentions: Vec<BTreeSet<Def>> =
             (0..defs.fns.len()).map(|f| fn_mentions(ctx, f)).collect();
-        let (scope, startup) = match served_scope(defs, graph, entrypoints, &routes, &mentions) {
-            Some((scope, startup)) => (Some(scope), startup),
-            None => (None, BTreeSet::new()),
+        let (scope, startup, cli) = match served_scope(defs, graph, entrypoints, &routes, &mentions)
+        {
+            Some((scope, startup, cli)) => (Some(scope), startup, cli),
+            None => (None, BTreeSet::new(), BTreeMap::new()),
         };
         Reach {
             routes,
             mentions,
             scope,
             startup,
+            cli,
         }
+    }
+
+    /// Whether a finding sits in a command-line branch of a serving `main`
+    /// that does not serve (`Some(Command::Migrate) => ..`).
+    fn in_cli_branch(&self, subject: &Subject, line: u32) -> bool {
+        let Subject::Fn(f) = subject else {
+            return false;
+        };
+        self.cli
+            .get(f)
+            .is_some_and(|spans| spans.iter().any(|(lo, hi)| (*lo..=*hi).contains(&line)))
     }
 
     /// Whether the served app runs the code a finding is about.
@@ -1273,7 +1293,7 @@ fn served_scope(
     entrypoints: &[EntryPoint],
     routes: &[(String, BTreeSet<FnId>)],
     mentions: &[BTreeSet<Def>],
-) -> Option<(BTreeSet<FnId>, BTreeSet<FnId>)> {
+) -> Option<(BTreeSet<FnId>, BTreeSet<FnId>, CliSpans)> {
     let mains = crate::entrypoints::binary_mains(defs);
     if mains.is_empty() {
         return None;
@@ -1287,16 +1307,31 @@ fn served_scope(
         .iter()
         .map(|m| graph.reachable(&[*m]).into_iter().collect())
         .collect();
-    let serving: Vec<&BTreeSet<FnId>> = starts
-        .iter()
-        .filter(|s| s.iter().any(|f| handlers.contains(f)))
+    let serving_mains: Vec<usize> = (0..mains.len())
+        .filter(|&i| starts[i].iter().any(|f| handlers.contains(f)))
         .collect();
-    let chosen: Vec<&BTreeSet<FnId>> = if serving.is_empty() {
-        starts.iter().collect()
+    let mut cli = BTreeMap::new();
+    let mut startup: BTreeSet<FnId> = if serving_mains.is_empty() {
+        starts.iter().flatten().copied().collect()
     } else {
-        serving
+        // What a serving `main` runs, less what only its command-line
+        // branches that do not serve call.
+        let serves = reaching(graph, &handlers);
+        let mut startup = BTreeSet::new();
+        for i in serving_mains {
+            let m = mains[i];
+            let Some(body) = defs.fns[m].def.body.as_ref() else {
+                startup.extend(starts[i].iter().copied());
+                continue;
+            };
+            let (spans, outside) = cli_branches(graph, m, body, &serves);
+            startup.extend(reachable_outside(defs, graph, m, &spans, &outside));
+            if !spans.is_empty() {
+                cli.insert(m, spans);
+            }
+        }
+        startup
     };
-    let mut startup: BTreeSet<FnId> = chosen.into_iter().flatten().copied().collect();
     with_framework_calls(defs, graph, mentions, &mut startup);
     let mut scope = startup.clone();
     for (_, reached) in routes {
@@ -1325,7 +1360,157 @@ fn served_scope(
         scope.extend(graph.reachable(&more));
     }
     with_framework_calls(defs, graph, mentions, &mut scope);
-    Some((scope, startup))
+    Some((scope, startup, cli))
+}
+
+/// The fns from which the call graph reaches one of `targets` (themselves included).
+fn reaching(graph: &CallGraph, targets: &BTreeSet<FnId>) -> BTreeSet<FnId> {
+    let mut seen: BTreeSet<FnId> = BTreeSet::new();
+    let mut stack: Vec<FnId> = targets.iter().copied().collect();
+    while let Some(f) = stack.pop() {
+        if !seen.insert(f) {
+            continue;
+        }
+        for n in graph
+            .graph
+            .neighbors_directed(graph.node(f), petgraph::Direction::Incoming)
+        {
+            stack.push(graph.graph[n]);
+        }
+    }
+    seen
+}
+
+/// The branches of a serving `main` that are command-line subcommands and
+/// do not serve: arms of a `match` of which another arm serves
+/// (`Some(Command::Migrate) => ..` beside `None => run(cfg).await`), and an
+/// `if` / `if let` block that does not serve and returns
+/// (`if let Some(Command::GenApi { .. }) = &args.command { ..; return Ok(()) }`)
+/// ahead of the serving code. Returns their line spans, and the names
+/// `main` calls outside them (a callee also called there still runs).
+fn cli_branches(
+    graph: &CallGraph,
+    main: FnId,
+    body: &Block,
+    serves: &BTreeSet<FnId>,
+) -> (Vec<(u32, u32)>, BTreeSet<String>) {
+    let edges: Vec<(u32, FnId)> = graph
+        .graph
+        .edges(graph.node(main))
+        .map(|e| {
+            (
+                e.weight().line,
+                graph.graph[petgraph::visit::EdgeRef::target(&e)],
+            )
+        })
+        .collect();
+    let span_of = |e: &Expr| -> Option<(u32, u32)> {
+        let mut lines = Vec::new();
+        e.walk(&mut |x| lines.extend(x.line()));
+        Some((*lines.iter().min()?, *lines.iter().max()?))
+    };
+    let block_span = |b: &Block| -> Option<(u32, u32)> {
+        let mut lines = Vec::new();
+        b.walk(&mut |x| lines.extend(x.line()));
+        Some((*lines.iter().min()?, *lines.iter().max()?))
+    };
+    let serves_in = |(lo, hi): (u32, u32)| {
+        edges
+            .iter()
+            .any(|(l, to)| (lo..=hi).contains(l) && serves.contains(to))
+    };
+    let mut spans = Vec::new();
+    body.walk(&mut |e| match e {
+        Expr::Match { arms, .. } => {
+            let arm_spans: Vec<Option<(u32, u32)>> = arms.iter().map(|(_, a)| span_of(a)).collect();
+            let serving: Vec<bool> = arm_spans.iter().map(|s| s.is_some_and(serves_in)).collect();
+            if serving.iter().any(|s| *s) {
+                for (span, serving) in arm_spans.iter().zip(&serving) {
+                    if let Some(span) = span
+                        && !serving
+                    {
+                        spans.push(*span);
+                    }
+                }
+            }
+        }
+        Expr::If { then, .. } => {
+            if let Some(span) = block_span(then)
+                && !serves_in(span)
+                && returns(then)
+            {
+                spans.push(span);
+            }
+        }
+        _ => {}
+    });
+    // What `main` names outside those spans.
+    let mut outside = BTreeSet::new();
+    body.walk(&mut |e| {
+        let Some(line) = e.line() else { return };
+        if spans.iter().any(|(lo, hi)| (*lo..=*hi).contains(&line)) {
+            return;
+        }
+        match e {
+            Expr::Call { func, .. } => {
+                if let Expr::Path { path, .. } = func.peel() {
+                    outside.extend(path.last().map(str::to_owned));
+                }
+            }
+            Expr::MethodCall { method, .. } => {
+                outside.insert(method.to_string());
+            }
+            Expr::Path { path, .. } => {
+                outside.extend(path.last().map(str::to_owned));
+            }
+            _ => {}
+        }
+    });
+    spans.sort();
+    spans.dedup();
+    (spans, outside)
+}
+
+/// Whether a block ends the fn: a `return` in it (not in a closure).
+fn returns(b: &Block) -> bool {
+    let mut found = false;
+    b.walk(&mut |e| {
+        if let Expr::Wrap {
+            kind: WrapKind::Return,
+            ..
+        } = e
+        {
+            found = true;
+        }
+    });
+    found
+}
+
+/// What `main` reaches when the calls it makes only inside `spans` are
+/// left out: an edge whose first call is in a span is dropped unless `main`
+/// names the callee outside them too.
+fn reachable_outside(
+    defs: &DefMap<'_>,
+    graph: &CallGraph,
+    main: FnId,
+    spans: &[(u32, u32)],
+    outside: &BTreeSet<String>,
+) -> Vec<FnId> {
+    let roots: Vec<FnId> = graph
+        .graph
+        .edges(graph.node(main))
+        .filter_map(|e| {
+            let line = e.weight().line;
+            let to = graph.graph[petgraph::visit::EdgeRef::target(&e)];
+            let inside = spans.iter().any(|(lo, hi)| (*lo..=*hi).contains(&line));
+            (!inside || outside.contains(defs.fns[to].name)).then_some(to)
+        })
+        .collect();
+    let mut out = graph.reachable(&roots);
+    out.push(main);
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Adds to `scope` the methods of another crate's trait on a type the code

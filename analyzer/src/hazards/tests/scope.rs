@@ -202,3 +202,100 @@ async fn main() {
         "{served:#?}"
     );
 }
+
+/// A serving `main` that is also a CLI: what its subcommands that do not
+/// serve run (a `match` arm beside the serving one, an `if let` block that
+/// returns before the server is built) is not the served app, whether the
+/// code sits in `main` or in a fn only that arm calls; the serving arm's and
+/// the shared start-up's are kept.
+#[test]
+fn subcommands_of_a_serving_main_that_do_not_serve_are_left_out() {
+    let fixture = format!(
+        "{MANIFEST}{}",
+        r#"
+//- /src/main.rs
+use axum::{routing::post, Router};
+enum Command {
+    GenApi { output: Option<String> },
+    Migrate,
+    Revert { id: String },
+    InitConfig { output: String },
+}
+struct Args {
+    command: Option<Command>,
+    db_url: String,
+}
+async fn upload() {
+    std::fs::write("uploads/x", b"x").unwrap();
+}
+fn init_config(output: &str) {
+    std::fs::write(output, "port = 3000").unwrap();
+}
+async fn migrate(db_url: &str) {
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(5).connect(db_url).await.unwrap();
+    sqlx::migrate!().run(&pool).await.unwrap();
+}
+async fn run(args: Args) {
+    std::fs::create_dir_all("data").unwrap();
+    let app = Router::new().route("/upload", post(upload));
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}
+fn parse() -> Args {
+    todo!()
+}
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let args = parse();
+    if let Some(Command::GenApi { output }) = &args.command {
+        match output {
+            Some(path) => std::fs::write(path, "{}")?,
+            None => println!("{{}}"),
+        }
+        return Ok(());
+    }
+    match args.command {
+        Some(Command::Migrate) => migrate(&args.db_url).await,
+        Some(Command::Revert { id }) => {
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(5)
+                .connect(&args.db_url)
+                .await
+                .unwrap();
+            let _ = (pool, id);
+        }
+        Some(Command::InitConfig { output }) => init_config(&output),
+        Some(Command::GenApi { .. }) | None => run(args).await,
+    }
+    Ok(())
+}
+"#
+    );
+    let served: BTreeSet<(String, u32)> = run_with(&fixture, |defs| {
+        crate::entrypoints::detect(defs).entrypoints
+    })
+    .iter()
+    .map(|h| (h.code.to_owned(), h.line))
+    .collect();
+    let all: BTreeSet<(String, u32)> = run(&fixture)
+        .iter()
+        .map(|h| (h.code.to_owned(), h.line))
+        .collect();
+    // Without entry points every branch is reported.
+    for cli in [
+        ("local-filesystem", 16),
+        ("connection-pool", 19),
+        ("startup-work", 20),
+        ("local-filesystem", 36),
+        ("connection-pool", 44),
+    ] {
+        let cli = (cli.0.to_owned(), cli.1);
+        assert!(all.contains(&cli), "{cli:?} in {all:?}");
+        assert!(!served.contains(&cli), "{cli:?} in {served:?}");
+    }
+    // The serving arm's start-up and the routes' code stay.
+    for kept in [("local-filesystem", 13), ("local-filesystem", 23)] {
+        let kept = (kept.0.to_owned(), kept.1);
+        assert!(served.contains(&kept), "{kept:?} not in {served:?}");
+    }
+}
