@@ -400,5 +400,5 @@ for app in "${apps[@]}"; do
     fi
 done
 
-printf '%s\n' "${results[@]}"
+[ "${#results[@]}" -eq 0 ] || printf '%s\n' "${results[@]}"
 exit "$rc"
