@@ -11,6 +11,27 @@
 
 use std::path::Path;
 
+/// Analyses `fixture`, written to a temporary directory; `manifest` (a
+/// `//- /Cargo.toml` file) is prepended unless the fixture has its own.
+pub fn analyze(fixture: &str, manifest: &str) -> crate::analysis::Analysis {
+    analyze_with(fixture, manifest, &crate::analysis::Options::default())
+}
+
+/// [`analyze`] with what a plan tells the analysis.
+pub fn analyze_with(
+    fixture: &str,
+    manifest: &str,
+    options: &crate::analysis::Options,
+) -> crate::analysis::Analysis {
+    let dir = tempfile::tempdir().expect("tempdir");
+    if fixture.contains("//- /Cargo.toml") {
+        write_fixture(dir.path(), fixture);
+    } else {
+        write_fixture(dir.path(), &format!("{manifest}{fixture}"));
+    }
+    crate::analysis::analyze_with(dir.path(), options).expect("analyse")
+}
+
 /// Writes the files of `fixture` under `dir`.
 pub fn write_fixture(dir: &Path, fixture: &str) {
     let mut current: Option<(String, String)> = None;

@@ -3,19 +3,10 @@
 
 use expect_test::{Expect, expect};
 
-use crate::testing::write_fixture;
-
 /// Analyses `fixture` (a `Cargo.toml` for an axum app is prepended unless
 /// the fixture has one) and compares its variables with `expect`.
 fn check(fixture: &str, expect: Expect) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let fixture = if fixture.contains("//- /Cargo.toml") {
-        fixture.to_owned()
-    } else {
-        format!("{MANIFEST}{fixture}")
-    };
-    write_fixture(dir.path(), &fixture);
-    let analysis = crate::analysis::analyze(dir.path()).expect("analyse");
+    let analysis = crate::testing::analyze(fixture, MANIFEST);
     let mut out = String::new();
     for v in &analysis.config {
         let need = match (&v.required, &v.default) {

@@ -3,8 +3,6 @@
 
 use expect_test::expect;
 
-use crate::testing::write_fixture;
-
 /// An axum app whose `main` serves on the `serve` subcommand.
 const CLI_APP: &str = r#"
 //- /Cargo.toml
@@ -53,9 +51,7 @@ async fn main() {
 "#;
 
 fn analysis() -> crate::analysis::Analysis {
-    let dir = tempfile::tempdir().expect("tempdir");
-    write_fixture(dir.path(), CLI_APP);
-    crate::analysis::analyze(dir.path()).expect("analyse")
+    crate::testing::analyze(CLI_APP, "")
 }
 
 fn groups(a: &crate::analysis::Analysis) -> Vec<crate::partition::Group> {
@@ -181,9 +177,7 @@ async fn main() -> std::io::Result<()> {
 "#;
 
 fn routes_with(options: &crate::analysis::Options) -> (Vec<String>, crate::analysis::Analysis) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    write_fixture(dir.path(), TWO_SERVICES);
-    let a = crate::analysis::analyze_with(dir.path(), options).expect("analyse");
+    let a = crate::testing::analyze_with(TWO_SERVICES, "", options);
     (crate::partition::route_names(&a), a)
 }
 

@@ -4,19 +4,10 @@
 
 use expect_test::{Expect, expect};
 
-use crate::testing::write_fixture;
-
 /// Analyses `fixture` (an axum + clap manifest is prepended unless the
 /// fixture has one) and renders its binaries.
 fn check(fixture: &str, expect: Expect) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let fixture = if fixture.contains("//- /Cargo.toml") {
-        fixture.to_owned()
-    } else {
-        format!("{MANIFEST}{fixture}")
-    };
-    write_fixture(dir.path(), &fixture);
-    let analysis = crate::analysis::analyze(dir.path()).expect("analyse");
+    let analysis = crate::testing::analyze(fixture, MANIFEST);
     let mut out = String::new();
     for m in &analysis.mains {
         let args = match &m.serve_args {
