@@ -8,7 +8,9 @@
 //! `Box`, generics, and `dyn Trait` to every workspace impl), and reports
 //! each type that keeps a lock, an atomic, a concurrent map or a channel in
 //! a field: in-memory tables, caches, session stores, counters, rate-limit
-//! windows, pub/sub senders.
+//! windows, pub/sub senders. A lock around a client of another service
+//! (`Mutex<SentinelClient>`, `Mutex<Arc<OidcClient>>`, the type or the alias
+//! it names ending in `Client`) guards a handle, not data: not reported.
 //!
 //! ### Why is this bad on Lambda
 //! Each instance builds its own state at cold start. A write made by one
@@ -86,8 +88,9 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             held.push(format!("itself, behind `{lock}`"));
         }
         for (name, ty) in ctx.fields_of(t) {
-            // A field whose type is (or wraps) a lock, atomic, concurrent map or channel.
-            if !ctx.mutable_parts(scope, ty, 0).is_empty() {
+            // A field whose type is (or wraps) a lock, atomic, concurrent map
+            // or channel; not a lock around a client of another service.
+            if !ctx.mutable_parts(scope, ty, 0).is_empty() && !guards_client(ctx, scope, ty) {
                 let field = if name.is_empty() || name.parse::<u32>().is_ok() {
                     ty_text(ty)
                 } else {
@@ -494,4 +497,33 @@ fn infer(ctx: &Ctx<'_>, scope: Scope, e: &Expr, depth: u32) -> Option<TypeId> {
 fn returned_type(ctx: &Ctx<'_>, f: FnId) -> Option<TypeId> {
     let ret = ctx.defs.fns[f].def.ret.as_ref()?;
     primary(ctx, ctx.scope(f), ret, 0)
+}
+
+/// Whether a field is a lock around a client handle (`Mutex<SentinelClient>`,
+/// `RwLock<Arc<ConfiguredClient>>` with `type ConfiguredClient =
+/// openidconnect::Client<..>`): each instance holding its own is fine.
+fn guards_client(ctx: &Ctx<'_>, scope: Scope, ty: &Ty) -> bool {
+    let Ty::Path(p) = ty else { return false };
+    if !matches!(p.last(), Some("Mutex" | "RwLock")) {
+        return false;
+    }
+    let mut inner = p.segments.last().and_then(|s| s.generics.first());
+    for _ in 0..4 {
+        let Some(Ty::Path(q)) = inner else {
+            return false;
+        };
+        if matches!(q.last(), Some("Arc" | "Box" | "Rc")) {
+            inner = q.segments.last().and_then(|s| s.generics.first());
+            continue;
+        }
+        let named = match ctx.workspace_type(scope, q) {
+            Some(t) => match ctx.defs.types[t].alias_of {
+                Some(Ty::Path(target)) => target.last(),
+                _ => q.last(),
+            },
+            None => q.last(),
+        };
+        return named.is_some_and(|n| n.ends_with("Client"));
+    }
+    false
 }

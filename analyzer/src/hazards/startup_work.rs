@@ -4,7 +4,10 @@
 //! `migrations::runner()`) and DDL executed from code (`CREATE TABLE`,
 //! `CREATE INDEX`, `ALTER TABLE`, ... in a string literal, a `const`, a
 //! `.sql` file included with `include_str!`, or a local bound to one of
-//! these, passed to a call such as `sqlx::query(..)` or `execute_batch`).
+//! these, passed to a call such as `sqlx::query(..)` or `execute_batch`),
+//! except in a fn whose only DDL is a temporary table it creates
+//! (`CREATE TEMP TABLE`) and drops (`DROP TABLE IF EXISTS ..`): a query's
+//! scratch space, not schema.
 //!
 //! ### Why is this bad on Lambda
 //! The monolith runs this once per start; on Lambda "start" is every cold
@@ -50,6 +53,7 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let scope = ctx.scope(f);
         let name = ctx.fn_name(f);
         let ddl_locals = ddl_locals(ctx, f, scope);
+        let scratch = scratch_tables_only(ctx, f);
         let mut lines = BTreeSet::new();
         ctx.walk_body(f, |e| {
             let (line, what) = match e {
@@ -68,7 +72,8 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                     });
                     if migration {
                         (*line, "runs database migrations".to_owned())
-                    } else if args.iter().any(|a| is_ddl(ctx, scope, a, &ddl_locals, 0)) {
+                    } else if !scratch && args.iter().any(|a| is_ddl(ctx, scope, a, &ddl_locals, 0))
+                    {
                         // `sqlx::query("CREATE TABLE ..")`, `query(statement)` over a DDL const.
                         (*line, "executes schema DDL (CREATE/ALTER ...)".to_owned())
                     } else {
@@ -77,7 +82,7 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                 }
                 // `conn.execute_batch(SCHEMA)`, `client.batch_execute("CREATE TABLE ..")`.
                 Expr::MethodCall { args, line, .. }
-                    if args.iter().any(|a| is_ddl(ctx, scope, a, &ddl_locals, 0)) =>
+                    if !scratch && args.iter().any(|a| is_ddl(ctx, scope, a, &ddl_locals, 0)) =>
                 {
                     (*line, "executes schema DDL (CREATE/ALTER ...)".to_owned())
                 }
@@ -209,6 +214,32 @@ fn is_ddl(ctx: &Ctx<'_>, scope: Scope, e: &Expr, locals: &BTreeSet<&str>, depth:
         Expr::Other(xs) => xs.iter().any(|x| is_ddl(ctx, scope, x, locals, depth + 1)),
         _ => false,
     }
+}
+
+/// Whether the only DDL a fn writes is about temporary tables: it creates
+/// one (`CREATE TEMP TABLE ..`) and otherwise only drops tables (that one,
+/// `DROP TABLE IF EXISTS {temp}`): scratch space of a query, not schema.
+fn scratch_tables_only(ctx: &Ctx<'_>, f: FnId) -> bool {
+    let (mut temp, mut schema) = (false, false);
+    ctx.walk_body(f, |e| {
+        if let Expr::Lit {
+            lit: Lit::Str(text),
+            ..
+        } = e
+        {
+            let words: Vec<String> = text
+                .split_whitespace()
+                .map(str::to_ascii_uppercase)
+                .collect();
+            let creates_temp = words
+                .windows(2)
+                .any(|w| w[0] == "CREATE" && matches!(w[1].as_str(), "TEMP" | "TEMPORARY"));
+            let drops = words.windows(2).any(|w| w[0] == "DROP" && w[1] == "TABLE");
+            temp |= creates_temp;
+            schema |= text_is_ddl(text) && !drops;
+        }
+    });
+    temp && !schema
 }
 
 fn text_is_ddl(s: &str) -> bool {

@@ -392,6 +392,43 @@ pub async fn settings(State(s): State<Arc<Settings>>) {}
     );
 }
 
+/// A lock around a client of another service guards a handle, not data;
+/// a lock around data beside it in the same state is reported.
+#[test]
+fn in_process_state_locks_around_clients_are_handles() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::State;
+use tokio::sync::Mutex;
+
+type ConfiguredCoreClient = openidconnect::Client<String>;
+
+pub struct OAuth2Handler {
+    client: Mutex<Arc<ConfiguredCoreClient>>,
+    client_id: String,
+}
+
+struct LockedSentinelClient(Mutex<redis::sentinel::SentinelClient>);
+
+pub struct Redis {
+    client: LockedSentinelClient,
+}
+
+pub struct AppState { //~ in-process-state
+    oauth: Arc<OAuth2Handler>,
+    redis: Redis,
+    seen: Mutex<HashMap<String, u64>>,
+}
+
+pub async fn callback(State(state): State<AppState>) {}
+"#,
+    );
+}
+
 #[test]
 fn in_process_state_actix_and_rocket() {
     check_marked(
@@ -1004,6 +1041,39 @@ pub async fn migrate(pool: &sqlx::PgPool) {
     );
 }
 
+/// A scheduled job's temporary table (created, filled, dropped) is a
+/// query's scratch space; the same `DROP TABLE` beside real schema work is
+/// DDL.
+#[test]
+fn startup_work_temporary_tables_are_scratch() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use diesel::sql_query;
+
+pub async fn process_aggregates(conn: &mut Conn, interval: (&str, &str)) {
+    let temp_table = &format!("aggregates_temp_table_{}", interval.1);
+    let drop_temp_table = &format!("DROP TABLE IF EXISTS {temp_table}");
+    sql_query(drop_temp_table).execute(conn).await.ok();
+    sql_query(format!(
+        "CREATE TEMP TABLE {temp_table} AS SELECT id, count(*) FROM posts GROUP BY id"
+    ))
+    .execute(conn)
+    .await
+    .ok();
+    sql_query(drop_temp_table).execute(conn).await.ok();
+}
+
+pub async fn reset(conn: &mut Conn) {
+    sql_query("DROP TABLE IF EXISTS sessions").execute(conn).await.ok(); //~ startup-work
+    sql_query("CREATE TABLE sessions (id TEXT)").execute(conn).await.ok(); //~ startup-work
+}
+
+pub struct Conn;
+"#,
+    );
+}
+
 #[test]
 fn quiet_code_has_no_hazards() {
     check_marked(
@@ -1371,6 +1441,126 @@ pub fn console() {
     std::process::exit(0);
 }
 async fn cleanup() {}
+"#,
+    );
+}
+
+/// Statics whose use shows they are not shared state: a memo (a fn returns
+/// the held value when there and fills it otherwise; another fn only clears
+/// it), a stamp only ever stored, a gauge of this process's in-flight work.
+/// A store other fns fill, a counter handing out numbers and a lock a fn
+/// reads without returning what it holds stay.
+#[test]
+fn memos_stamps_and_gauges_are_not_global_mutable_state() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{LazyLock, Mutex, RwLock};
+use std::time::Instant;
+
+struct Token {
+    access_token: String,
+    valid_until: Instant,
+}
+
+pub async fn auth_token() -> String {
+    static API_TOKEN: LazyLock<tokio::sync::RwLock<Token>> = LazyLock::new(|| {
+        tokio::sync::RwLock::new(Token { access_token: String::new(), valid_until: Instant::now() })
+    });
+    let api_token = API_TOKEN.read().await;
+    if api_token.valid_until > Instant::now() {
+        return api_token.access_token.clone();
+    }
+    drop(api_token);
+    let fresh = fetch().await;
+    *API_TOKEN.write().await = Token { access_token: fresh.clone(), valid_until: Instant::now() };
+    fresh
+}
+
+pub fn blocked(domain: &str, pattern: String) -> bool {
+    static COMPILED: Mutex<Option<(String, regex::Regex)>> = Mutex::new(None);
+    let mut guard = COMPILED.lock().unwrap();
+    if let Some((value, regex)) = &*guard
+        && value == &pattern
+    {
+        return regex.is_match(domain);
+    }
+    let regex = regex::Regex::new(&pattern).unwrap();
+    let is_match = regex.is_match(domain);
+    *guard = Some((pattern, regex));
+    is_match
+}
+
+static CSS_CACHE: RwLock<Option<String>> = RwLock::new(None);
+
+pub fn invalidate_css() {
+    *CSS_CACHE.write().unwrap() = None;
+}
+
+pub fn css(reload: bool) -> String {
+    if !reload
+        && let Some(cached) = CSS_CACHE.read().unwrap().as_ref()
+    {
+        return cached.clone();
+    }
+    let css = render();
+    *CSS_CACHE.write().unwrap() = Some(css.clone());
+    css
+}
+
+pub static LAST_POLL: LazyLock<AtomicU64> = LazyLock::new(|| AtomicU64::new(0));
+
+pub fn polled(now: u64) {
+    LAST_POLL.swap(now, Ordering::Relaxed);
+}
+
+pub async fn deliver(limit: usize) {
+    static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+    if IN_FLIGHT.load(Ordering::Relaxed) > limit {
+        return;
+    }
+    IN_FLIGHT.fetch_add(1, Ordering::Relaxed);
+    fetch().await;
+    IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
+}
+
+static SESSIONS: LazyLock<Mutex<HashMap<String, String>>> = LazyLock::new(Default::default); //~ global-mutable-state
+
+pub fn session(id: &str) -> Option<String> {
+    if let Some(user) = SESSIONS.lock().unwrap().get(id) {
+        return Some(user.clone());
+    }
+    None
+}
+
+pub fn login(id: String, user: String) {
+    SESSIONS.lock().unwrap().insert(id, user);
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1); //~ global-mutable-state
+
+pub fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+pub fn visits() -> u64 {
+    static VISITS: Mutex<u64> = Mutex::new(0); //~ global-mutable-state
+    let mut n = VISITS.lock().unwrap();
+    if *n > 1000 {
+        return 0;
+    }
+    *n += 1;
+    *n
+}
+
+async fn fetch() -> String {
+    String::new()
+}
+fn render() -> String {
+    String::new()
+}
 "#,
     );
 }
