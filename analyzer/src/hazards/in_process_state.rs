@@ -504,6 +504,13 @@ fn returned_type(ctx: &Ctx<'_>, f: FnId) -> Option<TypeId> {
 /// openidconnect::Client<..>`): each instance holding its own is fine.
 fn guards_client(ctx: &Ctx<'_>, scope: Scope, ty: &Ty) -> bool {
     let Ty::Path(p) = ty else { return false };
+    let mut p: &crate::syntax::Path = p;
+    // `Arc<Mutex<SentinelClient>>`: the lock inside the shared pointer.
+    while matches!(p.last(), Some("Arc" | "Box" | "Rc"))
+        && let Some(Ty::Path(inner)) = p.segments.last().and_then(|s| s.generics.first())
+    {
+        p = inner;
+    }
     if !matches!(p.last(), Some("Mutex" | "RwLock")) {
         return false;
     }

@@ -416,6 +416,7 @@ struct LockedSentinelClient(Mutex<redis::sentinel::SentinelClient>);
 
 pub struct Redis {
     client: LockedSentinelClient,
+    shared: Arc<Mutex<redis::sentinel::SentinelClient>>,
 }
 
 pub struct AppState { //~ in-process-state
