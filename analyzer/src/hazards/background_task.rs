@@ -4,7 +4,8 @@
 //! `actix_rt::spawn`, `async_std::task::spawn`, `smol::spawn`,
 //! `rayon::spawn`, `std::thread::spawn`, `thread::Builder::new().spawn(..)`,
 //! `Handle::current().spawn(..)`, unless the handle is awaited or joined in
-//! the same fn. A spawn in `main` (or a rocket fairing's `on_liftoff`, which
+//! the same fn (a handle that is one branch of a `select!` is not: the task
+//! runs beside the others). A spawn in `main` (or a rocket fairing's `on_liftoff`, which
 //! runs once after launch) is a worker started at startup; anywhere else it
 //! is work that outlives the call that started it.
 //!
@@ -260,7 +261,8 @@ fn is_spawn_fn(names: &[String]) -> bool {
 }
 
 /// Spawn calls whose handle is awaited or joined here: `spawn(x).await`,
-/// `spawn(x).join()`, or `let h = spawn(x); .. h.await` / `h.join()` / `join!(h, ..)`.
+/// `spawn(x).join()`, or `let h = spawn(x); .. h.await` / `h.join()` /
+/// `join!(h, ..)` (not `select!`, which waits for one branch of several).
 fn joined_spawns(ctx: &Ctx<'_>, f: FnId) -> Vec<*const Expr> {
     let mut out = Vec::new();
     let mut handles: Vec<(&str, *const Expr)> = Vec::new();
@@ -300,9 +302,10 @@ fn joined_spawns(ctx: &Ctx<'_>, f: FnId) -> Vec<*const Expr> {
                 used.push(n);
             }
         }
-        Expr::Macro { path, args, .. }
-            if matches!(path.last(), Some("join" | "try_join" | "select")) =>
-        {
+        // `select!` waits for the first branch only: a task whose handle
+        // is one of its branches runs on beside the others, and on after
+        // the select has picked another (a dropped handle does not stop it).
+        Expr::Macro { path, args, .. } if matches!(path.last(), Some("join" | "try_join")) => {
             for a in args {
                 if let Expr::Path { path, .. } = a.peel()
                     && let Some(n) = path.last()

@@ -1423,6 +1423,37 @@ fn server_handle() -> actix_web::dev::ServerHandle { todo!() }
     );
 }
 
+/// A task whose handle is one branch of a `select!` runs beside the
+/// others (the zero2prod shape: the app and a delivery worker spawned from
+/// `main`, then `select!` on whichever ends first); one joined with
+/// `join!` is waited for.
+#[test]
+fn a_spawn_raced_in_select_is_a_background_task() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+pub struct Worker;
+impl Worker {
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+pub async fn start(app: Worker, worker: Worker, other: Worker) -> std::io::Result<()> {
+    let task_app = tokio::spawn(app.run_until_stopped()); //~ background-task
+    let task_wrk = tokio::spawn(worker.run_until_stopped()); //~ background-task
+    tokio::select! {
+        o = task_app => report(o),
+        o = task_wrk => report(o),
+    }
+    let joined = tokio::spawn(other.run_until_stopped());
+    let _ = tokio::join!(joined);
+    Ok(())
+}
+fn report<T>(_o: T) {}
+"#,
+    );
+}
+
 /// Code for another OS than Lambda's Linux is not in the deployed build.
 #[test]
 fn code_for_another_os_is_not_checked() {
