@@ -329,10 +329,10 @@ mod tests {
 
     #[test]
     fn joining_keeps_an_empty_directorys_slash() {
-        assert_eq!(super::join("crates/a", "static/"), "crates/a/static/");
-        assert_eq!(super::join("", "static/"), "static/");
+        assert_eq!(join("crates/a", "static/"), "crates/a/static/");
+        assert_eq!(join("", "static/"), "static/");
         assert_eq!(
-            super::join("crates/a", "./src/lib.rs"),
+            join("crates/a", "./src/lib.rs"),
             "crates/a/src/lib.rs"
         );
     }
