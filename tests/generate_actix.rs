@@ -1051,8 +1051,8 @@ fn check_template(doc: &Yaml, plan: &[PlanFunction]) -> Vec<String> {
             let p = |k: &str| e.at(&["Properties", k]).and_then(Yaml::text).unwrap_or("");
             got.push(format!("{} {}", p("Method"), p("Path")));
         }
-        let mut want: Vec<String> = f
-            .routes
+        let plan_routes: Vec<&String> = plan.iter().flat_map(|f| &f.routes).collect();
+        let mut want: Vec<String> = with_head(&f.routes, &plan_routes)
             .iter()
             .map(|r| {
                 let (m, p) = split_route(r);
@@ -1461,4 +1461,23 @@ fn send(
         reader.read_to_end(&mut reply.body)?;
     }
     Ok(reply)
+}
+
+/// A function's routes with the `HEAD` events `template.yaml` adds: one
+/// beside each `GET` route (the monolith answers HEAD there, and the
+/// `cargo lambda watch` router sends it to the GET route's function),
+/// unless the plan has a `HEAD` route of that shape.
+fn with_head(routes: &[String], plan_routes: &[&String]) -> Vec<String> {
+    use cleave_analyzer::partition::route_shape;
+    let mut planned: std::collections::BTreeSet<String> =
+        plan_routes.iter().map(|r| route_shape(r)).collect();
+    let mut out = routes.to_vec();
+    for r in routes {
+        if let Some(path) = r.strip_prefix("GET ")
+            && planned.insert(route_shape(&format!("HEAD {path}")))
+        {
+            out.push(format!("HEAD {path}"));
+        }
+    }
+    out
 }

@@ -1827,8 +1827,8 @@ fn check_template(yaml: &Yaml, plan: &[PlanFunction]) -> Vec<String> {
             other => problems.push(format!("{logical}: Events is {other:?}")),
         }
         events.sort();
-        let mut wanted: Vec<String> = function
-            .routes
+        let plan_routes: Vec<&String> = plan.iter().flat_map(|f| &f.routes).collect();
+        let mut wanted: Vec<String> = with_head(&function.routes, &plan_routes)
             .iter()
             .map(|route| {
                 let (method, path) = split_route(route);
@@ -1849,4 +1849,23 @@ fn check_template(yaml: &Yaml, plan: &[PlanFunction]) -> Vec<String> {
         ));
     }
     problems
+}
+
+/// A function's routes with the `HEAD` events `template.yaml` adds: one
+/// beside each `GET` route (the monolith answers HEAD there, and the
+/// `cargo lambda watch` router sends it to the GET route's function),
+/// unless the plan has a `HEAD` route of that shape.
+fn with_head(routes: &[String], plan_routes: &[&String]) -> Vec<String> {
+    use cleave_analyzer::partition::route_shape;
+    let mut planned: std::collections::BTreeSet<String> =
+        plan_routes.iter().map(|r| route_shape(r)).collect();
+    let mut out = routes.to_vec();
+    for r in routes {
+        if let Some(path) = r.strip_prefix("GET ")
+            && planned.insert(route_shape(&format!("HEAD {path}")))
+        {
+            out.push(format!("HEAD {path}"));
+        }
+    }
+    out
 }

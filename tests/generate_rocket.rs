@@ -1316,8 +1316,9 @@ fn check_template(split: &Split) -> Vec<String> {
         // One event per route shape: API Gateway cannot tell routes apart
         // that differ only in a parameter's name; the first one stands for all.
         let mut seen_shapes = BTreeSet::new();
-        let mut want: BTreeSet<String> = f
-            .routes
+        let plan_routes: Vec<&String> = split.plan.iter().flat_map(|f| &f.routes).collect();
+        let routes = with_head(&f.routes, &plan_routes);
+        let mut want: BTreeSet<String> = routes
             .iter()
             .filter(|r| seen_shapes.insert(cleave_analyzer::partition::route_shape(r)))
             .map(|r| api_gateway_route(r))
@@ -1325,7 +1326,7 @@ fn check_template(split: &Split) -> Vec<String> {
         // rocket's `/static/<path..>` answers `/static` too, which API
         // Gateway's `{path+}` does not match: the bare path has an event of
         // its own, unless a route of the plan has that shape.
-        for r in &f.routes {
+        for r in &routes {
             let (method, path) = r.split_once(' ').expect("METHOD PATH");
             let Some((prefix, last)) = path.rsplit_once('/') else {
                 continue;
@@ -1465,4 +1466,22 @@ impl Timings {
 #[allow(clippy::print_stderr)] // progress and notes of a long test; shown with --nocapture
 fn progress(message: &str) {
     eprintln!("{message}");
+}
+
+/// A function's routes with the `HEAD` events `template.yaml` adds: one
+/// beside each `GET` route (the monolith answers HEAD there, and the
+/// `cargo lambda watch` router sends it to the GET route's function),
+/// unless the plan has a `HEAD` route of that shape.
+fn with_head(routes: &[String], plan_routes: &[&String]) -> Vec<String> {
+    use cleave_analyzer::partition::route_shape;
+    let mut planned: BTreeSet<String> = plan_routes.iter().map(|r| route_shape(r)).collect();
+    let mut out = routes.to_vec();
+    for r in routes {
+        if let Some(path) = r.strip_prefix("GET ")
+            && planned.insert(route_shape(&format!("HEAD {path}")))
+        {
+            out.push(format!("HEAD {path}"));
+        }
+    }
+    out
 }

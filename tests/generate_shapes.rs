@@ -437,7 +437,8 @@ fn check_events(shape: &Shape, ws: &Path, plan: &[PlanFunction]) -> Vec<String> 
             });
         }
         events.sort();
-        let mut want = function.routes.clone();
+        let plan_routes: Vec<&String> = plan.iter().flat_map(|f| &f.routes).collect();
+        let mut want = with_head(&function.routes, &plan_routes);
         if at == 0 {
             want.push("(default route)".to_owned());
         }
@@ -953,4 +954,23 @@ fn foreign_routes_get_404(shape: &Shape, functions: &[(PlanFunction, Server)]) -
         shape.label
     );
     problems
+}
+
+/// A function's routes with the `HEAD` events `template.yaml` adds: one
+/// beside each `GET` route (the monolith answers HEAD there, and the
+/// `cargo lambda watch` router sends it to the GET route's function),
+/// unless the plan has a `HEAD` route of that shape.
+fn with_head(routes: &[String], plan_routes: &[&String]) -> Vec<String> {
+    use cleave_analyzer::partition::route_shape;
+    let mut planned: std::collections::BTreeSet<String> =
+        plan_routes.iter().map(|r| route_shape(r)).collect();
+    let mut out = routes.to_vec();
+    for r in routes {
+        if let Some(path) = r.strip_prefix("GET ")
+            && planned.insert(route_shape(&format!("HEAD {path}")))
+        {
+            out.push(format!("HEAD {path}"));
+        }
+    }
+    out
 }

@@ -242,6 +242,32 @@ impl Monolith {
     }
 }
 
+/// A function's routes, `(method, path)`, with `HEAD` beside each `GET`:
+/// the monolith's router answers `HEAD` where it answers `GET` (axum and
+/// rocket run the `GET` handler without the body; actix-web answers its
+/// own 405), and the `cargo lambda watch` router sends `HEAD` to the `GET`
+/// route's function, so on API Gateway the same function gets it, not the
+/// default route (whose guard would refuse it as another function's
+/// route). Not where the plan has a `HEAD` route of that shape: its own
+/// function takes it.
+pub fn with_head(
+    own: &[(String, String)],
+    all_routes: &[(String, String)],
+) -> Vec<(String, String)> {
+    use cleave_analyzer::partition::route_shape;
+    let mut shapes: std::collections::BTreeSet<String> = all_routes
+        .iter()
+        .map(|(m, p)| route_shape(&format!("{m} {p}")))
+        .collect();
+    let mut out = own.to_vec();
+    for (m, p) in own {
+        if m == "GET" && shapes.insert(route_shape(&format!("HEAD {p}"))) {
+            out.push(("HEAD".to_owned(), p.clone()));
+        }
+    }
+    out
+}
+
 /// A route path in API Gateway syntax: `{*rest}` and actix's `{tail:.*}`
 /// -> `{rest+}` (greedy, last segment only), `{id:\d+}` -> `{id}`.
 pub fn apigw_path(path: &str) -> String {

@@ -918,3 +918,123 @@ fn monolith_url_is_an_origin() {
     .expect_err("a URL with a path is refused");
     assert!(err.to_string().starts_with("--monolith-url: "), "{err}");
 }
+
+/// A function resource's `HttpApi` events: `METHOD /path` (API Gateway's).
+fn events_of(body: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut path = None;
+    for line in body.lines() {
+        if let Some(p) = line.strip_prefix("            Path: ") {
+            path = Some(p.trim_matches('"').to_owned());
+        } else if let (Some(m), Some(p)) = (line.strip_prefix("            Method: "), &path) {
+            out.push(format!("{m} {p}"));
+            path = None;
+        }
+    }
+    out
+}
+
+/// An API Gateway path as the watch router keys it: `/a/{id}/{rest+}` ->
+/// `/a/{p1}/{*rest}`.
+fn watch_key(path: &str) -> String {
+    let mut n = 0;
+    path.split('/')
+        .map(|s| {
+            if s.starts_with('{') && s.ends_with("+}") {
+                "{*rest}".to_owned()
+            } else if s.starts_with('{') {
+                n += 1;
+                format!("{{p{n}}}")
+            } else {
+                s.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// HEAD goes to the GET route's function on API Gateway (an event of its
+/// own) as under `cargo lambda watch`, and not to the default route.
+#[test]
+fn head_reaches_the_get_owner_on_api_gateway_as_under_watch() {
+    for name in FIXTURES {
+        let (analysis, tree) = generated_with(name, Adapter::Native, "");
+        let plan = two_functions(&analysis);
+        let template = text(&tree, "template.yaml");
+        let mut heads = 0;
+        for (id, body) in functions(template) {
+            let function = id.trim_end_matches("Function").to_ascii_lowercase();
+            let events = events_of(&body);
+            for e in &events {
+                if let Some(path) = e.strip_prefix("GET ") {
+                    assert!(
+                        events.contains(&format!("HEAD {path}")),
+                        "{name} {id}: GET {path} without HEAD in {events:?}"
+                    );
+                }
+                // The fixtures plan no HEAD route: each one is a GET's.
+                if let Some(path) = e.strip_prefix("HEAD ") {
+                    heads += 1;
+                    assert!(events.contains(&format!("GET {path}")), "{name} {id}: {e}");
+                }
+            }
+            // The watch router sends the same HEAD requests to the same function.
+            let owner = plan
+                .functions
+                .iter()
+                .flat_map(|f| f.routes.iter().map(|r| (r.clone(), f.name.clone())))
+                .collect();
+            let router = crate::workspace::watch_router(&owner);
+            for e in events.iter().filter_map(|e| e.strip_prefix("HEAD ")) {
+                if let Some(methods) = router.get(&watch_key(e)) {
+                    assert!(
+                        methods.contains(&("HEAD".to_owned(), function.clone())),
+                        "{name}: HEAD {e} is {function}'s on API Gateway, {methods:?} under watch"
+                    );
+                }
+            }
+        }
+        assert!(heads > 0, "{name}: no HEAD event");
+    }
+}
+
+/// A planned HEAD route of the same shape keeps HEAD, on API Gateway and
+/// under watch, whatever its parameters are called.
+#[test]
+fn a_planned_head_route_keeps_head() {
+    let pairs = |list: &[&str]| -> Vec<(String, String)> {
+        list.iter()
+            .filter_map(|r| r.split_once(' '))
+            .map(|(m, p)| (m.to_owned(), p.to_owned()))
+            .collect()
+    };
+    let all = pairs(&[
+        "GET /x/{id}",
+        "HEAD /x/{slug}",
+        "GET /y",
+        "ANY /y",
+        "POST /z",
+    ]);
+    assert_eq!(
+        crate::docs::with_head(&pairs(&["GET /x/{id}", "GET /y", "POST /z"]), &all),
+        pairs(&["GET /x/{id}", "GET /y", "POST /z", "HEAD /y"])
+    );
+    let owner = [
+        ("GET /x/{id}", "a"),
+        ("HEAD /x/{slug}", "b"),
+        ("GET /y", "a"),
+        ("ANY /y", "c"),
+    ]
+    .into_iter()
+    .map(|(r, f)| (r.to_owned(), f.to_owned()))
+    .collect();
+    let router = crate::workspace::watch_router(&owner);
+    let head = |path: &str| {
+        router[path]
+            .iter()
+            .find(|(m, _)| m == "HEAD")
+            .map(|(_, f)| f.as_str())
+    };
+    assert_eq!(head("/x/{p1}"), Some("b"));
+    assert_eq!(head("/y"), Some("a"));
+}

@@ -501,7 +501,11 @@ fn functions(
             logical_id: format!("{}Function", docs::logical_id(&f.name)),
             memory_mb: f.memory_mb,
             timeout_s: f.timeout_s,
-            events: events(&own, c.all_routes, c.rest_matches_empty),
+            events: events(
+                &docs::with_head(&own, c.all_routes),
+                c.all_routes,
+                c.rest_matches_empty,
+            ),
             // The first function answers what no route matches, as the
             // monolith's app did (its 404s, 405s, fallback).
             default_route: sam.is_empty(),
@@ -889,6 +893,11 @@ pub(crate) fn watch_router(
     const METHODS: [&str; 8] = [
         "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE",
     ];
+    let heads: BTreeSet<String> = owner
+        .keys()
+        .filter(|r| r.starts_with("HEAD "))
+        .map(|r| cleave_analyzer::partition::route_shape(r))
+        .collect();
     let mut by_path: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for (route, function) in owner {
         let Some((m, p)) = split_route(route) else {
@@ -896,8 +905,13 @@ pub(crate) fn watch_router(
         };
         let methods = by_path.entry(watch_path(&p)).or_default();
         methods.entry(m.clone()).or_insert_with(|| function.clone());
-        // The monolith answers HEAD wherever it answers GET.
-        if m == "GET" && !owner.contains_key(&format!("HEAD {p}")) {
+        // The monolith answers HEAD wherever it answers GET (as
+        // `docs::with_head` gives the template's events).
+        if m == "GET"
+            && !heads.contains(&cleave_analyzer::partition::route_shape(&format!(
+                "HEAD {p}"
+            )))
+        {
             methods
                 .entry("HEAD".to_owned())
                 .or_insert_with(|| function.clone());
