@@ -139,6 +139,8 @@ const DEPLOY: &str = r#"
 log_retention_days = 14
 log_format = "json"
 tracing = true
+alias = "live"
+deployment = "Canary10Percent5Minutes"
 
 [deploy.env]
 PORT = "ssm:/cleave-test/port"
@@ -182,6 +184,9 @@ fn templates_with_every_deploy_option_pass_cfn_lint() {
             "LogFormat: JSON",
             "RetentionInDays: 14",
             "Tracing: Active",
+            "AutoPublishAlias: live",
+            "Type: Canary10Percent5Minutes",
+            "Type: AWS::CloudWatch::Alarm",
         ] {
             assert!(
                 text.contains(expected),
@@ -189,6 +194,29 @@ fn templates_with_every_deploy_option_pass_cfn_lint() {
             );
         }
         lint(&template, &format!("{fixture} with [deploy]"));
+        // SAM turns each preference into a CodeDeploy deployment group that
+        // watches that function's own alarm.
+        let cfn = sam_translate(&template, fixture);
+        let resources = cfn["Resources"].as_object().expect("resources");
+        let doc = parse_yaml(&text);
+        for (name, function) in template_functions(&doc) {
+            let alarm = function["Properties"]["DeploymentPreference"]["Alarms"][0]
+                .as_str()
+                .unwrap_or_else(|| panic!("{fixture} {name}: no alarm"))
+                .to_owned();
+            let watched = resources.values().any(|r| {
+                r["Type"] == "AWS::CodeDeploy::DeploymentGroup"
+                    && r["Properties"]["AlarmConfiguration"]["Alarms"][0]["Name"]
+                        == serde_json::json!({"Ref": alarm})
+                    && r["Properties"]["DeploymentConfigName"]
+                        .to_string()
+                        .contains("Canary10Percent5Minutes")
+            });
+            assert!(
+                watched,
+                "{fixture} {name}: no deployment group watches {alarm}"
+            );
+        }
     }
 }
 
@@ -215,12 +243,16 @@ const MONOLITH: &str = "https://monolith.example.com";
 /// by SAM, the API's OpenAPI body has the same. cfn-lint passes.
 #[test]
 fn monolith_url_proxies_the_default_route_and_planned_routes_stay_on_functions() {
-    for (fixture, adapter) in [("shop-axum", "native"), ("forum-actix", "web-adapter")] {
+    // With every [deploy] option once: the alarms follow their functions' conditions.
+    for (fixture, adapter, deploy) in [
+        ("shop-axum", "native", ""),
+        ("forum-actix", "web-adapter", DEPLOY),
+    ] {
         let dir = tempfile::tempdir().expect("tempdir");
         let template = generate(
             dir.path(),
             fixture,
-            "",
+            deploy,
             adapter,
             &["--monolith-url", MONOLITH],
         );
@@ -333,8 +365,10 @@ fn monolith_url_proxies_the_default_route_and_planned_routes_stay_on_functions()
                     .filter_map(|(_, item)| item.get(&method))
                     .any(|op| {
                         let s = op.to_string();
+                        // The function, or its alias with `[deploy] alias`.
                         s.contains(&format!("\"{id}OnLambda\""))
-                            && s.contains(&format!("${{{id}.Arn}}"))
+                            && (s.contains(&format!("${{{id}.Arn}}"))
+                                || s.contains(&format!("${{{id}Aliaslive}}")))
                     });
                 assert!(
                     on,

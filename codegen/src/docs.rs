@@ -378,6 +378,11 @@ pub struct Deployment {
     /// `--monolith-url`: the API's default route proxies to the monolith,
     /// and each function's routes move to it by a stack parameter.
     pub monolith: Option<Monolith>,
+    /// `[deploy] alias`: each function's `AutoPublishAlias`.
+    pub alias: Option<String>,
+    /// `[deploy] deployment`: the CodeDeploy configuration that shifts the
+    /// alias, rolled back by each function's errors alarm.
+    pub deployment: Option<String>,
 }
 
 impl Deployment {
@@ -426,6 +431,8 @@ impl Deployment {
             tracing: deploy.tracing,
             rows: Vec::new(),
             monolith,
+            alias: deploy.alias.clone(),
+            deployment: deploy.deployment.clone(),
         };
         // Logical ids share one namespace with the resources and the VPC
         // parameters.

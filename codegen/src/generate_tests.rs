@@ -1038,3 +1038,67 @@ fn a_planned_head_route_keeps_head() {
     assert_eq!(head("/x/{p1}"), Some("b"));
     assert_eq!(head("/y"), Some("a"));
 }
+
+/// `[deploy] alias` + `deployment`: each function publishes a version
+/// behind the alias, CodeDeploy shifts it, and an alarm on the new
+/// version's errors (its own, per function) rolls it back.
+#[test]
+fn alias_and_deployment_roll_back_on_each_functions_errors() {
+    let (_, tree) = generated_with(
+        "notes-rocket",
+        Adapter::Native,
+        "[deploy]\nalias = \"live\"\ndeployment = \"Linear10PercentEvery1Minute\"\n",
+    );
+    let template = text(&tree, "template.yaml");
+    let all = resources(template);
+    let functions = functions(template);
+    assert_eq!(functions.len(), 2);
+    for (id, body) in &functions {
+        for expected in [
+            "      AutoPublishAlias: live\n".to_owned(),
+            format!(
+                "      DeploymentPreference:\n        Type: Linear10PercentEvery1Minute\n        Alarms:\n          - !Ref {id}Errors\n"
+            ),
+        ] {
+            assert!(body.contains(&expected), "{id} lacks\n{expected}in\n{body}");
+        }
+        let alarm = &all
+            .iter()
+            .find(|(a, _)| *a == format!("{id}Errors"))
+            .unwrap_or_else(|| panic!("no {id}Errors"))
+            .1;
+        for expected in [
+            "    Type: AWS::CloudWatch::Alarm\n".to_owned(),
+            "      Namespace: AWS/Lambda\n      MetricName: Errors\n".to_owned(),
+            format!("          Value: !Sub \"${{{id}}}:live\"\n"),
+            format!("          Value: !Ref {id}\n"),
+            format!(
+                "        - Name: ExecutedVersion\n          Value: !GetAtt {id}.Version.Version\n"
+            ),
+            "      ComparisonOperator: GreaterThanThreshold\n".to_owned(),
+        ] {
+            assert!(
+                alarm.contains(&expected),
+                "{id}Errors lacks\n{expected}in\n{alarm}"
+            );
+        }
+    }
+    assert!(text(&tree, "README.md").contains("### Rolling back"));
+    // An alias alone: versions and the alias, no CodeDeploy, no alarm.
+    let (_, alias_only) = generated_with(
+        "notes-rocket",
+        Adapter::Native,
+        "[deploy]\nalias = \"live\"\n",
+    );
+    let template = text(&alias_only, "template.yaml");
+    assert!(
+        template.contains("      AutoPublishAlias: live\n"),
+        "{template}"
+    );
+    assert!(
+        !template.contains("DeploymentPreference") && !template.contains("AWS::CloudWatch::Alarm")
+    );
+    // Neither: as before.
+    let plain = generated("notes-rocket", Adapter::Native);
+    assert!(!text(&plain, "template.yaml").contains("AutoPublishAlias"));
+}

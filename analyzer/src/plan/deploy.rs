@@ -6,6 +6,8 @@
 //! log_retention_days = 30     # CloudWatch Logs retention of each function's log group
 //! log_format = "json"         # "text" (default) or "json": Lambda's structured logs
 //! tracing = true              # AWS X-Ray active tracing
+//! alias = "live"              # AutoPublishAlias: each deploy publishes a version behind it
+//! deployment = "Canary10Percent5Minutes"  # CodeDeploy shifts the alias, rolled back on errors
 //!
 //! [deploy.env]                # where a variable's value comes from at deploy time
 //! DATABASE_URL = "secretsmanager:prod/db:SecretString:url"
@@ -28,6 +30,31 @@ pub const RETENTION_DAYS: [u32; 22] = [
     3288, 3653,
 ];
 
+/// CodeDeploy's predefined Lambda deployment configurations, as SAM's
+/// `DeploymentPreference.Type` takes them.
+pub const DEPLOYMENT_TYPES: [&str; 9] = [
+    "AllAtOnce",
+    "Canary10Percent5Minutes",
+    "Canary10Percent10Minutes",
+    "Canary10Percent15Minutes",
+    "Canary10Percent30Minutes",
+    "Linear10PercentEvery1Minute",
+    "Linear10PercentEvery2Minutes",
+    "Linear10PercentEvery3Minutes",
+    "Linear10PercentEvery10Minutes",
+];
+
+/// Whether Lambda and SAM accept `name` as an alias: letters, digits, `-`
+/// and `_`, at most 128, not all digits (a version number).
+pub fn valid_alias(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !name.chars().all(|c| c.is_ascii_digit())
+}
+
 /// Log retention when the plan gives none.
 pub const DEFAULT_RETENTION_DAYS: u32 = 30;
 
@@ -43,6 +70,11 @@ pub struct Deploy {
     pub json_logs: bool,
     /// X-Ray active tracing.
     pub tracing: bool,
+    /// `alias = "live"`: SAM's `AutoPublishAlias`.
+    pub alias: Option<String>,
+    /// `deployment = "Canary10Percent5Minutes"`: the CodeDeploy
+    /// configuration that shifts the alias (one of [`DEPLOYMENT_TYPES`]).
+    pub deployment: Option<String>,
 }
 
 impl Default for Deploy {
@@ -53,6 +85,8 @@ impl Default for Deploy {
             log_retention_days: DEFAULT_RETENTION_DAYS,
             json_logs: false,
             tracing: false,
+            alias: None,
+            deployment: None,
         }
     }
 }
@@ -200,6 +234,7 @@ pub(super) fn read(root: &Table, lines: &Lines, file: &str, diags: &mut Vec<Diag
         );
         return out;
     };
+    let mut deployment_line = None;
     for (key, v) in table.iter() {
         let line = line_of(v);
         match key {
@@ -230,6 +265,26 @@ pub(super) fn read(root: &Table, lines: &Lines, file: &str, diags: &mut Vec<Diag
                     "[deploy] tracing must be true or false (X-Ray active tracing)".to_owned(),
                 ),
             },
+            "alias" => match v.as_str() {
+                Some(a) if valid_alias(a) => out.alias = Some(a.to_owned()),
+                _ => err(
+                    line,
+                    "[deploy] alias must be a Lambda alias name such as \"live\" (letters, digits, `-`, `_`; not only digits)".to_owned(),
+                ),
+            },
+            "deployment" => match v.as_str() {
+                Some(d) if DEPLOYMENT_TYPES.contains(&d) => {
+                    out.deployment = Some(d.to_owned());
+                    deployment_line = Some(line);
+                }
+                _ => err(
+                    line,
+                    format!(
+                        "[deploy] deployment must be one of CodeDeploy's: {}",
+                        DEPLOYMENT_TYPES.join(", ")
+                    ),
+                ),
+            },
             "env" => read_env(v, lines, &mut out, &mut err),
             other => warnings.push(Diagnostic::new(
                 "plan",
@@ -237,10 +292,19 @@ pub(super) fn read(root: &Table, lines: &Lines, file: &str, diags: &mut Vec<Diag
                 file,
                 line,
                 format!(
-                    "unknown key `{other}` in [deploy] is ignored (known: log_retention_days, log_format, tracing, env)"
+                    "unknown key `{other}` in [deploy] is ignored (known: log_retention_days, log_format, tracing, alias, deployment, env)"
                 ),
             )),
         }
+    }
+    if let Some(line) = deployment_line
+        && out.alias.is_none()
+    {
+        err(
+            line,
+            "[deploy] deployment shifts traffic between versions behind an alias: add alias = \"live\"".to_owned(),
+        );
+        out.deployment = None;
     }
     diags.extend(warnings);
     out
@@ -313,6 +377,12 @@ mod tests {
                 "retention={} json={} tracing={}\n",
                 d.log_retention_days, d.json_logs, d.tracing
             ));
+            if d.alias.is_some() || d.deployment.is_some() {
+                out.push_str(&format!(
+                    "alias={:?} deployment={:?}\n",
+                    d.alias, d.deployment
+                ));
+            }
             for (name, src) in &d.env {
                 out.push_str(&format!(
                     "{name} = {} (line {})\n",
@@ -394,7 +464,33 @@ KEY = "secretsmanager:prod/key:SecretBinary"
                 cleave.toml:16: Error [deploy.env] "BAD-NAME" is not an environment variable name Lambda accepts (a letter, then letters, digits and `_`)
                 cleave.toml:17: Error [deploy.env] PORT must be a string such as "ssm:/app/port"
                 cleave.toml:18: Error [deploy.env] KEY = "secretsmanager:prod/key:SecretBinary" `SecretBinary` after the secret must be `SecretString` (the only kind CloudFormation resolves)
-                cleave.toml:10: Warning unknown key `canary` in [deploy] is ignored (known: log_retention_days, log_format, tracing, env)
+                cleave.toml:10: Warning unknown key `canary` in [deploy] is ignored (known: log_retention_days, log_format, tracing, alias, deployment, env)
+            "#]],
+        );
+    }
+
+    #[test]
+    fn alias_and_deployment() {
+        check(
+            "[deploy]\nalias = \"live\"\ndeployment = \"Linear10PercentEvery1Minute\"\n",
+            expect![[r#"
+                retention=30 json=false tracing=false
+                alias=Some("live") deployment=Some("Linear10PercentEvery1Minute")
+            "#]],
+        );
+        check(
+            "[deploy]\nalias = \"2\"\ndeployment = \"Canary5Percent\"\n",
+            expect![[r#"
+                retention=30 json=false tracing=false
+                cleave.toml:6: Error [deploy] alias must be a Lambda alias name such as "live" (letters, digits, `-`, `_`; not only digits)
+                cleave.toml:7: Error [deploy] deployment must be one of CodeDeploy's: AllAtOnce, Canary10Percent5Minutes, Canary10Percent10Minutes, Canary10Percent15Minutes, Canary10Percent30Minutes, Linear10PercentEvery1Minute, Linear10PercentEvery2Minutes, Linear10PercentEvery3Minutes, Linear10PercentEvery10Minutes
+            "#]],
+        );
+        check(
+            "[deploy]\ndeployment = \"AllAtOnce\"\n",
+            expect![[r#"
+                retention=30 json=false tracing=false
+                cleave.toml:6: Error [deploy] deployment shifts traffic between versions behind an alias: add alias = "live"
             "#]],
         );
     }
