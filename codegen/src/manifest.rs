@@ -306,6 +306,8 @@ fn watch_router(routes: &BTreeMap<String, Vec<(String, String)>>) -> Item {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn a_path_dependency_outside_the_analysed_directory_is_refused() {
         let mut doc: DocumentMut = "[dependencies]\ncore = { path = \"crates/core\" }\ndb = { path = \"../core/db\", features = [\"x\"] }\n\n[target.'cfg(unix)'.dependencies]\nsys = { path = \"../../sys\" }\n"
@@ -331,13 +333,8 @@ mod tests {
     fn joining_keeps_an_empty_directorys_slash() {
         assert_eq!(join("crates/a", "static/"), "crates/a/static/");
         assert_eq!(join("", "static/"), "static/");
-        assert_eq!(
-            join("crates/a", "./src/lib.rs"),
-            "crates/a/src/lib.rs"
-        );
+        assert_eq!(join("crates/a", "./src/lib.rs"), "crates/a/src/lib.rs");
     }
-
-    use super::*;
 
     #[test]
     fn relative_paths_between_members() {
