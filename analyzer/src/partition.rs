@@ -5,7 +5,7 @@
 //! Deterministic: every choice is ordered by route name. Knows nothing of
 //! TOML or files: `plan` turns groups into a `cleave.toml`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -89,6 +89,7 @@ pub fn propose_within(
     // workspace, so it may not take one of their names.
     let packages: BTreeSet<String> = a.packages.iter().map(|p| crate_safe(&p.name)).collect();
     let mut used = BTreeSet::new();
+    let entries = route_entries(a);
     let mut out: Vec<Group> = groups
         .into_iter()
         .map(|(name, mut routes)| {
@@ -99,7 +100,7 @@ pub fn propose_within(
                 base = crate_safe(&format!("{base}-fn"));
             }
             let name = unique_name(&base, &mut used);
-            let why = why(a, &routes, granularity);
+            let why = why(a, &entries, &routes, granularity);
             Group { name, routes, why }
         })
         .collect();
@@ -264,19 +265,40 @@ fn second_resource(route: &str) -> String {
 
 /// The fns a set of routes reaches together.
 pub fn reach_of(a: &Analysis, routes: &[String]) -> BTreeSet<usize> {
+    reach_in(a, &route_entries(a), routes)
+}
+
+/// Each route's entry points (by index), its text formatted once.
+fn route_entries(a: &Analysis) -> HashMap<String, Vec<usize>> {
+    let mut out: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, e) in a.http_routes() {
+        out.entry(e.route()).or_default().push(i);
+    }
+    out
+}
+
+/// [`reach_of`] with the routes' entry points looked up in `entries`.
+fn reach_in(
+    a: &Analysis,
+    entries: &HashMap<String, Vec<usize>>,
+    routes: &[String],
+) -> BTreeSet<usize> {
     let wanted: BTreeSet<&str> = routes.iter().map(String::as_str).collect();
     let mut out = BTreeSet::new();
-    for (i, e) in a.http_routes() {
-        if wanted.contains(e.route().as_str()) {
-            out.extend(a.reach[i].iter().copied());
-        }
+    for i in wanted.iter().filter_map(|r| entries.get(*r)).flatten() {
+        out.extend(a.reach[*i].iter().copied());
     }
     out
 }
 
 /// One line on why these routes are together.
-fn why(a: &Analysis, routes: &[String], granularity: Granularity) -> String {
-    let reach = reach_of(a, routes);
+fn why(
+    a: &Analysis,
+    entries: &HashMap<String, Vec<usize>>,
+    routes: &[String],
+    granularity: Granularity,
+) -> String {
+    let reach = reach_in(a, entries, routes);
     let total: u64 = reach.iter().map(|f| u64::from(a.fns[*f].lines)).sum();
     let mut by_module: BTreeMap<&str, u64> = BTreeMap::new();
     for f in &reach {
@@ -413,12 +435,38 @@ pub struct Metrics {
 
 /// Metrics of a grouping of routes.
 pub fn metrics(a: &Analysis, groups: &[(String, Vec<String>)]) -> Metrics {
-    let reaches: Vec<BTreeSet<usize>> = groups.iter().map(|(_, rs)| reach_of(a, rs)).collect();
-    // How many functions reach each fn.
-    let mut reached_by: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    let entries = route_entries(a);
+    let reaches: Vec<BTreeSet<usize>> = groups
+        .iter()
+        .map(|(_, rs)| reach_in(a, &entries, rs))
+        .collect();
+    // Which functions reach each fn, by fn index (empty: none).
+    let mut reached_by: Vec<Vec<usize>> = vec![Vec::new(); a.fns.len()];
     for (gi, r) in reaches.iter().enumerate() {
         for f in r {
-            reached_by.entry(*f).or_default().push(gi);
+            reached_by[*f].push(gi);
+        }
+    }
+    // How many hazards touch a route of each function.
+    let mut groups_of: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (gi, (_, routes)) in groups.iter().enumerate() {
+        for r in routes {
+            groups_of.entry(r.as_str()).or_default().push(gi);
+        }
+    }
+    let mut hazards = vec![0usize; groups.len()];
+    let mut counted = vec![usize::MAX; groups.len()];
+    for (hi, h) in a.hazards.iter().enumerate() {
+        for gi in h
+            .entrypoints
+            .iter()
+            .filter_map(|e| groups_of.get(e.as_str()))
+            .flatten()
+        {
+            if counted[*gi] != hi {
+                counted[*gi] = hi;
+                hazards[*gi] += 1;
+            }
         }
     }
     let lines = |f: &usize| u64::from(a.fns[*f].lines);
@@ -427,28 +475,22 @@ pub fn metrics(a: &Analysis, groups: &[(String, Vec<String>)]) -> Metrics {
         let reachable: u64 = reaches[gi].iter().map(lines).sum();
         let exclusive: u64 = reaches[gi]
             .iter()
-            .filter(|f| reached_by[f].len() == 1)
+            .filter(|f| reached_by[**f].len() == 1)
             .map(lines)
             .sum();
-        let route_set: BTreeSet<&str> = routes.iter().map(String::as_str).collect();
-        let hazards = a
-            .hazards
-            .iter()
-            .filter(|h| h.entrypoints.iter().any(|e| route_set.contains(e.as_str())))
-            .count();
         functions.push(FunctionMetrics {
             name: name.clone(),
             routes: routes.len(),
             reachable_lines: reachable,
             exclusive_lines: exclusive,
             shared_lines: reachable - exclusive,
-            hazards,
+            hazards: hazards[gi],
         });
     }
     let k = groups.len().max(1) as f64;
     let monolith = a.project.lines.max(1) as f64;
     // Owner of a fn: the one function that reaches it (shared fns have none).
-    let owner = |f: &usize| match reached_by.get(f).map(Vec::as_slice) {
+    let owner = |f: &usize| match reached_by.get(*f).map(Vec::as_slice) {
         Some([g]) => Some(*g),
         _ => None,
     };
@@ -466,7 +508,7 @@ pub fn metrics(a: &Analysis, groups: &[(String, Vec<String>)]) -> Metrics {
             Some(_) => {}
             None => {
                 crossing += 1;
-                for gy in reached_by.get(y).map(Vec::as_slice).unwrap_or(&[]) {
+                for gy in reached_by.get(*y).map(Vec::as_slice).unwrap_or(&[]) {
                     if *gy != gx {
                         *inter.entry((gx.min(*gy), gx.max(*gy))).or_default() += 1;
                     }
@@ -475,8 +517,8 @@ pub fn metrics(a: &Analysis, groups: &[(String, Vec<String>)]) -> Metrics {
         }
     }
     let mut owned_fns = vec![0u64; groups.len()];
-    for f in reached_by.keys() {
-        if let Some(g) = owner(f) {
+    for f in 0..reached_by.len() {
+        if let Some(g) = owner(&f) {
             owned_fns[g] += 1;
         }
     }
