@@ -81,7 +81,7 @@ fn auto_preset_builds_and_answers_like_the_monolith_also_under_cargo_lambda_watc
     );
     let stdout = String::from_utf8_lossy(&test.stdout);
     let ran = stdout.matches("guard::tests::").count();
-    let forwarder = stdout.matches("lambda::tests::").count();
+    let forwarder = stdout.matches("forward::tests::").count();
     if !test.status.success() {
         problems.push(format!(
             "`cargo test` of the shim failed:\n{}",
