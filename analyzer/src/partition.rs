@@ -277,6 +277,24 @@ fn route_entries(a: &Analysis) -> HashMap<String, Vec<usize>> {
     out
 }
 
+/// [`reach_in`] as a sorted list without repeats (cheaper to build).
+fn reach_sorted(
+    a: &Analysis,
+    entries: &HashMap<String, Vec<usize>>,
+    routes: &[String],
+) -> Vec<usize> {
+    let wanted: BTreeSet<&str> = routes.iter().map(String::as_str).collect();
+    let mut out: Vec<usize> = wanted
+        .iter()
+        .filter_map(|r| entries.get(*r))
+        .flatten()
+        .flat_map(|i| a.reach[*i].iter().copied())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// [`reach_of`] with the routes' entry points looked up in `entries`.
 fn reach_in(
     a: &Analysis,
@@ -436,9 +454,9 @@ pub struct Metrics {
 /// Metrics of a grouping of routes.
 pub fn metrics(a: &Analysis, groups: &[(String, Vec<String>)]) -> Metrics {
     let entries = route_entries(a);
-    let reaches: Vec<BTreeSet<usize>> = groups
+    let reaches: Vec<Vec<usize>> = groups
         .iter()
-        .map(|(_, rs)| reach_in(a, &entries, rs))
+        .map(|(_, rs)| reach_sorted(a, &entries, rs))
         .collect();
     // Which functions reach each fn, by fn index (empty: none).
     let mut reached_by: Vec<Vec<usize>> = vec![Vec::new(); a.fns.len()];
@@ -495,7 +513,9 @@ pub fn metrics(a: &Analysis, groups: &[(String, Vec<String>)]) -> Metrics {
         _ => None,
     };
     let mut intra = vec![0u64; groups.len()];
-    let mut inter: BTreeMap<(usize, usize), u64> = BTreeMap::new();
+    // Crossing calls between functions i < j, at `i * n + j`.
+    let n = groups.len();
+    let mut inter = vec![0u64; n * n];
     // A fn owned by one function only calls code of that function or
     // shared code, so coupling is measured as calls from a function's own
     // code into shared code that other functions deploy too.
@@ -510,7 +530,7 @@ pub fn metrics(a: &Analysis, groups: &[(String, Vec<String>)]) -> Metrics {
                 crossing += 1;
                 for gy in reached_by.get(*y).map(Vec::as_slice).unwrap_or(&[]) {
                     if *gy != gx {
-                        *inter.entry((gx.min(*gy), gx.max(*gy))).or_default() += 1;
+                        inter[gx.min(*gy) * n + gx.max(*gy)] += 1;
                     }
                 }
             }
@@ -536,9 +556,12 @@ pub fn metrics(a: &Analysis, groups: &[(String, Vec<String>)]) -> Metrics {
     let coupling: f64 = if pairs > 0.0 {
         inter
             .iter()
-            .map(|((i, j), n)| {
-                let d = 2.0 * owned_fns[*i].max(1) as f64 * owned_fns[*j].max(1) as f64;
-                *n as f64 / d
+            .enumerate()
+            .filter(|(_, c)| **c > 0)
+            .map(|(at, c)| {
+                let (i, j) = (at / n, at % n);
+                let d = 2.0 * owned_fns[i].max(1) as f64 * owned_fns[j].max(1) as f64;
+                *c as f64 / d
             })
             .sum::<f64>()
             / pairs
