@@ -193,6 +193,10 @@ fn attr(a: &syn::Attribute) -> Attr {
             }
         }
         syn::Meta::List(list) => {
+            if let Some(words) = plain_words(&list.tokens) {
+                out.words = words;
+                return out;
+            }
             let parsed = Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated
                 .parse2(list.tokens.clone());
             if let Ok(args) = parsed {
@@ -224,6 +228,41 @@ fn attr(a: &syn::Attribute) -> Attr {
         }
     }
     out
+}
+
+/// The words of an attribute list that is only plain identifiers
+/// (`derive(Debug, Clone)`, `serde(default)`), read off the tokens: what
+/// reading each as an expression path gives, without the expression parser.
+/// `None` for anything else, keywords included (`true`, `self`, `_`), so
+/// that the caller parses those.
+fn plain_words(tokens: &TokenStream) -> Option<Vec<String>> {
+    // Sorted, for `binary_search`.
+    #[rustfmt::skip]
+    const KEYWORDS: [&str; 58] = [
+        "Self", "_", "abstract", "as", "async", "auto", "await", "become", "box", "break",
+        "const", "continue", "crate", "do", "dyn", "else", "enum", "extern", "false", "final",
+        "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro", "macro_rules", "match",
+        "mod", "move", "mut", "override", "priv", "pub", "raw", "ref", "return", "safe", "self",
+        "static", "struct", "super", "trait", "true", "try", "type", "typeof", "union",
+        "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+    ];
+    let mut words = Vec::new();
+    let mut want_ident = true;
+    for tt in tokens.clone() {
+        match tt {
+            TokenTree::Ident(i) if want_ident => {
+                let w = i.to_string();
+                if w.starts_with("r#") || KEYWORDS.binary_search(&w.as_str()).is_ok() {
+                    return None;
+                }
+                words.push(w);
+                want_ident = false;
+            }
+            TokenTree::Punct(p) if !want_ident && p.as_char() == ',' => want_ident = true,
+            _ => return None,
+        }
+    }
+    Some(words)
 }
 
 fn expr_text(e: &syn::Expr) -> String {
@@ -1184,8 +1223,15 @@ fn macro_exprs_depth(tokens: TokenStream, depth: u32, read_as_stmts: bool) -> Ve
     if tokens.is_empty() || depth > 32 {
         return Vec::new();
     }
-    if let Ok(list) =
-        Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated.parse2(tokens.clone())
+    let tts: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    // A `;` outside any group ends every comma list of expressions: not
+    // worth parsing as one.
+    let has_semi = tts
+        .iter()
+        .any(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';'));
+    if !has_semi
+        && let Ok(list) =
+            Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated.parse2(tokens.clone())
     {
         return exprs(&list);
     }
@@ -1198,12 +1244,19 @@ fn macro_exprs_depth(tokens: TokenStream, depth: u32, read_as_stmts: bool) -> Ve
             is_async: false,
         }];
     }
+    let count = tts.len();
+    let pieces = split_top_level(tts);
+    // One piece holding every token (no separator at the top): it is the
+    // comma list that just failed to parse, and fails as one expression too.
+    let whole = pieces.len() == 1 && pieces[0].len() == count;
     let mut out = Vec::new();
-    for piece in split_top_level(tokens) {
-        let stream: TokenStream = piece.iter().cloned().collect();
-        if let Ok(e) = syn::parse2::<syn::Expr>(stream) {
-            out.push(expr(&e));
-            continue;
+    for piece in pieces {
+        if !whole {
+            let stream: TokenStream = piece.iter().cloned().collect();
+            if let Ok(e) = syn::parse2::<syn::Expr>(stream) {
+                out.push(expr(&e));
+                continue;
+            }
         }
         for tt in piece {
             if let TokenTree::Group(g) = tt {
@@ -1215,8 +1268,7 @@ fn macro_exprs_depth(tokens: TokenStream, depth: u32, read_as_stmts: bool) -> Ve
     out
 }
 
-fn split_top_level(tokens: TokenStream) -> Vec<Vec<TokenTree>> {
-    let tts: Vec<TokenTree> = tokens.into_iter().collect();
+fn split_top_level(tts: Vec<TokenTree>) -> Vec<Vec<TokenTree>> {
     let mut pieces = Vec::new();
     let mut cur = Vec::new();
     let mut i = 0;
