@@ -258,7 +258,7 @@ fn assemble(
     let graph_edges = graph.edges();
     let mut mains = startup::bin_mains(defs, &detection.entrypoints);
     startup::set_serve_args(defs, &graph_edges, &mut mains);
-    let (serving, route_binaries) = narrow(defs, &graph_edges, &mains, &mut detection, bin);
+    let (serving, route_binaries) = narrow(defs, &graph_edges, &mut mains, &mut detection, bin);
     let (hazards, left_out, config) = scan.finish(graph, &detection.entrypoints);
 
     let fns: Vec<FnFact> = defs
@@ -406,11 +406,14 @@ fn assemble(
 fn narrow(
     defs: &DefMap<'_>,
     edges: &[(usize, usize, callgraph::Edge)],
-    mains: &[BinMain],
+    mains: &mut [BinMain],
     detection: &mut Detection,
     bin: Option<&str>,
 ) -> (Vec<usize>, (Vec<(usize, usize)>, Option<usize>)) {
     let serving = startup::serving(defs, edges, mains, &detection.entrypoints);
+    for (m, foreign) in mains.iter_mut().zip(&serving.foreign) {
+        m.foreign_server.clone_from(foreign);
+    }
     let routes: Vec<(usize, usize)> = serving
         .mains
         .iter()

@@ -33,6 +33,10 @@ pub struct ServerItem {
     /// The path as the framework's crate exports it (crate name with `_`).
     pub path: &'static [&'static str],
     pub kind: ServerKind,
+    /// Whether cleave's server shim mirrors it (the generated functions
+    /// serve on Lambda through it); `false` for servers of other crates
+    /// (`axum_server::bind`, `hyper::Server`) the shim does not shadow.
+    pub mirrored: bool,
 }
 
 /// Everything cleave knows about one framework's outside.
@@ -53,7 +57,20 @@ pub struct Profile {
 }
 
 const fn item(path: &'static [&'static str], kind: ServerKind) -> ServerItem {
-    ServerItem { path, kind }
+    ServerItem {
+        path,
+        kind,
+        mirrored: true,
+    }
+}
+
+/// A server item the shim does not mirror.
+const fn foreign(path: &'static [&'static str], kind: ServerKind) -> ServerItem {
+    ServerItem {
+        path,
+        kind,
+        mirrored: false,
+    }
 }
 
 /// axum 0.4 to 0.8; aide's `ApiRouter` and utoipa-axum's `OpenApiRouter`
@@ -66,9 +83,11 @@ pub static AXUM: Profile = Profile {
     servers: &[
         item(&["axum", "serve"], ServerKind::Fn),
         item(&["axum", "Server"], ServerKind::Type),
-        item(&["hyper", "Server"], ServerKind::Type),
-        item(&["axum_server", "bind"], ServerKind::Fn),
-        item(&["axum_server", "bind_rustls"], ServerKind::Fn),
+        foreign(&["hyper", "Server"], ServerKind::Type),
+        foreign(&["axum_server", "bind"], ServerKind::Fn),
+        foreign(&["axum_server", "bind_rustls"], ServerKind::Fn),
+        foreign(&["axum_server", "from_tcp"], ServerKind::Fn),
+        foreign(&["axum_server", "from_tcp_rustls"], ServerKind::Fn),
     ],
     file_services: &[
         "ServeDir",

@@ -42,6 +42,11 @@ pub struct BinMain {
     /// that select it (`["serve"]`), read from the one `match` arm of the
     /// dispatch that reaches a server. See [`serve_args`].
     pub serve_args: Option<ServeArgs>,
+    /// Set when every server start this binary's `main` reaches is of an
+    /// item cleave's shim does not mirror (`axum_server::bind`): the fn
+    /// (file, line) and the item. Functions built from it would serve as
+    /// the monolith does, not answer Lambda events.
+    pub foreign_server: Option<(String, u32, String)>,
 }
 
 /// The command-line arguments that make a CLI `main` serve.
@@ -131,6 +136,7 @@ pub fn bin_mains(defs: &DefMap<'_>, _entrypoints: &[EntryPoint]) -> Vec<BinMain>
             launch,
             server_fns: server_fns.clone(),
             serve_args: None,
+            foreign_server: None,
         });
     }
     out.sort_by(|a, b| (&a.package, &a.krate).cmp(&(&b.package, &b.krate)));
@@ -147,6 +153,8 @@ pub struct Serving {
     /// registers it (empty when none does: a router no binary is seen to
     /// serve, a library's).
     pub served_by: Vec<Vec<usize>>,
+    /// Per main (all of them): see [`BinMain::foreign_server`].
+    pub foreign: Vec<Option<(String, u32, String)>>,
 }
 
 /// Which of `mains` serve and which serve each of `entrypoints`, through
@@ -161,6 +169,7 @@ pub fn serving(
         return Serving {
             mains: Vec::new(),
             served_by: vec![Vec::new(); entrypoints.len()],
+            foreign: Vec::new(),
         };
     };
     let mut callees: Vec<Vec<usize>> = vec![Vec::new(); defs.fns.len()];
@@ -174,7 +183,15 @@ pub fn serving(
         .iter()
         .map(|(f, l)| (f.as_str(), *l))
         .collect();
-    let mut out = Serving::default();
+    let profiles: Vec<&Profile> = PROFILES
+        .iter()
+        .copied()
+        .filter(|p| p.used_in(defs.project))
+        .collect();
+    let mut out = Serving {
+        foreign: vec![None; mains.len()],
+        ..Serving::default()
+    };
     let mut reached: Vec<Vec<bool>> = Vec::new();
     for (i, m) in mains.iter().enumerate() {
         let Some(start) = defs
@@ -202,6 +219,30 @@ pub fn serving(
                 .enumerate()
                 .any(|(f, d)| seen[f] && server.contains(&(d.file, d.line)));
         if serves {
+            // Every server start it reaches is one the shim does not mirror.
+            let starts: Vec<Option<String>> = defs
+                .fns
+                .iter()
+                .enumerate()
+                .filter(|(f, d)| seen[*f] && server.contains(&(d.file, d.line)))
+                .filter_map(|(_, d)| d.def.body.as_ref().and_then(|b| server_items(&profiles, b)))
+                .collect();
+            if m.launch.is_none() && !starts.is_empty() && starts.iter().all(Option::is_some) {
+                let (_, d) = defs
+                    .fns
+                    .iter()
+                    .enumerate()
+                    .find(|(f, d)| {
+                        seen[*f]
+                            && server.contains(&(d.file, d.line))
+                            && d.def.body.as_ref().is_some_and(|b| {
+                                matches!(server_items(&profiles, b), Some(Some(_)))
+                            })
+                    })
+                    .unwrap_or((0, &defs.fns[start]));
+                let item = starts.into_iter().flatten().next().unwrap_or_default();
+                out.foreign[i] = Some((d.file.to_owned(), d.line, item));
+            }
             out.mains.push(i);
             reached.push(seen);
         }
@@ -508,35 +549,58 @@ fn kebab(name: &str) -> String {
 /// type (`HttpServer::new(..)`, `Server::bind(..)`), or a server method
 /// (`.launch()`).
 fn names_server(profiles: &[&Profile], body: &crate::syntax::Block) -> bool {
-    let mut found = false;
+    server_items(profiles, body).is_some()
+}
+
+/// The server items a fn body names (see [`names_server`]): `None` when
+/// none; `Some(None)` when one the shim mirrors is among them;
+/// `Some(Some(path))` when only items it does not mirror are, the first.
+fn server_items(profiles: &[&Profile], body: &crate::syntax::Block) -> Option<Option<String>> {
+    let mut mirrored = false;
+    let mut foreign: Option<String> = None;
     body.walk(&mut |e| {
-        if found {
+        if mirrored {
             return;
         }
-        match e {
-            Expr::Call { func, .. } => {
-                if let Expr::Path { path, .. } = func.peel() {
+        let item = match e {
+            Expr::Call { func, .. } => match func.peel() {
+                Expr::Path { path, .. } => {
                     let names: Vec<&str> = path.names().collect();
-                    found = profiles.iter().any(|p| {
+                    profiles.iter().find_map(|p| {
                         p.server_named(&names)
-                            .is_some_and(|s| s.kind == ServerKind::Fn)
-                            || (names.len() > 1
-                                && p.server_named(&names[..names.len() - 1])
-                                    .is_some_and(|s| s.kind == ServerKind::Type))
-                    });
+                            .filter(|s| s.kind == ServerKind::Fn)
+                            .or_else(|| {
+                                (names.len() > 1)
+                                    .then(|| p.server_named(&names[..names.len() - 1]))
+                                    .flatten()
+                                    .filter(|s| s.kind == ServerKind::Type)
+                            })
+                    })
                 }
-            }
+                _ => None,
+            },
             Expr::MethodCall { method, args, .. } if args.is_empty() => {
-                found = profiles.iter().any(|p| {
-                    p.servers.iter().any(|s| {
+                profiles.iter().find_map(|p| {
+                    p.servers.iter().find(|s| {
                         s.kind == ServerKind::Method && s.path.last() == Some(&method.as_str())
                     })
-                });
+                })
             }
-            _ => {}
+            _ => None,
+        };
+        match item {
+            Some(s) if s.mirrored => mirrored = true,
+            Some(s) => {
+                foreign.get_or_insert_with(|| s.path.join("::"));
+            }
+            None => {}
         }
     });
-    found
+    if mirrored {
+        Some(None)
+    } else {
+        foreign.map(Some)
+    }
 }
 
 #[cfg(test)]

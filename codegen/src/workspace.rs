@@ -159,19 +159,36 @@ fn serving_main<'a>(
     framework: Framework,
     facade: &Facade,
 ) -> Result<&'a BinMain, GenerateError> {
-    a.serving_mains().first().copied().ok_or_else(|| {
+    let servers = || {
+        cleave_analyzer::framework::profile(framework)
+            .servers
+            .iter()
+            .filter(|s| s.mirrored)
+            .map(|s| s.path.join("::"))
+            .collect::<Vec<_>>()
+            .join("`, `")
+    };
+    let main = a.serving_mains().first().copied();
+    if let Some((file, line, item)) = main.and_then(|m| m.foreign_server.as_ref()) {
+        return Err(input_err(
+            format!("{file}:{line}"),
+            format!(
+                "the server starts with `{item}`, which cleave's server shim does not mirror yet \
+                 (it mirrors `{}`): functions built from it would start that server on Lambda \
+                 and answer no event; serve the app with one of those (keeping `{item}` behind a \
+                 setting if you need it), then run cleave again",
+                servers()
+            ),
+        ));
+    }
+    main.ok_or_else(|| {
         let message = if a.mains().is_empty() {
             "the project has no binary with a `main` (or rocket `#[launch]` fn); cleave builds each function from the binary that starts the service: add `src/main.rs` that starts it".to_owned()
         } else {
             format!(
                 "no binary's `main` reaches a server start of {} (`{}`) through the call graph; cleave builds each function from the binary that starts the service",
                 facade.package,
-                cleave_analyzer::framework::profile(framework)
-                    .servers
-                    .iter()
-                    .map(|s| s.path.join("::"))
-                    .collect::<Vec<_>>()
-                    .join("`, `")
+                servers()
             )
         };
         input_err(&a.project.root, message)

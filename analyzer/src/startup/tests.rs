@@ -14,7 +14,14 @@ fn check(fixture: &str, expect: Expect) {
             Some(a) => format!(" args={:?}@{}:{}", a.args, a.file, a.line),
             None => String::new(),
         };
-        out.push_str(&format!("{} {}:{}{args}\n", m.krate, m.file, m.line));
+        let foreign = match &m.foreign_server {
+            Some((file, line, item)) => format!(" foreign={item}@{file}:{line}"),
+            None => String::new(),
+        };
+        out.push_str(&format!(
+            "{} {}:{}{args}{foreign}\n",
+            m.krate, m.file, m.line
+        ));
     }
     expect.assert_eq(&out);
 }
@@ -217,6 +224,43 @@ async fn main() {
 "#,
         expect![[r#"
             app src/main.rs:14
+        "#]],
+    );
+}
+
+#[test]
+fn a_server_the_shim_does_not_mirror_is_named() {
+    // `api` serves only through axum-server; `both` also through
+    // `axum::serve` (TLS behind a flag), which the shim mirrors.
+    check(
+        r#"
+//- /src/lib.rs
+pub async fn plain(app: axum::Router) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    axum::serve(l, app).await.unwrap();
+}
+pub async fn tls(app: axum::Router) {
+    let addr = "127.0.0.1:0".parse().unwrap();
+    axum_server::bind(addr).serve(app.into_make_service()).await.unwrap();
+}
+//- /src/bin/api.rs
+#[tokio::main]
+async fn main() {
+    app::tls(axum::Router::new()).await;
+}
+//- /src/bin/both.rs
+#[tokio::main]
+async fn main() {
+    if std::env::var_os("TLS").is_some() {
+        app::tls(axum::Router::new()).await;
+    } else {
+        app::plain(axum::Router::new()).await;
+    }
+}
+"#,
+        expect![[r#"
+            api src/bin/api.rs:2 foreign=axum_server::bind@src/lib.rs:5
+            both src/bin/both.rs:2
         "#]],
     );
 }
