@@ -15,6 +15,7 @@
 //! ```text
 //! cargo bench --bench analyze                      # the fixtures
 //! cargo bench --bench analyze -- [--reps N] [--markdown FILE] [--fit A,B,C] NAME=DIR...
+//! cargo bench --bench analyze -- --generate-workspace DIR   # the 40-crate shape
 //! ```
 //! `--fit` names rows that are sizes of one tree: the growth exponent k of
 //! `time ~ lines^k` and `rss ~ bytes^k` is fitted over them (least squares
@@ -30,6 +31,8 @@ use std::time::Instant;
 
 #[path = "shared/parse_only.rs"]
 mod parse_only;
+#[path = "shared/workspace.rs"]
+mod workspace;
 
 // The baseline allocates with cleave's own allocator, so that the ratio
 // measures cleave's work beyond parsing and not a difference of allocators.
@@ -48,6 +51,10 @@ fn main() -> ExitCode {
         Some("--parse-only") => match args.get(1) {
             Some(dir) => parse_only::parse_only(Path::new(dir)),
             None => Err("--parse-only DIR".to_owned()),
+        },
+        Some("--generate-workspace") => match args.get(1) {
+            Some(dir) => workspace::generate(Path::new(dir)).map(|_| ()),
+            None => Err("--generate-workspace DIR".to_owned()),
         },
         _ => bench(&args),
     };

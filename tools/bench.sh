@@ -9,6 +9,12 @@
 # three sizes have the same kind of code and the growth exponent measures size
 # alone.
 #
+# The workspace-40 row: a 40-crate workspace the bench writes itself
+# (`analyze --generate-workspace`, benches/shared/workspace.rs): small crates
+# with path dependencies between members, a shared crate of `macro_rules!`
+# used everywhere, derive-heavy types, `#[tracing::instrument]` and actix
+# `#[get(..)]` routes, an actix app crate on top. Deterministic.
+#
 #   tools/bench.sh              # REPS=5 runs per input; BENCH_DIR=/tmp/cleave-bench
 # The table goes to stdout and to $BENCH_DIR/table.md. The parse-only baseline
 # runs twice per repetition: with cleave's allocator (jemalloc), which gives
@@ -81,6 +87,15 @@ for n in 1 2 4; do
     make_tree "$scratch/large-${n}x" "$n"
 done
 
+analyze_bench="$(
+    cargo bench --bench analyze --no-run --message-format=json 2>/dev/null |
+        jq -r 'select(.reason == "compiler-artifact" and .target.name == "analyze")
+            | .executable // empty' | tail -n 1
+)"
+[ -x "$analyze_bench" ] || { echo "bench: the analyze bench did not build" >&2; exit 1; }
+"$analyze_bench" --generate-workspace "$scratch/workspace-40"
+chmod -R a-w "$scratch/workspace-40"
+
 # The baseline with the system allocator, beside the one with cleave's.
 system="$(
     cargo bench --bench parse_system --no-run --message-format=json 2>/dev/null |
@@ -99,4 +114,5 @@ cargo bench --bench analyze -- \
     notes-rocket=fixtures/notes-rocket \
     large-1x="$scratch/large-1x" \
     large-2x="$scratch/large-2x" \
-    large-4x="$scratch/large-4x"
+    large-4x="$scratch/large-4x" \
+    workspace-40="$scratch/workspace-40"
