@@ -625,6 +625,55 @@ pub struct FunctionMain<'a> {
     pub args: &'a [String],
 }
 
+/// Packages the shim's Lambda crates use beyond what their manifests ask:
+/// `lambda_runtime` compiles against these versions and up (a monolith
+/// locked at tracing-subscriber 0.3.8 fails on `EnvFilter::builder`).
+const LOCK_FLOORS: [(&str, [u64; 3]); 4] = [
+    ("tracing", [0, 1, 41]),
+    ("tracing-attributes", [0, 1, 28]),
+    ("tracing-core", [0, 1, 33]),
+    ("tracing-subscriber", [0, 3, 19]),
+];
+
+/// The monolith's `Cargo.lock` for the generated workspace: every locked
+/// version kept, but entries of [`LOCK_FLOORS`] packages older than their
+/// floor, which cargo then resolves afresh (to the newest compatible
+/// version). A lock that is not TOML is kept as it is.
+pub fn lock_floors(lock: &[u8]) -> Vec<u8> {
+    let Ok(text) = std::str::from_utf8(lock) else {
+        return lock.to_vec();
+    };
+    let Ok(mut doc) = text.parse::<DocumentMut>() else {
+        return lock.to_vec();
+    };
+    let Some(packages) = doc
+        .get_mut("package")
+        .and_then(Item::as_array_of_tables_mut)
+    else {
+        return lock.to_vec();
+    };
+    let below = |t: &Table| {
+        let name = t.get("name").and_then(Item::as_str).unwrap_or("");
+        let version: Vec<u64> = t
+            .get("version")
+            .and_then(Item::as_str)
+            .unwrap_or("")
+            .split(['.', '-', '+'])
+            .take(3)
+            .map(|p| p.parse().unwrap_or(0))
+            .collect();
+        LOCK_FLOORS
+            .iter()
+            .any(|(n, floor)| *n == name && version.as_slice() < floor.as_slice())
+    };
+    let before = packages.len();
+    packages.retain(|t| !below(t));
+    if packages.len() == before {
+        return lock.to_vec();
+    }
+    doc.to_string().into_bytes()
+}
+
 /// A function's `src/main.rs`: its route sets handed to the shim, the
 /// plan's arguments when started without any, then the monolith's `main`
 /// (made a library fn by `serving::main_crate`).
@@ -885,6 +934,24 @@ mod tests {
             adapter.contains("forward = []") && !adapter.contains("hyper"),
             "{adapter}"
         );
+    }
+
+    #[test]
+    fn lock_entries_older_than_the_shims_floor_are_resolved_afresh() {
+        let lock = "version = 4\n\n[[package]]\nname = \"tracing-subscriber\"\nversion = \"0.3.8\"\n\n[[package]]\nname = \"tracing\"\nversion = \"0.1.44\"\n\n[[package]]\nname = \"tracing-core\"\nversion = \"0.1.100\"\n\n[[package]]\nname = \"serde\"\nversion = \"1.0.1\"\n";
+        let out = String::from_utf8(lock_floors(lock.as_bytes())).expect("utf-8");
+        assert!(!out.contains("tracing-subscriber"), "{out}");
+        assert!(
+            out.contains("name = \"tracing\"\nversion = \"0.1.44\""),
+            "{out}"
+        );
+        // Compared by number, not as text.
+        assert!(out.contains("version = \"0.1.100\""), "{out}");
+        assert!(out.contains("name = \"serde\""), "{out}");
+        // Nothing below a floor: the lock byte for byte.
+        let kept = "version = 4\n\n[[package]]\nname = \"serde\"\nversion = \"1.0.1\"\n";
+        assert_eq!(lock_floors(kept.as_bytes()), kept.as_bytes());
+        assert_eq!(lock_floors(b"not toml ["), b"not toml [");
     }
 
     #[test]

@@ -437,7 +437,9 @@ fn workspace_manifest(
         .into_bytes(),
     );
     if let Ok(lock) = input.source.read("Cargo.lock") {
-        parts.tree.insert("Cargo.lock".to_owned(), lock);
+        parts
+            .tree
+            .insert("Cargo.lock".to_owned(), shim::lock_floors(&lock));
     }
 }
 
