@@ -410,15 +410,17 @@ fn rewrite_spec(spec: &Item, path: &str, facade: &Facade, asked: &mut Asked) -> 
 }
 
 /// Whether the monolith uses the framework at a version the facade mirrors
-/// (axum 0.3 to 0.8, actix-web 4, rocket 0.5).
+/// (axum 0.3 to 0.8, actix-web 4, rocket 0.5 from 0.5.0: its release
+/// candidates have another `Outcome` and fairing API).
 pub fn supported(facade: &Facade, version: &str) -> bool {
-    let mut parts = version.trim_start_matches(['=', '^', '~']).split('.');
+    let bare = version.trim_start_matches(['=', '^', '~', ' ']);
+    let mut parts = bare.split('.');
     let major = parts.next().and_then(|p| p.parse::<u32>().ok());
     let minor = parts.next().and_then(|p| p.parse::<u32>().ok());
     match (facade.package, major, minor) {
         ("axum", Some(0), Some(m)) => m >= 3,
-        ("actix-web", Some(4), _) => true,
-        ("rocket", Some(0), Some(5)) => true,
+        ("actix-web", Some(4), _) => !bare.contains('-'),
+        ("rocket", Some(0), Some(5)) => !bare.contains('-'),
         _ => false,
     }
 }
@@ -964,6 +966,9 @@ mod tests {
         assert!(!supported(&AXUM, "0.2.8"));
         assert!(supported(&ACTIX_WEB, "4.11"));
         assert!(supported(&ROCKET, "0.5.1"));
+        assert!(supported(&ROCKET, "=0.5.0"));
+        assert!(!supported(&ROCKET, "=0.5.0-rc.1"));
+        assert!(!supported(&ACTIX_WEB, "4.0.0-beta.21"));
         assert!(!supported(&ROCKET, "0.4"));
     }
 }
