@@ -629,8 +629,11 @@ pub struct FunctionMain<'a> {
 
 /// Packages the shim's Lambda crates use beyond what their manifests ask:
 /// `lambda_runtime` compiles against these versions and up (a monolith
-/// locked at tracing-subscriber 0.3.8 fails on `EnvFilter::builder`).
-const LOCK_FLOORS: [(&str, [u64; 3]); 4] = [
+/// locked at tracing-subscriber 0.3.8 fails on `EnvFilter::builder`; one
+/// locked at tower-layer 0.3.2 gets tower 0.5.0, which needs 0.3.3).
+const LOCK_FLOORS: [(&str, [u64; 3]); 6] = [
+    ("tower-layer", [0, 3, 3]),
+    ("tower-service", [0, 3, 3]),
     ("tracing", [0, 1, 41]),
     ("tracing-attributes", [0, 1, 28]),
     ("tracing-core", [0, 1, 33]),
