@@ -462,20 +462,53 @@ fn an_axum_06_app_served_by_axum_server_bind_is_served_through_the_shim() {
     hyper_server_app(
         &app,
         "0.6",
-        r#"#[tokio::main]
+        r#"use std::net::SocketAddr;
+
+/// zero2prod's shape: the server's own type, kept in a struct, awaited later.
+pub type AppServer =
+    axum::Server<hyper::server::conn::AddrIncoming, axum::routing::IntoMakeService<axum::Router>>;
+
+pub struct Application {
+    server: AppServer,
+}
+
+impl Application {
+    pub fn build(port: u16) -> Application {
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let server = axum::Server::bind(&addr)
+            .tcp_nodelay(true)
+            .http1_keepalive(true)
+            .serve(todo::routes::router().into_make_service());
+        Application { server }
+    }
+
+    pub async fn run_until_stopped(self) -> Result<(), hyper::Error> {
+        println!("listening on {}", self.server.local_addr());
+        if std::env::var_os("GRACEFUL").is_some() {
+            self.server.with_graceful_shutdown(std::future::pending()).await
+        } else {
+            self.server.await
+        }
+    }
+}
+
+#[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
-    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    axum::Server::bind(&addr)
-        .tcp_nodelay(true)
-        .http1_keepalive(true)
-        .serve(todo::routes::router().into_make_service())
-        .with_graceful_shutdown(std::future::pending())
-        .await?;
+    Application::build(port).run_until_stopped().await?;
     Ok(())
 }
 "#,
     );
+    let manifest = std::fs::read_to_string(app.join("Cargo.toml")).expect("manifest");
+    std::fs::write(
+        app.join("Cargo.toml"),
+        manifest.replace(
+            "[dependencies]\n",
+            "[dependencies]\nhyper = { version = \"0.14\", features = [\"server\", \"tcp\", \"http1\"] }\n",
+        ),
+    )
+    .expect("manifest");
     let (ws, function) = generate(&app, tmp.path());
     let main = std::fs::read_to_string(ws.join("crates/todo-main/src/main.rs")).expect("main.rs");
     let original = std::fs::read_to_string(app.join("src/main.rs")).expect("main.rs");

@@ -16,11 +16,23 @@ use ::tower_service::Service;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
-/// Stands in for `axum::Server`: its constructors return a [`Builder`].
-#[derive(Debug, Clone, Copy)]
-pub struct Server;
+/// Stands in for `axum::Server` (hyper's `Server<I, S>`): its constructors
+/// return a [`Builder`], whose `serve` returns this, the server future
+/// (so `type AppServer = Server<AddrIncoming, IntoMakeService<Router>>`
+/// still names what `serve` returns).
+pub struct Server<I, S> {
+    /// Until first polled (or turned into a graceful server).
+    ready: Option<Box<::hyper::Server<I, GuardedMakeService<S>>>>,
+    running: Option<Pin<Box<::hyper::Server<I, GuardedMakeService<S>>>>>,
+}
 
-impl Server {
+impl<I, S> std::fmt::Debug for Server<I, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").finish_non_exhaustive()
+    }
+}
+
+impl Server<AddrIncoming, ()> {
     /// Binds `addr` (panics if it cannot, as hyper's `Server::bind` does).
     pub fn bind(addr: &SocketAddr) -> Builder {
         Self::try_bind(addr).unwrap_or_else(|e| panic!("error binding to {addr}: {e}"))
@@ -48,6 +60,64 @@ impl Server {
             ::cleave_lambda::forward::start(move || port, |_, _| false);
         }
         Ok(Builder { inner, port })
+    }
+}
+
+impl<S> Server<AddrIncoming, S> {
+    /// The address the server listens on, as hyper's `Server::local_addr`.
+    pub fn local_addr(&self) -> SocketAddr {
+        match (&self.ready, &self.running) {
+            (Some(s), _) => s.local_addr(),
+            (None, Some(s)) => s.local_addr(),
+            (None, None) => SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+}
+
+impl<M, S, ME, F, B> Server<AddrIncoming, M>
+where
+    M: for<'a> Service<&'a AddrStream, Response = S, Error = ME, Future = F>,
+    ME: Into<Box<dyn StdError + Send + Sync>> + 'static,
+    F: Future<Output = Result<S, ME>> + Send + 'static,
+    S: Service<Request<Body>, Response = Response<B>> + Send + 'static,
+    S::Error: Into<Box<dyn StdError + Send + Sync>>,
+    S::Future: Send + 'static,
+    B: ::hyper::body::HttpBody + Default + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
+    /// Serves until `signal` completes, then shuts down gracefully, as
+    /// hyper's `Server::with_graceful_shutdown` (hyper's own future).
+    pub fn with_graceful_shutdown<G>(
+        mut self,
+        signal: G,
+    ) -> impl Future<Output = ::hyper::Result<()>>
+    where
+        G: Future<Output = ()>,
+    {
+        let server = self
+            .ready
+            .take()
+            .expect("a server is not polled before this");
+        (*server).with_graceful_shutdown(signal)
+    }
+}
+
+impl<I, S> Future for Server<I, S>
+where
+    ::hyper::Server<I, GuardedMakeService<S>>: Future<Output = ::hyper::Result<()>>,
+{
+    type Output = ::hyper::Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if let Some(server) = this.ready.take() {
+            this.running = Some(Box::into_pin(server));
+        }
+        match this.running.as_mut() {
+            Some(server) => server.as_mut().poll(cx),
+            None => Poll::Ready(Ok(())),
+        }
     }
 }
 
@@ -102,10 +172,7 @@ impl Builder {
     /// Serves the app made by `make_service` (`app.into_make_service()`,
     /// `into_make_service_with_connect_info::<SocketAddr>()`), with the
     /// route guard in front of each connection's service.
-    pub fn serve<M, S, ME, F, B>(
-        self,
-        make_service: M,
-    ) -> ::hyper::Server<AddrIncoming, GuardedMakeService<M>>
+    pub fn serve<M, S, ME, F, B>(self, make_service: M) -> Server<AddrIncoming, M>
     where
         M: for<'a> Service<&'a AddrStream, Response = S, Error = ME, Future = F>,
         ME: Into<Box<dyn StdError + Send + Sync>> + 'static,
@@ -117,7 +184,10 @@ impl Builder {
         B::Data: Send,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
-        self.inner.serve(GuardedMakeService(make_service))
+        Server {
+            ready: Some(Box::new(self.inner.serve(GuardedMakeService(make_service)))),
+            running: None,
+        }
     }
 }
 
