@@ -23,7 +23,7 @@ use cleave_analyzer::entrypoints::Framework;
 use cleave_analyzer::partition::Segment;
 use cleave_analyzer::plan::Plan;
 use cleave_analyzer::startup::BinMain;
-use toml_edit::{DocumentMut, InlineTable, Item};
+use toml_edit::{DocumentMut, InlineTable, Item, Value};
 
 use crate::docs::{self, Edit, Event, FunctionNote, HazardNote, SamFunction};
 use crate::serving::{self, MainCrate, MainInput, strip_dir};
@@ -571,6 +571,7 @@ fn libraries(
             .filter(|d| **d != p.dir && (p.dir.is_empty() || d.starts_with(&format!("{}/", p.dir))))
             .cloned()
             .collect();
+        let mut copied = Vec::new();
         for file in input.source.files(&p.dir, &skip) {
             let rel = strip_dir(&p.dir, &file);
             // Tests, benches and examples are not built in the core (`autotests = false`).
@@ -582,12 +583,14 @@ fn libraries(
             {
                 continue;
             }
-            tree.insert(
-                manifest::join(&to, rel),
-                crate::contents(input.source, &file)
-                    .map_err(|e| input_err(&file, e.to_string()))?,
-            );
+            let bytes = crate::contents(input.source, &file)
+                .map_err(|e| input_err(&file, e.to_string()))?;
+            for read in compile_time_reads(rel, &bytes) {
+                copied.push(read);
+            }
+            tree.insert(manifest::join(&to, rel), bytes);
         }
+        outside_inputs(input.source, tree, &p.dir, &to, &copied);
         tree.insert(
             manifest::join(&to, "Cargo.toml"),
             doc.to_string().into_bytes(),
@@ -606,6 +609,82 @@ fn libraries(
         cores.push(format!("`{}` (in `{to}/`)", p.name));
     }
     Ok(cores)
+}
+
+/// Paths a package file reads while compiling, relative to the package
+/// (`(base, path)`: `base` the directory `path` is relative to, within the
+/// package): `askama.toml`'s template `dirs` and rust-embed's
+/// `#[folder = ".."]` (relative to the package), `include_str!` and
+/// `include_bytes!` (relative to the file). Only paths that leave their
+/// base (`../`) matter: the rest is copied with the package.
+fn compile_time_reads(rel: &str, bytes: &[u8]) -> Vec<(String, String)> {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Vec::new();
+    };
+    let file_dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+    let mut out = Vec::new();
+    if rel == "askama.toml" {
+        if let Ok(doc) = text.parse::<DocumentMut>() {
+            let dirs = doc
+                .get("general")
+                .and_then(|g| g.get("dirs"))
+                .and_then(Item::as_array);
+            for d in dirs.into_iter().flatten().filter_map(Value::as_str) {
+                out.push((String::new(), d.to_owned()));
+            }
+        }
+    } else if rel.ends_with(".rs") {
+        for (marker, base) in [
+            ("folder = \"", ""),
+            ("include_str!(\"", file_dir),
+            ("include_bytes!(\"", file_dir),
+        ] {
+            for (at, _) in text.match_indices(marker) {
+                let rest = &text[at + marker.len()..];
+                if let Some(end) = rest.find('"') {
+                    out.push((base.to_owned(), rest[..end].to_owned()));
+                }
+            }
+        }
+    }
+    out.retain(|(_, path)| path.starts_with("../"));
+    out
+}
+
+/// Copies what a package at `old_dir` (now `new_dir`) reads outside itself
+/// while compiling ([`compile_time_reads`]), a file or a whole directory, to
+/// the same place relative to its new directory: `../../templates` of
+/// `src/data` is the project's `templates/`. Paths that leave the analysed
+/// project or the generated workspace are left alone.
+fn outside_inputs(
+    source: &dyn Source,
+    tree: &mut Tree,
+    old_dir: &str,
+    new_dir: &str,
+    reads: &[(String, String)],
+) {
+    let inside = |p: &str| !(p == ".." || p.starts_with("../"));
+    for (base, path) in reads {
+        let from = manifest::join(&manifest::join(old_dir, base), path);
+        let to = manifest::join(&manifest::join(new_dir, base), path);
+        let in_package = old_dir.is_empty() || from.starts_with(&format!("{old_dir}/"));
+        if from.is_empty() || !inside(&from) || !inside(&to) || in_package {
+            continue;
+        }
+        let files = source.files(&from, &[]);
+        if files.is_empty() {
+            if let Ok(bytes) = source.read(&from) {
+                tree.entry(to).or_insert(bytes);
+            }
+            continue;
+        }
+        for file in files {
+            if let Ok(bytes) = crate::contents(source, &file) {
+                let rel = strip_dir(&from, &file);
+                tree.entry(manifest::join(&to, rel)).or_insert(bytes);
+            }
+        }
+    }
 }
 
 /// The monolith root's `[workspace.package]`, `[workspace.dependencies]`
@@ -695,7 +774,7 @@ fn function_manifest(
     if adapter == Adapter::Native {
         let mut f = toml_edit::Array::new();
         f.push("native");
-        facade_dep.insert("features", toml_edit::Value::Array(f));
+        facade_dep.insert("features", Value::Array(f));
     }
     deps.insert(facade.name.to_owned(), facade_dep);
     manifest::function(name, "2021", header, "src/main.rs", &deps)
@@ -976,6 +1055,45 @@ fn split_route(route: &str) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A workspace member reading templates, embedded files and an include
+    /// from outside itself (rauthy's shape): each is copied to the same
+    /// place; a path leaving the project is not.
+    #[test]
+    fn what_a_package_reads_outside_itself_is_carried_over() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let write = |rel: &str, text: &str| {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        };
+        write(
+            "src/data/askama.toml",
+            "[general]\ndirs = [\"../../templates\", \"own\"]\n",
+        );
+        write(
+            "src/data/src/lib.rs",
+            "#[derive(RustEmbed)]\n#[folder = \"../../static/v1/\"]\nstruct Assets;\nconst SQL: &str = include_str!(\"../../../sql/init.sql\");\nconst OUT: &[u8] = include_bytes!(\"../../../../outside.bin\");\n",
+        );
+        write("templates/mail.html", "<p>");
+        write("static/v1/app.js", "js");
+        write("sql/init.sql", "select 1;");
+        let source = crate::DirSource::new(root);
+        let mut reads = Vec::new();
+        for file in source.files("src/data", &[]) {
+            let rel = strip_dir("src/data", &file);
+            let bytes = source.read(&file).expect("read");
+            reads.extend(compile_time_reads(rel, &bytes));
+        }
+        let mut tree = Tree::new();
+        outside_inputs(&source, &mut tree, "src/data", "src/data", &reads);
+        let files: Vec<&str> = tree.keys().map(String::as_str).collect();
+        assert_eq!(
+            files,
+            ["sql/init.sql", "static/v1/app.js", "templates/mail.html"]
+        );
+    }
 
     fn routes(list: &[&str]) -> Vec<(String, String)> {
         list.iter().filter_map(|r| split_route(r)).collect()
