@@ -79,6 +79,12 @@ const AXUM_LIB: (&str, &str) = (
     include_str!("../shim/cleave-lambda-axum/src/lib.rs"),
 );
 
+/// What axum 0.7's and 0.8's `serve` modules share.
+const AXUM_SERVE_SHARED: (&str, &str) = (
+    "serve_shared.rs",
+    include_str!("../shim/cleave-lambda-axum/src/serve_shared.rs"),
+);
+
 pub static AXUM: Facade = Facade {
     package: "axum",
     name: "cleave-lambda-axum",
@@ -95,6 +101,7 @@ pub static AXUM: Facade = Facade {
             declared: &[],
             sources: &[
                 AXUM_LIB,
+                AXUM_SERVE_SHARED,
                 (
                     "serve.rs",
                     include_str!("../shim/cleave-lambda-axum/src/serve.rs"),
@@ -114,6 +121,7 @@ pub static AXUM: Facade = Facade {
             declared: &[],
             sources: &[
                 AXUM_LIB,
+                AXUM_SERVE_SHARED,
                 (
                     "serve.rs",
                     include_str!("../shim/cleave-lambda-axum/src/serve_07.rs"),
