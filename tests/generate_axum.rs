@@ -1630,7 +1630,7 @@ fn shim_unit_tests(e2e: &E2e, ws: &Path) -> Vec<String> {
         .expect("cargo runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let guard = stdout.matches("guard::tests::").count();
-    let facade = stdout.matches("serve::tests::").count();
+    let facade = stdout.matches("serve::shared::tests::").count();
     if out.status.success() && guard >= 6 && facade >= 2 {
         return Vec::new();
     }
