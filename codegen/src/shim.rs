@@ -203,17 +203,10 @@ pub static ACTIX_WEB: Facade = Facade {
     in_process: "On Lambda `run()` binds nothing: the `App` runs on its own actix `System` thread and each event is answered in-process (`HttpRequest::peer_addr` is the event's source IP); there is no extra HTTP hop.",
 };
 
-pub static ROCKET: Facade = Facade {
-    package: "rocket",
-    name: "cleave-lambda-rocket",
-    real: "rocket_real",
-    series: &[Series {
-        versions: &[],
-        real_features: &[],
-        deps: &[],
-        shim_features: &["forward"],
-        declared: &[],
-        sources: &[
+/// The rocket facade's files every series shares.
+macro_rules! rocket_sources {
+    ($outcome:literal) => {
+        &[
             (
                 "lib.rs",
                 include_str!("../shim/cleave-lambda-rocket/src/lib.rs"),
@@ -226,8 +219,35 @@ pub static ROCKET: Facade = Facade {
                 "lambda.rs",
                 include_str!("../shim/cleave-lambda-rocket/src/lambda.rs"),
             ),
-        ],
-    }],
+            ("outcome.rs", include_str!($outcome)),
+        ]
+    };
+}
+
+pub static ROCKET: Facade = Facade {
+    package: "rocket",
+    name: "cleave-lambda-rocket",
+    real: "rocket_real",
+    series: &[
+        Series {
+            versions: &[],
+            real_features: &[],
+            deps: &[],
+            shim_features: &["forward"],
+            declared: &[],
+            sources: rocket_sources!("../shim/cleave-lambda-rocket/src/outcome.rs"),
+        },
+        // The release candidates before rc.4 spell a route's outcomes
+        // `Outcome::Failure(status)` and `Outcome::Forward(data)`.
+        Series {
+            versions: &["0.5.0-rc.1", "0.5.0-rc.2", "0.5.0-rc.3"],
+            real_features: &[],
+            deps: &[],
+            shim_features: &["forward"],
+            declared: &[],
+            sources: rocket_sources!("../shim/cleave-lambda-rocket/src/outcome_rc.rs"),
+        },
+    ],
     guard: "builds it through `cleave-lambda-rocket`'s `rocket::build()`/`rocket::custom()` (the crate the workspace's `rocket` dependency is renamed to), which attach a guard: a route tried before all others answers 404 through the app's own catchers when only other functions' routes match a request, and where ranked routes of this function and another's both match, a response fairing turns an answer from the other function's route into that 404. An app built with `Rocket::build()` or `Rocket::custom()` (rocket's associated fns, which nothing can shadow) gets no guard off Lambda.",
     in_process: "On Lambda `rocket::async_main` (what `#[launch]` and `#[rocket::main]` expand to) sets `ROCKET_ADDRESS=127.0.0.1` and `ROCKET_PORT` to a free port before the app's code runs, and forwards each event to the launched server over local HTTP with `X-Real-IP` set to the event's source IP (`Request::client_ip()` reads it): `.launch()` is rocket's inherent method and cannot be shadowed, so this is one extra local hop per request.",
 };
@@ -418,8 +438,8 @@ fn rewrite_spec(spec: &Item, path: &str, facade: &Facade, asked: &mut Asked) -> 
 }
 
 /// Whether the monolith uses the framework at a version the facade mirrors
-/// (axum 0.3 to 0.8, actix-web 4, rocket 0.5 from 0.5.0: its release
-/// candidates have another `Outcome` and fairing API).
+/// (axum 0.3 to 0.8, actix-web 4, rocket 0.5 from its first release
+/// candidate, 0.5.0-rc.1; 0.4 is another framework).
 pub fn supported(facade: &Facade, version: &str) -> bool {
     let bare = version.trim_start_matches(['=', '^', '~', ' ']);
     let mut parts = bare.split('.');
@@ -428,7 +448,7 @@ pub fn supported(facade: &Facade, version: &str) -> bool {
     match (facade.package, major, minor) {
         ("axum", Some(0), Some(m)) => m >= 3,
         ("actix-web", Some(4), _) => !bare.contains('-'),
-        ("rocket", Some(0), Some(5)) => !bare.contains('-'),
+        ("rocket", Some(0), Some(5)) => !bare.contains('-') || bare.starts_with("0.5.0-rc."),
         _ => false,
     }
 }
@@ -915,6 +935,25 @@ mod tests {
     }
 
     #[test]
+    fn rockets_release_candidates_before_rc4_get_their_outcome_spelling() {
+        let outcome = |version| {
+            ROCKET
+                .for_version(version)
+                .sources
+                .iter()
+                .find(|(f, _)| *f == "outcome.rs")
+                .map(|(_, text)| *text)
+                .unwrap_or_default()
+        };
+        for old in ["=0.5.0-rc.1", "0.5.0-rc.2", "^0.5.0-rc.3"] {
+            assert!(outcome(old).contains("Outcome::Failure("), "{old}");
+        }
+        for new in ["=0.5.0-rc.4", "0.5.0", "=0.5.1"] {
+            assert!(outcome(new).contains("Outcome::Error("), "{new}");
+        }
+    }
+
+    #[test]
     fn a_facade_that_forwards_enables_the_shims_forward_feature() {
         let features = BTreeSet::new();
         let manifest = |facade, version, native| {
@@ -978,7 +1017,8 @@ mod tests {
         assert!(supported(&ACTIX_WEB, "4.11"));
         assert!(supported(&ROCKET, "0.5.1"));
         assert!(supported(&ROCKET, "=0.5.0"));
-        assert!(!supported(&ROCKET, "=0.5.0-rc.1"));
+        assert!(supported(&ROCKET, "=0.5.0-rc.1"));
+        assert!(!supported(&ROCKET, "=0.5.0-dev"));
         assert!(!supported(&ACTIX_WEB, "4.0.0-beta.21"));
         assert!(!supported(&ROCKET, "0.4"));
     }

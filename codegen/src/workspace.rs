@@ -144,7 +144,7 @@ fn framework_version(
         return Err(input_err(
             "Cargo.toml",
             format!(
-                "{} {version}: cleave's server shim mirrors axum 0.3 to 0.8, actix-web 4 and rocket 0.5 (releases, not their pre-releases) so far; update {} to one of those (`cargo update -p {}` within its series) and run cleave again",
+                "{} {version}: cleave's server shim mirrors axum 0.3 to 0.8, actix-web 4 (releases) and rocket 0.5 (from 0.5.0-rc.1) so far; update {} to one of those (`cargo update -p {}` within its series) and run cleave again",
                 facade.package, facade.package, facade.package
             ),
         ));

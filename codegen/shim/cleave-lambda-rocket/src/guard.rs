@@ -87,9 +87,9 @@ impl Handler for Fence {
             req.method().as_str(),
             path.as_str(),
         ) {
-            Outcome::Error(Status::NotFound)
+            crate::outcome::not_found()
         } else {
-            Outcome::Forward((data, Status::NotFound))
+            crate::outcome::forward(data)
         }
     }
 }

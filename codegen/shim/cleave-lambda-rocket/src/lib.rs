@@ -1,4 +1,4 @@
-//! rocket 0.5 with cleave's server shim. Generated workspaces rename their
+//! rocket 0.5 (from 0.5.0-rc.1) with cleave's server shim. Generated workspaces rename their
 //! `rocket` dependency to this crate, so `rocket::async_main` (what both
 //! `#[launch]` and `#[rocket::main]` expand to), `rocket::build` and
 //! `rocket::custom` resolve here; everything else is the real rocket,
@@ -24,6 +24,7 @@ pub use ::rocket_real::*;
 mod guard;
 #[cfg(feature = "native")]
 mod lambda;
+mod outcome;
 
 /// `rocket::build()`, with the route guard attached.
 pub fn build() -> ::rocket_real::Rocket<::rocket_real::Build> {
