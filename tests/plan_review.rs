@@ -298,7 +298,7 @@ fn reanalysis_places_new_routes_and_removes_vanished_ones() {
         "{err}"
     );
     assert!(
-        err.contains("new route \"GET /api/orders/{id}\" placed in function `admin`"),
+        err.contains("new route \"GET /api/orders/{id}\" placed in function `orders`"),
         "{err}"
     );
     let after = std::fs::read_to_string(&plan).expect("plan");

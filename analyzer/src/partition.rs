@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::analysis::Analysis;
 
 mod cluster;
-pub use cluster::size_band;
+pub use cluster::{Chosen, size_band};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -70,6 +70,7 @@ pub fn propose_within(
     if routes.is_empty() {
         return Vec::new();
     }
+    let mut chosen = Chosen::Clustered;
     let groups: Vec<(String, Vec<String>)> = match granularity {
         Granularity::Single => vec![(a.project.name.clone(), routes.clone())],
         Granularity::Route => routes
@@ -79,9 +80,13 @@ pub fn propose_within(
         Granularity::Resource => by_resource(&routes),
         Granularity::Auto => {
             let (lo, hi) = size_band(routes.len());
-            let hi = band.1.unwrap_or(hi).max(1);
+            // A floor above the default ceiling raises the ceiling.
+            let hi = band.1.unwrap_or(hi.max(band.0.unwrap_or(0))).max(1);
             let lo = band.0.unwrap_or(lo).clamp(1, hi);
-            cluster::auto(a, &routes, (lo, hi))
+            let user_band = band.0.is_some() || band.1.is_some();
+            let auto = cluster::auto(a, &routes, (lo, hi), user_band);
+            chosen = auto.chosen;
+            auto.groups
         }
     };
     let groups = join_same_shape(groups);
@@ -100,7 +105,7 @@ pub fn propose_within(
                 base = crate_safe(&format!("{base}-fn"));
             }
             let name = unique_name(&base, &mut used);
-            let why = why(a, &entries, &routes, granularity);
+            let why = why(a, &entries, &routes, granularity, chosen);
             Group { name, routes, why }
         })
         .collect();
@@ -238,18 +243,6 @@ fn by_resource(routes: &[String]) -> Vec<(String, Vec<String>)> {
     groups.into_iter().collect()
 }
 
-fn majority_resource(routes: &[String]) -> String {
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for r in routes {
-        *counts.entry(resource_of(r)).or_default() += 1;
-    }
-    let mut best: Vec<(usize, String)> = counts.into_iter().map(|(k, v)| (v, k)).collect();
-    best.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    best.first()
-        .map(|(_, k)| k.clone())
-        .unwrap_or_else(|| "app".to_owned())
-}
-
 fn second_resource(route: &str) -> String {
     let path = route.split_once(' ').map(|(_, p)| p).unwrap_or(route);
     let statics: Vec<&str> = path
@@ -315,6 +308,7 @@ fn why(
     entries: &HashMap<String, Vec<usize>>,
     routes: &[String],
     granularity: Granularity,
+    chosen: Chosen,
 ) -> String {
     let reach = reach_in(a, entries, routes);
     let total: u64 = reach.iter().map(|f| u64::from(a.fns[*f].lines)).sum();
@@ -330,11 +324,27 @@ fn why(
         .unwrap_or(0);
     let modules: Vec<String> = top.iter().map(|(_, m)| short_module(m)).collect();
     let prefix = common_prefix(routes);
-    let how = match granularity {
+    let mut how = match granularity {
         Granularity::Route => "one route".to_owned(),
         Granularity::Single => "every route in one function".to_owned(),
         Granularity::Resource | Granularity::Auto => format!("prefix {prefix}"),
     };
+    match chosen {
+        Chosen::Clustered => {}
+        Chosen::Preset(g) => how = format!("the {} preset's grouping scores best; {how}", g.name()),
+        Chosen::Beaten(g) => {
+            how = format!(
+                "the {} preset's grouping, which beats every clustering inside the size band on SM, X and D/M; {how}",
+                g.name()
+            )
+        }
+        Chosen::Bounded(g) => {
+            how = format!(
+                "a clustering inside the size band you set, though the {} preset beats it on SM, X and D/M; {how}",
+                g.name()
+            )
+        }
+    }
     if modules.is_empty() {
         format!("{how}; no workspace code reached")
     } else {

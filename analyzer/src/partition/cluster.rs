@@ -1,30 +1,54 @@
-//! The `auto` proposal: an agglomerative clustering of routes that
-//! optimises what the report measures.
+//! The `auto` proposal: an agglomerative clustering of routes whose cut is
+//! chosen by the numbers the report shows.
 //!
-//! Input: the analysis (each route's reachable fns, hazards) and its routes.
-//! Output: groups of routes. It starts from resources (first path segment)
-//! with must-links for in-process state (routes that write the same state
-//! stay together unless most routes touch it), splits resources by their
-//! second segment while the proposal is below the size band, then merges
-//! the two groups sharing the most reachable code (leaving out the core most
-//! routes run, such as middleware), one pair at a time:
-//! while above the band, and inside it while the pair shares at least half
-//! of the smaller group's code (groups that mostly deploy the same code are
-//! one function's worth). Last, if the `resource` or `route` preset is at
-//! least as good on SM, X and D/M (see [`metrics`]) and better on one, that
-//! preset is proposed instead. Deterministic: ties go to the lower index.
+//! Input: the analysis (each route's reachable fns and their lines, the
+//! in-process state routes share) and its routes. Output: groups of routes,
+//! and which preset they are when a preset beat every clustering.
+//!
+//! 1. **Atoms**: routes that must run in one function (the same gateway
+//!    shape, the same in-process state unless most routes touch it) or
+//!    that sit under the same two path segments (`/orgs/{id}/users/..`).
+//! 2. **Features**: what an atom's routes run, leaving out the core most
+//!    routes run (middleware, the app's core: deployed with every function
+//!    whatever the split). A fn weighs its lines times how specific it is
+//!    (`ln(N/n)/ln N` for code `n` of `N` routes run); each resource (first
+//!    path segment) is one more feature, weighing [`PATH_WEIGHT`] times its
+//!    routes' mean code, so a path holds code together in proportion to the
+//!    code behind it and routes with no code join anything freely.
+//! 3. **Merges**: the two groups whose merge costs least join, one pair at a
+//!    time down to one group. Merging `i` and `j` makes each route carry the
+//!    other group's code (`n_i (L_j - S) + n_j (L_i - S)` for `n` routes,
+//!    `L` feature weight, `S` shared weight) and deploys the shared code once
+//!    instead of twice (`S`, counted [`DUPLICATION_WEIGHT`] times per route);
+//!    groups of unrelated code stay apart, small groups with little code join.
+//! 4. **Choice**: every cut of that sequence inside the size band, and the
+//!    `route` and `resource` presets when inside it, judged by [`metrics`]:
+//!    a candidate that a preset beats on SM, X and D/M together (at least as
+//!    good on all three, better on one) is out; of the rest the one with the
+//!    best `SM - COST_WEIGHT (X + D/M)` wins. When the presets beat every
+//!    candidate, the best such preset is proposed instead, and said so.
+//!
+//! Deterministic: ties go to the smaller pair, then the lower index.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    STATE_HAZARDS, by_resource, majority_resource, metrics, resource_of, route_slug,
-    second_resource,
+    Granularity, STATE_HAZARDS, by_resource, join_same_shape, metrics, reach_sorted, resource_of,
+    route_entries, route_slug, second_resource,
 };
 use crate::analysis::Analysis;
 
-/// Inside the size band, two groups merge only when they share at least
-/// this part of the smaller one's reachable code (lines).
-const MERGE_AFFINITY: f64 = 0.5;
+/// A resource's path feature weighs this many times its routes' mean code.
+const PATH_WEIGHT: f64 = 2.0;
+
+/// A line two groups share, deployed once when they merge, saves this much
+/// against a line a route carries that it does not run.
+const DUPLICATION_WEIGHT: f64 = 0.5;
+
+/// How much X and D/M count against SM when choosing a cut: a plan 0.1
+/// lower on X or D/M is worth 0.005 of SM (SM moves by hundredths between
+/// cuts, X and D/M by tenths).
+const COST_WEIGHT: f64 = 0.05;
 
 /// How many functions a team can run for `routes` routes: at most
 /// max(6, routes/4), at least routes/20 from 40 routes up.
@@ -36,14 +60,14 @@ pub fn size_band(routes: usize) -> (usize, usize) {
 
 /// The plan-level numbers a grouping is judged on.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Quality {
-    sm: f64,
-    x: f64,
-    dm: f64,
+pub(crate) struct Quality {
+    pub sm: f64,
+    pub x: f64,
+    pub dm: f64,
 }
 
 impl Quality {
-    fn of(a: &Analysis, groups: &[(String, Vec<String>)]) -> Quality {
+    pub fn of(a: &Analysis, groups: &[(String, Vec<String>)]) -> Quality {
         let m = metrics(a, groups).plan;
         Quality {
             sm: m.sm,
@@ -53,132 +77,311 @@ impl Quality {
     }
 
     /// At least as good on all three, better on one.
-    fn dominates(self, o: Quality) -> bool {
+    pub fn dominates(self, o: Quality) -> bool {
         self.sm >= o.sm
             && self.x <= o.x
             && self.dm <= o.dm
             && (self.sm > o.sm || self.x < o.x || self.dm < o.dm)
     }
+
+    /// The one number cuts are ranked by: SM first, X and D/M as costs.
+    pub fn score(self) -> f64 {
+        self.sm - COST_WEIGHT * (self.x + self.dm)
+    }
 }
 
-pub fn auto(a: &Analysis, routes: &[String], band: (usize, usize)) -> Vec<(String, Vec<String>)> {
-    let (lo, hi) = band;
-    let mut groups = linked_resources(a, routes);
-    split_to_band(&mut groups, lo);
+/// What `auto` proposes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Auto {
+    pub groups: Vec<(String, Vec<String>)>,
+    pub chosen: Chosen,
+}
 
-    // Each route's reachable fns, and a fn's lines.
-    let mut route_reach: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
-    for (i, e) in a.http_routes() {
-        route_reach
-            .entry(e.route())
-            .or_default()
-            .extend(a.reach[i].iter().copied());
+/// Where `auto`'s groups come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chosen {
+    /// A cut of the clustering.
+    Clustered,
+    /// A preset inside the band that scores best.
+    Preset(Granularity),
+    /// A preset that beats every cut inside the default band on SM, X and
+    /// D/M: proposed though outside the band.
+    Beaten(Granularity),
+    /// A cut inside the band the user set, which this preset beats.
+    Bounded(Granularity),
+}
+
+/// A grouping of route names, what it is, and its numbers.
+type Candidate = (Option<Granularity>, Vec<(String, Vec<String>)>, Quality);
+
+/// `auto` for `routes` in `band` (at least, at most); `user_band`: the user
+/// set it, and it holds even against a preset that beats every cut.
+pub fn auto(a: &Analysis, routes: &[String], band: (usize, usize), user_band: bool) -> Auto {
+    let (lo, hi) = band;
+    // One function is the lambdalith: a proposal splits when it may.
+    let lo = if hi >= 2 { lo.max(2) } else { lo };
+    let features = Features::of(a, routes);
+    let links = must_links(a, routes);
+    let mut atoms = atoms(routes, &links, true);
+    if atoms.len() < lo {
+        atoms = self::atoms(routes, &links, false);
     }
-    // Code most routes run (middleware, the app's core) is deployed with
-    // every function whatever the split: it says nothing about which
-    // routes belong together.
-    let mut runs: BTreeMap<usize, usize> = BTreeMap::new();
-    for fs in route_reach.values() {
-        for f in fs {
-            *runs.entry(*f).or_default() += 1;
-        }
-    }
-    let core: BTreeSet<usize> = runs
+    let cuts = agglomerate(&features, &atoms, (lo, hi));
+
+    // The presets a proposal must not lose to, unless they split state
+    // that must stay in one function.
+    let rivals: Vec<Candidate> = [
+        (Granularity::Route, presets_route(routes)),
+        (Granularity::Resource, join_same_shape(by_resource(routes))),
+    ]
+    .into_iter()
+    .filter(|(_, groups)| keeps_together(groups, routes, &links))
+    .map(|(g, groups)| {
+        let q = Quality::of(a, &groups);
+        (Some(g), groups, q)
+    })
+    .collect();
+    let mut candidates: Vec<Candidate> = cuts
         .into_iter()
-        .filter(|(_, n)| n * 2 > route_reach.len())
-        .map(|(f, _)| f)
-        .collect();
-    let lines =
-        |fs: &BTreeSet<usize>| -> u64 { fs.iter().map(|f| u64::from(a.fns[*f].lines)).sum() };
-    let mut reach: Vec<BTreeSet<usize>> = groups
-        .iter()
-        .map(|rs| {
-            rs.iter()
-                .filter_map(|r| route_reach.get(r))
-                .flatten()
-                .filter(|f| !core.contains(f))
-                .copied()
-                .collect()
+        .map(|cut| {
+            let groups = named(
+                cut.into_iter()
+                    .map(|rs| rs.into_iter().map(|r| routes[r].clone()).collect())
+                    .collect(),
+            );
+            let q = Quality::of(a, &groups);
+            (None, groups, q)
         })
         .collect();
-
-    let named = |gs: &[Vec<String>]| -> Vec<(String, Vec<String>)> {
-        gs.iter()
-            .map(|rs| (majority_resource(rs), rs.clone()))
-            .collect()
-    };
-    loop {
-        if groups.len() <= lo || groups.len() < 2 {
-            break;
-        }
-        // The pair sharing the largest part of the smaller one's code (a
-        // shared resource counts as sharing all of it); ties go to the
-        // smaller pair, then the lower indexes.
-        let mut pick = (0usize, 1usize);
-        let mut pick_key = (f64::MIN, 0usize);
-        for i in 0..groups.len() {
-            for j in i + 1..groups.len() {
-                let shared = lines(&reach[i].intersection(&reach[j]).copied().collect());
-                let smaller = lines(&reach[i]).min(lines(&reach[j]));
-                // Two groups that run nothing but the core (health checks,
-                // version pages) belong together as much as any.
-                let code = match (lines(&reach[i]), lines(&reach[j])) {
-                    (0, 0) => 1.0,
-                    _ if smaller == 0 => 0.0,
-                    _ => shared as f64 / smaller as f64,
-                };
-                let affinity = code.max(
-                    if resource_of(&groups[i][0]) == resource_of(&groups[j][0]) {
-                        1.0
-                    } else {
-                        0.0
-                    },
-                );
-                let size = usize::MAX - (groups[i].len() + groups[j].len());
-                if (affinity, size) > pick_key {
-                    pick_key = (affinity, size);
-                    pick = (i, j);
-                }
-            }
-        }
-        // Inside the band, only groups that mostly run the same code merge.
-        if groups.len() <= hi && pick_key.0 < MERGE_AFFINITY {
-            break;
-        }
-        let (i, j) = pick;
-        let moved = groups.remove(j);
-        groups[i].extend(moved);
-        groups[i].sort();
-        let r = reach.remove(j);
-        reach[i].extend(r);
+    candidates.extend(
+        rivals
+            .iter()
+            .filter(|(_, groups, _)| (lo..=hi).contains(&groups.len()))
+            .cloned(),
+    );
+    let beaten_by = |q: Quality| rivals.iter().find(|(_, _, p)| p.dominates(q));
+    let unbeaten: Vec<&Candidate> = candidates
+        .iter()
+        .filter(|(_, _, q)| beaten_by(*q).is_none())
+        .collect();
+    if let Some((preset, groups, _)) = best(unbeaten) {
+        return Auto {
+            groups: groups.clone(),
+            chosen: preset.map_or(Chosen::Clustered, Chosen::Preset),
+        };
     }
-    let chosen = named(&groups);
+    // Every candidate is beaten.
+    if user_band && let Some((_, groups, q)) = best(candidates.iter().collect()) {
+        let by = beaten_by(*q).and_then(|(g, _, _)| *g);
+        return Auto {
+            groups: groups.clone(),
+            chosen: by.map_or(Chosen::Clustered, Chosen::Bounded),
+        };
+    }
+    let winners: Vec<&Candidate> = rivals
+        .iter()
+        .filter(|(_, _, p)| candidates.iter().any(|(_, _, q)| p.dominates(*q)))
+        .collect();
+    match best(winners) {
+        Some((Some(g), groups, _)) => Auto {
+            groups: groups.clone(),
+            chosen: Chosen::Beaten(*g),
+        },
+        // No cut inside the band at all (every route one shape): one group.
+        _ => Auto {
+            groups: named(vec![routes.to_vec()]),
+            chosen: Chosen::Clustered,
+        },
+    }
+}
 
-    // A preset that beats the clustering on every count is the better proposal.
-    let q = Quality::of(a, &chosen);
-    let presets = [
-        by_resource(routes),
+/// The candidate with the best score; ties to the first.
+fn best(candidates: Vec<&Candidate>) -> Option<&Candidate> {
+    candidates.into_iter().fold(None, |best, c| match best {
+        Some(b) if b.2.score() >= c.2.score() => Some(b),
+        _ => Some(c),
+    })
+}
+
+/// Whether each must-link's routes are in one group.
+fn keeps_together(
+    groups: &[(String, Vec<String>)],
+    routes: &[String],
+    links: &[Vec<usize>],
+) -> bool {
+    let group_of: BTreeMap<&str, usize> = groups
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, rs))| rs.iter().map(move |r| (r.as_str(), i)))
+        .collect();
+    links.iter().all(|link| {
+        let held: BTreeSet<Option<&usize>> = link
+            .iter()
+            .map(|r| group_of.get(routes[*r].as_str()))
+            .collect();
+        held.len() <= 1
+    })
+}
+
+fn presets_route(routes: &[String]) -> Vec<(String, Vec<String>)> {
+    join_same_shape(
         routes
             .iter()
             .map(|r| (route_slug(r), vec![r.clone()]))
             .collect(),
-    ];
-    for preset in presets {
-        if Quality::of(a, &preset).dominates(q) {
-            return preset;
-        }
-    }
-    chosen
+    )
 }
 
-/// Resources, joined where routes write the same in-process state (unless
-/// most routes do: no split keeps that together, and review flags it).
-fn linked_resources(a: &Analysis, routes: &[String]) -> Vec<Vec<String>> {
+/// Names groups by their main resource, or, where two groups share one, by
+/// their main two path segments.
+fn named(groups: Vec<Vec<String>>) -> Vec<(String, Vec<String>)> {
+    let first: Vec<String> = groups
+        .iter()
+        .map(|rs| majority(rs.iter().map(|r| resource_of(r))))
+        .collect();
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    for n in &first {
+        *count.entry(n.as_str()).or_default() += 1;
+    }
+    let names: Vec<String> = first
+        .iter()
+        .zip(&groups)
+        .map(|(n, rs)| {
+            if count[n.as_str()] > 1 {
+                majority(rs.iter().map(|r| second_resource(r)))
+            } else {
+                n.clone()
+            }
+        })
+        .collect();
+    names.into_iter().zip(groups).collect()
+}
+
+/// The most frequent name, ties to the first in order.
+fn majority(names: impl Iterator<Item = String>) -> String {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for n in names {
+        *counts.entry(n).or_default() += 1;
+    }
+    let mut best: Vec<(usize, String)> = counts.into_iter().map(|(k, v)| (v, k)).collect();
+    best.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    best.into_iter()
+        .next()
+        .map(|(_, k)| k)
+        .unwrap_or_else(|| "app".to_owned())
+}
+
+/// What each route runs, as weighted features (see the module doc).
+struct Features {
+    /// Per route (same order as the routes): feature ids, sorted.
+    of_route: Vec<Vec<usize>>,
+    weight: Vec<f64>,
+}
+
+impl Features {
+    fn of(a: &Analysis, routes: &[String]) -> Features {
+        let entries = route_entries(a);
+        let reach: Vec<Vec<usize>> = routes
+            .iter()
+            .map(|r| reach_sorted(a, &entries, std::slice::from_ref(r)))
+            .collect();
+        let n = routes.len();
+        let mut runs = vec![0usize; a.fns.len()];
+        for fs in &reach {
+            for f in fs {
+                runs[*f] += 1;
+            }
+        }
+        let specific = |k: usize| -> f64 {
+            if n < 2 {
+                1.0
+            } else {
+                (n as f64 / k as f64).ln() / (n as f64).ln()
+            }
+        };
+        let mut weight: Vec<f64> = a
+            .fns
+            .iter()
+            .zip(&runs)
+            .map(|(f, k)| {
+                if *k == 0 || k * 2 > n {
+                    0.0
+                } else {
+                    f64::from(f.lines) * specific(*k)
+                }
+            })
+            .collect();
+        let mut of_route: Vec<Vec<usize>> = reach
+            .into_iter()
+            .map(|fs| fs.into_iter().filter(|f| weight[*f] > 0.0).collect())
+            .collect();
+        // One feature per resource, after the fns.
+        let mut resources: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, r) in routes.iter().enumerate() {
+            resources.entry(resource_of(r)).or_default().push(i);
+        }
+        for members in resources.values() {
+            let code: f64 = members
+                .iter()
+                .map(|i| of_route[*i].iter().map(|f| weight[*f]).sum::<f64>())
+                .sum();
+            let id = weight.len();
+            weight.push(PATH_WEIGHT * code / members.len() as f64);
+            for i in members {
+                of_route[*i].push(id);
+            }
+        }
+        Features { of_route, weight }
+    }
+
+    fn weigh(&self, ids: &[usize]) -> f64 {
+        ids.iter().map(|f| self.weight[*f]).sum()
+    }
+
+    /// The weight two sorted feature lists share.
+    fn shared(&self, x: &[usize], y: &[usize]) -> f64 {
+        let (mut i, mut j, mut s) = (0, 0, 0.0);
+        while i < x.len() && j < y.len() {
+            match x[i].cmp(&y[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    s += self.weight[x[i]];
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        s
+    }
+}
+
+/// Routes (by index) that write the same in-process state, per state item,
+/// unless most routes do: no split keeps that together, and review flags it.
+fn must_links(a: &Analysis, routes: &[String]) -> Vec<Vec<usize>> {
     let index: BTreeMap<&str, usize> = routes
         .iter()
         .enumerate()
         .map(|(i, r)| (r.as_str(), i))
         .collect();
+    a.hazards
+        .iter()
+        .filter(|h| STATE_HAZARDS.contains(&h.code))
+        .map(|h| {
+            let touched: BTreeSet<usize> = h
+                .entrypoints
+                .iter()
+                .filter_map(|r| index.get(r.as_str()).copied())
+                .collect();
+            touched.into_iter().collect::<Vec<usize>>()
+        })
+        .filter(|t| t.len() >= 2 && t.len() * 2 <= routes.len())
+        .collect()
+}
+
+/// Routes (by index) that must run together (one gateway shape, `links`)
+/// or, `by_path`, sit under the same two path segments.
+fn atoms(routes: &[String], links: &[Vec<usize>], by_path: bool) -> Vec<Vec<usize>> {
     let mut parent: Vec<usize> = (0..routes.len()).collect();
     fn find(p: &mut [usize], x: usize) -> usize {
         let mut x = x;
@@ -194,166 +397,394 @@ fn linked_resources(a: &Analysis, routes: &[String]) -> Vec<Vec<String>> {
             p[ra.max(rb)] = ra.min(rb);
         }
     }
-    let mut first_of: BTreeMap<String, usize> = BTreeMap::new();
+    let mut first_of: BTreeMap<(bool, String), usize> = BTreeMap::new();
     for (i, r) in routes.iter().enumerate() {
-        let j = *first_of.entry(resource_of(r)).or_insert(i);
+        let j = *first_of.entry((false, super::route_shape(r))).or_insert(i);
         union(&mut parent, i, j);
+        if by_path {
+            let j = *first_of.entry((true, second_resource(r))).or_insert(i);
+            union(&mut parent, i, j);
+        }
     }
-    for h in &a.hazards {
-        if !STATE_HAZARDS.contains(&h.code) {
-            continue;
-        }
-        let touched: Vec<usize> = h
-            .entrypoints
-            .iter()
-            .filter_map(|r| index.get(r.as_str()).copied())
-            .collect();
-        if touched.len() < 2 || touched.len() * 2 > routes.len() {
-            continue;
-        }
-        for w in touched.windows(2) {
+    for link in links {
+        for w in link.windows(2) {
             union(&mut parent, w[0], w[1]);
         }
     }
-    let mut groups: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    for (i, r) in routes.iter().enumerate() {
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in 0..routes.len() {
         let root = find(&mut parent, i);
-        groups.entry(root).or_default().push(r.clone());
+        groups.entry(root).or_default().push(i);
     }
     groups.into_values().collect()
 }
 
-/// Splits the largest group by its routes' second path segment until there
-/// are at least `lo` groups or nothing splits further. Groups held together
-/// by state are split too only when their second segments differ; callers
-/// that need the must-links run before this only on small apps (`lo` is 1
-/// below 40 routes).
-fn split_to_band(groups: &mut Vec<Vec<String>>, lo: usize) {
-    let mut unsplittable: BTreeSet<Vec<String>> = BTreeSet::new();
-    while groups.len() < lo {
-        let Some(i) = (0..groups.len())
-            .filter(|i| !unsplittable.contains(&groups[*i]))
-            .max_by_key(|i| (groups[*i].len(), usize::MAX - i))
-        else {
-            break;
-        };
-        let mut parts: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for r in &groups[i] {
-            parts.entry(second_resource(r)).or_default().push(r.clone());
-        }
-        if parts.len() < 2 {
-            unsplittable.insert(groups[i].clone());
-            continue;
-        }
-        groups.remove(i);
-        groups.extend(parts.into_values());
+/// Merges `atoms` pairwise, cheapest first, and returns every grouping of
+/// `band.0..=band.1` groups on the way (most groups first), as sorted
+/// route indexes.
+fn agglomerate(
+    features: &Features,
+    atoms: &[Vec<usize>],
+    band: (usize, usize),
+) -> Vec<Vec<Vec<usize>>> {
+    struct Group {
+        routes: Vec<usize>,
+        features: Vec<usize>,
+        weight: f64,
     }
+    let mut groups: Vec<Option<Group>> = atoms
+        .iter()
+        .map(|rs| {
+            let mut fs: Vec<usize> = rs
+                .iter()
+                .flat_map(|r| features.of_route[*r].iter().copied())
+                .collect();
+            fs.sort_unstable();
+            fs.dedup();
+            Some(Group {
+                routes: rs.clone(),
+                weight: features.weigh(&fs),
+                features: fs,
+            })
+        })
+        .collect();
+    let total_routes = features.of_route.len() as f64;
+    let m = groups.len();
+    let mut shared = vec![0.0f64; m * m];
+    for i in 0..m {
+        for j in i + 1..m {
+            if let (Some(x), Some(y)) = (&groups[i], &groups[j]) {
+                shared[i * m + j] = features.shared(&x.features, &y.features);
+            }
+        }
+    }
+    let names = |groups: &[Option<Group>]| -> Vec<Vec<usize>> {
+        groups
+            .iter()
+            .flatten()
+            .map(|g| {
+                let mut rs: Vec<usize> = g.routes.clone();
+                rs.sort_unstable();
+                rs
+            })
+            .collect()
+    };
+    let mut cuts = Vec::new();
+    let mut alive = m;
+    if (band.0..=band.1).contains(&alive) {
+        cuts.push(names(&groups));
+    }
+    while alive > band.0.max(1) {
+        // (cost, routes in the pair, i, j): the least wins.
+        let mut pick: Option<(f64, usize, usize, usize)> = None;
+        for i in 0..m {
+            let Some(x) = &groups[i] else { continue };
+            for j in i + 1..m {
+                let Some(y) = &groups[j] else { continue };
+                let s = shared[i * m + j];
+                let (ni, nj) = (x.routes.len() as f64, y.routes.len() as f64);
+                let carried = ni * (y.weight - s) + nj * (x.weight - s);
+                let cost = carried - DUPLICATION_WEIGHT * total_routes * s;
+                let size = x.routes.len() + y.routes.len();
+                let better = match pick {
+                    None => true,
+                    Some((c, n, _, _)) => cost.total_cmp(&c).then(size.cmp(&n)).is_lt(),
+                };
+                if better {
+                    pick = Some((cost, size, i, j));
+                }
+            }
+        }
+        let Some((_, _, i, j)) = pick else { break };
+        let Some(y) = groups[j].take() else { break };
+        if let Some(x) = groups[i].as_mut() {
+            x.routes.extend(y.routes);
+            let mut fs = std::mem::take(&mut x.features);
+            fs.extend(y.features);
+            fs.sort_unstable();
+            fs.dedup();
+            x.weight = features.weigh(&fs);
+            x.features = fs;
+        }
+        alive -= 1;
+        for k in 0..m {
+            if k == i {
+                continue;
+            }
+            if let (Some(x), Some(z)) = (&groups[i], &groups[k]) {
+                let s = features.shared(&x.features, &z.features);
+                shared[i.min(k) * m + i.max(k)] = s;
+            }
+        }
+        if (band.0..=band.1).contains(&alive) {
+            cuts.push(names(&groups));
+        }
+    }
+    cuts
 }
 
 #[cfg(test)]
 mod tests {
-    use super::size_band;
-    use crate::partition::{Granularity, propose};
-    use crate::testing::write_fixture;
+    use expect_test::{Expect, expect};
 
-    /// The proposal for a fixture app, as `name: routes` lines.
-    fn proposal(fixture: &str, granularity: Granularity) -> Vec<String> {
-        let dir = tempfile::tempdir().expect("tempdir");
-        write_fixture(dir.path(), fixture);
-        let a = crate::analysis::analyze(dir.path()).expect("analyze");
-        propose(&a, granularity)
+    use super::{Chosen, Quality, auto, size_band};
+    use crate::analysis::Analysis;
+    use crate::partition::{Granularity, propose, propose_within, route_names};
+    use crate::testing::synthetic;
+
+    /// `auto`'s proposal for a synthetic route graph, one `name: routes`
+    /// line per function, and where it came from.
+    fn check(graph: &str, expect: Expect) {
+        check_within(graph, (None, None), expect);
+    }
+
+    fn check_within(graph: &str, band: (Option<usize>, Option<usize>), expect: Expect) {
+        let a = synthetic(graph);
+        let mut out: Vec<String> = propose_within(&a, Granularity::Auto, band)
             .into_iter()
             .map(|g| format!("{}: {}", g.name, g.routes.join(", ")))
-            .collect()
+            .collect();
+        let (lo, hi) = size_band(route_names(&a).len());
+        let user_band = band.0.is_some() || band.1.is_some();
+        let band = (band.0.unwrap_or(lo), band.1.unwrap_or(hi));
+        out.push(format!(
+            "chosen: {:?}",
+            auto(&a, &route_names(&a), band, user_band).chosen
+        ));
+        expect.assert_eq(&out.join("\n"));
     }
 
-    /// Four resources over two bodies of code: `/users` and `/profiles`
-    /// run the accounts code, `/orders` and `/invoices` the billing code.
-    /// The best split is those two functions, not four (each pair would
-    /// deploy the same code twice) nor one.
-    const TWO_DOMAINS: &str = r#"
-//- /Cargo.toml
-[package]
-name = "app"
-version = "0.1.0"
-edition = "2021"
-[dependencies]
-axum = "0.8"
-tokio = { version = "1", features = ["full"] }
-//- /src/main.rs
-mod accounts;
-mod billing;
-use axum::{routing::get, Router};
-#[tokio::main]
-async fn main() {
-    let app = Router::new()
-        .route("/users", get(accounts::list_users))
-        .route("/users/{id}", get(accounts::get_user))
-        .route("/profiles/{id}", get(accounts::get_profile))
-        .route("/orders", get(billing::list_orders))
-        .route("/orders/{id}", get(billing::get_order))
-        .route("/invoices/{id}", get(billing::get_invoice));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await.unwrap();
-    axum::serve(listener, app).await.unwrap();
-}
-//- /src/accounts.rs
-pub async fn list_users() -> String { load(0) }
-pub async fn get_user() -> String { load(1) }
-pub async fn get_profile() -> String { load(2) }
-fn load(n: u32) -> String {
-    let mut s = String::new();
-    for i in 0..n {
-        s.push_str(&format!("{i}"));
-        s.push_str(&format!("{i}"));
-        s.push_str(&format!("{i}"));
-        s.push_str(&format!("{i}"));
-        s.push_str(&format!("{i}"));
-        s.push_str(&format!("{i}"));
+    /// A lines-heavy body of code: `fn NAME 40 -> NAME_a NAME_b`.
+    fn body(name: &str, lines: u32) -> String {
+        format!(
+            "fn {name} {lines} -> {name}_a {name}_b\nfn {name}_a {lines}\nfn {name}_b {lines}\n"
+        )
     }
-    check(&s);
-    s
-}
-fn check(s: &str) {
-    assert!(s.len() < 100);
-    assert!(s.len() < 200);
-    assert!(s.len() < 300);
-    assert!(s.len() < 400);
-}
-//- /src/billing.rs
-pub async fn list_orders() -> String { total(0) }
-pub async fn get_order() -> String { total(1) }
-pub async fn get_invoice() -> String { total(2) }
-fn total(n: u64) -> String {
-    let mut t = 0u64;
-    for i in 0..n {
-        t += i;
-        t += i * 2;
-        t += i * 3;
-        t += i * 4;
-        t += i * 5;
-    }
-    round(t)
-}
-fn round(t: u64) -> String {
-    let t = t / 10 * 10;
-    let t = t / 10 * 10;
-    let t = t / 10 * 10;
-    format!("{t}")
-}
-"#;
 
     #[test]
-    fn routes_running_the_same_code_form_one_function() {
-        let auto = proposal(TWO_DOMAINS, Granularity::Auto);
-        assert_eq!(
-            auto,
-            vec![
-                "orders: GET /invoices/{id}, GET /orders, GET /orders/{id}",
-                "users: GET /profiles/{id}, GET /users, GET /users/{id}",
-            ]
+    fn resources_running_the_same_code_form_one_function() {
+        // `/users` and `/profiles` run the accounts code, `/orders` and
+        // `/invoices` the billing code: two functions, not four (each pair
+        // would deploy the same code twice) nor one.
+        let graph = format!(
+            "{}{}
+            GET /users -> accounts
+            GET /users/{{id}} -> accounts
+            GET /profiles/{{id}} -> accounts
+            GET /orders -> billing
+            GET /orders/{{id}} -> billing
+            GET /invoices/{{id}} -> billing",
+            body("accounts", 40),
+            body("billing", 40)
         );
-        // The resource preset keeps the four resources apart.
-        assert_eq!(proposal(TWO_DOMAINS, Granularity::Resource).len(), 4);
+        check(
+            &graph,
+            expect![[r#"
+                orders: GET /invoices/{id}, GET /orders, GET /orders/{id}
+                users: GET /profiles/{id}, GET /users, GET /users/{id}
+                chosen: Clustered"#]],
+        );
+    }
+
+    #[test]
+    fn routes_with_little_code_share_one_function_and_domains_stay_apart() {
+        // Health, version and static pages run a small page helper: one
+        // small function, not three, and not folded into a domain's
+        // function (each route there would carry the domain's code).
+        let graph = format!(
+            "{}{}
+            fn page 3 -> escape
+            GET /health -> page
+            GET /version -> page
+            GET /static/{{*path}} -> page
+            GET /users -> users
+            POST /users -> users
+            GET /orders -> orders
+            POST /orders -> orders",
+            body("users", 60),
+            body("orders", 60)
+        );
+        check(
+            &graph,
+            expect![[r#"
+                health: GET /health, GET /static/{*path}, GET /version
+                orders: GET /orders, POST /orders
+                users: GET /users, POST /users
+                chosen: Clustered"#]],
+        );
+    }
+
+    #[test]
+    fn a_resource_whose_parts_run_separate_code_is_split() {
+        // Under `/orgs/{id}`, members and collections run code of their own
+        // and share only the org lookup: three functions.
+        let graph = format!(
+            "{}{}{}
+            fn members 5 -> members_code lookup
+            fn collections 5 -> collections_code lookup
+            fn org 5 -> org_code lookup
+            fn lookup 5
+            GET /orgs/{{id}}/members -> members
+            POST /orgs/{{id}}/members -> members
+            DELETE /orgs/{{id}}/members/{{m}} -> members
+            GET /orgs/{{id}}/collections -> collections
+            POST /orgs/{{id}}/collections -> collections
+            DELETE /orgs/{{id}}/collections/{{c}} -> collections
+            GET /orgs/{{id}} -> org
+            PUT /orgs/{{id}} -> org",
+            body("members_code", 80),
+            body("collections_code", 80),
+            body("org_code", 80)
+        );
+        check(
+            &graph,
+            expect![[r#"
+                orgs: GET /orgs/{id}, PUT /orgs/{id}
+                orgs-collections: DELETE /orgs/{id}/collections/{c}, GET /orgs/{id}/collections, POST /orgs/{id}/collections
+                orgs-members: DELETE /orgs/{id}/members/{m}, GET /orgs/{id}/members, POST /orgs/{id}/members
+                chosen: Clustered"#]],
+        );
+    }
+
+    #[test]
+    fn routes_writing_the_same_in_process_state_stay_together() {
+        // `/counter` and `/stats` write one in-process counter: splitting
+        // them gives each function its own copy.
+        let graph = format!(
+            "{}{}{}
+            GET /counter -> count
+            GET /stats -> stats
+            GET /users -> users
+            POST /users -> users
+            state COUNTER: GET /counter, GET /stats",
+            body("count", 40),
+            body("stats", 40),
+            body("users", 40)
+        );
+        check(
+            &graph,
+            expect![[r#"
+                counter: GET /counter, GET /stats
+                users: GET /users, POST /users
+                chosen: Clustered"#]],
+        );
+    }
+
+    #[test]
+    fn a_preset_that_beats_every_cut_is_proposed_and_said_so() {
+        // Every route runs the same core through a one-line handler, all
+        // under one resource: any split deploys the core twice and makes
+        // every handler call shared code, so `resource` (one function,
+        // below the band's two) beats each cut on SM, X and D/M.
+        let graph = "
+            fn core 100 -> core_a
+            fn core_a 100
+            GET /realm/a -> a
+            GET /realm/b -> b
+            GET /realm/c -> c
+            GET /realm/d -> d
+            fn a 1 -> core
+            fn b 1 -> core
+            fn c 1 -> core
+            fn d 1 -> core";
+        check(
+            graph,
+            expect![[r#"
+                realm: GET /realm/a, GET /realm/b, GET /realm/c, GET /realm/d
+                chosen: Beaten(Resource)"#]],
+        );
+        let a = synthetic(graph);
+        assert!(
+            propose(&a, Granularity::Auto)[0]
+                .why
+                .starts_with("the resource preset's grouping, which beats every clustering")
+        );
+    }
+
+    #[test]
+    fn the_band_caps_the_functions() {
+        // Eight resources of separate code, at most three functions.
+        let mut graph = String::new();
+        for r in ["a", "b", "c", "d", "e", "f", "g", "h"] {
+            graph.push_str(&body(r, 30));
+            graph.push_str(&format!("GET /{r} -> {r}\nPOST /{r} -> {r}\n"));
+        }
+        check_within(
+            &graph,
+            (None, Some(3)),
+            expect![[r#"
+                a: GET /a, GET /b, GET /c, GET /d, POST /a, POST /b, POST /c, POST /d
+                e: GET /e, GET /f, POST /e, POST /f
+                g: GET /g, GET /h, POST /g, POST /h
+                chosen: Bounded(Resource)"#]],
+        );
+        let a = synthetic(&graph);
+        let groups = propose_within(&a, Granularity::Auto, (Some(7), None));
+        assert_eq!(groups.len(), 7);
+    }
+
+    /// A pseudo-random route graph: `routes` routes over `resources`
+    /// resources, each resource's handlers drawn from its own ten fns,
+    /// which call any of sixty.
+    fn random_graph(seed: u64, routes: usize, resources: u64) -> Analysis {
+        let mut s = seed;
+        let mut next = move |n: u64| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 33) % n
+        };
+        let mut text = String::new();
+        for f in 0..60 {
+            let callees: Vec<String> = (0..next(4)).map(|_| format!("f{}", next(60))).collect();
+            text.push_str(&format!(
+                "fn f{f} {} -> {}\n",
+                1 + next(60),
+                callees.join(" ")
+            ));
+        }
+        for r in 0..routes {
+            let res = next(resources);
+            let handlers: Vec<String> = (0..1 + next(2))
+                .map(|_| format!("f{}", res * 10 + next(10)))
+                .collect();
+            text.push_str(&format!("GET /r{res}/p{r} -> {}\n", handlers.join(" ")));
+        }
+        synthetic(&text)
+    }
+
+    #[test]
+    fn no_preset_beats_the_proposal_on_all_three_numbers() {
+        for seed in 0..60 {
+            let a = random_graph(seed, 6 + (seed as usize % 5) * 9, 1 + seed % 4);
+            let proposed = |g: Granularity| -> Vec<(String, Vec<String>)> {
+                propose(&a, g)
+                    .into_iter()
+                    .map(|g| (g.name, g.routes))
+                    .collect()
+            };
+            let auto = Quality::of(&a, &proposed(Granularity::Auto));
+            for preset in [Granularity::Route, Granularity::Resource] {
+                let q = Quality::of(&a, &proposed(preset));
+                assert!(
+                    !q.dominates(auto),
+                    "seed {seed}: {preset:?} {q:?} beats auto {auto:?}"
+                );
+            }
+            let n = route_names(&a).len();
+            let (lo, hi) = size_band(n);
+            let functions = proposed(Granularity::Auto).len();
+            let beaten = matches!(auto_chosen(&a), Chosen::Beaten(_));
+            assert!(
+                beaten || (lo.max(2).min(hi)..=hi).contains(&functions),
+                "seed {seed}: {functions} functions outside {lo}..={hi}"
+            );
+        }
+    }
+
+    fn auto_chosen(a: &Analysis) -> Chosen {
+        let routes = route_names(a);
+        auto(a, &routes, size_band(routes.len()), false).chosen
     }
 
     #[test]
