@@ -397,8 +397,11 @@ impl<'a> Ctx<'a> {
             })
             .collect();
         let mut imports = vec![BTreeMap::new(); defs.mods.len()];
-        for ((mid, _), map) in modules.iter().zip(module_imports) {
+        for ((mid, items), map) in modules.iter().zip(module_imports) {
             imports[*mid].extend(map);
+            if let Some(glob) = external_glob(defs, *mid, items) {
+                imports[*mid].insert(GLOB.to_owned(), glob);
+            }
         }
         // One pass over each body, on all cores: its `use` items, its
         // `static`s, and its calls resolved.
@@ -876,15 +879,24 @@ fn expand(
     {
         return None;
     }
-    if defs
-        .resolve_names(scope.module, &names, path.leading_colon)
-        .iter()
-        .any(|d| *d != Def::External)
-    {
+    let resolved = defs.resolve_names(scope.module, &names, path.leading_colon);
+    if resolved.iter().any(|d| *d != Def::External) {
         return None;
     }
     if path.leading_colon {
         return Some(names);
+    }
+    // A name nothing else brings in, under `use actix_web::web::*;`: that
+    // crate's (`Payload` is `actix_web::web::Payload`).
+    let module_imports = imports.get(scope.module);
+    if resolved.is_empty()
+        && !local.is_some_and(|m| m.contains_key(first))
+        && !module_imports.is_some_and(|m| m.contains_key(first))
+        && let Some(glob) = module_imports.and_then(|m| m.get(GLOB))
+    {
+        let mut full = glob.clone();
+        full.append(&mut names);
+        names = full;
     }
     for _ in 0..4 {
         let Some(first) = names.first() else { break };
@@ -901,6 +913,39 @@ fn expand(
         }
     }
     Some(names)
+}
+
+/// The key under which a module's [`Imports`] hold its glob import of a
+/// crate outside the workspace (no name is `*`).
+const GLOB: &str = "*";
+
+/// The path of a module's only glob import of a crate outside the
+/// workspace (`use actix_web::{web::*, HttpRequest}` gives `actix_web::web`);
+/// `None` with none or with two (a name could come from either).
+fn external_glob(defs: &DefMap<'_>, module: ModId, items: &[Item]) -> Option<Vec<String>> {
+    let mut found = None;
+    for item in items {
+        let ItemKind::Use(entries) = &item.kind else {
+            continue;
+        };
+        if item.cfg.iter().any(|c| c == "test") {
+            continue;
+        }
+        for e in entries {
+            if e.kind != UseKind::Glob || e.path.is_empty() {
+                continue;
+            }
+            let defs = defs.resolve_names(module, &e.path, e.leading_colon);
+            if defs.is_empty() || defs.iter().any(|d| *d != Def::External) {
+                continue;
+            }
+            if found.is_some() {
+                return None;
+            }
+            found = Some(e.path.clone());
+        }
+    }
+    found
 }
 
 fn add_imports(item: &Item, map: &mut BTreeMap<String, Vec<String>>) {
@@ -1152,11 +1197,12 @@ impl Reach {
         }
         let mentions: Vec<BTreeSet<Def>> =
             (0..defs.fns.len()).map(|f| fn_mentions(ctx, f)).collect();
-        let (scope, startup, cli) = match served_scope(defs, graph, entrypoints, &routes, &mentions)
-        {
-            Some((scope, startup, cli)) => (Some(scope), startup, cli),
-            None => (None, BTreeSet::new(), BTreeMap::new()),
-        };
+        let inits = static_init_calls(ctx);
+        let (scope, startup, cli) =
+            match served_scope(defs, graph, entrypoints, &routes, &mentions, &inits) {
+                Some((scope, startup, cli)) => (Some(scope), startup, cli),
+                None => (None, BTreeSet::new(), BTreeMap::new()),
+            };
         Reach {
             routes,
             mentions,
@@ -1293,6 +1339,7 @@ fn served_scope(
     entrypoints: &[EntryPoint],
     routes: &[(String, BTreeSet<FnId>)],
     mentions: &[BTreeSet<Def>],
+    inits: &BTreeMap<StaticId, Vec<FnId>>,
 ) -> Option<(BTreeSet<FnId>, BTreeSet<FnId>, CliSpans)> {
     let mains = crate::entrypoints::binary_mains(defs);
     if mains.is_empty() {
@@ -1339,9 +1386,20 @@ fn served_scope(
     }
     // A method call the call graph could not pin (a receiver behind a type
     // alias, a framework wrapper) may land in any workspace method of that
-    // name: the scope errs on the side of "runs".
+    // name: the scope errs on the side of "runs". A static's initializer
+    // runs when code in scope first uses the static
+    // (`static SETTINGS: LazyLock<Settings> = LazyLock::new(|| Settings::init())`).
     loop {
         let mut more: Vec<FnId> = Vec::new();
+        for f in &scope {
+            for d in mentions.get(*f).into_iter().flatten() {
+                if let Def::Static(st) = d
+                    && let Some(calls) = inits.get(st)
+                {
+                    more.extend(calls.iter().filter(|g| !scope.contains(g)));
+                }
+            }
+        }
         for u in &graph.unresolved {
             if !scope.contains(&u.from) {
                 continue;
@@ -1361,6 +1419,33 @@ fn served_scope(
     }
     with_framework_calls(defs, graph, mentions, &mut scope);
     Some((scope, startup, cli))
+}
+
+/// Per static: the workspace fns its initializer calls; they run when the
+/// static is first used.
+fn static_init_calls(ctx: &Ctx<'_>) -> BTreeMap<StaticId, Vec<FnId>> {
+    let mut out: BTreeMap<StaticId, Vec<FnId>> = BTreeMap::new();
+    for s in &ctx.statics {
+        let Subject::Static(id) = s.subject else {
+            continue;
+        };
+        s.init.walk(&mut |e| {
+            if let Expr::Call { func, .. } = e
+                && let Expr::Path { path, .. } = func.peel()
+            {
+                let names: Vec<&str> = path.names().collect();
+                for d in ctx
+                    .defs
+                    .resolve_names(s.scope.module, &names, path.leading_colon)
+                {
+                    if let Def::Fn(f) = d {
+                        out.entry(id).or_default().push(f);
+                    }
+                }
+            }
+        });
+    }
+    out
 }
 
 /// The fns from which the call graph reaches one of `targets` (themselves included).

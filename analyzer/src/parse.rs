@@ -489,18 +489,10 @@ fn item(it: &syn::Item) -> Item {
                     &m.attrs,
                 );
             }
-            let items = Parser::parse2(
-                |input: syn::parse::ParseStream| {
-                    let mut items = Vec::new();
-                    while !input.is_empty() {
-                        items.push(input.parse::<syn::Item>()?);
-                    }
-                    Ok(items)
-                },
-                strip_static_ref(m.mac.tokens.clone()),
-            )
-            .map(|xs| list(xs.iter().map(item)))
-            .unwrap_or_default();
+            let items = parse_items(strip_static_ref(m.mac.tokens.clone()))
+                .map(|xs| list(xs.iter().map(item)))
+                .or_else(|| cfg_arm_items(&m.mac))
+                .unwrap_or_default();
             new_item(
                 m.ident
                     .as_ref()
@@ -526,6 +518,141 @@ fn item(it: &syn::Item) -> Item {
             &[],
         ),
     }
+}
+
+/// Tokens read as a list of items.
+fn parse_items(tokens: TokenStream) -> Option<Vec<syn::Item>> {
+    Parser::parse2(
+        |input: syn::parse::ParseStream| {
+            let mut items = Vec::new();
+            while !input.is_empty() {
+                items.push(input.parse::<syn::Item>()?);
+            }
+            Ok(items)
+        },
+        tokens,
+    )
+    .ok()
+}
+
+/// The items of every arm of `cfg_if! { if #[cfg(p)] { .. } else { .. } }`
+/// and `cfg_select! { p => { .. } _ => { .. } }`, each under the cfg that
+/// selects its arm: its own predicate and `not(..)` of every arm before it
+/// (so the `else` of `#[cfg(windows)]` is Linux's). `None` for other macros
+/// and for tokens of another shape.
+fn cfg_arm_items(mac: &syn::Macro) -> Option<Vec<Item>> {
+    let name = mac.path.segments.last()?.ident.to_string();
+    let tokens: Vec<TokenTree> = mac.tokens.clone().into_iter().collect();
+    let arms = match name.as_str() {
+        "cfg_if" => cfg_if_arms(&tokens)?,
+        "cfg_select" => cfg_select_arms(&tokens)?,
+        _ => return None,
+    };
+    let mut out = Vec::new();
+    let mut before: Vec<TokenStream> = Vec::new();
+    for (pred, body) in arms {
+        let mut cfg: Vec<String> = before
+            .iter()
+            .filter_map(|p| cfg_string(&quote::quote!(not(#p))))
+            .collect();
+        if let Some(p) = &pred {
+            cfg.extend(cfg_string(p));
+            before.push(p.clone());
+        }
+        for syn_item in parse_items(body)? {
+            let mut it = item(&syn_item);
+            it.cfg.extend(cfg.iter().cloned());
+            out.push(it);
+        }
+    }
+    Some(out)
+}
+
+/// `if #[cfg(p)] { .. } else if #[cfg(q)] { .. } else { .. }`: (predicate, body) per arm.
+fn cfg_if_arms(tokens: &[TokenTree]) -> Option<Vec<(Option<TokenStream>, TokenStream)>> {
+    let mut arms = Vec::new();
+    let mut i = 0;
+    loop {
+        let pred = match tokens.get(i) {
+            Some(TokenTree::Ident(kw)) if kw == "if" => {
+                let (Some(TokenTree::Punct(pound)), Some(TokenTree::Group(attr))) =
+                    (tokens.get(i + 1), tokens.get(i + 2))
+                else {
+                    return None;
+                };
+                if pound.as_char() != '#' || attr.delimiter() != Delimiter::Bracket {
+                    return None;
+                }
+                let inner: Vec<TokenTree> = attr.stream().into_iter().collect();
+                let [TokenTree::Ident(cfg), TokenTree::Group(args)] = inner.as_slice() else {
+                    return None;
+                };
+                if cfg != "cfg" || args.delimiter() != Delimiter::Parenthesis {
+                    return None;
+                }
+                i += 3;
+                Some(args.stream())
+            }
+            _ if !arms.is_empty() => None,
+            _ => return None,
+        };
+        let Some(TokenTree::Group(body)) = tokens.get(i) else {
+            return None;
+        };
+        if body.delimiter() != Delimiter::Brace {
+            return None;
+        }
+        let last = pred.is_none();
+        arms.push((pred, body.stream()));
+        i += 1;
+        match tokens.get(i) {
+            None => return Some(arms),
+            Some(TokenTree::Ident(kw)) if kw == "else" && !last => i += 1,
+            Some(_) => return None,
+        }
+    }
+}
+
+/// `p => { .. } q => { .. } _ => { .. }` (commas between arms allowed):
+/// (predicate, body) per arm, `None` for `_`.
+fn cfg_select_arms(tokens: &[TokenTree]) -> Option<Vec<(Option<TokenStream>, TokenStream)>> {
+    let mut arms = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let start = i;
+        // The predicate runs up to `=>`.
+        while !matches!(
+            (tokens.get(i), tokens.get(i + 1)),
+            (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b)))
+                if a.as_char() == '=' && a.spacing() == Spacing::Joint && b.as_char() == '>'
+        ) {
+            if i >= tokens.len() {
+                return None;
+            }
+            i += 1;
+        }
+        let pred: TokenStream = tokens[start..i].iter().cloned().collect();
+        let Some(TokenTree::Group(body)) = tokens.get(i + 2) else {
+            return None;
+        };
+        if body.delimiter() != Delimiter::Brace || start == i {
+            return None;
+        }
+        let wildcard = matches!(&tokens[start..i], [TokenTree::Ident(w)] if w == "_");
+        arms.push(((!wildcard).then_some(pred), body.stream()));
+        i += 3;
+        if matches!(tokens.get(i), Some(TokenTree::Punct(c)) if c.as_char() == ',') {
+            i += 1;
+        }
+    }
+    Some(arms)
+}
+
+/// A cfg predicate as [`cfgs`] writes the one of `#[cfg(p)]`.
+fn cfg_string(pred: &TokenStream) -> Option<String> {
+    let attrs = Parser::parse2(syn::Attribute::parse_outer, quote::quote!(#[cfg(#pred)])).ok()?;
+    let lowered: Vec<Attr> = list(attrs.iter().map(attr));
+    cfgs(&lowered).into_iter().next()
 }
 
 /// A `mod` item; `contents` lowers the items of an inline one.

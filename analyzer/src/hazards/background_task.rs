@@ -121,7 +121,7 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
 
 /// Spawned futures that are not work of their own: the HTTP server itself
 /// (`tokio::spawn(server)` after `HttpServer::new(..).run()` or
-/// `axum::serve(..)`: the shim serves it), a wait for a process signal (the
+/// `axum::serve(..)`, or a workspace fn that builds it: the shim serves it), a wait for a process signal (the
 /// process-lifecycle lint reports it), and a database connection's driver
 /// (`let (client, conn) = tokio_postgres::connect(..)` then
 /// `spawn(async move { conn.await })`: it ends with the client).
@@ -168,27 +168,9 @@ fn not_background(ctx: &Ctx<'_>, f: FnId, spawn: *const Expr) -> bool {
             named.push(path.segments[0].name.as_str());
         }
     });
-    // A server item of a framework profile (`axum::serve`, `HttpServer`).
-    let serves = |e: &Expr| {
-        let mut found = false;
-        e.walk(&mut |x| {
-            if let Some((names, _, _)) = ctx.ext_call(scope, x)
-                && crate::framework::PROFILES.iter().any(|p| {
-                    p.servers.iter().any(|item| {
-                        let last = item.path.last().copied().unwrap_or_default();
-                        match item.kind {
-                            ServerKind::Fn => names.last().is_some_and(|n| n == last),
-                            ServerKind::Type => names.iter().any(|n| n == last),
-                            ServerKind::Method | ServerKind::Attribute => false,
-                        }
-                    })
-                })
-            {
-                found = true;
-            }
-        });
-        found
-    };
+    // A server item of a framework profile (`axum::serve`, `HttpServer`),
+    // or a workspace fn building the server (`Application::build(config)`).
+    let serves = |e: &Expr| serves_in(ctx, f, e, 0);
     let connects = |e: &Expr| {
         let mut found = false;
         e.walk(&mut |x| {
@@ -222,6 +204,57 @@ fn not_background(ctx: &Ctx<'_>, f: FnId, spawn: *const Expr) -> bool {
                     })
             })
         })
+}
+
+/// Whether `e` (in fn `f`) names a server item of a framework profile
+/// (`axum::serve`, `HttpServer`), itself or in a workspace fn it calls, a
+/// few calls deep (`Application::build(config).await?.run_until_stopped()`
+/// where `build` binds the `HttpServer`).
+fn serves_in(ctx: &Ctx<'_>, f: FnId, e: &Expr, depth: u32) -> bool {
+    let scope = ctx.scope(f);
+    let mut found = false;
+    e.walk(&mut |x| {
+        if found {
+            return;
+        }
+        if let Some((names, _, _)) = ctx.ext_call(scope, x) {
+            found = crate::framework::PROFILES.iter().any(|p| {
+                p.servers.iter().any(|item| {
+                    let last = item.path.last().copied().unwrap_or_default();
+                    match item.kind {
+                        // In a callee, only the item's whole path: a fn
+                        // named `bind` there is no server.
+                        ServerKind::Fn if depth > 0 => ends(&names, item.path),
+                        ServerKind::Fn => names.last().is_some_and(|n| n == last),
+                        ServerKind::Type if depth > 0 => {
+                            names.windows(item.path.len()).any(|w| w == item.path)
+                        }
+                        ServerKind::Type => names.iter().any(|n| n == last),
+                        ServerKind::Method | ServerKind::Attribute => false,
+                    }
+                })
+            });
+        } else if depth < 3
+            && let Expr::Call { func, .. } = x
+            && let Expr::Path { path, .. } = func.peel()
+        {
+            found =
+                ctx.defs.resolve_fn_path(f, path).into_iter().any(|g| {
+                    ctx.defs.fns[g].def.body.as_ref().is_some_and(|b| {
+                        b.stmts.iter().any(|st| stmt_serves(ctx, g, st, depth + 1))
+                    })
+                });
+        }
+    });
+    found
+}
+
+fn stmt_serves(ctx: &Ctx<'_>, f: FnId, st: &Stmt, depth: u32) -> bool {
+    match st {
+        Stmt::Let { init, .. } => init.as_ref().is_some_and(|e| serves_in(ctx, f, e, depth)),
+        Stmt::Expr(e) | Stmt::Semi(e) => serves_in(ctx, f, e, depth),
+        Stmt::Item(_) => false,
+    }
 }
 
 /// A rocket fairing's `on_liftoff`: like `main`, it runs once beside the server.

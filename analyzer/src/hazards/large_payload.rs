@@ -2,7 +2,9 @@
 //! Finds request bodies that can be larger than Lambda accepts: handlers
 //! taking uploads or raw bodies (`Multipart`, `TypedMultipart`, actix
 //! `MultipartForm`/`web::Payload`, Rocket `TempFile` and by-value `Data`, a
-//! by-value `Bytes` body in an async handler), and body limits raised past
+//! by-value `Bytes` body in an async handler when the app raises a body
+//! limit somewhere (else the framework caps it: axum at 2 MB, actix at
+//! 256 KiB); a fn taking `self` is no handler), and body limits raised past
 //! 6 MB or switched off (`DefaultBodyLimit::max(N)`/`disable()`,
 //! `RequestBodyLimitLayer::new(N)`, actix `PayloadConfig::new(N)` and
 //! `.limit(N)` on `JsonConfig`/`PayloadConfig`/`FormConfig`, Rocket
@@ -43,10 +45,20 @@ pub(crate) static LINT: Lint = Lint {
 const LIMIT: u64 = 6 * 1024 * 1024;
 
 fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    // `Bytes` bodies, kept only when the app raises a body limit somewhere.
+    let mut raw = Vec::new();
+    let mut raised = false;
     for (f, data) in ctx.defs.fns.iter().enumerate() {
         let scope = ctx.scope(f);
-        // Upload and raw-body extractors in the handler's signature.
-        for (pat, ty) in &data.def.params {
+        // Upload and raw-body extractors in the handler's signature. A fn
+        // taking `self` is no handler (frameworks call free fns and
+        // associated fns with extractors); what it takes is its caller's.
+        let params = if data.def.receiver.is_some() {
+            &[][..]
+        } else {
+            &data.def.params[..]
+        };
+        for (pat, ty) in params {
             let Some(what) = body_kind(ctx, scope, ty, data.def.is_async) else {
                 continue;
             };
@@ -58,7 +70,12 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                 data.name,
                 ty_text(ty)
             );
-            out.push(Finding::new(data.file, data.line, Subject::Fn(f), message));
+            let finding = Finding::new(data.file, data.line, Subject::Fn(f), message);
+            if what == RAW_BYTES {
+                raw.push(finding);
+            } else {
+                out.push(finding);
+            }
         }
         if data.def.body.is_none() {
             continue;
@@ -86,10 +103,20 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                     data.name
                 ),
             };
+            raised = true;
             out.push(Finding::new(data.file, line, Subject::Fn(f), message));
         });
     }
+    // The framework caps a `Bytes` body at its default limit (axum 2 MB,
+    // actix 256 KiB), under Lambda's: only an app that raises a limit takes
+    // bodies larger than Lambda accepts.
+    if raised {
+        out.extend(raw);
+    }
 }
+
+/// What [`body_kind`] calls a `Bytes` body.
+const RAW_BYTES: &str = "the raw request body as bytes";
 
 /// What kind of body a parameter type takes in, if it is an upload or a raw body.
 fn body_kind(ctx: &Ctx<'_>, scope: Scope, ty: &Ty, is_async: bool) -> Option<&'static str> {
@@ -115,7 +142,7 @@ fn body_kind(ctx: &Ctx<'_>, scope: Scope, ty: &Ty, is_async: bool) -> Option<&'s
     }
     // axum / actix / hyper `Bytes` taken by an async handler.
     if last == "Bytes" && is_async {
-        return Some("the raw request body");
+        return Some(RAW_BYTES);
     }
     // Rocket `TempFile<'_>` or `Form<Upload<'_>>` holding one.
     let mut temp = false;

@@ -4,8 +4,9 @@
 //! `EventStream!`), websockets (axum/warp `.on_upgrade(..)`, actix
 //! `ws::start`, `WsResponseBuilder`, `actix_ws::handle`, a `WebSocketUpgrade`
 //! or rocket_ws `WebSocket` parameter) and streamed bodies
-//! (`Body::from_stream`, `StreamBody::new`, actix `.streaming(..)`, Rocket
-//! `TextStream!`/`ByteStream!`/`ReaderStream!`).
+//! (`Body::from_stream`, `StreamBody::new`, actix `.streaming(..)` and
+//! `BodyStream::new`, Rocket `TextStream!`/`ByteStream!`/`ReaderStream!`;
+//! not reqwest's `Body::wrap_stream`, a body the app sends out).
 //!
 //! ### Why is this bad on Lambda
 //! A Lambda invocation behind API Gateway returns one buffered response and
@@ -111,11 +112,15 @@ fn kind_of(ctx: &Ctx<'_>, scope: Scope, e: &Expr) -> Option<(&'static str, u32)>
             {
                 // actix `ws::start(actor, &req, stream)`, `actix_ws::handle(&req, body)`.
                 "a websocket"
-            } else if ends(&names, &["Body", "from_stream"])
-                || ends(&names, &["Body", "wrap_stream"])
+            } else if (ends(&names, &["Body", "from_stream"])
+                || ends(&names, &["Body", "wrap_stream"]))
+                && !mentions_any(&names, &["reqwest"])
                 || ends(&names, &["StreamBody", "new"])
+                || ends(&names, &["BodyStream", "new"])
             {
-                // axum/hyper `Body::from_stream(s)`, axum 0.6 `StreamBody::new(s)`.
+                // axum/hyper `Body::from_stream(s)`, axum 0.6 `StreamBody::new(s)`,
+                // actix `BodyStream::new(s)`; reqwest's `Body` is a request
+                // body the app sends out, not its response.
                 "a streamed body"
             } else {
                 return None;

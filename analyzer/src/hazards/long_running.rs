@@ -4,11 +4,15 @@
 //! `async_std::task::sleep`, `sleep_until`), `loop { .. }` with no `break`
 //! and no `return` in it or paced by a ticker (`interval.tick().await`), and
 //! `while let` loops that wait on a channel, a stream, a ticker or a
-//! listener (`rx.recv().await`, `stream.next().await`, `listener.accept().await`).
+//! listener (`rx.recv().await`, `stream.next().await`, `listener.accept().await`,
+//! also through a workspace fn that ends with such a wait).
 //! A bare `continue` cannot be told from a bare `break` in cleave's syntax
 //! tree, so an endless loop whose only way out looks like one is missed.
-//! Not reported: a known pause of two seconds or less (a literal, a const, a
-//! fn returning one, a number drawn from a range with a known bound), alone
+//! Not reported: a loop that waits for a process signal each round (a
+//! signal handler, idle between signals: process-lifecycle reports it), a
+//! known pause of two seconds or less (a literal, a const, a fn returning
+//! one, a product of bounded numbers, a number drawn from a range or
+//! counted by a `for` over one with a known bound), alone
 //! or as a round of a bounded loop (a retry: a `for`, or a `loop` that
 //! returns or breaks and no ticker paces) — one pacing an endless loop is
 //! reported — and a `while let` over a stream that reads one HTTP body
@@ -118,6 +122,9 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             match (pat, iter) {
                 // `loop { .. }` that nothing inside leaves, or one paced by `ticker.tick().await`.
                 (None, None) => {
+                    if waits_on_signal(ctx, f, body) {
+                        return;
+                    }
                     let what = if paced(body) {
                         "a `loop` paced by a timer (`.tick().await`)"
                     } else if !exits(body) {
@@ -136,7 +143,8 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                 // or a stream read that stops early (`break` at a size limit),
                 // ends with what it reads; a channel or listener does not.
                 (None, Some(cond)) => {
-                    if let Some(waits_on) = awaited_source(cond)
+                    if let Some(waits_on) =
+                        awaited_source(cond).or_else(|| wrapped_source(ctx, f, cond))
                         && !reads_a_body(ctx, f, cond)
                         && !(waits_on == "next" && exits(body))
                     {
@@ -204,10 +212,7 @@ fn duration_ms(ctx: &Ctx<'_>, scope: super::Scope, e: &Expr, depth: u32) -> Opti
                 let tail = ctx.defs.fns[callee].def.body.as_ref()?.tail()?;
                 return duration_ms(ctx, ctx.scope(callee), tail, depth + 1);
             };
-            let arg = args.first()?;
-            let n = ctx
-                .eval_u64(scope, arg)
-                .or_else(|| drawn_bound(ctx, scope, arg))?;
+            let n = upper_bound(ctx, scope, args.first()?, 0)?;
             match names.last()?.as_str() {
                 "from_secs" => n.checked_mul(1_000),
                 "from_millis" => Some(n),
@@ -220,14 +225,38 @@ fn duration_ms(ctx: &Ctx<'_>, scope: super::Scope, e: &Expr, depth: u32) -> Opti
     }
 }
 
+/// The largest value a number can take, when the code bounds it: a known
+/// number, a product of bounded factors (`200 * attempt as u64`), a local
+/// drawn from a range or counted by a `for` over one.
+fn upper_bound(ctx: &Ctx<'_>, scope: super::Scope, e: &Expr, depth: u32) -> Option<u64> {
+    if depth > 4 {
+        return None;
+    }
+    if let Some(n) = ctx.eval_u64(scope, e) {
+        return Some(n);
+    }
+    match e.peel() {
+        // The lowered tree keeps no operator: sizes and pauses are products.
+        Expr::Other(xs) if xs.len() == 2 => upper_bound(ctx, scope, &xs[0], depth + 1)?
+            .checked_mul(upper_bound(ctx, scope, &xs[1], depth + 1)?),
+        Expr::Wrap {
+            kind: WrapKind::Cast,
+            inner,
+        } => upper_bound(ctx, scope, inner, depth + 1),
+        _ => drawn_bound(ctx, scope, e),
+    }
+}
+
 /// For a local bound to a number drawn from a range
-/// (`let ms = rng.random_range(900..=1100)`): the range's upper bound.
+/// (`let ms = rng.random_range(900..=1100)`) or counted by a `for` over one
+/// (`for attempt in 1..=3`): the range's upper bound.
 fn drawn_bound(ctx: &Ctx<'_>, scope: super::Scope, e: &Expr) -> Option<u64> {
     let Expr::Path { path, .. } = e.peel() else {
         return None;
     };
     let name = path.last().filter(|_| path.segments.len() == 1)?;
-    let body = ctx.defs.fns[scope.fn_?].def.body.as_ref()?;
+    let f = scope.fn_?;
+    let body = ctx.defs.fns[f].def.body.as_ref()?;
     let mut bound = None;
     crate::entrypoints::find_local(body, name, &mut |init| {
         if let Expr::MethodCall { method, args, .. } = init.peel()
@@ -238,6 +267,21 @@ fn drawn_bound(ctx: &Ctx<'_>, scope: super::Scope, e: &Expr) -> Option<u64> {
             bound = ctx.eval_u64(scope, high);
         }
     });
+    if bound.is_none() {
+        ctx.walk_body(f, |x| {
+            if let Expr::Loop {
+                pat: Some(pat),
+                iter: Some(iter),
+                ..
+            } = x
+                && super::bound_name(pat) == Some(name)
+                && let Expr::Other(ends) = iter.peel()
+                && let [_, high] = ends.as_slice()
+            {
+                bound = ctx.eval_u64(scope, high);
+            }
+        });
+    }
     bound
 }
 
@@ -300,6 +344,46 @@ fn duration_text(ctx: &Ctx<'_>, scope: super::Scope, e: &Expr) -> Option<String>
 /// reported (and an endless loop with a bare `continue` is missed).
 fn exits(body: &Block) -> bool {
     block_leaves(body, true)
+}
+
+/// Whether the loop waits for a process signal (`sig.recv().await` on
+/// `let mut sig = signal(SignalKind::user_defined1())?`): a signal handler,
+/// idle between signals, which process-lifecycle reports.
+fn waits_on_signal(ctx: &Ctx<'_>, f: crate::resolve::FnId, body: &Block) -> bool {
+    let scope = ctx.scope(f);
+    let Some(fn_body) = ctx.defs.fns[f].def.body.as_ref() else {
+        return false;
+    };
+    let is_signal = |e: &Expr| {
+        let mut found = false;
+        e.walk(&mut |x| {
+            if let Some((names, _, _)) = ctx.ext_call(scope, x)
+                && super::process_lifecycle::is_signal(&names)
+            {
+                found = true;
+            }
+        });
+        found
+    };
+    let mut found = false;
+    body.walk(&mut |e| {
+        if let Expr::Wrap {
+            kind: WrapKind::Await,
+            inner,
+        } = e
+            && let Expr::MethodCall {
+                receiver, method, ..
+            } = inner.peel()
+            && method == "recv"
+            && let Expr::Path { path, .. } = receiver.peel()
+            && path.segments.len() == 1
+        {
+            crate::entrypoints::find_local(fn_body, &path.segments[0].name, &mut |init| {
+                found |= is_signal(init);
+            });
+        }
+    });
+    found
 }
 
 /// Whether the loop waits on a ticker each round (`interval.tick().await`):
@@ -371,6 +455,31 @@ fn leaves(e: &Expr, breaks: bool) -> bool {
         Expr::Let { expr, .. } => leaves(expr, breaks),
         Expr::Path { .. } | Expr::Lit { .. } => false,
     }
+}
+
+/// `while let Some(x) = Queue::take().await` where the workspace fn
+/// `take` ends by waiting on a source itself (`lock.recv().await`): the
+/// method it waits on.
+fn wrapped_source(ctx: &Ctx<'_>, f: crate::resolve::FnId, cond: &Expr) -> Option<String> {
+    let mut found = None;
+    cond.walk(&mut |e| {
+        if found.is_some() {
+            return;
+        }
+        if let Expr::Wrap {
+            kind: WrapKind::Await,
+            inner,
+        } = e
+            && let Expr::Call { func, .. } = inner.peel()
+            && let Expr::Path { path, .. } = func.peel()
+        {
+            found = ctx.defs.resolve_fn_path(f, path).into_iter().find_map(|g| {
+                let tail = ctx.defs.fns[g].def.body.as_ref()?.tail()?;
+                awaited_source(tail)
+            });
+        }
+    });
+    found
 }
 
 /// `rx.recv().await`, `stream.next().await`, `ticker.tick().await`,

@@ -885,6 +885,19 @@ pub async fn feed() -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok().streaming(futures::stream::empty()) //~ long-lived-connection
 }
 
+/// A proxy answering with the upstream body as it comes.
+pub async fn proxy(client: reqwest::Client) -> actix_web::HttpResponse {
+    let res = client.get("http://images/x").send().await.unwrap();
+    actix_web::HttpResponse::Ok().body(actix_web::body::BodyStream::new(res.bytes_stream())) //~ long-lived-connection
+}
+
+/// Forwarding a stream upstream: the request the app sends, not its answer.
+pub async fn forward(client: reqwest::Client) -> u32 {
+    let body = reqwest::Body::wrap_stream(futures::stream::empty::<Result<Vec<u8>, std::io::Error>>());
+    let _ = client.post("http://images/").body(body).send().await;
+    0
+}
+
 pub fn rocket_events() -> u32 {
     let _ = rocket::response::stream::EventStream! { //~ long-lived-connection
         yield rocket::response::stream::Event::data("ping");
@@ -900,6 +913,7 @@ fn large_payload() {
     check_marked(
         r#"
 //- /src/lib.rs
+pub mod images;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Multipart};
 use rocket::fs::TempFile;
@@ -933,6 +947,14 @@ pub async fn rocket_raw(data: Data<'_>) -> u32 { //~ large-payload
 
 pub async fn fairing_hook(data: &mut Data<'_>) {}
 
+pub struct Storage;
+impl Storage {
+    /// A method is no handler: the body is its caller's.
+    pub async fn put(&self, path: &str, data: Bytes) -> usize {
+        data.len()
+    }
+}
+
 pub fn router() -> axum::Router {
     axum::Router::new()
         .layer(DefaultBodyLimit::max(MAX_UPLOAD)) //~ large-payload
@@ -949,6 +971,13 @@ pub fn rocket_limits() -> rocket::data::Limits {
     rocket::data::Limits::default()
         .limit("file", 64.mebibytes()) //~ large-payload
         .limit("json", 1.mebibytes())
+}
+//- /src/images.rs
+use actix_web::{self, HttpRequest, web::*};
+
+/// `Payload` comes in through the glob: actix's raw body stream.
+pub async fn upload_image(req: HttpRequest, body: Payload) -> String { //~ large-payload
+    String::new()
 }
 "#,
     );
@@ -1685,6 +1714,28 @@ pub async fn slow_hint() {
     tokio::time::sleep(Duration::from_millis(ms)).await; //~ long-running
 }
 
+/// Three attempts, 200 ms more each: at most 600 ms a pause.
+pub async fn read_archive() -> Option<u32> {
+    for attempt in 1..=3 {
+        if let Some(v) = Cache.get() {
+            return Some(v);
+        }
+        tokio::time::sleep(Duration::from_millis(200 * attempt as u64)).await;
+    }
+    None
+}
+
+/// Ten attempts, ten seconds more each: long waits.
+pub async fn read_slowly() -> Option<u32> {
+    for attempt in 1..=10 {
+        if let Some(v) = Cache.get() {
+            return Some(v);
+        }
+        tokio::time::sleep(Duration::from_secs(10 * attempt as u64)).await; //~ long-running
+    }
+    None
+}
+
 pub async fn migrate_with_backoff(mut backoff: Duration) {
     loop {
         if try_migrate().await {
@@ -1813,6 +1864,190 @@ pub fn settings() -> Config {
         .build()
         .unwrap()
 }
+"#,
+    );
+}
+
+/// Items inside `cfg_if!` and `cfg_select!` arms are code like any other
+/// (a crate that declares its modules and helpers under `feature = "full"`);
+/// an arm for another OS than Lambda's Linux is not.
+#[test]
+fn items_inside_cfg_macros_are_checked() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+cfg_select! {
+  feature = "full" => {
+    pub mod settings;
+  }
+  _ => {}
+}
+
+cfg_select! {
+  feature = "full" => {
+    pub fn spawn_try_task(task: impl std::future::Future<Output = ()> + Send + 'static) {
+      tokio::spawn(async { //~ background-task
+        task.await;
+      });
+    }
+  }
+  _ => {}
+}
+
+cfg_if::cfg_if! {
+    if #[cfg(windows)] {
+        pub fn scratch() {
+            std::fs::create_dir_all("C:\\scratch").unwrap();
+        }
+    } else {
+        pub fn scratch() {
+            std::fs::create_dir_all("scratch").unwrap(); //~ local-filesystem
+        }
+    }
+}
+//- /src/settings.rs
+pub fn load() -> String {
+    std::fs::read_to_string("config/config.hjson").unwrap() //~ local-filesystem
+}
+"#,
+    );
+}
+
+/// A consumer loop whose wait sits in a workspace fn of the queue
+/// (`ActivityChannel::retrieve_activity()` ends with `lock.recv().await`)
+/// waits on the channel all the same.
+#[test]
+fn a_loop_on_a_wrapped_receive_is_long_running() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use tokio::sync::{mpsc, Mutex};
+
+pub struct ActivityChannel {
+    receiver: Mutex<mpsc::UnboundedReceiver<u64>>,
+}
+
+impl ActivityChannel {
+    pub async fn retrieve_activity(&self) -> Option<u64> {
+        let mut lock = self.receiver.lock().await;
+        lock.recv().await
+    }
+    pub async fn next_id() -> Option<u64> {
+        Some(1)
+    }
+}
+
+pub async fn handle_outgoing_activities(channel: ActivityChannel) {
+    while let Some(data) = ActivityChannel::retrieve_activity(&channel).await { //~ long-running
+        let _ = data;
+    }
+}
+
+pub async fn drain_ids() {
+    while let Some(id) = ActivityChannel::next_id().await {
+        let _ = id;
+    }
+}
+"#,
+    );
+}
+
+/// The app built by a workspace fn (`Application::build(config)` binds the
+/// `HttpServer`) and spawned from `main` beside a worker: the spawn of the
+/// server is the server, the worker's is a background task.
+#[test]
+fn spawning_the_server_built_by_a_workspace_fn_is_not_a_background_task() {
+    check_marked(
+        r#"
+//- /src/main.rs
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer};
+
+pub struct Application {
+    server: Server,
+}
+
+impl Application {
+    pub async fn build(port: u16) -> std::io::Result<Self> {
+        let server = run(port)?;
+        Ok(Self { server })
+    }
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(port: u16) -> std::io::Result<Server> {
+    Ok(HttpServer::new(|| App::new()).bind(("0.0.0.0", port))?.run())
+}
+
+pub struct DeliveryWorker;
+impl DeliveryWorker {
+    pub fn build() -> Self {
+        DeliveryWorker
+    }
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let task_app = tokio::spawn(Application::build(8080).await?.run_until_stopped());
+    let task_wrk = tokio::spawn(DeliveryWorker::build().run_until_stopped()); //~ background-task
+    tokio::select! {
+        _ = task_app => {},
+        _ = task_wrk => {},
+    }
+    Ok(())
+}
+"#,
+    );
+}
+
+/// A `Bytes` body is capped by the framework's default limit (axum 2 MB,
+/// actix 256 KiB) unless the app raises one: an inbox taking small JSON
+/// as bytes is not a large payload.
+#[test]
+fn a_bytes_body_under_the_default_limit_is_not_a_large_payload() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use actix_web::web::Bytes;
+use actix_web::HttpRequest;
+
+pub async fn shared_inbox(request: HttpRequest, body: Bytes) -> String {
+    String::from_utf8_lossy(&body).into_owned()
+}
+"#,
+    );
+}
+
+/// A task that waits for SIGUSR1 and runs a backup each time is a signal
+/// handler (process-lifecycle), idle between signals: not a loop that
+/// runs for the life of the process.
+#[test]
+fn a_loop_waiting_for_a_signal_is_not_long_running() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use tokio::signal::unix::{signal, SignalKind};
+pub fn on_user1() {
+    tokio::spawn(async move {
+        let mut signal_user1 = signal(SignalKind::user_defined1()).unwrap(); //~ process-lifecycle
+        loop {
+            let _ = signal_user1.recv().await;
+            backup();
+        }
+    });
+}
+pub async fn drain(mut rx: tokio::sync::mpsc::Receiver<u32>) {
+    loop { //~ long-running
+        let _ = rx.recv().await;
+        backup();
+    }
+}
+fn backup() {}
 "#,
     );
 }

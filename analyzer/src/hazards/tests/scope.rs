@@ -299,3 +299,42 @@ async fn main() -> std::io::Result<()> {
         assert!(served.contains(&kept), "{kept:?} not in {served:?}");
     }
 }
+
+/// A static's initializer runs when the served code first uses the static
+/// (`static SETTINGS: LazyLock<Settings> = LazyLock::new(|| Settings::init())`,
+/// read by a handler): what it calls is the served app's too.
+#[test]
+fn what_a_static_initializer_calls_is_in_scope() {
+    let fixture = format!(
+        "{MANIFEST}{}",
+        r#"
+//- /src/main.rs
+use std::sync::LazyLock;
+use axum::{routing::get, Router};
+pub struct Settings {
+    pub hostname: String,
+}
+impl Settings {
+    fn init() -> Settings {
+        let hostname = std::fs::read_to_string("config/config.hjson").unwrap();
+        Settings { hostname }
+    }
+}
+static SETTINGS: LazyLock<Settings> = LazyLock::new(|| Settings::init());
+async fn site() -> String {
+    SETTINGS.hostname.clone()
+}
+#[tokio::main]
+async fn main() {
+    let app = Router::new().route("/site", get(site));
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap();
+    axum::serve(listener, app).await.unwrap();
+}
+"#
+    );
+    let served = run_with(&fixture, |defs| {
+        crate::entrypoints::detect(defs).entrypoints
+    });
+    let lines: Vec<(&str, u32)> = served.iter().map(|h| (h.code, h.line)).collect();
+    assert!(lines.contains(&("local-filesystem", 8)), "{served:#?}");
+}
