@@ -84,7 +84,7 @@ pub struct GenerateArgs {
     /// proxies to it, so functions take their routes a few at a time (see the generated README).
     #[arg(long, value_name = "URL")]
     pub monolith_url: Option<String>,
-    /// Run `cargo check --workspace` in the generated workspace afterwards.
+    /// Run `cargo check --workspace` in the generated workspace afterwards, then `cargo lambda build --arm64` when cargo-lambda is installed.
     #[arg(long)]
     pub check: bool,
     /// Replace a non-empty output directory that cleave did not generate.

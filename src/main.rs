@@ -308,10 +308,71 @@ fn generate(args: &cli::GenerateArgs) -> anyhow::Result<()> {
         args.out.display(),
         generated.tree.len()
     );
+    for n in &generated.native {
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning[native-dependency]: Cargo.lock: {}",
+            n.line()
+        );
+    }
     if args.check {
         check(&args.out)?;
+        arm64_build(&args.out, &generated.native)?;
     }
     Ok(())
+}
+
+/// `cargo lambda build --arm64` in the generated workspace, when
+/// cargo-lambda is installed: the build the template deploys. A failure
+/// prints cargo's error lines and the native libraries that likely caused it.
+fn arm64_build(
+    out: &std::path::Path,
+    native: &[cleave_codegen::native::NativeDep],
+) -> anyhow::Result<()> {
+    let mut err = std::io::stderr().lock();
+    let installed = std::process::Command::new("cargo-lambda")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        let _ = writeln!(
+            err,
+            "note: cargo-lambda is not installed, so the arm64 build was not tried (pip install cargo-lambda, then `cargo lambda build --arm64` in {})",
+            out.display()
+        );
+        return Ok(());
+    }
+    let _ = writeln!(
+        err,
+        "running cargo lambda build --arm64 in {}",
+        out.display()
+    );
+    let result = std::process::Command::new("cargo-lambda")
+        .args(["lambda", "build", "--arm64"])
+        .current_dir(out)
+        .output()
+        .with_context(|| format!("{}: cannot run cargo-lambda", out.display()))?;
+    if result.status.success() {
+        let _ = writeln!(err, "cargo lambda build --arm64: ok");
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    for line in stderr
+        .lines()
+        .filter(|l| {
+            l.contains("error") || l.contains("cannot find -l") || l.contains("undefined reference")
+        })
+        .take(40)
+    {
+        let _ = writeln!(err, "{line}");
+    }
+    for n in native {
+        let _ = writeln!(err, "likely cause: {}", n.line());
+    }
+    anyhow::bail!(
+        "{}: cargo lambda build --arm64 failed on the generated workspace",
+        out.display()
+    )
 }
 
 /// `cargo check --workspace` in the generated workspace; errors are mapped

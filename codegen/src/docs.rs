@@ -135,6 +135,8 @@ pub struct Migration<'a> {
     /// Every environment variable the app reads.
     pub variables: &'a [VarRow],
     pub deploy: &'a Deployment,
+    /// System C libraries the functions would link, one line each.
+    pub native: &'a [String],
 }
 
 #[derive(Template)]

@@ -10,6 +10,7 @@ mod docs;
 #[cfg(test)]
 mod generate_tests;
 pub mod manifest;
+pub mod native;
 pub mod report;
 mod serving;
 mod shim;

@@ -219,7 +219,7 @@ macro_rules! rocket_sources {
                 "lambda.rs",
                 include_str!("../shim/cleave-lambda-rocket/src/lambda.rs"),
             ),
-            ("outcome.rs", include_str!($outcome)),
+            ("route_outcome.rs", include_str!($outcome)),
         ]
     };
 }
@@ -235,7 +235,7 @@ pub static ROCKET: Facade = Facade {
             deps: &[],
             shim_features: &["forward"],
             declared: &[],
-            sources: rocket_sources!("../shim/cleave-lambda-rocket/src/outcome.rs"),
+            sources: rocket_sources!("../shim/cleave-lambda-rocket/src/route_outcome.rs"),
         },
         // The release candidates before rc.4 spell a route's outcomes
         // `Outcome::Failure(status)` and `Outcome::Forward(data)`.
@@ -245,7 +245,7 @@ pub static ROCKET: Facade = Facade {
             deps: &[],
             shim_features: &["forward"],
             declared: &[],
-            sources: rocket_sources!("../shim/cleave-lambda-rocket/src/outcome_rc.rs"),
+            sources: rocket_sources!("../shim/cleave-lambda-rocket/src/route_outcome_rc.rs"),
         },
     ],
     guard: "builds it through `cleave-lambda-rocket`'s `rocket::build()`/`rocket::custom()` (the crate the workspace's `rocket` dependency is renamed to), which attach a guard: a route tried before all others answers 404 through the app's own catchers when only other functions' routes match a request, and where ranked routes of this function and another's both match, a response fairing turns an answer from the other function's route into that 404. An app built with `Rocket::build()` or `Rocket::custom()` (rocket's associated fns, which nothing can shadow) gets no guard off Lambda.",
@@ -941,7 +941,7 @@ mod tests {
                 .for_version(version)
                 .sources
                 .iter()
-                .find(|(f, _)| *f == "outcome.rs")
+                .find(|(f, _)| *f == "route_outcome.rs")
                 .map(|(_, text)| *text)
                 .unwrap_or_default()
         };

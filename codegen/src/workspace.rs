@@ -58,6 +58,8 @@ pub struct Generated {
     pub tree: Tree,
     pub functions: Vec<String>,
     pub edits: usize,
+    /// System C libraries the functions would link (MIGRATION.md lists them).
+    pub native: Vec<crate::native::NativeDep>,
 }
 
 fn read_text(source: &dyn Source, rel: &str) -> Result<String, GenerateError> {
@@ -288,6 +290,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
         mut edits,
         ..
     } = parts;
+    let native = native_deps(input);
     documents(
         input,
         &mut tree,
@@ -303,6 +306,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             left_out: &left_out,
             start_up: a.run_by(main),
             edits: &mut edits,
+            native: &native,
         },
     )?;
     tree.insert(MARKER.to_owned(), marker(&headers.hash, &tree).into_bytes());
@@ -315,7 +319,31 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             .map(|f| f.name.clone())
             .collect(),
         edits: edits.len(),
+        native,
     })
+}
+
+/// The system C libraries the monolith's `Cargo.lock` links, judged with
+/// the features its packages' manifests (and the root's) ask.
+fn native_deps(input: &Input<'_>) -> Vec<crate::native::NativeDep> {
+    let Some(lock) = input
+        .source
+        .read("Cargo.lock")
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+    else {
+        return Vec::new();
+    };
+    let mut paths: BTreeSet<String> = BTreeSet::from(["Cargo.toml".to_owned()]);
+    for p in input.analysis.packages() {
+        paths.insert(manifest::join(&p.dir, "Cargo.toml"));
+    }
+    let manifests: Vec<String> = paths
+        .iter()
+        .filter_map(|p| input.source.read(p).ok())
+        .filter_map(|b| String::from_utf8(b).ok())
+        .collect();
+    crate::native::scan(&lock, &manifests)
 }
 
 /// The serving binary's modules, once, as the library every function runs.
@@ -794,6 +822,7 @@ struct Docs<'a> {
     /// The fns the serving binary's `main` reaches (`None`: not found).
     start_up: Option<BTreeSet<&'a str>>,
     edits: &'a mut Vec<Edit>,
+    native: &'a [crate::native::NativeDep],
 }
 
 /// `template.yaml`, `MIGRATION.md`, `README.md` and `.gitignore`.
@@ -881,6 +910,11 @@ fn documents(input: &Input<'_>, tree: &mut Tree, d: Docs<'_>) -> Result<(), Gene
                 left_out: d.left_out,
                 edits: d.edits,
                 variables: &deployment.rows,
+                native: &d
+                    .native
+                    .iter()
+                    .map(crate::native::NativeDep::line)
+                    .collect::<Vec<_>>(),
                 deploy: &deployment,
             }
             .render(),

@@ -87,9 +87,9 @@ impl Handler for Fence {
             req.method().as_str(),
             path.as_str(),
         ) {
-            crate::outcome::not_found()
+            crate::route_outcome::not_found()
         } else {
-            crate::outcome::forward(data)
+            crate::route_outcome::forward(data)
         }
     }
 }

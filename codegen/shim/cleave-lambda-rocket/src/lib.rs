@@ -24,7 +24,8 @@ pub use ::rocket_real::*;
 mod guard;
 #[cfg(feature = "native")]
 mod lambda;
-mod outcome;
+// Not `outcome`: that would shadow `rocket::outcome`.
+mod route_outcome;
 
 /// `rocket::build()`, with the route guard attached.
 pub fn build() -> ::rocket_real::Rocket<::rocket_real::Build> {

@@ -1,6 +1,6 @@
 //! The route outcomes the guard's fence returns, as rocket's release
 //! candidates 0.5.0-rc.1 to rc.3 spell them (`Outcome::Failure`,
-//! `Outcome::Forward` with the data only). Written as `outcome.rs` into a
+//! `Outcome::Forward` with the data only). Written as `route_outcome.rs` into a
 //! workspace whose rocket is one of them.
 
 use ::rocket_real::http::Status;
