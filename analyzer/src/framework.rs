@@ -34,8 +34,8 @@ pub struct ServerItem {
     pub path: &'static [&'static str],
     pub kind: ServerKind,
     /// Whether cleave's server shim mirrors it (the generated functions
-    /// serve on Lambda through it); `false` for servers of other crates
-    /// (`axum_server::bind`, `hyper::Server`) the shim does not shadow.
+    /// serve on Lambda through it); `false` for servers the shim does not
+    /// shadow (`hyper::Server`, which no facade's package re-exports).
     pub mirrored: bool,
 }
 
@@ -75,7 +75,8 @@ const fn foreign(path: &'static [&'static str], kind: ServerKind) -> ServerItem 
 
 /// axum 0.4 to 0.8; aide's `ApiRouter` and utoipa-axum's `OpenApiRouter`
 /// wrap its `Router`; axum <= 0.6 serves through hyper 0.14's `Server`
-/// (re-exported as `axum::Server`).
+/// (re-exported as `axum::Server`); the `axum-server` crate serves axum
+/// apps too (`bind`, `bind_rustls`, `from_tcp`, .. make its `Server`).
 pub static AXUM: Profile = Profile {
     framework: Framework::Axum,
     packages: &["axum", "shuttle-axum"],
@@ -84,10 +85,14 @@ pub static AXUM: Profile = Profile {
         item(&["axum", "serve"], ServerKind::Fn),
         item(&["axum", "Server"], ServerKind::Type),
         foreign(&["hyper", "Server"], ServerKind::Type),
-        foreign(&["axum_server", "bind"], ServerKind::Fn),
-        foreign(&["axum_server", "bind_rustls"], ServerKind::Fn),
-        foreign(&["axum_server", "from_tcp"], ServerKind::Fn),
-        foreign(&["axum_server", "from_tcp_rustls"], ServerKind::Fn),
+        item(&["axum_server", "bind"], ServerKind::Fn),
+        item(&["axum_server", "bind_rustls"], ServerKind::Fn),
+        item(&["axum_server", "bind_openssl"], ServerKind::Fn),
+        item(&["axum_server", "from_tcp"], ServerKind::Fn),
+        item(&["axum_server", "from_tcp_rustls"], ServerKind::Fn),
+        item(&["axum_server", "from_unix"], ServerKind::Fn),
+        item(&["axum_server", "from_unix_rustls"], ServerKind::Fn),
+        item(&["axum_server", "Server"], ServerKind::Type),
     ],
     file_services: &[
         "ServeDir",

@@ -14,7 +14,7 @@ use cleave_analyzer::startup::BinMain;
 use toml_edit::{InlineTable, Item, Table, value};
 
 use crate::docs::Edit;
-use crate::shim::{self, Asked, Facade};
+use crate::shim::{self, AskedOf, Facade};
 use crate::{GenerateError, Source, Tree, input_err, manifest};
 
 /// The fn appended to the serving binary's root file.
@@ -40,7 +40,7 @@ pub struct MainInput<'a> {
     pub packages: &'a [PackageInfo],
     pub source: &'a dyn Source,
     pub moved: &'a dyn Fn(&str) -> String,
-    pub facade: &'a Facade,
+    pub facade: &'static Facade,
     pub header: &'a str,
 }
 
@@ -77,7 +77,7 @@ pub fn place(main: &BinMain, packages: &[PackageInfo]) -> MainCrate {
 pub fn main_crate(
     tree: &mut Tree,
     edits: &mut Vec<Edit>,
-    asked: &mut Asked,
+    asked: &mut AskedOf,
     m: &MainInput<'_>,
 ) -> Result<MainCrate, GenerateError> {
     let place = place(m.main, m.packages);
@@ -166,8 +166,13 @@ pub fn main_crate(
     }
     manifest::repoint_paths(&mut doc, pkg_dir, &place.dir, m.moved)
         .map_err(|e| input_err(&manifest_path, e))?;
-    let keys = shim::point_at_facade(&mut doc, &place.dir, m.facade, asked);
-    edits.extend(shim::rename_edits(&manifest_path, &text, &keys, m.facade));
+    edits.extend(shim::point_at_facades(
+        &mut doc,
+        &place.dir,
+        m.facade,
+        asked,
+        (&manifest_path, &text),
+    ));
     if let Some(own_lib) = &m.package.lib {
         let mut t = InlineTable::new();
         t.insert(

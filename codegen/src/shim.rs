@@ -15,7 +15,7 @@
 //! embedded here and compiled by the end-to-end tests that build generated
 //! workspaces; the guard is also unit-tested inside this crate.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cleave_analyzer::entrypoints::Framework;
 use toml_edit::{DocumentMut, InlineTable, Item, Table, Value, value};
@@ -68,7 +68,8 @@ pub struct Facade {
     /// The series it mirrors, newest first.
     series: &'static [Series],
     /// For MIGRATION.md: how a function keeps to its routes, completing
-    /// "Every function builds the monolith's whole app (...) and".
+    /// "Every function builds the monolith's whole app (...) and" (a
+    /// companion's: a sentence of its own, after its framework's).
     pub guard: &'static str,
     /// For MIGRATION.md, native adapter: how a Lambda event reaches the app.
     pub in_process: &'static str,
@@ -252,6 +253,135 @@ pub static ROCKET: Facade = Facade {
     in_process: "On Lambda `rocket::async_main` (what `#[launch]` and `#[rocket::main]` expand to) sets `ROCKET_ADDRESS=127.0.0.1` and `ROCKET_PORT` to a free port before the app's code runs, and forwards each event to the launched server over local HTTP with `X-Real-IP` set to the event's source IP (`Request::client_ip()` reads it): `.launch()` is rocket's inherent method and cannot be shadowed, so this is one extra local hop per request.",
 };
 
+/// axum-server's facade: `bind`, `bind_rustls`, `from_tcp`, `Server`,
+/// `Handle` and the rest over the real axum-server, `serve` through the
+/// axum facade's guard and Lambda answer (`cleave_lambda_axum::__cleave`).
+pub static AXUM_SERVER: Facade = Facade {
+    package: "axum-server",
+    name: "cleave-lambda-axum-server",
+    real: "axum_server_real",
+    series: &[
+        Series {
+            versions: &[],
+            real_features: &[],
+            deps: &[
+                ("hyper", "1", &[], false),
+                ("hyper-util", "0.1", &["server-auto", "tokio"], false),
+                ("tokio", "1", &["sync"], false),
+                ("tower-service", "0.3", &[], false),
+            ],
+            shim_features: &[],
+            declared: &[
+                ("tls-openssl", true),
+                ("tls-rustls", true),
+                ("tls-rustls-no-provider", true),
+            ],
+            sources: &[
+                (
+                    "lib.rs",
+                    include_str!("../shim/cleave-lambda-axum-server/src/lib.rs"),
+                ),
+                (
+                    "handle.rs",
+                    include_str!("../shim/cleave-lambda-axum-server/src/handle.rs"),
+                ),
+                (
+                    "server.rs",
+                    include_str!("../shim/cleave-lambda-axum-server/src/server.rs"),
+                ),
+                (
+                    "tls_openssl.rs",
+                    include_str!("../shim/cleave-lambda-axum-server/src/tls_openssl.rs"),
+                ),
+                (
+                    "tls_rustls.rs",
+                    include_str!("../shim/cleave-lambda-axum-server/src/tls_rustls.rs"),
+                ),
+            ],
+        },
+        // axum-server 0.7: one address type (`Server<Acceptor>`, `Handle`),
+        // `from_tcp` cannot fail, no unix sockets.
+        Series {
+            versions: &["0.7"],
+            real_features: &[],
+            deps: AXUM_SERVER_07_DEPS,
+            shim_features: &[],
+            declared: &[
+                ("tls-openssl", true),
+                ("tls-rustls", true),
+                ("tls-rustls-no-provider", true),
+            ],
+            sources: AXUM_SERVER_07_SOURCES,
+        },
+        // axum-server 0.6: 0.7's API, without `tls-rustls-no-provider`.
+        Series {
+            versions: &["0.6"],
+            real_features: &[],
+            deps: AXUM_SERVER_07_DEPS,
+            shim_features: &[],
+            declared: &[
+                ("tls-openssl", true),
+                ("tls-rustls", true),
+                ("tls-rustls-no-provider", false),
+            ],
+            sources: AXUM_SERVER_07_SOURCES,
+        },
+    ],
+    guard: "An app served with axum-server goes through `cleave-lambda-axum-server`'s `Server::serve` (the crate the workspace's `axum-server` dependency is renamed to), with the same guard in front of it; TLS and the handle work as before.",
+    in_process: "On Lambda that `serve` binds nothing and answers each event in-process as `serve` does; `Handle::listening()` reports the address the server was given.",
+};
+
+const AXUM_SERVER_07_DEPS: Deps = &[
+    ("hyper", "1", &[], false),
+    ("hyper-util", "0.1", &["server-auto", "tokio"], false),
+    ("tokio", "1", &["sync", "net"], false),
+    ("tower-service", "0.3", &[], false),
+];
+
+const AXUM_SERVER_07_SOURCES: Sources = &[
+    (
+        "lib.rs",
+        include_str!("../shim/cleave-lambda-axum-server/src/lib_07.rs"),
+    ),
+    (
+        "handle.rs",
+        include_str!("../shim/cleave-lambda-axum-server/src/handle_07.rs"),
+    ),
+    (
+        "server.rs",
+        include_str!("../shim/cleave-lambda-axum-server/src/server_07.rs"),
+    ),
+    (
+        "tls_openssl.rs",
+        include_str!("../shim/cleave-lambda-axum-server/src/tls_openssl_07.rs"),
+    ),
+    (
+        "tls_rustls.rs",
+        include_str!("../shim/cleave-lambda-axum-server/src/tls_rustls_07.rs"),
+    ),
+];
+
+/// Facades of packages that serve a framework's apps, each with the
+/// framework facade it builds on (whose guard and Lambda answer it uses):
+/// rendered when the workspace's manifests name the package.
+static COMPANIONS: [(&Facade, &Facade); 1] = [(&AXUM_SERVER, &AXUM)];
+
+/// The companions of the framework whose facade is `framework`.
+pub fn companions(framework: &Facade) -> impl Iterator<Item = &'static Facade> + '_ {
+    COMPANIONS
+        .iter()
+        .filter(move |(_, base)| base.package == framework.package)
+        .map(|(companion, _)| *companion)
+}
+
+/// The framework facade a companion builds on.
+fn base_of(companion: &Facade) -> Option<&'static Facade> {
+    COMPANIONS
+        .iter()
+        .find(|(c, _)| c.package == companion.package)
+        .map(|(_, base)| *base)
+}
+
 impl Facade {
     /// The series for the framework's `version` requirement (`=0.7.9`,
     /// `0.8`): the one whose prefix it has, else the newest.
@@ -331,6 +461,31 @@ fn names_package(key: &str, spec: &Item, package: &str) -> bool {
 pub struct Asked {
     pub versions: BTreeSet<String>,
     pub features: BTreeSet<String>,
+    /// Whether any manifest names the package (a companion's facade is
+    /// rendered only then).
+    pub named: bool,
+}
+
+/// What the manifests ask of each facade's package, by facade name.
+pub type AskedOf = BTreeMap<&'static str, Asked>;
+
+/// Points every dependency in `doc` on the framework, and on the packages
+/// of its [`companions`], at their facades ([`point_at_facade`]), recording
+/// what each asks in `asked`. Returns MIGRATION.md's edits for the
+/// manifest `path` (as read, `text`).
+pub fn point_at_facades(
+    doc: &mut DocumentMut,
+    dir: &str,
+    framework: &'static Facade,
+    asked: &mut AskedOf,
+    (path, text): (&str, &str),
+) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    for facade in std::iter::once(framework).chain(companions(framework)) {
+        let keys = point_at_facade(doc, dir, facade, asked.entry(facade.name).or_default());
+        edits.extend(rename_edits(path, text, &keys, facade));
+    }
+    edits
 }
 
 /// Points every dependency on the framework in `doc` (a manifest that will
@@ -338,7 +493,7 @@ pub struct Asked {
 /// and source; `features`, `default-features` and `optional` stay. A
 /// `workspace = true` entry is left to the workspace's own table. Returns
 /// the keys it rewrote, and records what they asked in `asked`.
-pub fn point_at_facade(
+fn point_at_facade(
     doc: &mut DocumentMut,
     dir: &str,
     facade: &Facade,
@@ -351,6 +506,7 @@ pub fn point_at_facade(
             if !names_package(key.get(), spec, facade.package) {
                 continue;
             }
+            asked.named = true;
             if let Some(rewritten) = rewrite_spec(spec, &path, facade, asked) {
                 *spec = rewritten;
                 keys.push(key.get().to_owned());
@@ -377,7 +533,7 @@ pub fn point_at_facade(
 /// The MIGRATION.md edits for the framework dependencies `keys` renamed in
 /// the manifest `path` (as read, `text`): one per key, at the line that
 /// declares it (`axum = ..`, `axum.workspace = true`, `[dependencies.axum]`).
-pub fn rename_edits(path: &str, text: &str, keys: &[String], facade: &Facade) -> Vec<Edit> {
+fn rename_edits(path: &str, text: &str, keys: &[String], facade: &Facade) -> Vec<Edit> {
     keys.iter()
         .map(|key| {
             let line = text
@@ -438,8 +594,9 @@ fn rewrite_spec(spec: &Item, path: &str, facade: &Facade, asked: &mut Asked) -> 
 }
 
 /// Whether the monolith uses the framework at a version the facade mirrors
-/// (axum 0.3 to 0.8, actix-web 4, rocket 0.5 from its first release
-/// candidate, 0.5.0-rc.1; 0.4 is another framework).
+/// (axum 0.3 to 0.8, axum-server from 0.6, the first on hyper 1,
+/// actix-web 4, rocket 0.5 from its first release candidate, 0.5.0-rc.1;
+/// 0.4 is another framework).
 pub fn supported(facade: &Facade, version: &str) -> bool {
     let bare = version.trim_start_matches(['=', '^', '~', ' ']);
     let mut parts = bare.split('.');
@@ -447,6 +604,7 @@ pub fn supported(facade: &Facade, version: &str) -> bool {
     let minor = parts.next().and_then(|p| p.parse::<u32>().ok());
     match (facade.package, major, minor) {
         ("axum", Some(0), Some(m)) => m >= 3,
+        ("axum-server", Some(0), Some(m)) => m >= 6,
         ("actix-web", Some(4), _) => !bare.contains('-'),
         ("rocket", Some(0), Some(5)) => !bare.contains('-') || bare.starts_with("0.5.0-rc."),
         _ => false,
@@ -472,6 +630,12 @@ pub struct ShimCrates<'a> {
 
 /// `crates/cleave-lambda/` and the facade's crate, into `tree`.
 pub fn render(tree: &mut Tree, s: &ShimCrates<'_>) {
+    render_shim(tree, s);
+    render_facade(tree, s);
+}
+
+/// `crates/cleave-lambda/`, into `tree`.
+fn render_shim(tree: &mut Tree, s: &ShimCrates<'_>) {
     tree.insert(
         format!("{SHIM_DIR}/Cargo.toml"),
         shim_manifest(s.header_toml, s.native).into_bytes(),
@@ -486,6 +650,11 @@ pub fn render(tree: &mut Tree, s: &ShimCrates<'_>) {
             headed(s.header, text).into_bytes(),
         );
     }
+}
+
+/// The facade's crate alone, into `tree` (a companion's, beside the
+/// framework's).
+pub fn render_facade(tree: &mut Tree, s: &ShimCrates<'_>) {
     let dir = facade_dir(s.facade);
     tree.insert(format!("{dir}/Cargo.toml"), facade_manifest(s).into_bytes());
     for (file, text) in s.facade.for_version(s.version).sources {
@@ -591,6 +760,8 @@ fn facade_manifest(s: &ShimCrates<'_>) -> String {
     );
     let series = f.for_version(s.version);
     let mut native: Vec<String> = vec!["cleave-lambda/native".to_owned()];
+    let base = base_of(f);
+    native.extend(base.map(|b| format!("{}/native", b.name)));
     native.extend(
         series
             .shim_features
@@ -634,6 +805,13 @@ fn facade_manifest(s: &ShimCrates<'_>) -> String {
     let mut shim = InlineTable::new();
     shim.insert("path", "../cleave-lambda".into());
     deps.insert("cleave-lambda", Item::Value(Value::InlineTable(shim)));
+    if let Some(base) = base {
+        // Its features are the workspace's to choose, through its own rename.
+        let mut dep = InlineTable::new();
+        dep.insert("path", format!("../{}", base.name).into());
+        dep.insert("default-features", false.into());
+        deps.insert(base.name, Item::Value(Value::InlineTable(dep)));
+    }
     for (name, version, features, optional) in series.deps {
         deps.insert(name, dep(version, features, *optional));
     }
@@ -1004,6 +1182,113 @@ mod tests {
         let kept = "version = 4\n\n[[package]]\nname = \"serde\"\nversion = \"1.0.1\"\n";
         assert_eq!(lock_floors(kept.as_bytes()), kept.as_bytes());
         assert_eq!(lock_floors(b"not toml ["), b"not toml [");
+    }
+
+    #[test]
+    fn axum_server_is_pointed_at_its_own_facade_beside_axum() {
+        let text = "[package]\nname = \"api\"\n\n[dependencies]\naxum = \"0.8\"\naxum-server = { version = \"0.8.0\", features = [\"tls-rustls\"] }\n\n[features]\nbare-tls = [\"axum-server/tls-rustls-no-provider\"]\n";
+        let mut doc: DocumentMut = text.parse().expect("toml");
+        let mut asked = AskedOf::new();
+        let edits = point_at_facades(
+            &mut doc,
+            "crates/api",
+            &AXUM,
+            &mut asked,
+            ("api/Cargo.toml", text),
+        );
+        let doc = doc.to_string();
+        assert!(
+            doc.contains(
+                "axum = { package = \"cleave-lambda-axum\", path = \"../cleave-lambda-axum\" }"
+            ),
+            "{doc}"
+        );
+        assert!(doc.contains("axum-server = { package = \"cleave-lambda-axum-server\", path = \"../cleave-lambda-axum-server\", features = [\"tls-rustls\"] }"), "{doc}");
+        let lines: Vec<(u32, bool)> = edits
+            .iter()
+            .map(|e| (e.line, e.what.contains("cleave-lambda-axum-server")))
+            .collect();
+        assert_eq!(lines, [(5, false), (6, true)]);
+        let server = &asked["cleave-lambda-axum-server"];
+        assert!(server.named);
+        assert_eq!(
+            server.features.iter().collect::<Vec<_>>(),
+            ["tls-rustls", "tls-rustls-no-provider"]
+        );
+        assert_eq!(server.versions.iter().collect::<Vec<_>>(), ["0.8.0"]);
+        assert!(!asked["cleave-lambda-axum"].features.contains("tls-rustls"));
+        // A workspace without axum-server names no companion.
+        let mut doc: DocumentMut = "[dependencies]\naxum = \"0.8\"\n".parse().expect("toml");
+        let mut asked = AskedOf::new();
+        point_at_facades(&mut doc, "", &AXUM, &mut asked, ("Cargo.toml", ""));
+        assert!(!asked["cleave-lambda-axum-server"].named);
+        assert!(asked["cleave-lambda-axum"].named);
+        assert_eq!(companions(&ACTIX_WEB).count(), 0);
+        assert_eq!(companions(&ROCKET).count(), 0);
+    }
+
+    #[test]
+    fn the_axum_server_facade_builds_on_the_axum_facade() {
+        let features: BTreeSet<String> = ["tls-rustls".to_owned()].into();
+        let manifest = |version| {
+            facade_manifest(&ShimCrates {
+                header: "// @generated",
+                header_toml: "# @generated",
+                facade: &AXUM_SERVER,
+                version,
+                features: &features,
+                native: true,
+            })
+        };
+        let text = manifest("=0.8.0");
+        for line in [
+            "axum_server_real = { package = \"axum-server\", version = \"=0.8.0\", default-features = false }",
+            "cleave-lambda-axum = { path = \"../cleave-lambda-axum\", default-features = false }",
+            "native = [\"cleave-lambda/native\", \"cleave-lambda-axum/native\"]",
+            "tls-rustls = [\"axum_server_real/tls-rustls\"]",
+            "tls-rustls-no-provider = [\"axum_server_real/tls-rustls-no-provider\"]",
+            "tls-openssl = [\"axum_server_real/tls-openssl\"]",
+            "hyper-util = { version = \"0.1\", features = [\"server-auto\", \"tokio\"] }",
+        ] {
+            assert!(text.contains(line), "{line}\n{text}");
+        }
+        // The axum facade's own manifest depends on no other facade.
+        let axum = facade_manifest(&ShimCrates {
+            header: "// @generated",
+            header_toml: "# @generated",
+            facade: &AXUM,
+            version: "=0.8.9",
+            features: &BTreeSet::new(),
+            native: true,
+        });
+        assert!(
+            axum.contains("native = [\"cleave-lambda/native\"]"),
+            "{axum}"
+        );
+        assert!(!axum.contains("cleave-lambda-axum ="), "{axum}");
+        // 0.6 has no `tls-rustls-no-provider`: declared, not forwarded.
+        let old = manifest("=0.6.0");
+        assert!(old.contains("tls-rustls-no-provider = []"), "{old}");
+        let servers = |version| {
+            AXUM_SERVER
+                .for_version(version)
+                .sources
+                .iter()
+                .find(|(f, _)| *f == "server.rs")
+                .map(|(_, text)| *text)
+                .unwrap_or_default()
+        };
+        // One address type before 0.8 (`Server<Acceptor>`), any after.
+        for version in ["=0.6.0", "=0.7.1", "0.7"] {
+            assert!(
+                servers(version).contains("pub struct Server<Acc = DefaultAcceptor>"),
+                "{version}"
+            );
+        }
+        assert!(servers("=0.8.0").contains("pub struct Server<A: Address, Acc = DefaultAcceptor>"));
+        assert!(supported(&AXUM_SERVER, "=0.8.0"));
+        assert!(supported(&AXUM_SERVER, "0.6"));
+        assert!(!supported(&AXUM_SERVER, "=0.5.0"));
     }
 
     #[test]

@@ -27,7 +27,7 @@ use toml_edit::{DocumentMut, InlineTable, Item, Value};
 
 use crate::docs::{self, Edit, Event, FunctionNote, HazardNote, SamFunction};
 use crate::serving::{self, MainCrate, MainInput, strip_dir};
-use crate::shim::{self, Asked, Facade};
+use crate::shim::{self, Asked, AskedOf, Facade};
 use crate::write::MARKER;
 use crate::{GenerateError, Source, Tree, input_err, manifest};
 
@@ -111,9 +111,10 @@ fn framework(input: &Input<'_>) -> Result<(Framework, &'static Facade), Generate
     }
 }
 
-/// The framework's version for the facade: the one version the monolith's
+/// The version of a facade's package (the framework, or a companion such
+/// as axum-server) for the facade: the one version the monolith's
 /// `Cargo.lock` has (`=0.8.9`), else the requirement its manifests ask.
-fn framework_version(
+fn facade_version(
     source: &dyn Source,
     facade: &Facade,
     asked: &Asked,
@@ -146,7 +147,7 @@ fn framework_version(
         return Err(input_err(
             "Cargo.toml",
             format!(
-                "{} {version}: cleave's server shim mirrors axum 0.3 to 0.8, actix-web 4 (releases) and rocket 0.5 (from 0.5.0-rc.1) so far; update {} to one of those (`cargo update -p {}` within its series) and run cleave again",
+                "{} {version}: cleave's server shim mirrors axum 0.3 to 0.8 (and axum-server from 0.6), actix-web 4 (releases) and rocket 0.5 (from 0.5.0-rc.1) so far; update {} to one of those (`cargo update -p {}` within its series) and run cleave again",
                 facade.package, facade.package, facade.package
             ),
         ));
@@ -248,7 +249,7 @@ impl Headers {
 struct Parts {
     tree: Tree,
     edits: Vec<Edit>,
-    asked: Asked,
+    asked: AskedOf,
     members: Vec<String>,
 }
 
@@ -350,7 +351,7 @@ fn native_deps(input: &Input<'_>) -> Vec<crate::native::NativeDep> {
 fn main_crate(
     input: &Input<'_>,
     main: &BinMain,
-    facade: &Facade,
+    facade: &'static Facade,
     headers: &Headers,
     parts: &mut Parts,
 ) -> Result<MainCrate, GenerateError> {
@@ -383,7 +384,7 @@ fn main_crate(
 /// The monolith root's inherited tables, the framework entry renamed.
 fn root_tables(
     input: &Input<'_>,
-    facade: &Facade,
+    facade: &'static Facade,
     parts: &mut Parts,
 ) -> Result<Vec<(String, Item)>, GenerateError> {
     let app = input.analysis.project.name.as_str();
@@ -402,28 +403,45 @@ fn root_tables(
     ))
 }
 
-/// `crates/cleave-lambda` and the framework's facade, at the version the
-/// monolith uses, with every feature the workspace asks of the framework.
+/// `crates/cleave-lambda`, the framework's facade and the facades of its
+/// companions the manifests name (axum-server), each at the version the
+/// monolith uses, with every feature the workspace asks of its package.
 fn shim_crates(
     input: &Input<'_>,
-    facade: &Facade,
+    facade: &'static Facade,
     headers: &Headers,
     parts: &mut Parts,
 ) -> Result<(), GenerateError> {
-    let version = framework_version(input.source, facade, &parts.asked)?;
-    shim::render(
-        &mut parts.tree,
-        &shim::ShimCrates {
-            header: &headers.rs,
-            header_toml: &headers.hash,
-            facade,
-            version: &version,
-            features: &parts.asked.features,
-            native: input.adapter == Adapter::Native,
-        },
-    );
+    let none = Asked::default();
+    let asked = parts.asked.get(facade.name).unwrap_or(&none);
+    let version = facade_version(input.source, facade, asked)?;
+    let framework = shim::ShimCrates {
+        header: &headers.rs,
+        header_toml: &headers.hash,
+        facade,
+        version: &version,
+        features: &asked.features,
+        native: input.adapter == Adapter::Native,
+    };
+    shim::render(&mut parts.tree, &framework);
     parts.members.push(shim::SHIM_DIR.to_owned());
     parts.members.push(shim::facade_dir(facade));
+    for companion in shim::companions(facade) {
+        let Some(asked) = parts.asked.get(companion.name).filter(|a| a.named) else {
+            continue;
+        };
+        let version = facade_version(input.source, companion, asked)?;
+        shim::render_facade(
+            &mut parts.tree,
+            &shim::ShimCrates {
+                facade: companion,
+                version: &version,
+                features: &asked.features,
+                ..framework
+            },
+        );
+        parts.members.push(shim::facade_dir(companion));
+    }
     Ok(())
 }
 
@@ -567,7 +585,7 @@ fn functions(
 /// MIGRATION.md, the packages as "`name` (in `dir/`)".
 fn libraries(
     input: &Input<'_>,
-    facade: &Facade,
+    facade: &'static Facade,
     parts: &mut Parts,
 ) -> Result<Vec<String>, GenerateError> {
     let Parts {
@@ -592,8 +610,13 @@ fn libraries(
             .map_err(|e| input_err(&manifest_path, e.message().to_owned()))?;
         manifest::repoint_paths(&mut doc, &p.dir, &to, &moved)
             .map_err(|e| input_err(&manifest_path, e))?;
-        let keys = shim::point_at_facade(&mut doc, &to, facade, asked);
-        edits.extend(shim::rename_edits(&manifest_path, &text, &keys, facade));
+        edits.extend(shim::point_at_facades(
+            &mut doc,
+            &to,
+            facade,
+            asked,
+            (&manifest_path, &text),
+        ));
         let skip: Vec<String> = package_dirs
             .iter()
             .filter(|d| **d != p.dir && (p.dir.is_empty() || d.starts_with(&format!("{}/", p.dir))))
@@ -720,9 +743,9 @@ fn outside_inputs(
 /// `[workspace.lints]` and `[profile]` tables.
 fn inherited(
     root_doc: &DocumentMut,
-    facade: &Facade,
+    facade: &'static Facade,
     moved: &dyn Fn(&str) -> String,
-    asked: &mut Asked,
+    asked: &mut AskedOf,
     edits: &mut Vec<Edit>,
     root_text: &str,
 ) -> Vec<(String, Item)> {
@@ -751,8 +774,13 @@ fn inherited(
                         }
                     }
                 }
-                let keys = shim::point_at_facade(&mut doc, "", facade, asked);
-                edits.extend(shim::rename_edits("Cargo.toml", root_text, &keys, facade));
+                edits.extend(shim::point_at_facades(
+                    &mut doc,
+                    "",
+                    facade,
+                    asked,
+                    ("Cargo.toml", root_text),
+                ));
                 if let Some(t) = doc.remove("dependencies") {
                     item = t;
                 }
@@ -885,10 +913,20 @@ fn documents(input: &Input<'_>, tree: &mut Tree, d: Docs<'_>) -> Result<(), Gene
     d.edits.sort();
     d.edits.dedup();
     let header_md = d.header_hash.trim_start_matches("# ").to_owned();
-    let guard = match input.adapter {
-        Adapter::Native => format!("{} {}", d.facade.guard, d.facade.in_process),
-        Adapter::WebAdapter => d.facade.guard.to_owned(),
-    };
+    // The framework's facade, then each companion's that was rendered.
+    let rendered = |f: &Facade| tree.contains_key(&format!("{}/Cargo.toml", shim::facade_dir(f)));
+    let guard = std::iter::once(d.facade)
+        .chain(
+            shim::companions(d.facade)
+                .filter(|c| rendered(c))
+                .map(|c| c as &Facade),
+        )
+        .map(|f| match input.adapter {
+            Adapter::Native => format!("{} {}", f.guard, f.in_process),
+            Adapter::WebAdapter => f.guard.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
     let main_crate = format!("`{}` (in `{}/`)", d.main_crate.package, d.main_crate.dir);
     tree.insert(
         "MIGRATION.md".to_owned(),

@@ -1,6 +1,6 @@
 //! Startup tests: each binary's `main`, whether it serves, and the
 //! arguments that make a CLI `main` serve, rendered one binary per line
-//! (`crate main@line serves=[..] args=[..]@line`).
+//! (`crate main@line [serves] args=[..]@line foreign=item@line`).
 
 use expect_test::{Expect, expect};
 
@@ -9,7 +9,12 @@ use expect_test::{Expect, expect};
 fn check(fixture: &str, expect: Expect) {
     let analysis = crate::testing::analyze(fixture, MANIFEST);
     let mut out = String::new();
-    for m in &analysis.mains {
+    for (i, m) in analysis.mains.iter().enumerate() {
+        let serves = if analysis.serving.contains(&i) {
+            " serves"
+        } else {
+            ""
+        };
         let args = match &m.serve_args {
             Some(a) => format!(" args={:?}@{}:{}", a.args, a.file, a.line),
             None => String::new(),
@@ -19,7 +24,7 @@ fn check(fixture: &str, expect: Expect) {
             None => String::new(),
         };
         out.push_str(&format!(
-            "{} {}:{}{args}{foreign}\n",
+            "{} {}:{}{serves}{args}{foreign}\n",
             m.krate, m.file, m.line
         ));
     }
@@ -88,7 +93,7 @@ async fn main() -> std::io::Result<()> {
 }
 "#,
         expect![[r#"
-            app src/main.rs:22 args=["serve"]@src/main.rs:27
+            app src/main.rs:22 serves args=["serve"]@src/main.rs:27
         "#]],
     );
 }
@@ -143,7 +148,7 @@ fn main() {
 }
 "#,
         expect![[r#"
-            app src/main.rs:38 args=["http", "start-server"]@src/main.rs:31
+            app src/main.rs:38 serves args=["http", "start-server"]@src/main.rs:31
         "#]],
     );
 }
@@ -189,8 +194,8 @@ async fn main() {
 }
 "#,
         expect![[r#"
-            app src/main.rs:21
-            plain src/bin/plain.rs:2
+            app src/main.rs:21 serves
+            plain src/bin/plain.rs:2 serves
         "#]],
     );
 }
@@ -223,15 +228,15 @@ async fn main() {
 }
 "#,
         expect![[r#"
-            app src/main.rs:14
+            app src/main.rs:14 serves
         "#]],
     );
 }
 
 #[test]
 fn a_server_the_shim_does_not_mirror_is_named() {
-    // `api` serves only through axum-server; `both` also through
-    // `axum::serve` (TLS behind a flag), which the shim mirrors.
+    // `api` serves only through hyper 0.14's own `Server`; `both` also
+    // through `axum::serve` (hyper behind a flag), which the shim mirrors.
     check(
         r#"
 //- /src/lib.rs
@@ -239,28 +244,96 @@ pub async fn plain(app: axum::Router) {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     axum::serve(l, app).await.unwrap();
 }
-pub async fn tls(app: axum::Router) {
+pub async fn bare(app: axum::Router) {
     let addr = "127.0.0.1:0".parse().unwrap();
-    axum_server::bind(addr).serve(app.into_make_service()).await.unwrap();
+    hyper::Server::bind(&addr).serve(app.into_make_service()).await.unwrap();
 }
 //- /src/bin/api.rs
 #[tokio::main]
 async fn main() {
-    app::tls(axum::Router::new()).await;
+    app::bare(axum::Router::new()).await;
 }
 //- /src/bin/both.rs
 #[tokio::main]
 async fn main() {
-    if std::env::var_os("TLS").is_some() {
-        app::tls(axum::Router::new()).await;
+    if std::env::var_os("BARE").is_some() {
+        app::bare(axum::Router::new()).await;
     } else {
         app::plain(axum::Router::new()).await;
     }
 }
 "#,
         expect![[r#"
-            api src/bin/api.rs:2 foreign=axum_server::bind@src/lib.rs:5
-            both src/bin/both.rs:2
+            api src/bin/api.rs:2 serves foreign=hyper::Server@src/lib.rs:5
+            both src/bin/both.rs:2 serves
+        "#]],
+    );
+}
+
+#[test]
+fn axum_server_starts_are_mirrored() {
+    // `tls` awaits `bind_rustls(..).serve(..)`; `admin` spawns a server made
+    // from a bound listener, with a handle kept to shut it down.
+    check(
+        r#"
+//- /Cargo.toml
+[package]
+name = "app"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+axum = "0.8"
+axum-server = { version = "0.8", features = ["tls-rustls"] }
+tokio = "1"
+//- /src/lib.rs
+use axum_server::tls_rustls::RustlsConfig;
+
+pub async fn tls(app: axum::Router, config: RustlsConfig) -> std::io::Result<()> {
+    let addr = std::net::SocketAddr::from(([0, 0, 0, 0], 8443));
+    axum_server::bind_rustls(addr, config)
+        .serve(app.into_make_service())
+        .await
+}
+
+pub struct Admin {
+    handle: axum_server::Handle<std::net::SocketAddr>,
+}
+
+impl Admin {
+    pub fn start(app: axum::Router) -> std::io::Result<Self> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let handle = axum_server::Handle::new();
+        let server = axum_server::from_tcp(listener)?;
+        tokio::spawn(
+            server
+                .handle(handle.clone())
+                .serve(app.into_make_service_with_connect_info::<std::net::SocketAddr>()),
+        );
+        Ok(Self { handle })
+    }
+}
+//- /src/bin/tls.rs
+#[tokio::main]
+async fn main() {
+    let config = todo!();
+    app::tls(axum::Router::new(), config).await.unwrap();
+}
+//- /src/bin/admin.rs
+#[tokio::main]
+async fn main() {
+    let _admin = app::Admin::start(axum::Router::new()).unwrap();
+    tokio::signal::ctrl_c().await.unwrap();
+}
+//- /src/bin/tool.rs
+fn main() {
+    println!("no server");
+}
+"#,
+        expect![[r#"
+            admin src/bin/admin.rs:2 serves
+            tls src/bin/tls.rs:2 serves
+            tool src/bin/tool.rs:1
         "#]],
     );
 }

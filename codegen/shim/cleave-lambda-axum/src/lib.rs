@@ -17,3 +17,11 @@ pub use ::axum_real::*;
 pub mod serve;
 
 pub use self::serve::serve;
+
+/// For the facades of crates that serve axum apps
+/// (`cleave-lambda-axum-server`): the guard and the in-process Lambda
+/// answer `serve` uses, so each lives once.
+#[doc(hidden)]
+pub mod __cleave {
+    pub use crate::serve::shared::{GuardedService, LambdaApp, guarded, on_lambda};
+}

@@ -18,9 +18,10 @@ use ::tower::Service;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
-// Shared by every axum series' `serve` module.
+// Shared by every axum series' `serve` module, and by the facades of
+// crates that serve axum apps (`crate::__cleave`).
 #[path = "serve_shared.rs"]
-mod shared;
+pub(crate) mod shared;
 
 use self::shared::{guarded, on_lambda};
 pub use self::shared::{GuardedService, LambdaApp};

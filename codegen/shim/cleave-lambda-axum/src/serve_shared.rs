@@ -1,6 +1,8 @@
 //! What `serve` shares across axum series (0.7 and 0.8, whose `serve`
 //! modules differ): the guard in front of each connection's service, and
-//! the app answering Lambda events in-process.
+//! the app answering Lambda events in-process. The facades of crates that
+//! serve axum apps (`cleave-lambda-axum-server`) use them too, through
+//! `crate::__cleave`.
 
 use super::*;
 
@@ -39,7 +41,7 @@ fn refused(method: &str, path: &str) -> bool {
 }
 
 /// The make service with each connection's service behind the guard.
-pub(super) fn guarded<M, S>(
+pub fn guarded<M, S>(
     make_service: M,
 ) -> ::tower::util::MapResponse<M, fn(S) -> GuardedService<S>> {
     ::tower::util::MapResponse::new(make_service, GuardedService as fn(S) -> GuardedService<S>)
@@ -125,7 +127,7 @@ fn ready<T>(future: impl Future<Output = Result<T, Infallible>>) -> T {
 /// thread of the app's own runtime, so the app's pools and tasks stay on
 /// the runtime that made them.
 #[cfg(feature = "native")]
-pub(super) fn on_lambda<M: LambdaApp>(app: M) -> BoxFuture<io::Result<()>> {
+pub fn on_lambda<M: LambdaApp>(app: M) -> BoxFuture<io::Result<()>> {
     use ::cleave_lambda::lambda_http;
     let app = std::sync::Arc::new(app);
     let handler = lambda_http::service_fn(move |request: lambda_http::Request| {
@@ -159,7 +161,7 @@ pub(super) fn on_lambda<M: LambdaApp>(app: M) -> BoxFuture<io::Result<()>> {
 }
 
 #[cfg(not(feature = "native"))]
-pub(super) fn on_lambda<M>(_app: M) -> BoxFuture<io::Result<()>> {
+pub fn on_lambda<M>(_app: M) -> BoxFuture<io::Result<()>> {
     Box::pin(async { Ok(()) })
 }
 
