@@ -595,7 +595,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             return T::Bound(bounds.clone());
         }
         if let Some(t) = self.defs.resolve_type_path(self.module, p) {
-            return T::Known(t);
+            return self.alias_target(t).unwrap_or(T::Known(t));
         }
         let last = p.segments.last();
         let first_arg = last.and_then(|s| s.generics.first());
@@ -614,6 +614,28 @@ impl<'d, 'a> Walker<'d, 'a> {
             (Some(_), _) => T::External,
             _ => T::Unknown,
         }
+    }
+
+    /// For an alias of a type outside the workspace (`type Notify<'a> =
+    /// &'a State<Arc<WebSocketUsers>>`, which `unalias` keeps): the type it
+    /// names, read in the alias's module.
+    fn alias_target(&self, t: TypeId) -> Option<T> {
+        thread_local! {
+            /// Aliases being expanded on this thread: a cycle (`type A = B; type B = A;`) stops.
+            static DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+        }
+        let data = &self.defs.types[t];
+        let target = data.alias_of?;
+        let depth = DEPTH.with(|d| d.get());
+        if depth >= 8 {
+            return None;
+        }
+        DEPTH.with(|d| d.set(depth + 1));
+        let mut w = Walker::new(self.defs, self.index, self.f);
+        w.module = data.module;
+        let out = w.ty(target);
+        DEPTH.with(|d| d.set(depth));
+        Some(out)
     }
 
     fn fn_ret(&self, f: FnId, recv: &T) -> T {

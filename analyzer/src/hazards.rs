@@ -1098,6 +1098,8 @@ fn interior_kind(names: &[String]) -> Option<&'static str> {
         {
             Some("concurrent collection")
         }
+        // governor's rate limiter: the counts of every key it limits.
+        "RateLimiter" if mentions_any(names, &["governor"]) => Some("rate limiter"),
         // tokio/std/crossbeam/flume channels: messages stay in this process.
         "Sender" | "UnboundedSender" | "SyncSender" | "Receiver" | "UnboundedReceiver"
             if mentions_any(

@@ -5,7 +5,8 @@
 //! `rayon::spawn`, `std::thread::spawn`, `thread::Builder::new().spawn(..)`,
 //! `Handle::current().spawn(..)`, unless the handle is awaited or joined in
 //! the same fn (a handle that is one branch of a `select!` is not: the task
-//! runs beside the others). A spawn in `main` (or a rocket fairing's `on_liftoff`, which
+//! runs beside the others), or returned to callers that await it (one that
+//! keeps it in a struct leaves the task running). A spawn in `main` (or a rocket fairing's `on_liftoff`, which
 //! runs once after launch) is a worker started at startup; anywhere else it
 //! is work that outlives the call that started it.
 //!
@@ -76,9 +77,14 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             continue;
         }
         let joined = joined_spawns(ctx, f);
+        let returns = returned(ctx, f);
         let name = ctx.fn_name(f);
         for (ptr, line, what) in spawns {
-            if joined.contains(&ptr) || not_background(ctx, f, ptr) {
+            // A handle the fn returns is its callers' to await
+            // (`fn spawn_blocking_with_tracing(f) -> JoinHandle<R> { spawn_blocking(..) }`),
+            // unless one of them keeps it and lets the task run.
+            let kept = returns.contains(&ptr) && !callers_join(ctx, f);
+            if (joined.contains(&ptr) && !kept) || not_background(ctx, f, ptr) {
                 continue;
             }
             let finding = if ctx.is_main(f) || is_liftoff(ctx, f) {
@@ -354,8 +360,13 @@ fn joined_spawns(ctx: &Ctx<'_>, f: FnId) -> Vec<*const Expr> {
             out.push(ptr);
         }
     }
-    // A handle the fn returns is its caller's to await
-    // (`fn spawn_blocking_with_tracing(f) -> JoinHandle<R> { spawn_blocking(..) }`).
+    out.extend(returned(ctx, f));
+    out
+}
+
+/// What the fn returns: its tail and `return` values.
+fn returned(ctx: &Ctx<'_>, f: FnId) -> Vec<*const Expr> {
+    let mut out = Vec::new();
     if let Some(Stmt::Expr(tail)) = ctx.defs.fns[f]
         .def
         .body
@@ -374,6 +385,36 @@ fn joined_spawns(ctx: &Ctx<'_>, f: FnId) -> Vec<*const Expr> {
         }
     });
     out
+}
+
+/// For a fn that returns a spawn's handle: whether its callers join it
+/// (`spawn_blocking_with_tracing(..).await`). A caller that keeps the
+/// handle in a struct (`gc_handle: Arc::new(Self::garbage_collector(..))`)
+/// leaves the task running; with no caller in sight the handle is taken to
+/// be the caller's to await.
+fn callers_join(ctx: &Ctx<'_>, f: FnId) -> bool {
+    let name = ctx.fn_name(f);
+    let mut calls = 0;
+    let mut joined = 0;
+    for (g, _) in ctx.bodies() {
+        let mut sites: Vec<*const Expr> = Vec::new();
+        ctx.walk_body(g, |e| {
+            if let Expr::Call { func, .. } = e
+                && let Expr::Path { path, .. } = func.peel()
+                && path.last() == Some(name)
+                && ctx.defs.resolve_fn_path(g, path).contains(&f)
+            {
+                sites.push(e as *const Expr);
+            }
+        });
+        if sites.is_empty() {
+            continue;
+        }
+        let done = joined_spawns(ctx, g);
+        calls += sites.len();
+        joined += sites.iter().filter(|s| done.contains(s)).count();
+    }
+    joined == calls
 }
 
 /// `e`, without `(..)`, `?`, `.await` and `.unwrap()`/`.expect(..)` around it.

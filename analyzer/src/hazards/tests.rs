@@ -2052,4 +2052,74 @@ fn backup() {}
     );
 }
 
+/// Login limits kept in a governor rate limiter behind a type alias
+/// (`type Limiter<T> = RateLimiter<T, DashMapStateStore<T>, DefaultClock>`)
+/// are counted per instance.
+#[test]
+fn a_rate_limiter_behind_a_type_alias_is_global_state() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::LazyLock;
+use governor::{clock::DefaultClock, state::keyed::DashMapStateStore, Quota, RateLimiter};
+
+type Limiter<T = IpAddr> = RateLimiter<T, DashMapStateStore<T>, DefaultClock>;
+
+static LIMITER_LOGIN: LazyLock<Limiter> = LazyLock::new(|| { //~ global-mutable-state
+    RateLimiter::keyed(Quota::per_minute(NonZeroU32::new(10).unwrap()))
+});
+
+pub fn check_limit_login(ip: &IpAddr) -> bool {
+    LIMITER_LOGIN.check_key(ip).is_ok()
+}
+"#,
+    );
+}
+
+/// A spawn whose handle a fn returns is its callers' to await; a caller
+/// that keeps the handle in a struct leaves the task running.
+#[test]
+fn a_returned_handle_a_caller_keeps_is_a_background_task() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+use std::sync::Arc;
+use tokio::task::JoinHandle;
+
+pub struct Backend {
+    gc_handle: Option<Arc<JoinHandle<()>>>,
+}
+
+impl Backend {
+    pub fn new(enable_gc: bool) -> Self {
+        let gc_handle = enable_gc.then(|| Arc::new(Backend::garbage_collector()));
+        Backend { gc_handle }
+    }
+
+    fn garbage_collector() -> JoinHandle<()> {
+        tokio::spawn(async move { //~ background-task
+            sweep().await;
+        })
+    }
+}
+
+pub fn spawn_blocking_with_tracing<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+}
+
+pub async fn hash(password: String) -> usize {
+    spawn_blocking_with_tracing(move || password.len()).await.unwrap()
+}
+
+async fn sweep() {}
+"#,
+    );
+}
+
 mod scope;

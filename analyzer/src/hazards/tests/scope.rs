@@ -338,3 +338,62 @@ async fn main() {
     let lines: Vec<(&str, u32)> = served.iter().map(|h| (h.code, h.line)).collect();
     assert!(lines.contains(&("local-filesystem", 8)), "{served:#?}");
 }
+
+/// Handlers reach a State-held hub through a type alias of the guard
+/// (`type Notify<'a> = &'a State<Arc<WebSocketUsers>>`); what its methods
+/// spawn runs for the request.
+#[test]
+fn methods_on_a_state_guard_behind_a_type_alias_are_in_scope() {
+    let fixture = format!(
+        "{MANIFEST}{}",
+        r#"
+//- /src/main.rs
+mod notifications;
+mod push;
+use notifications::{Notify, WebSocketUsers};
+use std::sync::Arc;
+#[rocket::post("/ciphers")]
+async fn post_cipher(nt: Notify<'_>) -> &'static str {
+    nt.send_cipher_update(1).await;
+    "ok"
+}
+#[rocket::main]
+async fn main() {
+    let _ = rocket::build()
+        .manage(Arc::new(WebSocketUsers::default()))
+        .mount("/api", rocket::routes![post_cipher])
+        .launch()
+        .await;
+}
+//- /src/notifications.rs
+use std::sync::Arc;
+use crate::push::push_cipher_update;
+pub type Notify<'a> = &'a rocket::State<Arc<WebSocketUsers>>;
+#[derive(Default)]
+pub struct WebSocketUsers {
+    count: u32,
+}
+impl WebSocketUsers {
+    pub async fn send_cipher_update(&self, id: u32) {
+        push_cipher_update(id).await;
+    }
+}
+//- /src/push.rs
+pub async fn push_cipher_update(id: u32) {
+    tokio::task::spawn(send_to_push_relay(id));
+}
+async fn send_to_push_relay(_id: u32) {}
+"#
+    );
+    let served = run_with(&fixture, |defs| {
+        crate::entrypoints::detect(defs).entrypoints
+    });
+    let found: Vec<(&str, &str, u32)> = served
+        .iter()
+        .map(|h| (h.code, h.file.as_str(), h.line))
+        .collect();
+    assert!(
+        found.contains(&("background-task", "src/push.rs", 2)),
+        "{served:#?}"
+    );
+}
