@@ -12,7 +12,10 @@ use serde::Serialize;
 use crate::analysis::Analysis;
 
 mod cluster;
+mod moves;
+mod why;
 pub use cluster::{Chosen, size_band};
+pub use moves::{Move, moves};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -94,8 +97,7 @@ pub fn propose_within(
     // workspace, so it may not take one of their names.
     let packages: BTreeSet<String> = a.packages.iter().map(|p| crate_safe(&p.name)).collect();
     let mut used = BTreeSet::new();
-    let entries = route_entries(a);
-    let mut out: Vec<Group> = groups
+    let groups: Vec<(String, Vec<String>)> = groups
         .into_iter()
         .map(|(name, mut routes)| {
             routes.sort();
@@ -104,10 +106,15 @@ pub fn propose_within(
             if packages.contains(&base) {
                 base = crate_safe(&format!("{base}-fn"));
             }
-            let name = unique_name(&base, &mut used);
-            let why = why(a, &entries, &routes, granularity, chosen);
-            Group { name, routes, why }
+            (unique_name(&base, &mut used), routes)
         })
+        .collect();
+    let route_sets: Vec<Vec<String>> = groups.iter().map(|(_, rs)| rs.clone()).collect();
+    let whys = why::whys(a, &route_entries(a), &route_sets, granularity, chosen);
+    let mut out: Vec<Group> = groups
+        .into_iter()
+        .zip(whys)
+        .map(|((name, routes), why)| Group { name, routes, why })
         .collect();
     out.sort_by(|x, y| x.name.cmp(&y.name));
     out
@@ -300,88 +307,6 @@ fn reach_in(
         out.extend(a.reach[*i].iter().copied());
     }
     out
-}
-
-/// One line on why these routes are together.
-fn why(
-    a: &Analysis,
-    entries: &HashMap<String, Vec<usize>>,
-    routes: &[String],
-    granularity: Granularity,
-    chosen: Chosen,
-) -> String {
-    let reach = reach_in(a, entries, routes);
-    let total: u64 = reach.iter().map(|f| u64::from(a.fns[*f].lines)).sum();
-    let mut by_module: BTreeMap<&str, u64> = BTreeMap::new();
-    for f in &reach {
-        *by_module.entry(a.fns[*f].module.as_str()).or_default() += u64::from(a.fns[*f].lines);
-    }
-    let mut top: Vec<(u64, &str)> = by_module.into_iter().map(|(m, l)| (l, m)).collect();
-    top.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(y.1)));
-    let top: Vec<(u64, &str)> = top.into_iter().take(2).collect();
-    let share = (top.iter().map(|(l, _)| l).sum::<u64>() * 100)
-        .checked_div(total)
-        .unwrap_or(0);
-    let modules: Vec<String> = top.iter().map(|(_, m)| short_module(m)).collect();
-    let prefix = common_prefix(routes);
-    let mut how = match granularity {
-        Granularity::Route => "one route".to_owned(),
-        Granularity::Single => "every route in one function".to_owned(),
-        Granularity::Resource | Granularity::Auto => format!("prefix {prefix}"),
-    };
-    match chosen {
-        Chosen::Clustered => {}
-        Chosen::Preset(g) => how = format!("the {} preset's grouping scores best; {how}", g.name()),
-        Chosen::Beaten(g) => {
-            how = format!(
-                "the {} preset's grouping, which beats every clustering inside the size band on SM, X and D/M; {how}",
-                g.name()
-            )
-        }
-        Chosen::Bounded(g) => {
-            how = format!(
-                "a clustering inside the size band you set, though the {} preset beats it on SM, X and D/M; {how}",
-                g.name()
-            )
-        }
-    }
-    if modules.is_empty() {
-        format!("{how}; no workspace code reached")
-    } else {
-        format!(
-            "{how}; share {} ({share}% of {total} reachable lines)",
-            modules.join(" and ")
-        )
-    }
-}
-
-fn short_module(m: &str) -> String {
-    match m.split_once("::") {
-        Some((_, rest)) => rest.to_owned(),
-        None => m.to_owned(),
-    }
-}
-
-fn common_prefix(routes: &[String]) -> String {
-    let paths: Vec<Vec<&str>> = routes
-        .iter()
-        .map(|r| {
-            r.split_once(' ')
-                .map(|(_, p)| p)
-                .unwrap_or(r)
-                .split('/')
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .collect();
-    let Some(first) = paths.first() else {
-        return "/".to_owned();
-    };
-    let mut n = first.len();
-    for p in &paths[1..] {
-        n = n.min(p.iter().zip(first).take_while(|(a, b)| a == b).count());
-    }
-    format!("/{}", first[..n].join("/"))
 }
 
 /// `GET /orders/{id}` -> `get-orders-id`.

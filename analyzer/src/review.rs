@@ -13,10 +13,13 @@ use serde::Serialize;
 use crate::analysis::Analysis;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::hazards::Hazard;
-use crate::partition::{self, FunctionMetrics, Granularity, PlanMetrics, STATE_HAZARDS};
+use crate::partition::{self, FunctionMetrics, Granularity, Move, PlanMetrics, STATE_HAZARDS};
 use crate::plan::{self, Plan};
 
 pub const SCHEMA: &str = "cleave.review/1";
+
+/// How many moves the text review lists.
+const MOVES_SHOWN: usize = 10;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FunctionReview {
@@ -48,6 +51,9 @@ pub struct Review {
     pub functions: Vec<FunctionReview>,
     pub metrics: PlanMetrics,
     pub presets: Vec<PresetMetrics>,
+    /// What moving each route to the function sharing most of its code
+    /// would change, best first.
+    pub moves: Vec<Move>,
     /// Fns reached by more than one function: the shared core.
     pub shared_core: Vec<String>,
     pub hazards: Vec<Hazard>,
@@ -195,6 +201,12 @@ pub fn review(
         functions,
         metrics: metrics.plan,
         presets,
+        // Moves are costed on a plan that places every route once.
+        moves: if ok {
+            partition::moves(analysis, &groups)
+        } else {
+            Vec::new()
+        },
         shared_core,
         hazards: analysis.hazards.clone(),
     }
@@ -262,6 +274,45 @@ pub fn render_text(r: &Review) -> String {
     out.push_str(&row("yours", &r.metrics));
     for p in &r.presets {
         out.push_str(&row(p.preset, &p.metrics));
+    }
+    if !r.moves.is_empty() {
+        out.push_str("\nBest moves (change of SM, X, D/M if the route moves; best first)\n");
+        let shown: Vec<(String, &Move)> = r
+            .moves
+            .iter()
+            .take(MOVES_SHOWN)
+            .map(|m| {
+                let route = match m.routes.as_slice() {
+                    [first, rest @ ..] if !rest.is_empty() => format!("{first} (+{})", rest.len()),
+                    routes => routes.join(""),
+                };
+                (route, m)
+            })
+            .collect();
+        let w = |f: &dyn Fn(&(String, &Move)) -> usize, min: usize| {
+            shown.iter().map(f).max().unwrap_or(0).max(min)
+        };
+        let (rw, fw, tw) = (
+            w(&|(r, _)| r.len(), 5),
+            w(&|(_, m)| m.from.len(), 4),
+            w(&|(_, m)| m.to.len(), 2),
+        );
+        out.push_str(&format!(
+            "  {:<rw$} {:<fw$} {:<tw$} {:>7} {:>7} {:>7}\n",
+            "ROUTE", "FROM", "TO", "SM", "X", "D/M"
+        ));
+        for (route, m) in &shown {
+            out.push_str(&format!(
+                "  {:<rw$} {:<fw$} {:<tw$} {:>+7.3} {:>+7.3} {:>+7.3}\n",
+                route, m.from, m.to, m.sm, m.x, m.dm
+            ));
+        }
+        if r.moves.len() > MOVES_SHOWN {
+            out.push_str(&format!(
+                "  ({} more in --format json)\n",
+                r.moves.len() - MOVES_SHOWN
+            ));
+        }
     }
     out.push_str(if r.ok {
         "\nThe plan is valid.\n"

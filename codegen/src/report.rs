@@ -714,6 +714,7 @@ mod tests {
                 preset: "route",
                 metrics: plan_metrics(),
             }],
+            moves: Vec::new(),
             shared_core: vec!["shop::db::pool".to_owned(), "shop::db::now".to_owned()],
             hazards: vec![Hazard {
                 code: "local-filesystem",

@@ -358,7 +358,7 @@ impl Features {
 
 /// Routes (by index) that write the same in-process state, per state item,
 /// unless most routes do: no split keeps that together, and review flags it.
-fn must_links(a: &Analysis, routes: &[String]) -> Vec<Vec<usize>> {
+pub(super) fn must_links(a: &Analysis, routes: &[String]) -> Vec<Vec<usize>> {
     let index: BTreeMap<&str, usize> = routes
         .iter()
         .enumerate()
