@@ -49,8 +49,10 @@ struct Series {
     /// (`forward`: the loop that forwards events to a local server).
     shim_features: &'static [&'static str],
     /// Features the facade always declares (its code tests them), and
-    /// whether each is forwarded to the real framework (which has it) or
-    /// declared empty (this series of the framework lacks it).
+    /// whether each is forwarded to the real framework even when the
+    /// workspace does not ask for it (the real framework has it) or
+    /// declared empty unless asked (this series of the framework lacks it,
+    /// or forwarding it would put its dependencies in every lock).
     declared: &'static [(&'static str, bool)],
     /// `src/` files, relative path and text.
     sources: Sources,
@@ -176,6 +178,18 @@ const ACTIX_WEB_DEPS: Deps = &[
     ("tower-service", "0.3", &[], true),
 ];
 
+/// actix-web's TLS features: `bind_openssl`, `bind_rustls_0_23` and the
+/// rest exist under them, in the facade as in actix-web. Forwarded only
+/// when asked (4.0 to 4.3 have only `openssl` and `rustls`).
+const ACTIX_WEB_TLS: [&str; 6] = [
+    "openssl",
+    "rustls",
+    "rustls-0_20",
+    "rustls-0_21",
+    "rustls-0_22",
+    "rustls-0_23",
+];
+
 pub static ACTIX_WEB: Facade = Facade {
     package: "actix-web",
     name: "cleave-lambda-actix-web",
@@ -186,7 +200,15 @@ pub static ACTIX_WEB: Facade = Facade {
             real_features: &[],
             deps: ACTIX_WEB_DEPS,
             shim_features: &[],
-            declared: &[("http2", true)],
+            declared: &[
+                ("http2", true),
+                ("openssl", false),
+                ("rustls", false),
+                ("rustls-0_20", false),
+                ("rustls-0_21", false),
+                ("rustls-0_22", false),
+                ("rustls-0_23", false),
+            ],
             sources: ACTIX_WEB_SOURCES,
         },
         // actix-web 4.0 to 4.3 have no `http2` feature (HTTP/2 came with
@@ -196,13 +218,30 @@ pub static ACTIX_WEB: Facade = Facade {
             real_features: &[],
             deps: ACTIX_WEB_DEPS,
             shim_features: &[],
-            declared: &[("http2", false)],
+            declared: &[
+                ("http2", false),
+                ("openssl", false),
+                ("rustls", false),
+                ("rustls-0_20", false),
+                ("rustls-0_21", false),
+                ("rustls-0_22", false),
+                ("rustls-0_23", false),
+            ],
             sources: ACTIX_WEB_SOURCES,
         },
     ],
     guard: "serves it through `cleave-lambda-actix-web`'s `HttpServer` (the crate the workspace's `actix-web` dependency is renamed to), which wraps the `App` in a guard that answers 404 for the routes other functions own before their handlers run.",
     in_process: "On Lambda `run()` binds nothing: the `App` runs on its own actix `System` thread and each event is answered in-process (`HttpRequest::peer_addr` is the event's source IP); there is no extra HTTP hop.",
 };
+
+/// Optional dependencies that features of a facade enable: `(framework,
+/// dependency, version, the features)`. The real framework's feature of
+/// the same name enables that crate, with the features it needs, there;
+/// both see one crate. Declared only when the workspace asks for one of
+/// the features, so no other lock gains it. actix-web's TLS binds take
+/// configurations that only `actix-tls`'s re-exports name.
+const FEATURE_DEPS: [(&str, &str, &str, &[&str]); 1] =
+    [("actix-web", "actix-tls", "3", &ACTIX_WEB_TLS)];
 
 /// The rocket facade's files every series shares.
 macro_rules! rocket_sources {
@@ -783,11 +822,19 @@ fn facade_manifest(s: &ShimCrates<'_>) -> String {
         .chain(series.declared.iter().filter(|d| d.1).map(|d| d.0))
         .filter(|f| !matches!(*f, "default" | "native"))
         .collect();
+    let feature_deps: Vec<_> = FEATURE_DEPS
+        .iter()
+        .filter(|d| d.0 == f.package && d.3.iter().any(|e| forwarded.contains(e)))
+        .collect();
     for feature in &forwarded {
-        features.insert(
-            feature,
-            value(strings([format!("{real}/{feature}").as_str()])),
+        let mut enables = vec![format!("{real}/{feature}")];
+        enables.extend(
+            feature_deps
+                .iter()
+                .filter(|d| d.3.contains(feature))
+                .map(|d| format!("dep:{}", d.1)),
         );
+        features.insert(feature, value(strings(enables.iter().map(String::as_str))));
     }
     for (feature, _) in series.declared.iter().filter(|d| !forwarded.contains(d.0)) {
         features.insert(feature, value(strings([])));
@@ -814,6 +861,13 @@ fn facade_manifest(s: &ShimCrates<'_>) -> String {
     }
     for (name, version, features, optional) in series.deps {
         deps.insert(name, dep(version, features, *optional));
+    }
+    for (_, name, version, _) in feature_deps {
+        let mut t = InlineTable::new();
+        t.insert("version", (*version).into());
+        t.insert("default-features", false.into());
+        t.insert("optional", true.into());
+        deps.insert(name, Item::Value(Value::InlineTable(t)));
     }
     doc.insert("dependencies", Item::Table(deps));
     doc.to_string()
@@ -1032,6 +1086,82 @@ mod tests {
         });
         assert!(text.contains("http2 = []"), "{text}");
         assert!(!text.contains("actix_web_real/http2"), "{text}");
+    }
+
+    #[test]
+    fn actix_webs_tls_features_are_forwarded_with_actix_tls_only_when_asked() {
+        let manifest = |version, asked: &[&str]| {
+            let features: BTreeSet<String> = asked.iter().map(|f| (*f).to_owned()).collect();
+            facade_manifest(&ShimCrates {
+                header: "// @generated",
+                header_toml: "# @generated",
+                facade: &ACTIX_WEB,
+                version,
+                features: &features,
+                native: true,
+            })
+        };
+        let text = manifest("=4.13.0", &["macros", "rustls-0_23"]);
+        for line in [
+            "rustls-0_23 = [\"actix_web_real/rustls-0_23\", \"dep:actix-tls\"]",
+            "macros = [\"actix_web_real/macros\"]",
+            "openssl = []",
+            "rustls = []",
+            "rustls-0_22 = []",
+            "actix-tls = { version = \"3\", default-features = false, optional = true }",
+        ] {
+            assert!(text.contains(line), "{line}\n{text}");
+        }
+        // No TLS asked: every TLS feature declared empty, no `actix-tls`.
+        let plain = manifest("=4.13.0", &["macros"]);
+        assert!(plain.contains("rustls-0_23 = []"), "{plain}");
+        assert!(plain.contains("openssl = []"), "{plain}");
+        assert!(!plain.contains("actix-tls"), "{plain}");
+        // actix-web 4.3: `rustls` (rustls 0.20) and `openssl` only.
+        let old = manifest("=4.3.1", &["rustls", "openssl"]);
+        for line in [
+            "rustls = [\"actix_web_real/rustls\", \"dep:actix-tls\"]",
+            "openssl = [\"actix_web_real/openssl\", \"dep:actix-tls\"]",
+            "rustls-0_20 = []",
+            "rustls-0_23 = []",
+            "http2 = []",
+        ] {
+            assert!(old.contains(line), "{line}\n{old}");
+        }
+        assert_eq!(old.matches("actix-tls = {").count(), 1, "{old}");
+    }
+
+    #[test]
+    fn every_feature_a_facades_code_tests_is_declared_in_each_series() {
+        for facade in [&AXUM, &AXUM_SERVER, &ACTIX_WEB, &ROCKET] {
+            for series in facade.series {
+                for (file, text) in series.sources {
+                    for tested in text.split("feature = \"").skip(1) {
+                        let name = tested.split('"').next().unwrap_or_default();
+                        assert!(
+                            name == "native" || series.declared.iter().any(|d| d.0 == name),
+                            "{}: {file} tests feature `{name}`, which {:?} does not declare",
+                            facade.name,
+                            series.versions
+                        );
+                    }
+                }
+            }
+        }
+        // And the other way round: each of actix-web's TLS features gates
+        // the facade's binds.
+        let server = ACTIX_WEB.series[0]
+            .sources
+            .iter()
+            .find(|(f, _)| *f == "server.rs")
+            .map(|(_, text)| *text)
+            .unwrap_or_default();
+        for feature in ACTIX_WEB_TLS {
+            assert!(
+                server.contains(&format!("feature = \"{feature}\"")),
+                "{feature}"
+            );
+        }
     }
 
     #[test]

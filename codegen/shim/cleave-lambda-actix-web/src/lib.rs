@@ -5,9 +5,10 @@
 //! re-exported whole.
 //!
 //! Off Lambda, [`HttpServer`] builds the real server with the same
-//! settings on the same listeners, the `App` behind the route guard. On
-//! Lambda (`AWS_LAMBDA_RUNTIME_API` set, `native` feature) `run()` binds
-//! nothing: the `App` runs on its own actix `System` thread (actix services
+//! settings on the same listeners (TLS and Unix sockets included, each
+//! bind under the feature or platform actix-web has it under), the `App`
+//! behind the route guard. On Lambda (`AWS_LAMBDA_RUNTIME_API` set,
+//! `native` feature) `run()` binds nothing: the `App` runs on its own actix `System` thread (actix services
 //! are `!Send`, as in actix's own workers) and a `lambda_http` loop on a
 //! thread of its own forwards each event to it over a channel.
 

@@ -30,13 +30,93 @@ struct Settings {
     system_exit: bool,
 }
 
+/// A listener bound off Lambda, and how the real server is to serve it:
+/// each of actix's `listen*` calls, replayed at `run()`.
+enum Listener {
+    Plain(TcpListener),
+    AutoH2c(TcpListener),
+    #[cfg(any(feature = "rustls", feature = "rustls-0_20"))]
+    Rustls020(TcpListener, Rustls020),
+    #[cfg(feature = "rustls-0_21")]
+    Rustls021(TcpListener, Rustls021),
+    #[cfg(feature = "rustls-0_22")]
+    Rustls022(TcpListener, Rustls022),
+    #[cfg(feature = "rustls-0_23")]
+    Rustls023(TcpListener, Rustls023),
+    #[cfg(feature = "openssl")]
+    Openssl(TcpListener, SslAcceptorBuilder),
+    /// `bind_openssl` to several sockets: an `SslAcceptorBuilder` is not
+    /// `Clone`, so the real server binds them again (checked free here).
+    #[cfg(feature = "openssl")]
+    OpensslBind(Vec<SocketAddr>, SslAcceptorBuilder),
+    #[cfg(unix)]
+    Uds(std::os::unix::net::UnixListener),
+}
+
+// The TLS configurations actix-web's binds take, as its signatures name
+// them: `actix-tls` re-exports, whose modules actix-web's TLS feature of
+// the same name enables (the facade's feature forwards to it).
+#[cfg(any(feature = "rustls", feature = "rustls-0_20"))]
+type Rustls020 = ::actix_tls::accept::rustls::reexports::ServerConfig;
+#[cfg(feature = "rustls-0_21")]
+type Rustls021 = ::actix_tls::accept::rustls_0_21::reexports::ServerConfig;
+#[cfg(feature = "rustls-0_22")]
+type Rustls022 = ::actix_tls::accept::rustls_0_22::reexports::ServerConfig;
+#[cfg(feature = "rustls-0_23")]
+type Rustls023 = ::actix_tls::accept::rustls_0_23::reexports::ServerConfig;
+#[cfg(feature = "openssl")]
+type SslAcceptorBuilder = ::actix_tls::accept::openssl::reexports::SslAcceptorBuilder;
+
+impl Listener {
+    /// Its addresses, as actix reports them (a Unix socket as 127.0.0.1:8080).
+    fn addrs(&self) -> Vec<SocketAddr> {
+        let tcp = match self {
+            Listener::Plain(l) | Listener::AutoH2c(l) => l,
+            #[cfg(any(feature = "rustls", feature = "rustls-0_20"))]
+            Listener::Rustls020(l, _) => l,
+            #[cfg(feature = "rustls-0_21")]
+            Listener::Rustls021(l, _) => l,
+            #[cfg(feature = "rustls-0_22")]
+            Listener::Rustls022(l, _) => l,
+            #[cfg(feature = "rustls-0_23")]
+            Listener::Rustls023(l, _) => l,
+            #[cfg(feature = "openssl")]
+            Listener::Openssl(l, _) => l,
+            #[cfg(feature = "openssl")]
+            Listener::OpensslBind(addrs, _) => return addrs.clone(),
+            #[cfg(unix)]
+            Listener::Uds(_) => return vec![SocketAddr::from(([127, 0, 0, 1], 8080))],
+        };
+        tcp.local_addr().into_iter().collect()
+    }
+}
+
+/// `bind_rustls*` and `listen_rustls*` for one rustls version: bound as
+/// `bind` and `listen` are, served with `config` by the real server.
+macro_rules! rustls_binds {
+    ($feature:meta, $bind:ident, $listen:ident, $listener:ident) => {
+        #[cfg($feature)]
+        pub fn $bind<A: ToSocketAddrs>(mut self, addrs: A, config: $listener) -> io::Result<Self> {
+            for lst in self.bind_now(addrs)? {
+                self.listeners
+                    .push(Listener::$listener(lst, config.clone()));
+            }
+            Ok(self)
+        }
+
+        #[cfg($feature)]
+        pub fn $listen(self, lst: TcpListener, config: $listener) -> io::Result<Self> {
+            self.take(lst, |lst| Listener::$listener(lst, config))
+        }
+    };
+}
+
 /// Stands in for `actix_web::HttpServer`: the same builder, the same
 /// listeners; `run()` gives a [`Server`].
 pub struct HttpServer<F, T, B> {
     factory: F,
     settings: Settings,
-    /// Bound listeners, and whether each speaks h2c too.
-    listeners: Vec<(TcpListener, bool)>,
+    listeners: Vec<Listener>,
     /// On Lambda nothing is bound; the addresses asked for, for `addrs()`.
     addrs: Vec<SocketAddr>,
     _app: std::marker::PhantomData<fn() -> (T, B)>,
@@ -124,62 +204,140 @@ where
         if ::cleave_lambda::on_lambda() {
             return self.addrs.clone();
         }
-        self.listeners
-            .iter()
-            .filter_map(|(l, _)| l.local_addr().ok())
-            .collect()
+        self.listeners.iter().flat_map(Listener::addrs).collect()
     }
 
-    pub fn bind<A: ToSocketAddrs>(self, addrs: A) -> io::Result<Self> {
-        self.bind_as(addrs, false)
-    }
-
-    pub fn bind_auto_h2c<A: ToSocketAddrs>(self, addrs: A) -> io::Result<Self> {
-        self.bind_as(addrs, true)
-    }
-
-    /// Binds now, as actix does, so a taken port fails here; on Lambda
-    /// nothing is bound.
-    fn bind_as<A: ToSocketAddrs>(mut self, addrs: A, h2c: bool) -> io::Result<Self> {
-        let addrs: Vec<SocketAddr> = addrs.to_socket_addrs()?.collect();
-        if ::cleave_lambda::on_lambda() {
-            self.addrs.extend(addrs);
-            return Ok(self);
-        }
-        let mut error = None;
-        let mut bound = false;
-        for addr in addrs {
-            match TcpListener::bind(addr) {
-                Ok(listener) => {
-                    self.listeners.push((listener, h2c));
-                    bound = true;
-                }
-                Err(e) => error = Some(e),
-            }
-        }
-        match (bound, error) {
-            (false, Some(e)) => Err(e),
-            (false, None) => Err(io::Error::other("can not bind to address")),
-            _ => Ok(self),
-        }
-    }
-
-    pub fn listen(mut self, listener: TcpListener) -> io::Result<Self> {
-        if let Ok(addr) = listener.local_addr() {
-            self.addrs.push(addr);
-        }
-        if !::cleave_lambda::on_lambda() {
-            self.listeners.push((listener, false));
+    pub fn bind<A: ToSocketAddrs>(mut self, addrs: A) -> io::Result<Self> {
+        for lst in self.bind_now(addrs)? {
+            self.listeners.push(Listener::Plain(lst));
         }
         Ok(self)
     }
 
-    pub fn listen_auto_h2c(mut self, listener: TcpListener) -> io::Result<Self> {
-        if let Ok(addr) = listener.local_addr() {
-            self.addrs.push(addr);
+    pub fn bind_auto_h2c<A: ToSocketAddrs>(mut self, addrs: A) -> io::Result<Self> {
+        for lst in self.bind_now(addrs)? {
+            self.listeners.push(Listener::AutoH2c(lst));
         }
+        Ok(self)
+    }
+
+    rustls_binds!(
+        any(feature = "rustls", feature = "rustls-0_20"),
+        bind_rustls,
+        listen_rustls,
+        Rustls020
+    );
+    rustls_binds!(
+        feature = "rustls-0_21",
+        bind_rustls_021,
+        listen_rustls_0_21,
+        Rustls021
+    );
+    rustls_binds!(
+        feature = "rustls-0_22",
+        bind_rustls_0_22,
+        listen_rustls_0_22,
+        Rustls022
+    );
+    rustls_binds!(
+        feature = "rustls-0_23",
+        bind_rustls_0_23,
+        listen_rustls_0_23,
+        Rustls023
+    );
+
+    #[cfg(feature = "openssl")]
+    pub fn bind_openssl<A: ToSocketAddrs>(
+        mut self,
+        addrs: A,
+        builder: SslAcceptorBuilder,
+    ) -> io::Result<Self> {
+        let mut bound = self.bind_now(addrs)?;
+        let listener = match bound.len() {
+            0 => return Ok(self),
+            1 => Listener::Openssl(bound.remove(0), builder),
+            _ => Listener::OpensslBind(
+                bound.iter().filter_map(|l| l.local_addr().ok()).collect(),
+                builder,
+            ),
+        };
+        self.listeners.push(listener);
+        Ok(self)
+    }
+
+    /// Binds now, as actix does, so a taken port fails here: the listeners
+    /// for the real server. On Lambda nothing is bound; the addresses are
+    /// kept for `addrs()`.
+    fn bind_now<A: ToSocketAddrs>(&mut self, addrs: A) -> io::Result<Vec<TcpListener>> {
+        let addrs: Vec<SocketAddr> = addrs.to_socket_addrs()?.collect();
+        if ::cleave_lambda::on_lambda() {
+            self.addrs.extend(addrs);
+            return Ok(Vec::new());
+        }
+        let mut error = None;
+        let mut bound = Vec::new();
+        for addr in addrs {
+            match TcpListener::bind(addr) {
+                Ok(listener) => bound.push(listener),
+                Err(e) => error = Some(e),
+            }
+        }
+        match (bound.is_empty(), error) {
+            (true, Some(e)) => Err(e),
+            (true, None) => Err(io::Error::other("can not bind to address")),
+            _ => Ok(bound),
+        }
+    }
+
+    /// Opens the Unix socket at `uds_path` now, removing a stale file first,
+    /// as actix does (the app may set its permissions next); on Lambda
+    /// nothing is opened.
+    #[cfg(unix)]
+    pub fn bind_uds<A: AsRef<std::path::Path>>(mut self, uds_path: A) -> io::Result<Self> {
+        if ::cleave_lambda::on_lambda() {
+            return Ok(self);
+        }
+        match std::fs::remove_file(uds_path.as_ref()) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        let lst = std::os::unix::net::UnixListener::bind(uds_path)?;
+        self.listeners.push(Listener::Uds(lst));
+        Ok(self)
+    }
+
+    #[cfg(unix)]
+    pub fn listen_uds(mut self, lst: std::os::unix::net::UnixListener) -> io::Result<Self> {
         if !::cleave_lambda::on_lambda() {
-            self.listeners.push((listener, true));
+            self.listeners.push(Listener::Uds(lst));
+        }
+        Ok(self)
+    }
+
+    pub fn listen(self, lst: TcpListener) -> io::Result<Self> {
+        self.take(lst, Listener::Plain)
+    }
+
+    pub fn listen_auto_h2c(self, lst: TcpListener) -> io::Result<Self> {
+        self.take(lst, Listener::AutoH2c)
+    }
+
+    #[cfg(feature = "openssl")]
+    pub fn listen_openssl(self, lst: TcpListener, builder: SslAcceptorBuilder) -> io::Result<Self> {
+        self.take(lst, |lst| Listener::Openssl(lst, builder))
+    }
+
+    /// A listener the app bound itself, kept for the real server to serve
+    /// as `kind` says; on Lambda only its address is kept.
+    fn take(
+        mut self,
+        lst: TcpListener,
+        kind: impl FnOnce(TcpListener) -> Listener,
+    ) -> io::Result<Self> {
+        if ::cleave_lambda::on_lambda() {
+            self.addrs.extend(lst.local_addr().ok());
+        } else {
+            self.listeners.push(kind(lst));
         }
         Ok(self)
     }
@@ -242,22 +400,32 @@ where
         if s.system_exit {
             server = server.system_exit();
         }
-        for (listener, h2c) in self.listeners {
-            // `listen_auto_h2c` needs actix-web's `http2` feature (the facade
-            // forwards it); without it the app could not have asked for h2c.
-            #[cfg(feature = "http2")]
-            {
-                server = if h2c {
-                    server.listen_auto_h2c(listener)?
-                } else {
-                    server.listen(listener)?
-                };
-            }
-            #[cfg(not(feature = "http2"))]
-            {
-                let _ = h2c;
-                server = server.listen(listener)?;
-            }
+        for listener in self.listeners {
+            server = match listener {
+                Listener::Plain(lst) => server.listen(lst)?,
+                #[cfg(feature = "http2")]
+                Listener::AutoH2c(lst) => server.listen_auto_h2c(lst)?,
+                // `listen_auto_h2c` needs actix-web's `http2` feature, which
+                // the facade forwards when asked; without it, plain HTTP/1.
+                #[cfg(not(feature = "http2"))]
+                Listener::AutoH2c(lst) => server.listen(lst)?,
+                #[cfg(any(feature = "rustls", feature = "rustls-0_20"))]
+                Listener::Rustls020(lst, config) => server.listen_rustls(lst, config)?,
+                #[cfg(feature = "rustls-0_21")]
+                Listener::Rustls021(lst, config) => server.listen_rustls_0_21(lst, config)?,
+                #[cfg(feature = "rustls-0_22")]
+                Listener::Rustls022(lst, config) => server.listen_rustls_0_22(lst, config)?,
+                #[cfg(feature = "rustls-0_23")]
+                Listener::Rustls023(lst, config) => server.listen_rustls_0_23(lst, config)?,
+                #[cfg(feature = "openssl")]
+                Listener::Openssl(lst, builder) => server.listen_openssl(lst, builder)?,
+                #[cfg(feature = "openssl")]
+                Listener::OpensslBind(addrs, builder) => {
+                    server.bind_openssl(&addrs[..], builder)?
+                }
+                #[cfg(unix)]
+                Listener::Uds(lst) => server.listen_uds(lst)?,
+            };
         }
         Ok(server.run())
     }
