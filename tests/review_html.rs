@@ -1,6 +1,7 @@
 //! `cleave review --html` end to end: the report of fixtures/shop-axum,
 //! loaded in a real browser (headless Chromium), shows every function of the
-//! plan, every hazard code and the picture, and loads nothing from the network.
+//! plan, every hazard code, the picture and the graph, and loads nothing from
+//! the network.
 //!
 //! Needs Chromium at /usr/bin/chromium (Debian: `apt-get install chromium`),
 //! or its path in `CLEAVE_CHROMIUM`.
@@ -119,11 +120,14 @@ fn report_renders_in_a_browser_and_loads_nothing() {
     assert!(!codes.is_empty(), "the shop has hazards");
 
     let dom = rendered_dom(&html);
-    let svg_at = dom.find("<svg").expect("the picture is an inline <svg>");
-    let svg = &dom[svg_at
-        ..dom[svg_at..]
-            .find("</svg>")
-            .map_or(dom.len(), |e| svg_at + e)];
+    let inline_svg = |id: &str| -> &str {
+        let at = dom
+            .find(&format!("<svg id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no inline <svg id=\"{id}\">"));
+        &dom[at..dom[at..].find("</svg>").map_or(dom.len(), |e| at + e)]
+    };
+    let svg = inline_svg("function-map");
+    let graph = inline_svg("function-graph");
     for name in &functions {
         assert!(
             dom.contains(&format!(">{name}<")),
@@ -133,7 +137,16 @@ fn report_renders_in_a_browser_and_loads_nothing() {
             svg.contains(&format!(">{name}</text>")),
             "function `{name}` not in the picture"
         );
+        assert!(
+            graph.contains(&format!(">{name} (")),
+            "function `{name}` not in the graph"
+        );
     }
+    // The graph joins functions through the shared core.
+    assert!(
+        graph.contains("<line class=\"edge\""),
+        "no shared code drawn"
+    );
     for code in &codes {
         assert!(
             dom.contains(&format!(">{code}<")),

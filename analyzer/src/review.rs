@@ -41,6 +41,24 @@ pub struct PresetMetrics {
     pub metrics: PlanMetrics,
 }
 
+/// The shared code of one module: fns two or more functions deploy.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoreModule {
+    /// Canonical module path.
+    pub module: String,
+    pub fns: usize,
+    pub lines: u64,
+    /// The functions deploying some of it, in plan order.
+    pub deployed_by: Vec<CoreUse>,
+}
+
+/// How much of a module's shared code one function deploys.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoreUse {
+    pub function: String,
+    pub lines: u64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Review {
     pub schema: &'static str,
@@ -56,6 +74,9 @@ pub struct Review {
     pub moves: Vec<Move>,
     /// Fns reached by more than one function: the shared core.
     pub shared_core: Vec<String>,
+    /// The shared core by module, most lines first: what the report's
+    /// graph draws between the functions.
+    pub core_modules: Vec<CoreModule>,
     pub hazards: Vec<Hazard>,
 }
 
@@ -176,6 +197,7 @@ pub fn review(
         .map(|(f, _)| analysis.fns[*f].id.clone())
         .collect();
     shared_core.sort();
+    let core_modules = core_modules(analysis, plan, &reaches, &count);
 
     let presets = Granularity::ALL
         .iter()
@@ -208,8 +230,53 @@ pub fn review(
             Vec::new()
         },
         shared_core,
+        core_modules,
         hazards: analysis.hazards.clone(),
     }
+}
+
+/// The shared core (fns `count` says two or more functions reach) by module.
+fn core_modules(
+    analysis: &Analysis,
+    plan: &Plan,
+    reaches: &[BTreeSet<usize>],
+    count: &BTreeMap<usize, usize>,
+) -> Vec<CoreModule> {
+    let module = |f: &usize| analysis.fns[*f].module.as_str();
+    let lines = |f: &usize| u64::from(analysis.fns[*f].lines);
+    let mut by_module: BTreeMap<&str, (usize, u64)> = BTreeMap::new();
+    for f in count.iter().filter(|(_, n)| **n > 1).map(|(f, _)| f) {
+        let e = by_module.entry(module(f)).or_default();
+        e.0 += 1;
+        e.1 += lines(f);
+    }
+    let mut out: Vec<CoreModule> = by_module
+        .into_iter()
+        .map(|(m, (fns, total))| CoreModule {
+            module: m.to_owned(),
+            fns,
+            lines: total,
+            deployed_by: plan
+                .functions
+                .iter()
+                .zip(reaches)
+                .filter_map(|(f, r)| {
+                    let mine: u64 = r
+                        .iter()
+                        .filter(|x| count[x] > 1 && module(x) == m)
+                        .map(lines)
+                        .sum();
+                    let uses = r.iter().any(|x| count[x] > 1 && module(x) == m);
+                    uses.then(|| CoreUse {
+                        function: f.name.clone(),
+                        lines: mine,
+                    })
+                })
+                .collect(),
+        })
+        .collect();
+    out.sort_by(|x, y| y.lines.cmp(&x.lines).then(x.module.cmp(&y.module)));
+    out
 }
 
 /// The review as text: problems, the function table, the metrics beside every preset's.

@@ -13,8 +13,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
 use cleave_analyzer::diagnostic::Severity;
-use cleave_analyzer::partition::PlanMetrics;
+use cleave_analyzer::partition::{Move, PlanMetrics};
 use cleave_analyzer::review::{FunctionReview, Review};
+
+mod graph;
+use graph::GraphView;
+
+/// How many moves the report lists.
+const MOVES_SHOWN: usize = 20;
 
 /// Source lines around each hazard: `(file, line)` -> `[(line number, text)]`.
 pub type Excerpts = BTreeMap<(String, u32), Vec<(u32, String)>>;
@@ -46,6 +52,48 @@ struct ReportPage<'a> {
     hazards: Vec<HazardView<'a>>,
     comparison: Vec<MetricsRow>,
     map: MapView,
+    graph: GraphView,
+    moves: Vec<MoveView<'a>>,
+    /// Moves left out of the table.
+    moves_more: usize,
+}
+
+/// A move of routes to another function: each change as `(text, class)`,
+/// the class saying whether the plan gets `better` or `worse` on it.
+#[derive(Debug)]
+struct MoveView<'a> {
+    routes: &'a [String],
+    from: &'a str,
+    to: &'a str,
+    shared_lines: u64,
+    sm: (String, &'static str),
+    x: (String, &'static str),
+    dm: (String, &'static str),
+}
+
+impl<'a> MoveView<'a> {
+    fn new(m: &'a Move) -> Self {
+        // `up`: whether a rise is better.
+        let delta = |d: f64, up: bool| {
+            let class = if d == 0.0 {
+                ""
+            } else if (d > 0.0) == up {
+                "better"
+            } else {
+                "worse"
+            };
+            (format!("{d:+.3}"), class)
+        };
+        MoveView {
+            routes: &m.routes,
+            from: &m.from,
+            to: &m.to,
+            shared_lines: m.shared_lines,
+            sm: delta(m.sm, true),
+            x: delta(m.x, false),
+            dm: delta(m.dm, false),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -319,6 +367,14 @@ impl<'a> ReportPage<'a> {
             hazards,
             comparison,
             map: MapView::new(review, &reached),
+            graph: GraphView::new(review, function_anchor),
+            moves: review
+                .moves
+                .iter()
+                .take(MOVES_SHOWN)
+                .map(MoveView::new)
+                .collect(),
+            moves_more: review.moves.len().saturating_sub(MOVES_SHOWN),
         }
     }
 }
@@ -649,7 +705,7 @@ mod tests {
     use cleave_analyzer::diagnostic::Diagnostic;
     use cleave_analyzer::hazards::Hazard;
     use cleave_analyzer::partition::FunctionMetrics;
-    use cleave_analyzer::review::PresetMetrics;
+    use cleave_analyzer::review::{CoreModule, CoreUse, PresetMetrics};
 
     fn plan_metrics() -> PlanMetrics {
         PlanMetrics {
@@ -714,8 +770,31 @@ mod tests {
                 preset: "route",
                 metrics: plan_metrics(),
             }],
-            moves: Vec::new(),
+            moves: vec![Move {
+                routes: vec!["GET /users".to_owned()],
+                from: "users".to_owned(),
+                to: "orders".to_owned(),
+                shared_lines: 12,
+                sm: 0.012,
+                x: 0.0,
+                dm: 0.034,
+            }],
             shared_core: vec!["shop::db::pool".to_owned(), "shop::db::now".to_owned()],
+            core_modules: vec![CoreModule {
+                module: "shop::db".to_owned(),
+                fns: 2,
+                lines: 9,
+                deployed_by: vec![
+                    CoreUse {
+                        function: "orders".to_owned(),
+                        lines: 9,
+                    },
+                    CoreUse {
+                        function: "users".to_owned(),
+                        lines: 4,
+                    },
+                ],
+            }],
             hazards: vec![Hazard {
                 code: "local-filesystem",
                 severity: Severity::Warning,
@@ -787,6 +866,22 @@ mod tests {
             assert!(html.contains(want), "missing {want}");
         }
         assert!(html.contains("class=\"hit\""), "the hazard line is marked");
+    }
+
+    #[test]
+    fn draws_the_functions_and_the_core_between_them_and_costs_the_moves() {
+        let html = render_html(&hostile_review(), &excerpts());
+        let graph = &html[html.find("<svg id=\"function-graph\"").expect("graph")..];
+        let graph = &graph[..graph.find("</svg>").expect("end")];
+        // Two functions, one core module, an edge from each function to it.
+        assert_eq!(graph.matches("class=\"function\"").count(), 2);
+        assert_eq!(graph.matches("<g class=\"core\">").count(), 1);
+        assert_eq!(graph.matches("<line class=\"edge\"").count(), 2);
+        assert!(graph.contains("orders deploys 9 shared lines of db"));
+        assert!(graph.contains("href=\"#fn-1\""));
+        // The move: SM up is better, D/M up is worse.
+        assert!(html.contains("<td class=\"delta better\">+0.012</td>"));
+        assert!(html.contains("<td class=\"delta worse\">+0.034</td>"));
     }
 
     #[test]
