@@ -377,7 +377,11 @@ for app in "${apps[@]}"; do
             status="build-failed"
             grep -m 5 -A 5 '^error' "$api/functions-build.log" | sed 's/^/    /' >&2 || true
         else
-            printf '%s\n' "${SUITE_ENV[@]}" >"$api/functions.env"
+            # Values quoted: cargo-lambda's env-file parser rejects a bare `=`/`+` in them.
+            for kv in "${SUITE_ENV[@]}"; do
+                v="${kv#*=}"; v="${v//\\/\\\\}"; v="${v//\"/\\\"}"
+                printf '%s="%s"\n' "${kv%%=*}" "$v"
+            done >"$api/functions.env"
             start_group "$api/watch.log" bash -c 'cd "$1" && shift && exec env "$@"' _ "$gen" \
                 "${check_env[@]}" "${SUITE_ENV[@]}" \
                 cargo lambda watch -A 127.0.0.1 -P "$wport" --env-file "$api/functions.env" "${check_args[@]}"

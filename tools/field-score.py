@@ -17,8 +17,9 @@ found; they do not enter the score.  One line per app, then a table with the
 totals over every route of every app (micro average).  Exit status 1 when an
 app's F1 is below --min-f1 (or its analysis failed), unless --report-only.
 
---generate-results: a TSV of `app  generate  check  seconds` lines written by
-field-test.sh --generate; its columns are added to the table.
+--generate-results: the TSV field-test.sh --generate writes (app, generate,
+check, seconds, functions, generated lines, monolith lines, check seconds,
+monolith check seconds, warnings, monolith warnings); a second table shows it.
 
 app: prints REPO, COMMIT, DIR, FRAMEWORK, PREPARE, CHECK_ENV (the `KEY=VALUE`
 words of check_env) and CHECK_ARGS (its cargo flags: --features X,
@@ -144,6 +145,27 @@ def read_generate(path: Path | None) -> dict[str, list[str]]:
     return out
 
 
+def print_generate(results: list, gen: dict[str, list[str]], specs: list[str]) -> None:
+    """The --generate table: app, framework, shapes, generate and check status,
+    functions, generated .rs lines / the monolith's, check seconds / the
+    monolith's own check, warnings / the monolith's."""
+    truth_dirs = {spec.split("=", 2)[0]: Path(spec.split("=", 2)[1]) for spec in specs}
+    print()
+    print("| app | framework | shapes | generate | check | functions | lines (gen / monolith) "
+          "| check s (gen / monolith) | warnings (gen / monolith) |")
+    print("|---|---|---|---|---|--:|--:|--:|--:|")
+    for r in results:
+        g = (gen.get(r["app"]) or []) + ["-"] * 10
+        meta = {}
+        toml_path = truth_dirs.get(r["app"], Path()) / "app.toml"
+        if toml_path.is_file():
+            with toml_path.open("rb") as fh:
+                meta = tomllib.load(fh)
+        shapes = ", ".join(meta.get("shapes", [])) or "-"
+        print(f"| {r['app']} | {meta.get('framework', '-')} | {shapes} | {g[0]} | {g[1]} | {g[3]} "
+              f"| {g[4]} / {g[5]} | {g[6]} / {g[7]} | {g[8]} / {g[9]} |")
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     results = []
     for spec in args.apps:
@@ -159,24 +181,20 @@ def cmd_score(args: argparse.Namespace) -> int:
     gen = read_generate(args.generate_results)
     head = f"| {'app':24} | truth | found |     P |     R |    F1 |"
     rule = f"|{'-' * 26}|------:|------:|------:|------:|------:|"
-    if gen:
-        head += " generate | check | seconds |"
-        rule += "----------|-------|--------:|"
     print()
     print(head)
     print(rule)
     for r in results:
         row = (f"| {r['app'] + (' (error)' if r['error'] else ''):24} | {r['truth']:5} | {r['found']:5} "
                f"| {r['p']:.3f} | {r['r']:.3f} | {r['f1']:.3f} |")
-        if gen:
-            g = (gen.get(r["app"]) or []) + ["", "", ""]
-            row += f" {g[0]:8} | {g[1]:5} | {g[2]:>7} |"
         print(row)
     t = sum(r["truth"] for r in results)
     fnd = sum(r["found"] for r in results)
     tp = sum(r["tp"] for r in results)
     p, rc, f = prf(tp, fnd, t)
-    print(f"| {'all (micro)':24} | {t:5} | {fnd:5} | {p:.3f} | {rc:.3f} | {f:.3f} |" + ("          |       |         |" if gen else ""))
+    print(f"| {'all (micro)':24} | {t:5} | {fnd:5} | {p:.3f} | {rc:.3f} | {f:.3f} |")
+    if gen:
+        print_generate(results, gen, args.apps)
     failing = [r["app"] for r in results if r["error"] or r["f1"] < args.min_f1]
     if failing:
         print(f"\nbelow F1 {args.min_f1}: {', '.join(failing)}")

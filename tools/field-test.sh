@@ -14,7 +14,11 @@
 #
 # --generate     also `cleave generate <src>/<dir> --out <out>/gen --plan <out>/cleave.toml`
 #                and `cargo check --workspace` in <out>/gen with the app's check_env;
-#                reports ok/fail and seconds (never fails the run by itself).
+#                reports ok/fail, functions, generated .rs lines against the monolith's,
+#                and the check's seconds and warnings against the monolith's own
+#                `cargo check --workspace` (both on dependencies already checked: the
+#                monolith is checked once first, then its own packages are cleaned
+#                and checked again, timed); never fails the run by itself.
 # --api          then tools/field-api.sh on the same apps: each app's own API suite
 #                against the monolith and against the generated functions under
 #                `cargo lambda watch` (apps without an [api_suite] are skipped); its
@@ -96,6 +100,65 @@ fetch_source() {
     echo "$commit" >"$dest.commit"
 }
 
+# Lines of Rust under a directory, leaving out target/ dirs.
+rust_lines() {
+    find "$1" -name target -prune -o -name '*.rs' -type f -print0 | xargs -0 cat 2>/dev/null | wc -l
+}
+
+# Warnings in a cargo log, not counting the "generated N warnings" summaries.
+warning_count() {
+    grep -E '^warning' "$1" | grep -cvE 'generated [0-9]+ warnings?|warnings? emitted|future version of Rust' || true
+}
+
+# `cargo check --workspace` with the app's check_env in directory $1, log $2; prints seconds.
+timed_check() {
+    local t0=$SECONDS rc=0
+    # shellcheck disable=SC2086 # CHECK_ENV and CHECK_ARGS are shell-quoted word lists
+    (cd "$1" && eval "env $CHECK_ENV cargo check --workspace $CHECK_ARGS") >"$2" 2>&1 || rc=$?
+    echo "$((SECONDS - t0))"
+    return "$rc"
+}
+
+# --generate for one app: generate, check it and the monolith, one TSV line.
+generate_app() {
+    local app=$1 target=$2 out=$3 status=$4
+    local gen="skipped" check="-" secs="-" fns="-" lines="-" mono_lines="-"
+    local check_s="-" mono_s="-" warns="-" mono_warns="-" start=$SECONDS
+    if [ "$status" -eq 0 ]; then
+        if "$cleave" generate "$target" --out "$out/gen" --plan "$out/cleave.toml" \
+            >"$out/generate.stdout" 2>"$out/generate.stderr"; then
+            gen="ok"
+            fns="$(sed -n 's/^generated \([0-9]*\) function.*/\1/p' "$out/generate.stderr")"
+            lines="$(rust_lines "$out/gen")"
+            mono_lines="$(rust_lines "$target")"
+            # The monolith first: its dependencies are then checked for both.
+            timed_check "$target" "$out/monolith-check-first.log" >/dev/null || true
+            if check_s="$(timed_check "$out/gen" "$out/check.log")"; then
+                check="ok"
+            else
+                check="fail"
+            fi
+            warns="$(warning_count "$out/check.log")"
+            local members
+            members="$(cd "$target" && eval "env $CHECK_ENV cargo metadata --no-deps --format-version 1" 2>/dev/null |
+                python3 -c 'import json,sys; print(" ".join(p["name"] for p in json.load(sys.stdin)["packages"]))' || true)"
+            for m in $members; do
+                (cd "$target" && cargo clean -q -p "$m" >/dev/null 2>&1) || true
+            done
+            if ! mono_s="$(timed_check "$target" "$out/monolith-check.log")"; then
+                mono_s="$mono_s(fail)"
+            fi
+            mono_warns="$(warning_count "$out/monolith-check.log")"
+        else
+            gen="fail"
+        fi
+        secs=$((SECONDS - start))
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$app" "$gen" "$check" "$secs" "$fns" \
+        "$lines" "$mono_lines" "$check_s" "$mono_s" "$warns" "$mono_warns" >>"$gen_tsv"
+    echo "field-test: $app: generate $gen, check $check ($warns warnings; monolith $mono_warns), ${secs}s" >&2
+}
+
 mkdir -p "$field_dir" "$out_root"
 gen_tsv="$out_root/generate.tsv"
 : >"$gen_tsv"
@@ -131,26 +194,7 @@ for app in "${apps[@]}"; do
     specs+=("$app=$truth=$out/analysis.json")
 
     if [ "$generate" -eq 1 ]; then
-        gen="skipped" check="-" secs="-"
-        if [ "$status" -eq 0 ]; then
-            start=$SECONDS
-            if "$cleave" generate "$target" --out "$out/gen" --plan "$out/cleave.toml" \
-                >"$out/generate.stdout" 2>"$out/generate.stderr"; then
-                gen="ok"
-                # shellcheck disable=SC2086 # CHECK_ENV and CHECK_ARGS are shell-quoted word lists
-                if (cd "$out/gen" && eval "env $CHECK_ENV cargo check --workspace $CHECK_ARGS") \
-                    >"$out/check.log" 2>&1; then
-                    check="ok"
-                else
-                    check="fail"
-                fi
-            else
-                gen="fail"
-            fi
-            secs=$((SECONDS - start))
-        fi
-        printf '%s\t%s\t%s\t%s\n' "$app" "$gen" "$check" "$secs" >>"$gen_tsv"
-        echo "field-test: $app: generate $gen, check $check, ${secs}s" >&2
+        generate_app "$app" "$target" "$out" "$status"
     fi
 done
 
