@@ -330,8 +330,9 @@ fn arm64_build(
     native: &[cleave_codegen::native::NativeDep],
 ) -> anyhow::Result<()> {
     let mut err = std::io::stderr().lock();
+    // As cargo runs a subcommand: `cargo-lambda lambda ...`.
     let installed = std::process::Command::new("cargo-lambda")
-        .arg("--version")
+        .args(["lambda", "--version"])
         .output()
         .is_ok_and(|o| o.status.success());
     if !installed {

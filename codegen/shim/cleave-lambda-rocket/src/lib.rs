@@ -32,10 +32,19 @@ pub fn build() -> ::rocket_real::Rocket<::rocket_real::Build> {
     ::rocket_real::build().attach(guard::Guard)
 }
 
-/// `rocket::custom(provider)`, with the route guard attached.
+/// `rocket::custom(provider)`, with the route guard attached. On Lambda
+/// the app's own address and port (an app that reads `PORT` into its
+/// figment) give way to the local ones the forwarder serves through.
 pub fn custom<T: ::rocket_real::figment::Provider>(
     provider: T,
 ) -> ::rocket_real::Rocket<::rocket_real::Build> {
+    #[cfg(feature = "native")]
+    if let Some(port) = lambda::port() {
+        let figment = ::rocket_real::figment::Figment::from(provider)
+            .merge(("address", "127.0.0.1"))
+            .merge(("port", port));
+        return ::rocket_real::custom(figment).attach(guard::Guard);
+    }
     ::rocket_real::custom(provider).attach(guard::Guard)
 }
 
