@@ -51,8 +51,8 @@ struct Series {
     /// Features the facade always declares (its code tests them), and
     /// whether each is forwarded to the real framework even when the
     /// workspace does not ask for it (the real framework has it) or
-    /// declared empty unless asked (this series of the framework lacks it,
-    /// or forwarding it would put its dependencies in every lock).
+    /// declared empty unless asked (this series of the framework lacks
+    /// it). The features of [`FEATURE_DEPS`] are declared too.
     declared: &'static [(&'static str, bool)],
     /// `src/` files, relative path and text.
     sources: Sources,
@@ -179,8 +179,8 @@ const ACTIX_WEB_DEPS: Deps = &[
 ];
 
 /// actix-web's TLS features: `bind_openssl`, `bind_rustls_0_23` and the
-/// rest exist under them, in the facade as in actix-web. Forwarded only
-/// when asked (4.0 to 4.3 have only `openssl` and `rustls`).
+/// rest exist under them, in the facade as in actix-web (4.0 to 4.3 have
+/// only `openssl` and `rustls`).
 const ACTIX_WEB_TLS: [&str; 6] = [
     "openssl",
     "rustls",
@@ -200,15 +200,7 @@ pub static ACTIX_WEB: Facade = Facade {
             real_features: &[],
             deps: ACTIX_WEB_DEPS,
             shim_features: &[],
-            declared: &[
-                ("http2", true),
-                ("openssl", false),
-                ("rustls", false),
-                ("rustls-0_20", false),
-                ("rustls-0_21", false),
-                ("rustls-0_22", false),
-                ("rustls-0_23", false),
-            ],
+            declared: &[("http2", true)],
             sources: ACTIX_WEB_SOURCES,
         },
         // actix-web 4.0 to 4.3 have no `http2` feature (HTTP/2 came with
@@ -218,15 +210,7 @@ pub static ACTIX_WEB: Facade = Facade {
             real_features: &[],
             deps: ACTIX_WEB_DEPS,
             shim_features: &[],
-            declared: &[
-                ("http2", false),
-                ("openssl", false),
-                ("rustls", false),
-                ("rustls-0_20", false),
-                ("rustls-0_21", false),
-                ("rustls-0_22", false),
-                ("rustls-0_23", false),
-            ],
+            declared: &[("http2", false)],
             sources: ACTIX_WEB_SOURCES,
         },
     ],
@@ -237,9 +221,10 @@ pub static ACTIX_WEB: Facade = Facade {
 /// Optional dependencies that features of a facade enable: `(framework,
 /// dependency, version, the features)`. The real framework's feature of
 /// the same name enables that crate, with the features it needs, there;
-/// both see one crate. Declared only when the workspace asks for one of
-/// the features, so no other lock gains it. actix-web's TLS binds take
-/// configurations that only `actix-tls`'s re-exports name.
+/// both see one crate. Every series declares the features, empty unless
+/// asked, and the dependency only when one is, so no other lock gains it.
+/// actix-web's TLS binds take configurations that only `actix-tls`'s
+/// re-exports name.
 const FEATURE_DEPS: [(&str, &str, &str, &[&str]); 1] =
     [("actix-web", "actix-tls", "3", &ACTIX_WEB_TLS)];
 
@@ -836,8 +821,14 @@ fn facade_manifest(s: &ShimCrates<'_>) -> String {
         );
         features.insert(feature, value(strings(enables.iter().map(String::as_str))));
     }
-    for (feature, _) in series.declared.iter().filter(|d| !forwarded.contains(d.0)) {
-        features.insert(feature, value(strings([])));
+    let optional = FEATURE_DEPS
+        .iter()
+        .filter(|d| d.0 == f.package)
+        .flat_map(|d| d.3.iter());
+    for feature in series.declared.iter().map(|d| &d.0).chain(optional) {
+        if !forwarded.contains(feature) {
+            features.insert(feature, value(strings([])));
+        }
     }
     doc.insert("features", Item::Table(features));
     let mut deps = Table::new();
@@ -1133,14 +1124,23 @@ mod tests {
 
     #[test]
     fn every_feature_a_facades_code_tests_is_declared_in_each_series() {
+        let none = BTreeSet::new();
         for facade in [&AXUM, &AXUM_SERVER, &ACTIX_WEB, &ROCKET] {
             for series in facade.series {
+                let manifest = facade_manifest(&ShimCrates {
+                    header: "// @generated",
+                    header_toml: "# @generated",
+                    facade,
+                    version: series.versions.first().copied().unwrap_or("=99.0.0"),
+                    features: &none,
+                    native: true,
+                });
                 for (file, text) in series.sources {
                     for tested in text.split("feature = \"").skip(1) {
                         let name = tested.split('"').next().unwrap_or_default();
                         assert!(
-                            name == "native" || series.declared.iter().any(|d| d.0 == name),
-                            "{}: {file} tests feature `{name}`, which {:?} does not declare",
+                            manifest.contains(&format!("\n{name} = [")),
+                            "{}: {file} tests feature `{name}`, which {:?} does not declare:\n{manifest}",
                             facade.name,
                             series.versions
                         );
