@@ -272,11 +272,12 @@ const TRANSPARENT: &[&str] = &[
     "ReqData",
     "Valid",
     "Inner",
+    // A lazy static derefs to its value (`CONFIG.get_url()` on a `LazyLock<Config>`).
+    "LazyLock",
+    "Lazy",
 ];
 /// Interior-mutability wrappers; [`LOCKS`] reach what they hold.
-const CELLS: &[&str] = &[
-    "Mutex", "RwLock", "RefCell", "Cell", "OnceCell", "OnceLock", "LazyLock", "Lazy",
-];
+const CELLS: &[&str] = &["Mutex", "RwLock", "RefCell", "Cell", "OnceCell", "OnceLock"];
 const LOCKS: &[&str] = &[
     "lock",
     "read",
@@ -610,6 +611,17 @@ impl<'d, 'a> Walker<'d, 'a> {
                     .map(|t| self.ty(t))
                     .unwrap_or(T::Unknown);
                 T::Map(Box::new(value))
+            }
+            // A name nothing defines or imports (a struct a workspace
+            // `macro_rules!` generates): unknown, not a dependency's type.
+            (Some(_), _)
+                if p.segments.len() == 1
+                    && !p.leading_colon
+                    && self.resolve_value(p).is_empty()
+                    && !is_prelude(&p.segments[0].name)
+                    && !self.defs.mods[self.module].has_external_glob =>
+            {
+                T::Unknown
             }
             (Some(_), _) => T::External,
             _ => T::Unknown,

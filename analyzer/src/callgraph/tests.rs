@@ -396,3 +396,49 @@ pub fn run() -> u32 { login() }
         "#]],
     );
 }
+
+/// A lazy static derefs to its value (`SETTINGS.database_url()` on a
+/// `LazyLock<Settings>`, `CACHE.lock()` on a `Lazy<Mutex<..>>`); a
+/// receiver of a type nothing defines or imports (a struct a workspace
+/// `macro_rules!` generates) is unknown, so a method name only one
+/// workspace impl has is that method; a type alias of an outside type reads
+/// as what it names.
+#[test]
+fn lazy_statics_aliases_and_types_nothing_defines() {
+    check(
+        &lib(r#"
+use std::sync::{Arc, LazyLock, Mutex};
+pub struct Settings;
+impl Settings {
+    pub fn database_url(&self) -> String { String::new() }
+}
+pub struct Store;
+impl Store {
+    pub fn add(&mut self, n: u32) {}
+}
+static SETTINGS: LazyLock<Settings> = LazyLock::new(|| Settings);
+static STORE: LazyLock<Mutex<Store>> = LazyLock::new(|| Mutex::new(Store));
+static CONFIG: LazyLock<Config> = LazyLock::new(|| todo!());
+impl Config {
+    pub fn update_config(&self) {}
+}
+pub type Hub<'a> = &'a Arc<Settings>;
+fn connect() -> String {
+    STORE.lock().unwrap().add(1);
+    SETTINGS.database_url()
+}
+fn admin_save() {
+    CONFIG.update_config();
+}
+fn notify(hub: Hub<'_>) -> String {
+    hub.database_url()
+}
+"#),
+        expect![[r#"
+            app::admin_save -> app::Config::update_config (call)
+            app::connect -> app::Settings::database_url (call)
+            app::connect -> app::Store::add (call)
+            app::notify -> app::Settings::database_url (call)
+        "#]],
+    );
+}

@@ -4,7 +4,9 @@
 //! ..., `File::create`, `OpenOptions` opened to write, create or append,
 //! Rocket's `TempFile::persist_to`), unless the path is under `/tmp` or
 //! `temp_dir()`; storage abstractions set up on their local-disk backend
-//! (opendal's `services::Fs`, object_store's `LocalFileSystem`); reads of files named by a relative path
+//! (opendal's `services::Fs`, object_store's `LocalFileSystem`) and writes
+//! through an opendal `Operator` a workspace fn building the `Fs` backend
+//! hands out (`operator.write(..)`, `writer_with(..)`, `delete(..)`); reads of files named by a relative path
 //! (`fs::read_to_string("config.toml")`, `File::open("data/x.json")`,
 //! `ServeDir::new("static")`, `FileServer::from("static")`,
 //! `NamedFile::open("..")`, `Files::new("/", "./public")`, `Tera::new(..)`,
@@ -104,9 +106,11 @@ const METHOD_READS: &[&str] = &[
 ];
 
 fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let operators = local_operator_fns(ctx);
     for (f, _) in ctx.bodies() {
         let scope = ctx.scope(f);
         let name = ctx.fn_name(f);
+        operator_writes(ctx, f, &operators, out);
         let temps = temp_locals(ctx, f);
         // `File::with_name("local").required(false)`: a config file that may be missing.
         let mut optional: BTreeSet<*const Expr> = BTreeSet::new();
@@ -179,6 +183,142 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         });
     }
     field_defaults(ctx, out);
+}
+
+/// Methods of an opendal `Operator` that change what it stores.
+const OPERATOR_WRITES: &[&str] = &[
+    "write",
+    "write_with",
+    "writer",
+    "writer_with",
+    "delete",
+    "delete_with",
+    "remove_all",
+    "copy",
+    "rename",
+    "create_dir",
+];
+
+/// Fns that hand out an opendal `Operator` on the local disk: one that
+/// builds an `Fs` backend and returns the operator, or returns what such a
+/// fn gives (`Config::operator_for_path_type` over `storage::operator_for_path`),
+/// a few fns deep.
+fn local_operator_fns(ctx: &Ctx<'_>) -> BTreeSet<FnId> {
+    let returns_operator = |f: FnId| {
+        ctx.defs.fns[f]
+            .def
+            .ret
+            .as_ref()
+            .is_some_and(|t| crate::syntax::ty_text(t).contains("Operator"))
+    };
+    let mut found: BTreeSet<FnId> = BTreeSet::new();
+    for (f, _) in ctx.bodies() {
+        if !returns_operator(f) {
+            continue;
+        }
+        let scope = ctx.scope(f);
+        let mut builds = false;
+        ctx.walk_body(f, |e| {
+            if let Some((names, _, _)) = ctx.ext_call(scope, e)
+                && mentions_any(&names, &["opendal"])
+                && names.iter().any(|n| n == "Fs")
+            {
+                builds = true;
+            }
+        });
+        if builds {
+            found.insert(f);
+        }
+    }
+    for _ in 0..3 {
+        let more: Vec<FnId> = ctx
+            .bodies()
+            .map(|(f, _)| f)
+            .filter(|f| !found.contains(f) && returns_operator(*f))
+            .filter(|&f| {
+                let mut calls = false;
+                ctx.walk_body(f, |e| calls |= calls_one_of(ctx, f, e, &found));
+                calls
+            })
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        found.extend(more);
+    }
+    found
+}
+
+/// Whether `e` (in fn `f`) calls one of `fns`: a path call that resolves
+/// to one, or a method call of one's name (its receiver's type may be one
+/// cleave cannot see, such as a struct a macro generates).
+fn calls_one_of(ctx: &Ctx<'_>, f: FnId, e: &Expr, fns: &BTreeSet<FnId>) -> bool {
+    match e {
+        Expr::Call { func, .. } => match func.peel() {
+            Expr::Path { path, .. } => ctx
+                .defs
+                .resolve_fn_path(f, path)
+                .iter()
+                .any(|g| fns.contains(g)),
+            _ => false,
+        },
+        Expr::MethodCall { method, .. } => ctx
+            .defs
+            .methods_named(method)
+            .iter()
+            .any(|g| fns.contains(g)),
+        _ => false,
+    }
+}
+
+/// `let operator = CONFIG.operator_for_path_type(..)?; operator.write(..)`
+/// where the operator comes from one of `operators`: a write to the local disk.
+fn operator_writes(ctx: &Ctx<'_>, f: FnId, operators: &BTreeSet<FnId>, out: &mut Vec<Finding>) {
+    if operators.is_empty() {
+        return;
+    }
+    let mut locals: Vec<&str> = Vec::new();
+    for b in ctx.body_blocks(f) {
+        for s in &b.stmts {
+            if let Stmt::Let {
+                pat,
+                init: Some(init),
+                ..
+            } = s
+                && let Some(n) = bound_name(pat)
+            {
+                let mut from = false;
+                init.walk(&mut |e| from |= calls_one_of(ctx, f, e, operators));
+                if from {
+                    locals.push(n);
+                }
+            }
+        }
+    }
+    if locals.is_empty() {
+        return;
+    }
+    let name = ctx.fn_name(f);
+    ctx.walk_body(f, |e| {
+        if let Expr::MethodCall {
+            receiver,
+            method,
+            line,
+            ..
+        } = e
+            && OPERATOR_WRITES.contains(&method.as_str())
+            && let Expr::Path { path, .. } = receiver.peel()
+            && path.segments.len() == 1
+            && locals.contains(&path.segments[0].name.as_str())
+        {
+            let message = format!(
+                "`{name}` writes to the local disk through a storage operator on opendal's `Fs` \
+                 backend (`.{method}(..)`): outside /tmp Lambda's disk is read-only, and /tmp is \
+                 private to one instance and wiped when it is recycled"
+            );
+            out.push(Finding::new(ctx.fn_file(f), *line, Subject::Fn(f), message));
+        }
+    });
 }
 
 /// SQLite files a struct field defaults to by its attributes: clap's and

@@ -2122,4 +2122,45 @@ async fn sweep() {}
     );
 }
 
+/// Files written through an opendal operator that a workspace fn builds on
+/// the `Fs` backend (reached through a method of a config whose type cleave
+/// may not see) land on the local disk; an operator handed in from
+/// elsewhere is not known to be local.
+#[test]
+fn writes_through_a_local_storage_operator_are_local_filesystem() {
+    check_marked(
+        r#"
+//- /src/lib.rs
+pub struct Config;
+impl Config {
+    pub fn operator_for_path_type(&self, path: &str) -> Result<opendal::Operator, opendal::Error> {
+        operator_for_path(path)
+    }
+}
+pub fn operator_for_path(path: &str) -> Result<opendal::Operator, opendal::Error> {
+    let builder = opendal::services::Fs::default().root(path); //~ local-filesystem
+    Ok(opendal::Operator::new(builder)?.finish())
+}
+pub static CONFIG: Config = Config;
+pub async fn save_key(key: Vec<u8>) -> Result<(), opendal::Error> {
+    let operator = CONFIG.operator_for_path_type("data").map_err(|e| e)?;
+    if operator.exists("rsa_key.pem").await? {
+        return Ok(());
+    }
+    operator.write("rsa_key.pem", key).await?; //~ local-filesystem
+    Ok(())
+}
+pub async fn save_config(text: String) -> Result<(), opendal::Error> {
+    let operator = operator_for_path(".")?;
+    operator.write("config.json", text).await?; //~ local-filesystem
+    Ok(())
+}
+pub async fn mirror(op: opendal::Operator) -> Result<(), opendal::Error> {
+    op.write("copy", Vec::<u8>::new()).await?;
+    Ok(())
+}
+"#,
+    );
+}
+
 mod scope;
