@@ -113,6 +113,25 @@ pub fn repoint_paths(
     }
 }
 
+/// The `path` of every dependency in `doc` (every dependency table, per
+/// target too, and `[workspace.dependencies]`), as written.
+pub fn path_dependencies(doc: &DocumentMut) -> Vec<String> {
+    let mut tables: Vec<Option<&Item>> = DEP_TABLES.iter().map(|k| doc.get(k)).collect();
+    tables.push(doc.get("workspace").and_then(|w| w.get("dependencies")));
+    if let Some(targets) = doc.get("target").and_then(Item::as_table_like) {
+        for (_, target) in targets.iter() {
+            tables.extend(DEP_TABLES.iter().map(|k| target.get(k)));
+        }
+    }
+    tables
+        .into_iter()
+        .flatten()
+        .filter_map(Item::as_table_like)
+        .flat_map(|t| t.iter())
+        .filter_map(|(_, dep)| dep.get("path").and_then(Item::as_str).map(str::to_owned))
+        .collect()
+}
+
 /// A library package of the monolith as a member of the generated
 /// workspace: renamed when asked (the lib keeps its crate name), its
 /// binaries, examples, tests and benches switched off, its own
@@ -214,6 +233,9 @@ pub fn function(
 pub struct Root<'a> {
     pub header: &'a str,
     pub members: &'a [String],
+    /// Packages kept out of the workspace, as the monolith's `exclude`
+    /// keeps them (path dependencies that are no member).
+    pub exclude: &'a [String],
     /// The monolith root's `[workspace.package]`, `[workspace.dependencies]`
     /// (paths already re-pointed), `[workspace.lints]` and `[profile]` tables.
     pub inherited: Vec<(String, Item)>,
@@ -238,6 +260,10 @@ pub fn root(r: &Root<'_>) -> String {
     members.set_trailing("\n");
     members.set_trailing_comma(true);
     ws.insert("members", value(members));
+    if !r.exclude.is_empty() {
+        let exclude: toml_edit::Array = r.exclude.iter().map(String::as_str).collect();
+        ws.insert("exclude", value(exclude));
+    }
     let mut deps = Table::new();
     for (k, v) in &r.inherited {
         if k == "dependencies" {

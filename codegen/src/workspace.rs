@@ -471,11 +471,22 @@ fn workspace_manifest(
     };
     parts.members.sort();
     parts.members.dedup();
+    let exclude = outside_packages(input.source, &mut parts.tree, &inherited);
+    parts.edits.extend(exclude.iter().map(|dir| {
+        Edit {
+            file: manifest::join(dir, "Cargo.toml"),
+            line: 1,
+            what: format!("package copied to `{dir}` as it is, and excluded from the workspace"),
+            why: "a copied package depends on it by path; the monolith's workspace excludes it too"
+                .to_owned(),
+        }
+    }));
     parts.tree.insert(
         "Cargo.toml".to_owned(),
         manifest::root(&manifest::Root {
             header: &headers.hash,
             members: &parts.members,
+            exclude: &exclude,
             inherited,
             dependencies: BTreeMap::new(),
             router,
@@ -487,6 +498,58 @@ fn workspace_manifest(
             .tree
             .insert("Cargo.lock".to_owned(), shim::lock_floors(&lock));
     }
+}
+
+/// Packages that are no member of the monolith's workspace (its `exclude`
+/// keeps them out: pubky's test utilities) but that a copied manifest, or
+/// the inherited `[workspace.dependencies]`, depends on by path: copied as
+/// they are, at the same place, their own path dependencies followed.
+/// Returns their directories, for the generated workspace's `exclude`.
+fn outside_packages(
+    source: &dyn Source,
+    tree: &mut Tree,
+    inherited: &[(String, Item)],
+) -> Vec<String> {
+    let mut todo: Vec<(String, DocumentMut)> = tree
+        .iter()
+        .filter_map(|(file, bytes)| {
+            let dir = file.strip_suffix("Cargo.toml")?.trim_end_matches('/');
+            let text = std::str::from_utf8(bytes).ok()?;
+            Some((dir.to_owned(), text.parse().ok()?))
+        })
+        .collect();
+    let mut root = DocumentMut::new();
+    if let Some((_, deps)) = inherited.iter().find(|(k, _)| k == "dependencies") {
+        let mut ws = toml_edit::Table::new();
+        ws.insert("dependencies", deps.clone());
+        root.insert("workspace", Item::Table(ws));
+    }
+    todo.push((String::new(), root));
+    let mut copied: Vec<String> = Vec::new();
+    while let Some((dir, doc)) = todo.pop() {
+        for path in manifest::path_dependencies(&doc) {
+            let package = manifest::join(&dir, &path);
+            let manifest_path = manifest::join(&package, "Cargo.toml");
+            if package.is_empty() || package.starts_with("..") || tree.contains_key(&manifest_path)
+            {
+                continue;
+            }
+            let Ok(text) = read_text(source, &manifest_path) else {
+                continue;
+            };
+            for file in source.files(&package, &[]) {
+                if let Ok(bytes) = crate::contents(source, &file) {
+                    tree.insert(file, bytes);
+                }
+            }
+            if let Ok(doc) = text.parse() {
+                todo.push((package.clone(), doc));
+            }
+            copied.push(package);
+        }
+    }
+    copied.sort();
+    copied
 }
 
 /// What every function crate is rendered from.
@@ -1164,6 +1227,61 @@ mod tests {
         assert_eq!(
             files,
             ["sql/init.sql", "static/v1/app.js", "templates/mail.html"]
+        );
+    }
+
+    /// A member depending, through `[workspace.dependencies]`, on a package
+    /// the monolith's `exclude` keeps out, which depends on another (pubky's
+    /// test utilities): both are copied and excluded again; a path dependency
+    /// that is a member, or that is not there, is left alone.
+    #[test]
+    fn excluded_packages_a_member_depends_on_are_carried_over() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let write = |rel: &str, text: &str| {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        };
+        write(
+            "utils/test/Cargo.toml",
+            "[package]\nname = \"test-utils\"\n\n[dependencies]\nmacros = { path = \"../macros\" }\n",
+        );
+        write("utils/test/src/lib.rs", "pub fn helper() {}\n");
+        write("utils/macros/Cargo.toml", "[package]\nname = \"macros\"\n");
+        write("utils/macros/src/lib.rs", "");
+        write("utils/unused/Cargo.toml", "[package]\nname = \"unused\"\n");
+        let source = crate::DirSource::new(root);
+        let mut tree = Tree::new();
+        tree.insert(
+            "server/Cargo.toml".to_owned(),
+            b"[package]\nname = \"server\"\n\n[dependencies]\ntest-utils.workspace = true\ncommon = { path = \"../common\" }\ngone = { path = \"../gone\" }\n".to_vec(),
+        );
+        tree.insert(
+            "common/Cargo.toml".to_owned(),
+            b"[package]\nname = \"common\"\n".to_vec(),
+        );
+        let mut spec = InlineTable::new();
+        spec.insert("path", "utils/test".into());
+        let mut deps = toml_edit::Table::new();
+        deps.insert("test-utils", toml_edit::value(spec));
+        let excluded = outside_packages(
+            &source,
+            &mut tree,
+            &[("dependencies".to_owned(), Item::Table(deps))],
+        );
+        assert_eq!(excluded, ["utils/macros", "utils/test"]);
+        let files: Vec<&str> = tree.keys().map(String::as_str).collect();
+        assert_eq!(
+            files,
+            [
+                "common/Cargo.toml",
+                "server/Cargo.toml",
+                "utils/macros/Cargo.toml",
+                "utils/macros/src/lib.rs",
+                "utils/test/Cargo.toml",
+                "utils/test/src/lib.rs"
+            ]
         );
     }
 
