@@ -207,10 +207,7 @@ pub fn analyze_with(root: &FsPath, options: &Options) -> Result<Analysis, LoadEr
 fn analyze_here(root: &FsPath, options: &Options) -> Result<Analysis, LoadError> {
     let overrides = &options.prefixes;
     let project = load::load(root)?;
-    // The serial stages run on a pool thread (the other one waits), whose
-    // allocator has room left by the syntax trees it dropped: built here,
-    // their results would take fresh memory.
-    let defs = rayon::join(|| DefMap::build(&project), || ()).0;
+    let defs = DefMap::build(&project);
     // The call graph and the entry points on one side, the lints on the
     // other: neither reads what the other builds, so they share the cores.
     let ((graph, detection), scan) = rayon::join(
@@ -222,21 +219,15 @@ fn analyze_here(root: &FsPath, options: &Options) -> Result<Analysis, LoadError>
         },
         || hazards::Scan::new(&defs),
     );
-    let analysis = rayon::join(
-        || {
-            assemble(
-                root,
-                &project,
-                &defs,
-                &graph,
-                detection,
-                scan,
-                options.bin.as_deref(),
-            )
-        },
-        || (),
-    )
-    .0;
+    let analysis = assemble(
+        root,
+        &project,
+        &defs,
+        &graph,
+        detection,
+        scan,
+        options.bin.as_deref(),
+    );
     // Freeing every syntax tree takes as long as a stage: it happens on a
     // worker thread while the caller goes on with the result.
     rayon::spawn(move || drop(graph));

@@ -1,27 +1,40 @@
 //! Stack: where the pipeline runs. Syntax trees are walked recursively (by
 //! `syn` while parsing, then by every stage), so a deeply nested expression
-//! needs a deep stack; [`with_big_stack`] runs work on a thread with
-//! [`STACK_BYTES`] of stack and gives rayon's global pool the same, so no
+//! needs a deep stack; [`with_big_stack`] runs work on a thread of cleave's
+//! own rayon pool, whose threads have [`STACK_BYTES`] of stack, so no
 //! caller's thread size decides whether strange code can be read. Memory is
 //! only committed as the stack is used. `parse` bounds the nesting it
 //! accepts so that this stack always suffices. Never touches the disk.
 
-use std::sync::Once;
+use std::sync::OnceLock;
 
 /// Stack of each thread that walks syntax trees (reserved, not committed).
 pub const STACK_BYTES: usize = 256 << 20;
 
-/// Runs `f` on a thread with a [`STACK_BYTES`] stack, after giving rayon's
-/// global pool threads the same stack (when the pool is not built yet).
-/// A panic in `f` is resumed in the caller.
+/// Runs `f` on a thread of cleave's pool: threads with a [`STACK_BYTES`]
+/// stack, as many as rayon's default. Inside `f`, `rayon::join`, scopes and
+/// parallel iterators use that pool, so the stages `f` runs stay on its
+/// threads instead of waiting for work handed to other threads; called
+/// again from inside, `f` runs in place. When no pool can be built, `f`
+/// runs on a thread of its own with that stack, or on the caller's. A panic
+/// in `f` is resumed in the caller.
 pub fn with_big_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    static POOL: Once = Once::new();
-    POOL.call_once(|| {
-        // Fails only when the pool already exists; it then keeps its stacks.
-        let _ = rayon::ThreadPoolBuilder::new()
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
             .stack_size(STACK_BYTES)
-            .build_global();
+            .thread_name(|i| format!("cleave-{i}"))
+            .build()
+            .ok()
     });
+    match pool {
+        Some(pool) => pool.install(f),
+        None => on_own_thread(f),
+    }
+}
+
+/// `f` on a new thread with a [`STACK_BYTES`] stack, else on the caller's.
+fn on_own_thread<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     // `f` stays reachable from here in case no thread can be started.
     let work = std::sync::Mutex::new(Some(f));
     let run = || {
