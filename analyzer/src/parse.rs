@@ -19,6 +19,7 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 
+mod docs;
 mod lines;
 mod nesting;
 
@@ -52,16 +53,19 @@ pub fn parse_source_in(
 ) -> Result<SourceFile, SyntaxError> {
     Names::enter(session);
     CUT_TESTS.with(|c| c.set(cut_tests));
-    if let Some(line) = nesting::too_deep(text, nesting::MAX_NESTING) {
-        return Err(SyntaxError {
-            line,
-            message: format!(
-                "code nested deeper than cleave reads (about {} levels)",
-                nesting::MAX_NESTING
-            ),
-        });
-    }
-    let result = match syn::parse_file(text) {
+    let read = match nesting::scan(text, nesting::MAX_NESTING) {
+        Ok(read) => read,
+        Err(line) => {
+            return Err(SyntaxError {
+                line,
+                message: format!(
+                    "code nested deeper than cleave reads (about {} levels)",
+                    nesting::MAX_NESTING
+                ),
+            });
+        }
+    };
+    let result = match syn::parse_file(&read) {
         Ok(file) => Ok(SourceFile {
             items: module_items(&file.items),
             inner_attrs: list(file.attrs.iter().filter(|a| !is_doc(a)).map(attr)),

@@ -8,16 +8,24 @@
 //! open brackets plus, on each bracket level, the tokens since the last `,`,
 //! `;` or closed `{..}` block (each token can open at most one level: `!x`,
 //! `a + b`, `x.f()`, `|| e`, `Vec<T>`). Strings, chars and comments are
-//! skipped. A file over [`MAX_NESTING`] is not parsed. Never touches the disk.
+//! skipped. A file over [`MAX_NESTING`] is not parsed. The same pass tells
+//! `docs` of the comments, brackets and tokens it meets, so that a file's
+//! text is read once before `syn` reads it ([`scan`]). Never touches the disk.
+
+use std::borrow::Cow;
+
+use super::docs::{Docs, Tok};
 
 /// The deepest estimate accepted. Real code stays far below it (a router
 /// built from 600 chained `.route(..)` calls is about 2,000); the stack of
 /// `stack::STACK_BYTES` holds it even in a debug build.
 pub const MAX_NESTING: usize = 8_000;
 
-/// The 1-based line where the estimate first exceeds `max`, if it does.
-pub fn too_deep(text: &str, max: usize) -> Option<u32> {
+/// The text `syn` is given (doc comments blanked, see `docs`), or the
+/// 1-based line where the nesting estimate first exceeds `max`.
+pub fn scan(text: &str, max: usize) -> Result<Cow<'_, str>, u32> {
     let b = text.as_bytes();
+    let mut docs = Docs::new();
     // Per open bracket level: tokens since the last separator.
     let mut runs: Vec<usize> = vec![0];
     let mut sum = 0usize;
@@ -47,6 +55,7 @@ pub fn too_deep(text: &str, max: usize) -> Option<u32> {
                     .iter()
                     .position(|x| *x == b'\n')
                     .map_or(b.len(), |n| i + n);
+                docs.comment(b, start, i);
                 continue;
             }
             b'/' if b.get(i) == Some(&b'*') => {
@@ -59,6 +68,11 @@ pub fn too_deep(text: &str, max: usize) -> Option<u32> {
                         (b'\n', _) => (line, i) = (line + 1, i + 1),
                         _ => i += 1,
                     }
+                }
+                if depth == 0 {
+                    docs.comment(b, start, i);
+                } else {
+                    docs.unsure();
                 }
                 continue;
             }
@@ -74,20 +88,24 @@ pub fn too_deep(text: &str, max: usize) -> Option<u32> {
             b'(' | b'[' | b'{' => {
                 bump(&mut runs, &mut sum);
                 runs.push(0);
+                docs.open();
             }
             b')' | b']' | b'}' => {
                 if runs.len() > 1 {
                     sum -= runs.pop().unwrap_or(0);
                 }
                 after_block = c == b'}';
+                docs.close();
             }
             b',' | b';' => {
                 let run = runs.last_mut().map(std::mem::take).unwrap_or(0);
                 sum -= run;
+                docs.token(Tok::Other);
             }
             b'"' => {
                 i = skip_quoted(b, i, &mut line);
                 bump(&mut runs, &mut sum);
+                docs.token(Tok::Other);
             }
             b'\'' => {
                 // A char literal (`'x'`, `'\n'`) or a lifetime (`'a`).
@@ -101,6 +119,7 @@ pub fn too_deep(text: &str, max: usize) -> Option<u32> {
                     i += ch.len_utf8() + 1;
                 }
                 bump(&mut runs, &mut sum);
+                docs.token(Tok::Other);
             }
             c if c == b'_' || c.is_ascii_alphanumeric() || c >= 0x80 => {
                 // An identifier, keyword or number; `r"..", r#".."#, b"..", br".."`.
@@ -109,6 +128,7 @@ pub fn too_deep(text: &str, max: usize) -> Option<u32> {
                     i += 1;
                 }
                 let word = &b[start..i];
+                let end = i;
                 if matches!(word, b"r" | b"br" | b"cr") && matches!(b.get(i), Some(b'"' | b'#')) {
                     let hashes = b[i..].iter().take_while(|x| **x == b'#').count();
                     if b.get(i + hashes) == Some(&b'"') {
@@ -120,14 +140,27 @@ pub fn too_deep(text: &str, max: usize) -> Option<u32> {
                     i = skip_quoted_by(b, i + 1, b'\'', &mut line);
                 }
                 bump(&mut runs, &mut sum);
+                docs.token(match word {
+                    _ if i != end => Tok::Other,
+                    b"macro" => Tok::Macro,
+                    [d, ..] if d.is_ascii_digit() => Tok::Other,
+                    _ => Tok::Ident,
+                });
             }
-            _ => bump(&mut runs, &mut sum),
+            _ => {
+                bump(&mut runs, &mut sum);
+                docs.token(match c {
+                    b'!' => Tok::Bang,
+                    b'#' => Tok::Pound,
+                    _ => Tok::Other,
+                });
+            }
         }
         if sum + runs.len() > max {
-            return Some(line);
+            return Err(line);
         }
     }
-    None
+    Ok(docs.apply(text))
 }
 
 fn bump(runs: &mut [usize], sum: &mut usize) {
@@ -180,7 +213,10 @@ fn skip_raw(b: &[u8], mut i: usize, hashes: usize, line: &mut u32) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::too_deep;
+    /// The line where the estimate first exceeds `max`.
+    fn too_deep(text: &str, max: usize) -> Option<u32> {
+        super::scan(text, max).err()
+    }
 
     #[test]
     fn ordinary_code_is_shallow() {
