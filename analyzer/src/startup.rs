@@ -7,6 +7,8 @@
 //! server is read from the framework profiles (`framework.rs`); this module
 //! keeps no list of its own and knows nothing of Lambda.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::entrypoints::EntryPoint;
@@ -247,21 +249,25 @@ pub fn serving(
             reached.push(seen);
         }
     }
+    // The fns of each file, in `defs.fns` order.
+    let mut by_file: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, f) in defs.fns.iter().enumerate() {
+        by_file.entry(f.file).or_default().push(i);
+    }
     out.served_by = entrypoints
         .iter()
         .map(|e| {
             // The innermost fn whose lines hold the registration.
-            let at = defs
-                .fns
-                .iter()
-                .enumerate()
-                .filter(|(_, f)| {
-                    f.file == e.registered.file
-                        && f.line <= e.registered.line
-                        && e.registered.line <= f.end_line
+            let at = by_file
+                .get(e.registered.file.as_str())
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|&i| {
+                    let f = &defs.fns[i];
+                    f.line <= e.registered.line && e.registered.line <= f.end_line
                 })
-                .max_by_key(|(_, f)| f.line)
-                .map(|(i, _)| i);
+                .max_by_key(|&i| defs.fns[i].line);
             match at {
                 Some(f) => out
                     .mains
