@@ -7,7 +7,8 @@
 //!
 //! 1. **Atoms**: routes that must run in one function (the same gateway
 //!    shape, the same in-process state unless most routes touch it) or
-//!    that sit under the same two path segments (`/orgs/{id}/users/..`).
+//!    that sit under the same two path segments (`/orgs/{id}/users/..`);
+//!    a route tied by state joins the routes sharing it, not its path too.
 //! 2. **Features**: what an atom's routes run, leaving out the core most
 //!    routes run (middleware, the app's core: deployed with every function
 //!    whatever the split). A fn weighs its lines times how specific it is
@@ -15,12 +16,14 @@
 //!    path segment) is one more feature, weighing [`PATH_WEIGHT`] times its
 //!    routes' mean code, so a path holds code together in proportion to the
 //!    code behind it and routes with no code join anything freely.
-//! 3. **Merges**: the two groups whose merge costs least join, one pair at a
-//!    time down to one group. Merging `i` and `j` makes each route carry the
-//!    other group's code (`n_i (L_j - S) + n_j (L_i - S)` for `n` routes,
-//!    `L` feature weight, `S` shared weight) and deploys the shared code once
-//!    instead of twice (`S`, counted [`DUPLICATION_WEIGHT`] times per route);
-//!    groups of unrelated code stay apart, small groups with little code join.
+//! 3. **Merges**: the two groups whose merge costs least per route join,
+//!    one pair at a time down to one group. Merging `i` and `j` makes each
+//!    route carry the other group's code (`n_i (L_j - S) + n_j (L_i - S)`
+//!    for `n` routes, `L` feature weight, `S` shared weight) and deploys the
+//!    shared code once instead of twice (`S`, counted [`DUPLICATION_WEIGHT`]
+//!    times per route of the app); divided by `n_i + n_j`, so two small
+//!    groups that belong together join before two large ones that share
+//!    much. Groups of unrelated code stay apart, groups with little code join.
 //! 4. **Choice**: every cut of that sequence inside the size band, and the
 //!    `route` and `resource` presets when inside it, judged by [`metrics`]:
 //!    a candidate that a preset beats on SM, X and D/M together (at least as
@@ -397,11 +400,14 @@ fn atoms(routes: &[String], links: &[Vec<usize>], by_path: bool) -> Vec<Vec<usiz
             p[ra.max(rb)] = ra.min(rb);
         }
     }
+    // A route tied by state joins the routes it shares the state with,
+    // not its path's other routes too.
+    let linked: BTreeSet<usize> = links.iter().flatten().copied().collect();
     let mut first_of: BTreeMap<(bool, String), usize> = BTreeMap::new();
     for (i, r) in routes.iter().enumerate() {
         let j = *first_of.entry((false, super::route_shape(r))).or_insert(i);
         union(&mut parent, i, j);
-        if by_path {
+        if by_path && !linked.contains(&i) {
             let j = *first_of.entry((true, second_resource(r))).or_insert(i);
             union(&mut parent, i, j);
         }
@@ -484,7 +490,9 @@ fn agglomerate(
                 let s = shared[i * m + j];
                 let (ni, nj) = (x.routes.len() as f64, y.routes.len() as f64);
                 let carried = ni * (y.weight - s) + nj * (x.weight - s);
-                let cost = carried - DUPLICATION_WEIGHT * total_routes * s;
+                // Per route of the pair: two small groups that belong
+                // together merge before two large ones that share much.
+                let cost = (carried - DUPLICATION_WEIGHT * total_routes * s) / (ni + nj);
                 let size = x.routes.len() + y.routes.len();
                 let better = match pick {
                     None => true,
@@ -665,6 +673,38 @@ mod tests {
             &graph,
             expect![[r#"
                 counter: GET /counter, GET /stats
+                users: GET /users, POST /users
+                chosen: Clustered"#]],
+        );
+    }
+
+    #[test]
+    fn state_ties_the_routes_that_share_it_not_their_neighbours() {
+        // A rate limiter is all `POST /accounts` and `POST /sends` run:
+        // those two run in one function, while `/accounts/{id}` and
+        // `/sends/{id}` (the same path segments) stay with their own code
+        // rather than be pulled into one function through them.
+        let graph = format!(
+            "{}{}{}
+            fn limit 5
+            GET /accounts/{{id}} -> accounts
+            PUT /accounts/{{id}} -> accounts
+            POST /accounts -> limit
+            GET /sends/{{id}} -> sends
+            DELETE /sends/{{id}} -> sends
+            POST /sends -> limit
+            GET /users -> users
+            POST /users -> users
+            state LIMITER: POST /accounts, POST /sends",
+            body("accounts", 50),
+            body("sends", 50),
+            body("users", 50)
+        );
+        check(
+            &graph,
+            expect![[r#"
+                accounts: GET /accounts/{id}, PUT /accounts/{id}
+                sends: DELETE /sends/{id}, GET /sends/{id}, POST /accounts, POST /sends
                 users: GET /users, POST /users
                 chosen: Clustered"#]],
         );
