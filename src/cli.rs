@@ -44,7 +44,7 @@ pub struct AnalyzeArgs {
     /// With `auto`: propose at most N functions [default: max(6, routes/4)].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_functions: Option<u32>,
-    /// With `auto`: propose at least N functions [default: routes/20 from 40 routes up, else 1].
+    /// With `auto`: propose at least N functions, raising the default maximum if needed [default: 2, or routes/20 from 40 routes up if more].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub min_functions: Option<u32>,
 }
