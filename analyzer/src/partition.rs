@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Serialize;
 
 use crate::analysis::Analysis;
+use crate::hash::FastHash;
 
 mod cluster;
 mod moves;
@@ -268,9 +269,12 @@ pub fn reach_of(a: &Analysis, routes: &[String]) -> BTreeSet<usize> {
     reach_in(a, &route_entries(a), routes)
 }
 
+/// Each route's entry points (by index), by its text.
+type Entries = HashMap<String, Vec<usize>, FastHash>;
+
 /// Each route's entry points (by index), its text formatted once.
-fn route_entries(a: &Analysis) -> HashMap<String, Vec<usize>> {
-    let mut out: HashMap<String, Vec<usize>> = HashMap::new();
+fn route_entries(a: &Analysis) -> Entries {
+    let mut out = Entries::default();
     for (i, e) in a.http_routes() {
         out.entry(e.route()).or_default().push(i);
     }
@@ -278,11 +282,7 @@ fn route_entries(a: &Analysis) -> HashMap<String, Vec<usize>> {
 }
 
 /// [`reach_in`] as a sorted list without repeats (cheaper to build).
-fn reach_sorted(
-    a: &Analysis,
-    entries: &HashMap<String, Vec<usize>>,
-    routes: &[String],
-) -> Vec<usize> {
+fn reach_sorted(a: &Analysis, entries: &Entries, routes: &[String]) -> Vec<usize> {
     let wanted: BTreeSet<&str> = routes.iter().map(String::as_str).collect();
     let mut out: Vec<usize> = wanted
         .iter()
@@ -296,11 +296,7 @@ fn reach_sorted(
 }
 
 /// [`reach_of`] with the routes' entry points looked up in `entries`.
-fn reach_in(
-    a: &Analysis,
-    entries: &HashMap<String, Vec<usize>>,
-    routes: &[String],
-) -> BTreeSet<usize> {
+fn reach_in(a: &Analysis, entries: &Entries, routes: &[String]) -> BTreeSet<usize> {
     let wanted: BTreeSet<&str> = routes.iter().map(String::as_str).collect();
     let mut out = BTreeSet::new();
     for i in wanted.iter().filter_map(|r| entries.get(*r)).flatten() {
@@ -388,151 +384,288 @@ pub struct Metrics {
 
 /// Metrics of a grouping of routes.
 pub fn metrics(a: &Analysis, groups: &[(String, Vec<String>)]) -> Metrics {
-    let entries = route_entries(a);
-    let reaches: Vec<Vec<usize>> = groups
-        .iter()
-        .map(|(_, rs)| reach_sorted(a, &entries, rs))
-        .collect();
-    // Which functions reach each fn, by fn index (empty: none).
-    let mut reached_by: Vec<Vec<usize>> = vec![Vec::new(); a.fns.len()];
-    for (gi, r) in reaches.iter().enumerate() {
-        for f in r {
-            reached_by[*f].push(gi);
-        }
-    }
-    // How many hazards touch a route of each function.
-    let mut groups_of: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (gi, (_, routes)) in groups.iter().enumerate() {
-        for r in routes {
-            groups_of.entry(r.as_str()).or_default().push(gi);
-        }
-    }
-    let mut hazards = vec![0usize; groups.len()];
-    let mut counted = vec![usize::MAX; groups.len()];
-    for (hi, h) in a.hazards.iter().enumerate() {
-        for gi in h
-            .entrypoints
-            .iter()
-            .filter_map(|e| groups_of.get(e.as_str()))
-            .flatten()
-        {
-            if counted[*gi] != hi {
-                counted[*gi] = hi;
-                hazards[*gi] += 1;
+    Measure::new(a).metrics(groups)
+}
+
+/// The metrics of groupings of one analysis, for a caller that weighs many
+/// (`auto`'s cuts, review's moves): what every grouping's numbers read is
+/// built once, each route's entry points and each fn's callers.
+pub(crate) struct Measure<'a> {
+    a: &'a Analysis,
+    /// Each route's reach (fns, sorted), by its text.
+    reach: HashMap<String, Vec<usize>, FastHash>,
+    /// `a.edges` by callee: the callers of fn `y` are
+    /// `callers[callers_at[y]..callers_at[y + 1]]`, in `a.edges` order.
+    callers_at: Vec<usize>,
+    callers: Vec<usize>,
+    /// Callers of an edge whose callee is no fn of the analysis.
+    dangling: Vec<usize>,
+}
+
+impl<'a> Measure<'a> {
+    pub(crate) fn new(a: &'a Analysis) -> Self {
+        let n = a.fns.len();
+        let mut callers_at = vec![0usize; n + 1];
+        let mut dangling = Vec::new();
+        // A caller that is no fn of the analysis is no function's: its
+        // edge counts for nothing.
+        let edges = || a.edges.iter().filter(|(x, _)| *x < n);
+        for (x, y) in edges() {
+            if *y < n {
+                callers_at[y + 1] += 1;
+            } else {
+                dangling.push(*x);
             }
         }
+        for i in 0..n {
+            callers_at[i + 1] += callers_at[i];
+        }
+        let mut next = callers_at.clone();
+        let mut callers = vec![0usize; callers_at[n]];
+        for (x, y) in edges().filter(|(_, y)| *y < n) {
+            callers[next[*y]] = *x;
+            next[*y] += 1;
+        }
+        let entries = route_entries(a);
+        let reach = entries
+            .keys()
+            .map(|r| {
+                (
+                    r.clone(),
+                    reach_sorted(a, &entries, std::slice::from_ref(r)),
+                )
+            })
+            .collect();
+        Measure {
+            a,
+            reach,
+            callers_at,
+            callers,
+            dangling,
+        }
     }
-    let lines = |f: &usize| u64::from(a.fns[*f].lines);
-    let mut functions = Vec::new();
-    for (gi, (name, routes)) in groups.iter().enumerate() {
-        let reachable: u64 = reaches[gi].iter().map(lines).sum();
-        let exclusive: u64 = reaches[gi]
+
+    /// The fns a set of routes reaches together, sorted.
+    pub(crate) fn reach(&self, routes: &[String]) -> Vec<usize> {
+        self.reach_marking(routes, &mut vec![usize::MAX; self.a.fns.len()], 0)
+    }
+
+    /// [`Measure::reach`], `seen` marking each fn found with `mark` (a
+    /// caller reusing `seen` passes a new mark each time).
+    fn reach_marking(&self, routes: &[String], seen: &mut [usize], mark: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        for f in routes.iter().filter_map(|r| self.reach.get(r)).flatten() {
+            if seen[*f] != mark {
+                seen[*f] = mark;
+                out.push(*f);
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    pub(crate) fn metrics(&self, groups: &[(String, Vec<String>)]) -> Metrics {
+        let a = self.a;
+        let nf = a.fns.len();
+        let mut seen = vec![usize::MAX; nf];
+        let reaches: Vec<Vec<usize>> = groups
             .iter()
-            .filter(|f| reached_by[**f].len() == 1)
-            .map(lines)
-            .sum();
-        functions.push(FunctionMetrics {
-            name: name.clone(),
-            routes: routes.len(),
-            reachable_lines: reachable,
-            exclusive_lines: exclusive,
-            shared_lines: reachable - exclusive,
-            hazards: hazards[gi],
-        });
-    }
-    let k = groups.len().max(1) as f64;
-    let monolith = a.project.lines.max(1) as f64;
-    // Owner of a fn: the one function that reaches it (shared fns have none).
-    let owner = |f: &usize| match reached_by.get(*f).map(Vec::as_slice) {
-        Some([g]) => Some(*g),
-        _ => None,
-    };
-    let mut intra = vec![0u64; groups.len()];
-    // Crossing calls between functions i < j, at `i * n + j`.
-    let n = groups.len();
-    let mut inter = vec![0u64; n * n];
-    // A fn owned by one function only calls code of that function or
-    // shared code, so coupling is measured as calls from a function's own
-    // code into shared code that other functions deploy too.
-    let (mut owned_edges, mut crossing) = (0u64, 0u64);
-    for (x, y) in &a.edges {
-        let Some(gx) = owner(x) else { continue };
-        owned_edges += 1;
-        match owner(y) {
-            Some(gy) if gy == gx => intra[gx] += 1,
-            Some(_) => {}
-            None => {
-                crossing += 1;
-                for gy in reached_by.get(*y).map(Vec::as_slice).unwrap_or(&[]) {
+            .enumerate()
+            .map(|(gi, (_, rs))| self.reach_marking(rs, &mut seen, gi))
+            .collect();
+        // Which functions reach each fn, in group order:
+        // `by[at[f]..at[f + 1]]` (empty: none).
+        let mut at = vec![0usize; nf + 1];
+        for r in &reaches {
+            for f in r {
+                at[f + 1] += 1;
+            }
+        }
+        for i in 0..nf {
+            at[i + 1] += at[i];
+        }
+        let mut by = vec![0usize; at[nf]];
+        let mut next = at.clone();
+        for (gi, r) in reaches.iter().enumerate() {
+            for f in r {
+                by[next[*f]] = gi;
+                next[*f] += 1;
+            }
+        }
+        let reached_by = |f: usize| -> &[usize] { &by[at[f]..at[f + 1]] };
+        // How many hazards touch a route of each function.
+        let mut groups_of: HashMap<&str, Vec<usize>, FastHash> = HashMap::default();
+        for (gi, (_, routes)) in groups.iter().enumerate() {
+            for r in routes {
+                groups_of.entry(r.as_str()).or_default().push(gi);
+            }
+        }
+        let mut hazards = vec![0usize; groups.len()];
+        let mut counted = vec![usize::MAX; groups.len()];
+        for (hi, h) in a.hazards.iter().enumerate() {
+            for gi in h
+                .entrypoints
+                .iter()
+                .filter_map(|e| groups_of.get(e.as_str()))
+                .flatten()
+            {
+                if counted[*gi] != hi {
+                    counted[*gi] = hi;
+                    hazards[*gi] += 1;
+                }
+            }
+        }
+        let lines = |f: &usize| u64::from(a.fns[*f].lines);
+        let mut functions = Vec::new();
+        for (gi, (name, routes)) in groups.iter().enumerate() {
+            let reachable: u64 = reaches[gi].iter().map(lines).sum();
+            let exclusive: u64 = reaches[gi]
+                .iter()
+                .filter(|f| reached_by(**f).len() == 1)
+                .map(lines)
+                .sum();
+            functions.push(FunctionMetrics {
+                name: name.clone(),
+                routes: routes.len(),
+                reachable_lines: reachable,
+                exclusive_lines: exclusive,
+                shared_lines: reachable - exclusive,
+                hazards: hazards[gi],
+            });
+        }
+        let k = groups.len().max(1) as f64;
+        let monolith = a.project.lines.max(1) as f64;
+        // Owner of a fn: the one function that reaches it (shared fns have none).
+        let owner = |f: usize| match reached_by(f) {
+            [g] => Some(*g),
+            _ => None,
+        };
+        let n = groups.len();
+        let mut intra = vec![0u64; n];
+        // Crossing calls between functions i < j, at `i * n + j`.
+        let mut inter = vec![0u64; n * n];
+        // A fn owned by one function only calls code of that function or
+        // shared code, so coupling is measured as calls from a function's own
+        // code into shared code that other functions deploy too. Calls into
+        // one shared fn are counted per calling function first, then spread
+        // over the functions deploying it.
+        let (mut owned_edges, mut crossing) = (0u64, 0u64);
+        let mut calls = vec![0u64; n];
+        let mut calling = Vec::new();
+        // Calls into fns every function deploys (the core), per calling
+        // function: spread over all the others once, at the end.
+        let mut into_all = vec![0u64; n];
+        for y in 0..nf {
+            let callers = &self.callers[self.callers_at[y]..self.callers_at[y + 1]];
+            if callers.is_empty() {
+                continue;
+            }
+            let owner_y = owner(y);
+            for x in callers {
+                let Some(gx) = owner(*x) else { continue };
+                owned_edges += 1;
+                match owner_y {
+                    Some(gy) if gy == gx => intra[gx] += 1,
+                    Some(_) => {}
+                    None => {
+                        crossing += 1;
+                        if calls[gx] == 0 {
+                            calling.push(gx);
+                        }
+                        calls[gx] += 1;
+                    }
+                }
+            }
+            let everyone = reached_by(y).len() == n;
+            for gx in calling.drain(..) {
+                let c = std::mem::take(&mut calls[gx]);
+                if everyone {
+                    into_all[gx] += c;
+                    continue;
+                }
+                for gy in reached_by(y) {
                     if *gy != gx {
-                        inter[gx.min(*gy) * n + gx.max(*gy)] += 1;
+                        inter[gx.min(*gy) * n + gx.max(*gy)] += c;
                     }
                 }
             }
         }
-    }
-    let mut owned_fns = vec![0u64; groups.len()];
-    for f in 0..reached_by.len() {
-        if let Some(g) = owner(&f) {
-            owned_fns[g] += 1;
-        }
-    }
-    let cohesion: f64 = (0..groups.len())
-        .map(|i| {
-            if owned_fns[i] == 0 {
-                0.0
-            } else {
-                intra[i] as f64 / (owned_fns[i] as f64).powi(2)
+        for (gx, c) in into_all.iter().enumerate().filter(|(_, c)| **c > 0) {
+            for gy in (0..n).filter(|gy| *gy != gx) {
+                inter[gx.min(gy) * n + gx.max(gy)] += c;
             }
-        })
-        .sum::<f64>()
-        / k;
-    let pairs = k * (k - 1.0) / 2.0;
-    let coupling: f64 = if pairs > 0.0 {
-        inter
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| **c > 0)
-            .map(|(at, c)| {
-                let (i, j) = (at / n, at % n);
-                let d = 2.0 * owned_fns[i].max(1) as f64 * owned_fns[j].max(1) as f64;
-                *c as f64 / d
+        }
+        for x in &self.dangling {
+            if owner(*x).is_some() {
+                owned_edges += 1;
+                crossing += 1;
+            }
+        }
+        let mut owned_fns = vec![0u64; n];
+        for f in 0..nf {
+            if let Some(g) = owner(f) {
+                owned_fns[g] += 1;
+            }
+        }
+        let cohesion: f64 = (0..n)
+            .map(|i| {
+                if owned_fns[i] == 0 {
+                    0.0
+                } else {
+                    intra[i] as f64 / (owned_fns[i] as f64).powi(2)
+                }
             })
             .sum::<f64>()
-            / pairs
-    } else {
-        0.0
-    };
-    let extreme = owned_fns.iter().filter(|n| !(5..=20).contains(*n)).count() as f64;
-    let total_routes: usize = groups.iter().map(|(_, r)| r.len()).sum();
-    let plan = PlanMetrics {
-        functions: groups.len(),
-        routes_per_function: round(total_routes as f64 / k),
-        reachable_lines_per_function: round(
-            functions
+            / k;
+        let pairs = k * (k - 1.0) / 2.0;
+        let coupling: f64 = if pairs > 0.0 {
+            inter
                 .iter()
-                .map(|f| f.reachable_lines as f64)
+                .enumerate()
+                .filter(|(_, c)| **c > 0)
+                .map(|(at, c)| {
+                    let (i, j) = (at / n, at % n);
+                    let d = 2.0 * owned_fns[i].max(1) as f64 * owned_fns[j].max(1) as f64;
+                    *c as f64 / d
+                })
                 .sum::<f64>()
-                / k,
-        ),
-        deployed_over_monolith: round(
-            functions
-                .iter()
-                .map(|f| f.reachable_lines as f64)
-                .sum::<f64>()
-                / monolith,
-        ),
-        cross_function_edges: round(if owned_edges == 0 {
-            0.0
+                / pairs
         } else {
-            crossing as f64 / owned_edges as f64
-        }),
-        sm: round(cohesion - coupling),
-        ifn: round(total_routes as f64 / k),
-        ned: round(if groups.is_empty() { 0.0 } else { extreme / k }),
-        hazards_per_function: round(functions.iter().map(|f| f.hazards as f64).sum::<f64>() / k),
-    };
-    Metrics { functions, plan }
+            0.0
+        };
+        let extreme = owned_fns.iter().filter(|n| !(5..=20).contains(*n)).count() as f64;
+        let total_routes: usize = groups.iter().map(|(_, r)| r.len()).sum();
+        let plan = PlanMetrics {
+            functions: groups.len(),
+            routes_per_function: round(total_routes as f64 / k),
+            reachable_lines_per_function: round(
+                functions
+                    .iter()
+                    .map(|f| f.reachable_lines as f64)
+                    .sum::<f64>()
+                    / k,
+            ),
+            deployed_over_monolith: round(
+                functions
+                    .iter()
+                    .map(|f| f.reachable_lines as f64)
+                    .sum::<f64>()
+                    / monolith,
+            ),
+            cross_function_edges: round(if owned_edges == 0 {
+                0.0
+            } else {
+                crossing as f64 / owned_edges as f64
+            }),
+            sm: round(cohesion - coupling),
+            ifn: round(total_routes as f64 / k),
+            ned: round(if groups.is_empty() { 0.0 } else { extreme / k }),
+            hazards_per_function: round(
+                functions.iter().map(|f| f.hazards as f64).sum::<f64>() / k,
+            ),
+        };
+        Metrics { functions, plan }
+    }
 }
 
 fn round(x: f64) -> f64 {

@@ -35,9 +35,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
+
 use super::{
-    Granularity, STATE_HAZARDS, by_resource, join_same_shape, metrics, reach_sorted, resource_of,
-    route_entries, route_slug, second_resource,
+    Granularity, Measure, STATE_HAZARDS, by_resource, join_same_shape, resource_of, route_slug,
+    second_resource,
 };
 use crate::analysis::Analysis;
 
@@ -70,8 +72,8 @@ pub(crate) struct Quality {
 }
 
 impl Quality {
-    pub fn of(a: &Analysis, groups: &[(String, Vec<String>)]) -> Quality {
-        let m = metrics(a, groups).plan;
+    pub fn of(measure: &Measure<'_>, groups: &[(String, Vec<String>)]) -> Quality {
+        let m = measure.metrics(groups).plan;
         Quality {
             sm: m.sm,
             x: m.cross_function_edges,
@@ -123,7 +125,8 @@ pub fn auto(a: &Analysis, routes: &[String], band: (usize, usize), user_band: bo
     let (lo, hi) = band;
     // One function is the lambdalith: a proposal splits when it may.
     let lo = if hi >= 2 { lo.max(2) } else { lo };
-    let features = Features::of(a, routes);
+    let measure = Measure::new(a);
+    let features = Features::of(a, &measure, routes);
     let links = must_links(a, routes);
     let mut atoms = atoms(routes, &links, true);
     if atoms.len() < lo {
@@ -140,19 +143,17 @@ pub fn auto(a: &Analysis, routes: &[String], band: (usize, usize), user_band: bo
     .into_iter()
     .filter(|(_, groups)| keeps_together(groups, routes, &links))
     .map(|(g, groups)| {
-        let q = Quality::of(a, &groups);
+        let q = Quality::of(&measure, &groups);
         (Some(g), groups, q)
     })
     .collect();
+    let names = RouteNames::of(routes);
+    // Each cut is named and weighed on its own: on all cores, in order.
     let mut candidates: Vec<Candidate> = cuts
-        .into_iter()
+        .into_par_iter()
         .map(|cut| {
-            let groups = named(
-                cut.into_iter()
-                    .map(|rs| rs.into_iter().map(|r| routes[r].clone()).collect())
-                    .collect(),
-            );
-            let q = Quality::of(a, &groups);
+            let groups = named(cut, routes, &names);
+            let q = Quality::of(&measure, &groups);
             (None, groups, q)
         })
         .collect();
@@ -192,7 +193,7 @@ pub fn auto(a: &Analysis, routes: &[String], band: (usize, usize), user_band: bo
         },
         // No cut inside the band at all (every route one shape): one group.
         _ => Auto {
-            groups: named(vec![routes.to_vec()]),
+            groups: named(vec![(0..routes.len()).collect()], routes, &names),
             chosen: Chosen::Clustered,
         },
     }
@@ -235,43 +236,64 @@ fn presets_route(routes: &[String]) -> Vec<(String, Vec<String>)> {
     )
 }
 
-/// Names groups by their main resource, or, where two groups share one, by
-/// their main two path segments.
-fn named(groups: Vec<Vec<String>>) -> Vec<(String, Vec<String>)> {
-    let first: Vec<String> = groups
+/// Each route's resource and its main two path segments, by route index.
+struct RouteNames {
+    resource: Vec<String>,
+    second: Vec<String>,
+}
+
+impl RouteNames {
+    fn of(routes: &[String]) -> RouteNames {
+        RouteNames {
+            resource: routes.iter().map(|r| resource_of(r)).collect(),
+            second: routes.iter().map(|r| second_resource(r)).collect(),
+        }
+    }
+}
+
+/// Groups of routes (by index into `routes`) named by their main resource,
+/// or, where two groups share one, by their main two path segments.
+fn named(
+    groups: Vec<Vec<usize>>,
+    routes: &[String],
+    names: &RouteNames,
+) -> Vec<(String, Vec<String>)> {
+    let first: Vec<&str> = groups
         .iter()
-        .map(|rs| majority(rs.iter().map(|r| resource_of(r))))
+        .map(|rs| majority(rs.iter().map(|r| names.resource[*r].as_str())))
         .collect();
     let mut count: BTreeMap<&str, usize> = BTreeMap::new();
     for n in &first {
-        *count.entry(n.as_str()).or_default() += 1;
+        *count.entry(n).or_default() += 1;
     }
-    let names: Vec<String> = first
+    first
         .iter()
-        .zip(&groups)
+        .zip(groups)
         .map(|(n, rs)| {
-            if count[n.as_str()] > 1 {
-                majority(rs.iter().map(|r| second_resource(r)))
+            let name = if count[n] > 1 {
+                majority(rs.iter().map(|r| names.second[*r].as_str()))
             } else {
-                n.clone()
-            }
+                n
+            };
+            let rs = rs.into_iter().map(|r| routes[r].clone()).collect();
+            (name.to_owned(), rs)
         })
-        .collect();
-    names.into_iter().zip(groups).collect()
+        .collect()
 }
 
 /// The most frequent name, ties to the first in order.
-fn majority(names: impl Iterator<Item = String>) -> String {
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+fn majority<'n>(names: impl Iterator<Item = &'n str>) -> &'n str {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for n in names {
         *counts.entry(n).or_default() += 1;
     }
-    let mut best: Vec<(usize, String)> = counts.into_iter().map(|(k, v)| (v, k)).collect();
-    best.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    best.into_iter()
-        .next()
-        .map(|(_, k)| k)
-        .unwrap_or_else(|| "app".to_owned())
+    let mut best: Option<(&str, usize)> = None;
+    for (n, c) in counts {
+        if best.is_none_or(|(_, b)| c > b) {
+            best = Some((n, c));
+        }
+    }
+    best.map_or("app", |(n, _)| n)
 }
 
 /// What each route runs, as weighted features (see the module doc).
@@ -282,11 +304,10 @@ struct Features {
 }
 
 impl Features {
-    fn of(a: &Analysis, routes: &[String]) -> Features {
-        let entries = route_entries(a);
+    fn of(a: &Analysis, measure: &Measure<'_>, routes: &[String]) -> Features {
         let reach: Vec<Vec<usize>> = routes
             .iter()
-            .map(|r| reach_sorted(a, &entries, std::slice::from_ref(r)))
+            .map(|r| measure.reach(std::slice::from_ref(r)))
             .collect();
         let n = routes.len();
         let mut runs = vec![0usize; a.fns.len()];
@@ -803,9 +824,10 @@ mod tests {
                     .map(|g| (g.name, g.routes))
                     .collect()
             };
-            let auto = Quality::of(&a, &proposed(Granularity::Auto));
+            let measure = crate::partition::Measure::new(&a);
+            let auto = Quality::of(&measure, &proposed(Granularity::Auto));
             for preset in [Granularity::Route, Granularity::Resource] {
-                let q = Quality::of(&a, &proposed(preset));
+                let q = Quality::of(&measure, &proposed(preset));
                 assert!(
                     !q.dominates(auto),
                     "seed {seed}: {preset:?} {q:?} beats auto {auto:?}"

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::cluster::{Quality, must_links};
-use super::{reach_sorted, route_entries, route_shape};
+use super::{Measure, route_shape};
 use crate::analysis::Analysis;
 
 /// One route (or routes that must move together) into another function.
@@ -45,12 +45,9 @@ impl Move {
 /// best first (ties by route). `groups` is a valid plan: each route of the
 /// analysis in one group.
 pub fn moves(a: &Analysis, groups: &[(String, Vec<String>)]) -> Vec<Move> {
-    let entries = route_entries(a);
-    let reaches: Vec<Vec<usize>> = groups
-        .iter()
-        .map(|(_, rs)| reach_sorted(a, &entries, rs))
-        .collect();
-    let base = Quality::of(a, groups);
+    let measure = Measure::new(a);
+    let reaches: Vec<Vec<usize>> = groups.iter().map(|(_, rs)| measure.reach(rs)).collect();
+    let base = Quality::of(&measure, groups);
     let all: Vec<String> = groups.iter().flat_map(|(_, rs)| rs.clone()).collect();
     let links = must_links(a, &all);
     let lines = |fs: &[usize]| -> u64 { fs.iter().map(|f| u64::from(a.fns[*f].lines)).sum() };
@@ -60,7 +57,7 @@ pub fn moves(a: &Analysis, groups: &[(String, Vec<String>)]) -> Vec<Move> {
             if unit.len() == routes.len() {
                 continue;
             }
-            let reach = reach_sorted(a, &entries, &unit);
+            let reach = measure.reach(&unit);
             // The other function already deploying most of the unit's code.
             let Some((gj, shared)) = (0..groups.len())
                 .filter(|gj| *gj != gi)
@@ -75,7 +72,7 @@ pub fn moves(a: &Analysis, groups: &[(String, Vec<String>)]) -> Vec<Move> {
             let mut moved = groups.to_vec();
             moved[gi].1.retain(|r| !unit.contains(r));
             moved[gj].1.extend(unit.iter().cloned());
-            let after = Quality::of(a, &moved);
+            let after = Quality::of(&measure, &moved);
             out.push(Move {
                 routes: unit,
                 from: from.clone(),

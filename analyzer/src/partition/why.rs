@@ -9,15 +9,15 @@
 //! in-process state it keeps in one place; and, for `auto`, which preset it
 //! is when it is one. Never reads files.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Chosen, Granularity, STATE_HAZARDS, reach_sorted, resource_of};
+use super::{Chosen, Entries, Granularity, STATE_HAZARDS, reach_sorted, resource_of};
 use crate::analysis::Analysis;
 
 /// One line per group of `groups`, in order.
 pub(super) fn whys(
     a: &Analysis,
-    entries: &HashMap<String, Vec<usize>>,
+    entries: &Entries,
     groups: &[Vec<String>],
     granularity: Granularity,
     chosen: Chosen,
@@ -72,7 +72,7 @@ fn how(routes: &[String], granularity: Granularity, chosen: Chosen) -> String {
 /// What code holds the routes together.
 fn holds(
     a: &Analysis,
-    entries: &HashMap<String, Vec<usize>>,
+    entries: &Entries,
     routes: &[String],
     reach: &[usize],
     deployed_by: &[usize],
