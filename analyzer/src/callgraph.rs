@@ -75,17 +75,20 @@ impl CallGraph {
 
     /// Every fn reachable from `roots` (the roots included), sorted.
     pub fn reachable(&self, roots: &[FnId]) -> Vec<FnId> {
-        let mut seen = BTreeSet::new();
+        let mut seen = vec![false; self.node_of.len()];
+        let mut out = Vec::new();
         let mut stack: Vec<FnId> = roots.to_vec();
         while let Some(f) = stack.pop() {
-            if !seen.insert(f) {
+            if std::mem::replace(&mut seen[f], true) {
                 continue;
             }
+            out.push(f);
             for n in self.graph.neighbors(self.node_of[f]) {
                 stack.push(self.graph[n]);
             }
         }
-        seen.into_iter().collect()
+        out.sort_unstable();
+        out
     }
 }
 

@@ -1179,26 +1179,32 @@ impl Reach {
             .enumerate()
             .map(|(f, d)| (d.id.as_str(), f))
             .collect();
-        let mut routes = Vec::new();
-        for e in entrypoints {
-            // The handler; for a closure handler, the fns its body names.
-            let mut roots: Vec<FnId> = crate::entrypoints::reach_roots(defs, e);
-            // Middleware runs for the route too (`from_fn(request_id)`).
-            roots.extend(
-                e.middleware
-                    .iter()
-                    .filter_map(|m| m.handler.as_deref())
-                    .filter_map(|h| by_id.get(h).copied()),
-            );
-            roots.retain(|f| *f < defs.fns.len());
-            if roots.is_empty() {
-                continue;
-            }
-            let reached: BTreeSet<FnId> = graph.reachable(&roots).into_iter().collect();
-            routes.push((e.route(), reached));
-        }
-        let mentions: Vec<BTreeSet<Def>> =
-            (0..defs.fns.len()).map(|f| fn_mentions(ctx, f)).collect();
+        // Each entry point's reach, and what each fn mentions: on all cores,
+        // in order.
+        let routes: Vec<(String, BTreeSet<FnId>)> = entrypoints
+            .par_iter()
+            .filter_map(|e| {
+                // The handler; for a closure handler, the fns its body names.
+                let mut roots: Vec<FnId> = crate::entrypoints::reach_roots(defs, e);
+                // Middleware runs for the route too (`from_fn(request_id)`).
+                roots.extend(
+                    e.middleware
+                        .iter()
+                        .filter_map(|m| m.handler.as_deref())
+                        .filter_map(|h| by_id.get(h).copied()),
+                );
+                roots.retain(|f| *f < defs.fns.len());
+                if roots.is_empty() {
+                    return None;
+                }
+                let reached: BTreeSet<FnId> = graph.reachable(&roots).into_iter().collect();
+                Some((e.route(), reached))
+            })
+            .collect();
+        let mentions: Vec<BTreeSet<Def>> = (0..defs.fns.len())
+            .into_par_iter()
+            .map(|f| fn_mentions(ctx, f))
+            .collect();
         let inits = static_init_calls(ctx);
         let (scope, startup, cli) =
             match served_scope(defs, graph, entrypoints, &routes, &mentions, &inits) {

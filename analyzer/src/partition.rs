@@ -445,6 +445,11 @@ impl<'a> Measure<'a> {
         }
     }
 
+    /// The fns a route reaches, sorted.
+    pub(crate) fn route_reach(&self, route: &str) -> &[usize] {
+        self.reach.get(route).map_or(&[], Vec::as_slice)
+    }
+
     /// The fns a set of routes reaches together, sorted.
     pub(crate) fn reach(&self, routes: &[String]) -> Vec<usize> {
         self.reach_marking(routes, &mut vec![usize::MAX; self.a.fns.len()], 0)

@@ -132,21 +132,24 @@ pub fn auto(a: &Analysis, routes: &[String], band: (usize, usize), user_band: bo
     if atoms.len() < lo {
         atoms = self::atoms(routes, &links, false);
     }
-    let cuts = agglomerate(&features, &atoms, (lo, hi));
-
-    // The presets a proposal must not lose to, unless they split state
-    // that must stay in one function.
-    let rivals: Vec<Candidate> = [
-        (Granularity::Route, presets_route(routes)),
-        (Granularity::Resource, join_same_shape(by_resource(routes))),
-    ]
-    .into_iter()
-    .filter(|(_, groups)| keeps_together(groups, routes, &links))
-    .map(|(g, groups)| {
-        let q = Quality::of(&measure, &groups);
-        (Some(g), groups, q)
-    })
-    .collect();
+    // The merges, and beside them the presets a proposal must not lose to,
+    // unless they split state that must stay in one function.
+    let (cuts, rivals) = rayon::join(
+        || agglomerate(&features, &atoms, (lo, hi)),
+        || -> Vec<Candidate> {
+            [
+                (Granularity::Route, presets_route(routes)),
+                (Granularity::Resource, join_same_shape(by_resource(routes))),
+            ]
+            .into_par_iter()
+            .filter(|(_, groups)| keeps_together(groups, routes, &links))
+            .map(|(g, groups)| {
+                let q = Quality::of(&measure, &groups);
+                (Some(g), groups, q)
+            })
+            .collect()
+        },
+    );
     let names = RouteNames::of(routes);
     // Each cut is named and weighed on its own: on all cores, in order.
     let mut candidates: Vec<Candidate> = cuts
@@ -307,7 +310,7 @@ impl Features {
     fn of(a: &Analysis, measure: &Measure<'_>, routes: &[String]) -> Features {
         let reach: Vec<Vec<usize>> = routes
             .iter()
-            .map(|r| measure.reach(std::slice::from_ref(r)))
+            .map(|r| measure.route_reach(r).to_vec())
             .collect();
         let n = routes.len();
         let mut runs = vec![0usize; a.fns.len()];
