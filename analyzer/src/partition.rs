@@ -624,14 +624,15 @@ impl<'a> Measure<'a> {
             / k;
         let pairs = k * (k - 1.0) / 2.0;
         let coupling: f64 = if pairs > 0.0 {
-            inter
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| **c > 0)
-                .map(|(at, c)| {
-                    let (i, j) = (at / n, at % n);
-                    let d = 2.0 * owned_fns[i].max(1) as f64 * owned_fns[j].max(1) as f64;
-                    *c as f64 / d
+            // Summed in `inter`'s order, row by row.
+            (0..n)
+                .flat_map(|i| {
+                    let oi = owned_fns[i].max(1) as f64;
+                    inter[i * n..(i + 1) * n]
+                        .iter()
+                        .zip(&owned_fns)
+                        .filter(|(c, _)| **c > 0)
+                        .map(move |(c, oj)| *c as f64 / (2.0 * oi * (*oj).max(1) as f64))
                 })
                 .sum::<f64>()
                 / pairs
