@@ -88,6 +88,41 @@ pub struct Hazard {
     pub advice: String,
     /// Routes (`EntryPoint::route()`) that reach it, sorted.
     pub entrypoints: Vec<String>,
+    /// For a connection pool: where its size is set, or can be, in the
+    /// source (what the plan's `pool_max` edits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool: Option<PoolSize>,
+}
+
+/// Where a connection pool's size is written, or where one can be written,
+/// for an edit that caps it (`[deploy] pool_max`). Lines are the source's;
+/// the calls are named so the edit finds them on their line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum PoolSize {
+    /// `.max_connections(ARG)` (`method`) at `line`: ARG is capped.
+    /// `value`: ARG's value when it is a constant.
+    Cap {
+        line: u32,
+        method: String,
+        value: Option<u64>,
+    },
+    /// No size written: `.{method}(N)` goes right after the call of the
+    /// path ending in `ctor` (`PgPoolOptions::new()`, `Pool::builder()`)
+    /// at `line`.
+    Insert {
+        line: u32,
+        ctor: String,
+        method: String,
+    },
+    /// `PgPool::connect(url)`: the call's path, ending in `owner::call`
+    /// at `line`, becomes `{options}::new().max_connections(N).{call}`.
+    Options {
+        line: u32,
+        owner: String,
+        call: String,
+        options: String,
+    },
 }
 
 /// Runs every lint. Sorted by (file, line, code).
@@ -214,6 +249,7 @@ impl<'a> Scan<'a> {
                         message: f.message,
                         advice: f.advice.unwrap_or_else(|| lint.advice.to_owned()),
                         entrypoints: routes,
+                        pool: f.pool,
                     },
                 );
             }
@@ -251,6 +287,8 @@ pub(crate) struct Finding {
     /// or worker reaches any of them, the state is set while the app starts
     /// and only read afterwards: left out.
     pub writers: Vec<FnId>,
+    /// For a connection pool: where its size is set (see [`PoolSize`]).
+    pub pool: Option<PoolSize>,
 }
 
 /// A finding only start-up code reaches.
@@ -276,7 +314,14 @@ impl Finding {
             severity: None,
             at_startup: AtStartup::Keep,
             writers: Vec::new(),
+            pool: None,
         }
+    }
+
+    /// Where the pool this finding is about has its size set.
+    pub fn pool(mut self, pool: Option<PoolSize>) -> Self {
+        self.pool = pool;
+        self
     }
 
     /// The fns that change the state the finding is about.

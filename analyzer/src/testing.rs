@@ -134,6 +134,7 @@ pub fn synthetic(text: &str) -> crate::analysis::Analysis {
                 message: String::new(),
                 advice: String::new(),
                 entrypoints,
+                pool: None,
             });
         } else {
             let (route, calls) = line.split_once("->").unwrap_or((line, ""));

@@ -137,6 +137,8 @@ pub struct Migration<'a> {
     pub deploy: &'a Deployment,
     /// System C libraries the functions would link, one line each.
     pub native: &'a [String],
+    /// Every connection pool, capped by `pool_max` or not.
+    pub pools: &'a [crate::pools::PoolNote],
 }
 
 #[derive(Template)]

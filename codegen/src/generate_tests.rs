@@ -1102,3 +1102,45 @@ fn alias_and_deployment_roll_back_on_each_functions_errors() {
     let plain = generated("notes-rocket", Adapter::Native);
     assert!(!text(&plain, "template.yaml").contains("AutoPublishAlias"));
 }
+
+/// `[deploy] pool_max` caps each pool in the copied code, lists every
+/// pool in MIGRATION.md, and without it the copied file is the monolith's.
+#[test]
+fn pool_max_caps_the_pools_in_the_copied_code() {
+    let (analysis, tree) = generated_with("shop-axum", Adapter::Native, "[deploy]\npool_max = 2\n");
+    let pools: Vec<&cleave_analyzer::hazards::Hazard> = analysis
+        .hazards
+        .iter()
+        .filter(|h| h.code == "connection-pool")
+        .collect();
+    assert!(!pools.is_empty());
+    let migration = text(&tree, "MIGRATION.md");
+    for h in &pools {
+        assert!(
+            migration.contains(&format!(
+                "- `{}:{}` (`{}`): capped at 2",
+                h.file, h.line, h.item
+            )),
+            "{migration}"
+        );
+    }
+    let copied = |tree: &Tree| -> String {
+        let (_, bytes) = tree
+            .iter()
+            .find(|(path, _)| path.ends_with("/src/db.rs"))
+            .expect("db.rs is copied");
+        String::from_utf8(bytes.clone()).expect("UTF-8")
+    };
+    let capped = copied(&tree);
+    assert!(
+        capped.contains(".max_connections(::std::cmp::min(max_connections, 2))"),
+        "{capped}"
+    );
+    assert!(
+        migration.contains("- `src/db.rs:62`: `.max_connections(max_connections)` became"),
+        "{migration}"
+    );
+    let monolith = std::fs::read_to_string(fixture("shop-axum").join("src/db.rs")).expect("read");
+    assert_eq!(copied(&generated("shop-axum", Adapter::Native)), monolith);
+    assert_eq!(capped.lines().count(), monolith.lines().count());
+}

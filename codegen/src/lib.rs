@@ -11,6 +11,7 @@ mod docs;
 mod generate_tests;
 pub mod manifest;
 pub mod native;
+mod pools;
 pub mod report;
 mod serving;
 mod shim;

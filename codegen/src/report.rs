@@ -804,6 +804,7 @@ mod tests {
                 message: "writes <a href=\"https://example.com\">here</a>".to_owned(),
                 advice: "use S3".to_owned(),
                 entrypoints: vec!["GET /orders".to_owned()],
+                pool: None,
             }],
         }
     }

@@ -254,11 +254,29 @@ struct Parts {
 }
 
 pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
+    // The plan's `pool_max` edits the monolith's files before anything is
+    // copied: every later read sees the edited ones.
+    let caps = crate::pools::cap(
+        &input.analysis.hazards,
+        input.source,
+        input.plan.deploy.pool_max,
+    );
+    let overlay = crate::pools::Overlay {
+        inner: input.source,
+        files: &caps.files,
+    };
+    let input = &Input {
+        source: &overlay,
+        ..*input
+    };
     let a = input.analysis;
     let (framework, facade) = framework(input)?;
     let main = serving_main(a, framework, facade)?;
     let headers = Headers::new(&a.project.name, input.plan_file);
-    let mut parts = Parts::default();
+    let mut parts = Parts {
+        edits: caps.edits,
+        ..Parts::default()
+    };
     let cores = libraries(input, facade, &mut parts)?;
     let main_crate = main_crate(input, main, facade, &headers, &mut parts)?;
     let inherited = root_tables(input, facade, &mut parts)?;
@@ -308,6 +326,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             start_up: a.run_by(main),
             edits: &mut edits,
             native: &native,
+            pools: &caps.notes,
         },
     )?;
     tree.insert(MARKER.to_owned(), marker(&headers.hash, &tree).into_bytes());
@@ -914,6 +933,7 @@ struct Docs<'a> {
     start_up: Option<BTreeSet<&'a str>>,
     edits: &'a mut Vec<Edit>,
     native: &'a [crate::native::NativeDep],
+    pools: &'a [crate::pools::PoolNote],
 }
 
 /// `template.yaml`, `MIGRATION.md`, `README.md` and `.gitignore`.
@@ -1016,6 +1036,7 @@ fn documents(input: &Input<'_>, tree: &mut Tree, d: Docs<'_>) -> Result<(), Gene
                     .iter()
                     .map(crate::native::NativeDep::line)
                     .collect::<Vec<_>>(),
+                pools: d.pools,
                 deploy: &deployment,
             }
             .render(),

@@ -1042,6 +1042,75 @@ pub async fn large(url: &str) {
     );
 }
 
+/// Where each pool's size is written, or can be, for `[deploy] pool_max`:
+/// one shape per library, as real apps write them.
+#[test]
+fn connection_pool_size_sites() {
+    let hazards = run(&format!(
+        "{MANIFEST}{}",
+        r#"
+//- /src/lib.rs
+use sqlx::postgres::PgPoolOptions;
+pub async fn sized(url: &str, cfg: &Config) {
+    PgPoolOptions::new()
+        .acquire_timeout(std::time::Duration::from_secs(3))
+        .max_connections(cfg.pool)
+        .connect(url)
+        .await
+        .unwrap();
+}
+pub async fn unsized_options(url: &str) {
+    sqlx::sqlite::SqlitePoolOptions::new().connect(url).await.unwrap();
+}
+pub async fn connect(url: &str) {
+    sqlx::PgPool::connect(url).await.unwrap();
+}
+pub fn r2d2_builder(m: Manager) {
+    diesel::r2d2::Pool::builder().build(m).unwrap();
+}
+pub fn r2d2_new(m: Manager) {
+    r2d2::Pool::new(m).unwrap();
+}
+pub async fn bb8_sized(m: Manager) {
+    bb8::Pool::builder().max_size(8).build(m).await.unwrap();
+}
+pub async fn sea(url: &str) {
+    sea_orm::Database::connect(url).await.unwrap();
+}
+pub struct Manager;
+pub struct Config { pub pool: u32 }
+"#
+    ));
+    let got: Vec<String> = hazards
+        .iter()
+        .map(|h| format!("{} {:?}", h.line, h.pool))
+        .collect();
+    expect![[r#"
+        [
+            "3 Some(Cap { line: 5, method: \"max_connections\", value: None })",
+            "11 Some(Insert { line: 11, ctor: \"new\", method: \"max_connections\" })",
+            "14 Some(Options { line: 14, owner: \"PgPool\", call: \"connect\", options: \"::sqlx::postgres::PgPoolOptions\" })",
+            "17 Some(Insert { line: 17, ctor: \"builder\", method: \"max_size\" })",
+            "20 None",
+            "23 Some(Cap { line: 23, method: \"max_size\", value: Some(8) })",
+            "26 None",
+        ]
+    "#]]
+    .assert_debug_eq(&got);
+    assert!(
+        hazards[4].advice.contains("Pool::builder().max_size(2)"),
+        "{}",
+        hazards[4].advice
+    );
+    assert!(
+        hazards[6]
+            .advice
+            .contains("ConnectOptions::new(url).max_connections(2)"),
+        "{}",
+        hazards[6].advice
+    );
+}
+
 #[test]
 fn startup_work() {
     check_marked(

@@ -8,6 +8,7 @@
 //! tracing = true              # AWS X-Ray active tracing
 //! alias = "live"              # AutoPublishAlias: each deploy publishes a version behind it
 //! deployment = "Canary10Percent5Minutes"  # CodeDeploy shifts the alias, rolled back on errors
+//! pool_max = 2                # caps every connection pool's size in the generated code
 //!
 //! [deploy.env]                # where a variable's value comes from at deploy time
 //! DATABASE_URL = "secretsmanager:prod/db:SecretString:url"
@@ -75,7 +76,14 @@ pub struct Deploy {
     /// `deployment = "Canary10Percent5Minutes"`: the CodeDeploy
     /// configuration that shifts the alias (one of [`DEPLOYMENT_TYPES`]).
     pub deployment: Option<String>,
+    /// `pool_max = 2`: the connection pools' size is capped at this in the
+    /// generated code (an edit per pool, listed in MIGRATION.md).
+    pub pool_max: Option<u32>,
 }
+
+/// The largest `pool_max` accepted: a Lambda instance serves one request
+/// at a time.
+pub const POOL_MAX_LIMIT: u32 = 100;
 
 impl Default for Deploy {
     fn default() -> Self {
@@ -87,6 +95,7 @@ impl Default for Deploy {
             tracing: false,
             alias: None,
             deployment: None,
+            pool_max: None,
         }
     }
 }
@@ -285,6 +294,17 @@ pub(super) fn read(root: &Table, lines: &Lines, file: &str, diags: &mut Vec<Diag
                     ),
                 ),
             },
+            "pool_max" => match v.as_integer() {
+                Some(n) if (1..=i64::from(POOL_MAX_LIMIT)).contains(&n) => {
+                    out.pool_max = Some(n as u32);
+                }
+                _ => err(
+                    line,
+                    format!(
+                        "[deploy] pool_max must be a whole number from 1 to {POOL_MAX_LIMIT}: the connections each function instance's pool may open (2 suits Lambda)"
+                    ),
+                ),
+            },
             "env" => read_env(v, lines, &mut out, &mut err),
             other => warnings.push(Diagnostic::new(
                 "plan",
@@ -292,7 +312,7 @@ pub(super) fn read(root: &Table, lines: &Lines, file: &str, diags: &mut Vec<Diag
                 file,
                 line,
                 format!(
-                    "unknown key `{other}` in [deploy] is ignored (known: log_retention_days, log_format, tracing, alias, deployment, env)"
+                    "unknown key `{other}` in [deploy] is ignored (known: log_retention_days, log_format, tracing, alias, deployment, pool_max, env)"
                 ),
             )),
         }
@@ -464,7 +484,7 @@ KEY = "secretsmanager:prod/key:SecretBinary"
                 cleave.toml:16: Error [deploy.env] "BAD-NAME" is not an environment variable name Lambda accepts (a letter, then letters, digits and `_`)
                 cleave.toml:17: Error [deploy.env] PORT must be a string such as "ssm:/app/port"
                 cleave.toml:18: Error [deploy.env] KEY = "secretsmanager:prod/key:SecretBinary" `SecretBinary` after the secret must be `SecretString` (the only kind CloudFormation resolves)
-                cleave.toml:10: Warning unknown key `canary` in [deploy] is ignored (known: log_retention_days, log_format, tracing, alias, deployment, env)
+                cleave.toml:10: Warning unknown key `canary` in [deploy] is ignored (known: log_retention_days, log_format, tracing, alias, deployment, pool_max, env)
             "#]],
         );
     }
