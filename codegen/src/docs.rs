@@ -138,7 +138,9 @@ pub struct Migration<'a> {
     /// System C libraries the functions would link, one line each.
     pub native: &'a [String],
     /// Every connection pool, capped by `pool_max` or not.
-    pub pools: &'a [crate::pools::PoolNote],
+    pub pools: &'a [crate::code_edits::Note],
+    /// Every migration or schema step of the start-up code.
+    pub migrations: &'a [crate::code_edits::Note],
 }
 
 #[derive(Template)]
@@ -387,6 +389,9 @@ pub struct Deployment {
     /// `[deploy] deployment`: the CodeDeploy configuration that shifts the
     /// alias, rolled back by each function's errors alarm.
     pub deployment: Option<String>,
+    /// Whether the start-up code's migrations were wrapped: every function
+    /// then gets `CLEAVE_SKIP_MIGRATIONS` (see `code_edits`).
+    pub skip_migrations: bool,
 }
 
 impl Deployment {
@@ -437,6 +442,7 @@ impl Deployment {
             monolith,
             alias: deploy.alias.clone(),
             deployment: deploy.deployment.clone(),
+            skip_migrations: false,
         };
         // Logical ids share one namespace with the resources and the VPC
         // parameters.

@@ -1141,6 +1141,50 @@ fn pool_max_caps_the_pools_in_the_copied_code() {
         "{migration}"
     );
     let monolith = std::fs::read_to_string(fixture("shop-axum").join("src/db.rs")).expect("read");
-    assert_eq!(copied(&generated("shop-axum", Adapter::Native)), monolith);
+    let written = "        .max_connections(max_connections)\n";
+    assert!(monolith.contains(written));
+    assert!(copied(&generated("shop-axum", Adapter::Native)).contains(written));
     assert_eq!(capped.lines().count(), monolith.lines().count());
+}
+
+/// The start-up code's schema work is wrapped so deployed functions skip
+/// it; template.yaml sets the variable that skips it, MIGRATION.md lists
+/// the step and says how to run it once per deployment.
+#[test]
+fn start_up_migrations_are_skipped_on_aws_and_listed() {
+    let (analysis, tree) = generated_with("shop-axum", Adapter::Native, "");
+    let steps: Vec<&cleave_analyzer::hazards::Hazard> = analysis
+        .hazards
+        .iter()
+        .filter(|h| h.code == "startup-work" && h.entrypoints.is_empty())
+        .collect();
+    assert!(!steps.is_empty());
+    let migration = text(&tree, "MIGRATION.md");
+    for h in &steps {
+        assert!(
+            migration.contains(&format!(
+                "- `{}:{}` (`{}`): skipped on AWS",
+                h.file, h.line, h.item
+            )),
+            "{migration}"
+        );
+    }
+    assert!(
+        migration.contains("Run the migrations once per deployment"),
+        "{migration}"
+    );
+    let template = text(&tree, "template.yaml");
+    assert!(
+        template.contains("        CLEAVE_SKIP_MIGRATIONS: \"1\"\n"),
+        "{template}"
+    );
+    let (_, db) = tree
+        .iter()
+        .find(|(path, _)| path.ends_with("/src/db.rs"))
+        .expect("db.rs is copied");
+    let db = String::from_utf8(db.clone()).expect("UTF-8");
+    assert!(
+        db.contains("        if ::std::env::var_os(\"CLEAVE_SKIP_MIGRATIONS\").is_none() { sqlx::query(statement).execute(pool).await?; }\n"),
+        "{db}"
+    );
 }

@@ -6,12 +6,12 @@
 //! `write::write` is the one place that touches the disk. Same input, same
 //! bytes: every collection is sorted, no timestamps, no absolute paths.
 
+mod code_edits;
 mod docs;
 #[cfg(test)]
 mod generate_tests;
 pub mod manifest;
 pub mod native;
-mod pools;
 pub mod report;
 mod serving;
 mod shim;

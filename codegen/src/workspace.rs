@@ -256,14 +256,14 @@ struct Parts {
 pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
     // The plan's `pool_max` edits the monolith's files before anything is
     // copied: every later read sees the edited ones.
-    let caps = crate::pools::cap(
+    let code = crate::code_edits::plan(
         &input.analysis.hazards,
         input.source,
         input.plan.deploy.pool_max,
     );
-    let overlay = crate::pools::Overlay {
+    let overlay = crate::code_edits::Overlay {
         inner: input.source,
-        files: &caps.files,
+        files: &code.files,
     };
     let input = &Input {
         source: &overlay,
@@ -274,7 +274,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
     let main = serving_main(a, framework, facade)?;
     let headers = Headers::new(&a.project.name, input.plan_file);
     let mut parts = Parts {
-        edits: caps.edits,
+        edits: code.edits.clone(),
         ..Parts::default()
     };
     let cores = libraries(input, facade, &mut parts)?;
@@ -326,7 +326,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             start_up: a.run_by(main),
             edits: &mut edits,
             native: &native,
-            pools: &caps.notes,
+            code: &code,
         },
     )?;
     tree.insert(MARKER.to_owned(), marker(&headers.hash, &tree).into_bytes());
@@ -933,7 +933,7 @@ struct Docs<'a> {
     start_up: Option<BTreeSet<&'a str>>,
     edits: &'a mut Vec<Edit>,
     native: &'a [crate::native::NativeDep],
-    pools: &'a [crate::pools::PoolNote],
+    code: &'a crate::code_edits::CodeEdits,
 }
 
 /// `template.yaml`, `MIGRATION.md`, `README.md` and `.gitignore`.
@@ -952,7 +952,8 @@ fn documents(input: &Input<'_>, tree: &mut Tree, d: Docs<'_>) -> Result<(), Gene
         .map(docs::Monolith::parse)
         .transpose()
         .map_err(|e| input_err("--monolith-url", e))?;
-    let deployment = docs::Deployment::new(a, input.plan, web_adapter, monolith);
+    let mut deployment = docs::Deployment::new(a, input.plan, web_adapter, monolith);
+    deployment.skip_migrations = d.code.gates_migrations();
     tree.insert(
         "template.yaml".to_owned(),
         render(
@@ -1036,7 +1037,8 @@ fn documents(input: &Input<'_>, tree: &mut Tree, d: Docs<'_>) -> Result<(), Gene
                     .iter()
                     .map(crate::native::NativeDep::line)
                     .collect::<Vec<_>>(),
-                pools: d.pools,
+                pools: &d.code.pools,
+                migrations: &d.code.migrations,
                 deploy: &deployment,
             }
             .render(),
