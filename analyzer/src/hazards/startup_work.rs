@@ -31,12 +31,12 @@
 //! migration function invoked by the pipeline, or a CloudFormation custom
 //! resource; functions then assume the schema exists.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Ctx, Finding, Lint, Scope, Subject, bound_name, ends};
 use crate::diagnostic::Severity;
 use crate::resolve::FnId;
-use crate::syntax::{Expr, Lit, Stmt};
+use crate::syntax::{Expr, Lit, Stmt, expr_text};
 
 pub(crate) static LINT: Lint = Lint {
     code: "startup-work",
@@ -54,6 +54,7 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let name = ctx.fn_name(f);
         let ddl_locals = ddl_locals(ctx, f, scope);
         let scratch = scratch_tables_only(ctx, f);
+        let dev_gates = dev_gated_lines(ctx, f);
         let mut lines = BTreeSet::new();
         ctx.walk_body(f, |e| {
             let (line, what) = match e {
@@ -96,10 +97,13 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             } else {
                 "from code"
             };
-            let message = format!(
+            let mut message = format!(
                 "`{name}` {what} {when}: on Lambda that runs on every cold start of every \
                  instance, racing other instances and counting against the 10 s init limit"
             );
+            if let Some(cond) = dev_gates.get(&line) {
+                message.push_str(&dev_note(cond));
+            }
             out.push(Finding::new(ctx.fn_file(f), line, Subject::Fn(f), message));
         });
     }
@@ -117,6 +121,83 @@ fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                 out.push(Finding::new(s.file, *line, s.subject.clone(), message));
             }
         });
+    }
+}
+
+/// The lines of `f`'s body that run only under a development or debug
+/// condition (`if cfg!(debug_assertions)`, `if config.dev_mode`,
+/// `if env == "development"`), each with that condition's text.
+fn dev_gated_lines(ctx: &Ctx<'_>, f: FnId) -> BTreeMap<u32, String> {
+    let mut out = BTreeMap::new();
+    ctx.walk_body(f, |e| {
+        if let Expr::If { cond, then, .. } = e
+            && let Some(token) = dev_condition(cond)
+        {
+            // The condition as written, where cleave's tree keeps it whole.
+            let text = Some(expr_text(cond))
+                .filter(|t| !t.contains(".."))
+                .map_or_else(|| format!("a condition on {token}"), |t| format!("`{t}`"));
+            then.walk(&mut |x| {
+                if let Some(line) = x.line() {
+                    out.entry(line).or_insert_with(|| text.clone());
+                }
+            });
+        }
+    });
+    out
+}
+
+/// What makes a condition hold only in development, if something does:
+/// it names `debug_assertions` or a dev/debug flag, or compares with a
+/// dev-like name (`"development"`).
+fn dev_condition(cond: &Expr) -> Option<String> {
+    const FLAGS: [&str; 10] = [
+        "debug_assertions",
+        "dev",
+        "development",
+        "is_dev",
+        "is_development",
+        "dev_mode",
+        "debug",
+        "is_debug",
+        "debug_mode",
+        "is_local",
+    ];
+    const NAMES: [&str; 4] = ["dev", "development", "local", "debug"];
+    let flag = |n: &str| FLAGS.contains(&n.to_ascii_lowercase().as_str());
+    let mut found = None;
+    cond.walk(&mut |x| {
+        let token = match x {
+            Expr::Path { path, .. } => path.last().filter(|n| flag(n)).map(|n| format!("`{n}`")),
+            Expr::Field { member, .. } | Expr::MethodCall { method: member, .. } => {
+                flag(member).then(|| format!("`{member}`"))
+            }
+            Expr::Lit {
+                lit: Lit::Str(s), ..
+            } => NAMES
+                .contains(&s.to_ascii_lowercase().as_str())
+                .then(|| format!("`\"{s}\"`")),
+            _ => None,
+        };
+        if found.is_none() {
+            found = token;
+        }
+    });
+    found
+}
+
+/// What the message adds for work under a development condition.
+fn dev_note(cond: &str) -> String {
+    if cond.contains("debug_assertions") {
+        format!(
+            "; it runs only when {cond} holds, a debug build: `cargo lambda build` (a release \
+             build) leaves it out"
+        )
+    } else {
+        format!(
+            "; it runs only when {cond} holds, the monolith's own development gate: keep that \
+             condition false in the deployed configuration"
+        )
     }
 }
 

@@ -1111,6 +1111,52 @@ pub struct Config { pub pool: u32 }
     );
 }
 
+/// Start-up work under the monolith's own development gate says so.
+#[test]
+fn startup_work_under_a_dev_gate_names_the_gate() {
+    let hazards = run(&format!(
+        "{MANIFEST}{}",
+        r#"
+//- /src/main.rs
+pub struct Config { pub dev_mode: bool, pub env: String }
+#[tokio::main]
+async fn main() {
+    let config = Config { dev_mode: false, env: String::new() };
+    let pool = sqlx::PgPool::connect("postgres://").await.unwrap();
+    if config.dev_mode {
+        sqlx::query("DROP TABLE IF EXISTS users; CREATE TABLE users (id INT)").execute(&pool).await.unwrap();
+    }
+    if cfg!(debug_assertions) {
+        sqlx::query("CREATE TABLE IF NOT EXISTS seed (id INT)").execute(&pool).await.unwrap();
+    }
+    if config.env == "development" {
+        sqlx::query("CREATE TABLE IF NOT EXISTS demo (id INT)").execute(&pool).await.unwrap();
+    }
+    if config.env == "production" {
+        sqlx::query("CREATE TABLE IF NOT EXISTS prod (id INT)").execute(&pool).await.unwrap();
+    }
+}
+"#
+    ));
+    let got: Vec<String> = hazards
+        .iter()
+        .filter(|h| h.code == "startup-work")
+        .map(|h| {
+            let gate = h.message.split_once("; ").map_or("", |(_, g)| g);
+            format!("{} {gate}", h.line)
+        })
+        .collect();
+    expect![[r#"
+        [
+            "7 it runs only when `config.dev_mode` holds, the monolith's own development gate: keep that condition false in the deployed configuration",
+            "10 it runs only when `cfg!(debug_assertions)` holds, a debug build: `cargo lambda build` (a release build) leaves it out",
+            "13 it runs only when a condition on `\"development\"` holds, the monolith's own development gate: keep that condition false in the deployed configuration",
+            "16 ",
+        ]
+    "#]]
+    .assert_debug_eq(&got);
+}
+
 #[test]
 fn startup_work() {
     check_marked(
