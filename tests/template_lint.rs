@@ -6,9 +6,10 @@
 //! API's default route an HTTP proxy to the monolith, every planned route
 //! on its function. `cfn-lint` validates SAM resources against SAM's
 //! schema without translating them, so `tools/sam-translate.py` runs the
-//! translator (`aws-sam-translator`, what `sam deploy` uses) too. Both come
-//! from PyPI; `tools/test.sh` installs them into `.venv`. A missing one
-//! fails the test with one line saying so.
+//! translator (`aws-sam-translator`, what `sam deploy` uses) too, and
+//! `sam validate --lint` (the SAM CLI) last. All come from PyPI;
+//! `tools/test.sh` installs them into `.venv`. A missing one fails the test
+//! with one line saying so.
 
 mod support;
 
@@ -119,6 +120,21 @@ fn generate(dir: &Path, fixture: &str, deploy: &str, adapter: &str, flags: &[&st
     out.join("template.yaml")
 }
 
+/// The SAM CLI from `.venv` (where tools/test.sh installs it) or the PATH.
+fn sam_cli() -> PathBuf {
+    let venv = repo().join(".venv/bin/sam");
+    if venv.is_file() {
+        return venv;
+    }
+    let on_path = Process::new("sam").arg("--version").output();
+    if on_path.is_ok_and(|o| o.status.success()) {
+        return PathBuf::from("sam");
+    }
+    panic!(
+        "the SAM CLI is not installed: run tools/test.sh (it installs aws-sam-cli into .venv) or `pip install aws-sam-cli`"
+    );
+}
+
 fn lint(template: &Path, what: &str) {
     let out = Process::new(cfn_lint())
         .arg(template)
@@ -132,6 +148,20 @@ fn lint(template: &Path, what: &str) {
         std::fs::read_to_string(template).unwrap_or_default()
     );
     sam_translate(template, what);
+    // `sam validate --lint`: SAM's own check, offline (the region only
+    // names the partition; no credentials are read).
+    let out = Process::new(sam_cli())
+        .args(["validate", "--lint", "--region", "us-east-1", "--template"])
+        .arg(template)
+        .env("SAM_CLI_TELEMETRY", "0")
+        .output()
+        .expect("sam runs");
+    assert!(
+        out.status.success(),
+        "{what}: `sam validate --lint` failed on template.yaml:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
 }
 
 const DEPLOY: &str = r#"

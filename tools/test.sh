@@ -15,6 +15,8 @@
 #                        schema; installed from PyPI into ./.venv
 #   aws-sam-translator   tools/sam-translate.py turns it into CloudFormation as
 #                        `sam deploy` does; installed from PyPI into ./.venv
+#   aws-sam-cli          `sam validate --lint` on the generated template.yaml;
+#                        installed from PyPI into ./.venv
 #   aarch64 Rust target  generated functions cross-build with `cargo lambda
 #                        build --arm64`; added with rustup
 # Debian packages are installed with apt-get when running as root or with sudo;
@@ -56,6 +58,11 @@ if ! .venv/bin/python -c "import samtranslator" 2>/dev/null; then
     echo "tools/test.sh: installing aws-sam-translator into .venv" >&2
     [ -x .venv/bin/pip ] || python3 -m venv .venv
     .venv/bin/pip install --quiet aws-sam-translator
+fi
+if [ ! -x .venv/bin/sam ]; then
+    echo "tools/test.sh: installing the SAM CLI into .venv" >&2
+    [ -x .venv/bin/pip ] || python3 -m venv .venv
+    .venv/bin/pip install --quiet aws-sam-cli
 fi
 if [ ! -d "$(rustc --print sysroot)/lib/rustlib/aarch64-unknown-linux-gnu/lib" ]; then
     echo "tools/test.sh: adding the Rust target aarch64-unknown-linux-gnu" >&2

@@ -49,6 +49,13 @@ pub struct BinMain {
     /// (file, line) and the item. Functions built from it would serve as
     /// the monolith does, not answer Lambda events.
     pub foreign_server: Option<(String, u32, String)>,
+    /// When `main` hands its command line to code outside the workspace
+    /// that dispatches to a subcommand's impl by derive (abscissa's
+    /// `boot(&APP)` running `Runnable::run` of the variant's type): the
+    /// method (file, line) that reaches a server, which `main` reaches
+    /// through no call cleave can see. Set with [`BinMain::serve_args`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dispatched: Option<(String, u32)>,
 }
 
 /// The command-line arguments that make a CLI `main` serve.
@@ -139,6 +146,7 @@ pub fn bin_mains(defs: &DefMap<'_>, _entrypoints: &[EntryPoint]) -> Vec<BinMain>
             server_fns: server_fns.clone(),
             serve_args: None,
             foreign_server: None,
+            dispatched: None,
         });
     }
     out.sort_by(|a, b| (&a.package, &a.krate).cmp(&(&b.package, &b.krate)));
@@ -206,6 +214,17 @@ pub fn serving(
         let mut seen = vec![false; defs.fns.len()];
         seen[start] = true;
         let mut todo = vec![start];
+        // A subcommand's method run by derive-generated dispatch outside
+        // the workspace (see `BinMain::dispatched`).
+        if let Some((file, line)) = &m.dispatched
+            && let Some(d) = defs
+                .fns
+                .iter()
+                .position(|f| f.file == file && f.line == *line)
+        {
+            seen[d] = true;
+            todo.push(d);
+        }
         while let Some(f) = todo.pop() {
             for &to in &callees[f] {
                 if !seen[to] {
@@ -374,6 +393,99 @@ pub fn set_serve_args(
             }
             level = next;
         }
+        if m.serve_args.is_none() && !serving[main] {
+            derived_dispatch(defs, &serving, main, m);
+        }
+    }
+}
+
+/// For a `main` that reaches no server: the one subcommand of its
+/// package's clap command line whose type has a method reaching a server,
+/// when `main` hands the parsing and the dispatch to code outside the
+/// workspace (abscissa's `boot(&APP)`, which runs the `Runnable::run` a
+/// derive wrote for the enum, then the variant type's own). The enum
+/// derives clap's `Parser`, or `Subcommand` and is a field of a struct
+/// deriving `Parser` (the top-level command line: nested subcommands are
+/// left alone); the variant holds one workspace type, one of whose impl
+/// methods reaches a server. Sets `serve_args` and `dispatched`; nothing
+/// when no variant or more than one qualifies.
+fn derived_dispatch(defs: &DefMap<'_>, serving: &[bool], main: usize, m: &mut BinMain) {
+    let project = defs.project;
+    let package_of = |module: crate::resolve::ModId| {
+        let krate = defs.mods[module].krate;
+        project.packages[project.crates[krate].package]
+            .name
+            .as_str()
+    };
+    if package_of(defs.fns[main].module) != m.package {
+        return;
+    }
+    let derives = |item: &crate::syntax::Item, what: &str| {
+        item.attrs.iter().any(|a| {
+            a.path.last() == Some("derive")
+                && a.words.iter().any(|w| w.rsplit("::").next() == Some(what))
+        })
+    };
+    let last_name = |ty: &crate::syntax::Ty| -> Option<String> {
+        match ty {
+            crate::syntax::Ty::Path(p) => p.names().last().map(str::to_owned),
+            _ => None,
+        }
+    };
+    // Types of fields of the package's `Parser` structs.
+    let parser_fields: std::collections::BTreeSet<String> = defs
+        .types
+        .iter()
+        .filter(|t| package_of(t.module) == m.package && derives(t.item, "Parser"))
+        .flat_map(|t| t.fields.iter())
+        .flat_map(|(_, ty)| {
+            // `Option<Command>` too: the names the type mentions.
+            crate::syntax::ty_text(ty)
+                .split(|c: char| !c.is_alphanumeric() && c != '_')
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut found: Vec<(String, (String, u32))> = Vec::new();
+    for t in defs.types.iter() {
+        if t.kind != crate::resolve::TypeKind::Enum
+            || package_of(t.module) != m.package
+            || !(derives(t.item, "Parser")
+                || (derives(t.item, "Subcommand") && parser_fields.contains(t.name)))
+        {
+            continue;
+        }
+        for (variant, fields) in t.variants.iter().zip(t.variant_fields) {
+            let [(_, ty)] = fields.as_slice() else {
+                continue;
+            };
+            let Some(name) = last_name(ty) else {
+                continue;
+            };
+            let methods = defs
+                .impls
+                .iter()
+                .filter(|i| {
+                    i.self_def.is_some_and(|d| {
+                        defs.types[d].name == name && package_of(defs.types[d].module) == m.package
+                    })
+                })
+                .flat_map(|i| i.methods.values().copied());
+            if let Some(f) = methods.filter(|&f| serving[f]).min() {
+                let fd = &defs.fns[f];
+                let path = crate::syntax::Path::from_names([t.name, variant.as_str()]);
+                let word = variant_word(defs, &path).unwrap_or_else(|| kebab(variant));
+                found.push((word, (fd.file.to_owned(), fd.line)));
+            }
+        }
+    }
+    if let [(word, (file, line))] = found.as_slice() {
+        m.serve_args = Some(ServeArgs {
+            args: vec![word.clone()],
+            file: file.clone(),
+            line: *line,
+        });
+        m.dispatched = Some((file.clone(), *line));
     }
 }
 
@@ -496,40 +608,45 @@ impl Dispatch<'_, '_> {
         }
     }
 
-    /// The subcommand name of the enum variant `path` names
-    /// (`Command::CreateKey`): its `name = ".."` attribute, else clap's
-    /// kebab-case of the variant. `None` for a path of one segment (a
-    /// binding or a constant, not a variant).
+    /// See [`variant_word`].
     fn variant_name(&self, path: &crate::syntax::Path) -> Option<String> {
-        let names: Vec<&str> = path.names().collect();
-        let [.., enum_name, variant] = names.as_slice() else {
+        variant_word(self.defs, path)
+    }
+}
+
+/// The subcommand name of the enum variant `path` names
+/// (`Command::CreateKey`): its `name = ".."` attribute, else clap's
+/// kebab-case of the variant. `None` for a path of one segment (a
+/// binding or a constant, not a variant).
+fn variant_word(defs: &DefMap<'_>, path: &crate::syntax::Path) -> Option<String> {
+    let names: Vec<&str> = path.names().collect();
+    let [.., enum_name, variant] = names.as_slice() else {
+        return None;
+    };
+    let renamed = defs.types.iter().find_map(|t| {
+        let ItemKind::Enum {
+            variants,
+            variant_attrs,
+            ..
+        } = &t.item.kind
+        else {
             return None;
         };
-        let renamed = self.defs.types.iter().find_map(|t| {
-            let ItemKind::Enum {
-                variants,
-                variant_attrs,
-                ..
-            } = &t.item.kind
-            else {
-                return None;
-            };
-            if t.name != *enum_name && *enum_name != "Self" {
-                return None;
-            }
-            let i = variants.iter().position(|v| v == variant)?;
-            variant_attrs
-                .iter()
-                .filter(|(v, _)| *v == i)
-                .find_map(|(_, a)| {
-                    a.named
-                        .iter()
-                        .find(|(k, _)| k == "name")
-                        .map(|(_, v)| v.clone())
-                })
-        });
-        Some(renamed.unwrap_or_else(|| kebab(variant)))
-    }
+        if t.name != *enum_name && *enum_name != "Self" {
+            return None;
+        }
+        let i = variants.iter().position(|v| v == variant)?;
+        variant_attrs
+            .iter()
+            .filter(|(v, _)| *v == i)
+            .find_map(|(_, a)| {
+                a.named
+                    .iter()
+                    .find(|(k, _)| k == "name")
+                    .map(|(_, v)| v.clone())
+            })
+    });
+    Some(renamed.unwrap_or_else(|| kebab(variant)))
 }
 
 /// clap's default subcommand spelling: `CreateKey` -> `create-key`,

@@ -349,3 +349,103 @@ fn clap_spells_variants_in_kebab_case() {
         ["serve", "create-key", "gen-api", "v2-import", "http-server"]
     );
 }
+
+/// `main` hands the command line to a framework outside the workspace,
+/// which parses it and runs the chosen subcommand's trait method through a
+/// derive: the one variant whose type's method serves is the arguments,
+/// and that method is where `main`'s reach continues.
+#[test]
+fn a_subcommand_dispatched_by_an_outside_framework_is_found_by_its_type() {
+    check(
+        r#"
+//- /src/main.rs
+fn main() {
+    runner::boot(&app::APP);
+}
+//- /src/lib.rs
+pub static APP: runner::Cell<Entry> = runner::Cell::new();
+
+#[derive(clap::Parser, Debug)]
+pub struct Entry {
+    #[command(subcommand)]
+    cmd: Cmd,
+    #[arg(short)]
+    verbose: bool,
+}
+
+#[derive(clap::Subcommand, Debug, runner::Runnable)]
+pub enum Cmd {
+    Users(UsersCmd),
+    #[command(name = "start")]
+    StartServer(ServeCmd),
+}
+
+#[derive(clap::Parser, Debug)]
+pub struct UsersCmd;
+#[derive(clap::Parser, Debug)]
+pub struct ServeCmd;
+
+impl runner::Runnable for UsersCmd {
+    fn run(&self) {
+        println!("users");
+    }
+}
+
+impl runner::Runnable for ServeCmd {
+    fn run(&self) {
+        runner::block_on(self.serve());
+    }
+}
+
+impl ServeCmd {
+    async fn serve(&self) {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:3000").await.unwrap();
+        axum::serve(l, axum::Router::new()).await.unwrap();
+    }
+}
+"#,
+        expect![[r#"
+            app src/main.rs:1 serves args=["start"]@src/lib.rs:30
+        "#]],
+    );
+}
+
+/// Two serving subcommands, or none: cleave cannot tell, so no arguments.
+#[test]
+fn two_serving_subcommands_dispatched_outside_are_left_alone() {
+    check(
+        r#"
+//- /src/main.rs
+fn main() {
+    runner::boot(&app::APP);
+}
+//- /src/lib.rs
+#[derive(clap::Parser, Debug)]
+pub enum Cmd {
+    Api(Api),
+    Admin(Admin),
+}
+pub struct Api;
+pub struct Admin;
+impl runner::Runnable for Api {
+    fn run(&self) {
+        serve()
+    }
+}
+impl runner::Runnable for Admin {
+    fn run(&self) {
+        serve()
+    }
+}
+fn serve() {
+    let _ = axum::serve(std_listener(), axum::Router::new());
+}
+fn std_listener() -> tokio::net::TcpListener {
+    todo!()
+}
+"#,
+        expect![[r#"
+            app src/main.rs:1
+        "#]],
+    );
+}
