@@ -41,9 +41,7 @@ fn refused(method: &str, path: &str) -> bool {
 }
 
 /// The make service with each connection's service behind the guard.
-pub fn guarded<M, S>(
-    make_service: M,
-) -> ::tower::util::MapResponse<M, fn(S) -> GuardedService<S>> {
+pub fn guarded<M, S>(make_service: M) -> ::tower::util::MapResponse<M, fn(S) -> GuardedService<S>> {
     ::tower::util::MapResponse::new(make_service, GuardedService as fn(S) -> GuardedService<S>)
 }
 
@@ -121,22 +119,82 @@ fn ready<T>(future: impl Future<Output = Result<T, Infallible>>) -> T {
     }
 }
 
+/// An app's answer, as every app served in this process gives it.
+#[cfg(feature = "native")]
+type Responder =
+    std::sync::Arc<dyn Fn(std::net::SocketAddr, Request) -> BoxFuture<Response> + Send + Sync>;
+
+/// Every app served in this process on Lambda, in the order they started.
+/// A process that starts several servers (an API beside an admin server,
+/// `serve` called twice) has one Lambda loop: the runtime hands each event
+/// to one poller, so a loop per server would give events to the wrong app.
+#[cfg(feature = "native")]
+static APPS: std::sync::Mutex<Vec<Responder>> = std::sync::Mutex::new(Vec::new());
+
+/// Answers a request from the first app whose answer is not 404, in the
+/// order they started (the last app's answer stands). With one app the
+/// request goes to it as it is; with more, its body is buffered once so
+/// each app can be asked.
+#[cfg(feature = "native")]
+async fn respond_first(
+    apps: Vec<Responder>,
+    peer: std::net::SocketAddr,
+    request: Request,
+) -> Response {
+    let [rest @ .., last] = apps.as_slice() else {
+        return not_found();
+    };
+    if rest.is_empty() {
+        return last(peer, request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = ::axum_real::body::to_bytes(body, usize::MAX).await else {
+        return ::axum_real::http::StatusCode::BAD_REQUEST.into_response();
+    };
+    let copy = || Request::from_parts(parts.clone(), ::axum_real::body::Body::from(bytes.clone()));
+    for app in rest {
+        let response = app(peer, copy()).await;
+        if response.status() != ::axum_real::http::StatusCode::NOT_FOUND {
+            return response;
+        }
+    }
+    last(peer, copy()).await
+}
+
 /// Answers Lambda events with the app until the runtime stops. The
 /// runtime's future is not provably `Send` (a higher-ranked lifetime in
 /// `lambda_runtime`), and `serve`'s future must be: it runs on a blocking
 /// thread of the app's own runtime, so the app's pools and tasks stay on
-/// the runtime that made them.
+/// the runtime that made them. The first app served starts the loop; each
+/// later one joins it (see [`APPS`]) and its `serve` waits forever, as a
+/// server does.
 #[cfg(feature = "native")]
 pub fn on_lambda<M: LambdaApp>(app: M) -> BoxFuture<io::Result<()>> {
     use ::cleave_lambda::lambda_http;
-    let app = std::sync::Arc::new(app);
+    let first = {
+        let mut apps = APPS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        apps.push(std::sync::Arc::new(move |peer, request| {
+            app.respond(peer, request)
+        }));
+        apps.len() == 1
+    };
+    if !first {
+        return Box::pin(std::future::pending());
+    }
     let handler = lambda_http::service_fn(move |request: lambda_http::Request| {
         let ip =
             ::cleave_lambda::source_ip(&request).unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
         let answer = if refused(request.method().as_str(), request.uri().path()) {
             None
         } else {
-            Some(app.respond(
+            let apps = APPS
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            Some(respond_first(
+                apps,
                 std::net::SocketAddr::new(ip, 0),
                 request.map(::axum_real::body::Body::new),
             ))
@@ -224,6 +282,59 @@ mod tests {
         for path in ["/theirs", "/%74heirs", "//theirs", "/./theirs", "/theirs/"] {
             assert_eq!(status(path), 404, "{path}");
         }
+    }
+
+    /// Two servers in one process: each request is answered by the first
+    /// app that has its route, the body reaching whichever answers.
+    #[cfg(feature = "native")]
+    #[test]
+    fn on_lambda_several_apps_answer_from_the_first_that_has_the_route() {
+        init();
+        async fn echo(body: String) -> String {
+            format!("admin got {body}")
+        }
+        let api: Responder = {
+            let router = app();
+            std::sync::Arc::new(move |peer, request| LambdaApp::respond(&router, peer, request))
+        };
+        let admin: Responder = {
+            let router = ::axum_real::Router::new()
+                .route("/admin", ::axum_real::routing::post(echo))
+                .route("/mine", ::axum_real::routing::get(|| async { "admin's" }));
+            std::sync::Arc::new(move |peer, request| LambdaApp::respond(&router, peer, request))
+        };
+        let peer = std::net::SocketAddr::from(([203, 0, 113, 9], 0));
+        let post = |path: &str, body: &str| {
+            ::axum_real::http::Request::builder()
+                .method("POST")
+                .uri(path)
+                .body(::axum_real::body::Body::from(body.to_owned()))
+                .expect("a request")
+        };
+        let answers = block_on(async {
+            vec![
+                text(respond_first(vec![api.clone(), admin.clone()], peer, request("/mine")).await)
+                    .await,
+                text(
+                    respond_first(
+                        vec![api.clone(), admin.clone()],
+                        peer,
+                        post("/admin", "x=1"),
+                    )
+                    .await,
+                )
+                .await,
+                text(respond_first(vec![api.clone(), admin.clone()], peer, request("/none")).await)
+                    .await,
+                text(respond_first(vec![admin.clone()], peer, request("/theirs")).await).await,
+                text(respond_first(Vec::new(), peer, request("/mine")).await).await,
+            ]
+        });
+        assert_eq!(answers[0], (200, "203.0.113.9".to_owned()));
+        assert_eq!(answers[1], (200, "admin got x=1".to_owned()));
+        assert_eq!(answers[2].0, 404);
+        assert_eq!(answers[3].0, 404);
+        assert_eq!(answers[4].0, 404);
     }
 
     #[cfg(feature = "native")]
