@@ -123,6 +123,15 @@ fn write_plan(
                 "note: route \"{r}\" no longer exists; removed from function `{f}` in {shown}"
             );
         }
+        for (w, source) in &report.workers_removed {
+            let _ = writeln!(
+                err,
+                "note: worker `{w}`'s loop ({source}) no longer exists; removed from {shown}"
+            );
+        }
+        for (w, source) in &report.workers_added {
+            let _ = writeln!(err, "note: new worker `{w}` ({source}) proposed in {shown}");
+        }
         for (f, r) in &report.added {
             let _ = writeln!(
                 err,

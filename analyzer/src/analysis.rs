@@ -15,6 +15,7 @@ use crate::callgraph::{self, CallGraph, EdgeKind};
 use crate::config::EnvVar;
 use crate::diagnostic::Diagnostic;
 use crate::entrypoints::prefix::Overrides;
+use crate::entrypoints::workers::work::{self, Worker};
 use crate::entrypoints::{self, Detection, EntryKind, EntryPoint, Framework};
 use crate::hazards::{self, Hazard};
 use crate::load::{self, LoadError, Project, TargetKind};
@@ -64,6 +65,8 @@ pub struct Analysis {
     pub hazards: Vec<Hazard>,
     /// The environment variables the served app reads, sorted by name.
     pub config: Vec<EnvVar>,
+    /// The workers among `entrypoints`, with what each does per round.
+    pub workers: Vec<Worker>,
     pub diagnostics: Vec<Diagnostic>,
     /// Every workspace fn (index = position).
     #[serde(skip)]
@@ -374,6 +377,7 @@ fn assemble(
             files: project.files(),
             lines: project.lines(),
         },
+        workers: work::workers(&detection.entrypoints, &detection.works),
         entrypoints: detection.entrypoints,
         hazards,
         config,
@@ -629,6 +633,7 @@ pub struct Report<'a> {
     pub entrypoints: &'a [EntryPoint],
     pub hazards: &'a [Hazard],
     pub config: &'a [EnvVar],
+    pub workers: &'a [Worker],
     pub functions: Vec<FunctionOut<'a>>,
     pub metrics: &'a PlanMetrics,
     pub diagnostics: &'a [Diagnostic],
@@ -642,6 +647,7 @@ pub fn report_json<'a>(a: &'a Analysis, groups: &'a [Group], metrics: &'a Metric
         entrypoints: &a.entrypoints,
         hazards: &a.hazards,
         config: &a.config,
+        workers: &a.workers,
         functions: groups
             .iter()
             .zip(&metrics.functions)

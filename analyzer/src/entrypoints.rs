@@ -213,6 +213,9 @@ pub struct Detection {
     pub diagnostics: Vec<Diagnostic>,
     /// Frameworks whose routes were found.
     pub frameworks: Vec<Framework>,
+    /// What each scheduled worker does per round, by its handler and
+    /// where it is started (`EntryPoint::registered`).
+    pub works: std::collections::BTreeMap<(String, Location), workers::work::Work>,
 }
 
 /// Runs every detector over the workspace. Output is sorted.

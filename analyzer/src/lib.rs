@@ -19,6 +19,7 @@ pub mod partition;
 pub mod plan;
 pub mod resolve;
 pub mod review;
+pub mod schedule;
 pub mod stack;
 pub mod startup;
 pub mod syntax;

@@ -1115,7 +1115,8 @@ fn block(b: &syn::Block) -> Block {
 }
 
 /// A fn's body, with the first and last line of each statement (nested
-/// blocks keep none: nothing reads them).
+/// blocks keep none, but the bodies of `loop` and `while`, where a
+/// scheduled worker's function edits its wait).
 fn body_block(b: &syn::Block) -> Block {
     Block {
         stmts: b.stmts.iter().map(stmt).collect(),
@@ -1289,13 +1290,13 @@ fn expr(e: &syn::Expr) -> Expr {
         syn::Expr::While(w) => Expr::Loop {
             pat: None,
             iter: Some(Box::new(expr(&w.cond))),
-            body: block(&w.body),
+            body: body_block(&w.body),
             line: line_at(w.while_token.span),
         },
         syn::Expr::Loop(l) => Expr::Loop {
             pat: None,
             iter: None,
-            body: block(&l.body),
+            body: body_block(&l.body),
             line: line_at(l.loop_token.span),
         },
         syn::Expr::Await(a) => wrap(WrapKind::Await, &a.base),

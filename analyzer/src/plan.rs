@@ -21,11 +21,13 @@ use crate::entrypoints::prefix::Overrides;
 use crate::partition::{self, Group};
 
 mod deploy;
+mod worker;
 
 pub use deploy::{
     DEFAULT_RETENTION_DAYS, Deploy, EnvSource, LAMBDA_RESERVED, RETENTION_DAYS, lambda_reserved,
     valid_env_name,
 };
+pub use worker::{DEFAULT_WORKER_TIMEOUT_S, PlanWorker, schedulable, source_of};
 
 pub const VERSION: i64 = 1;
 pub const TARGET: &str = "aws-lambda";
@@ -59,6 +61,8 @@ pub struct Plan {
     /// Warn when a function reaches more lines than this (optional).
     pub max_reachable_lines: Option<u64>,
     pub functions: Vec<PlanFunction>,
+    /// `[[worker]]`: the scheduled functions, one per interval loop.
+    pub workers: Vec<PlanWorker>,
     /// `[prefix]`: the whole prefix of a mount whose prefix is computed at
     /// runtime, by the mount's `file:line` (`"src/main.rs:585" = "/vault"`).
     pub prefixes: Overrides,
@@ -210,6 +214,7 @@ pub fn parse(text: &str, file: &str) -> (Option<Plan>, Vec<Diagnostic>) {
                 | "target"
                 | "max_reachable_lines"
                 | "function"
+                | "worker"
                 | "prefix"
                 | "deploy"
                 | "args"
@@ -258,6 +263,7 @@ pub fn parse(text: &str, file: &str) -> (Option<Plan>, Vec<Diagnostic>) {
         },
     };
     let deploy = deploy::read(root, &lines, file, &mut diags);
+    let workers = worker::read(root, &lines, file, &mut diags);
     let mut functions = Vec::new();
     match root.get("function") {
         None => err(
@@ -284,6 +290,7 @@ pub fn parse(text: &str, file: &str) -> (Option<Plan>, Vec<Diagnostic>) {
             target,
             max_reachable_lines,
             functions,
+            workers,
             prefixes,
             deploy,
             args,
@@ -588,6 +595,7 @@ pub fn validate(plan: &Plan, analysis: &Analysis, file: &str) -> Vec<Diagnostic>
             ));
         }
     }
+    worker::validate(plan, analysis, file, &mut diags);
     for r in &known {
         if !seen.contains_key(r.as_str()) {
             diags.push(Diagnostic::new(
@@ -648,6 +656,7 @@ pub fn render(analysis: &Analysis, groups: &[Group], granularity: &str) -> Strin
         tables.push(function_table(g));
     }
     doc["function"] = Item::ArrayOfTables(tables);
+    worker::propose(&mut doc, analysis);
     doc.to_string()
 }
 
@@ -727,6 +736,10 @@ pub struct MergeReport {
     pub added: Vec<(String, String)>,
     pub removed: Vec<(String, String)>,
     pub new_functions: Vec<String>,
+    /// Workers proposed for new loops, as `(name, source)`.
+    pub workers_added: Vec<(String, String)>,
+    /// Workers whose loop is gone, as `(name, source)`.
+    pub workers_removed: Vec<(String, String)>,
 }
 
 /// Merges a proposal into a plan a person edited. Their assignments, names
@@ -754,6 +767,7 @@ pub fn merge(
     }
     let known: BTreeSet<String> = partition::route_names(analysis).into_iter().collect();
     let mut report = MergeReport::default();
+    (report.workers_added, report.workers_removed) = worker::merge(&mut doc, analysis);
     let mut assigned: BTreeSet<String> = BTreeSet::new();
     let Some(tables) = doc
         .get_mut("function")

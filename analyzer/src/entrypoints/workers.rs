@@ -28,6 +28,9 @@ use crate::syntax::{Block, Expr, ItemKind, Path, Stmt, UseEntry, UseKind, WrapKi
 
 #[cfg(test)]
 mod tests;
+pub mod work;
+
+use work::Work;
 
 /// How many calls deep from `main` spawns are looked for (`main` -> `run` -> `start_jobs`).
 const MAX_CALL_DEPTH: u32 = 2;
@@ -96,6 +99,7 @@ pub(crate) fn detect(defs: &DefMap<'_>, out: &mut Detection) {
         handlers,
         handler_closures,
         found: Vec::new(),
+        works: BTreeMap::new(),
         diags: Vec::new(),
     };
     let mut queue: VecDeque<(FnId, u32)> = mains(defs).into_iter().map(|f| (f, 0)).collect();
@@ -111,6 +115,7 @@ pub(crate) fn detect(defs: &DefMap<'_>, out: &mut Detection) {
         }
     }
     out.entrypoints.append(&mut w.found);
+    out.works.append(&mut w.works);
     out.diagnostics.append(&mut w.diags);
 }
 
@@ -197,6 +202,8 @@ struct Workers<'d, 'a> {
     /// Route handler closures (file, line): never entered.
     handler_closures: BTreeSet<(String, u32)>,
     found: Vec<EntryPoint>,
+    /// What each schedule does per round, by handler and spawn site.
+    works: BTreeMap<(String, Location), Work>,
     diags: Vec<Diagnostic>,
 }
 
@@ -334,6 +341,11 @@ impl<'a> Workers<'_, 'a> {
                     && self.found.len() == before
                 {
                     let data = &self.defs.fns[cx.f];
+                    if let Some(body) = &data.def.body {
+                        let w = work::read(self.defs, cx.f, &cx.lets, &|g| body.walk(g), e);
+                        self.works
+                            .insert((data.id.clone(), self.loc(cx.f, *line)), w);
+                    }
                     self.found.push(EntryPoint {
                         kind: EntryKind::Schedule,
                         framework: None,
@@ -419,7 +431,7 @@ impl<'a> Workers<'_, 'a> {
             Spawned::Server | Spawned::Spawn => {}
             Spawned::Fns(gs) => {
                 for g in gs {
-                    self.push_fn(cx, g, schedule, line);
+                    self.push_fn(cx, g, schedule, line, None);
                 }
             }
             Spawned::Body(body, at) => self.push_body(cx, body, at.unwrap_or(line), line, schedule),
@@ -468,7 +480,7 @@ impl<'a> Workers<'_, 'a> {
                         consumed.push(fut);
                     }
                     for g in futures {
-                        self.push_fn(cx, g, schedule, reg);
+                        self.push_fn(cx, g, schedule, reg, None);
                     }
                 }
                 // `async { loop { .. } }` beside the server; an async block
@@ -554,13 +566,24 @@ impl<'a> Workers<'_, 'a> {
         if self.server_like(cx, body, 0) {
             return;
         }
-        let schedule = schedule || has_schedule_loop(body, true);
+        let lp = first_schedule_loop(body);
+        let w = match lp {
+            Some(lp) => Some(work::read(self.defs, cx.f, &cx.lets, &|g| body.walk(g), lp)),
+            None if schedule => Some(work::blocked(SPAWNED_EACH_ROUND, None)),
+            None => None,
+        };
+        let schedule = schedule || lp.is_some();
         let called = self.workspace_calls(cx, body);
         if let [g] = called.as_slice() {
-            self.push_fn(cx, *g, schedule, line);
+            self.push_fn(cx, *g, schedule, line, w);
             return;
         }
         let data = &self.defs.fns[cx.f];
+        let handler = format!("{}::{{closure}}", data.id);
+        if let Some(w) = w {
+            self.works
+                .insert((handler.clone(), self.loc(cx.f, line)), w);
+        }
         self.found.push(EntryPoint {
             kind: if schedule {
                 EntryKind::Schedule
@@ -570,7 +593,7 @@ impl<'a> Workers<'_, 'a> {
             framework: None,
             method: String::new(),
             path: String::new(),
-            handler: format!("{}::{{closure}}", data.id),
+            handler,
             at: self.loc(cx.f, at),
             registered: self.loc(cx.f, line),
             middleware: Vec::new(),
@@ -578,14 +601,33 @@ impl<'a> Workers<'_, 'a> {
         });
     }
 
-    fn push_fn(&mut self, cx: &FnCx<'a>, g: FnId, schedule: bool, line: u32) {
+    /// Reports a workspace fn as a worker; `w` is what the loop around its
+    /// call does per round, when the spawned code holds that loop.
+    fn push_fn(&mut self, cx: &FnCx<'a>, g: FnId, schedule: bool, line: u32, w: Option<Work>) {
         let data = &self.defs.fns[g];
-        let schedule = schedule
-            || data
-                .def
-                .body
-                .as_ref()
-                .is_some_and(|b| b.stmts.iter().any(stmt_has_schedule_loop));
+        let own = data.def.body.as_ref().and_then(|b| {
+            let mut lp = None;
+            b.walk(&mut |x| {
+                if lp.is_none() && is_schedule_loop(x, true) {
+                    lp = Some(x);
+                }
+            });
+            lp.map(|lp| (b, lp))
+        });
+        let w = match (w, own) {
+            (Some(w), _) => Some(w),
+            (None, Some((b, lp))) => {
+                let gcx = self.fn_cx(g);
+                Some(work::read(self.defs, g, &gcx.lets, &|f| b.walk(f), lp))
+            }
+            (None, None) if schedule => Some(work::blocked(SPAWNED_EACH_ROUND, None)),
+            (None, None) => None,
+        };
+        let schedule = schedule || own.is_some();
+        if let Some(w) = w {
+            self.works
+                .insert((data.id.clone(), self.loc(cx.f, line)), w);
+        }
         self.found.push(EntryPoint {
             kind: if schedule {
                 EntryKind::Schedule
@@ -839,15 +881,21 @@ fn has_schedule_loop(e: &Expr, lenient: bool) -> bool {
     found
 }
 
-/// Whether a spawned fn's body statement holds an interval loop.
-fn stmt_has_schedule_loop(s: &Stmt) -> bool {
-    match s {
-        Stmt::Let { init: Some(e), .. } | Stmt::Expr(e) | Stmt::Semi(e) => {
-            has_schedule_loop(e, true)
+/// The first interval loop in a spawned expression, outermost first.
+fn first_schedule_loop(e: &Expr) -> Option<&Expr> {
+    let mut found = None;
+    e.walk(&mut |x| {
+        if found.is_none() && is_schedule_loop(x, true) {
+            found = Some(x);
         }
-        _ => false,
-    }
+    });
+    found
 }
+
+/// Why a worker spawned afresh by each round of an interval loop gets no
+/// scheduled function.
+const SPAWNED_EACH_ROUND: &str = "each round of its loop spawns the work as a task of its own, \
+     which an invocation would not wait for; call it in the loop instead of spawning it";
 
 /// Whether a loop may end: `break`, `return` (a bare one lowers to an empty
 /// expression in statement or arm position).

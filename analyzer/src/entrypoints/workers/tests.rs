@@ -435,3 +435,125 @@ fn golden_forum_actix_housekeeping() {
 fn golden_notes_rocket_has_no_workers() {
     expect![[""]].assert_eq(&fixture_workers("notes-rocket"));
 }
+
+/// What each schedule does per round, one line each: schedule, pace,
+/// gate lines or why none.
+fn check_work(fixture: &str, expect: Expect) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_fixture(dir.path(), fixture);
+    let project = crate::load(dir.path()).expect("load");
+    let defs = DefMap::build(&project);
+    let found = detect(&defs);
+    let mut lines: Vec<String> = found
+        .works
+        .iter()
+        .map(|((handler, at), w)| {
+            let how = match (&w.gate, &w.blocked) {
+                (Some(g), _) => format!(
+                    "gate {}:{} first {} wait {}-{}{}",
+                    g.file,
+                    g.loop_line,
+                    g.first,
+                    g.wait.0,
+                    g.wait.1,
+                    if g.awaits { "" } else { " blocking" }
+                ),
+                (None, Some(why)) => format!("blocked: {why}"),
+                (None, None) => "neither".to_owned(),
+            };
+            format!(
+                "{handler} @{}:{} {} every {:?} {how}",
+                at.file, at.line, w.schedule, w.every_s
+            )
+        })
+        .collect();
+    lines.sort();
+    expect.assert_eq(&lines.iter().map(|l| format!("{l}\n")).collect::<String>());
+}
+
+#[test]
+fn a_loops_pace_becomes_a_rate_and_its_wait_a_gate() {
+    check_work(
+        &app(
+            r#"
+pub const EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+pub async fn sweep() {
+    let mut ticker = tokio::time::interval(EVERY);
+    loop {
+        ticker.tick().await;
+        purge().await;
+    }
+}
+pub async fn poll_queue() {
+    loop {
+        while take_one().await {}
+        tokio::time::sleep(std::time::Duration::from_secs(20)).await;
+    }
+}
+pub fn blocking_reaper() {
+    loop {
+        purge_now();
+        std::thread::sleep(std::time::Duration::from_millis(90_000));
+    }
+}
+pub async fn purge() {}
+pub fn purge_now() {}
+pub async fn take_one() -> bool { false }
+"#,
+            r#"
+#[tokio::main]
+async fn main() {
+    tokio::spawn(app::sweep());
+    tokio::spawn(app::poll_queue());
+    std::thread::spawn(|| app::blocking_reaper());
+    axum::serve(listener, router).await.unwrap();
+}
+"#,
+        ),
+        expect![[r#"
+            app::blocking_reaper @src/main.rs:6 rate(2 minutes) every Some(90) gate src/lib.rs:17 first 18 wait 19-19 blocking
+            app::poll_queue @src/main.rs:5 rate(1 minute) every Some(20) gate src/lib.rs:11 first 12 wait 13-13
+            app::sweep @src/main.rs:4 rate(1 hour) every Some(3600) gate src/lib.rs:5 first 6 wait 6-6
+        "#]],
+    );
+}
+
+#[test]
+fn state_carried_between_rounds_or_a_wait_in_a_select_rules_a_function_out() {
+    check_work(
+        &app(
+            r#"
+pub async fn since_last(every: std::time::Duration) {
+    let mut last = 0;
+    let mut ticker = tokio::time::interval(every);
+    loop {
+        ticker.tick().await;
+        last = export_after(last).await;
+    }
+}
+pub async fn raced(every: std::time::Duration) {
+    let mut ticker = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => purge().await,
+        }
+    }
+}
+pub async fn export_after(n: u64) -> u64 { n }
+pub async fn purge() {}
+"#,
+            r#"
+#[tokio::main]
+async fn main() {
+    tokio::spawn(app::since_last(std::time::Duration::from_secs(60)));
+    tokio::spawn(app::raced(std::time::Duration::from_secs(60)));
+    axum::serve(listener, router).await.unwrap();
+}
+"#,
+        ),
+        expect![[r#"
+            app::raced @src/main.rs:5 rate(5 minutes) every None blocked: the loop waits inside an expression (a `select!`, a `match`), not in a statement of its own, so cleave cannot take over its pace (src/lib.rs:12)
+            app::since_last @src/main.rs:4 rate(5 minutes) every None blocked: the loop carries `last` from one round to the next (src/lib.rs:7); a function starts afresh on each cold start, so it would lose it
+        "#]],
+    );
+}
