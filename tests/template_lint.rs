@@ -18,7 +18,7 @@ use std::process::Command as Process;
 
 use assert_cmd::Command;
 use serde_json::Value;
-use support::{parse_plan, parse_yaml, template_functions};
+use support::{parse_plan, parse_plan_workers, parse_yaml, template_functions};
 
 const FIXTURES: [&str; 3] = ["shop-axum", "forum-actix", "notes-rocket"];
 
@@ -286,8 +286,13 @@ fn monolith_url_proxies_the_default_route_and_planned_routes_stay_on_functions()
             adapter,
             &["--monolith-url", MONOLITH],
         );
-        let plan =
-            parse_plan(&std::fs::read_to_string(dir.path().join("cleave.toml")).expect("plan"));
+        let plan_text = std::fs::read_to_string(dir.path().join("cleave.toml")).expect("plan");
+        let plan = parse_plan(&plan_text);
+        // Scheduled workers need the native adapter's Lambda runtime.
+        let workers = match adapter {
+            "native" => parse_plan_workers(&plan_text),
+            _ => Vec::new(),
+        };
         let text = std::fs::read_to_string(&template).expect("template");
         let doc = parse_yaml(&text);
         // Tags (`!Ref`) read as their scalar: `uri: !Ref MonolithUrl` is "MonolithUrl".
@@ -321,7 +326,23 @@ fn monolith_url_proxies_the_default_route_and_planned_routes_stay_on_functions()
             "{fixture}"
         );
         let functions = template_functions(&doc);
-        assert_eq!(functions.len(), plan.len(), "{fixture}");
+        assert_eq!(functions.len(), plan.len() + workers.len(), "{fixture}");
+        assert!(
+            fixture != "shop-axum" || !workers.is_empty(),
+            "shop-axum's cart sweep is a worker"
+        );
+        // A worker function serves no route: no condition, its schedule its only event.
+        for (name, schedule) in &workers {
+            let resource = &functions[name];
+            assert!(resource["Condition"].is_badvalue(), "{fixture} {name}");
+            let event = &resource["Properties"]["Events"]["Schedule"];
+            assert_eq!(event["Type"].as_str(), Some("Schedule"), "{fixture} {name}");
+            assert_eq!(
+                event["Properties"]["Schedule"].as_str(),
+                Some(schedule.as_str()),
+                "{fixture} {name}"
+            );
+        }
         for f in &plan {
             let resource = &functions[&f.name];
             let condition = resource["Condition"].as_str().expect("a condition");

@@ -65,6 +65,8 @@ pub struct SamFunction {
     /// no event matches (an unknown path, a method a path lacks), which the
     /// monolith answered with its own 404, 405 or fallback handler.
     pub default_route: bool,
+    /// A worker function's EventBridge schedule (it has no HTTP events).
+    pub schedule: Option<String>,
 }
 
 #[derive(Template)]
@@ -127,8 +129,10 @@ pub struct Migration<'a> {
     pub guard: &'a str,
     pub web_adapter: Option<&'a WebAdapter>,
     pub functions: &'a [FunctionNote],
-    /// Workers the start-up code spawns: every function still starts them.
-    pub workers: &'a [String],
+    /// The scheduled workers, each a function of its own.
+    pub workers: &'a [crate::worker::WorkerNote],
+    /// Work of the start-up code that gets no function, with why.
+    pub workers_left_out: &'a [String],
     /// The monolith's other binaries, not built into any function.
     pub left_out: &'a [String],
     pub edits: &'a [Edit],

@@ -15,6 +15,7 @@ pub mod native;
 pub mod report;
 mod serving;
 mod shim;
+mod worker;
 mod workspace;
 pub mod write;
 

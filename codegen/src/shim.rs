@@ -30,6 +30,7 @@ pub const SHIM_DIR: &str = "crates/cleave-lambda";
 const GUARD_RS: &str = include_str!("../shim/cleave-lambda/src/guard.rs");
 const LIB_RS: &str = include_str!("../shim/cleave-lambda/src/lib.rs");
 const FORWARD_RS: &str = include_str!("../shim/cleave-lambda/src/forward.rs");
+const WORKER_RS: &str = include_str!("../shim/cleave-lambda/src/worker.rs");
 
 type Sources = &'static [(&'static str, &'static str)];
 type Deps = &'static [(&'static str, &'static str, &'static [&'static str], bool)];
@@ -668,6 +669,7 @@ fn render_shim(tree: &mut Tree, s: &ShimCrates<'_>) {
         ("forward.rs", FORWARD_RS),
         ("guard.rs", GUARD_RS),
         ("lib.rs", LIB_RS),
+        ("worker.rs", WORKER_RS),
     ] {
         tree.insert(
             format!("{SHIM_DIR}/src/{file}"),
@@ -731,7 +733,7 @@ fn shim_manifest(header: &str, native: bool) -> String {
         ("http-body-util", "0.1", &[]),
         ("hyper", "1", &["client", "http1"]),
         ("hyper-util", "0.1", &["tokio"]),
-        ("tokio", "1", &["rt", "net", "time"]),
+        ("tokio", "1", &["rt", "net", "time", "sync"]),
     ];
     let mut doc = DocumentMut::new();
     doc.decor_mut().set_prefix(format!("{header}\n"));
@@ -740,7 +742,13 @@ fn shim_manifest(header: &str, native: bool) -> String {
     let (native_enables, forward_enables): (Vec<String>, Vec<String>) = if native {
         let mut forward = vec!["native".to_owned()];
         forward.extend(FORWARD.iter().map(|d| format!("dep:{}", d.0)));
-        (vec!["dep:lambda_http".to_owned()], forward)
+        // `tokio` and `aws_lambda_events` run scheduled workers' rounds.
+        (
+            ["dep:lambda_http", "dep:tokio", "dep:aws_lambda_events"]
+                .map(str::to_owned)
+                .to_vec(),
+            forward,
+        )
     } else {
         (Vec::new(), Vec::new())
     };
@@ -759,6 +767,12 @@ fn shim_manifest(header: &str, native: bool) -> String {
             deps.insert(name, dep(version, features, true));
         }
         deps.insert("lambda_http", dep("1.3", &[], true));
+        let mut events = InlineTable::new();
+        events.insert("version", "1.2".into());
+        events.insert("default-features", false.into());
+        events.insert("features", strings(["eventbridge"]));
+        events.insert("optional", true.into());
+        deps.insert("aws_lambda_events", Item::Value(Value::InlineTable(events)));
     }
     deps.insert("matchit", dep("0.8", &[], false));
     doc.insert("dependencies", Item::Table(deps));
@@ -876,6 +890,8 @@ pub struct FunctionMain<'a> {
     /// The plan's `args`: what the binary is started with when Lambda
     /// starts it with none.
     pub args: &'a [String],
+    /// For a worker function: the worker's name and its loop's `file:line`.
+    pub worker: Option<(&'a str, &'a str)>,
 }
 
 /// Packages the shim's Lambda crates use beyond what their manifests ask:
@@ -941,6 +957,7 @@ pub fn function_main(m: &FunctionMain<'_>) -> String {
         own,
         elsewhere,
         args,
+        worker,
     } = *m;
     let pairs = |list: &[(String, String)]| {
         let items = list.iter().map(|(m, p)| quote::quote!((#m, #p)));
@@ -966,10 +983,26 @@ pub fn function_main(m: &FunctionMain<'_>) -> String {
             std::process::Termination::report(::#lib::__cleave_main())
         }
     };
+    if let Some((worker, source)) = worker {
+        let doc = format!(
+            " Worker `{name}`: the monolith's `main`, running one round of the loop at \
+             {source} per scheduled event."
+        );
+        file = syn::parse_quote! {
+            #![doc = #doc]
+
+            fn main() -> std::process::ExitCode {
+                ::cleave_lambda::init_worker(#worker);
+                std::process::Termination::report(::#lib::__cleave_main())
+            }
+        };
+    }
     if !args.is_empty() {
         let items = args.iter();
+        // Just before `main`.
+        let at = file.items.len().saturating_sub(1);
         file.items.insert(
-            2,
+            at,
             syn::parse_quote! {
                 /// The plan's `args`: the serving binary's `main` is a CLI that serves on
                 /// this subcommand, and Lambda starts a function with no arguments.
@@ -1176,6 +1209,7 @@ mod tests {
                 own: &own,
                 elsewhere: &elsewhere,
                 args,
+                worker: None,
             })
         };
         let text = main(&[]);

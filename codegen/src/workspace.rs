@@ -28,6 +28,7 @@ use toml_edit::{DocumentMut, InlineTable, Item, Value};
 use crate::docs::{self, Edit, Event, FunctionNote, HazardNote, SamFunction};
 use crate::serving::{self, MainCrate, MainInput, strip_dir};
 use crate::shim::{self, Asked, AskedOf, Facade};
+use crate::worker;
 use crate::write::MARKER;
 use crate::{GenerateError, Source, Tree, input_err, manifest};
 
@@ -284,19 +285,44 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
     root_inputs(input.source, &mut parts.tree);
     let owner = route_owners(input);
     let all_routes: Vec<(String, String)> = owner.keys().filter_map(|r| split_route(r)).collect();
-    let (notes, sam) = functions(
-        input,
-        &mut parts,
-        &FunctionCrates {
-            main_crate: &main_crate,
-            facade,
-            header_rs: &headers.rs,
-            header_hash: &headers.hash,
-            all_routes: &all_routes,
-            // rocket's `<path..>` matches no segment too; axum's `{*rest}` does not.
-            rest_matches_empty: framework == Framework::Rocket,
+    let crates = FunctionCrates {
+        main_crate: &main_crate,
+        facade,
+        header_rs: &headers.rs,
+        header_hash: &headers.hash,
+        all_routes: &all_routes,
+        // rocket's `<path..>` matches no segment too; axum's `{*rest}` does not.
+        rest_matches_empty: framework == Framework::Rocket,
+    };
+    let (notes, mut sam) = functions(input, &mut parts, &crates);
+    // Scheduled workers need the Lambda runtime the native adapter brings.
+    let workers = match input.adapter {
+        Adapter::Native => worker::planned(input.plan, a),
+        Adapter::WebAdapter => Vec::new(),
+    };
+    sam.extend(worker_functions(input, &mut parts, &crates, &workers));
+    let bin_pkg_dir = a
+        .packages()
+        .iter()
+        .find(|p| p.name == main.package)
+        .map(|p| p.dir.clone())
+        .unwrap_or_default();
+    let moved = |old: &str| -> String { new_dir(&a.project.name, a.packages(), old) };
+    worker::edit_loops(
+        &mut parts.tree,
+        &mut parts.edits,
+        a,
+        &workers,
+        &worker::Places {
+            main,
+            main_dir: &main_crate.dir,
+            bin_pkg_dir: &bin_pkg_dir,
+            moved: &moved,
         },
     );
+    let worker_notes: Vec<worker::WorkerNote> =
+        workers.iter().map(worker::WorkerNote::new).collect();
+    let workers_left_out = worker::left_out(input.plan, a, input.adapter == Adapter::Native);
     workspace_manifest(input, &owner, inherited, &headers, &mut parts);
     let left_out: Vec<String> = a
         .mains()
@@ -323,6 +349,8 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
             sam: &sam,
             cores: &cores,
             left_out: &left_out,
+            workers: &worker_notes,
+            workers_left_out: &workers_left_out,
             start_up: a.run_by(main),
             edits: &mut edits,
             native: &native,
@@ -624,6 +652,7 @@ fn functions(
                 own: &own,
                 elsewhere: &elsewhere,
                 args: &input.plan.args,
+                worker: None,
             })
             .into_bytes(),
         );
@@ -656,9 +685,62 @@ fn functions(
             // The first function answers what no route matches, as the
             // monolith's app did (its 404s, 405s, fallback).
             default_route: sam.is_empty(),
+            schedule: None,
         });
     }
     (notes, sam)
+}
+
+/// One crate per planned worker (`functions/<name>`), into `tree` and
+/// `members`; returns the functions of `template.yaml`.
+fn worker_functions(
+    input: &Input<'_>,
+    parts: &mut Parts,
+    c: &FunctionCrates<'_>,
+    workers: &[worker::Planned<'_>],
+) -> Vec<SamFunction> {
+    let Parts { tree, members, .. } = parts;
+    let mut sam = Vec::new();
+    for w in workers {
+        let name = &w.plan.name;
+        let dir = format!("functions/{name}");
+        tree.insert(
+            format!("{dir}/Cargo.toml"),
+            function_manifest(
+                name,
+                &dir,
+                c.main_crate,
+                c.facade,
+                input.adapter,
+                c.header_hash,
+            )
+            .into_bytes(),
+        );
+        tree.insert(
+            format!("{dir}/src/main.rs"),
+            shim::function_main(&shim::FunctionMain {
+                header: c.header_rs,
+                name,
+                main_lib: &c.main_crate.lib,
+                own: &[],
+                elsewhere: &[],
+                args: &input.plan.args,
+                worker: Some((name, &w.plan.source)),
+            })
+            .into_bytes(),
+        );
+        members.push(dir);
+        sam.push(SamFunction {
+            name: name.clone(),
+            logical_id: format!("{}Function", docs::logical_id(name)),
+            memory_mb: w.plan.memory_mb,
+            timeout_s: w.plan.timeout_s,
+            events: Vec::new(),
+            default_route: false,
+            schedule: Some(w.plan.schedule.clone()),
+        });
+    }
+    sam
 }
 
 /// Library packages -> `crates/` (or their own directory in a workspace),
@@ -929,6 +1011,9 @@ struct Docs<'a> {
     sam: &'a [SamFunction],
     cores: &'a [String],
     left_out: &'a [String],
+    /// The scheduled workers generated, and those left out with why.
+    workers: &'a [worker::WorkerNote],
+    workers_left_out: &'a [String],
     /// The fns the serving binary's `main` reaches (`None`: not found).
     start_up: Option<BTreeSet<&'a str>>,
     edits: &'a mut Vec<Edit>,
@@ -982,18 +1067,6 @@ fn documents(input: &Input<'_>, tree: &mut Tree, d: Docs<'_>) -> Result<(), Gene
         .filter(|h| h.entrypoints.is_empty() && in_start_up(&h.item))
         .map(HazardNote::from)
         .collect();
-    // Workers start as in the monolith, in every function.
-    let workers: Vec<String> = a
-        .entrypoints
-        .iter()
-        .filter(|e| !e.kind.is_route())
-        .map(|e| {
-            format!(
-                "{} (started at {}:{})",
-                e.handler, e.registered.file, e.registered.line
-            )
-        })
-        .collect();
     d.edits.sort();
     d.edits.dedup();
     let header_md = d.header_hash.trim_start_matches("# ").to_owned();
@@ -1028,7 +1101,8 @@ fn documents(input: &Input<'_>, tree: &mut Tree, d: Docs<'_>) -> Result<(), Gene
                 guard: &guard,
                 web_adapter,
                 functions: d.notes,
-                workers: &workers,
+                workers: d.workers,
+                workers_left_out: d.workers_left_out,
                 left_out: d.left_out,
                 edits: d.edits,
                 variables: &deployment.rows,

@@ -221,6 +221,25 @@ pub fn parse_plan(text: &str) -> Vec<PlanFunction> {
         .collect()
 }
 
+/// The `[[worker]]` tables of a `cleave.toml`: `(name, schedule)`.
+pub fn parse_plan_workers(text: &str) -> Vec<(String, String)> {
+    let doc: toml::Table = text.parse().expect("the plan is TOML");
+    doc.get("worker")
+        .and_then(toml::Value::as_array)
+        .map(|workers| {
+            workers
+                .iter()
+                .map(|w| {
+                    (
+                        w["name"].as_str().expect("name").to_owned(),
+                        w["schedule"].as_str().expect("schedule").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The function of `plan` that owns `route` (`METHOD /path`).
 pub fn owner<'p>(plan: &'p [PlanFunction], route: &str) -> Option<&'p PlanFunction> {
     plan.iter().find(|f| f.routes.iter().any(|r| r == route))

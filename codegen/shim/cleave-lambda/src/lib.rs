@@ -13,10 +13,12 @@
 #[cfg(feature = "forward")]
 pub mod forward;
 mod guard;
+mod worker;
 
 use std::sync::OnceLock;
 
 pub use guard::{Framework, Guard};
+pub use worker::{gate, gate_blocking, init_worker, paced, worker};
 #[cfg(feature = "native")]
 pub use lambda_http;
 
@@ -92,10 +94,18 @@ pub fn route_is_foreign(method: &str, path: &str) -> bool {
     !listed(own) && listed(elsewhere)
 }
 
-/// Whether the process runs under a Lambda runtime (`cargo lambda watch`
-/// sets `AWS_LAMBDA_RUNTIME_API` too). Always `false` behind the Lambda Web
-/// Adapter, where the function is a plain HTTP server.
+/// Whether the facades serve Lambda events: under a Lambda runtime
+/// (`cargo lambda watch` sets `AWS_LAMBDA_RUNTIME_API` too), in a function
+/// that serves routes. Always `false` behind the Lambda Web Adapter, where
+/// the function is a plain HTTP server, and in a worker function, whose
+/// events are scheduled rounds of a loop (`worker`): there the app's server
+/// starts as off Lambda and no event reaches it.
 pub fn on_lambda() -> bool {
+    lambda_env() && worker::worker().is_none()
+}
+
+/// Whether the process runs under a Lambda runtime, whatever it serves.
+fn lambda_env() -> bool {
     cfg!(feature = "native") && std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()
 }
 

@@ -1,0 +1,170 @@
+//! Scheduled workers: a worker function runs one round of one interval
+//! loop of the app per EventBridge event.
+//!
+//! cleave edits the loop twice: [`gate`] (or [`gate_blocking`]) before the
+//! first statement of its body, and the loop's own wait run only when
+//! [`paced`] is false. Off Lambda both do nothing. On Lambda, in the
+//! worker function named after the loop ([`init_worker`]), the gate waits
+//! for the next event and tells the previous one that its round is done;
+//! in every other function it never opens, so the loop no longer runs
+//! beside requests. The worker function's app starts as everywhere, its
+//! server serving nothing: the events reach the event loop that
+//! [`init_worker`] starts on a thread of its own.
+
+use std::sync::OnceLock;
+
+static WORKER: OnceLock<&'static str> = OnceLock::new();
+
+/// Called by a worker function's `main` before the monolith's: this
+/// function runs the loop `name`, one round per event.
+pub fn init_worker(name: &'static str) {
+    let _ = WORKER.set(name);
+    #[cfg(feature = "native")]
+    if crate::lambda_env() {
+        rounds::start(name);
+    }
+}
+
+/// The loop this function runs, when it is a worker function.
+pub fn worker() -> Option<&'static str> {
+    WORKER.get().copied()
+}
+
+#[derive(PartialEq)]
+enum Role {
+    /// Off Lambda: the loop runs at its own pace.
+    Free,
+    /// On Lambda, in another function: the loop never starts a round.
+    Idle,
+    /// On Lambda, in its worker function: one round per event.
+    Driven,
+}
+
+fn role(name: &str) -> Role {
+    if !crate::lambda_env() {
+        Role::Free
+    } else if worker() == Some(name) {
+        Role::Driven
+    } else {
+        Role::Idle
+    }
+}
+
+/// The first statement of each round of the loop `name`.
+pub async fn gate(name: &str) {
+    match role(name) {
+        Role::Free => {}
+        Role::Idle => std::future::pending::<()>().await,
+        Role::Driven => {
+            #[cfg(feature = "native")]
+            rounds::next().await
+        }
+    }
+}
+
+/// [`gate`], for a loop on a thread of its own (`std::thread::sleep`).
+pub fn gate_blocking(name: &str) {
+    match role(name) {
+        Role::Free => {}
+        Role::Idle => loop {
+            std::thread::park();
+        },
+        Role::Driven => {
+            #[cfg(feature = "native")]
+            rounds::next_blocking()
+        }
+    }
+}
+
+/// Whether the events pace the loop `name`, so that its own wait is skipped.
+pub fn paced(name: &str) -> bool {
+    role(name) == Role::Driven
+}
+
+#[cfg(feature = "native")]
+mod rounds {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+    use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
+    use tokio::sync::{Mutex, Notify, mpsc};
+
+    struct Rounds {
+        start: mpsc::UnboundedSender<()>,
+        started: Mutex<mpsc::UnboundedReceiver<()>>,
+        done: Notify,
+        in_round: AtomicBool,
+    }
+
+    fn rounds() -> &'static Rounds {
+        static ROUNDS: OnceLock<Rounds> = OnceLock::new();
+        ROUNDS.get_or_init(|| {
+            let (start, started) = mpsc::unbounded_channel();
+            Rounds {
+                start,
+                started: Mutex::new(started),
+                done: Notify::new(),
+                in_round: AtomicBool::new(false),
+            }
+        })
+    }
+
+    /// The event loop, on a thread and runtime of its own: the app's
+    /// runtime (a single thread under actix) may be busy with the round.
+    pub(super) fn start(name: &'static str) {
+        let spawned = std::thread::Builder::new()
+            .name("cleave-worker".to_owned())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap_or_else(|e| crate::fail("cannot start the worker's runtime", e));
+                let handler = service_fn(move |_: LambdaEvent<EventBridgeEvent>| round(name));
+                if let Err(e) = runtime.block_on(lambda_runtime::run(handler)) {
+                    crate::fail("the worker's event loop stopped", e);
+                }
+            });
+        if let Err(e) = spawned {
+            crate::fail("cannot start the worker's event loop", e);
+        }
+    }
+
+    /// One event: lets the loop start a round and waits until it is back at its gate.
+    async fn round(name: &'static str) -> Result<String, lambda_runtime::Error> {
+        let r = rounds();
+        r.start
+            .send(())
+            .map_err(|_| format!("worker `{name}`: the loop is gone"))?;
+        r.done.notified().await;
+        Ok(format!("worker `{name}`: one round done"))
+    }
+
+    fn end_round(r: &Rounds) {
+        if r.in_round.swap(false, Ordering::SeqCst) {
+            r.done.notify_one();
+        }
+    }
+
+    pub(super) async fn next() {
+        let r = rounds();
+        end_round(r);
+        let mut started = r.started.lock().await;
+        if started.recv().await.is_none() {
+            std::future::pending::<()>().await;
+        }
+        r.in_round.store(true, Ordering::SeqCst);
+    }
+
+    pub(super) fn next_blocking() {
+        let r = rounds();
+        end_round(r);
+        let mut started = r.started.blocking_lock();
+        if started.blocking_recv().is_none() {
+            loop {
+                std::thread::park();
+            }
+        }
+        r.in_round.store(true, Ordering::SeqCst);
+    }
+}
