@@ -421,3 +421,48 @@ fn a_runtime_prefix_is_assumed_empty_until_the_plan_sets_it() {
     assert_eq!(o.status.code(), Some(1), "{all}");
     assert!(all.contains("must name a mount as \"FILE:LINE\""), "{all}");
 }
+
+/// A worker's schedule is checked where it is written, a timeout longer
+/// than its pace is a warning, a loop that is not there an error; running
+/// `analyze` again keeps the edited schedule and settings.
+#[test]
+fn workers_are_reviewed_and_kept_on_reanalysis() {
+    let (_d, plan, text) = fresh();
+    let worker = text.find("[[worker]]").expect("the cart sweep is proposed");
+    let (head, tail) = text.split_at(worker);
+    let edited = format!(
+        "{head}{}",
+        tail.replacen("rate(5 minutes)", "rate(5 minute)", 1)
+            .replacen("src/jobs.rs:14", "src/jobs.rs:99", 1)
+    );
+    std::fs::write(&plan, &edited).expect("write");
+    let (code, out, _) = review(&plan);
+    assert_eq!(code, 1, "{out}");
+    let line = line_of(&edited, "rate(5 minute)");
+    assert!(
+        out.contains(&format!(
+            ":{line}: worker `cart-expiry-sweep`: schedule \"rate(5 minute)\": write `rate(5 minutes)`"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("no interval loop at src/jobs.rs:99; cleave found src/jobs.rs:14"),
+        "{out}"
+    );
+
+    let edited = format!(
+        "{head}{}",
+        tail.replacen("rate(5 minutes)", "rate(2 minutes)", 1)
+            .replacen("timeout_s = 60", "timeout_s = 300", 1)
+    );
+    std::fs::write(&plan, &edited).expect("write");
+    let (code, out, _) = review(&plan);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("timeout_s = 300 is longer than its pace (120 s)"),
+        "{out}"
+    );
+    assert!(analyze(&plan).status.success());
+    let again = std::fs::read_to_string(&plan).expect("plan");
+    assert_eq!(again, edited, "re-analysis keeps the worker as edited");
+}

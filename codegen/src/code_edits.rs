@@ -14,6 +14,11 @@
 //!   on every cold start, while local runs and `cargo lambda watch` start
 //!   as the monolith does. MIGRATION.md says how to run them once per
 //!   deployment instead.
+//! - Each scheduled worker's loop (`[[worker]]`): its body's first
+//!   statement gets `::cleave_lambda::gate("<name>").await;` before it, and
+//!   the statement that waits (`ticker.tick().await;`) is wrapped in
+//!   `if !::cleave_lambda::paced("<name>") { .. }`, so that the worker's
+//!   function runs one round per event (see `cleave-lambda/src/worker.rs`).
 //!
 //! A call that is not in the syntax (inside a macro's tokens) or a
 //! statement that cannot be wrapped (one whose value is used) is left as
@@ -25,6 +30,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
+use cleave_analyzer::entrypoints::workers::work::Gate;
 use cleave_analyzer::hazards::{Hazard, PoolSize};
 use syn::spanned::Spanned;
 use syn::visit::Visit;
@@ -54,6 +60,15 @@ pub struct CodeEdits {
     pub edits: Vec<Edit>,
     pub pools: Vec<Note>,
     pub migrations: Vec<Note>,
+    /// Per worker of the plan (by name): `Ok` when its loop was edited,
+    /// else why not.
+    pub workers: BTreeMap<String, Result<(), String>>,
+}
+
+/// A worker's loop to edit: its name and the lines the analysis recorded.
+pub struct WorkerLoop<'a> {
+    pub name: &'a str,
+    pub gate: &'a Gate,
 }
 
 impl CodeEdits {
@@ -74,8 +89,13 @@ struct Pending {
 }
 
 /// Every edit for these hazards: pools capped at `pool_max` (`None`: only
-/// notes), start-up migrations wrapped.
-pub fn plan(hazards: &[Hazard], source: &dyn Source, pool_max: Option<u32>) -> CodeEdits {
+/// notes), start-up migrations wrapped; and the loops of `workers` gated.
+pub fn plan(
+    hazards: &[Hazard],
+    source: &dyn Source,
+    pool_max: Option<u32>,
+    workers: &[WorkerLoop<'_>],
+) -> CodeEdits {
     let mut out = CodeEdits::default();
     let mut pending: BTreeMap<&str, Vec<Pending>> = BTreeMap::new();
     let mut parsed: BTreeMap<String, Option<(String, syn::File)>> = BTreeMap::new();
@@ -128,6 +148,15 @@ pub fn plan(hazards: &[Hazard], source: &dyn Source, pool_max: Option<u32>) -> C
             }
             _ => {}
         }
+    }
+    for w in workers {
+        let done = gate_loop(w, &mut syntax).map(|edits| {
+            pending
+                .entry(w.gate.file.as_str())
+                .or_default()
+                .extend(edits)
+        });
+        out.workers.insert(w.name.to_owned(), done);
     }
     for (file, mut edits) in pending {
         let Some((mut text, _)) = syntax(file) else {
@@ -241,6 +270,108 @@ fn gate(
             "it changes the database schema at start-up; template.yaml sets `{SKIP_MIGRATIONS}`, so deployed functions skip it and the migrations run once per deployment (MIGRATION.md)"
         ),
     })
+}
+
+/// The edits that let a worker's function drive its loop: the gate before
+/// the body's first statement, the wait wrapped; one edit when the first
+/// statement is the wait. `Err` says why the loop cannot be edited.
+fn gate_loop(
+    w: &WorkerLoop<'_>,
+    syntax: &mut dyn FnMut(&str) -> Option<(String, syn::File)>,
+) -> Result<Vec<Pending>, String> {
+    let g = w.gate;
+    let Some((text, tree)) = syntax(&g.file) else {
+        return Err(format!("`{}` cannot be read as Rust", g.file));
+    };
+    let stmt_at = |line: u32| {
+        let mut finder = StmtStart { line, found: None };
+        finder.visit_file(&tree);
+        finder.found
+    };
+    let (Some((first, first_range)), Some((wait, wait_range))) =
+        (stmt_at(g.first), stmt_at(g.wait.0))
+    else {
+        return Err(format!(
+            "the loop at {}:{} is not in the syntax cleave edits (inside a macro's tokens?)",
+            g.file, g.loop_line
+        ));
+    };
+    if !wrappable(wait) {
+        return Err(format!(
+            "the wait at {}:{} is not a statement ending in `;`",
+            g.file, g.wait.0
+        ));
+    }
+    let name = w.name;
+    let (gate, awaited) = if g.awaits {
+        ("gate", ".await")
+    } else {
+        ("gate_blocking", "")
+    };
+    let gate = format!("::cleave_lambda::{gate}({name:?}){awaited}; ");
+    let written = |r: &Range<usize>| text.get(r.clone()).map(str::to_owned);
+    let (Some(first_text), Some(wait_text)) = (written(&first_range), written(&wait_range)) else {
+        return Err(format!("`{}` changed while read", g.file));
+    };
+    let paced = format!("if !::cleave_lambda::paced({name:?}) {{ {wait_text} }}");
+    let why = format!(
+        "worker `{name}` runs one round of this loop per scheduled event on Lambda; off Lambda \
+         both do nothing, and on Lambda other functions never open the gate"
+    );
+    let line = first.span().start().line as u32;
+    let what = format!(
+        "in the loop at line {}, `::cleave_lambda::{}` before its first statement, and its wait \
+         (line {}) run only `if !::cleave_lambda::paced({name:?})`",
+        g.loop_line,
+        gate.trim_end_matches("; ")
+            .trim_start_matches("::cleave_lambda::"),
+        g.wait.0
+    );
+    if first_range == wait_range {
+        return Ok(vec![Pending {
+            range: first_range,
+            replacement: format!("{gate}{paced}"),
+            line,
+            what,
+            why,
+        }]);
+    }
+    Ok(vec![
+        Pending {
+            range: first_range,
+            replacement: format!("{gate}{first_text}"),
+            line,
+            what,
+            why: why.clone(),
+        },
+        Pending {
+            range: wait_range,
+            replacement: paced,
+            line: wait.span().start().line as u32,
+            what: format!("the wait of worker `{name}`'s loop, run only when no event paces it"),
+            why,
+        },
+    ])
+}
+
+/// The outermost statement of a fn body starting on a line.
+struct StmtStart<'ast> {
+    line: u32,
+    found: Option<(&'ast syn::Stmt, Range<usize>)>,
+}
+
+impl<'ast> Visit<'ast> for StmtStart<'ast> {
+    fn visit_stmt(&mut self, stmt: &'ast syn::Stmt) {
+        if self.found.is_some() {
+            return;
+        }
+        let span = stmt.span();
+        if span.start().line as u32 == self.line {
+            self.found = Some((stmt, span.byte_range()));
+            return;
+        }
+        syn::visit::visit_stmt(self, stmt);
+    }
 }
 
 /// Whether a statement can sit inside an `if` block: an expression or
@@ -479,7 +610,7 @@ mod tests {
             files: &files,
         };
         let hazards: Vec<Hazard> = [5, 8, 9, 10].map(startup_step).into();
-        let out = plan(&hazards, &source, None);
+        let out = plan(&hazards, &source, None, &[]);
         let status: Vec<&str> = out.migrations.iter().map(|n| n.status.as_str()).collect();
         expect_test::expect![[r#"
             [
@@ -519,5 +650,58 @@ mod tests {
         };
         let file = syn::parse_file(text).expect("parses");
         assert!(locate(text, &file, &site, 2).is_none());
+    }
+
+    #[test]
+    fn a_workers_loop_gets_its_gate_and_its_wait_wrapped_on_the_same_lines() {
+        let text = "pub async fn sweep(state: AppState, every: Duration) {\n    let mut ticker = time::interval(every);\n    loop {\n        ticker.tick().await;\n        purge(&state).await;\n    }\n}\n\npub fn reap() {\n    loop {\n        reap_once();\n        std::thread::sleep(EVERY);\n    }\n}\n";
+        let files = crate::Tree::from([("src/jobs.rs".to_owned(), text.as_bytes().to_vec())]);
+        let nothing = crate::DirSource::new("nothing-here");
+        let source = Overlay {
+            inner: &nothing,
+            files: &files,
+        };
+        let gate = |loop_line, first, wait, awaits| Gate {
+            file: "src/jobs.rs".to_owned(),
+            loop_line,
+            first,
+            wait: (wait, wait),
+            awaits,
+        };
+        let (sweep, reap) = (gate(3, 4, 4, true), gate(10, 11, 12, false));
+        let out = plan(
+            &[],
+            &source,
+            None,
+            &[
+                WorkerLoop {
+                    name: "sweep",
+                    gate: &sweep,
+                },
+                WorkerLoop {
+                    name: "reap",
+                    gate: &reap,
+                },
+            ],
+        );
+        assert_eq!(out.workers.get("sweep"), Some(&Ok(())));
+        assert_eq!(out.workers.get("reap"), Some(&Ok(())));
+        expect_test::expect![[r#"
+            pub async fn sweep(state: AppState, every: Duration) {
+                let mut ticker = time::interval(every);
+                loop {
+                    ::cleave_lambda::gate("sweep").await; if !::cleave_lambda::paced("sweep") { ticker.tick().await; }
+                    purge(&state).await;
+                }
+            }
+
+            pub fn reap() {
+                loop {
+                    ::cleave_lambda::gate_blocking("reap"); reap_once();
+                    if !::cleave_lambda::paced("reap") { std::thread::sleep(EVERY); }
+                }
+            }
+        "#]]
+        .assert_eq(&String::from_utf8_lossy(&out.files["src/jobs.rs"]));
     }
 }

@@ -2,15 +2,16 @@
 //! runs the monolith's start-up as every function does and then one round
 //! of the worker's loop per EventBridge event.
 //!
-//! The loop is taken over where it waits, by two line edits of the copied
-//! source: `::cleave_lambda::gate("<name>")` before the loop body's first
+//! The loop is taken over where it waits, by `code_edits`:
+//! `::cleave_lambda::gate("<name>")` before the loop body's first
 //! statement, and the loop's own wait (`ticker.tick().await;`,
 //! `sleep(d).await;`) run only `if !::cleave_lambda::paced("<name>")`.
 //! Off Lambda both do nothing, so the monolith's binaries behave as
 //! before; on Lambda the worker's own function runs a round per event, and
 //! every other function leaves the loop waiting forever (it no longer runs
-//! beside requests). The edited package gets a `cleave-lambda` dependency.
-//! Works on the tree [`crate::workspace`] copied; reads no syntax tree.
+//! beside requests). Here: which plan workers have a loop to edit, the
+//! `cleave-lambda` dependency of the package holding it, MIGRATION.md's
+//! rows and the work left out.
 
 use std::collections::BTreeMap;
 
@@ -21,9 +22,7 @@ use cleave_analyzer::startup::BinMain;
 use toml_edit::{DocumentMut, InlineTable, Item, Table};
 
 use crate::Tree;
-use crate::docs::Edit;
 use crate::manifest;
-use crate::serving::strip_dir;
 
 /// A plan worker with the loop the analysis found for it.
 pub struct Planned<'a> {
@@ -51,138 +50,42 @@ pub fn planned<'a>(plan: &'a plan::Plan, a: &'a Analysis) -> Vec<Planned<'a>> {
         .collect()
 }
 
-/// Where a file of the monolith is in the generated workspace, and the
-/// package directory holding it: the serving binary's own module files in
-/// its library crate, others in their package's copy.
+/// The generated package directory holding a file of the monolith: the
+/// serving binary's library crate for its own module files, else the copy
+/// of the package the file belongs to.
 fn place_of(
     file: &str,
     main: &BinMain,
     main_dir: &str,
-    bin_pkg_dir: &str,
     a: &Analysis,
     moved: &dyn Fn(&str) -> String,
-) -> (String, String) {
+) -> String {
     if main.files.iter().any(|f| f == file) {
-        return (
-            manifest::join(main_dir, strip_dir(bin_pkg_dir, file)),
-            main_dir.to_owned(),
-        );
+        return main_dir.to_owned();
     }
     let pkg = a
         .packages()
         .iter()
         .filter(|p| p.dir.is_empty() || file.starts_with(&format!("{}/", p.dir)))
         .max_by_key(|p| p.dir.len());
-    let dir = pkg.map(|p| p.dir.as_str()).unwrap_or("");
-    let to = moved(dir);
-    (manifest::join(&to, strip_dir(dir, file)), to)
+    moved(pkg.map(|p| p.dir.as_str()).unwrap_or(""))
 }
 
-/// What [`edit_loops`] needs to find the copied files.
+/// What [`depend_on_shim`] needs to find the copied packages.
 pub struct Places<'a> {
     pub main: &'a BinMain,
     /// The serving binary's library crate directory.
     pub main_dir: &'a str,
-    /// The serving binary's package directory in the monolith.
-    pub bin_pkg_dir: &'a str,
     pub moved: &'a dyn Fn(&str) -> String,
 }
 
-/// Edits each planned worker's loop in the copied tree and gives the
-/// packages holding them a `cleave-lambda` dependency.
-pub fn edit_loops(
-    tree: &mut Tree,
-    edits: &mut Vec<Edit>,
-    a: &Analysis,
-    workers: &[Planned<'_>],
-    places: &Places<'_>,
-) {
-    // Lines to insert, per generated file: before line n, after line n.
-    let mut inserts: BTreeMap<String, Vec<(u32, bool, String)>> = BTreeMap::new();
-    let mut packages: Vec<String> = Vec::new();
-    for w in workers {
-        let g = w.gate;
-        let (path, pkg) = place_of(
-            &g.file,
-            places.main,
-            places.main_dir,
-            places.bin_pkg_dir,
-            a,
-            places.moved,
-        );
-        let Some(text) = tree.get(&path).and_then(|b| std::str::from_utf8(b).ok()) else {
-            continue;
-        };
-        let indent = |line: u32| -> String {
-            text.lines()
-                .nth(line.saturating_sub(1) as usize)
-                .map(|l| l[..l.len() - l.trim_start().len()].to_owned())
-                .unwrap_or_default()
-        };
-        let name = &w.plan.name;
-        let (gate, wait) = if g.awaits {
-            ("::cleave_lambda::gate", ".await")
-        } else {
-            ("::cleave_lambda::gate_blocking", "")
-        };
-        let list = inserts.entry(path.clone()).or_default();
-        list.push((
-            g.first,
-            false,
-            format!(
-                "{}{gate}({name:?}){wait}; // cleave: worker `{name}`",
-                indent(g.first)
-            ),
-        ));
-        let at = indent(g.wait.0);
-        list.push((
-            g.wait.0,
-            false,
-            format!("{at}if !::cleave_lambda::paced({name:?}) {{ // cleave: worker `{name}`"),
-        ));
-        list.push((g.wait.1, true, format!("{at}}}")));
-        edits.push(Edit {
-            file: g.file.clone(),
-            line: g.first,
-            what: format!(
-                "in the loop at line {}, `{gate}({name:?})` before its first statement, and its \
-                 wait (lines {}-{}) run only `if !::cleave_lambda::paced({name:?})`",
-                g.loop_line, g.wait.0, g.wait.1
-            ),
-            why: format!(
-                "worker `{name}` runs one round of this loop per scheduled event on Lambda; off \
-                 Lambda both do nothing, and on Lambda other functions leave the loop waiting"
-            ),
-        });
-        packages.push(pkg);
-    }
-    for (path, mut list) in inserts {
-        let Some(text) = tree
-            .get(&path)
-            .and_then(|b| String::from_utf8(b.clone()).ok())
-        else {
-            continue;
-        };
-        list.sort_by_key(|(line, after, _)| (*line, *after));
-        let mut out = String::with_capacity(text.len() + 256);
-        let mut it = list.iter().peekable();
-        for (i, line) in text.split_inclusive('\n').enumerate() {
-            let n = i as u32 + 1;
-            while let Some((_, _, s)) = it.next_if(|(l, after, _)| *l == n && !after) {
-                out.push_str(s);
-                out.push('\n');
-            }
-            out.push_str(line);
-            if !line.ends_with('\n') {
-                out.push('\n');
-            }
-            while let Some((_, _, s)) = it.next_if(|(l, after, _)| *l == n && *after) {
-                out.push_str(s);
-                out.push('\n');
-            }
-        }
-        tree.insert(path, out.into_bytes());
-    }
+/// Gives each package holding a gated loop a `cleave-lambda` dependency
+/// (the loop's edits are `code_edits`').
+pub fn depend_on_shim(tree: &mut Tree, a: &Analysis, workers: &[Planned<'_>], places: &Places<'_>) {
+    let mut packages: Vec<String> = workers
+        .iter()
+        .map(|w| place_of(&w.gate.file, places.main, places.main_dir, a, places.moved))
+        .collect();
     packages.sort();
     packages.dedup();
     for dir in packages {
@@ -261,8 +164,18 @@ impl WorkerNote {
 }
 
 /// Workers that get no function, one line each: what and why, with file:line.
-pub fn left_out(plan: &plan::Plan, a: &Analysis, native: bool) -> Vec<String> {
+/// `edited` says, per plan worker's name, whether its loop was edited.
+pub fn left_out(
+    plan: &plan::Plan,
+    a: &Analysis,
+    native: bool,
+    edited: &BTreeMap<String, Result<(), String>>,
+) -> Vec<String> {
     let planned: Vec<&str> = plan.workers.iter().map(|w| w.source.as_str()).collect();
+    let failed = |source: &str| {
+        let w = plan.workers.iter().find(|w| w.source == source)?;
+        edited.get(&w.name)?.clone().err()
+    };
     a.workers
         .iter()
         .filter_map(|k| {
@@ -284,6 +197,9 @@ pub fn left_out(plan: &plan::Plan, a: &Analysis, native: bool) -> Vec<String> {
                 ),
                 (Some(_), Some(source)) if !planned.contains(&source.as_str()) => {
                     format!("the plan has no `[[worker]]` for its loop at {source}")
+                }
+                (Some(_), Some(source)) if failed(&source).is_some() => {
+                    failed(&source).unwrap_or_default()
                 }
                 _ => return None,
             };

@@ -257,11 +257,29 @@ struct Parts {
 pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
     // The plan's `pool_max` edits the monolith's files before anything is
     // copied: every later read sees the edited ones.
+    // Scheduled workers need the Lambda runtime the native adapter brings.
+    let planned = match input.adapter {
+        Adapter::Native => worker::planned(input.plan, input.analysis),
+        Adapter::WebAdapter => Vec::new(),
+    };
+    let loops: Vec<crate::code_edits::WorkerLoop<'_>> = planned
+        .iter()
+        .map(|w| crate::code_edits::WorkerLoop {
+            name: &w.plan.name,
+            gate: w.gate,
+        })
+        .collect();
     let code = crate::code_edits::plan(
         &input.analysis.hazards,
         input.source,
         input.plan.deploy.pool_max,
+        &loops,
     );
+    // A worker whose loop could not be edited gets no function.
+    let workers: Vec<worker::Planned<'_>> = planned
+        .into_iter()
+        .filter(|w| matches!(code.workers.get(&w.plan.name), Some(Ok(()))))
+        .collect();
     let overlay = crate::code_edits::Overlay {
         inner: input.source,
         files: &code.files,
@@ -295,34 +313,26 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
         rest_matches_empty: framework == Framework::Rocket,
     };
     let (notes, mut sam) = functions(input, &mut parts, &crates);
-    // Scheduled workers need the Lambda runtime the native adapter brings.
-    let workers = match input.adapter {
-        Adapter::Native => worker::planned(input.plan, a),
-        Adapter::WebAdapter => Vec::new(),
-    };
     sam.extend(worker_functions(input, &mut parts, &crates, &workers));
-    let bin_pkg_dir = a
-        .packages()
-        .iter()
-        .find(|p| p.name == main.package)
-        .map(|p| p.dir.clone())
-        .unwrap_or_default();
     let moved = |old: &str| -> String { new_dir(&a.project.name, a.packages(), old) };
-    worker::edit_loops(
+    worker::depend_on_shim(
         &mut parts.tree,
-        &mut parts.edits,
         a,
         &workers,
         &worker::Places {
             main,
             main_dir: &main_crate.dir,
-            bin_pkg_dir: &bin_pkg_dir,
             moved: &moved,
         },
     );
     let worker_notes: Vec<worker::WorkerNote> =
         workers.iter().map(worker::WorkerNote::new).collect();
-    let workers_left_out = worker::left_out(input.plan, a, input.adapter == Adapter::Native);
+    let workers_left_out = worker::left_out(
+        input.plan,
+        a,
+        input.adapter == Adapter::Native,
+        &code.workers,
+    );
     workspace_manifest(input, &owner, inherited, &headers, &mut parts);
     let left_out: Vec<String> = a
         .mains()
