@@ -198,8 +198,17 @@ fn sam_template_has_one_function_per_plan_entry_and_an_event_per_route() {
                 .expect("the monolith's main.rs");
         let copied = fs::read_to_string(out.join("crates/forum-server-main/src/main.rs"))
             .expect("the serving binary's main.rs, once");
+        // The housekeeping loop's wait is taken over by its worker function
+        // (`[[worker]] housekeeping`), on the same line.
+        let gated = "::cleave_lambda::gate(\"housekeeping\").await; \
+                     if !::cleave_lambda::paced(\"housekeeping\") { tick.tick().await; }";
         assert!(
-            copied.starts_with(&original) && copied.contains("pub fn __cleave_main()"),
+            copied.contains(gated),
+            "[{preset}] the worker's loop is gated:\n{copied}"
+        );
+        let unedited = copied.replace(gated, "tick.tick().await;");
+        assert!(
+            unedited.starts_with(&original) && copied.contains("pub fn __cleave_main()"),
             "[{preset}] the serving binary's source is the monolith's plus `__cleave_main`:\n{copied}"
         );
     }
@@ -922,6 +931,7 @@ struct PlanFunction {
 fn parse_plan(text: &str) -> Vec<PlanFunction> {
     let mut out: Vec<PlanFunction> = Vec::new();
     let mut in_routes = false;
+    let mut in_function = false;
     for line in text.lines() {
         let line = line.split(" #").next().unwrap_or(line).trim();
         if line.starts_with('#') || line.is_empty() {
@@ -929,9 +939,15 @@ fn parse_plan(text: &str) -> Vec<PlanFunction> {
         }
         if line == "[[function]]" {
             out.push(PlanFunction::default());
+            in_function = true;
             continue;
         }
-        let Some(f) = out.last_mut() else {
+        // Another table (`[[worker]]`, `[deploy]`): not a function's keys.
+        if !in_routes && line.starts_with('[') && !line.contains('=') {
+            in_function = false;
+            continue;
+        }
+        let Some(f) = out.last_mut().filter(|_| in_function) else {
             continue;
         };
         if in_routes {

@@ -517,13 +517,16 @@ struct PlanFunction {
 fn parse_plan(text: &str) -> Vec<PlanFunction> {
     let mut functions: Vec<PlanFunction> = Vec::new();
     let mut pending = String::new();
+    let mut in_function = false;
     for (number, raw) in text.lines().enumerate() {
         let line = strip_toml_comment(raw).trim().to_owned();
         if line.is_empty() {
             continue;
         }
         if pending.is_empty() && line.starts_with('[') && !line.contains('=') {
-            if line == "[[function]]" {
+            // Another table (`[[worker]]`, `[deploy]`) holds no function's keys.
+            in_function = line == "[[function]]";
+            if in_function {
                 functions.push(PlanFunction {
                     name: String::new(),
                     routes: Vec::new(),
@@ -531,6 +534,9 @@ fn parse_plan(text: &str) -> Vec<PlanFunction> {
                     timeout_s: 0,
                 });
             }
+            continue;
+        }
+        if !in_function {
             continue;
         }
         pending.push_str(&line);

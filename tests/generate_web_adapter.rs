@@ -336,6 +336,7 @@ struct PlanFunction {
 fn parse_plan(text: &str) -> Vec<PlanFunction> {
     let mut functions: Vec<PlanFunction> = Vec::new();
     let mut in_routes = false;
+    let mut in_function = false;
     for line in text.lines() {
         let line = line.split(" #").next().unwrap_or_default().trim();
         if line == "[[function]]" {
@@ -344,7 +345,11 @@ fn parse_plan(text: &str) -> Vec<PlanFunction> {
                 routes: Vec::new(),
             });
             in_routes = false;
-        } else if let Some(f) = functions.last_mut() {
+            in_function = true;
+        } else if !in_routes && line.starts_with('[') && !line.contains('=') {
+            // Another table (`[[worker]]`, `[deploy]`) holds no function's keys.
+            in_function = false;
+        } else if let Some(f) = functions.last_mut().filter(|_| in_function) {
             if let Some(name) = line.strip_prefix("name = \"") {
                 f.name = name.trim_end_matches('"').to_owned();
             } else if line.starts_with("routes = [") {

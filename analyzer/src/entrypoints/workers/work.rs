@@ -92,6 +92,8 @@ pub(super) fn read(
         blocked: None,
     };
     if let Some((name, at)) = carried(body) {
+        // Nested blocks keep no lines: the loop's then.
+        let at = if at == 0 { *line } else { at };
         work.blocked = Some(format!(
             "the loop carries `{name}` from one round to the next ({file}:{at}); a function \
              starts afresh on each cold start, so it would lose it"
