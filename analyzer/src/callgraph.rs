@@ -1053,8 +1053,13 @@ impl<'d, 'a> Walker<'d, 'a> {
             Expr::Closure { params, body, .. } => self.closure(params, body, None),
             Expr::Block { block, .. } => self.block(block),
             Expr::Lit { .. } => {}
-            Expr::Macro { path, args, line } => {
-                self.user_macro(path, *line);
+            Expr::Macro {
+                path,
+                args,
+                line,
+                tokens,
+            } => {
+                self.user_macro(path, tokens.as_deref(), *line);
                 let names_only = path.last().is_some_and(|m| NAMING_MACROS.contains(&m));
                 let before = self.refs_only;
                 self.refs_only |= names_only;
@@ -1341,8 +1346,10 @@ impl<'d, 'a> Walker<'d, 'a> {
         }
     }
 
-    /// `my_macro!(..)` of the workspace: the calls in its bodies count for the caller.
-    fn user_macro(&mut self, path: &Path, line: u32) {
+    /// `my_macro!(..)` of the workspace: the calls in the rule its tokens
+    /// select, expanded (`parse::expand_macro`), count for the caller; when
+    /// no rule is known to take them, the calls in every rule's body.
+    fn user_macro(&mut self, path: &Path, tokens: Option<&str>, line: u32) {
         if self.macro_depth > 4 {
             return;
         }
@@ -1365,9 +1372,10 @@ impl<'d, 'a> Walker<'d, 'a> {
         let Some(Def::Macro(m)) = found.into_iter().find(|d| matches!(d, Def::Macro(_))) else {
             return;
         };
-        let ItemKind::MacroRules { bodies } = &self.defs.macros[m].item.kind else {
+        let ItemKind::MacroRules { bodies, rules } = &self.defs.macros[m].item.kind else {
             return;
         };
+        let expanded = tokens.and_then(|t| crate::parse::expand_macro(rules, t));
         self.macro_depth += 1;
         // Edges first added from here on are the macro body's.
         let before = self.added.len();
@@ -1376,8 +1384,19 @@ impl<'d, 'a> Walker<'d, 'a> {
         // What the body leaves unresolved is not the caller's (nothing reads
         // the set while walking: it is set aside, not copied).
         let unresolved = std::mem::take(&mut self.unresolved);
-        for b in bodies {
-            self.block(b);
+        match &expanded {
+            Some(b) => {
+                // The expansion is dropped after this walk: what was inferred
+                // by its addresses must not outlive it.
+                let inferred = self.inferred.take();
+                self.block(b);
+                self.inferred.replace(inferred);
+            }
+            None => {
+                for b in bodies {
+                    self.block(b);
+                }
+            }
         }
         self.unresolved = unresolved;
         self.module = caller_module;

@@ -329,7 +329,9 @@ fn read_site(ctx: &Ctx<'_>, scope: Scope, e: &Expr) -> Option<(&'static str, boo
             };
             Some((how, false, line))
         }
-        Expr::Macro { path, args, line } if !args.is_empty() => match path.last()? {
+        Expr::Macro {
+            path, args, line, ..
+        } if !args.is_empty() => match path.last()? {
             "env" if path.segments.len() == 1 || path.ends_with(&["std", "env"]) => {
                 Some(("env!", true, *line))
             }

@@ -21,7 +21,10 @@ use syn::spanned::Spanned;
 
 mod docs;
 mod lines;
+mod macro_rules;
 mod nesting;
+
+pub use macro_rules::expand as expand_macro;
 
 use crate::syntax::{
     Attr, Block, Expr, FnDef, Generic, ImplDef, Item, ItemKind, Lit, Names, Pat, Path, Receiver,
@@ -486,6 +489,7 @@ fn item(it: &syn::Item) -> Item {
                     name,
                     ItemKind::MacroRules {
                         bodies: macro_rules_bodies(&m.mac.tokens),
+                        rules: macro_rules::rules(&m.mac.tokens),
                     },
                     Vis::Private,
                     line,
@@ -1332,11 +1336,55 @@ fn expr(e: &syn::Expr) -> Expr {
     }
 }
 
+/// The standard library's macros: never a workspace `macro_rules!`, so
+/// their tokens are not kept for expanding.
+const STD_MACROS: &[&str] = &[
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "cfg",
+    "column",
+    "compile_error",
+    "concat",
+    "dbg",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "env",
+    "eprint",
+    "eprintln",
+    "file",
+    "format",
+    "format_args",
+    "include",
+    "include_bytes",
+    "include_str",
+    "line",
+    "matches",
+    "module_path",
+    "option_env",
+    "panic",
+    "print",
+    "println",
+    "stringify",
+    "todo",
+    "unimplemented",
+    "unreachable",
+    "vec",
+    "write",
+    "writeln",
+];
+
 fn mac(m: &syn::Macro) -> Expr {
+    let std = m
+        .path
+        .get_ident()
+        .is_some_and(|i| STD_MACROS.iter().any(|s| i == s));
     Expr::Macro {
         path: path(&m.path),
         args: macro_exprs(m.tokens.clone()),
         line: path_line(&m.path),
+        tokens: (!std).then(|| m.tokens.to_string().into()),
     }
 }
 
@@ -1452,19 +1500,7 @@ fn macro_rules_bodies(tokens: &TokenStream) -> Vec<Block> {
             && matches!(tts.get(i + 2), Some(TokenTree::Punct(p)) if p.as_char() == '>')
             && let Some(TokenTree::Group(body)) = tts.get(i + 3)
         {
-            let plain = demacro(body.stream());
-            let stmts = match syn::Block::parse_within.parse2(plain.clone()) {
-                Ok(stmts) => stmts.iter().map(stmt).collect(),
-                Err(_) => list(
-                    macro_exprs_depth(plain, 0, true)
-                        .into_iter()
-                        .map(Stmt::Semi),
-                ),
-            };
-            out.push(Block {
-                stmts,
-                lines: Box::default(),
-            });
+            out.push(transcribed_block(demacro(body.stream())));
             i += 4;
             continue;
         }
@@ -1472,6 +1508,23 @@ fn macro_rules_bodies(tokens: &TokenStream) -> Vec<Block> {
     }
     out.shrink_to_fit();
     out
+}
+
+/// A macro's transcribed tokens read as statements, else as the
+/// expressions cleave can read in them.
+fn transcribed_block(tokens: TokenStream) -> Block {
+    let stmts = match syn::Block::parse_within.parse2(tokens.clone()) {
+        Ok(stmts) => stmts.iter().map(stmt).collect(),
+        Err(_) => list(
+            macro_exprs_depth(tokens, 0, true)
+                .into_iter()
+                .map(Stmt::Semi),
+        ),
+    };
+    Block {
+        stmts,
+        lines: Box::default(),
+    }
 }
 
 fn demacro(tokens: TokenStream) -> TokenStream {

@@ -170,6 +170,9 @@ pub enum Expr {
         path: Path,
         args: Vec<Expr>,
         line: u32,
+        /// The tokens inside its delimiters, as text, for expanding a
+        /// workspace `macro_rules!`; `None` for the standard library's macros.
+        tokens: Option<Box<str>>,
     },
     Struct {
         path: Path,
@@ -204,6 +207,14 @@ pub enum Expr {
     },
     /// Anything else: its direct sub-expressions.
     Other(Vec<Expr>),
+}
+
+/// One `(matcher) => { transcriber }` rule of a `macro_rules!`, each side's
+/// tokens inside its delimiters, as text (syn's tokens are `!Send`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MacroRule {
+    pub matcher: Box<str>,
+    pub transcriber: Box<str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -327,6 +338,8 @@ pub enum ItemKind {
     MacroRules {
         /// Each rule's transcriber, read as statements where possible.
         bodies: Vec<Block>,
+        /// The rules as written, for expanding one call (`parse::expand_macro`).
+        rules: Vec<MacroRule>,
     },
     ExternCrate {
         krate: String,

@@ -442,3 +442,88 @@ fn notify(hub: Hub<'_>) -> String {
         "#]],
     );
 }
+
+/// A workspace error macro with several rules: each call takes the calls of
+/// the rule the compiler would pick (by the count and kind of its
+/// arguments), with `$crate` paths read in the crate that defines it, also
+/// through a macro that forwards to it, and from another crate.
+#[test]
+fn workspace_macros_expand_the_rule_the_call_selects() {
+    check(
+        r#"
+//- /Cargo.toml
+[workspace]
+members = ["crates/*"]
+//- /crates/base/Cargo.toml
+[package]
+name = "base"
+version = "0.1.0"
+//- /crates/base/src/lib.rs
+pub mod error;
+pub mod log;
+#[macro_export]
+macro_rules! fail {
+    ($kind:ident, $msg:expr) => {{
+        return Err($crate::error::Failure::new($msg).kind($crate::error::Kind::$kind));
+    }};
+    ($msg:expr) => {{
+        $crate::log::note($msg);
+        return Err($crate::error::Failure::new($msg));
+    }};
+    ($msg:expr, $detail:expr $(,)?) => {{
+        $crate::log::note_detail($msg, &$detail);
+        return Err($crate::error::Failure::with_detail($msg, $detail));
+    }};
+}
+#[macro_export]
+macro_rules! fail_quiet {
+    ($($arg:tt)+) => {{ $crate::fail!($($arg)+) }};
+}
+//- /crates/base/src/error.rs
+pub enum Kind { Gone, Denied }
+pub struct Failure;
+impl Failure {
+    pub fn new(msg: &str) -> Self { Failure }
+    pub fn with_detail(msg: &str, detail: String) -> Self { Failure }
+    pub fn kind(self, k: Kind) -> Self { self }
+}
+//- /crates/base/src/log.rs
+pub fn note(msg: &str) {}
+pub fn note_detail(msg: &str, detail: &str) {}
+//- /crates/web/Cargo.toml
+[package]
+name = "web"
+version = "0.1.0"
+[dependencies]
+base = { path = "../base" }
+//- /crates/web/src/lib.rs
+use base::error::Failure;
+use base::{fail, fail_quiet};
+fn detail() -> String { String::new() }
+pub fn create() -> Result<(), Failure> {
+    fail!("no name")
+}
+pub fn update() -> Result<(), Failure> {
+    fail!("bad", detail());
+}
+pub fn remove() -> Result<(), Failure> {
+    fail!(Gone, "deleted")
+}
+pub fn hide() -> Result<(), Failure> {
+    fail_quiet!("hidden", detail())
+}
+"#,
+        expect![[r#"
+            web::create -> base::error::Failure::new (call)
+            web::create -> base::log::note (call)
+            web::hide -> base::error::Failure::with_detail (call)
+            web::hide -> base::log::note_detail (call)
+            web::hide -> web::detail (call)
+            web::remove -> base::error::Failure::kind (call)
+            web::remove -> base::error::Failure::new (call)
+            web::update -> base::error::Failure::with_detail (call)
+            web::update -> base::log::note_detail (call)
+            web::update -> web::detail (call)
+        "#]],
+    );
+}

@@ -227,7 +227,9 @@ impl<'d, 'a> Cx<'d, 'a> {
                 // rocket_okapi: `mount_endpoints_and_merged_docs! { rocket, base,
                 // settings, "/p" => routes_and_spec, .. }` mounts each list at
                 // base + "/p", and the merged spec at `base/openapi.json`.
-                if let Expr::Macro { path, args, line } = e
+                if let Expr::Macro {
+                    path, args, line, ..
+                } = e
                     && path.last() == Some(OKAPI_MOUNT)
                     && let [_, base, _, pairs @ ..] = args.as_slice()
                 {

@@ -307,7 +307,9 @@ impl<'a> Workers<'_, 'a> {
                     self.scan(cx, a, ctx, calls);
                 }
             }
-            Expr::Macro { path, args, line } => {
+            Expr::Macro {
+                path, args, line, ..
+            } => {
                 let consumed = if self.race_macro(cx, path) {
                     self.arms(cx, args, *line, ctx)
                 } else {

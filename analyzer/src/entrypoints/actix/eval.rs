@@ -163,7 +163,9 @@ impl<'d, 'a> Interp<'d, 'a> {
                 vars: fr.vars.clone(),
             })),
             Expr::Block { block, .. } => self.eval_block(fr, block),
-            Expr::Macro { path, args, line } => self.eval_macro(fr, path, args, *line),
+            Expr::Macro {
+                path, args, line, ..
+            } => self.eval_macro(fr, path, args, *line),
             Expr::Struct { fields, rest, .. } => {
                 for (_, f) in fields {
                     let _ = self.eval(fr, f);

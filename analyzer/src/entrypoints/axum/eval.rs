@@ -322,7 +322,9 @@ impl<'d, 'a> Detector<'d, 'a> {
                 Value::Handler(self.closure_handler(fr, *line))
             }
             Expr::Block { block, .. } => self.eval_block(fr, block),
-            Expr::Macro { path, args, line } => self.eval_macro(fr, path, args, *line),
+            Expr::Macro {
+                path, args, line, ..
+            } => self.eval_macro(fr, path, args, *line),
             Expr::Struct { fields, rest, .. } => {
                 for (_, f) in fields {
                     let v = self.eval(fr, f);

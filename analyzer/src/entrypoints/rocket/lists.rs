@@ -222,9 +222,9 @@ impl<'d, 'a> Cx<'d, 'a> {
     /// The routes an expression evaluates to.
     pub(super) fn expr(&mut self, f: FnId, e: &Expr, env: &mut Env, depth: u32) -> Vec<Listed> {
         match e.peel() {
-            Expr::Macro { path, args, line }
-                if path.last().is_some_and(|m| ROUTE_LIST_MACROS.contains(&m)) =>
-            {
+            Expr::Macro {
+                path, args, line, ..
+            } if path.last().is_some_and(|m| ROUTE_LIST_MACROS.contains(&m)) => {
                 let mut listed = self.routes_macro(f, args, *line);
                 // `openapi_get_routes![..]` serves its spec beside the handlers.
                 if path.last() == Some("openapi_get_routes") {

@@ -1,0 +1,508 @@
+//! A workspace `macro_rules!` expanded at one call, as the compiler picks
+//! its rule: the first rule whose matcher takes the call's tokens, its
+//! transcriber with every `$var` replaced by the tokens it matched (`$( ..
+//! ) sep *` repeated as often as its variables matched), read as
+//! statements. Fragments are matched the way rustc's parser takes them: an
+//! `expr` is the longest run of tokens up to a `,` `;` `=>` (or the end)
+//! that parses as an expression, likewise `ty`, `path`, `pat`; `ident`,
+//! `literal`, `lifetime`, `block`, `tt` are one token (tree). `$crate`
+//! becomes `crate`: the caller walks the expansion in the macro's module.
+//!
+//! Rules and calls are kept as token text (syn's tokens are `!Send`) and
+//! lexed again here; what does not lex, or no rule takes, is `None`, and the
+//! caller falls back to the rules' plain bodies.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::{Delimiter, Group, Ident, Spacing, Span, TokenStream, TokenTree};
+
+use super::transcribed_block;
+use crate::syntax::{Block, MacroRule};
+
+/// The rules of a `macro_rules!` body (`(..) => {..};` ...), as text.
+pub(super) fn rules(tokens: &TokenStream) -> Vec<MacroRule> {
+    let tts: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < tts.len() {
+        if let TokenTree::Group(m) = &tts[i]
+            && is_punct(tts.get(i + 1), '=')
+            && is_punct(tts.get(i + 2), '>')
+            && let Some(TokenTree::Group(body)) = tts.get(i + 3)
+        {
+            out.push(MacroRule {
+                matcher: m.stream().to_string().into(),
+                transcriber: body.stream().to_string().into(),
+            });
+            i += 4;
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The expansion of a call whose tokens (inside its delimiters) are `call`:
+/// the first rule that takes them, transcribed and read as statements.
+pub fn expand(rules: &[MacroRule], call: &str) -> Option<Block> {
+    let input: Vec<TokenTree> = call.parse::<TokenStream>().ok()?.into_iter().collect();
+    let mut expanded = None;
+    for rule in rules {
+        let Ok(matcher) = rule.matcher.parse::<TokenStream>() else {
+            continue;
+        };
+        let ms = compile(&matcher.into_iter().collect::<Vec<_>>());
+        let mut budget = 10_000;
+        let Some(binds) = whole(&ms, &input, Binds::new(), &mut budget) else {
+            continue;
+        };
+        let Ok(body) = rule.transcriber.parse::<TokenStream>() else {
+            break;
+        };
+        let mut out = Vec::new();
+        if transcribe(&body.into_iter().collect::<Vec<_>>(), &binds, &mut out, 0).is_some() {
+            expanded = Some(transcribed_block(out.into_iter().collect()));
+        }
+        break;
+    }
+    proc_macro2::extra::invalidate_current_thread_spans();
+    expanded
+}
+
+fn is_punct(t: Option<&TokenTree>, c: char) -> bool {
+    matches!(t, Some(TokenTree::Punct(p)) if p.as_char() == c)
+}
+
+/// What a `$name:frag` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Frag {
+    Ident,
+    Lifetime,
+    Literal,
+    Tt,
+    Block,
+    Vis,
+    Expr,
+    Ty,
+    Path,
+    Pat,
+    Item,
+    Meta,
+}
+
+fn frag(name: &str) -> Frag {
+    match name {
+        "ident" => Frag::Ident,
+        "lifetime" => Frag::Lifetime,
+        "literal" => Frag::Literal,
+        "block" => Frag::Block,
+        "vis" => Frag::Vis,
+        "expr" | "expr_2021" | "stmt" => Frag::Expr,
+        "ty" => Frag::Ty,
+        "path" => Frag::Path,
+        "pat" | "pat_param" => Frag::Pat,
+        "item" => Frag::Item,
+        "meta" => Frag::Meta,
+        _ => Frag::Tt,
+    }
+}
+
+/// A matcher, compiled.
+#[derive(Debug)]
+enum M {
+    Tok(TokenTree),
+    Group(Delimiter, Vec<M>),
+    Var(String, Frag),
+    Rep {
+        inner: Vec<M>,
+        sep: Option<TokenTree>,
+        op: char,
+    },
+}
+
+fn compile(tts: &[TokenTree]) -> Vec<M> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < tts.len() {
+        match (&tts[i], tts.get(i + 1)) {
+            (TokenTree::Punct(p), Some(TokenTree::Ident(name)))
+                if p.as_char() == '$' && name != "crate" =>
+            {
+                let (f, used) = match (tts.get(i + 2), tts.get(i + 3)) {
+                    (Some(TokenTree::Punct(c)), Some(TokenTree::Ident(f)))
+                        if c.as_char() == ':' =>
+                    {
+                        (frag(&f.to_string()), 4)
+                    }
+                    _ => (Frag::Tt, 2),
+                };
+                out.push(M::Var(name.to_string(), f));
+                i += used;
+            }
+            (TokenTree::Punct(p), Some(TokenTree::Group(g)))
+                if p.as_char() == '$' && g.delimiter() == Delimiter::Parenthesis =>
+            {
+                let inner = compile(&g.stream().into_iter().collect::<Vec<_>>());
+                let (sep, op, used) = repetition(&tts[i + 2..]);
+                out.push(M::Rep { inner, sep, op });
+                i += 2 + used;
+            }
+            (TokenTree::Group(g), _) => {
+                out.push(M::Group(
+                    g.delimiter(),
+                    compile(&g.stream().into_iter().collect::<Vec<_>>()),
+                ));
+                i += 1;
+            }
+            (t, _) => {
+                out.push(M::Tok(t.clone()));
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// After `$( .. )`: the separator (if any), the operator, and how many
+/// tokens they took.
+fn repetition(after: &[TokenTree]) -> (Option<TokenTree>, char, usize) {
+    let op_of = |t: Option<&TokenTree>| match t {
+        Some(TokenTree::Punct(p)) if matches!(p.as_char(), '*' | '+' | '?') => Some(p.as_char()),
+        _ => None,
+    };
+    if let Some(op) = op_of(after.first()) {
+        return (None, op, 1);
+    }
+    match (after.first(), op_of(after.get(1))) {
+        (Some(sep), Some(op)) => (Some(sep.clone()), op, 2),
+        _ => (None, '*', 0),
+    }
+}
+
+/// What a variable matched: tokens, or one binding per repetition.
+#[derive(Debug, Clone)]
+enum B {
+    One(Vec<TokenTree>, Frag),
+    Seq(Vec<B>),
+}
+
+type Binds = BTreeMap<String, B>;
+
+/// The bindings of a match of `ms` that takes all of `toks`.
+fn whole(ms: &[M], toks: &[TokenTree], binds: Binds, budget: &mut u32) -> Option<Binds> {
+    seq(ms, toks, 0, binds, budget)
+        .into_iter()
+        .find(|(end, _)| *end == toks.len())
+        .map(|(_, b)| b)
+}
+
+/// Every way `ms` matches a prefix of `toks[at..]`: where it ends and what
+/// it bound, longer repetitions first. `budget` bounds the work.
+fn seq(
+    ms: &[M],
+    toks: &[TokenTree],
+    at: usize,
+    binds: Binds,
+    budget: &mut u32,
+) -> Vec<(usize, Binds)> {
+    if *budget == 0 {
+        return Vec::new();
+    }
+    *budget -= 1;
+    let Some((m, rest)) = ms.split_first() else {
+        return vec![(at, binds)];
+    };
+    match m {
+        M::Tok(t) => match toks.get(at) {
+            Some(x) if same(t, x) => seq(rest, toks, at + 1, binds, budget),
+            _ => Vec::new(),
+        },
+        M::Group(d, inner) => match toks.get(at) {
+            Some(TokenTree::Group(g)) if g.delimiter() == *d => {
+                let inside: Vec<TokenTree> = g.stream().into_iter().collect();
+                match whole(inner, &inside, binds, budget) {
+                    Some(b) => seq(rest, toks, at + 1, b, budget),
+                    None => Vec::new(),
+                }
+            }
+            _ => Vec::new(),
+        },
+        M::Var(name, f) => match fragment(*f, &toks[at.min(toks.len())..]) {
+            Some(n) => {
+                let mut b = binds;
+                b.insert(name.clone(), B::One(toks[at..at + n].to_vec(), *f));
+                seq(rest, toks, at + n, b, budget)
+            }
+            None => Vec::new(),
+        },
+        M::Rep { inner, sep, op } => {
+            let r = Repeat {
+                inner,
+                sep: sep.as_ref(),
+                op: *op,
+                rest,
+            };
+            r.from(toks, at, Vec::new(), &binds, budget)
+        }
+    }
+}
+
+/// A repetition being matched, and what follows it.
+struct Repeat<'m> {
+    inner: &'m [M],
+    sep: Option<&'m TokenTree>,
+    op: char,
+    rest: &'m [M],
+}
+
+impl Repeat<'_> {
+    /// Matches from `at` after `done` iterations: one more first (greedy),
+    /// then stopping here and matching what follows.
+    fn from(
+        &self,
+        toks: &[TokenTree],
+        at: usize,
+        done: Vec<Binds>,
+        binds: &Binds,
+        budget: &mut u32,
+    ) -> Vec<(usize, Binds)> {
+        let mut out = Vec::new();
+        if !(self.op == '?' && !done.is_empty()) {
+            let start = match (done.is_empty(), self.sep) {
+                (false, Some(s)) => toks.get(at).filter(|x| same(s, x)).map(|_| at + 1),
+                _ => Some(at),
+            };
+            if let Some(start) = start {
+                for (end, b) in seq(self.inner, toks, start, Binds::new(), budget) {
+                    if end == at {
+                        continue;
+                    }
+                    let mut more = done.clone();
+                    more.push(b);
+                    out.extend(self.from(toks, end, more, binds, budget));
+                }
+            }
+        }
+        if self.op != '+' || !done.is_empty() {
+            let mut b = binds.clone();
+            let mut names = Vec::new();
+            var_names(self.inner, &mut names);
+            for name in names {
+                let each = done
+                    .iter()
+                    .map(|d| d.get(&name).cloned().unwrap_or(B::Seq(Vec::new())))
+                    .collect();
+                b.insert(name, B::Seq(each));
+            }
+            out.extend(seq(self.rest, toks, at, b, budget));
+        }
+        out
+    }
+}
+
+fn var_names(ms: &[M], out: &mut Vec<String>) {
+    for m in ms {
+        match m {
+            M::Var(n, _) => out.push(n.clone()),
+            M::Group(_, inner) | M::Rep { inner, .. } => var_names(inner, out),
+            M::Tok(_) => {}
+        }
+    }
+}
+
+fn same(a: &TokenTree, b: &TokenTree) -> bool {
+    match (a, b) {
+        (TokenTree::Ident(x), TokenTree::Ident(y)) => x == y,
+        (TokenTree::Punct(x), TokenTree::Punct(y)) => x.as_char() == y.as_char(),
+        (TokenTree::Literal(x), TokenTree::Literal(y)) => x.to_string() == y.to_string(),
+        (TokenTree::Group(x), TokenTree::Group(y)) => {
+            x.delimiter() == y.delimiter() && x.stream().to_string() == y.stream().to_string()
+        }
+        _ => false,
+    }
+}
+
+/// How many of `toks` a fragment takes, if it matches there.
+fn fragment(f: Frag, toks: &[TokenTree]) -> Option<usize> {
+    let first = toks.first();
+    match f {
+        Frag::Tt => first.map(|_| 1),
+        Frag::Ident => matches!(first, Some(TokenTree::Ident(i)) if i != "_").then_some(1),
+        Frag::Lifetime => {
+            (is_punct(first, '\'') && matches!(toks.get(1), Some(TokenTree::Ident(_)))).then_some(2)
+        }
+        Frag::Literal => match (first, toks.get(1)) {
+            (Some(TokenTree::Literal(_)), _) => Some(1),
+            (Some(TokenTree::Ident(i)), _) if i == "true" || i == "false" => Some(1),
+            (Some(TokenTree::Punct(p)), Some(TokenTree::Literal(_))) if p.as_char() == '-' => {
+                Some(2)
+            }
+            _ => None,
+        },
+        Frag::Block => {
+            matches!(first, Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace)
+                .then_some(1)
+        }
+        Frag::Vis => match (first, toks.get(1)) {
+            (Some(TokenTree::Ident(i)), Some(TokenTree::Group(g)))
+                if i == "pub" && g.delimiter() == Delimiter::Parenthesis =>
+            {
+                Some(2)
+            }
+            (Some(TokenTree::Ident(i)), _) if i == "pub" => Some(1),
+            _ => Some(0),
+        },
+        Frag::Expr => longest(toks, Follow::Expr, |ts| {
+            syn::parse2::<syn::Expr>(ts).is_ok()
+        }),
+        Frag::Ty => longest(toks, Follow::Ty, |ts| syn::parse2::<syn::Type>(ts).is_ok()),
+        Frag::Path => longest(toks, Follow::Ty, |ts| syn::parse2::<syn::Path>(ts).is_ok()),
+        Frag::Pat => longest(toks, Follow::Pat, |ts| {
+            syn::parse::Parser::parse2(syn::Pat::parse_multi_with_leading_vert, ts).is_ok()
+        }),
+        Frag::Item => longest(toks, Follow::Any, |ts| syn::parse2::<syn::Item>(ts).is_ok()),
+        Frag::Meta => longest(toks, Follow::Any, |ts| syn::parse2::<syn::Meta>(ts).is_ok()),
+    }
+}
+
+/// Which tokens may follow a fragment (rustc's follow sets, roughly).
+#[derive(Clone, Copy)]
+enum Follow {
+    Expr,
+    Ty,
+    Pat,
+    Any,
+}
+
+fn may_follow(f: Follow, toks: &[TokenTree], at: usize) -> bool {
+    let arrow = is_punct(toks.get(at), '=') && is_punct(toks.get(at + 1), '>');
+    match (f, &toks[at]) {
+        (Follow::Any, _) => true,
+        (_, TokenTree::Punct(p)) if arrow || matches!(p.as_char(), ',' | ';') => {
+            // `=>` or a separator; a `;` never follows a pattern.
+            !(matches!(f, Follow::Pat) && p.as_char() == ';')
+        }
+        (Follow::Ty, TokenTree::Punct(p)) => {
+            matches!(p.as_char(), '=' | '|' | ':' | '>')
+                && !(p.as_char() == ':' && p.spacing() == Spacing::Joint)
+        }
+        (Follow::Ty, TokenTree::Group(g)) => {
+            matches!(g.delimiter(), Delimiter::Brace | Delimiter::Bracket)
+        }
+        (Follow::Ty, TokenTree::Ident(i)) => i == "as" || i == "where",
+        (Follow::Pat, TokenTree::Punct(p)) => matches!(p.as_char(), '=' | '|'),
+        (Follow::Pat, TokenTree::Ident(i)) => i == "if" || i == "in",
+        _ => false,
+    }
+}
+
+/// The longest prefix of `toks` that ends where the fragment may end and
+/// `parses`.
+fn longest(toks: &[TokenTree], f: Follow, parses: impl Fn(TokenStream) -> bool) -> Option<usize> {
+    let ends = (1..=toks.len())
+        .rev()
+        .filter(|&n| n == toks.len() || may_follow(f, toks, n))
+        .take(64);
+    for n in ends {
+        if parses(toks[..n].iter().cloned().collect()) {
+            return Some(n);
+        }
+    }
+    None
+}
+
+/// Writes the transcriber `ts` with `binds` substituted; `None` when a
+/// repetition's variables disagree on its count.
+fn transcribe(ts: &[TokenTree], binds: &Binds, out: &mut Vec<TokenTree>, depth: u32) -> Option<()> {
+    if depth > 16 {
+        return None;
+    }
+    let mut i = 0;
+    while i < ts.len() {
+        match (&ts[i], ts.get(i + 1)) {
+            (TokenTree::Punct(p), Some(TokenTree::Ident(name))) if p.as_char() == '$' => {
+                let name = name.to_string();
+                match binds.get(&name) {
+                    _ if name == "crate" => {
+                        out.push(TokenTree::Ident(Ident::new("crate", Span::call_site())));
+                    }
+                    Some(B::One(toks, Frag::Expr)) if toks.len() > 1 => {
+                        // An expression stays one operand (`$a * 2` with `$a` = `x + 1`).
+                        let g = Group::new(Delimiter::Parenthesis, toks.iter().cloned().collect());
+                        out.push(TokenTree::Group(g));
+                    }
+                    Some(B::One(toks, _)) => out.extend(toks.iter().cloned()),
+                    Some(B::Seq(_)) => return None,
+                    None => out.push(TokenTree::Ident(Ident::new(&name, Span::call_site()))),
+                }
+                i += 2;
+            }
+            (TokenTree::Punct(p), Some(TokenTree::Group(g)))
+                if p.as_char() == '$' && g.delimiter() == Delimiter::Parenthesis =>
+            {
+                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                let (sep, _, used) = repetition(&ts[i + 2..]);
+                let mut names = Vec::new();
+                used_vars(&inner, &mut names);
+                let mut count = None;
+                for n in &names {
+                    if let Some(B::Seq(xs)) = binds.get(n) {
+                        if count.is_some_and(|c| c != xs.len()) {
+                            return None;
+                        }
+                        count = Some(xs.len());
+                    }
+                }
+                for k in 0..count? {
+                    if k > 0
+                        && let Some(s) = &sep
+                    {
+                        out.push(s.clone());
+                    }
+                    let mut each = binds.clone();
+                    for n in &names {
+                        if let Some(B::Seq(xs)) = binds.get(n) {
+                            each.insert(n.clone(), xs[k].clone());
+                        }
+                    }
+                    transcribe(&inner, &each, out, depth + 1)?;
+                }
+                i += 2 + used;
+            }
+            (TokenTree::Group(g), _) => {
+                let mut inner = Vec::new();
+                transcribe(
+                    &g.stream().into_iter().collect::<Vec<_>>(),
+                    binds,
+                    &mut inner,
+                    depth + 1,
+                )?;
+                out.push(TokenTree::Group(Group::new(
+                    g.delimiter(),
+                    inner.into_iter().collect(),
+                )));
+                i += 1;
+            }
+            (t, _) => {
+                out.push(t.clone());
+                i += 1;
+            }
+        }
+    }
+    Some(())
+}
+
+/// The `$name`s written in a transcriber's tokens.
+fn used_vars(ts: &[TokenTree], out: &mut Vec<String>) {
+    for (i, t) in ts.iter().enumerate() {
+        match (t, ts.get(i + 1)) {
+            (TokenTree::Punct(p), Some(TokenTree::Ident(name))) if p.as_char() == '$' => {
+                out.push(name.to_string());
+            }
+            (TokenTree::Group(g), _) => {
+                used_vars(&g.stream().into_iter().collect::<Vec<_>>(), out);
+            }
+            _ => {}
+        }
+    }
+}
