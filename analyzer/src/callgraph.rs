@@ -116,6 +116,10 @@ struct Index<'a> {
     /// Last segment of an outside trait's path -> the workspace's impls of
     /// it, in id order.
     foreign_impls: BTreeMap<&'a str, Vec<ImplId>>,
+    /// Method name -> the workspace's trait methods implemented for a type
+    /// from outside the workspace (`impl RouterExt for Router`, `impl<T>
+    /// OptionExt for Option<T>`): what a method an outside type lacks can be.
+    extensions: BTreeMap<&'a str, Vec<FnId>>,
 }
 
 impl<'a> Index<'a> {
@@ -128,9 +132,21 @@ impl<'a> Index<'a> {
                 foreign_impls.entry(name).or_default().push(i);
             }
         }
+        let mut extensions: BTreeMap<&'a str, Vec<FnId>> = BTreeMap::new();
+        for imp in &defs.impls {
+            if imp.trait_.is_none() || imp.self_def.is_some() {
+                continue;
+            }
+            for (name, f) in &imp.methods {
+                if defs.fns[*f].def.receiver.is_some() {
+                    extensions.entry(name).or_default().push(*f);
+                }
+            }
+        }
         Index {
             by_name: by_name(defs),
             foreign_impls,
+            extensions,
         }
     }
 }
@@ -868,7 +884,10 @@ impl<'d, 'a> Walker<'d, 'a> {
                 T::Unknown
             }
             Expr::MethodCall {
-                receiver, method, ..
+                receiver,
+                method,
+                turbofish,
+                ..
             } => {
                 let rt = self.infer(receiver);
                 if let T::Cell(inner) = &rt
@@ -891,6 +910,13 @@ impl<'d, 'a> Walker<'d, 'a> {
                 let (targets, _) = self.method_targets(&rt, method);
                 match targets.as_slice() {
                     [f] => self.fn_ret(*f, &rt),
+                    [] => match self.extension(&rt, method) {
+                        Some(f) => self.fn_ret(f, &rt),
+                        // An outside type's own method gives an outside
+                        // type, unless told which (`.get::<User>()`).
+                        None if rt == T::External && turbofish.is_empty() => T::External,
+                        None => T::Unknown,
+                    },
                     _ => T::Unknown,
                 }
             }
@@ -1283,6 +1309,10 @@ impl<'d, 'a> Walker<'d, 'a> {
             }
             return;
         }
+        if let Some(f) = self.extension(&rt, method) {
+            self.edge(f, EdgeKind::Call, line);
+            return;
+        }
         if matches!(
             rt,
             T::Known(_)
@@ -1312,6 +1342,50 @@ impl<'d, 'a> Walker<'d, 'a> {
                 self.unresolved
                     .insert((format!("{}.{method}", receiver_text(receiver)), line));
             }
+        }
+    }
+
+    /// On a value of a type from outside the workspace (`Option<_>`, a
+    /// framework's `Router`), a method that only one of the workspace's
+    /// traits implemented for outside types has.
+    /// The impl's type must be of the receiver's kind (`Option`/`Result`
+    /// for a wrapped value, a collection for a sequence) or a generic
+    /// parameter (a blanket impl); on an outside type cleave knows no more
+    /// of, a name common on std types proves nothing.
+    fn extension(&self, rt: &T, method: &str) -> Option<FnId> {
+        let kinds: &[&str] = match rt {
+            T::Wrapped(_) => &["Option", "Result"],
+            T::Seq(_) => SEQS,
+            T::Map(_) => MAPS,
+            T::Cell(_) => CELLS,
+            T::External if !STD_METHODS.contains(&method) => &[],
+            _ => return None,
+        };
+        let fits = |f: FnId| {
+            let Some(i) = self.defs.fns[f].impl_ else {
+                return false;
+            };
+            let imp = &self.defs.impls[i];
+            let Ty::Path(p) = peel_ref(imp.self_ty) else {
+                return matches!(rt, T::External);
+            };
+            let blanket = p.segments.len() == 1
+                && imp
+                    .generics
+                    .iter()
+                    .any(|g| g.name == p.segments[0].name.as_str());
+            blanket || kinds.is_empty() || p.last().is_some_and(|n| kinds.contains(&n))
+        };
+        let mut found = self
+            .index
+            .extensions
+            .get(method)?
+            .iter()
+            .copied()
+            .filter(|f| fits(*f));
+        match (found.next(), found.next()) {
+            (Some(f), None) => Some(f),
+            _ => None,
         }
     }
 
@@ -1405,6 +1479,13 @@ impl<'d, 'a> Walker<'d, 'a> {
             self.edges.insert(*k, line);
         }
         self.macro_depth -= 1;
+    }
+}
+
+fn peel_ref(t: &Ty) -> &Ty {
+    match t {
+        Ty::Ref(inner) => peel_ref(inner),
+        other => other,
     }
 }
 

@@ -527,3 +527,53 @@ pub fn hide() -> Result<(), Failure> {
         "#]],
     );
 }
+
+/// Methods of the workspace's traits implemented for outside types
+/// (`Result`, a framework's router) are found on values of those types; a
+/// chain of an outside type's own methods stays outside, so a method name
+/// only one workspace type has is not guessed at its end.
+#[test]
+fn extension_traits_on_outside_types_and_outside_chains() {
+    check(
+        &lib(r#"
+pub struct Failure;
+pub trait ResultExt<T> {
+    fn or_fail(self, msg: &str) -> Result<T, Failure>;
+}
+impl<T, E> ResultExt<T> for Result<T, E> {
+    fn or_fail(self, msg: &str) -> Result<T, Failure> { todo!() }
+}
+pub trait RouterExt {
+    fn with_tracing(self) -> Self;
+}
+impl RouterExt for axum::Router {
+    fn with_tracing(self) -> Self { self }
+}
+pub struct Pool;
+impl Pool {
+    pub fn port(&self) -> u16 { 0 }
+    pub fn size(&self) -> u16 { 0 }
+}
+fn load(s: &str) -> Result<u32, Failure> {
+    let n: Result<u32, std::num::ParseIntError> = s.parse();
+    let v = n.or_fail("bad")?;
+    Ok(v)
+}
+fn serve(router: axum::Router) -> axum::Router {
+    router.with_tracing()
+}
+fn bind() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+fn pool_size(p: &Pool) -> u16 {
+    p.size()
+}
+"#),
+        expect![[r#"
+            app::load -> <app::Result<T, E> as app::ResultExt>::or_fail (call)
+            app::pool_size -> app::Pool::size (call)
+            app::serve -> <app::axum::Router as app::RouterExt>::with_tracing (call)
+        "#]],
+    );
+}
