@@ -23,6 +23,8 @@
 #                against the monolith and against the generated functions under
 #                `cargo lambda watch` (apps without an [api_suite] are skipped); its
 #                exit status counts like a score below the bar (1) or a setup error (2).
+# --fetch-only   only put each app's source in place (and prepare it), as the
+#                call-graph test (tests/callgraph_field.rs) needs; no cleave run.
 # --report-only  exit 0 whatever the scores (default: 1 when an app's F1 < 0.98).
 # --quiet        no per-route lists, only the per-app lines and the table.
 #
@@ -34,12 +36,14 @@ cd "$(dirname "$0")/.."
 
 generate=0
 api=0
+fetch_only=0
 score_flags=()
 apps=()
 for arg in "$@"; do
     case "$arg" in
         --generate) generate=1 ;;
         --api) api=1 ;;
+        --fetch-only) fetch_only=1 ;;
         --report-only | --quiet) score_flags+=("$arg") ;;
         -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         -*) echo "field-test: unknown flag $arg" >&2; exit 2 ;;
@@ -51,8 +55,10 @@ cleave="${CLEAVE:-target/release/cleave}"
 field_dir="${FIELD_DIR:-.field}"
 out_root="${FIELD_OUT:-${TMPDIR:-/tmp}/cleave-field}"
 score=tools/field-score.py
-[ -x "$cleave" ] || { echo "field-test: no cleave binary at $cleave (build it, or set CLEAVE=...)" >&2; exit 2; }
-cleave="$(realpath "$cleave")"
+if [ "$fetch_only" -eq 0 ]; then
+    [ -x "$cleave" ] || { echo "field-test: no cleave binary at $cleave (build it, or set CLEAVE=...)" >&2; exit 2; }
+    cleave="$(realpath "$cleave")"
+fi
 case "$(realpath -m "$out_root")/" in
     "$(pwd -P)"/*) echo "field-test: FIELD_OUT must be outside the repository" >&2; exit 2 ;;
 esac
@@ -181,6 +187,7 @@ for app in "${apps[@]}"; do
             (cd "$src" && bash -c "$PREPARE")
         fi
     fi
+    [ "$fetch_only" -eq 0 ] || continue
     out="$out_root/$app"
     rm -rf "$out"
     mkdir -p "$out"
@@ -198,6 +205,9 @@ for app in "${apps[@]}"; do
     fi
 done
 
+if [ "$fetch_only" -eq 1 ]; then
+    exit $((setup_failed * 2))
+fi
 [ "${#specs[@]}" -gt 0 ] || exit 2
 set +e
 if [ "$generate" -eq 1 ]; then
