@@ -120,6 +120,9 @@ struct Index<'a> {
     /// from outside the workspace (`impl RouterExt for Router`, `impl<T>
     /// OptionExt for Option<T>`): what a method an outside type lacks can be.
     extensions: BTreeMap<&'a str, Vec<FnId>>,
+    /// Last segment of an outside type -> the workspace's trait impls for
+    /// it (`impl From<Status> for String`), in id order.
+    outside_impls: BTreeMap<&'a str, Vec<ImplId>>,
 }
 
 impl<'a> Index<'a> {
@@ -133,8 +136,17 @@ impl<'a> Index<'a> {
             }
         }
         let mut extensions: BTreeMap<&'a str, Vec<FnId>> = BTreeMap::new();
-        for imp in &defs.impls {
-            if imp.trait_.is_none() || imp.self_def.is_some() {
+        let mut outside_impls: BTreeMap<&'a str, Vec<ImplId>> = BTreeMap::new();
+        for (i, imp) in defs.impls.iter().enumerate() {
+            if imp.self_def.is_some() {
+                continue;
+            }
+            if let Ty::Path(p) = peel_ref(imp.self_ty)
+                && let Some(name) = p.last()
+            {
+                outside_impls.entry(name).or_default().push(i);
+            }
+            if imp.trait_.is_none() {
                 continue;
             }
             for (name, f) in &imp.methods {
@@ -147,6 +159,7 @@ impl<'a> Index<'a> {
             by_name: by_name(defs),
             foreign_impls,
             extensions,
+            outside_impls,
         }
     }
 }
@@ -842,7 +855,10 @@ impl<'d, 'a> Walker<'d, 'a> {
                         && let ItemKind::Static { ty, .. } | ItemKind::Const { ty, .. } =
                             &self.defs.statics[s].item.kind
                     {
-                        return self.ty(ty);
+                        // Its type names what the static's module sees.
+                        let mut w = Walker::new(self.defs, self.index, self.f);
+                        w.module = self.defs.statics[s].module;
+                        return w.ty(ty);
                     }
                 }
                 T::Unknown
@@ -944,8 +960,35 @@ impl<'d, 'a> Walker<'d, 'a> {
                 block,
                 is_async: false,
             } => block.tail().map(|t| self.infer(t)).unwrap_or(T::Unknown),
+            Expr::Match { expr, arms } => self.match_ty(expr, arms),
             _ => T::Unknown,
         }
+    }
+
+    /// A `match`'s value: the first arm that gives one cleave knows,
+    /// `Ok(v) => v` / `Some(v) => v` giving what the scrutinee wraps.
+    fn match_ty(&self, scrutinee: &Expr, arms: &[(Pat, Expr)]) -> T {
+        let mut st = None;
+        for (pat, body) in arms {
+            let t = match (pat, body) {
+                (Pat::TupleStruct(p, elems), Expr::Path { path, .. })
+                    if matches!(p.last(), Some("Ok" | "Some"))
+                        && matches!(elems.as_slice(), [Pat::Ident(n)] if path.is_ident(n)) =>
+                {
+                    match st.get_or_insert_with(|| self.infer(scrutinee)) {
+                        T::Wrapped(inner) => (**inner).clone(),
+                        _ => T::Unknown,
+                    }
+                }
+                // A binding of the pattern would not be known here.
+                (Pat::Path(_) | Pat::Other, b) => self.infer(b),
+                _ => T::Unknown,
+            };
+            if t != T::Unknown {
+                return t;
+            }
+        }
+        T::Unknown
     }
 
     /// For `Type::assoc(..)`, the type the path names before the fn.
@@ -1185,11 +1228,20 @@ impl<'d, 'a> Walker<'d, 'a> {
         }
     }
 
-    fn path_call(&mut self, path: &Path, _args: &[Expr], line: u32) {
+    fn path_call(&mut self, path: &Path, args: &[Expr], line: u32) {
         if path.segments.len() == 1 && self.lookup_var(&path.segments[0].name).is_some() {
             return;
         }
-        let targets = self.path_fns(path);
+        let mut targets = self.path_fns(path);
+        if targets.is_empty() {
+            targets = self.outside_assoc(path, args);
+        } else if targets.len() > 1 {
+            // `Stamp::from(x)` with several `From` impls: the one for x's type.
+            let picked = self.by_argument(&targets, args);
+            if !picked.is_empty() {
+                targets = picked;
+            }
+        }
         // `T::create()` with `T: Repo`: dispatched through the bound.
         if path.segments.len() == 2 && self.generics.contains_key(path.segments[0].name.as_str()) {
             self.bound_calls.extend(targets.iter().copied());
@@ -1343,6 +1395,71 @@ impl<'d, 'a> Walker<'d, 'a> {
                     .insert((format!("{}.{method}", receiver_text(receiver)), line));
             }
         }
+    }
+
+    /// `String::from(status)`, `i64::from(&stamp)`: an associated fn of a
+    /// type from outside the workspace that lands in one of the workspace's
+    /// trait impls for that type, when the argument's type picks exactly
+    /// one (`String::from("x")` is std's own). An impl whose trait takes no
+    /// type argument is the one when it is the only one.
+    fn outside_assoc(&self, path: &Path, args: &[Expr]) -> Vec<FnId> {
+        let [.., owner, method] = path.segments.as_ref() else {
+            return Vec::new();
+        };
+        if !owner.generics.is_empty() || self.resolve_value(path).first() != Some(&Def::External) {
+            return Vec::new();
+        }
+        let cands: Vec<FnId> = self
+            .index
+            .outside_impls
+            .get(owner.name.as_str())
+            .into_iter()
+            .flatten()
+            .filter_map(|i| {
+                self.defs.impls[*i]
+                    .methods
+                    .get(method.name.as_str())
+                    .copied()
+            })
+            .collect();
+        let untyped = |f: &FnId| {
+            let imp = self.defs.fns[*f].impl_.map(|i| &self.defs.impls[i]);
+            imp.and_then(|i| i.trait_path)
+                .and_then(|p| p.segments.last())
+                .is_none_or(|s| s.generics.is_empty())
+        };
+        match cands.as_slice() {
+            [] => Vec::new(),
+            [f] if untyped(f) => vec![*f],
+            _ => self.by_argument(&cands, args),
+        }
+    }
+
+    /// Of trait impl fns (`impl From<X> for T`), those whose trait's type
+    /// argument is the first argument's type, when that is a workspace type.
+    fn by_argument(&self, cands: &[FnId], args: &[Expr]) -> Vec<FnId> {
+        let Some(T::Known(at)) = args.first().map(|a| self.infer(a)) else {
+            return Vec::new();
+        };
+        cands
+            .iter()
+            .copied()
+            .filter(|f| {
+                let Some(imp) = self.defs.fns[*f].impl_.map(|i| &self.defs.impls[i]) else {
+                    return false;
+                };
+                let Some(arg) = imp
+                    .trait_path
+                    .and_then(|p| p.segments.last())
+                    .and_then(|s| s.generics.first())
+                else {
+                    return false;
+                };
+                let mut w = Walker::new(self.defs, self.index, *f);
+                w.module = imp.module;
+                w.ty(arg) == T::Known(at)
+            })
+            .collect()
     }
 
     /// On a value of a type from outside the workspace (`Option<_>`, a

@@ -577,3 +577,63 @@ fn pool_size(p: &Pool) -> u16 {
         "#]],
     );
 }
+
+/// A `lazy_static!` value used from a child module through `use super::`,
+/// a value taken out of a `match` on a `Result`, and `i64::from(&x)` /
+/// `String::from(x)` landing in the workspace's `From` impl for that outside
+/// type, chosen by the argument's type (a literal argument is std's own).
+#[test]
+fn lazy_static_values_match_results_and_from_impls_for_outside_types() {
+    check(
+        &lib(r#"
+use lazy_static::lazy_static;
+pub struct Db;
+impl Db {
+    pub fn open() -> Result<Db, String> { Ok(Db) }
+    pub fn get(&self, id: &str) -> Option<u32> { None }
+}
+pub struct Stamp(pub u64);
+pub enum Status { New, Refused }
+impl From<&Stamp> for i64 {
+    fn from(s: &Stamp) -> i64 { 0 }
+}
+impl From<Status> for String {
+    fn from(s: Status) -> Self { String::new() }
+}
+lazy_static! {
+    static ref DB: Db = Db::open().unwrap();
+    /**
+    A doc comment.
+    */
+    static ref COUNT: u32 = 0;
+}
+pub mod web {
+    use super::{DB, Status, Stamp};
+    pub fn lookup(id: &str) -> Option<u32> {
+        DB.get(id)
+    }
+    pub fn stamp(s: &Stamp) -> String {
+        let n = i64::from(s);
+        String::from(Status::New)
+    }
+    pub fn label() -> String {
+        String::from("x")
+    }
+}
+pub fn check(id: &str) -> Option<u32> {
+    let db = match Db::open() {
+        Ok(db) => db,
+        Err(_) => return None,
+    };
+    db.get(id)
+}
+"#),
+        expect![[r#"
+            app::check -> app::Db::get (call)
+            app::check -> app::Db::open (call)
+            app::web::lookup -> app::Db::get (call)
+            app::web::stamp -> <app::String as From>::from (call)
+            app::web::stamp -> <app::i64 as From>::from (call)
+        "#]],
+    );
+}
