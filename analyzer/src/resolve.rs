@@ -391,6 +391,11 @@ impl<'a> DefMap<'a> {
         }
         for (ci, krate) in project.crates.iter().enumerate() {
             for m in &krate.modules {
+                // A left-out module shares its path with the kept one of
+                // its name (`#[cfg(target_os = "android")] mod imp`).
+                if is_test_cfg(&m.cfg) {
+                    continue;
+                }
                 let Some(&mid) = mod_ids.get(&(ci, m.path.as_slice())) else {
                     continue;
                 };

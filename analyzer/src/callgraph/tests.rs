@@ -637,3 +637,27 @@ pub fn check(id: &str) -> Option<u32> {
         "#]],
     );
 }
+
+/// Of two inline modules of one name for different targets, the one for
+/// another OS than Lambda's Linux is not graphed.
+#[test]
+fn a_module_for_another_os_is_left_out() {
+    check(
+        &lib(r#"
+pub fn run() {
+    import::go()
+}
+#[cfg(not(target_os = "android"))]
+mod import {
+    pub fn go() {}
+}
+#[cfg(target_os = "android")]
+mod import {
+    pub fn go() {}
+}
+"#),
+        expect![[r#"
+            app::run -> app::import::go (call)
+        "#]],
+    );
+}

@@ -267,7 +267,7 @@ impl Repeat<'_> {
         budget: &mut u32,
     ) -> Vec<(usize, Binds)> {
         let mut out = Vec::new();
-        if !(self.op == '?' && !done.is_empty()) {
+        if self.op != '?' || done.is_empty() {
             let start = match (done.is_empty(), self.sep) {
                 (false, Some(s)) => toks.get(at).filter(|x| same(s, x)).map(|_| at + 1),
                 _ => Some(at),
