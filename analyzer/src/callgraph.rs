@@ -515,6 +515,9 @@ struct Walker<'d, 'a> {
     inferred: RefCell<BTreeMap<usize, (Scoping, T)>>,
     /// Bumped by every binding, so that inferences made before it are redone.
     bindings: u64,
+    /// A generic type alias's parameters, as its use gives them
+    /// (`ApiResult<User>`: `T` is `User`).
+    subst: BTreeMap<String, T>,
 }
 
 /// What an inference depends on besides the expression: the bindings made so far,
@@ -553,6 +556,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             bound_calls: BTreeSet::new(),
             inferred: RefCell::default(),
             bindings: 0,
+            subst: BTreeMap::new(),
         };
         if let Some(i) = data.impl_ {
             let imp = &defs.impls[i];
@@ -623,12 +627,18 @@ impl<'d, 'a> Walker<'d, 'a> {
             return self.self_ty.clone();
         }
         if p.segments.len() == 1
+            && let Some(t) = self.subst.get(p.segments[0].name.as_str())
+        {
+            return t.clone();
+        }
+        if p.segments.len() == 1
             && let Some(bounds) = self.generics.get(p.segments[0].name.as_str())
         {
             return T::Bound(bounds.clone());
         }
         if let Some(t) = self.defs.resolve_type_path(self.module, p) {
-            return self.alias_target(t).unwrap_or(T::Known(t));
+            let args = p.segments.last().map(|s| &s.generics[..]).unwrap_or(&[]);
+            return self.alias_target(t, args).unwrap_or(T::Known(t));
         }
         let last = p.segments.last();
         let first_arg = last.and_then(|s| s.generics.first());
@@ -663,7 +673,7 @@ impl<'d, 'a> Walker<'d, 'a> {
     /// For an alias of a type outside the workspace (`type Notify<'a> =
     /// &'a State<Arc<WebSocketUsers>>`, which `unalias` keeps): the type it
     /// names, read in the alias's module.
-    fn alias_target(&self, t: TypeId) -> Option<T> {
+    fn alias_target(&self, t: TypeId, args: &[Ty]) -> Option<T> {
         thread_local! {
             /// Aliases being expanded on this thread: a cycle (`type A = B; type B = A;`) stops.
             static DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
@@ -677,6 +687,11 @@ impl<'d, 'a> Walker<'d, 'a> {
         DEPTH.with(|d| d.set(depth + 1));
         let mut w = Walker::new(self.defs, self.index, self.f);
         w.module = data.module;
+        if let ItemKind::TypeAlias { params, .. } = &data.item.kind {
+            for (name, arg) in params.iter().zip(args) {
+                w.subst.insert(name.clone(), self.ty(arg));
+            }
+        }
         let out = w.ty(target);
         DEPTH.with(|d| d.set(depth));
         Some(out)
@@ -732,6 +747,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             bound_calls: BTreeSet::new(),
             inferred: RefCell::default(),
             bindings: 0,
+            subst: BTreeMap::new(),
         };
         w.ty(fty)
     }

@@ -458,7 +458,10 @@ fn item(it: &syn::Item) -> Item {
         ),
         syn::Item::Type(t) => new_item(
             t.ident.to_string(),
-            ItemKind::TypeAlias { ty: ty(&t.ty) },
+            ItemKind::TypeAlias {
+                ty: ty(&t.ty),
+                params: list(t.generics.type_params().map(|g| g.ident.to_string())),
+            },
             vis(&t.vis),
             line_at(t.ident.span()),
             end_at(t.semi_token.span),

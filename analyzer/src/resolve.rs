@@ -459,7 +459,7 @@ impl<'a> DefMap<'a> {
                 let id = self.new_type(item, TypeKind::Union, mid, &[], &[], None);
                 self.add(mid, &item.name, Def::Type(id));
             }
-            ItemKind::TypeAlias { ty } => {
+            ItemKind::TypeAlias { ty, .. } => {
                 let id = self.new_type(item, TypeKind::Alias, mid, &[], &[], Some(ty));
                 self.add(mid, &item.name, Def::Type(id));
             }

@@ -334,6 +334,8 @@ pub enum ItemKind {
     },
     TypeAlias {
         ty: Ty,
+        /// Its type parameters (`T` of `type ApiResult<T> = Result<T, Error>`).
+        params: Vec<String>,
     },
     MacroRules {
         /// Each rule's transcriber, read as statements where possible.

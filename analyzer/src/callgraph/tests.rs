@@ -661,3 +661,37 @@ mod import {
         "#]],
     );
 }
+
+/// A generic alias of `Result` (`type Outcome<T> = Result<T, Failure>`)
+/// gives its argument through `.await?`.
+#[test]
+fn generic_result_aliases_carry_their_argument() {
+    check(
+        &lib(r#"
+pub struct Failure;
+pub type Outcome<T> = Result<T, Failure>;
+pub type Empty = Outcome<()>;
+pub struct Account;
+impl Account {
+    pub async fn find(id: u32) -> Option<Self> { None }
+    pub async fn store(&self) -> Empty { Ok(()) }
+}
+pub struct Device;
+impl Device {
+    pub async fn store(&self) -> Empty { Ok(()) }
+}
+async fn account_or_404(id: u32) -> Outcome<Account> {
+    if let Some(a) = Account::find(id).await { Ok(a) } else { Err(Failure) }
+}
+pub async fn disable(id: u32) -> Empty {
+    let account = account_or_404(id).await?;
+    account.store().await
+}
+"#),
+        expect![[r#"
+            app::account_or_404 -> app::Account::find (call)
+            app::disable -> app::Account::store (call)
+            app::disable -> app::account_or_404 (call)
+        "#]],
+    );
+}
