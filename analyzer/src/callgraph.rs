@@ -272,8 +272,9 @@ enum T {
     Bound(Vec<TraitId>),
     /// `dyn Trait`.
     Dyn(Vec<TraitId>),
-    /// `Option<T>` / `Result<T, _>`: `?`, `.unwrap()` and friends give the inner type.
-    Wrapped(Box<T>),
+    /// `Option<T>` / `Result<T, _>` (which one, when known): `?`,
+    /// `.unwrap()` and friends give the inner type.
+    Wrapped(Box<T>, Wrap),
     /// `Mutex<T>`, `RwLock<T>`, `RefCell<T>`: locking gives (a guard of) the inner type.
     Cell(Box<T>),
     /// `Vec<T>`, `[T]`, sets: a collection of `T`.
@@ -285,6 +286,25 @@ enum T {
     /// A type from outside the workspace.
     External,
     Unknown,
+}
+
+/// Which wrapper a [`T::Wrapped`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wrap {
+    Option,
+    Result,
+    /// A lock's result or guard: which, cleave does not say.
+    Either,
+}
+
+impl Wrap {
+    fn names(self) -> &'static [&'static str] {
+        match self {
+            Wrap::Option => &["Option"],
+            Wrap::Result => &["Result"],
+            Wrap::Either => &["Option", "Result"],
+        }
+    }
 }
 
 /// Wrappers that deref (or extract) to their first type argument.
@@ -393,6 +413,11 @@ const ITER_CLOSURE: &[&str] = &[
     "retain",
     "sum_by",
     "fold",
+    // `Option`/`Result`: the closure gets the value inside.
+    "and_then",
+    "map_or",
+    "is_some_and",
+    "is_ok_and",
 ];
 /// Methods on `Option`/`Result` that give the inner value.
 const UNWRAP: &[&str] = &[
@@ -644,7 +669,8 @@ impl<'d, 'a> Walker<'d, 'a> {
         let first_arg = last.and_then(|s| s.generics.first());
         match (p.last(), first_arg) {
             (Some(name), Some(arg)) if TRANSPARENT.contains(&name) => self.ty(arg),
-            (Some("Option" | "Result"), Some(arg)) => T::Wrapped(Box::new(self.ty(arg))),
+            (Some("Option"), Some(arg)) => T::Wrapped(Box::new(self.ty(arg)), Wrap::Option),
+            (Some("Result"), Some(arg)) => T::Wrapped(Box::new(self.ty(arg)), Wrap::Result),
             (Some(name), Some(arg)) if CELLS.contains(&name) => T::Cell(Box::new(self.ty(arg))),
             (Some(name), Some(arg)) if SEQS.contains(&name) => T::Seq(Box::new(self.ty(arg))),
             (Some(name), Some(_)) if MAPS.contains(&name) => {
@@ -706,6 +732,19 @@ impl<'d, 'a> Walker<'d, 'a> {
         let mut w = Walker::new(self.defs, self.index, f);
         if matches!(recv, T::Known(_)) && data.impl_.is_none() {
             w.self_ty = recv.clone();
+        }
+        // `impl<S> Ext<S> for Option<S>`: S is what the receiver holds.
+        if let Some(i) = data.impl_
+            && let Ty::Path(p) = peel_ref(self.defs.impls[i].self_ty)
+            && let Some(T::Wrapped(held, _) | T::Seq(held) | T::Iter(held)) = Some(recv)
+            && let Some(Ty::Path(arg)) = p.segments.last().and_then(|s| s.generics.first())
+            && let [param] = arg.segments.as_ref()
+            && self.defs.impls[i]
+                .generics
+                .iter()
+                .any(|g| g.name == param.name.as_str())
+        {
+            w.subst.insert(param.name.to_string(), (**held).clone());
         }
         w.ty(ret)
     }
@@ -808,7 +847,7 @@ impl<'d, 'a> Walker<'d, 'a> {
                         (Some(st), _) if self.defs.types[st].variants.is_empty() => {
                             self.field_ty(st, &i.to_string())
                         }
-                        (_, T::Wrapped(inner)) if matches!(path.last(), Some("Some" | "Ok")) => {
+                        (_, T::Wrapped(inner, _)) if matches!(path.last(), Some("Some" | "Ok")) => {
                             (**inner).clone()
                         }
                         (None, _)
@@ -925,17 +964,22 @@ impl<'d, 'a> Walker<'d, 'a> {
                 if let T::Cell(inner) = &rt
                     && LOCKS.contains(&method.as_str())
                 {
-                    return T::Wrapped(inner.clone());
+                    return T::Wrapped(inner.clone(), Wrap::Either);
                 }
                 if SAME.contains(&method.as_str()) {
                     return rt;
+                }
+                if let T::Wrapped(inner, w) = &rt
+                    && let Some(t) = combinator(inner, *w, method)
+                {
+                    return t;
                 }
                 if let Some(t) = collection_method(&rt, method) {
                     return t;
                 }
                 if UNWRAP.contains(&method.as_str()) {
                     return match rt {
-                        T::Wrapped(inner) => *inner,
+                        T::Wrapped(inner, _) => *inner,
                         other => other,
                     };
                 }
@@ -965,7 +1009,7 @@ impl<'d, 'a> Walker<'d, 'a> {
                 kind: WrapKind::Try,
                 inner,
             } => match self.infer(inner) {
-                T::Wrapped(t) => *t,
+                T::Wrapped(t, _) => *t,
                 other => other,
             },
             Expr::Wrap {
@@ -992,7 +1036,7 @@ impl<'d, 'a> Walker<'d, 'a> {
                         && matches!(elems.as_slice(), [Pat::Ident(n)] if path.is_ident(n)) =>
                 {
                     match st.get_or_insert_with(|| self.infer(scrutinee)) {
-                        T::Wrapped(inner) => (**inner).clone(),
+                        T::Wrapped(inner, _) => (**inner).clone(),
                         _ => T::Unknown,
                     }
                 }
@@ -1040,7 +1084,7 @@ impl<'d, 'a> Walker<'d, 'a> {
         match recv {
             T::Known(t) => (self.defs.methods_of(*t, method).to_vec(), false),
             // A lock guard or unwrapped value derefs to what it holds.
-            T::Wrapped(inner) => self.method_targets(inner, method),
+            T::Wrapped(inner, _) => self.method_targets(inner, method),
             T::Bound(traits) | T::Dyn(traits) => {
                 let mut out = Vec::new();
                 for tr in traits {
@@ -1385,7 +1429,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             rt,
             T::Known(_)
                 | T::External
-                | T::Wrapped(_)
+                | T::Wrapped(..)
                 | T::Cell(_)
                 | T::Seq(_)
                 | T::Map(_)
@@ -1487,7 +1531,7 @@ impl<'d, 'a> Walker<'d, 'a> {
     /// of, a name common on std types proves nothing.
     fn extension(&self, rt: &T, method: &str) -> Option<FnId> {
         let kinds: &[&str] = match rt {
-            T::Wrapped(_) => &["Option", "Result"],
+            T::Wrapped(_, w) => w.names(),
             T::Seq(_) => SEQS,
             T::Map(_) => MAPS,
             T::Cell(_) => CELLS,
@@ -1625,9 +1669,22 @@ fn peel_ref(t: &Ty) -> &Ty {
 /// The element type of a collection or iterator.
 fn element_of(t: &T) -> Option<T> {
     match t {
-        T::Seq(e) | T::Iter(e) => Some((**e).clone()),
+        T::Seq(e) | T::Iter(e) | T::Wrapped(e, _) => Some((**e).clone()),
         _ => None,
     }
+}
+
+/// What `Option`/`Result`'s own combinators give back, where the inner
+/// type stays (`ok_or`, `map_err`, `ok`, `filter`, `or_else`..).
+fn combinator(inner: &T, w: Wrap, method: &str) -> Option<T> {
+    let to = match method {
+        "ok_or" | "ok_or_else" => Wrap::Result,
+        "ok" if w == Wrap::Result => Wrap::Option,
+        "map_err" | "or" | "or_else" | "filter" | "inspect" | "inspect_err" | "take"
+        | "as_deref" => w,
+        _ => return None,
+    };
+    Some(T::Wrapped(Box::new(inner.clone()), to))
 }
 
 /// What std's collection and iterator methods give back.
@@ -1635,12 +1692,12 @@ fn collection_method(t: &T, method: &str) -> Option<T> {
     match (t, method) {
         (T::Seq(e), "iter" | "into_iter" | "iter_mut" | "drain") => Some(T::Iter(e.clone())),
         (T::Seq(e), "first" | "last" | "get" | "get_mut" | "pop" | "first_mut" | "last_mut") => {
-            Some(T::Wrapped(e.clone()))
+            Some(T::Wrapped(e.clone(), Wrap::Option))
         }
         (T::Map(v), "values" | "values_mut" | "into_values") => Some(T::Iter(v.clone())),
-        (T::Map(v), "get" | "get_mut" | "remove") => Some(T::Wrapped(v.clone())),
+        (T::Map(v), "get" | "get_mut" | "remove") => Some(T::Wrapped(v.clone(), Wrap::Option)),
         (T::Iter(e), m) if ITER_SAME.contains(&m) => Some(T::Iter(e.clone())),
-        (T::Iter(e), m) if ITER_ONE.contains(&m) => Some(T::Wrapped(e.clone())),
+        (T::Iter(e), m) if ITER_ONE.contains(&m) => Some(T::Wrapped(e.clone(), Wrap::Option)),
         (T::Iter(e), "collect") => Some(T::Seq(e.clone())),
         (T::Seq(_) | T::Map(_) | T::Iter(_), _) => Some(T::External),
         _ => None,

@@ -695,3 +695,56 @@ pub async fn disable(id: u32) -> Empty {
         "#]],
     );
 }
+
+/// An extension trait implemented for both `Option` and `Result` (a
+/// `map_res(msg)` turning either into the app's `Result`): the impl for
+/// the receiver's wrapper, and the value it gives through `?`; `ok_or`
+/// keeps the value; a closure of `Option::map` gets the value.
+#[test]
+fn extension_traits_on_option_and_result_keep_the_value() {
+    check(
+        &lib(r#"
+pub struct Failure;
+pub trait MapRes<S> {
+    fn map_res(self, msg: &str) -> Result<S, Failure>;
+}
+impl<S, E> MapRes<S> for Result<S, E> {
+    fn map_res(self, msg: &str) -> Result<S, Failure> { todo!() }
+}
+impl<S> MapRes<S> for Option<S> {
+    fn map_res(self, msg: &str) -> Result<S, Failure> { todo!() }
+}
+pub struct Org;
+impl Org {
+    pub async fn find(id: u32) -> Option<Self> { None }
+    pub async fn delete(&self) -> Result<(), Failure> { Ok(()) }
+    pub fn name(&self) -> String { String::new() }
+}
+pub struct Team;
+impl Team {
+    pub async fn delete(&self) -> Result<(), Failure> { Ok(()) }
+    pub fn name(&self) -> String { String::new() }
+}
+pub async fn remove(id: u32) -> Result<(), Failure> {
+    let org = Org::find(id).await.map_res("no such org")?;
+    org.delete().await
+}
+pub async fn remove_quietly(id: u32) -> Result<(), Failure> {
+    let org = Org::find(id).await.ok_or(Failure)?;
+    org.delete().await
+}
+pub async fn label(id: u32) -> Option<String> {
+    Org::find(id).await.map(|o| o.name())
+}
+"#),
+        expect![[r#"
+            app::label -> app::Org::find (call)
+            app::label -> app::Org::name (call)
+            app::remove -> <app::Option<S> as app::MapRes>::map_res (call)
+            app::remove -> app::Org::delete (call)
+            app::remove -> app::Org::find (call)
+            app::remove_quietly -> app::Org::delete (call)
+            app::remove_quietly -> app::Org::find (call)
+        "#]],
+    );
+}
