@@ -283,6 +283,8 @@ enum T {
     Map(Box<T>),
     /// An iterator over `T`.
     Iter(Box<T>),
+    /// `(A, B)`: a pattern takes its parts.
+    Tuple(Vec<T>),
     /// A type from outside the workspace.
     External,
     Unknown,
@@ -633,6 +635,9 @@ impl<'d, 'a> Walker<'d, 'a> {
         match t {
             Ty::Ref(inner) => self.ty(inner),
             Ty::Slice(inner) => T::Seq(Box::new(self.ty(inner))),
+            Ty::Tuple(parts) if !parts.is_empty() => {
+                T::Tuple(parts.iter().map(|p| self.ty(p)).collect())
+            }
             Ty::Dyn(bounds) => T::Dyn(self.traits(bounds)),
             Ty::Impl(bounds) => T::Bound(self.traits(bounds)),
             Ty::Path(p) => self.path_ty(p),
@@ -825,8 +830,12 @@ impl<'d, 'a> Walker<'d, 'a> {
                 }
             }
             Pat::Tuple(elems) => {
-                for e in elems {
-                    self.bind(e, T::Unknown);
+                for (i, e) in elems.iter().enumerate() {
+                    let et = match &t {
+                        T::Tuple(ts) if ts.len() == elems.len() => ts[i].clone(),
+                        _ => T::Unknown,
+                    };
+                    self.bind(e, et);
                 }
             }
             Pat::TupleStruct(path, elems) => {
@@ -1430,6 +1439,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             T::Known(_)
                 | T::External
                 | T::Wrapped(..)
+                | T::Tuple(_)
                 | T::Cell(_)
                 | T::Seq(_)
                 | T::Map(_)

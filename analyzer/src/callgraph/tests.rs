@@ -699,7 +699,8 @@ pub async fn disable(id: u32) -> Empty {
 /// An extension trait implemented for both `Option` and `Result` (a
 /// `map_res(msg)` turning either into the app's `Result`): the impl for
 /// the receiver's wrapper, and the value it gives through `?`; `ok_or`
-/// keeps the value; a closure of `Option::map` gets the value.
+/// keeps the value; a closure of `Option::map` gets the value; a tuple
+/// pattern takes the parts of a tuple element.
 #[test]
 fn extension_traits_on_option_and_result_keep_the_value() {
     check(
@@ -736,10 +737,20 @@ pub async fn remove_quietly(id: u32) -> Result<(), Failure> {
 pub async fn label(id: u32) -> Option<String> {
     Org::find(id).await.map(|o| o.name())
 }
+pub async fn all_with_teams() -> Vec<(Org, Option<Team>)> { Vec::new() }
+pub async fn names() -> Vec<String> {
+    let mut out = Vec::new();
+    for (org, _) in all_with_teams().await {
+        out.push(org.name());
+    }
+    out
+}
 "#),
         expect![[r#"
             app::label -> app::Org::find (call)
             app::label -> app::Org::name (call)
+            app::names -> app::Org::name (call)
+            app::names -> app::all_with_teams (call)
             app::remove -> <app::Option<S> as app::MapRes>::map_res (call)
             app::remove -> app::Org::delete (call)
             app::remove -> app::Org::find (call)
