@@ -196,8 +196,11 @@ mod tests {
                     package: (*package).into(),
                     version: None,
                     path: None,
+                    features: Vec::new(),
                 })
                 .collect(),
+            features: Default::default(),
+            declared: Default::default(),
         }
     }
 

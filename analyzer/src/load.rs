@@ -57,6 +57,8 @@ pub struct Dependency {
     pub version: Option<String>,
     /// `Some` for a path dependency (relative to the root).
     pub path: Option<String>,
+    /// The features it asks of the dependency (`features = [..]`).
+    pub features: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +67,90 @@ pub struct Package {
     /// Directory of its manifest, relative to the root (`""` for the root itself).
     pub dir: String,
     pub dependencies: Vec<Dependency>,
+    /// The features cleave assumes on, as `cargo build` of the workspace
+    /// unifies them: `default`, what the workspace's packages depending on
+    /// this one ask of it, and what those enable, transitively.
+    pub features: BTreeSet<String>,
+    /// The features it declares (`[features]` keys, optional
+    /// dependencies): `#[cfg(feature = "x")]` code of one of these that is
+    /// not on is left out (see `resolve`); a cfg on another name is kept.
+    pub declared: BTreeSet<String>,
+}
+
+/// A manifest's `[features]`: each feature and what it enables.
+fn feature_table(manifest: &toml::Table) -> BTreeMap<String, Vec<String>> {
+    let Some(table) = manifest.get("features").and_then(|f| f.as_table()) else {
+        return BTreeMap::new();
+    };
+    table
+        .iter()
+        .map(|(k, v)| (k.clone(), string_array(Some(v))))
+        .collect()
+}
+
+/// The feature names a manifest declares: its `[features]` keys and its
+/// optional dependencies (each an implicit feature).
+fn declared_features(manifest: &toml::Table) -> BTreeSet<String> {
+    let mut out: BTreeSet<String> = feature_table(manifest).into_keys().collect();
+    for key in ["dependencies", "build-dependencies"] {
+        if let Some(t) = manifest.get(key).and_then(|t| t.as_table()) {
+            for (name, spec) in t {
+                if spec.get("optional").and_then(|o| o.as_bool()) == Some(true) {
+                    out.insert(name.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Cargo's feature unification over the workspace: from each package's
+/// `default`, every feature on enables what its `[features]` entry lists
+/// (`x` of the package itself, `dep/x` or `dep?/x` of a workspace
+/// dependency), and a package depending on another turns on the features
+/// its dependency spec asks; to a fixpoint. `default` itself is dropped.
+fn unify_features(packages: &mut [Package], tables: &[BTreeMap<String, Vec<String>>]) {
+    let index: BTreeMap<String, usize> = packages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.clone(), i))
+        .collect();
+    let mut todo: Vec<(usize, String)> = (0..packages.len())
+        .map(|i| (i, "default".to_owned()))
+        .collect();
+    for p in packages.iter() {
+        for d in &p.dependencies {
+            if let Some(&j) = index.get(&d.package) {
+                todo.extend(d.features.iter().map(|f| (j, f.clone())));
+            }
+        }
+    }
+    packages.iter_mut().for_each(|p| p.features.clear());
+    while let Some((i, f)) = todo.pop() {
+        if !packages[i].features.insert(f.clone()) {
+            continue;
+        }
+        for e in tables[i].get(&f).into_iter().flatten() {
+            let e = e.strip_prefix("dep:").unwrap_or(e);
+            match e.split_once('/') {
+                Some((dep, feature)) => {
+                    let dep = dep.trim_end_matches('?').replace('-', "_");
+                    let target = packages[i]
+                        .dependencies
+                        .iter()
+                        .find(|d| d.extern_name == dep)
+                        .and_then(|d| index.get(&d.package));
+                    if let Some(&j) = target {
+                        todo.push((j, feature.to_owned()));
+                    }
+                }
+                None => todo.push((i, e.to_owned())),
+            }
+        }
+    }
+    for p in packages.iter_mut() {
+        p.features.remove("default");
+    }
 }
 
 /// One module of a crate: a file, or an inline `mod x { .. }` inside one.
@@ -202,6 +288,8 @@ fn load_here(root: &FsPath) -> Result<Project, LoadError> {
         })
         .unwrap_or_default();
     let mut packages = Vec::new();
+    // Each package's `[features]`: feature -> what it enables.
+    let mut feature_tables = Vec::new();
     let mut crates = Vec::new();
     let mut next = 0;
     while next < package_dirs.len() {
@@ -262,7 +350,10 @@ fn load_here(root: &FsPath) -> Result<Project, LoadError> {
             name: name.clone(),
             dir: dir.clone(),
             dependencies,
+            features: BTreeSet::from(["default".to_owned()]),
+            declared: declared_features(&manifest),
         });
+        feature_tables.push(feature_table(&manifest));
         for (kind, crate_name, file) in targets(&disk, &manifest, &name, &dir) {
             crates.push(Crate {
                 name: crate_name,
@@ -274,6 +365,7 @@ fn load_here(root: &FsPath) -> Result<Project, LoadError> {
         }
     }
 
+    unify_features(&mut packages, &feature_tables);
     let before = diagnostics.len();
     load_modules(&disk, &mut crates, &mut diagnostics);
     // Test modules were cut to their `mod` items, which no stage notices
@@ -387,6 +479,11 @@ fn dependencies(
                 .get("path")
                 .and_then(|p| p.as_str())
                 .map(|p| join(base, p));
+            let mut features = string_array(spec.get("features"));
+            if inherited {
+                let own = table.get(key).and_then(|s| s.get("features"));
+                features.extend(string_array(own));
+            }
             let extern_name = key.replace('-', "_");
             out.insert(
                 extern_name.clone(),
@@ -395,6 +492,7 @@ fn dependencies(
                     package,
                     version,
                     path,
+                    features,
                 },
             );
         }

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use rayon::prelude::*;
 
 use crate::hash::FastHash;
-use crate::load::{Project, TargetKind};
+use crate::load::{Package, Project, TargetKind};
 use crate::syntax::{FnDef, Generic, Item, ItemKind, Path, Ty, UseKind};
 
 pub type ModId = usize;
@@ -271,11 +271,80 @@ fn is_test_cfg(cfg: &[String]) -> bool {
     })
 }
 
-fn is_test_fn(item: &Item) -> bool {
+/// Whether code under these `cfg`s is out of the build cleave assumes:
+/// [`is_test_cfg`], or a `feature = ".."` predicate (through `not`, `any`,
+/// `all`) false with the package's features on (`Package::features`, as
+/// cargo unifies them from the defaults). A predicate on anything else
+/// (`unix`, a cfg a build script sets, a feature the package does not
+/// declare) keeps the code.
+fn left_out(cfg: &[String], package: &Package) -> bool {
+    is_test_cfg(cfg)
+        || cfg.iter().any(|c| {
+            c.contains("feature")
+                && syn::parse_str::<syn::Meta>(c)
+                    .ok()
+                    .and_then(|m| cfg_value(&m, package))
+                    == Some(false)
+        })
+}
+
+/// A `cfg` predicate's value with the package's features on, where only
+/// features it declares decide it.
+fn cfg_value(pred: &syn::Meta, package: &Package) -> Option<bool> {
+    use syn::punctuated::Punctuated;
+    match pred {
+        syn::Meta::NameValue(nv) if nv.path.is_ident("feature") => match &nv.value {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => {
+                let name = s.value();
+                package
+                    .declared
+                    .contains(&name)
+                    .then(|| package.features.contains(&name))
+            }
+            _ => None,
+        },
+        syn::Meta::List(l) => {
+            let args = l
+                .parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+                .ok()?;
+            let values: Vec<Option<bool>> = args.iter().map(|a| cfg_value(a, package)).collect();
+            if l.path.is_ident("not") {
+                match values.as_slice() {
+                    [v] => v.map(|b| !b),
+                    _ => None,
+                }
+            } else if l.path.is_ident("any") {
+                if values.contains(&Some(true)) {
+                    Some(true)
+                } else if values.iter().all(|v| *v == Some(false)) {
+                    Some(false)
+                } else {
+                    None
+                }
+            } else if l.path.is_ident("all") {
+                if values.contains(&Some(false)) {
+                    Some(false)
+                } else if values.iter().all(|v| *v == Some(true)) {
+                    Some(true)
+                } else {
+                    None
+                }
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+fn is_test_fn(item: &Item, package: &Package) -> bool {
     item.attrs
         .iter()
         .any(|a| a.path.last() == Some("test") || a.path.last() == Some("bench"))
-        || is_test_cfg(&item.cfg)
+        || left_out(&item.cfg, package)
 }
 
 impl<'a> DefMap<'a> {
@@ -312,8 +381,9 @@ impl<'a> DefMap<'a> {
         let project = self.project;
         let mut index: BTreeMap<(usize, &[String]), ModId> = BTreeMap::new();
         for (ci, krate) in project.crates.iter().enumerate() {
+            let package = &project.packages[krate.package];
             for m in &krate.modules {
-                if is_test_cfg(&m.cfg) {
+                if left_out(&m.cfg, package) {
                     continue;
                 }
                 let id = self.mods.len();
@@ -390,10 +460,11 @@ impl<'a> DefMap<'a> {
             mod_ids.insert((m.krate, m.path), id);
         }
         for (ci, krate) in project.crates.iter().enumerate() {
+            let package = &project.packages[krate.package];
             for m in &krate.modules {
                 // A left-out module shares its path with the kept one of
                 // its name (`#[cfg(target_os = "android")] mod imp`).
-                if is_test_cfg(&m.cfg) {
+                if left_out(&m.cfg, package) {
                     continue;
                 }
                 let Some(&mid) = mod_ids.get(&(ci, m.path.as_slice())) else {
@@ -422,12 +493,14 @@ impl<'a> DefMap<'a> {
         item: &'a Item,
         uses: &mut Vec<(ModId, &'a crate::syntax::UseEntry)>,
     ) {
-        if is_test_cfg(&item.cfg) {
+        let project = self.project;
+        let package = &project.packages[project.crates[self.mods[mid].krate].package];
+        if left_out(&item.cfg, package) {
             return;
         }
         match &item.kind {
             ItemKind::Fn(def) => {
-                if is_test_fn(item) {
+                if is_test_fn(item, package) {
                     return;
                 }
                 let id = self.new_fn(
@@ -506,7 +579,7 @@ impl<'a> DefMap<'a> {
                 });
                 for ii in &imp.items {
                     if let ItemKind::Fn(def) = &ii.kind {
-                        if is_test_fn(ii) {
+                        if is_test_fn(ii, package) {
                             continue;
                         }
                         // Named properly once the self type and trait are resolved.

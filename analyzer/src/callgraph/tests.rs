@@ -759,3 +759,69 @@ pub async fn names() -> Vec<String> {
         "#]],
     );
 }
+
+/// Code under `#[cfg(feature = ..)]` is graphed as `cargo build` of the
+/// workspace has it: each package's default features, what the packages
+/// depending on it ask, and what those enable, on; its other declared
+/// features off; a feature it does not declare, or a cfg a build script
+/// sets, keeps the code.
+#[test]
+fn features_off_by_default_leave_their_code_out() {
+    check(
+        r#"
+//- /Cargo.toml
+[workspace]
+members = ["crates/*"]
+//- /crates/store/Cargo.toml
+[package]
+name = "store"
+version = "0.1.0"
+[features]
+default = ["bundled"]
+bundled = ["fast"]
+fast = []
+full = []
+encryption = ["dep:keys"]
+encryption-vendored = ["dep:keys"]
+[dependencies]
+keys = { version = "1", optional = true }
+//- /crates/store/src/lib.rs
+pub struct Store;
+impl Store {
+    #[cfg(any(feature = "encryption", feature = "encryption-vendored"))]
+    pub fn open_encrypted() -> Self { Store::open() }
+    #[cfg(not(feature = "encryption"))]
+    pub fn open_plain() -> Self { Store::open() }
+    pub fn open() -> Self { Store }
+}
+#[cfg(feature = "fast")]
+pub fn quick() { Store::open(); }
+#[cfg(all(feature = "fast", not(feature = "bundled")))]
+pub fn never() { Store::open(); }
+#[cfg(feature = "full")]
+pub fn complete() { Store::open(); }
+#[cfg(feature = "keys")]
+pub fn with_keys() { Store::open(); }
+#[cfg(feature = "undeclared")]
+pub fn unknown() { Store::open(); }
+#[cfg(sqlite)]
+pub fn by_build_script() { Store::open(); }
+//- /crates/web/Cargo.toml
+[package]
+name = "web"
+version = "0.1.0"
+[dependencies]
+store = { path = "../store", features = ["full"] }
+//- /crates/web/src/lib.rs
+pub fn serve() { store::complete(); }
+"#,
+        expect![[r#"
+            store::Store::open_plain -> store::Store::open (call)
+            store::by_build_script -> store::Store::open (call)
+            store::complete -> store::Store::open (call)
+            store::quick -> store::Store::open (call)
+            store::unknown -> store::Store::open (call)
+            web::serve -> store::complete (call)
+        "#]],
+    );
+}
