@@ -21,7 +21,10 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::resolve::{Def, DefMap, FnId, FnKind, ImplId, ModId, TraitId, TypeId, is_prelude};
+use crate::parse::Expansion;
+use crate::resolve::{
+    Def, DefMap, FnId, FnKind, ImplId, MacroId, ModId, TraitId, TypeId, is_prelude,
+};
 use crate::syntax::{Block, Expr, Generic, ItemKind, Pat, Path, Stmt, Ty, WrapKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -1607,6 +1610,28 @@ impl<'d, 'a> Walker<'d, 'a> {
         }
     }
 
+    /// The workspace `macro_rules!` a macro path names from `module`.
+    fn workspace_macro(&self, module: ModId, path: &Path) -> Option<MacroId> {
+        let names: Vec<&str> = path.names().collect();
+        let mut found = self.defs.resolve_names(module, &names, path.leading_colon);
+        if found.is_empty() && names.len() == 1 {
+            found = self
+                .defs
+                .macros_named(names[0])
+                .iter()
+                .filter(|i| {
+                    let m = &self.defs.macros[**i];
+                    self.defs.mods[m.module].krate == self.defs.mods[module].krate
+                })
+                .map(|i| Def::Macro(*i))
+                .collect();
+        }
+        found.into_iter().find_map(|d| match d {
+            Def::Macro(m) => Some(m),
+            _ => None,
+        })
+    }
+
     /// `my_macro!(..)` of the workspace: the calls in the rule its tokens
     /// select, expanded (`parse::expand_macro`), count for the caller; when
     /// no rule is known to take them, the calls in every rule's body.
@@ -1614,29 +1639,26 @@ impl<'d, 'a> Walker<'d, 'a> {
         if self.macro_depth > 4 {
             return;
         }
-        let names: Vec<String> = path.names().map(str::to_owned).collect();
-        let mut found = self
-            .defs
-            .resolve_names(self.module, &names, path.leading_colon);
-        if found.is_empty() && names.len() == 1 {
-            found = self
-                .defs
-                .macros_named(&names[0])
-                .iter()
-                .filter(|i| {
-                    let m = &self.defs.macros[**i];
-                    self.defs.mods[m.module].krate == self.defs.mods[self.module].krate
-                })
-                .map(|i| Def::Macro(*i))
-                .collect();
-        }
-        let Some(Def::Macro(m)) = found.into_iter().find(|d| matches!(d, Def::Macro(_))) else {
+        let Some(m) = self.workspace_macro(self.module, path) else {
             return;
         };
         let ItemKind::MacroRules { bodies, rules } = &self.defs.macros[m].item.kind else {
             return;
         };
-        let expanded = tokens.and_then(|t| crate::parse::expand_macro(rules, t));
+        let calls_macro = |rule: usize| {
+            let mut found = false;
+            if let Some(b) = bodies.get(rule) {
+                b.walk(&mut |e| {
+                    if let Expr::Macro { path, .. } = e {
+                        found |= self
+                            .workspace_macro(self.defs.macros[m].module, path)
+                            .is_some();
+                    }
+                });
+            }
+            found
+        };
+        let expanded = tokens.and_then(|t| crate::parse::expand_macro(rules, t, calls_macro));
         self.macro_depth += 1;
         // Edges first added from here on are the macro body's.
         let before = self.added.len();
@@ -1646,7 +1668,8 @@ impl<'d, 'a> Walker<'d, 'a> {
         // the set while walking: it is set aside, not copied).
         let unresolved = std::mem::take(&mut self.unresolved);
         match &expanded {
-            Some(b) => {
+            Some(Expansion::Rule(i)) => self.block(&bodies[*i]),
+            Some(Expansion::Block(b)) => {
                 // The expansion is dropped after this walk: what was inferred
                 // by its addresses must not outlive it.
                 let inferred = self.inferred.take();

@@ -1,8 +1,10 @@
 //! A workspace `macro_rules!` expanded at one call, as the compiler picks
-//! its rule: the first rule whose matcher takes the call's tokens, its
-//! transcriber with every `$var` replaced by the tokens it matched (`$( ..
-//! ) sep *` repeated as often as its variables matched), read as
-//! statements. Fragments are matched the way rustc's parser takes them: an
+//! its rule: the first rule whose matcher takes the call's tokens. Its body
+//! as read once (`$var`s plain) says what the expansion calls; where it
+//! calls another workspace macro, which must see the tokens passed on, the
+//! transcriber is substituted instead: every `$var` replaced by the tokens
+//! it matched (`$( .. ) sep *` repeated as often as its variables
+//! matched), read as statements. Fragments are matched the way rustc's parser takes them: an
 //! `expr` is the longest run of tokens up to a `,` `;` `=>` (or the end)
 //! that parses as an expression, likewise `ty`, `path`, `pat`; `ident`,
 //! `literal`, `lifetime`, `block`, `tt` are one token (tree). `$crate`
@@ -42,12 +44,29 @@ pub(super) fn rules(tokens: &TokenStream) -> Vec<MacroRule> {
     out
 }
 
+/// What a call of a `macro_rules!` expands to.
+#[derive(Debug)]
+pub enum Expansion {
+    /// The rule at this index, whose body (read once, `$var`s plain) holds
+    /// what the expansion calls.
+    Rule(usize),
+    /// The rule's transcriber with the call's tokens substituted, read as
+    /// statements: for a rule whose body calls another workspace macro,
+    /// which must see the tokens this call passes on.
+    Block(Block),
+}
+
 /// The expansion of a call whose tokens (inside its delimiters) are `call`:
-/// the first rule that takes them, transcribed and read as statements.
-pub fn expand(rules: &[MacroRule], call: &str) -> Option<Block> {
+/// the first rule that takes them; substituted (`Expansion::Block`) when
+/// `substitute(rule index)` says so. `None` when no rule takes them.
+pub fn expand(
+    rules: &[MacroRule],
+    call: &str,
+    substitute: impl Fn(usize) -> bool,
+) -> Option<Expansion> {
     let input: Vec<TokenTree> = call.parse::<TokenStream>().ok()?.into_iter().collect();
     let mut expanded = None;
-    for rule in rules {
+    for (i, rule) in rules.iter().enumerate() {
         let Ok(matcher) = rule.matcher.parse::<TokenStream>() else {
             continue;
         };
@@ -56,12 +75,18 @@ pub fn expand(rules: &[MacroRule], call: &str) -> Option<Block> {
         let Some(binds) = whole(&ms, &input, Binds::new(), &mut budget) else {
             continue;
         };
+        if !substitute(i) {
+            expanded = Some(Expansion::Rule(i));
+            break;
+        }
         let Ok(body) = rule.transcriber.parse::<TokenStream>() else {
             break;
         };
         let mut out = Vec::new();
         if transcribe(&body.into_iter().collect::<Vec<_>>(), &binds, &mut out, 0).is_some() {
-            expanded = Some(transcribed_block(out.into_iter().collect()));
+            expanded = Some(Expansion::Block(transcribed_block(
+                out.into_iter().collect(),
+            )));
         }
         break;
     }
