@@ -248,8 +248,11 @@ pub fn build(defs: &DefMap<'_>) -> CallGraph {
     let edges: BTreeMap<(FnId, FnId, EdgeKind), u32> = edges
         .into_iter()
         .map(|((from, to, kind), line)| {
+            // A trait's default body is compiled for every impl that keeps
+            // it, called or not: its calls on `self` are calls.
             let potential = kind == EdgeKind::Call
                 && !called.contains(&from)
+                && defs.fns[from].trait_.is_none()
                 && bound.get(&from).is_some_and(|b| b.contains(&to));
             (
                 (from, to, if potential { EdgeKind::Dyn } else { kind }),

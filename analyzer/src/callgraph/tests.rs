@@ -825,3 +825,33 @@ pub fn serve() { store::complete(); }
         "#]],
     );
 }
+
+/// In a trait's default body, `Self::assoc()` and `self.method()` land in
+/// the trait's own items (its default bodies and every impl's).
+#[test]
+fn self_in_trait_default_bodies() {
+    check(
+        &lib(r#"
+pub trait Store {
+    fn table() -> &'static str;
+    fn key(&self) -> String;
+    fn describe(&self) -> String {
+        format!("{}:{}", Self::table(), self.key())
+    }
+    fn prefix() -> String {
+        Self::table().to_owned()
+    }
+}
+pub struct Users;
+impl Store for Users {
+    fn table() -> &'static str { "users" }
+    fn key(&self) -> String { String::new() }
+}
+"#),
+        expect![[r#"
+            app::Store::describe -> <app::Users as app::Store>::key (call)
+            app::Store::describe -> <app::Users as app::Store>::table (call)
+            app::Store::prefix -> <app::Users as app::Store>::table (call)
+        "#]],
+    );
+}
