@@ -1411,9 +1411,75 @@ impl<'d, 'a> Walker<'d, 'a> {
                 _ => {}
             }
         }
+        if out.is_empty() {
+            out = self.generated_type_assoc(path);
+        }
         out.sort();
         out.dedup();
         out
+    }
+
+    /// `Error::new_msg(..)` / `crate::error::Error::new(..)` where `Error` is
+    /// written by a workspace macro (`make_error! { .. }`), so nothing
+    /// defines it that cleave reads, but `impl Error { .. }` blocks of the
+    /// crate are written out: an inherent impl can only be of a type of the
+    /// crate, so the fns of the inherent impls of that name, when they all
+    /// sit in one module (the path's module when it names one).
+    fn generated_type_assoc(&self, path: &Path) -> Vec<FnId> {
+        let [prefix @ .., owner, method] = path.segments.as_ref() else {
+            return Vec::new();
+        };
+        if self
+            .defs
+            .resolve_type_path(
+                self.module,
+                &Path {
+                    leading_colon: path.leading_colon,
+                    segments: path.segments[..path.segments.len() - 1].into(),
+                },
+            )
+            .is_some()
+        {
+            return Vec::new();
+        }
+        let in_module = if prefix.is_empty() {
+            None
+        } else {
+            let names: Vec<&str> = prefix.iter().map(|s| s.name.as_str()).collect();
+            match self
+                .defs
+                .resolve_names(self.module, &names, path.leading_colon)
+                .as_slice()
+            {
+                [Def::Mod(m)] => Some(*m),
+                _ => return Vec::new(),
+            }
+        };
+        let krate = self.defs.mods[self.module].krate;
+        let impls: Vec<&crate::resolve::ImplData<'_>> = self
+            .index
+            .outside_impls
+            .get(owner.name.as_str())
+            .into_iter()
+            .flatten()
+            .map(|i| &self.defs.impls[*i])
+            .filter(|imp| {
+                imp.trait_path.is_none()
+                    && self.defs.mods[imp.module].krate == krate
+                    && matches!(imp.self_ty, Ty::Path(p) if p.segments.len() == 1)
+                    && in_module.is_none_or(|m| imp.module == m)
+            })
+            .collect();
+        let Some(first) = impls.first() else {
+            return Vec::new();
+        };
+        if impls.iter().any(|imp| imp.module != first.module) {
+            return Vec::new();
+        }
+        impls
+            .iter()
+            .filter_map(|imp| imp.methods.get(method.name.as_str()).copied())
+            .collect()
     }
 
     fn method_call(&mut self, receiver: &Expr, method: &str, line: u32) {

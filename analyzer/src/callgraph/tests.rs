@@ -855,3 +855,41 @@ impl Store for Users {
         "#]],
     );
 }
+
+/// A type a workspace macro writes (`make_error! { .. }`), with its
+/// `impl` blocks written out: its associated fns are reached by its name,
+/// also from a macro body's `$crate::` path.
+#[test]
+fn associated_fns_of_a_type_a_macro_writes() {
+    check(
+        &lib(r#"
+#[macro_use]
+pub mod error {
+    macro_rules! make_error {
+        ($($name:ident),+) => { pub struct Failure { $($name: String),+ } };
+    }
+    make_error!(message, detail);
+    impl Failure {
+        pub fn new_msg(m: &str) -> Self { todo!() }
+    }
+    #[macro_export]
+    macro_rules! fail {
+        ($msg:expr) => {{ return Err($crate::error::Failure::new_msg($msg)); }};
+    }
+}
+pub mod api {
+    use crate::error::Failure;
+    pub fn create() -> Result<(), Failure> {
+        fail!("no name")
+    }
+    pub fn update() -> Result<(), Failure> {
+        Err(Failure::new_msg("bad"))
+    }
+}
+"#),
+        expect![[r#"
+            app::api::create -> app::error::Failure::new_msg (call)
+            app::api::update -> app::error::Failure::new_msg (call)
+        "#]],
+    );
+}
