@@ -215,6 +215,9 @@ pub enum Expr {
 pub struct MacroRule {
     pub matcher: Box<str>,
     pub transcriber: Box<str>,
+    /// Whether its body with `$var`s made plain reads as statements (`$e
+    /// $tt` pieces such as `ErrorEvent $event` do not, until substituted).
+    pub plain_reads: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

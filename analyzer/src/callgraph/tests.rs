@@ -470,6 +470,9 @@ macro_rules! fail {
         $crate::log::note($msg);
         return Err($crate::error::Failure::new($msg));
     }};
+    ($msg:expr, Event $event:tt) => {{
+        return Err($crate::error::Failure::new($msg).with_event($crate::error::Event $event));
+    }};
     ($msg:expr, $detail:expr $(,)?) => {{
         $crate::log::note_detail($msg, &$detail);
         return Err($crate::error::Failure::with_detail($msg, $detail));
@@ -481,11 +484,13 @@ macro_rules! fail_quiet {
 }
 //- /crates/base/src/error.rs
 pub enum Kind { Gone, Denied }
+pub struct Event { pub code: u32 }
 pub struct Failure;
 impl Failure {
     pub fn new(msg: &str) -> Self { Failure }
     pub fn with_detail(msg: &str, detail: String) -> Self { Failure }
     pub fn kind(self, k: Kind) -> Self { self }
+    pub fn with_event(self, e: Event) -> Self { self }
 }
 //- /crates/base/src/log.rs
 pub fn note(msg: &str) {}
@@ -512,8 +517,13 @@ pub fn remove() -> Result<(), Failure> {
 pub fn hide() -> Result<(), Failure> {
     fail_quiet!("hidden", detail())
 }
+pub fn audit() -> Result<(), Failure> {
+    fail!("audited", Event { code: 7 })
+}
 "#,
         expect![[r#"
+            web::audit -> base::error::Failure::new (call)
+            web::audit -> base::error::Failure::with_event (call)
             web::create -> base::error::Failure::new (call)
             web::create -> base::log::note (call)
             web::hide -> base::error::Failure::with_detail (call)

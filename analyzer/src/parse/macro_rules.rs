@@ -18,7 +18,9 @@ use std::collections::BTreeMap;
 
 use proc_macro2::{Delimiter, Group, Ident, Spacing, Span, TokenStream, TokenTree};
 
-use super::transcribed_block;
+use syn::parse::Parser;
+
+use super::{demacro, transcribed_block};
 use crate::syntax::{Block, MacroRule};
 
 /// The rules of a `macro_rules!` body (`(..) => {..};` ...), as text.
@@ -35,6 +37,9 @@ pub(super) fn rules(tokens: &TokenStream) -> Vec<MacroRule> {
             out.push(MacroRule {
                 matcher: m.stream().to_string().into(),
                 transcriber: body.stream().to_string().into(),
+                plain_reads: syn::Block::parse_within
+                    .parse2(demacro(body.stream()))
+                    .is_ok(),
             });
             i += 4;
             continue;
@@ -58,7 +63,8 @@ pub enum Expansion {
 
 /// The expansion of a call whose tokens (inside its delimiters) are `call`:
 /// the first rule that takes them; substituted (`Expansion::Block`) when
-/// `substitute(rule index)` says so. `None` when no rule takes them.
+/// `substitute(rule index)` says so or its plain body does not read as
+/// statements. `None` when no rule takes them.
 pub fn expand(
     rules: &[MacroRule],
     call: &str,
@@ -75,7 +81,7 @@ pub fn expand(
         let Some(binds) = whole(&ms, &input, Binds::new(), &mut budget) else {
             continue;
         };
-        if !substitute(i) {
+        if rule.plain_reads && !substitute(i) {
             expanded = Some(Expansion::Rule(i));
             break;
         }
