@@ -25,7 +25,7 @@ use crate::parse::Expansion;
 use crate::resolve::{
     Def, DefMap, FnId, FnKind, ImplId, MacroId, ModId, TraitId, TypeId, is_prelude,
 };
-use crate::syntax::{Block, Expr, Generic, ItemKind, Pat, Path, Stmt, Ty, WrapKind};
+use crate::syntax::{Block, Expr, Generic, Item, ItemKind, Pat, Path, Stmt, Ty, UseKind, WrapKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -551,6 +551,8 @@ struct Walker<'d, 'a> {
     /// A generic type alias's parameters, as its use gives them
     /// (`ApiResult<User>`: `T` is `User`).
     subst: BTreeMap<String, T>,
+    /// Names a `use` inside the body brings in (`use crate::util::format_date;`).
+    local_uses: BTreeMap<String, Vec<Def>>,
 }
 
 /// What an inference depends on besides the expression: the bindings made so far,
@@ -590,6 +592,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             inferred: RefCell::default(),
             bindings: 0,
             subst: BTreeMap::new(),
+            local_uses: BTreeMap::new(),
         };
         if let Some(i) = data.impl_ {
             let imp = &defs.impls[i];
@@ -798,6 +801,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             inferred: RefCell::default(),
             bindings: 0,
             subst: BTreeMap::new(),
+            local_uses: BTreeMap::new(),
         };
         w.ty(fty)
     }
@@ -1015,6 +1019,7 @@ impl<'d, 'a> Walker<'d, 'a> {
                 T::Known(t) => self.field_ty(t, member),
                 _ => T::Unknown,
             },
+            Expr::Struct { path, .. } if path.is_ident("Self") => self.self_ty.clone(),
             Expr::Struct { path, .. } => self
                 .defs
                 .resolve_type_path(self.module, path)
@@ -1090,6 +1095,11 @@ impl<'d, 'a> Walker<'d, 'a> {
         {
             return vec![Def::Fn(*f)];
         }
+        if names.len() == 1
+            && let Some(defs) = self.local_uses.get(names[0])
+        {
+            return defs.clone();
+        }
         self.defs
             .resolve_names(self.module, &names, path.leading_colon)
     }
@@ -1132,6 +1142,24 @@ impl<'d, 'a> Walker<'d, 'a> {
 
     // ----- walking -----
 
+    /// `use a::b;` / `use a::b as c;` in a body: the name reads as the
+    /// path does from the fn's module, for the rest of the fn.
+    fn local_use(&mut self, item: &Item) {
+        let ItemKind::Use(entries) = &item.kind else {
+            return;
+        };
+        for e in entries {
+            if let UseKind::Name { alias } = &e.kind {
+                let defs = self
+                    .defs
+                    .resolve_names(self.module, &e.path, e.leading_colon);
+                if !defs.is_empty() {
+                    self.local_uses.insert(alias.clone(), defs);
+                }
+            }
+        }
+    }
+
     fn block(&mut self, b: &Block) {
         self.env.push(BTreeMap::new());
         for s in &b.stmts {
@@ -1151,7 +1179,7 @@ impl<'d, 'a> Walker<'d, 'a> {
                     self.bind(pat, t);
                 }
                 Stmt::Expr(e) | Stmt::Semi(e) => self.expr(e),
-                Stmt::Item(_) => {}
+                Stmt::Item(item) => self.local_use(item),
             }
         }
         self.env.pop();

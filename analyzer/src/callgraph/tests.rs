@@ -903,3 +903,37 @@ pub mod api {
         "#]],
     );
 }
+
+/// A `use` inside a fn body brings its name in for that body; a struct
+/// literal written `Self { .. }` is of the impl's type.
+#[test]
+fn uses_inside_bodies_and_self_literals() {
+    check(
+        &lib(r#"
+pub mod util {
+    pub fn format_date(d: &u64) -> String { String::new() }
+}
+pub struct Group { pub id: u32 }
+impl Group {
+    pub fn new(id: u32) -> Self {
+        let mut g = Self { id };
+        g.set_external_id(None);
+        g
+    }
+    pub fn set_external_id(&mut self, id: Option<String>) {}
+    pub fn to_json(&self) -> String {
+        use crate::util::format_date;
+        format_date(&0)
+    }
+}
+pub struct Team;
+impl Team {
+    pub fn set_external_id(&mut self, id: Option<String>) {}
+}
+"#),
+        expect![[r#"
+            app::Group::new -> app::Group::set_external_id (call)
+            app::Group::to_json -> app::util::format_date (call)
+        "#]],
+    );
+}

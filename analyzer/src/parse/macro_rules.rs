@@ -389,7 +389,7 @@ fn fragment(f: Frag, toks: &[TokenTree]) -> Option<usize> {
         Frag::Ty => longest(toks, Follow::Ty, |ts| syn::parse2::<syn::Type>(ts).is_ok()),
         Frag::Path => longest(toks, Follow::Ty, |ts| syn::parse2::<syn::Path>(ts).is_ok()),
         Frag::Pat => longest(toks, Follow::Pat, |ts| {
-            syn::parse::Parser::parse2(syn::Pat::parse_multi_with_leading_vert, ts).is_ok()
+            Parser::parse2(syn::Pat::parse_multi_with_leading_vert, ts).is_ok()
         }),
         Frag::Item => longest(toks, Follow::Any, |ts| syn::parse2::<syn::Item>(ts).is_ok()),
         Frag::Meta => longest(toks, Follow::Any, |ts| syn::parse2::<syn::Meta>(ts).is_ok()),
