@@ -1007,6 +1007,9 @@ impl<'d, 'a> Walker<'d, 'a> {
                     [f] => self.fn_ret(*f, &rt),
                     [] => match self.extension(&rt, method) {
                         Some(f) => self.fn_ret(f, &rt),
+                        // A framework wrapper read as what it holds
+                        // (`data.into_inner()` of a `Json<T>`).
+                        None if matches!(rt, T::Known(_)) && method == "into_inner" => rt,
                         // An outside type's own method gives an outside
                         // type, unless told which (`.get::<User>()`).
                         None if rt == T::External && turbofish.is_empty() => T::External,
@@ -1484,7 +1487,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             }
         };
         let krate = self.defs.mods[self.module].krate;
-        let impls: Vec<&crate::resolve::ImplData<'_>> = self
+        let inherent: Vec<&crate::resolve::ImplData<'_>> = self
             .index
             .outside_impls
             .get(owner.name.as_str())
@@ -1495,9 +1498,15 @@ impl<'d, 'a> Walker<'d, 'a> {
                 imp.trait_path.is_none()
                     && self.defs.mods[imp.module].krate == krate
                     && matches!(imp.self_ty, Ty::Path(p) if p.segments.len() == 1)
-                    && in_module.is_none_or(|m| imp.module == m)
             })
             .collect();
+        // The path's module may re-export it (`crate::Error` of `pub use error::Error`).
+        let there: Vec<_> = inherent
+            .iter()
+            .copied()
+            .filter(|imp| in_module.is_none_or(|m| imp.module == m))
+            .collect();
+        let impls = if there.is_empty() { inherent } else { there };
         let Some(first) = impls.first() else {
             return Vec::new();
         };

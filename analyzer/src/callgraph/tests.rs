@@ -887,6 +887,7 @@ pub mod error {
         ($msg:expr) => {{ return Err($crate::error::Failure::new_msg($msg)); }};
     }
 }
+pub use error::Failure;
 pub mod api {
     use crate::error::Failure;
     pub fn create() -> Result<(), Failure> {
@@ -895,17 +896,22 @@ pub mod api {
     pub fn update() -> Result<(), Failure> {
         Err(Failure::new_msg("bad"))
     }
+    pub fn parse(s: &str) -> Result<u32, crate::Failure> {
+        s.parse().map_err(|_| crate::Failure::new_msg("not a number"))
+    }
 }
 "#),
         expect![[r#"
             app::api::create -> app::error::Failure::new_msg (call)
+            app::api::parse -> app::error::Failure::new_msg (call)
             app::api::update -> app::error::Failure::new_msg (call)
         "#]],
     );
 }
 
 /// A `use` inside a fn body brings its name in for that body; a struct
-/// literal written `Self { .. }` is of the impl's type.
+/// literal written `Self { .. }` is of the impl's type; `into_inner()` of
+/// an extractor gives what it holds.
 #[test]
 fn uses_inside_bodies_and_self_literals() {
     check(
@@ -929,11 +935,21 @@ impl Group {
 pub struct Team;
 impl Team {
     pub fn set_external_id(&mut self, id: Option<String>) {}
+    pub fn rename(&self) {}
+}
+pub struct Request { pub team: Team }
+impl Request {
+    pub fn rename(&self) {}
+}
+pub fn post_group(data: axum::Json<Request>) {
+    let req = data.into_inner();
+    req.rename();
 }
 "#),
         expect![[r#"
             app::Group::new -> app::Group::set_external_id (call)
             app::Group::to_json -> app::util::format_date (call)
+            app::post_group -> app::Request::rename (call)
         "#]],
     );
 }
