@@ -1044,6 +1044,11 @@ impl<'d, 'a> Walker<'d, 'a> {
                 is_async: false,
             } => block.tail().map(|t| self.infer(t)).unwrap_or(T::Unknown),
             Expr::Match { expr, arms } => self.match_ty(expr, arms),
+            // The first branch that gives a type cleave knows.
+            Expr::If { then, els, .. } => match then.tail().map(|t| self.infer(t)) {
+                Some(t) if t != T::Unknown => t,
+                _ => els.as_ref().map(|e| self.infer(e)).unwrap_or(T::Unknown),
+            },
             _ => T::Unknown,
         }
     }
@@ -1063,8 +1068,10 @@ impl<'d, 'a> Walker<'d, 'a> {
                         _ => T::Unknown,
                     }
                 }
-                // A binding of the pattern would not be known here.
+                // A binding of the pattern would not be known here: only
+                // arms that bind nothing (`None`, `_`, a constant).
                 (Pat::Path(_) | Pat::Other, b) => self.infer(b),
+                (Pat::Ident(n), b) if n.starts_with(char::is_uppercase) => self.infer(b),
                 _ => T::Unknown,
             };
             if t != T::Unknown {

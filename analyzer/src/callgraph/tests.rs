@@ -911,7 +911,8 @@ pub mod api {
 
 /// A `use` inside a fn body brings its name in for that body; a struct
 /// literal written `Self { .. }` is of the impl's type; `into_inner()` of
-/// an extractor gives what it holds.
+/// an extractor gives what it holds; a `match` arm binding nothing and an
+/// `if` give their branch's value.
 #[test]
 fn uses_inside_bodies_and_self_literals() {
     check(
@@ -945,11 +946,28 @@ pub fn post_group(data: axum::Json<Request>) {
     let req = data.into_inner();
     req.rename();
 }
+pub fn find(id: u32) -> Option<Request> { None }
+fn audit() {}
+pub fn register(id: u32, open: bool) {
+    let req = match find(id) {
+        Some(r) => {
+            audit();
+            r
+        }
+        None => {
+            if open { Request { team: Team } } else { return; }
+        }
+    };
+    req.rename();
+}
 "#),
         expect![[r#"
             app::Group::new -> app::Group::set_external_id (call)
             app::Group::to_json -> app::util::format_date (call)
             app::post_group -> app::Request::rename (call)
+            app::register -> app::Request::rename (call)
+            app::register -> app::audit (call)
+            app::register -> app::find (call)
         "#]],
     );
 }
