@@ -2,7 +2,8 @@
 //! a `tests/field/truth/<app>/`, `cleave graph` on the app's source is
 //! scored with `tools/callgraph-truth/score.py` (visible view, `--tol 2`)
 //! against the committed truth of each package listed in its
-//! `packages.txt` (`<package> <dir inside the app>`; rebuilt by
+//! `packages.txt` (`<package> <dir inside the app> [<dir of another
+//! package inside it, left out>..]`; rebuilt by
 //! `tools/rebuild-field-truth.sh`). Bar, per app (its packages summed):
 //! edge precision and recall >= 0.95; over all apps, recall of the edges of
 //! calls written inside macros >= 0.8.
@@ -121,8 +122,9 @@ fn score_app(app: &str, work: &Path) -> Sums {
     {
         let mut words = line.split_whitespace();
         let (Some(package), Some(dir)) = (words.next(), words.next()) else {
-            panic!("{app}/packages.txt: `{line}` is not `<package> <dir>`");
+            panic!("{app}/packages.txt: `{line}` is not `<package> <dir> [<excluded dir>..]`");
         };
+        let excluded: Vec<&str> = words.collect();
         let cand = work.join(format!("{app}-{package}.cand.json"));
         let mut args = vec![
             "tools/callgraph-truth/from_cleave.py",
@@ -132,6 +134,9 @@ fn score_app(app: &str, work: &Path) -> Sums {
         ];
         if dir != "." {
             args.extend(["--prefix", dir]);
+        }
+        for x in &excluded {
+            args.extend(["--exclude", x]);
         }
         python(&args);
         let truth = truth_dir.join(format!("{package}.json"));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rebuilds the compiler call graphs of the public apps that
 # tests/callgraph_field.rs scores cleave against: for every
-# tests/field/truth/<app>/packages.txt (`<package> <dir inside the app>` lines),
+# tests/field/truth/<app>/packages.txt (`<package> <dir inside the app> [<dir of another
+# package inside it>..]` lines),
 # tools/callgraph-truth/callgraph_truth.py on the app's source with the app's
 # check_env (tests/field/<app>/app.toml: environment words and cargo feature
 # flags), written compact (--no-via --no-sites --compact) to tests/field/truth/<app>/<package>.json.
