@@ -1043,19 +1043,33 @@ impl<'d, 'a> Walker<'d, 'a> {
                 block,
                 is_async: false,
             } => block.tail().map(|t| self.infer(t)).unwrap_or(T::Unknown),
-            Expr::Match { expr, arms } => self.match_ty(expr, arms),
-            // The first branch that gives a type cleave knows.
-            Expr::If { then, els, .. } => match then.tail().map(|t| self.infer(t)) {
-                Some(t) if t != T::Unknown => t,
-                _ => els.as_ref().map(|e| self.infer(e)).unwrap_or(T::Unknown),
-            },
+            Expr::Match { expr, arms } => self.match_ty(expr, arms.iter().map(|(p, e)| (p, e))),
+            // The first branch that gives a type cleave knows; `if let
+            // Some(v) = x { v }` gives what x wraps.
+            Expr::If { cond, then, els } => {
+                let t = match (&**cond, then.tail()) {
+                    (Expr::Let { pat, expr }, Some(tail)) => {
+                        self.match_ty(expr, std::iter::once((&**pat, tail)))
+                    }
+                    (_, Some(tail)) => self.infer(tail),
+                    _ => T::Unknown,
+                };
+                if t != T::Unknown {
+                    return t;
+                }
+                els.as_ref().map(|e| self.infer(e)).unwrap_or(T::Unknown)
+            }
             _ => T::Unknown,
         }
     }
 
     /// A `match`'s value: the first arm that gives one cleave knows,
     /// `Ok(v) => v` / `Some(v) => v` giving what the scrutinee wraps.
-    fn match_ty(&self, scrutinee: &Expr, arms: &[(Pat, Expr)]) -> T {
+    fn match_ty<'e>(
+        &self,
+        scrutinee: &Expr,
+        arms: impl IntoIterator<Item = (&'e Pat, &'e Expr)>,
+    ) -> T {
         let mut st = None;
         for (pat, body) in arms {
             let t = match (pat, body) {

@@ -912,7 +912,7 @@ pub mod api {
 /// A `use` inside a fn body brings its name in for that body; a struct
 /// literal written `Self { .. }` is of the impl's type; `into_inner()` of
 /// an extractor gives what it holds; a `match` arm binding nothing and an
-/// `if` give their branch's value.
+/// `if` give their branch's value (`if let Some(v) = x { v }` what x wraps).
 #[test]
 fn uses_inside_bodies_and_self_literals() {
     check(
@@ -960,6 +960,10 @@ pub fn register(id: u32, open: bool) {
     };
     req.rename();
 }
+pub fn rename_found(id: u32) {
+    let req = if let Some(found) = find(id) { found } else { return };
+    req.rename();
+}
 "#),
         expect![[r#"
             app::Group::new -> app::Group::set_external_id (call)
@@ -968,6 +972,8 @@ pub fn register(id: u32, open: bool) {
             app::register -> app::Request::rename (call)
             app::register -> app::audit (call)
             app::register -> app::find (call)
+            app::rename_found -> app::Request::rename (call)
+            app::rename_found -> app::find (call)
         "#]],
     );
 }
