@@ -18,26 +18,12 @@
 // The scores are printed for the record (CI log), not only asserted.
 #![allow(clippy::print_stderr)]
 
+mod callgraph_scoring;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn python(args: &[&str]) -> String {
-    let out = Command::new("python3")
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "python3 {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
-}
+use callgraph_scoring::repo;
 
 fn field_dir() -> PathBuf {
     match std::env::var_os("FIELD_DIR") {
@@ -95,24 +81,8 @@ struct Sums {
 
 fn score_app(app: &str, work: &Path) -> Sums {
     let root = source(app);
-    let out = assert_cmd::Command::cargo_bin("cleave")
-        .expect("binary")
-        .args([
-            "graph",
-            root.to_str().expect("utf-8 path"),
-            "--format",
-            "json",
-        ])
-        .output()
-        .expect("cleave runs");
-    assert!(
-        out.status.success(),
-        "cleave graph {} failed: {}",
-        root.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
     let graph = work.join(format!("{app}.graph.json"));
-    std::fs::write(&graph, &out.stdout).expect("write graph");
+    callgraph_scoring::graph(&root, &graph);
     let truth_dir = repo().join("tests/field/truth").join(app);
     let packages = std::fs::read_to_string(truth_dir.join("packages.txt")).expect("packages.txt");
     let mut sums = Sums::default();
@@ -126,29 +96,9 @@ fn score_app(app: &str, work: &Path) -> Sums {
         };
         let excluded: Vec<&str> = words.collect();
         let cand = work.join(format!("{app}-{package}.cand.json"));
-        let mut args = vec![
-            "tools/callgraph-truth/from_cleave.py",
-            graph.to_str().expect("utf-8 path"),
-            "-o",
-            cand.to_str().expect("utf-8 path"),
-        ];
-        if dir != "." {
-            args.extend(["--prefix", dir]);
-        }
-        for x in &excluded {
-            args.extend(["--exclude", x]);
-        }
-        python(&args);
         let truth = truth_dir.join(format!("{package}.json"));
-        let text = python(&[
-            "tools/callgraph-truth/score.py",
-            truth.to_str().expect("utf-8 path"),
-            cand.to_str().expect("utf-8 path"),
-            "--tol",
-            "2",
-            "--json",
-        ]);
-        let s: serde_json::Value = serde_json::from_str(&text).expect("score.py prints JSON");
+        let prefix = if dir == "." { "" } else { dir };
+        let s = callgraph_scoring::score(&graph, &cand, &truth, prefix, &excluded);
         let v = &s["visible"];
         let n = |k: &str| v[k].as_u64().expect("a count");
         sums.tp += n("true_positives");

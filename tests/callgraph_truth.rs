@@ -7,8 +7,11 @@
 // The scores are printed for the record (CI log), not only asserted.
 #![allow(clippy::print_stderr)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod callgraph_scoring;
+
+use std::path::Path;
+
+use callgraph_scoring as scoring;
 
 struct Case {
     /// The project `cleave graph` runs on.
@@ -62,59 +65,16 @@ const CASES: &[Case] = &[
     },
 ];
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn python(args: &[&str]) -> String {
-    let out = Command::new("python3")
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "python3 {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
-}
-
 fn score(case: &Case, dir: &Path) -> serde_json::Value {
     let graph = dir.join("graph.json");
-    let cand = dir.join("cand.json");
-    let out = assert_cmd::Command::cargo_bin("cleave")
-        .expect("binary")
-        .args(["graph", case.root, "--format", "json"])
-        .current_dir(repo())
-        .output()
-        .expect("cleave runs");
-    assert!(
-        out.status.success(),
-        "cleave graph {} failed: {}",
-        case.root,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::write(&graph, &out.stdout).expect("write graph");
-    let mut args = vec![
-        "tools/callgraph-truth/from_cleave.py",
-        graph.to_str().expect("utf-8 path"),
-        "-o",
-    ];
-    args.push(cand.to_str().expect("utf-8 path"));
-    if !case.prefix.is_empty() {
-        args.extend(["--prefix", case.prefix]);
-    }
-    python(&args);
-    let text = python(&[
-        "tools/callgraph-truth/score.py",
-        case.truth,
-        cand.to_str().expect("utf-8"),
-        "--tol",
-        "2",
-        "--json",
-    ]);
-    serde_json::from_str(&text).expect("score.py prints JSON")
+    scoring::graph(Path::new(case.root), &graph);
+    scoring::score(
+        &graph,
+        &dir.join("cand.json"),
+        &scoring::repo().join(case.truth),
+        case.prefix,
+        &[],
+    )
 }
 
 #[test]
