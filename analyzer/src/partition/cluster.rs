@@ -504,29 +504,38 @@ fn agglomerate(
     if (band.0..=band.1).contains(&alive) {
         cuts.push(names(&groups));
     }
+    // What merging the live groups `i < j` costs, and the routes in the pair.
+    let cost = |groups: &[Option<Group>], shared: &[f64], i: usize, j: usize| -> Option<Pair> {
+        let (Some(x), Some(y)) = (&groups[i], &groups[j]) else {
+            return None;
+        };
+        let s = shared[i * m + j];
+        let (ni, nj) = (x.routes.len() as f64, y.routes.len() as f64);
+        let carried = ni * (y.weight - s) + nj * (x.weight - s);
+        // Per route of the pair: two small groups that belong together
+        // merge before two large ones that share much.
+        let cost = (carried - DUPLICATION_WEIGHT * total_routes * s) / (ni + nj);
+        Some((cost, x.routes.len() + y.routes.len(), j))
+    };
+    // Each row's cheapest pair `(i, j > i)`, ties to the lower `j`: the
+    // cheapest of the rows' (ties to the lower `i`) is the cheapest pair,
+    // and a merge recomputes only the rows whose pairs it changed.
+    let row = |groups: &[Option<Group>], shared: &[f64], i: usize| -> Option<Pair> {
+        groups[i].as_ref()?;
+        (i + 1..m)
+            .filter_map(|j| cost(groups, shared, i, j))
+            .fold(None, |best, p| cheaper(p, best))
+    };
+    let mut best: Vec<Option<Pair>> = (0..m).map(|i| row(&groups, &shared, i)).collect();
     while alive > band.0.max(1) {
-        // (cost, routes in the pair, i, j): the least wins.
-        let mut pick: Option<(f64, usize, usize, usize)> = None;
-        for i in 0..m {
-            let Some(x) = &groups[i] else { continue };
-            for j in i + 1..m {
-                let Some(y) = &groups[j] else { continue };
-                let s = shared[i * m + j];
-                let (ni, nj) = (x.routes.len() as f64, y.routes.len() as f64);
-                let carried = ni * (y.weight - s) + nj * (x.weight - s);
-                // Per route of the pair: two small groups that belong
-                // together merge before two large ones that share much.
-                let cost = (carried - DUPLICATION_WEIGHT * total_routes * s) / (ni + nj);
-                let size = x.routes.len() + y.routes.len();
-                let better = match pick {
-                    None => true,
-                    Some((c, n, _, _)) => cost.total_cmp(&c).then(size.cmp(&n)).is_lt(),
-                };
-                if better {
-                    pick = Some((cost, size, i, j));
-                }
-            }
-        }
+        let pick = best
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.map(|(c, n, j)| (c, n, i, j)))
+            .fold(None, |b: Option<(f64, usize, usize, usize)>, p| match b {
+                Some((c, n, _, _)) if !p.0.total_cmp(&c).then(p.1.cmp(&n)).is_lt() => b,
+                _ => Some(p),
+            });
         let Some((_, _, i, j)) = pick else { break };
         let Some(y) = groups[j].take() else { break };
         if let Some(x) = groups[i].as_mut() {
@@ -548,11 +557,38 @@ fn agglomerate(
                 shared[i.min(k) * m + i.max(k)] = s;
             }
         }
+        best[j] = None;
+        best[i] = row(&groups, &shared, i);
+        for k in 0..m {
+            if k == i || groups[k].is_none() {
+                continue;
+            }
+            best[k] = match best[k] {
+                // The row's best pair was one of the merged groups.
+                Some((_, _, l)) if l == i || l == j => row(&groups, &shared, k),
+                // Only its pair with `i` changed (`k < i`).
+                b if k < i => cost(&groups, &shared, k, i).map_or(b, |p| cheaper(p, b)),
+                b => b,
+            };
+        }
         if (band.0..=band.1).contains(&alive) {
             cuts.push(names(&groups));
         }
     }
     cuts
+}
+
+/// A pair of groups to merge: its cost, the routes in it, the second group.
+type Pair = (f64, usize, usize);
+
+/// The cheaper of a pair and the best so far: by cost, then routes, then
+/// the lower second group.
+fn cheaper(p: Pair, best: Option<Pair>) -> Option<Pair> {
+    let order = |x: Pair, y: Pair| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2));
+    match best {
+        Some(b) if order(p, b).is_ge() => best,
+        _ => Some(p),
+    }
 }
 
 #[cfg(test)]
