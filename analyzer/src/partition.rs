@@ -15,6 +15,7 @@ use crate::hash::FastHash;
 mod cluster;
 mod moves;
 mod why;
+use cluster::Quality;
 pub use cluster::{Chosen, size_band};
 pub use moves::{Move, moves};
 
@@ -452,34 +453,41 @@ impl<'a> Measure<'a> {
 
     /// The fns a set of routes reaches together, sorted.
     pub(crate) fn reach(&self, routes: &[String]) -> Vec<usize> {
-        self.reach_marking(routes, &mut vec![usize::MAX; self.a.fns.len()], 0)
-    }
-
-    /// [`Measure::reach`], `seen` marking each fn found with `mark` (a
-    /// caller reusing `seen` passes a new mark each time).
-    fn reach_marking(&self, routes: &[String], seen: &mut [usize], mark: usize) -> Vec<usize> {
-        let mut out = Vec::new();
-        for f in routes.iter().filter_map(|r| self.reach.get(r)).flatten() {
-            if seen[*f] != mark {
-                seen[*f] = mark;
-                out.push(*f);
-            }
-        }
+        let members = routes.iter().filter_map(|r| self.reach.get(r));
+        let mut out = union(
+            members.map(Vec::as_slice),
+            &mut vec![0; self.a.fns.len()],
+            1,
+        );
         out.sort_unstable();
         out
     }
 
-    pub(crate) fn metrics(&self, groups: &[(String, Vec<String>)]) -> Metrics {
-        let a = self.a;
-        let nf = a.fns.len();
-        let mut seen = vec![usize::MAX; nf];
+    /// Each group's routes' reaches (a route the analysis does not know
+    /// reaches nothing).
+    fn members<'m>(&'m self, groups: &'m [(String, Vec<String>)]) -> Vec<Vec<&'m [usize]>> {
+        groups
+            .iter()
+            .map(|(_, rs)| {
+                rs.iter()
+                    .filter_map(|r| self.reach.get(r))
+                    .map(Vec::as_slice)
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Who reaches what in a grouping, each function given as the reaches
+    /// of its members (routes, or larger parts whose reaches are unions of
+    /// routes').
+    fn reached(&self, groups: &[Vec<&[usize]>]) -> Reached {
+        let nf = self.a.fns.len();
+        let mut seen = vec![0; nf];
         let reaches: Vec<Vec<usize>> = groups
             .iter()
             .enumerate()
-            .map(|(gi, (_, rs))| self.reach_marking(rs, &mut seen, gi))
+            .map(|(gi, members)| union(members.iter().copied(), &mut seen, gi + 1))
             .collect();
-        // Which functions reach each fn, in group order:
-        // `by[at[f]..at[f + 1]]` (empty: none).
         let mut at = vec![0usize; nf + 1];
         for r in &reaches {
             for f in r {
@@ -497,7 +505,35 @@ impl<'a> Measure<'a> {
                 next[*f] += 1;
             }
         }
-        let reached_by = |f: usize| -> &[usize] { &by[at[f]..at[f + 1]] };
+        Reached { reaches, at, by }
+    }
+
+    /// The plan-level numbers `auto` and review's moves judge a grouping
+    /// by, its functions given as in [`Measure::reached`].
+    pub(crate) fn quality(&self, groups: &[Vec<&[usize]>]) -> Quality {
+        let r = self.reached(groups);
+        let (sm, x) = self.structure(&r);
+        Quality {
+            sm,
+            x,
+            dm: self.deployed(r.reaches.iter().map(|fs| self.lines(fs))),
+        }
+    }
+
+    /// Lines of a set of fns.
+    fn lines(&self, fns: &[usize]) -> u64 {
+        fns.iter().map(|f| u64::from(self.a.fns[*f].lines)).sum()
+    }
+
+    /// D/M: lines deployed by the functions (given in order) over the monolith's.
+    fn deployed(&self, reachable: impl Iterator<Item = u64>) -> f64 {
+        let monolith = self.a.project.lines.max(1) as f64;
+        round(reachable.map(|l| l as f64).sum::<f64>() / monolith)
+    }
+
+    pub(crate) fn metrics(&self, groups: &[(String, Vec<String>)]) -> Metrics {
+        let a = self.a;
+        let r = self.reached(&self.members(groups));
         // How many hazards touch a route of each function.
         let mut groups_of: HashMap<&str, Vec<usize>, FastHash> = HashMap::default();
         for (gi, (_, routes)) in groups.iter().enumerate() {
@@ -520,14 +556,14 @@ impl<'a> Measure<'a> {
                 }
             }
         }
-        let lines = |f: &usize| u64::from(a.fns[*f].lines);
         let mut functions = Vec::new();
         for (gi, (name, routes)) in groups.iter().enumerate() {
-            let reachable: u64 = reaches[gi].iter().map(lines).sum();
-            let exclusive: u64 = reaches[gi]
+            let reach = &r.reaches[gi];
+            let reachable = self.lines(reach);
+            let exclusive: u64 = reach
                 .iter()
-                .filter(|f| reached_by(**f).len() == 1)
-                .map(lines)
+                .filter(|f| r.by(**f).len() == 1)
+                .map(|f| u64::from(a.fns[*f].lines))
                 .sum();
             functions.push(FunctionMetrics {
                 name: name.clone(),
@@ -539,13 +575,51 @@ impl<'a> Measure<'a> {
             });
         }
         let k = groups.len().max(1) as f64;
-        let monolith = a.project.lines.max(1) as f64;
-        // Owner of a fn: the one function that reaches it (shared fns have none).
-        let owner = |f: usize| match reached_by(f) {
-            [g] => Some(*g),
-            _ => None,
+        let (sm, cross_function_edges) = self.structure(&r);
+        let total_routes: usize = groups.iter().map(|(_, r)| r.len()).sum();
+        let plan = PlanMetrics {
+            functions: groups.len(),
+            routes_per_function: round(total_routes as f64 / k),
+            reachable_lines_per_function: round(
+                functions
+                    .iter()
+                    .map(|f| f.reachable_lines as f64)
+                    .sum::<f64>()
+                    / k,
+            ),
+            deployed_over_monolith: self.deployed(functions.iter().map(|f| f.reachable_lines)),
+            cross_function_edges,
+            sm,
+            ifn: round(total_routes as f64 / k),
+            ned: round(if groups.is_empty() {
+                0.0
+            } else {
+                let owned = self.owned_fns(&r);
+                owned.iter().filter(|n| !(5..=20).contains(*n)).count() as f64 / k
+            }),
+            hazards_per_function: round(
+                functions.iter().map(|f| f.hazards as f64).sum::<f64>() / k,
+            ),
         };
-        let n = groups.len();
+        Metrics { functions, plan }
+    }
+
+    /// How many fns each function owns (reaches alone).
+    fn owned_fns(&self, r: &Reached) -> Vec<u64> {
+        let mut owned = vec![0u64; r.reaches.len()];
+        for f in 0..self.a.fns.len() {
+            if let Some(g) = r.owner(f) {
+                owned[g] += 1;
+            }
+        }
+        owned
+    }
+
+    /// SM and X of a grouping (see [`PlanMetrics`]), rounded.
+    fn structure(&self, r: &Reached) -> (f64, f64) {
+        let nf = self.a.fns.len();
+        let n = r.reaches.len();
+        let k = n.max(1) as f64;
         let mut intra = vec![0u64; n];
         // Crossing calls between functions i < j, at `i * n + j`.
         let mut inter = vec![0u64; n * n];
@@ -565,9 +639,9 @@ impl<'a> Measure<'a> {
             if callers.is_empty() {
                 continue;
             }
-            let owner_y = owner(y);
+            let owner_y = r.owner(y);
             for x in callers {
-                let Some(gx) = owner(*x) else { continue };
+                let Some(gx) = r.owner(*x) else { continue };
                 owned_edges += 1;
                 match owner_y {
                     Some(gy) if gy == gx => intra[gx] += 1,
@@ -581,14 +655,14 @@ impl<'a> Measure<'a> {
                     }
                 }
             }
-            let everyone = reached_by(y).len() == n;
+            let everyone = r.by(y).len() == n;
             for gx in calling.drain(..) {
                 let c = std::mem::take(&mut calls[gx]);
                 if everyone {
                     into_all[gx] += c;
                     continue;
                 }
-                for gy in reached_by(y) {
+                for gy in r.by(y) {
                     if *gy != gx {
                         inter[gx.min(*gy) * n + gx.max(*gy)] += c;
                     }
@@ -601,17 +675,12 @@ impl<'a> Measure<'a> {
             }
         }
         for x in &self.dangling {
-            if owner(*x).is_some() {
+            if r.owner(*x).is_some() {
                 owned_edges += 1;
                 crossing += 1;
             }
         }
-        let mut owned_fns = vec![0u64; n];
-        for f in 0..nf {
-            if let Some(g) = owner(f) {
-                owned_fns[g] += 1;
-            }
-        }
+        let owned_fns = self.owned_fns(r);
         let cohesion: f64 = (0..n)
             .map(|i| {
                 if owned_fns[i] == 0 {
@@ -639,39 +708,57 @@ impl<'a> Measure<'a> {
         } else {
             0.0
         };
-        let extreme = owned_fns.iter().filter(|n| !(5..=20).contains(*n)).count() as f64;
-        let total_routes: usize = groups.iter().map(|(_, r)| r.len()).sum();
-        let plan = PlanMetrics {
-            functions: groups.len(),
-            routes_per_function: round(total_routes as f64 / k),
-            reachable_lines_per_function: round(
-                functions
-                    .iter()
-                    .map(|f| f.reachable_lines as f64)
-                    .sum::<f64>()
-                    / k,
-            ),
-            deployed_over_monolith: round(
-                functions
-                    .iter()
-                    .map(|f| f.reachable_lines as f64)
-                    .sum::<f64>()
-                    / monolith,
-            ),
-            cross_function_edges: round(if owned_edges == 0 {
+        (
+            round(cohesion - coupling),
+            round(if owned_edges == 0 {
                 0.0
             } else {
                 crossing as f64 / owned_edges as f64
             }),
-            sm: round(cohesion - coupling),
-            ifn: round(total_routes as f64 / k),
-            ned: round(if groups.is_empty() { 0.0 } else { extreme / k }),
-            hazards_per_function: round(
-                functions.iter().map(|f| f.hazards as f64).sum::<f64>() / k,
-            ),
-        };
-        Metrics { functions, plan }
+        )
     }
+}
+
+/// Which functions of one grouping reach each fn.
+struct Reached {
+    /// Per function, in order: the fns it reaches, each once, unsorted.
+    reaches: Vec<Vec<usize>>,
+    /// The functions reaching fn `f`, in order: `by[at[f]..at[f + 1]]`.
+    at: Vec<usize>,
+    by: Vec<usize>,
+}
+
+impl Reached {
+    fn by(&self, f: usize) -> &[usize] {
+        &self.by[self.at[f]..self.at[f + 1]]
+    }
+
+    /// The one function reaching `f` (shared fns, and fns none reaches,
+    /// have none).
+    fn owner(&self, f: usize) -> Option<usize> {
+        match self.by(f) {
+            [g] => Some(*g),
+            _ => None,
+        }
+    }
+}
+
+/// The fns of `members`, each once, in the order found; `seen` marks each
+/// fn found with `mark` (a caller reusing `seen` passes a new nonzero mark
+/// each time).
+fn union<'m>(
+    members: impl Iterator<Item = &'m [usize]>,
+    seen: &mut [usize],
+    mark: usize,
+) -> Vec<usize> {
+    let mut out = Vec::new();
+    for f in members.flatten() {
+        if seen[*f] != mark {
+            seen[*f] = mark;
+            out.push(*f);
+        }
+    }
+    out
 }
 
 fn round(x: f64) -> f64 {

@@ -73,12 +73,7 @@ pub(crate) struct Quality {
 
 impl Quality {
     pub fn of(measure: &Measure<'_>, groups: &[(String, Vec<String>)]) -> Quality {
-        let m = measure.metrics(groups).plan;
-        Quality {
-            sm: m.sm,
-            x: m.cross_function_edges,
-            dm: m.deployed_over_monolith,
-        }
+        measure.quality(&measure.members(groups))
     }
 
     /// At least as good on all three, better on one.
@@ -116,8 +111,25 @@ pub enum Chosen {
     Bounded(Granularity),
 }
 
-/// A grouping of route names, what it is, and its numbers.
-type Candidate = (Option<Granularity>, Vec<(String, Vec<String>)>, Quality);
+/// A grouping, what it is, and its numbers.
+type Candidate = (Option<Granularity>, Grouping, Quality);
+
+/// A grouping `auto` weighs: a preset's, or a cut of the merges (groups of
+/// atoms by index), named when it is chosen.
+#[derive(Clone)]
+enum Grouping {
+    Named(Vec<(String, Vec<String>)>),
+    Cut(Vec<Vec<usize>>),
+}
+
+impl Grouping {
+    fn len(&self) -> usize {
+        match self {
+            Grouping::Named(groups) => groups.len(),
+            Grouping::Cut(cut) => cut.len(),
+        }
+    }
+}
 
 /// `auto` for `routes` in `band` (at least, at most); `user_band`: the user
 /// set it, and it holds even against a preset that beats every cut.
@@ -145,19 +157,31 @@ pub fn auto(a: &Analysis, routes: &[String], band: (usize, usize), user_band: bo
             .filter(|(_, groups)| keeps_together(groups, routes, &links))
             .map(|(g, groups)| {
                 let q = Quality::of(&measure, &groups);
-                (Some(g), groups, q)
+                (Some(g), Grouping::Named(groups), q)
             })
             .collect()
         },
     );
-    let names = RouteNames::of(routes);
-    // Each cut is named and weighed on its own: on all cores, in order.
+    // Each cut is weighed on its own, on all cores, in order; an atom
+    // reaches what its routes reach.
+    let mut seen = vec![0; a.fns.len()];
+    let atom_reach: Vec<Vec<usize>> = atoms
+        .iter()
+        .enumerate()
+        .map(|(i, rs)| {
+            let members = rs.iter().map(|r| measure.route_reach(&routes[*r]));
+            super::union(members, &mut seen, i + 1)
+        })
+        .collect();
     let mut candidates: Vec<Candidate> = cuts
         .into_par_iter()
         .map(|cut| {
-            let groups = named(cut, routes, &names);
-            let q = Quality::of(&measure, &groups);
-            (None, groups, q)
+            let members: Vec<Vec<&[usize]>> = cut
+                .iter()
+                .map(|g| g.iter().map(|i| atom_reach[*i].as_slice()).collect())
+                .collect();
+            let q = measure.quality(&members);
+            (None, Grouping::Cut(cut), q)
         })
         .collect();
     candidates.extend(
@@ -166,6 +190,22 @@ pub fn auto(a: &Analysis, routes: &[String], band: (usize, usize), user_band: bo
             .filter(|(_, groups, _)| (lo..=hi).contains(&groups.len()))
             .cloned(),
     );
+    let names = RouteNames::of(routes);
+    // The chosen grouping's routes, by name.
+    let name = |grouping: &Grouping| match grouping {
+        Grouping::Named(groups) => groups.clone(),
+        Grouping::Cut(cut) => {
+            let groups = cut
+                .iter()
+                .map(|g| {
+                    let mut rs: Vec<usize> = g.iter().flat_map(|i| atoms[*i].clone()).collect();
+                    rs.sort_unstable();
+                    rs
+                })
+                .collect();
+            named(groups, routes, &names)
+        }
+    };
     let beaten_by = |q: Quality| rivals.iter().find(|(_, _, p)| p.dominates(q));
     let unbeaten: Vec<&Candidate> = candidates
         .iter()
@@ -173,7 +213,7 @@ pub fn auto(a: &Analysis, routes: &[String], band: (usize, usize), user_band: bo
         .collect();
     if let Some((preset, groups, _)) = best(unbeaten) {
         return Auto {
-            groups: groups.clone(),
+            groups: name(groups),
             chosen: preset.map_or(Chosen::Clustered, Chosen::Preset),
         };
     }
@@ -181,7 +221,7 @@ pub fn auto(a: &Analysis, routes: &[String], band: (usize, usize), user_band: bo
     if user_band && let Some((_, groups, q)) = best(candidates.iter().collect()) {
         let by = beaten_by(*q).and_then(|(g, _, _)| *g);
         return Auto {
-            groups: groups.clone(),
+            groups: name(groups),
             chosen: by.map_or(Chosen::Clustered, Chosen::Bounded),
         };
     }
@@ -191,7 +231,7 @@ pub fn auto(a: &Analysis, routes: &[String], band: (usize, usize), user_band: bo
         .collect();
     match best(winners) {
         Some((Some(g), groups, _)) => Auto {
-            groups: groups.clone(),
+            groups: name(groups),
             chosen: Chosen::Beaten(*g),
         },
         // No cut inside the band at all (every route one shape): one group.
@@ -450,21 +490,23 @@ fn atoms(routes: &[String], links: &[Vec<usize>], by_path: bool) -> Vec<Vec<usiz
 }
 
 /// Merges `atoms` pairwise, cheapest first, and returns every grouping of
-/// `band.0..=band.1` groups on the way (most groups first), as sorted
-/// route indexes.
+/// `band.0..=band.1` groups on the way (most groups first), each group as
+/// its atoms' indexes.
 fn agglomerate(
     features: &Features,
     atoms: &[Vec<usize>],
     band: (usize, usize),
 ) -> Vec<Vec<Vec<usize>>> {
     struct Group {
-        routes: Vec<usize>,
+        atoms: Vec<usize>,
+        routes: usize,
         features: Vec<usize>,
         weight: f64,
     }
     let mut groups: Vec<Option<Group>> = atoms
         .iter()
-        .map(|rs| {
+        .enumerate()
+        .map(|(i, rs)| {
             let mut fs: Vec<usize> = rs
                 .iter()
                 .flat_map(|r| features.of_route[*r].iter().copied())
@@ -472,7 +514,8 @@ fn agglomerate(
             fs.sort_unstable();
             fs.dedup();
             Some(Group {
-                routes: rs.clone(),
+                atoms: vec![i],
+                routes: rs.len(),
                 weight: features.weigh(&fs),
                 features: fs,
             })
@@ -489,15 +532,7 @@ fn agglomerate(
         }
     }
     let names = |groups: &[Option<Group>]| -> Vec<Vec<usize>> {
-        groups
-            .iter()
-            .flatten()
-            .map(|g| {
-                let mut rs: Vec<usize> = g.routes.clone();
-                rs.sort_unstable();
-                rs
-            })
-            .collect()
+        groups.iter().flatten().map(|g| g.atoms.clone()).collect()
     };
     let mut cuts = Vec::new();
     let mut alive = m;
@@ -510,12 +545,12 @@ fn agglomerate(
             return None;
         };
         let s = shared[i * m + j];
-        let (ni, nj) = (x.routes.len() as f64, y.routes.len() as f64);
+        let (ni, nj) = (x.routes as f64, y.routes as f64);
         let carried = ni * (y.weight - s) + nj * (x.weight - s);
         // Per route of the pair: two small groups that belong together
         // merge before two large ones that share much.
         let cost = (carried - DUPLICATION_WEIGHT * total_routes * s) / (ni + nj);
-        Some((cost, x.routes.len() + y.routes.len(), j))
+        Some((cost, x.routes + y.routes, j))
     };
     // Each row's cheapest pair `(i, j > i)`, ties to the lower `j`: the
     // cheapest of the rows' (ties to the lower `i`) is the cheapest pair,
@@ -539,7 +574,8 @@ fn agglomerate(
         let Some((_, _, i, j)) = pick else { break };
         let Some(y) = groups[j].take() else { break };
         if let Some(x) = groups[i].as_mut() {
-            x.routes.extend(y.routes);
+            x.atoms.extend(y.atoms);
+            x.routes += y.routes;
             let mut fs = std::mem::take(&mut x.features);
             fs.extend(y.features);
             fs.sort_unstable();
