@@ -621,8 +621,9 @@ impl<'a> Measure<'a> {
         let n = r.reaches.len();
         let k = n.max(1) as f64;
         let mut intra = vec![0u64; n];
-        // Crossing calls between functions i < j, at `i * n + j`.
-        let mut inter = vec![0u64; n * n];
+        // Calls from function `i`'s own code into shared code function `j`
+        // deploys too, at `i * n + j` (the diagonal counts for nothing).
+        let mut calls_into = vec![0u64; n * n];
         // A fn owned by one function only calls code of that function or
         // shared code, so coupling is measured as calls from a function's own
         // code into shared code that other functions deploy too. Calls into
@@ -632,7 +633,7 @@ impl<'a> Measure<'a> {
         let mut calls = vec![0u64; n];
         let mut calling = Vec::new();
         // Calls into fns every function deploys (the core), per calling
-        // function: spread over all the others once, at the end.
+        // function: counted in each of its pairs when they are summed.
         let mut into_all = vec![0u64; n];
         for y in 0..nf {
             let callers = &self.callers[self.callers_at[y]..self.callers_at[y + 1]];
@@ -662,16 +663,10 @@ impl<'a> Measure<'a> {
                     into_all[gx] += c;
                     continue;
                 }
+                let row = &mut calls_into[gx * n..(gx + 1) * n];
                 for gy in r.by(y) {
-                    if *gy != gx {
-                        inter[gx.min(*gy) * n + gx.max(*gy)] += c;
-                    }
+                    row[*gy] += c;
                 }
-            }
-        }
-        for (gx, c) in into_all.iter().enumerate().filter(|(_, c)| **c > 0) {
-            for gy in (0..n).filter(|gy| *gy != gx) {
-                inter[gx.min(gy) * n + gx.max(gy)] += c;
             }
         }
         for x in &self.dangling {
@@ -693,15 +688,20 @@ impl<'a> Measure<'a> {
             / k;
         let pairs = k * (k - 1.0) / 2.0;
         let coupling: f64 = if pairs > 0.0 {
-            // Summed in `inter`'s order, row by row.
+            // The crossing calls between functions i < j: each one's into
+            // code the other deploys, and each one's into the core. Summed
+            // pair by pair, row by row.
+            let (owned, into_all, calls_into) = (&owned_fns, &into_all, &calls_into);
             (0..n)
                 .flat_map(|i| {
-                    let oi = owned_fns[i].max(1) as f64;
-                    inter[i * n..(i + 1) * n]
-                        .iter()
-                        .zip(&owned_fns)
-                        .filter(|(c, _)| **c > 0)
-                        .map(move |(c, oj)| *c as f64 / (2.0 * oi * (*oj).max(1) as f64))
+                    let oi = owned[i].max(1) as f64;
+                    (i + 1..n).filter_map(move |j| {
+                        let c = calls_into[i * n + j]
+                            + calls_into[j * n + i]
+                            + into_all[i]
+                            + into_all[j];
+                        (c > 0).then(|| c as f64 / (2.0 * oi * owned[j].max(1) as f64))
+                    })
                 })
                 .sum::<f64>()
                 / pairs
