@@ -200,49 +200,55 @@ fn attr(a: &syn::Attribute) -> Attr {
             }
         }
         syn::Meta::List(list) => {
-            if let Some(words) = plain_words(&list.tokens) {
-                out.words = words;
-                return out;
-            }
-            let parsed = Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated
-                .parse2(list.tokens.clone());
-            if let Ok(args) = parsed {
-                for arg in args {
-                    match arg {
-                        syn::Expr::Lit(l) => {
-                            if let syn::Lit::Str(s) = &l.lit {
-                                out.strings.push(s.value());
-                            }
-                        }
-                        syn::Expr::Assign(a) => {
-                            let name = expr_text(&a.left);
-                            let value = match &*a.right {
-                                syn::Expr::Lit(l) => match &l.lit {
-                                    syn::Lit::Str(s) => s.value(),
-                                    other => quote::ToTokens::to_token_stream(other).to_string(),
-                                },
-                                other => expr_text(other),
-                            };
-                            out.named.push((name, value));
-                        }
-                        syn::Expr::Path(p) => out.words.push(path(&p.path).to_string()),
-                        other => out.words.push(expr_text(&other)),
-                    }
-                }
-            } else {
-                out.words.push(list.tokens.to_string());
-            }
+            let args = plain_args(&list.tokens).unwrap_or_else(|| list_args(&list.tokens));
+            (out.strings, out.named, out.words) = args;
         }
     }
     out
 }
 
-/// The words of an attribute list that is only plain identifiers
-/// (`derive(Debug, Clone)`, `serde(default)`), read off the tokens: what
-/// reading each as an expression path gives, without the expression parser.
-/// `None` for anything else, keywords included (`true`, `self`, `_`), so
-/// that the caller parses those.
-fn plain_words(tokens: &TokenStream) -> Option<Vec<String>> {
+/// An attribute's arguments read as a comma list of expressions: strings,
+/// `name = value` pairs and the rest as words; tokens that are no such
+/// list are one word.
+fn list_args(tokens: &TokenStream) -> PlainArgs {
+    let (mut strings, mut named, mut words) = (Vec::new(), Vec::new(), Vec::new());
+    let parsed = Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated.parse2(tokens.clone());
+    let Ok(args) = parsed else {
+        return (strings, named, vec![tokens.to_string()]);
+    };
+    for arg in args {
+        match arg {
+            syn::Expr::Lit(l) => {
+                if let syn::Lit::Str(s) = &l.lit {
+                    strings.push(s.value());
+                }
+            }
+            syn::Expr::Assign(a) => {
+                let name = expr_text(&a.left);
+                let value = match &*a.right {
+                    syn::Expr::Lit(l) => match &l.lit {
+                        syn::Lit::Str(s) => s.value(),
+                        other => quote::ToTokens::to_token_stream(other).to_string(),
+                    },
+                    other => expr_text(other),
+                };
+                named.push((name, value));
+            }
+            syn::Expr::Path(p) => words.push(path(&p.path).to_string()),
+            other => words.push(expr_text(&other)),
+        }
+    }
+    (strings, named, words)
+}
+
+/// The arguments of an attribute list made only of plain identifiers and
+/// paths, `name = "string"` pairs and strings (`derive(Debug, Clone)`,
+/// `serde(rename = "id", default)`, `get("/x")`), read off the tokens:
+/// what reading each as an expression gives (strings, named strings,
+/// words), without the expression parser. `None` for anything else,
+/// keywords included (`true`, `self`, `_`), so that the caller parses
+/// those ([`list_args`]).
+fn plain_args(tokens: &TokenStream) -> Option<PlainArgs> {
     // Sorted, for `binary_search`.
     #[rustfmt::skip]
     const KEYWORDS: [&str; 58] = [
@@ -253,24 +259,65 @@ fn plain_words(tokens: &TokenStream) -> Option<Vec<String>> {
         "static", "struct", "super", "trait", "true", "try", "type", "typeof", "union",
         "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
     ];
-    let mut words = Vec::new();
-    let mut want_ident = true;
-    for tt in tokens.clone() {
+    let word = |i: proc_macro2::Ident| {
+        let w = i.to_string();
+        let keyword = w.starts_with("r#") || KEYWORDS.binary_search(&w.as_str()).is_ok();
+        (!keyword).then_some(w)
+    };
+    let string = |tt: Option<TokenTree>| match tt {
+        Some(TokenTree::Literal(l)) => match syn::Lit::new(l) {
+            syn::Lit::Str(s) => Some(s.value()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let (mut strings, mut named, mut words) = (Vec::new(), Vec::new(), Vec::new());
+    let mut tts = tokens.clone().into_iter().peekable();
+    while let Some(tt) = tts.next() {
         match tt {
-            TokenTree::Ident(i) if want_ident => {
-                let w = i.to_string();
-                if w.starts_with("r#") || KEYWORDS.binary_search(&w.as_str()).is_ok() {
-                    return None;
+            TokenTree::Ident(i) => {
+                // A word, or a path of words (`serde::Serialize`).
+                let mut w = word(i)?;
+                while let Some(TokenTree::Punct(p)) = tts.peek()
+                    && p.as_char() == ':'
+                {
+                    tts.next();
+                    match (tts.next(), tts.next()) {
+                        (Some(TokenTree::Punct(p)), Some(TokenTree::Ident(i)))
+                            if p.as_char() == ':' =>
+                        {
+                            w.push_str("::");
+                            w.push_str(&word(i)?);
+                        }
+                        _ => return None,
+                    }
                 }
-                words.push(w);
-                want_ident = false;
+                match tts.peek() {
+                    Some(TokenTree::Punct(p)) if p.as_char() == '=' => {
+                        if p.spacing() != Spacing::Alone {
+                            return None;
+                        }
+                        tts.next();
+                        named.push((w, string(tts.next())?));
+                    }
+                    _ => words.push(w),
+                }
             }
-            TokenTree::Punct(p) if !want_ident && p.as_char() == ',' => want_ident = true,
+            lit @ TokenTree::Literal(_) => strings.push(string(Some(lit))?),
             _ => return None,
         }
+        match tts.next() {
+            None => break,
+            Some(TokenTree::Punct(p)) if p.as_char() == ',' => {}
+            Some(_) => return None,
+        }
     }
-    Some(words)
+    Some((strings, named, words))
 }
+
+/// An attribute's arguments as [`Attr`] keeps them: strings, named
+/// strings, words.
+type PlainArgs = (Vec<String>, Vec<(String, String)>, Vec<String>);
 
 fn expr_text(e: &syn::Expr) -> String {
     quote::ToTokens::to_token_stream(e)
@@ -1583,6 +1630,51 @@ fn demacro(tokens: TokenStream) -> TokenStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_attribute_arguments_read_as_the_expression_parser_reads_them() {
+        let plain = [
+            "",
+            "Debug, Clone, serde::Serialize",
+            "Debug, Clone,",
+            r#"rename = "f0", default"#,
+            r#"rename_all = "camelCase", deny_unknown_fields"#,
+            r#"default, skip_serializing_if = "Vec::is_empty""#,
+            r#""/orders/{id}""#,
+            r#""/a", "/b", name = r"x\y", c"#,
+            r#"tag = "error", content = "detail\n", rename_all = "snake_case""#,
+            r#"suffixed = "x"s"#,
+            r#"a::b = "x", c::d::e"#,
+        ];
+        for text in plain {
+            let tokens: TokenStream = text.parse().unwrap_or_default();
+            assert_eq!(plain_args(&tokens), Some(list_args(&tokens)), "{text}");
+        }
+        let parsed = [
+            "true",
+            "r#type",
+            "crate = \"x\"",
+            "a = 1",
+            "a == \"x\"",
+            "a = b",
+            "skip(self), level = \"debug\"",
+            "1, 2",
+            ", a",
+            "a,, b",
+            "a \"x\"",
+            "b\"x\"",
+            "-1",
+            "a::<T>",
+            "::a",
+            "a:b",
+            "a:::b",
+            "a::self",
+        ];
+        for text in parsed {
+            let tokens: TokenStream = text.parse().unwrap_or_default();
+            assert_eq!(plain_args(&tokens), None, "{text}");
+        }
+    }
 
     #[test]
     fn line_count_is_the_count_of_lines() {
