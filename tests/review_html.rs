@@ -101,12 +101,14 @@ fn report_renders_in_a_browser_and_loads_nothing() {
     );
     let review: serde_json::Value = serde_json::from_slice(&review.stdout).expect("review JSON");
 
-    // Function names as the plan writes them: `name = "…"`.
+    // The plan's functions (`[[function]]`; its `[[worker]]`s are not split routes).
     let plan_text = std::fs::read_to_string(&plan).expect("plan");
-    let functions: Vec<&str> = plan_text
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("name = \""))
-        .filter_map(|l| l.split('"').next())
+    let plan_doc: toml::Table = plan_text.parse().expect("the plan is TOML");
+    let functions: Vec<&str> = plan_doc["function"]
+        .as_array()
+        .expect("[[function]]")
+        .iter()
+        .map(|f| f["name"].as_str().expect("name"))
         .collect();
     assert!(functions.len() > 1, "the plan splits the shop: {plan_text}");
     let mut codes: Vec<&str> = review["hazards"]

@@ -9,8 +9,6 @@
 #   chromium             the HTML review report is checked in a real browser
 #   make, a C compiler   jemalloc, cleave's allocator, is built from C
 #   python3              the call-graph scorer (tools/callgraph-truth)
-#   git, network         tests/callgraph_field.rs fetches the public apps it
-#                        scores into .field/ (or set FIELD_DIR / FIELD_MIRROR)
 #   cargo-lambda         generated functions run under `cargo lambda watch`;
 #                        installed from PyPI into ./.venv
 #   cfn-lint             the generated template.yaml is linted against SAM's
