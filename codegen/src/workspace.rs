@@ -641,30 +641,16 @@ fn functions(
             .filter(|r| !own.contains(r))
             .cloned()
             .collect();
-        tree.insert(
-            format!("{dir}/Cargo.toml"),
-            function_manifest(
-                &f.name,
-                &dir,
-                c.main_crate,
-                c.facade,
-                input.adapter,
-                c.header_hash,
-            )
-            .into_bytes(),
-        );
-        tree.insert(
-            format!("{dir}/src/main.rs"),
-            shim::function_main(&shim::FunctionMain {
-                header: c.header_rs,
+        function_crate(
+            input,
+            c,
+            tree,
+            &FunctionMainOf {
                 name: &f.name,
-                main_lib: &c.main_crate.lib,
                 own: &own,
                 elsewhere: &elsewhere,
-                args: &input.plan.args,
                 worker: None,
-            })
-            .into_bytes(),
+            },
         );
         members.push(dir);
         let route_set: BTreeSet<&str> = f.routes.iter().map(String::as_str).collect();
@@ -701,6 +687,49 @@ fn functions(
     (notes, sam)
 }
 
+/// What differs between one function's crate and another's.
+struct FunctionMainOf<'a> {
+    name: &'a str,
+    own: &'a [(String, String)],
+    elsewhere: &'a [(String, String)],
+    worker: Option<(&'a str, &'a str)>,
+}
+
+/// `functions/<name>/`: its manifest and its `main`, into `tree`.
+fn function_crate(
+    input: &Input<'_>,
+    c: &FunctionCrates<'_>,
+    tree: &mut Tree,
+    f: &FunctionMainOf<'_>,
+) {
+    let dir = format!("functions/{}", f.name);
+    tree.insert(
+        format!("{dir}/Cargo.toml"),
+        function_manifest(
+            f.name,
+            &dir,
+            c.main_crate,
+            c.facade,
+            input.adapter,
+            c.header_hash,
+        )
+        .into_bytes(),
+    );
+    tree.insert(
+        format!("{dir}/src/main.rs"),
+        shim::function_main(&shim::FunctionMain {
+            header: c.header_rs,
+            name: f.name,
+            main_lib: &c.main_crate.lib,
+            own: f.own,
+            elsewhere: f.elsewhere,
+            args: &input.plan.args,
+            worker: f.worker,
+        })
+        .into_bytes(),
+    );
+}
+
 /// One crate per planned worker (`functions/<name>`), into `tree` and
 /// `members`; returns the functions of `template.yaml`.
 fn worker_functions(
@@ -714,30 +743,16 @@ fn worker_functions(
     for w in workers {
         let name = &w.plan.name;
         let dir = format!("functions/{name}");
-        tree.insert(
-            format!("{dir}/Cargo.toml"),
-            function_manifest(
+        function_crate(
+            input,
+            c,
+            tree,
+            &FunctionMainOf {
                 name,
-                &dir,
-                c.main_crate,
-                c.facade,
-                input.adapter,
-                c.header_hash,
-            )
-            .into_bytes(),
-        );
-        tree.insert(
-            format!("{dir}/src/main.rs"),
-            shim::function_main(&shim::FunctionMain {
-                header: c.header_rs,
-                name,
-                main_lib: &c.main_crate.lib,
                 own: &[],
                 elsewhere: &[],
-                args: &input.plan.args,
                 worker: Some((name, &w.plan.source)),
-            })
-            .into_bytes(),
+            },
         );
         members.push(dir);
         sam.push(SamFunction {
