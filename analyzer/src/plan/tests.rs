@@ -230,3 +230,69 @@ fn a_workspace_of_services_is_split_one_binary_at_a_time() {
         "{errors:?}"
     );
 }
+
+/// A fn joined beside the server that spawns an interval loop and waits on
+/// it: two start sites (the join arm and the spawn) reach one loop.
+const JOINED_SWEEP: &str = r#"
+//- /Cargo.toml
+[package]
+name = "outbox"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+axum = "0.8"
+tokio = "1"
+//- /src/main.rs
+use axum::{routing::get, Router};
+use std::time::Duration;
+
+async fn list() -> &'static str {
+    "[]"
+}
+
+async fn flush() {}
+
+pub async fn schedule_sweep(every_ms: u64) -> Result<(), tokio::task::JoinError> {
+    let task = tokio::task::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_millis(every_ms));
+        loop {
+            interval.tick().await;
+            flush().await;
+        }
+    });
+    task.await
+}
+
+#[tokio::main]
+async fn main() {
+    let sweep = schedule_sweep(500);
+    let app = Router::new().route("/items", get(list));
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = async { axum::serve(l, app).await };
+    let _ = tokio::join!(sweep, server);
+}
+"#;
+
+#[test]
+fn a_loop_reached_from_two_start_sites_gets_one_worker() {
+    let a = crate::testing::analyze(JOINED_SWEEP, "");
+    let starts = a.workers.iter().filter(|w| super::source_of(w).is_some());
+    assert_eq!(starts.count(), 2, "both start sites reach the loop");
+    let text = super::render(&a, &groups(&a), "route");
+    let workers: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != "[[worker]]")
+        .filter(|l| l.starts_with("name = ") || l.starts_with("source = "))
+        .collect();
+    expect![[r#"
+        ["name = \"flush\"", "source = \"src/main.rs:13\""]"#]]
+    .assert_eq(&format!("{workers:?}"));
+    let (plan, diags) = super::parse(&text, "cleave.toml");
+    let plan = plan.expect("a plan");
+    let problems = super::validate(&plan, &a, "cleave.toml");
+    assert!(
+        diags.is_empty() && problems.is_empty(),
+        "{diags:?} {problems:?}"
+    );
+}

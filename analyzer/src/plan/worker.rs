@@ -50,9 +50,14 @@ pub fn source_of(w: &Worker) -> Option<String> {
     Some(format!("{}:{}", g.file, g.loop_line))
 }
 
-/// The workers a scheduled function can run.
+/// The workers a scheduled function can run: one per loop. Two start
+/// sites can reach one loop (a fn joined beside the server that spawns the
+/// loop, and that spawn itself); the first in entry point order names it.
 pub fn schedulable(a: &Analysis) -> impl Iterator<Item = &Worker> {
-    a.workers.iter().filter(|w| source_of(w).is_some())
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    a.workers
+        .iter()
+        .filter(move |w| source_of(w).is_some_and(|s| seen.insert(s)))
 }
 
 pub(super) fn read(
