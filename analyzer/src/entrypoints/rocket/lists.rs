@@ -225,7 +225,8 @@ impl<'d, 'a> Cx<'d, 'a> {
             Expr::Macro {
                 path, args, line, ..
             } if path.last().is_some_and(|m| ROUTE_LIST_MACROS.contains(&m)) => {
-                let mut listed = self.routes_macro(f, args, *line);
+                let name = path.last().unwrap_or_default();
+                let mut listed = self.routes_macro(f, name, args, *line);
                 // `openapi_get_routes![..]` serves its spec beside the handlers.
                 if path.last() == Some("openapi_get_routes") {
                     listed.push(Listed {
@@ -375,9 +376,28 @@ impl<'d, 'a> Cx<'d, 'a> {
 
     /// `routes![a, module::b]`: each name resolved from the fn's module scope
     /// to the handler fn (rocket's macro also makes a struct of that name).
-    pub(super) fn routes_macro(&mut self, f: FnId, args: &[Expr], line: u32) -> Vec<Listed> {
+    /// rocket_okapi's `openapi_get_routes![settings: a, b]` (and `_spec`)
+    /// first names its `OpenApiSettings`: a parameter of the fn, skipped.
+    pub(super) fn routes_macro(
+        &mut self,
+        f: FnId,
+        macro_name: &str,
+        args: &[Expr],
+        line: u32,
+    ) -> Vec<Listed> {
         let mut out = Vec::new();
-        for a in args {
+        let settings = macro_name.starts_with("openapi_")
+            && args.first().is_some_and(|a| match a.peel() {
+                Expr::Path { path, .. } => path_name(path).is_some_and(|name| {
+                    self.defs.fns[f]
+                        .def
+                        .params
+                        .iter()
+                        .any(|(p, _)| matches!(p, crate::syntax::Pat::Ident(n) if n == name))
+                }),
+                _ => false,
+            });
+        for a in &args[usize::from(settings)..] {
             let Expr::Path { path, .. } = a.peel() else {
                 self.diag(
                     "unresolved-route",

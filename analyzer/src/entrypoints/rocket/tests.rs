@@ -647,7 +647,8 @@ pub fn launch() -> rocket::Rocket<rocket::Build> {
 }
 
 /// rocket_okapi: `openapi_get_routes![..]` lists handlers and adds the spec
-/// route; `openapi_get_routes_spec![..]` lists handlers (with their spec)
+/// route; `openapi_get_routes_spec![..]` lists handlers (with their spec,
+/// built with the settings a `settings:` first argument names)
 /// for `mount_endpoints_and_merged_docs!`, which mounts each under its base
 /// and serves the merged spec at the base.
 #[test]
@@ -663,8 +664,8 @@ mod users {
     #[get("/<id>")] pub fn fetch(id: String) {}
     #[openapi(tag = "Users")]
     #[patch("/@me")] pub fn edit() {}
-    pub fn routes() -> (Vec<rocket::Route>, OpenApi) {
-        openapi_get_routes_spec![fetch, edit]
+    pub fn routes(settings: &OpenApiSettings) -> (Vec<rocket::Route>, OpenApi) {
+        openapi_get_routes_spec![settings: fetch, edit]
     }
 }
 #[openapi] #[get("/")] fn root() {}
@@ -674,7 +675,7 @@ pub fn api(mut rocket: rocket::Rocket<rocket::Build>) -> rocket::Rocket<rocket::
     mount_endpoints_and_merged_docs! {
         rocket, "/0.8".to_owned(), settings,
         "" => openapi_get_routes_spec![root],
-        "/users" => users::routes(),
+        "/users" => users::routes(&settings),
     };
     rocket.mount("/api", openapi_get_routes![health])
 }
