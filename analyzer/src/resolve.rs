@@ -914,6 +914,20 @@ impl<'a> DefMap<'a> {
         self.resolve_names_reading(module, names, leading_colon, &mut |_| {})
     }
 
+    /// Whether a path written in `module` names something outside the
+    /// workspace: a dependency's item, or a name nothing in the workspace
+    /// gives while a glob import of a dependency's module is in scope
+    /// (`use rocket_okapi::swagger_ui::*; .. make_swagger_ui(..)`).
+    pub fn names_external<S: AsRef<str>>(
+        &self,
+        module: ModId,
+        names: &[S],
+        leading_colon: bool,
+    ) -> bool {
+        let defs = self.resolve_names(module, names, leading_colon);
+        defs.contains(&Def::External) || (defs.is_empty() && self.mods[module].has_external_glob)
+    }
+
     /// [`DefMap::resolve_names`], telling `read` each module whose scope it
     /// looks a name up in: what the result depends on, besides what never
     /// changes once items are collected.

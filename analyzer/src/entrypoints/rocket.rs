@@ -27,7 +27,7 @@ use super::{
 };
 use crate::diagnostic::Diagnostic;
 use crate::framework::ROCKET;
-use crate::resolve::{Def, DefMap, FnId, FnKind, ModId, TypeId};
+use crate::resolve::{DefMap, FnId, FnKind, ModId, TypeId};
 use crate::syntax::{Block, Expr, Path, Stmt, Ty, UseKind, WrapKind};
 
 mod fairings;

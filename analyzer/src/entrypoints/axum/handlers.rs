@@ -220,10 +220,10 @@ impl<'d, 'a> Detector<'d, 'a> {
     /// Why a handler path resolves to nothing in the workspace, unless it is a dependency's.
     pub(super) fn unresolved_note(&self, fr: &Frame<'a>, path: &Path) -> Option<String> {
         let names: Vec<String> = path.names().map(str::to_owned).collect();
-        let defs = self
+        if self
             .defs
-            .resolve_names(fr.module, &names, path.leading_colon);
-        if defs.contains(&Def::External) {
+            .names_external(fr.module, &names, path.leading_colon)
+        {
             return None;
         }
         Some(format!(

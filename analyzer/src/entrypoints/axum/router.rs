@@ -279,10 +279,7 @@ impl<'d, 'a> Detector<'d, 'a> {
                     return RecvTy::Known(t);
                 }
                 let names: Vec<String> = ty.names().map(str::to_owned).collect();
-                if defs
-                    .resolve_names(fr.module, &names, ty.leading_colon)
-                    .contains(&Def::External)
-                {
+                if defs.names_external(fr.module, &names, ty.leading_colon) {
                     RecvTy::Foreign
                 } else {
                     RecvTy::Unknown

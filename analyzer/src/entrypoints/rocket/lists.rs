@@ -30,10 +30,7 @@ impl<'d, 'a> Cx<'d, 'a> {
         let names: Vec<&str> = path.names().collect();
         let module = self.defs.fns[f].module;
         let external = self.defs.resolve_fn_path(f, path).is_empty()
-            && self
-                .defs
-                .resolve_names(module, &names, path.leading_colon)
-                .contains(&Def::External);
+            && self.defs.names_external(module, &names, path.leading_colon);
         external.then(|| path.to_string())
     }
 

@@ -724,12 +724,13 @@ async fn rocket() -> _ { app::create_rocket().await }
 }
 
 /// Routes a crate outside the workspace makes, mounted whole, are one
-/// `external` entry point under the prefix; a file server is `static`.
+/// `external` entry point under the prefix (the fn named through a path, or
+/// through a glob import of the crate's module); a file server is `static`.
 #[test]
 fn external_crate_routes_and_file_servers_are_entry_points_of_their_own_kinds() {
     check(
         &format!(
-            "{}rocket_authifier = \"1\"\n//- /src/lib.rs\n{}",
+            "{}rocket_authifier = \"1\"\nrocket_okapi = \"0.8\"\n//- /src/lib.rs\n{}",
             MANIFEST,
             r#"
 #[macro_use] extern crate rocket;
@@ -745,6 +746,13 @@ pub fn with_docs(rocket: rocket::Rocket<rocket::Build>) -> rocket::Rocket<rocket
     let swagger = rocket_authifier::swagger_ui(&Default::default());
     rocket.mount("/swagger", swagger)
 }
+mod ui {
+    // A glob import of a dependency's module: the one place the name comes from.
+    use rocket_okapi::swagger_ui::*;
+    pub fn with_ui(rocket: rocket::Rocket<rocket::Build>) -> rocket::Rocket<rocket::Build> {
+        rocket.mount("/ui/", make_swagger_ui(&SwaggerUIConfig { url: "../openapi.json".to_owned(), ..Default::default() }))
+    }
+}
 "#
         ),
         expect![[r#"
@@ -752,6 +760,8 @@ pub fn with_docs(rocket: rocket::Rocket<rocket::Build>) -> rocket::Rocket<rocket
             ANY /auth/account/{*rest} -> external rocket_authifier::routes::account::routes @src/lib.rs:8
             ANY /swagger -> external rocket_authifier::swagger_ui @src/lib.rs:13
             ANY /swagger/{*rest} -> external rocket_authifier::swagger_ui @src/lib.rs:13
+            ANY /ui -> external make_swagger_ui @src/lib.rs:19
+            ANY /ui/{*rest} -> external make_swagger_ui @src/lib.rs:19
             GET / -> app::index @src/lib.rs:7
             GET /static -> static FileServer::from("static") @src/lib.rs:9
             GET /static/{*path} -> static FileServer::from("static") @src/lib.rs:9
