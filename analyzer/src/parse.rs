@@ -15,6 +15,7 @@
 use std::cell::Cell;
 
 use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
+use syn::ext::IdentExt;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -381,7 +382,7 @@ fn is_doc(a: &syn::Attribute) -> bool {
 fn item(it: &syn::Item) -> Item {
     match it {
         syn::Item::Fn(f) => new_item(
-            f.sig.ident.to_string(),
+            id(&f.sig.ident),
             ItemKind::Fn(Box::new(fn_def(&f.sig, Some(&f.block)))),
             vis(&f.vis),
             fn_line(&f.vis, None, &f.sig),
@@ -408,7 +409,7 @@ fn item(it: &syn::Item) -> Item {
             )
         }
         syn::Item::Struct(s) => new_item(
-            s.ident.to_string(),
+            id(&s.ident),
             ItemKind::Struct {
                 fields: fields(&s.fields),
                 generics: generics(&s.generics),
@@ -424,9 +425,9 @@ fn item(it: &syn::Item) -> Item {
             &s.attrs,
         ),
         syn::Item::Enum(e) => new_item(
-            e.ident.to_string(),
+            id(&e.ident),
             ItemKind::Enum {
-                variants: list(e.variants.iter().map(|v| v.ident.to_string())),
+                variants: list(e.variants.iter().map(|v| id(&v.ident))),
                 variant_fields: list(e.variants.iter().map(|v| fields(&v.fields))),
                 variant_attrs: e
                     .variants
@@ -441,7 +442,7 @@ fn item(it: &syn::Item) -> Item {
             &e.attrs,
         ),
         syn::Item::Union(u) => new_item(
-            u.ident.to_string(),
+            id(&u.ident),
             ItemKind::Union,
             vis(&u.vis),
             line_at(u.ident.span()),
@@ -449,7 +450,7 @@ fn item(it: &syn::Item) -> Item {
             &u.attrs,
         ),
         syn::Item::Trait(t) => new_item(
-            t.ident.to_string(),
+            id(&t.ident),
             ItemKind::Trait {
                 items: {
                     let mut items: Vec<Item> = list(t.items.iter().filter_map(trait_item));
@@ -481,7 +482,7 @@ fn item(it: &syn::Item) -> Item {
             )
         }
         syn::Item::Static(s) => new_item(
-            s.ident.to_string(),
+            id(&s.ident),
             ItemKind::Static {
                 ty: ty(&s.ty),
                 init: Box::new(expr(&s.expr)),
@@ -493,7 +494,7 @@ fn item(it: &syn::Item) -> Item {
             &s.attrs,
         ),
         syn::Item::Const(c) => new_item(
-            c.ident.to_string(),
+            id(&c.ident),
             ItemKind::Const {
                 ty: ty(&c.ty),
                 init: Box::new(expr(&c.expr)),
@@ -504,10 +505,10 @@ fn item(it: &syn::Item) -> Item {
             &c.attrs,
         ),
         syn::Item::Type(t) => new_item(
-            t.ident.to_string(),
+            id(&t.ident),
             ItemKind::TypeAlias {
                 ty: ty(&t.ty),
-                params: list(t.generics.type_params().map(|g| g.ident.to_string())),
+                params: list(t.generics.type_params().map(|g| id(&g.ident))),
             },
             vis(&t.vis),
             line_at(t.ident.span()),
@@ -517,10 +518,10 @@ fn item(it: &syn::Item) -> Item {
         syn::Item::ExternCrate(e) => new_item(
             e.rename
                 .as_ref()
-                .map(|(_, r)| r.to_string())
-                .unwrap_or_else(|| e.ident.to_string()),
+                .map(|(_, r)| id(r))
+                .unwrap_or_else(|| id(&e.ident)),
             ItemKind::ExternCrate {
-                krate: e.ident.to_string(),
+                krate: id(&e.ident),
             },
             vis(&e.vis),
             line_at(e.ident.span()),
@@ -599,7 +600,7 @@ fn parse_items(tokens: TokenStream) -> Option<Vec<syn::Item>> {
 /// (so the `else` of `#[cfg(windows)]` is Linux's). `None` for other macros
 /// and for tokens of another shape.
 fn cfg_arm_items(mac: &syn::Macro) -> Option<Vec<Item>> {
-    let name = mac.path.segments.last()?.ident.to_string();
+    let name = id(&mac.path.segments.last()?.ident);
     let tokens: Vec<TokenTree> = mac.tokens.clone().into_iter().collect();
     let arms = match name.as_str() {
         "cfg_if" => cfg_if_arms(&tokens)?,
@@ -721,7 +722,7 @@ fn module(m: &syn::ItemMod, contents: fn(&[syn::Item]) -> Vec<Item>) -> Item {
         .find(|a| a.path.is_ident("path"))
         .and_then(|a| a.strings.first().cloned());
     new_item(
-        m.ident.to_string(),
+        id(&m.ident),
         ItemKind::Mod {
             inline: m.content.as_ref().map(|(_, items)| contents(items)),
             path_attr,
@@ -839,7 +840,7 @@ fn strip_static_ref(tokens: TokenStream) -> TokenStream {
 fn trait_item(ti: &syn::TraitItem) -> Option<Item> {
     match ti {
         syn::TraitItem::Fn(f) => Some(new_item(
-            f.sig.ident.to_string(),
+            id(&f.sig.ident),
             ItemKind::Fn(Box::new(fn_def(&f.sig, f.default.as_ref()))),
             Vis::Public,
             fn_line(
@@ -861,7 +862,7 @@ fn trait_item(ti: &syn::TraitItem) -> Option<Item> {
 fn impl_item(ii: &syn::ImplItem) -> Option<Item> {
     match ii {
         syn::ImplItem::Fn(f) => Some(new_item(
-            f.sig.ident.to_string(),
+            id(&f.sig.ident),
             ItemKind::Fn(Box::new(fn_def(&f.sig, Some(&f.block)))),
             vis(&f.vis),
             fn_line(&f.vis, f.modifiers.defaultness.as_ref(), &f.sig),
@@ -869,7 +870,7 @@ fn impl_item(ii: &syn::ImplItem) -> Option<Item> {
             &f.attrs,
         )),
         syn::ImplItem::Const(c) => Some(new_item(
-            c.ident.to_string(),
+            id(&c.ident),
             ItemKind::Const {
                 ty: ty(&c.ty),
                 init: Box::new(expr(&c.expr)),
@@ -917,7 +918,7 @@ fn fn_def(sig: &syn::Signature, body: Option<&syn::Block>) -> FnDef {
 
 fn generics(g: &syn::Generics) -> Vec<Generic> {
     let mut out: Vec<Generic> = list(g.type_params().map(|tp| Generic {
-        name: tp.ident.to_string(),
+        name: id(&tp.ident),
         bounds: bounds(tp.bounds.iter()),
     }));
     if let Some(wc) = &g.where_clause {
@@ -952,12 +953,17 @@ fn bounds<'a>(bs: impl Iterator<Item = &'a syn::TypeParamBound>) -> Vec<Path> {
     }))
 }
 
+/// An identifier as the code names it: `r#move` is the module `move`.
+fn id(i: &syn::Ident) -> String {
+    i.unraw().to_string()
+}
+
 fn fields(f: &syn::Fields) -> Vec<(String, Ty)> {
     list(f.iter().enumerate().map(|(i, field)| {
         let name = field
             .ident
             .as_ref()
-            .map(ToString::to_string)
+            .map(id)
             .unwrap_or_else(|| i.to_string());
         (name, ty(&field.ty))
     }))
@@ -1000,12 +1006,12 @@ fn use_tree(
 ) {
     match t {
         syn::UseTree::Path(p) => {
-            prefix.push(p.ident.to_string());
+            prefix.push(id(&p.ident));
             use_tree(&p.tree, prefix, leading_colon, out);
             prefix.pop();
         }
         syn::UseTree::Name(n) => {
-            let name = n.ident.to_string();
+            let name = id(&n.ident);
             if name == "self" {
                 if let Some(last) = prefix.last() {
                     out.push(UseEntry {
@@ -1029,7 +1035,7 @@ fn use_tree(
             }
         }
         syn::UseTree::Rename(r) => {
-            let name = r.ident.to_string();
+            let name = id(&r.ident);
             let mut path = prefix.clone();
             if name != "self" {
                 path.push(name);
@@ -1038,7 +1044,7 @@ fn use_tree(
                 leading_colon,
                 path,
                 kind: UseKind::Name {
-                    alias: r.rename.to_string(),
+                    alias: id(&r.rename),
                 },
                 line: line_at(r.ident.span()),
             });
@@ -1062,7 +1068,7 @@ fn path(p: &syn::Path) -> Path {
         leading_colon: p.leading_colon.is_some(),
         segments: list(p.segments.iter().map(|s| {
             Segment {
-                name: Names::intern_display(&s.ident),
+                name: Names::intern_display(&s.ident.unraw()),
                 generics: match &s.arguments {
                     syn::PathArguments::AngleBracketed(a) => a
                         .args
@@ -1133,7 +1139,7 @@ fn pat(p: &syn::Pat) -> Pat {
     match p {
         syn::Pat::Ident(i) => match &i.subpat {
             Some((_, sub)) => pat(sub),
-            None => Pat::Ident(i.ident.to_string()),
+            None => Pat::Ident(id(&i.ident)),
         },
         syn::Pat::TupleStruct(ts) => Pat::TupleStruct(
             qpath(ts.qself.as_ref(), &ts.path),
@@ -1143,7 +1149,7 @@ fn pat(p: &syn::Pat) -> Pat {
             qpath(s.qself.as_ref(), &s.path),
             list(s.fields.iter().map(|f| {
                 let name = match &f.member {
-                    syn::Member::Named(n) => n.to_string(),
+                    syn::Member::Named(n) => id(n),
                     syn::Member::Unnamed(i) => i.index.to_string(),
                 };
                 (name, pat(&f.pat))
@@ -1235,7 +1241,7 @@ fn expr(e: &syn::Expr) -> Expr {
         },
         syn::Expr::MethodCall(m) => Expr::MethodCall {
             receiver: Box::new(expr(&m.receiver)),
-            method: Names::intern_display(&m.method),
+            method: Names::intern_display(&m.method.unraw()),
             turbofish: m
                 .turbofish
                 .as_ref()
@@ -1255,7 +1261,7 @@ fn expr(e: &syn::Expr) -> Expr {
         syn::Expr::Field(f) => Expr::Field {
             base: Box::new(expr(&f.base)),
             member: match &f.member {
-                syn::Member::Named(n) => Names::intern_display(n),
+                syn::Member::Named(n) => Names::intern_display(&n.unraw()),
                 syn::Member::Unnamed(i) => Names::intern_display(&i.index),
             },
         },
@@ -1305,7 +1311,7 @@ fn expr(e: &syn::Expr) -> Expr {
             path: qpath(s.qself.as_ref(), &s.path),
             fields: list(s.fields.iter().map(|f| {
                 let name = match &f.member {
-                    syn::Member::Named(n) => n.to_string(),
+                    syn::Member::Named(n) => id(n),
                     syn::Member::Unnamed(i) => i.index.to_string(),
                 };
                 (name, expr(&f.expr))

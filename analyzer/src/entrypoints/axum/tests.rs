@@ -1121,3 +1121,35 @@ pub fn router() -> OpenApiRouter {
         "#]],
     );
 }
+
+/// Raw identifiers name what they name without the `r#`: `mod r#move;` is
+/// the file `move.rs`, `r#move::router()` its fn, `r#type` a field.
+#[test]
+fn raw_identifiers_name_modules_fns_and_fields() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/lib.rs
+mod r#move;
+use axum::{routing::post, Router};
+pub struct Body { pub r#type: String }
+async fn r#ref() {}
+pub fn app() -> Router {
+    Router::new()
+        .nest("/items/{id}/move", r#move::router())
+        .route("/ref", post(r#ref))
+}
+//- /src/move.rs
+use axum::{routing::post, Router};
+async fn move_item() {}
+pub fn router() -> Router {
+    Router::new().route("/", post(move_item))
+}
+"#,
+        ),
+        expect![[r#"
+            POST /items/{id}/move -> app::move::move_item
+            POST /ref -> app::ref
+        "#]],
+    );
+}
