@@ -112,7 +112,21 @@ pub fn bin_mains(defs: &DefMap<'_>, _entrypoints: &[EntryPoint]) -> Vec<BinMain>
                 .find(|a| a.path.last() == Some("launch") && a.path.segments.len() <= 2)
                 .map(|a| a.line)
         };
-        let (main, launch) = match root.items.iter().filter(is_fn).find(|i| i.name == "main") {
+        // The `main` the build compiles: of two under opposite cfgs
+        // (`#[cfg(feature = "x")] fn main` and `#[cfg(not(..))] fn main`),
+        // the one the call graph holds.
+        let built = |i: &&crate::syntax::Item| {
+            defs.fns
+                .iter()
+                .any(|f| f.file == root.file && f.line == i.line)
+        };
+        let (main, launch) = match root
+            .items
+            .iter()
+            .filter(is_fn)
+            .filter(|i| i.name == "main")
+            .find(built)
+        {
             Some(main) => (main, None),
             None => match root
                 .items

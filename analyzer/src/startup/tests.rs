@@ -449,3 +449,50 @@ fn std_listener() -> tokio::net::TcpListener {
         "#]],
     );
 }
+
+/// Two `main`s under opposite cfgs of a feature the package declares off:
+/// the binary's `main` is the one the build compiles.
+#[test]
+fn of_two_mains_under_opposite_cfgs_the_built_one_is_main() {
+    check(
+        r#"
+//- /Cargo.toml
+[package]
+name = "app"
+version = "0.1.0"
+edition = "2021"
+
+[features]
+uring = []
+
+[dependencies]
+axum = "0.8"
+tokio = "1"
+//- /src/lib.rs
+pub struct Config;
+impl Config {
+    pub fn load() -> std::io::Result<Self> { Ok(Config) }
+    pub async fn run(self) -> std::io::Result<()> {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        axum::serve(l, axum::Router::new()).await
+    }
+}
+//- /src/main.rs
+#[cfg(feature = "uring")]
+fn main() -> std::io::Result<()> {
+    uring_rt::block_on(async move { app::Config::load()?.run().await })
+}
+
+#[cfg(not(feature = "uring"))]
+fn main() -> std::io::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(async move { app::Config::load()?.run().await })
+}
+"#,
+        expect![[r#"
+            app src/main.rs:7 serves
+        "#]],
+    );
+}
