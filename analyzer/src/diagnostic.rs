@@ -64,8 +64,26 @@ impl fmt::Display for Diagnostic {
                 "{sev}[{}]: {}:{}: {}",
                 self.code, self.file, self.line, self.message
             )
-        } else {
+        } else if !self.file.is_empty() {
             write!(f, "{sev}[{}]: {}: {}", self.code, self.file, self.message)
+        } else {
+            // A finding about the whole analysis names no file.
+            write!(f, "{sev}[{}]: {}", self.code, self.message)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Diagnostic, Severity};
+
+    #[test]
+    fn a_diagnostic_prints_the_location_it_has() {
+        let at = |file: &str, line| {
+            Diagnostic::new("code", Severity::Note, file, line, "what to do").to_string()
+        };
+        assert_eq!(at("src/a.rs", 3), "note[code]: src/a.rs:3: what to do");
+        assert_eq!(at("Cargo.toml", 0), "note[code]: Cargo.toml: what to do");
+        assert_eq!(at("", 0), "note[code]: what to do");
     }
 }
