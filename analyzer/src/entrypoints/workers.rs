@@ -850,11 +850,13 @@ fn loop_ctx(e: &Expr, line: u32, lenient: bool) -> LoopCtx {
 
 /// Whether a loop expression waits on a timer each round: `interval(..)` /
 /// `.tick()` always; `sleep(..)` when `lenient` or when the loop never
-/// breaks (a retry loop sleeps, then breaks).
+/// breaks (a retry loop sleeps, then breaks), and never in a `for` loop,
+/// whose rounds are its iterator's items (a countdown, a bounded retry).
 fn is_schedule_loop(e: &Expr, lenient: bool) -> bool {
-    let Expr::Loop { .. } = e else {
+    let Expr::Loop { pat, .. } = e else {
         return false;
     };
+    let is_for = pat.is_some();
     let (mut ticks, mut sleeps) = (false, false);
     e.walk(&mut |x| match x {
         Expr::MethodCall { method, .. } if method == "tick" => ticks = true,
@@ -869,7 +871,7 @@ fn is_schedule_loop(e: &Expr, lenient: bool) -> bool {
         }
         _ => {}
     });
-    ticks || (sleeps && (lenient || !breaks(e)))
+    ticks || (!is_for && sleeps && (lenient || !breaks(e)))
 }
 
 /// Whether a spawned expression contains an interval loop.

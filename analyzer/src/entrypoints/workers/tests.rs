@@ -336,6 +336,36 @@ async fn connect() -> Result<(), ()> { Ok(()) }
     );
 }
 
+/// A `for` loop that sleeps between its items (a countdown before the
+/// server starts, a bounded retry) runs its items, not a schedule.
+#[test]
+fn for_loops_that_sleep_between_items_are_not_schedules() {
+    check(
+        &app(
+            JOBS,
+            r#"
+#[tokio::main]
+async fn main() {
+    for c in "3.. 2.. 1..".chars() {
+        print!("{c}");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    tokio::spawn(async {
+        for _attempt in 0..5 {
+            app::jobs::purge().await;
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        }
+    });
+    app::serve().await;
+}
+"#,
+        ),
+        expect![[r#"
+            worker app::jobs::purge (at src/lib.rs:10) @src/main.rs:8
+        "#]],
+    );
+}
+
 #[test]
 fn rocket_liftoff_fairings_start_workers() {
     check(
