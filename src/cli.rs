@@ -47,6 +47,12 @@ pub struct AnalyzeArgs {
     /// With `auto`: propose at least N functions, raising the default maximum if needed [default: 2, or routes/20 from 40 routes up if more].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub min_functions: Option<u32>,
+    /// Features to turn on beside the defaults, as `cargo build --features`
+    /// (`x` in every workspace package that declares it, `package/x` in
+    /// that one); comma-separated or repeated. Kept in the plan's
+    /// `features`, which review and generate use.
+    #[arg(long, value_name = "FEATURES", value_delimiter = ',')]
+    pub features: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -102,6 +108,11 @@ pub struct GraphArgs {
     /// Only what this entry point reaches, e.g. "GET /orders/{id}".
     #[arg(long, value_name = "ROUTE")]
     pub entry: Option<String>,
+    /// Features to turn on beside the defaults, as `cargo build --features`
+    /// (`x` in every workspace package that declares it, `package/x` in
+    /// that one); comma-separated or repeated.
+    #[arg(long, value_name = "FEATURES", value_delimiter = ',')]
+    pub features: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

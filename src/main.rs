@@ -62,9 +62,12 @@ fn analyze(args: &cli::AnalyzeArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| args.path.join("cleave.toml"));
     // A plan a person edited may set the prefixes of mounts computed at
     // runtime, and which binary's routes to split.
-    let options = std::fs::read_to_string(&plan_path)
+    let mut options = std::fs::read_to_string(&plan_path)
         .map(|text| plan::options(&text))
         .unwrap_or_default();
+    if !args.features.is_empty() {
+        options.features.clone_from(&args.features);
+    }
     let progress = Progress::start(&args.path);
     let analysis = analysis::analyze_with(&args.path, &options)?;
     drop(progress);
@@ -423,7 +426,11 @@ fn check(out: &std::path::Path) -> anyhow::Result<()> {
 /// `cleave graph`: the call graph as JSON or DOT on stdout.
 fn graph(args: &cli::GraphArgs) -> anyhow::Result<()> {
     let progress = Progress::start(&args.path);
-    let graph = cleave_analyzer::callgraph::render::graph(&args.path, args.entry.as_deref());
+    let graph = cleave_analyzer::callgraph::render::graph(
+        &args.path,
+        args.entry.as_deref(),
+        &args.features,
+    );
     drop(progress);
     let (doc, diagnostics) = graph?;
     print_diagnostics(&diagnostics);

@@ -85,6 +85,9 @@ pub struct Analysis {
     /// analysis is narrowed to first (see [`Options::bin`]).
     #[serde(skip)]
     pub(crate) serving: Vec<usize>,
+    /// The features asked on beside the defaults ([`Options::features`]).
+    #[serde(skip)]
+    pub(crate) features: Vec<String>,
     /// The serving binaries that serve routes, with how many (before the
     /// narrowing), in `mains` order; and the one narrowed to.
     #[serde(skip)]
@@ -102,6 +105,8 @@ pub struct PackageInfo {
     /// The lib crate's name, when the package has a lib.
     pub lib: Option<String>,
     pub bins: Vec<String>,
+    /// The features it declares (`[features]` keys, optional dependencies).
+    pub features: Vec<String>,
 }
 
 impl Analysis {
@@ -194,6 +199,9 @@ pub struct Options {
     /// services), the one whose routes the analysis keeps; by default the
     /// first of them. Routes no binary is seen to serve are kept too.
     pub bin: Option<String>,
+    /// The plan's `features` (or `--features`): features on beside the
+    /// defaults, as cargo's `--features` (see [`crate::load::load_with`]).
+    pub features: Vec<String>,
 }
 
 /// Runs the analysis of the package or workspace at `root` (on a thread
@@ -209,7 +217,7 @@ pub fn analyze_with(root: &FsPath, options: &Options) -> Result<Analysis, LoadEr
 
 fn analyze_here(root: &FsPath, options: &Options) -> Result<Analysis, LoadError> {
     let overrides = &options.prefixes;
-    let project = load::load(root)?;
+    let project = load::load_with(root, &options.features)?;
     let defs = DefMap::build(&project);
     // The call graph and the entry points on one side, the lints on the
     // other: neither reads what the other builds, so they share the cores.
@@ -222,7 +230,7 @@ fn analyze_here(root: &FsPath, options: &Options) -> Result<Analysis, LoadError>
         },
         || hazards::Scan::new(&defs),
     );
-    let analysis = assemble(
+    let mut analysis = assemble(
         root,
         &project,
         &defs,
@@ -231,6 +239,7 @@ fn analyze_here(root: &FsPath, options: &Options) -> Result<Analysis, LoadError>
         scan,
         options.bin.as_deref(),
     );
+    analysis.features.clone_from(&options.features);
     // Freeing every syntax tree takes as long as a stage: it happens on a
     // worker thread while the caller goes on with the result.
     rayon::spawn(move || drop(graph));
@@ -323,6 +332,7 @@ fn assemble(
                 .filter(|c| c.package == i && c.kind == TargetKind::Bin)
                 .map(|c| c.name.clone())
                 .collect(),
+            features: p.declared.iter().cloned().collect(),
         })
         .collect();
     let mut diagnostics = project.diagnostics.clone();
@@ -387,6 +397,7 @@ fn assemble(
         reach,
         mains,
         serving,
+        features: Vec::new(),
         route_binaries,
         packages,
     }

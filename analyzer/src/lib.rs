@@ -25,7 +25,7 @@ pub mod startup;
 pub mod syntax;
 
 pub use diagnostic::{Diagnostic, Severity};
-pub use load::{LoadError, Project, load};
+pub use load::{LoadError, Project, load, load_with};
 pub use stack::with_big_stack;
 
 #[cfg(test)]

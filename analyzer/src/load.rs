@@ -41,6 +41,14 @@ pub enum LoadError {
         line: u32,
         message: String,
     },
+    #[error(
+        "{path}: feature `{feature}`: no package of the workspace declares it (declared: {declared}); name one of those, as `feature` or `package/feature`"
+    )]
+    Feature {
+        path: String,
+        feature: String,
+        declared: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -77,6 +85,46 @@ pub struct Package {
     pub declared: BTreeSet<String>,
 }
 
+/// The (package, feature) pairs `--features` names: `x` in every package
+/// that declares it, `package/x` in that one; a name no package declares
+/// is an error, as cargo's.
+fn asked_features(
+    packages: &[Package],
+    features: &[String],
+    root: &FsPath,
+) -> Result<Vec<(usize, String)>, LoadError> {
+    let mut out = Vec::new();
+    for f in features {
+        let (package, feature) = match f.split_once('/') {
+            Some((p, x)) => (Some(p), x),
+            None => (None, f.as_str()),
+        };
+        let before = out.len();
+        for (i, p) in packages.iter().enumerate() {
+            if package.is_none_or(|name| name == p.name) && p.declared.contains(feature) {
+                out.push((i, feature.to_owned()));
+            }
+        }
+        if out.len() == before {
+            let declared: BTreeSet<String> = packages
+                .iter()
+                .flat_map(|p| p.declared.iter().map(move |x| format!("{}/{x}", p.name)))
+                .collect();
+            let declared: Vec<String> = declared.into_iter().collect();
+            return Err(LoadError::Feature {
+                path: root.join("Cargo.toml").display().to_string(),
+                feature: f.clone(),
+                declared: if declared.is_empty() {
+                    "none".to_owned()
+                } else {
+                    declared.join(", ")
+                },
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// A manifest's `[features]`: each feature and what it enables.
 fn feature_table(manifest: &toml::Table) -> BTreeMap<String, Vec<String>> {
     let Some(table) = manifest.get("features").and_then(|f| f.as_table()) else {
@@ -109,7 +157,11 @@ fn declared_features(manifest: &toml::Table) -> BTreeSet<String> {
 /// (`x` of the package itself, `dep/x` or `dep?/x` of a workspace
 /// dependency), and a package depending on another turns on the features
 /// its dependency spec asks; to a fixpoint. `default` itself is dropped.
-fn unify_features(packages: &mut [Package], tables: &[BTreeMap<String, Vec<String>>]) {
+fn unify_features(
+    packages: &mut [Package],
+    tables: &[BTreeMap<String, Vec<String>>],
+    asked: Vec<(usize, String)>,
+) {
     let index: BTreeMap<String, usize> = packages
         .iter()
         .enumerate()
@@ -117,6 +169,7 @@ fn unify_features(packages: &mut [Package], tables: &[BTreeMap<String, Vec<Strin
         .collect();
     let mut todo: Vec<(usize, String)> = (0..packages.len())
         .map(|i| (i, "default".to_owned()))
+        .chain(asked)
         .collect();
     for p in packages.iter() {
         for d in &p.dependencies {
@@ -227,10 +280,17 @@ impl Project {
 /// Loads the package or workspace at `root` (on a thread with a stack deep
 /// enough for any file `parse` accepts).
 pub fn load(root: &FsPath) -> Result<Project, LoadError> {
-    crate::stack::with_big_stack(|| load_here(root))
+    load_with(root, &[])
 }
 
-fn load_here(root: &FsPath) -> Result<Project, LoadError> {
+/// [`load`] with `features` on beside the defaults, as `cargo build
+/// --features` turns them on: `x` in every workspace package that declares
+/// it, `package/x` in that package.
+pub fn load_with(root: &FsPath, features: &[String]) -> Result<Project, LoadError> {
+    crate::stack::with_big_stack(|| load_here(root, features))
+}
+
+fn load_here(root: &FsPath, features: &[String]) -> Result<Project, LoadError> {
     let mut disk = Disk::new(root)?;
     let mut diagnostics = Vec::new();
     let root_manifest = disk.manifest("")?.ok_or_else(|| LoadError::NoManifest {
@@ -365,7 +425,8 @@ fn load_here(root: &FsPath) -> Result<Project, LoadError> {
         }
     }
 
-    unify_features(&mut packages, &feature_tables);
+    let asked = asked_features(&packages, features, root)?;
+    unify_features(&mut packages, &feature_tables, asked);
     let before = diagnostics.len();
     load_modules(&disk, &mut crates, &mut diagnostics);
     // Test modules were cut to their `mod` items, which no stage notices

@@ -73,6 +73,10 @@ pub struct Plan {
     /// binary with, when its `main` is a CLI that serves on a subcommand
     /// (Lambda starts it with none). Empty: none.
     pub args: Vec<String>,
+    /// `features = ["sqlite"]`: features on beside the defaults, as
+    /// `cargo build --features` (see `analysis::Options::features`); the
+    /// generated functions build with them.
+    pub features: Vec<String>,
     /// `bin = "api"`: when several binaries serve routes, the one whose
     /// routes this plan splits (see `analysis::Options::bin`).
     pub bin: Option<String>,
@@ -219,6 +223,7 @@ pub fn parse(text: &str, file: &str) -> (Option<Plan>, Vec<Diagnostic>) {
                 | "deploy"
                 | "args"
                 | "bin"
+                | "features"
         ) {
             diags.push(Diagnostic::new(
                 "plan",
@@ -246,17 +251,28 @@ pub fn parse(text: &str, file: &str) -> (Option<Plan>, Vec<Diagnostic>) {
     };
     let args = match root.get("args") {
         None => Vec::new(),
-        Some(item) => match item.as_array().map(|a| {
-            a.iter()
-                .map(|v| v.as_str().map(str::to_owned))
-                .collect::<Option<Vec<String>>>()
-        }) {
-            Some(Some(args)) => args,
+        Some(item) => match strings(item) {
+            Some(args) => args,
             _ => {
                 err(
                     &mut diags,
                     line_of(item),
                     "`args` must be a list of strings: args = [\"serve\"]".to_owned(),
+                );
+                Vec::new()
+            }
+        },
+    };
+    let features = match root.get("features") {
+        None => Vec::new(),
+        Some(item) => match strings(item) {
+            Some(features) => features,
+            None => {
+                err(
+                    &mut diags,
+                    line_of(item),
+                    "`features` must be a list of feature names: features = [\"sqlite\"]"
+                        .to_owned(),
                 );
                 Vec::new()
             }
@@ -296,6 +312,7 @@ pub fn parse(text: &str, file: &str) -> (Option<Plan>, Vec<Diagnostic>) {
             args,
             bin,
             bin_line,
+            features,
         }),
         diags,
     )
@@ -353,6 +370,14 @@ fn read_prefixes(
 
 /// The `[prefix]` table of a plan's text, for the analysis that precedes
 /// reading the whole plan; empty when the text is not a plan.
+/// A list of strings (`["serve"]`), or `None` for anything else.
+fn strings(item: &Item) -> Option<Vec<String>> {
+    item.as_array()?
+        .iter()
+        .map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}
+
 pub fn options(text: &str) -> crate::analysis::Options {
     match toml_edit::Document::parse(text) {
         Ok(doc) => {
@@ -360,6 +385,7 @@ pub fn options(text: &str) -> crate::analysis::Options {
             crate::analysis::Options {
                 prefixes: read_prefixes(doc.as_table(), &Lines::new(text), "", &mut ignored),
                 bin: doc.get("bin").and_then(Item::as_str).map(str::to_owned),
+                features: doc.get("features").and_then(strings).unwrap_or_default(),
             }
         }
         Err(_) => crate::analysis::Options::default(),
@@ -650,6 +676,7 @@ pub fn render(analysis: &Analysis, groups: &[Group], granularity: &str) -> Strin
     doc["version"] = value(VERSION);
     doc["target"] = value(TARGET);
     set_bin(&mut doc, analysis, "");
+    set_features(&mut doc, analysis, "");
     set_args(&mut doc, analysis, "");
     let mut tables = ArrayOfTables::new();
     for g in groups {
@@ -679,6 +706,26 @@ fn set_bin(doc: &mut DocumentMut, analysis: &Analysis, note: &str) {
             "\n{note}# Several binaries serve routes: {}. This plan splits `{chosen}`'s; \
              name another here and run `cleave analyze` again for its own plan.\n",
             list.join(", ")
+        ));
+    }
+}
+
+/// `features = [..]`: the features the analysis turned on beside the
+/// defaults (`cleave analyze --features`); none removes the key.
+fn set_features(doc: &mut DocumentMut, analysis: &Analysis, note: &str) {
+    if analysis.features.is_empty() {
+        doc.remove("features");
+        return;
+    }
+    let mut arr = Array::new();
+    for f in &analysis.features {
+        arr.push(f.as_str());
+    }
+    doc["features"] = value(arr);
+    if let Some(mut key) = doc.as_table_mut().key_mut("features") {
+        key.leaf_decor_mut().set_prefix(format!(
+            "\n{note}# Features on beside the defaults, as `cargo build --features`: \
+             the analysis and the generated functions use them.\n"
         ));
     }
 }
@@ -764,6 +811,10 @@ pub fn merge(
     }
     if doc.get("args").is_none() {
         set_args(&mut doc, analysis, "# new: proposed by cleave\n");
+    }
+    let written = doc.get("features").and_then(strings).unwrap_or_default();
+    if written != analysis.features {
+        set_features(&mut doc, analysis, "# new: cleave analyze --features\n");
     }
     let known: BTreeSet<String> = partition::route_names(analysis).into_iter().collect();
     let mut report = MergeReport::default();

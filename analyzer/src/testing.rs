@@ -196,6 +196,7 @@ pub fn synthetic(text: &str) -> crate::analysis::Analysis {
         reach,
         mains: Vec::new(),
         serving: Vec::new(),
+        features: Vec::new(),
         route_binaries: (Vec::new(), None),
         packages: Vec::new(),
     }

@@ -1188,3 +1188,61 @@ fn start_up_migrations_are_skipped_on_aws_and_listed() {
         "{db}"
     );
 }
+
+/// Copies the tree at `from` into `to` (sources and manifests; `expected`
+/// and `target` left out).
+fn copy_fixture(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read the fixture") {
+        let entry = entry.expect("an entry");
+        let name = entry.file_name();
+        if name == "expected" || name == "target" {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(&name));
+        if src.is_dir() {
+            std::fs::create_dir_all(&dst).expect("mkdir");
+            copy_fixture(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).expect("copy");
+        }
+    }
+}
+
+/// The plan's `features` that the serving package declares are turned on
+/// in every function's dependency on it (as `cargo build --features`
+/// turned them on in the monolith); another package's are not its to ask.
+#[test]
+fn plan_features_of_the_serving_package_reach_every_function() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_fixture(&fixture("shop-axum"), dir.path());
+    let manifest = dir.path().join("Cargo.toml");
+    let own = std::fs::read_to_string(&manifest).expect("the manifest");
+    std::fs::write(&manifest, format!("{own}\n[features]\naudit = []\n")).expect("write");
+    let features = vec!["audit".to_owned(), "other/x".to_owned()];
+    let options = analysis::Options {
+        features: vec!["audit".to_owned()],
+        ..Default::default()
+    };
+    let analysis = analysis::analyze_with(dir.path(), &options).expect("analysed");
+    let mut plan = two_functions(&analysis);
+    plan.features = features;
+    let source = DirSource::new(dir.path().to_path_buf());
+    let tree = generate(&Input {
+        analysis: &analysis,
+        plan: &plan,
+        plan_file: "plan.toml",
+        source: &source,
+        adapter: Adapter::Native,
+        monolith_url: None,
+    })
+    .unwrap_or_else(|e| panic!("{e}"))
+    .tree;
+    for f in ["first", "second"] {
+        let manifest = text(&tree, &format!("functions/{f}/Cargo.toml"));
+        let dep = manifest
+            .lines()
+            .find(|l| l.starts_with("shop"))
+            .unwrap_or_else(|| panic!("the dependency on the app in\n{manifest}"));
+        assert!(dep.contains("features = [\"audit\"]"), "{dep}");
+    }
+}

@@ -31,6 +31,9 @@ pub struct MainCrate {
     /// (a package's lib and bin are often both `shop`, and two libs of one
     /// name collide in `target/`).
     pub lib: String,
+    /// The plan's `features` its package declares (`x` or `package/x`):
+    /// what the functions turn on in it.
+    pub features: Vec<String>,
 }
 
 /// What [`main_crate`] reads.
@@ -68,6 +71,7 @@ pub fn place(main: &BinMain, packages: &[PackageInfo]) -> MainCrate {
             main.krate.clone()
         },
         package: name,
+        features: Vec::new(),
     }
 }
 

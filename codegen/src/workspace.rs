@@ -420,7 +420,7 @@ fn main_crate(
         .iter()
         .find(|p| p.name == main.package)
         .ok_or_else(|| input_err(&main.file, "the binary's package is not in the analysis"))?;
-    let main_crate = serving::main_crate(
+    let mut main_crate = serving::main_crate(
         &mut parts.tree,
         &mut parts.edits,
         &mut parts.asked,
@@ -434,6 +434,15 @@ fn main_crate(
             header: &headers.hash,
         },
     )?;
+    main_crate.features = input
+        .plan
+        .features
+        .iter()
+        .filter_map(|f| match f.split_once('/') {
+            Some((package, x)) => (package == bin_pkg.name).then(|| x.to_owned()),
+            None => bin_pkg.features.contains(f).then(|| f.clone()),
+        })
+        .collect();
     parts.members.push(main_crate.dir.clone());
     Ok(main_crate)
 }
@@ -1001,6 +1010,10 @@ fn function_manifest(
     );
     if main_crate.lib != main_crate.package {
         main.insert("package", main_crate.package.as_str().into());
+    }
+    if !main_crate.features.is_empty() {
+        let features: toml_edit::Array = main_crate.features.iter().map(String::as_str).collect();
+        main.insert("features", features.into());
     }
     deps.insert(main_crate.lib.clone(), main);
     let mut shim_dep = InlineTable::new();

@@ -162,12 +162,14 @@ pub enum GraphError {
 /// The call graph of the project at `root` as a [`Document`], with the
 /// loader's diagnostics; with `entry` (a route, `"GET /orders"`) only what
 /// that entry point reaches, counted as `analyze` counts a route's reach:
-/// its handler's code and that of the middleware around it.
+/// its handler's code and that of the middleware around it. `features`:
+/// on beside the defaults, as `cargo build --features`.
 pub fn graph(
     root: &std::path::Path,
     entry: Option<&str>,
+    features: &[String],
 ) -> Result<(Document, Vec<crate::Diagnostic>), GraphError> {
-    let project = crate::load::load(root)?;
+    let project = crate::load::load_with(root, features)?;
     let defs = DefMap::build(&project);
     let graph = super::build(&defs);
     let only = match entry {

@@ -6,9 +6,15 @@ use crate::testing::write_fixture;
 
 /// Renders the graph as sorted one-line facts: `from -> to (kind)` and `? from: call`.
 fn check(fixture: &str, expect: Expect) {
+    check_with(fixture, &[], expect);
+}
+
+/// [`check`] with `features` on, as `--features` asks.
+fn check_with(fixture: &str, features: &[&str], expect: Expect) {
     let dir = tempfile::tempdir().expect("tempdir");
     write_fixture(dir.path(), fixture);
-    let project = crate::load(dir.path()).expect("load");
+    let features: Vec<String> = features.iter().map(|f| (*f).to_owned()).collect();
+    let project = crate::load::load_with(dir.path(), &features).expect("load");
     let defs = DefMap::build(&project);
     let graph = build(&defs);
     let mut lines: Vec<String> = graph
@@ -778,7 +784,62 @@ pub async fn names() -> Vec<String> {
 #[test]
 fn features_off_by_default_leave_their_code_out() {
     check(
-        r#"
+        FEATURES,
+        expect![[r#"
+            store::Store::open_plain -> store::Store::open (call)
+            store::by_build_script -> store::Store::open (call)
+            store::complete -> store::Store::open (call)
+            store::quick -> store::Store::open (call)
+            store::unknown -> store::Store::open (call)
+            web::serve -> store::complete (call)
+        "#]],
+    );
+}
+
+/// `--features`: a name turns the feature on in every package declaring
+/// it, `package/name` in that package; what it enables follows.
+#[test]
+fn asked_features_turn_their_code_on() {
+    check_with(
+        FEATURES,
+        &["encryption"],
+        expect![[r#"
+            store::Store::open_encrypted -> store::Store::open (call)
+            store::by_build_script -> store::Store::open (call)
+            store::complete -> store::Store::open (call)
+            store::quick -> store::Store::open (call)
+            store::unknown -> store::Store::open (call)
+            store::with_keys -> store::Store::open (call)
+            web::serve -> store::complete (call)
+        "#]],
+    );
+    check_with(
+        FEATURES,
+        &["store/encryption-vendored"],
+        expect![[r#"
+            store::Store::open_encrypted -> store::Store::open (call)
+            store::Store::open_plain -> store::Store::open (call)
+            store::by_build_script -> store::Store::open (call)
+            store::complete -> store::Store::open (call)
+            store::quick -> store::Store::open (call)
+            store::unknown -> store::Store::open (call)
+            store::with_keys -> store::Store::open (call)
+            web::serve -> store::complete (call)
+        "#]],
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_fixture(dir.path(), FEATURES);
+    let err = crate::load::load_with(dir.path(), &["web/encryption".to_owned()])
+        .expect_err("web declares no such feature");
+    let text = err.to_string();
+    assert!(
+        text.contains("feature `web/encryption`: no package of the workspace declares it")
+            && text.contains("store/encryption-vendored"),
+        "{text}"
+    );
+}
+
+const FEATURES: &str = r#"
 //- /Cargo.toml
 [workspace]
 members = ["crates/*"]
@@ -824,17 +885,7 @@ version = "0.1.0"
 store = { path = "../store", features = ["full"] }
 //- /crates/web/src/lib.rs
 pub fn serve() { store::complete(); }
-"#,
-        expect![[r#"
-            store::Store::open_plain -> store::Store::open (call)
-            store::by_build_script -> store::Store::open (call)
-            store::complete -> store::Store::open (call)
-            store::quick -> store::Store::open (call)
-            store::unknown -> store::Store::open (call)
-            web::serve -> store::complete (call)
-        "#]],
-    );
-}
+"#;
 
 /// In a trait's default body, `Self::assoc()` and `self.method()` land in
 /// the trait's own items (its default bodies and every impl's).

@@ -296,3 +296,45 @@ fn a_loop_reached_from_two_start_sites_gets_one_worker() {
         "{diags:?} {problems:?}"
     );
 }
+
+/// `features = [..]`: written by `analyze --features`, read back as the
+/// analysis's options, kept on re-analysis; anything but a list of names
+/// is an error at its line.
+#[test]
+fn features_go_into_the_plan_and_back_into_the_analysis() {
+    let fixture = CLI_APP.replace(
+        "[dependencies]",
+        "[features]\nsqlite = []\n\n[dependencies]",
+    );
+    let options = crate::analysis::Options {
+        features: vec!["sqlite".to_owned()],
+        ..Default::default()
+    };
+    let a = crate::testing::analyze_with(&fixture, "", &options);
+    let text = super::render(&a, &groups(&a), "route");
+    assert!(text.contains("\nfeatures = [\"sqlite\"]\n"), "{text}");
+    assert_eq!(super::options(&text).features, ["sqlite"]);
+    let (plan, diags) = super::parse(&text, "cleave.toml");
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(plan.expect("a plan").features, ["sqlite"]);
+    let (merged, _) = super::merge(&text, &a, &groups(&a)).expect("merge");
+    assert_eq!(
+        merged, text,
+        "re-analysis with the same features keeps the plan"
+    );
+
+    let bad = text.replace("features = [\"sqlite\"]", "features = \"sqlite\"");
+    let (_, diags) = super::parse(&bad, "cleave.toml");
+    let errors: Vec<String> = diags.iter().map(ToString::to_string).collect();
+    let line = bad
+        .lines()
+        .position(|l| l.starts_with("features"))
+        .expect("the key")
+        + 1;
+    assert_eq!(
+        errors,
+        [format!(
+            "error[plan]: cleave.toml:{line}: `features` must be a list of feature names: features = [\"sqlite\"]"
+        )]
+    );
+}
