@@ -41,9 +41,7 @@ pub enum LoadError {
         line: u32,
         message: String,
     },
-    #[error(
-        "{path}: feature `{feature}`: no package of the workspace declares it (declared: {declared}); name one of those, as `feature` or `package/feature`"
-    )]
+    #[error("{path}: feature `{feature}`: no package of the workspace declares it ({declared})")]
     Feature {
         path: String,
         feature: String,
@@ -115,9 +113,12 @@ fn asked_features(
                 path: root.join("Cargo.toml").display().to_string(),
                 feature: f.clone(),
                 declared: if declared.is_empty() {
-                    "none".to_owned()
+                    "the workspace declares no features".to_owned()
                 } else {
-                    declared.join(", ")
+                    format!(
+                        "declared: {}; name one of those, as `feature` or `package/feature`",
+                        declared.join(", ")
+                    )
                 },
             });
         }
