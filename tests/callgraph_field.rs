@@ -82,7 +82,20 @@ struct Sums {
 fn score_app(app: &str, work: &Path) -> Sums {
     let root = source(app);
     let graph = work.join(format!("{app}.graph.json"));
-    callgraph_scoring::graph(&root, &graph);
+    // The features the truth was built with: the app's own check's.
+    let check = app_field(app, "check_env");
+    let words: Vec<&str> = check
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let features: Vec<String> = words
+        .windows(2)
+        .filter(|w| w[0] == "--features")
+        .map(|w| w[1].to_owned())
+        .collect();
+    callgraph_scoring::graph(&root, &graph, &features);
     let truth_dir = repo().join("tests/field/truth").join(app);
     let packages = std::fs::read_to_string(truth_dir.join("packages.txt")).expect("packages.txt");
     let mut sums = Sums::default();

@@ -67,7 +67,7 @@ const CASES: &[Case] = &[
 
 fn score(case: &Case, dir: &Path) -> serde_json::Value {
     let graph = dir.join("graph.json");
-    scoring::graph(Path::new(case.root), &graph);
+    scoring::graph(Path::new(case.root), &graph, &[]);
     scoring::score(
         &graph,
         &dir.join("cand.json"),

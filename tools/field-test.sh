@@ -193,9 +193,20 @@ for app in "${apps[@]}"; do
     mkdir -p "$out"
     target="$src${DIR:+/$DIR}"
 
+    # The features the app's own check turns on, for the analysis too.
+    features=()
+    eval "set -- $CHECK_ARGS"
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --features) [ $# -lt 2 ] || features+=(--features "$2"); shift ;;
+            --features=*) features+=(--features "${1#--features=}") ;;
+        esac
+        shift
+    done
+
     start=$SECONDS
     status=0
-    "$cleave" analyze "$target" --format json --plan "$out/cleave.toml" \
+    "$cleave" analyze "$target" --format json --plan "$out/cleave.toml" "${features[@]}" \
         >"$out/analysis.json" 2>"$out/analyze.stderr" || status=$?
     echo "field-test: $app: analyze exit $status in $((SECONDS - start))s ($out)" >&2
     specs+=("$app=$truth=$out/analysis.json")

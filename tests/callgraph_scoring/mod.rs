@@ -25,7 +25,7 @@ fn python(args: &[&str]) -> String {
 
 /// `cleave graph ROOT --format json` (ROOT relative to the repository or
 /// absolute), written to `graph`.
-pub fn graph(root: &Path, graph: &Path) {
+pub fn graph(root: &Path, graph: &Path, features: &[String]) {
     let out = assert_cmd::Command::cargo_bin("cleave")
         .expect("binary")
         .args([
@@ -34,6 +34,7 @@ pub fn graph(root: &Path, graph: &Path) {
             "--format",
             "json",
         ])
+        .args(features.iter().flat_map(|f| ["--features", f.as_str()]))
         .current_dir(repo())
         .output()
         .expect("cleave runs");
