@@ -404,7 +404,7 @@ pub(crate) fn expand_format(
 
 /// Normalises a route path to cleave's form: `{name}` for parameters and
 /// `{*name}` for wildcards, whatever the framework wrote (axum `:id`,
-/// `*rest`, `{id}`, `{*rest}`; actix `{id}`, `{id:\d+}`, `{tail:.*}`;
+/// `*rest`, `{id}`, `{*rest}`; actix `{id}`, `{id:\d+}`, `{tail:.*}`, `{tail}*`;
 /// rocket `<id>`, `<path..>`). A query part (`?<q>`) is dropped. Leading
 /// slash ensured; duplicate slashes collapsed; no trailing slash unless the
 /// path is `/` (callers that must keep a framework's trailing slash add it).
@@ -432,6 +432,11 @@ fn normalise_segment(seg: &str) -> String {
             Some(name) => format!("{{*{name}}}"),
             None => format!("{{{inner}}}"),
         };
+    }
+    // actix: a tail segment `{name}*` matches the rest of the path.
+    if let Some(inner) = seg.strip_prefix('{').and_then(|s| s.strip_suffix("}*")) {
+        let name = inner.split(':').next().unwrap_or(inner);
+        return format!("{{*{name}}}");
     }
     if let Some(inner) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
         if let Some(name) = inner.strip_prefix('*') {
@@ -468,6 +473,7 @@ mod tests {
             ("/search?<q>&<limit>", "/search"),
             ("/posts/{id:\\d+}", "/posts/{id}"),
             ("/tail/{tail:.*}", "/tail/{*tail}"),
+            ("/dav/{tail}*", "/dav/{*tail}"),
             ("//a//b/", "/a/b"),
             ("", "/"),
         ];
