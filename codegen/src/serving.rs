@@ -131,8 +131,20 @@ pub fn main_crate(
         })
         .map(|p| p.dir.clone())
         .collect();
+    // What the build script compiles beside itself: its `mod` files and
+    // the files it `include!`s (`include!("src/cli.rs")`).
+    let build_inputs = m
+        .source
+        .read(&manifest::join(pkg_dir, "build.rs"))
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .map(|text| build_script_inputs(&text))
+        .unwrap_or_default();
     for file in m.source.files(pkg_dir, &skip) {
         let rel = strip_dir(pkg_dir, &file).to_owned();
+        let built = build_inputs
+            .iter()
+            .any(|i| rel == *i || rel.starts_with(&format!("{}/", i.trim_end_matches(".rs"))));
         let beside = !file.ends_with(".rs")
             && !main_dir.is_empty()
             && file.starts_with(&format!("{main_dir}/"));
@@ -142,7 +154,7 @@ pub fn main_crate(
         } else {
             COMPILE_TIME_FILES.contains(&top)
         };
-        if (beside || wanted) && !m.main.files.contains(&file) {
+        if (beside || wanted || built) && !m.main.files.contains(&file) {
             let bytes = crate::contents(m.source, &file)
                 .map_err(|e| input_err(&file, format!("cannot read: {e}")))?;
             tree.insert(manifest::join(&place.dir, &rel), bytes);
@@ -229,4 +241,75 @@ pub fn parent(file: &str) -> String {
     file.rfind('/')
         .map(|i| file[..i].to_owned())
         .unwrap_or_default()
+}
+
+/// The files a build script at a package's top level compiles beside
+/// itself, relative to it: `mod x;` (`x.rs`, and `x/` for its submodules
+/// or `x/mod.rs`; `#[path = ".."]` as written) and the string paths of
+/// `include!`, `include_str!` and `include_bytes!` calls. A script that
+/// does not parse gives none (cargo will say why).
+fn build_script_inputs(text: &str) -> Vec<String> {
+    struct Inputs(Vec<String>);
+    impl<'a> syn::visit::Visit<'a> for Inputs {
+        fn visit_item_mod(&mut self, m: &'a syn::ItemMod) {
+            if m.content.is_none() {
+                let path = m.attrs.iter().find_map(|a| match &a.meta {
+                    syn::Meta::NameValue(nv) if nv.path.is_ident("path") => match &nv.value {
+                        syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(s),
+                            ..
+                        }) => Some(s.value()),
+                        _ => None,
+                    },
+                    _ => None,
+                });
+                self.0.push(
+                    path.unwrap_or_else(|| format!("{}.rs", syn::ext::IdentExt::unraw(&m.ident))),
+                );
+            }
+            syn::visit::visit_item_mod(self, m);
+        }
+        fn visit_macro(&mut self, mac: &'a syn::Macro) {
+            let name = mac.path.segments.last().map(|s| s.ident.to_string());
+            if matches!(
+                name.as_deref(),
+                Some("include" | "include_str" | "include_bytes")
+            ) && let Ok(s) = mac.parse_body::<syn::LitStr>()
+            {
+                self.0.push(s.value().trim_start_matches("./").to_owned());
+            }
+            syn::visit::visit_macro(self, mac);
+        }
+    }
+    let Ok(file) = syn::parse_file(text) else {
+        return Vec::new();
+    };
+    let mut inputs = Inputs(Vec::new());
+    syn::visit::Visit::visit_file(&mut inputs, &file);
+    inputs.0.sort();
+    inputs.0.dedup();
+    inputs.0
+}
+
+#[cfg(test)]
+mod build_script_tests {
+    #[test]
+    fn a_build_script_compiles_its_modules_and_includes() {
+        let text = r#"
+mod src;
+#[path = "gen/tables.rs"]
+mod tables;
+mod inline { pub fn x() {} }
+include!("src/cli.rs");
+fn main() {
+    let _ = include_str!("./assets/schema.sql");
+    println!("cargo:rerun-if-changed=db/migrations");
+}
+"#;
+        assert_eq!(
+            super::build_script_inputs(text),
+            ["assets/schema.sql", "gen/tables.rs", "src.rs", "src/cli.rs"]
+        );
+        assert!(super::build_script_inputs("fn main( {").is_empty());
+    }
 }
