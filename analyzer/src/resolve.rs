@@ -75,6 +75,9 @@ pub struct ModData<'a> {
     globs: Scope<'a>,
     /// A glob import from outside the workspace: unknown names may come from it.
     pub has_external_glob: bool,
+    /// `use a::b as c;`: `c` -> `b`, for names whose original says what
+    /// they are (`use axum::Router as AxumRouter`).
+    renames: Vec<(&'a str, &'a str)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -402,6 +405,7 @@ impl<'a> DefMap<'a> {
                     explicit: Scope::default(),
                     globs: Scope::default(),
                     has_external_glob: false,
+                    renames: Vec::new(),
                 });
             }
             self.crate_roots
@@ -733,7 +737,26 @@ impl<'a> DefMap<'a> {
         }
     }
 
+    /// The name `name` was imported under in `module` renames, else itself:
+    /// `AxumRouter` after `use axum::Router as AxumRouter` is `Router`.
+    pub fn original_name<'n>(&'n self, module: ModId, name: &'n str) -> &'n str {
+        self.mods[module]
+            .renames
+            .iter()
+            .find(|(alias, _)| *alias == name)
+            .map_or(name, |(_, original)| original)
+    }
+
     fn resolve_uses(&mut self, uses: &[(ModId, &'a crate::syntax::UseEntry)]) {
+        for (m, u) in uses {
+            if let UseKind::Name { alias } = &u.kind
+                && let Some(last) = u.path.last()
+                && alias != last
+                && alias != "_"
+            {
+                self.mods[*m].renames.push((alias.as_str(), last.as_str()));
+            }
+        }
         // Fixpoint: each round adds only new (name, def) pairs, so cycles of
         // glob re-exports end once nothing new arrives. Each round visits
         // the entries in order, as every round did, but an entry is

@@ -23,7 +23,9 @@ impl<'d, 'a> Detector<'d, 'a> {
         match self.defs.resolve_type_path(module, &ty) {
             // axum's `Router`, aide's `ApiRouter`, utoipa-axum's `OpenApiRouter`
             // (outside the workspace).
-            None => ty.last().is_some_and(|n| ROUTER_TYPES.contains(&n)),
+            None => ty
+                .last()
+                .is_some_and(|n| ROUTER_TYPES.contains(&self.defs.original_name(module, n))),
             // `type AppRouter = Router<AppState>; AppRouter::new()`
             Some(t) => {
                 self.defs.types[t].kind == TypeKind::Alias
@@ -326,6 +328,22 @@ impl<'d, 'a> Detector<'d, 'a> {
                 let Some(path) = self.path_value(fr, pv, p_expr, &hidden, line) else {
                     return Value::Router(r);
                 };
+                // axum-extra's trailing-slash twin: `any(..)` redirecting to
+                // the route (`/a` for `/a/`, `/a/` for `/a`; none for `/`).
+                if method == "route_with_tsr" && path != "/" {
+                    let twin = match path.strip_suffix('/') {
+                        Some(bare) => bare.to_owned(),
+                        None => format!("{path}/"),
+                    };
+                    let redirect = Handler {
+                        id: "axum_extra::routing::RouterExt::route_with_tsr".to_owned(),
+                        at: loc.clone(),
+                        root: None,
+                        kind: EntryKind::Http,
+                        note: None,
+                    };
+                    push_route(fr, &mut r, "ANY", &twin, redirect, &loc, Vec::new());
+                }
                 match mv {
                     Value::Methods(entries) => {
                         for e in entries {
@@ -703,7 +721,7 @@ pub(super) fn routing_type(
                     }
                 }
                 // axum's types (a workspace's own `Router` struct is not one).
-                None => match p.last() {
+                None => match p.last().map(|n| defs.original_name(module, n)) {
                     Some(n) if ROUTER_TYPES.contains(&n) => return Some(Routing::Router),
                     Some("MethodRouter" | "ApiMethodRouter") => return Some(Routing::Methods),
                     _ => {}

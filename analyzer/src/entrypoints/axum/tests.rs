@@ -1153,3 +1153,70 @@ pub fn router() -> Router {
         "#]],
     );
 }
+
+/// `nest_service` of a workspace fn that builds a `Router` (imported under
+/// another name) nests its routes, as `nest` does.
+#[test]
+fn nest_service_of_a_router_built_by_a_fn_nests_its_routes() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/lib.rs
+mod statics;
+use axum::{routing::get, Router};
+async fn home() {}
+fn root_dir() -> std::io::Result<std::path::PathBuf> { Ok(".".into()) }
+pub fn app() -> std::io::Result<Router> {
+    Ok(Router::new()
+        .route("/", get(home))
+        .nest_service("/-/static", statics::build_static_router(root_dir()?)))
+}
+//- /src/statics.rs
+use axum::{routing::get, Router as AxumRouter};
+use std::path::Path;
+pub(crate) fn build_static_router(root: impl AsRef<Path>) -> AxumRouter {
+    let _root = root.as_ref();
+    AxumRouter::new()
+        .route("/style.css", get(|| async { "css" }))
+        .route("/menu.js", get(|| async { "js" }))
+}
+"#,
+        ),
+        expect![[r#"
+            GET / -> app::home
+            GET /-/static/menu.js -> app::statics::build_static_router::{closure}
+            GET /-/static/style.css -> app::statics::build_static_router::{closure}
+        "#]],
+    );
+}
+
+/// axum-extra's `route_with_tsr` also routes the path with its trailing
+/// slash toggled (any method, a redirect); `/` has no twin.
+#[test]
+fn route_with_tsr_adds_the_trailing_slash_twin() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/lib.rs
+use axum::{routing::get, Router};
+use axum_extra::routing::RouterExt;
+async fn home() {}
+async fn about() {}
+async fn krate() {}
+pub fn app() -> Router {
+    Router::new()
+        .route_with_tsr("/", get(home))
+        .route_with_tsr("/about", get(about))
+        .route_with_tsr("/crate/{name}/", get(krate))
+}
+"#,
+        ),
+        expect![[r#"
+            ANY /about/ -> axum_extra::routing::RouterExt::route_with_tsr
+            ANY /crate/{name} -> axum_extra::routing::RouterExt::route_with_tsr
+            GET / -> app::home
+            GET /about -> app::about
+            GET /crate/{name}/ -> app::krate
+        "#]],
+    );
+}
