@@ -1246,3 +1246,47 @@ fn plan_features_of_the_serving_package_reach_every_function() {
         assert!(dep.contains("features = [\"audit\"]"), "{dep}");
     }
 }
+
+/// A directory the serving binary's code names for a macro to read at
+/// compile time (`sqlx::migrate!("./db/schema")`) is copied with it.
+#[test]
+fn a_migrations_directory_named_in_the_code_is_copied() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_fixture(&fixture("shop-axum"), dir.path());
+    let main = dir.path().join("src/main.rs");
+    let own = std::fs::read_to_string(&main).expect("main.rs");
+    std::fs::write(
+        &main,
+        format!(
+            "{own}\nstatic MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!(\"./db/schema\");\n"
+        ),
+    )
+    .expect("write");
+    std::fs::create_dir_all(dir.path().join("db/schema")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("db/schema/0001_init.sql"),
+        "create table t (id int);\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("db/notes.txt"), "not named by the code\n").expect("write");
+    let analysis = analysis::analyze(dir.path()).expect("analysed");
+    let plan = two_functions(&analysis);
+    let source = DirSource::new(dir.path().to_path_buf());
+    let tree = generate(&Input {
+        analysis: &analysis,
+        plan: &plan,
+        plan_file: "plan.toml",
+        source: &source,
+        adapter: Adapter::Native,
+        monolith_url: None,
+    })
+    .unwrap_or_else(|e| panic!("{e}"))
+    .tree;
+    // The main crate (the binary's sources) gets the named directory only;
+    // the package's library copy is whole.
+    let copied: Vec<&String> = tree
+        .keys()
+        .filter(|p| p.starts_with("crates/shop-main/db/"))
+        .collect();
+    assert_eq!(copied, ["crates/shop-main/db/schema/0001_init.sql"]);
+}

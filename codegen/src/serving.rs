@@ -45,6 +45,9 @@ pub struct MainInput<'a> {
     pub moved: &'a dyn Fn(&str) -> String,
     pub facade: &'static Facade,
     pub header: &'a str,
+    /// Directories the package's macros read at compile time, relative to
+    /// it (`sqlx::migrate!("db/migrations")`).
+    pub compile_dirs: Vec<&'a str>,
 }
 
 /// Where the main crate goes: `crates/<bin>-main`, unless a package of the
@@ -144,7 +147,10 @@ pub fn main_crate(
         let rel = strip_dir(pkg_dir, &file).to_owned();
         let built = build_inputs
             .iter()
-            .any(|i| rel == *i || rel.starts_with(&format!("{}/", i.trim_end_matches(".rs"))));
+            .any(|i| rel == *i || rel.starts_with(&format!("{}/", i.trim_end_matches(".rs"))))
+            || m.compile_dirs
+                .iter()
+                .any(|d| rel.starts_with(&format!("{d}/")));
         let beside = !file.ends_with(".rs")
             && !main_dir.is_empty()
             && file.starts_with(&format!("{main_dir}/"));
