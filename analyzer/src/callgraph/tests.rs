@@ -260,6 +260,35 @@ async fn other() {}
     );
 }
 
+/// An `expr` fragment may hold commas outside any group (closure
+/// parameters, generic arguments): the rule is picked as rustc picks it.
+#[test]
+fn expr_fragments_holding_commas_pick_their_rule() {
+    check(
+        &lib(r#"
+pub fn one() {}
+pub fn two() {}
+pub fn conv<A, B>() -> u8 { 0 }
+#[macro_export]
+macro_rules! pick {
+    ($f:expr, $g:expr) => { $crate::two() };
+    ($f:expr) => { $crate::one() };
+}
+pub fn both() {
+    pick!(|a, b| a + b, conv::<u8, u16>());
+}
+pub fn single() {
+    pick!(|a, b| a + b);
+}
+"#),
+        expect![[r#"
+            app::both -> app::conv (call)
+            app::both -> app::two (call)
+            app::single -> app::one (call)
+        "#]],
+    );
+}
+
 #[test]
 fn ambiguous_methods_are_unresolved_not_guessed() {
     check(

@@ -429,13 +429,26 @@ fn may_follow(f: Follow, toks: &[TokenTree], at: usize) -> bool {
 
 /// The longest prefix of `toks` that ends where the fragment may end and
 /// `parses`.
+///
+/// An expression, type, path or pattern (every `Follow` but `Any`) holds no
+/// `;` outside a group, and a `,` outside a group only between `|`s (closure
+/// parameters) or after a `<` (generic arguments): a prefix that breaks this
+/// is not parsed, which keeps a comma list of `k` arguments from being
+/// parsed `k` times over.
 fn longest(toks: &[TokenTree], f: Follow, parses: impl Fn(TokenStream) -> bool) -> Option<usize> {
+    let first = |c: &[char]| {
+        toks.iter()
+            .position(|t| matches!(t, TokenTree::Punct(p) if c.contains(&p.as_char())))
+            .unwrap_or(toks.len())
+    };
+    let (semi, comma, opens) = (first(&[';']), first(&[',']), first(&['<', '|']));
+    let never = |n: usize| !matches!(f, Follow::Any) && (n > semi || (n > comma && n <= opens));
     let ends = (1..=toks.len())
         .rev()
         .filter(|&n| n == toks.len() || may_follow(f, toks, n))
         .take(64);
     for n in ends {
-        if parses(toks[..n].iter().cloned().collect()) {
+        if !never(n) && parses(toks[..n].iter().cloned().collect()) {
             return Some(n);
         }
     }
