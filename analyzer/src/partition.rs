@@ -395,40 +395,26 @@ pub(crate) struct Measure<'a> {
     a: &'a Analysis,
     /// Each route's reach (fns, sorted), by its text.
     reach: HashMap<String, Vec<usize>, FastHash>,
-    /// `a.edges` by callee: the callers of fn `y` are
-    /// `callers[callers_at[y]..callers_at[y + 1]]`, in `a.edges` order.
+    /// The fns some route reaches, in order: no grouping's function
+    /// reaches any other, so a grouping's numbers are counted over these
+    /// alone, each by its place here (its live index).
+    live: Vec<usize>,
+    /// Each fn's live index (`usize::MAX` for a fn no route reaches).
+    dense: Vec<usize>,
+    /// `a.edges` between live fns by callee: the callers of live fn `y` are
+    /// `callers[callers_at[y]..callers_at[y + 1]]`, in `a.edges` order, as
+    /// live indexes.
     callers_at: Vec<usize>,
     callers: Vec<usize>,
-    /// Callers of an edge whose callee is no fn of the analysis.
+    /// Live callers (live indexes) of an edge whose callee is no fn of the
+    /// analysis or one no route reaches: no function owns that callee.
     dangling: Vec<usize>,
 }
 
 impl<'a> Measure<'a> {
     pub(crate) fn new(a: &'a Analysis) -> Self {
-        let n = a.fns.len();
-        let mut callers_at = vec![0usize; n + 1];
-        let mut dangling = Vec::new();
-        // A caller that is no fn of the analysis is no function's: its
-        // edge counts for nothing.
-        let edges = || a.edges.iter().filter(|(x, _)| *x < n);
-        for (x, y) in edges() {
-            if *y < n {
-                callers_at[y + 1] += 1;
-            } else {
-                dangling.push(*x);
-            }
-        }
-        for i in 0..n {
-            callers_at[i + 1] += callers_at[i];
-        }
-        let mut next = callers_at.clone();
-        let mut callers = vec![0usize; callers_at[n]];
-        for (x, y) in edges().filter(|(_, y)| *y < n) {
-            callers[next[*y]] = *x;
-            next[*y] += 1;
-        }
         let entries = route_entries(a);
-        let reach = entries
+        let reach: HashMap<String, Vec<usize>, FastHash> = entries
             .keys()
             .map(|r| {
                 (
@@ -437,9 +423,53 @@ impl<'a> Measure<'a> {
                 )
             })
             .collect();
+        let mut dense = vec![usize::MAX; a.fns.len()];
+        for f in reach.values().flatten() {
+            dense[*f] = 0;
+        }
+        let mut live = Vec::new();
+        for (f, d) in dense.iter_mut().enumerate() {
+            if *d == 0 {
+                *d = live.len();
+                live.push(f);
+            }
+        }
+        let n = live.len();
+        let mut callers_at = vec![0usize; n + 1];
+        let mut dangling = Vec::new();
+        // A caller no route reaches is no function's: its edge counts for
+        // nothing.
+        let edges = || {
+            a.edges.iter().filter_map(|(x, y)| {
+                dense
+                    .get(*x)
+                    .filter(|d| **d != usize::MAX)
+                    .map(|d| (*d, *y))
+            })
+        };
+        let live_callee = |y: usize| dense.get(y).copied().filter(|d| *d != usize::MAX);
+        for (x, y) in edges() {
+            match live_callee(y) {
+                Some(y) => callers_at[y + 1] += 1,
+                None => dangling.push(x),
+            }
+        }
+        for i in 0..n {
+            callers_at[i + 1] += callers_at[i];
+        }
+        let mut next = callers_at.clone();
+        let mut callers = vec![0usize; callers_at[n]];
+        for (x, y) in edges() {
+            if let Some(y) = live_callee(y) {
+                callers[next[y]] = x;
+                next[y] += 1;
+            }
+        }
         Measure {
             a,
             reach,
+            live,
+            dense,
             callers_at,
             callers,
             dangling,
@@ -481,28 +511,29 @@ impl<'a> Measure<'a> {
     /// of its members (routes, or larger parts whose reaches are unions of
     /// routes').
     fn reached(&self, groups: &[Vec<&[usize]>]) -> Reached {
-        let nf = self.a.fns.len();
-        let mut seen = vec![0; nf];
+        let nl = self.live.len();
+        let mut seen = vec![0; self.a.fns.len()];
         let reaches: Vec<Vec<usize>> = groups
             .iter()
             .enumerate()
             .map(|(gi, members)| union(members.iter().copied(), &mut seen, gi + 1))
             .collect();
-        let mut at = vec![0usize; nf + 1];
+        let mut at = vec![0usize; nl + 1];
         for r in &reaches {
             for f in r {
-                at[f + 1] += 1;
+                at[self.dense[*f] + 1] += 1;
             }
         }
-        for i in 0..nf {
+        for i in 0..nl {
             at[i + 1] += at[i];
         }
-        let mut by = vec![0usize; at[nf]];
+        let mut by = vec![0usize; at[nl]];
         let mut next = at.clone();
         for (gi, r) in reaches.iter().enumerate() {
             for f in r {
-                by[next[*f]] = gi;
-                next[*f] += 1;
+                let d = self.dense[*f];
+                by[next[d]] = gi;
+                next[d] += 1;
             }
         }
         Reached { reaches, at, by }
@@ -562,7 +593,7 @@ impl<'a> Measure<'a> {
             let reachable = self.lines(reach);
             let exclusive: u64 = reach
                 .iter()
-                .filter(|f| r.by(**f).len() == 1)
+                .filter(|f| r.by(self.dense[**f]).len() == 1)
                 .map(|f| u64::from(a.fns[*f].lines))
                 .sum();
             functions.push(FunctionMetrics {
@@ -607,7 +638,7 @@ impl<'a> Measure<'a> {
     /// How many fns each function owns (reaches alone).
     fn owned_fns(&self, r: &Reached) -> Vec<u64> {
         let mut owned = vec![0u64; r.reaches.len()];
-        for f in 0..self.a.fns.len() {
+        for f in 0..self.live.len() {
             if let Some(g) = r.owner(f) {
                 owned[g] += 1;
             }
@@ -617,7 +648,7 @@ impl<'a> Measure<'a> {
 
     /// SM and X of a grouping (see [`PlanMetrics`]), rounded.
     fn structure(&self, r: &Reached) -> (f64, f64) {
-        let nf = self.a.fns.len();
+        let nf = self.live.len();
         let n = r.reaches.len();
         let k = n.max(1) as f64;
         let mut intra = vec![0u64; n];
@@ -690,21 +721,22 @@ impl<'a> Measure<'a> {
         let coupling: f64 = if pairs > 0.0 {
             // The crossing calls between functions i < j: each one's into
             // code the other deploys, and each one's into the core. Summed
-            // pair by pair, row by row.
-            let (owned, into_all, calls_into) = (&owned_fns, &into_all, &calls_into);
-            (0..n)
-                .flat_map(|i| {
-                    let oi = owned[i].max(1) as f64;
-                    (i + 1..n).filter_map(move |j| {
-                        let c = calls_into[i * n + j]
-                            + calls_into[j * n + i]
-                            + into_all[i]
-                            + into_all[j];
-                        (c > 0).then(|| c as f64 / (2.0 * oi * owned[j].max(1) as f64))
-                    })
-                })
-                .sum::<f64>()
-                / pairs
+            // pair by pair, row by row, from the first term on (an empty
+            // sum is `Sum`'s own).
+            let weight: Vec<f64> = owned_fns.iter().map(|o| (*o).max(1) as f64).collect();
+            let mut total: Option<f64> = None;
+            for i in 0..n {
+                let wi = 2.0 * weight[i];
+                let row = &calls_into[i * n..(i + 1) * n];
+                for j in i + 1..n {
+                    let c = row[j] + calls_into[j * n + i] + into_all[i] + into_all[j];
+                    if c > 0 {
+                        let t = c as f64 / (wi * weight[j]);
+                        total = Some(total.map_or(t, |s| s + t));
+                    }
+                }
+            }
+            total.unwrap_or_else(|| std::iter::empty::<f64>().sum()) / pairs
         } else {
             0.0
         };
@@ -723,7 +755,7 @@ impl<'a> Measure<'a> {
 struct Reached {
     /// Per function, in order: the fns it reaches, each once, unsorted.
     reaches: Vec<Vec<usize>>,
-    /// The functions reaching fn `f`, in order: `by[at[f]..at[f + 1]]`.
+    /// The functions reaching live fn `f`, in order: `by[at[f]..at[f + 1]]`.
     at: Vec<usize>,
     by: Vec<usize>,
 }
@@ -733,8 +765,8 @@ impl Reached {
         &self.by[self.at[f]..self.at[f + 1]]
     }
 
-    /// The one function reaching `f` (shared fns, and fns none reaches,
-    /// have none).
+    /// The one function reaching live fn `f` (shared fns, and fns none
+    /// reaches, have none).
     fn owner(&self, f: usize) -> Option<usize> {
         match self.by(f) {
             [g] => Some(*g),
