@@ -11,7 +11,8 @@
 //! its text, never guessed. Knows nothing about web frameworks.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 pub mod render;
 #[cfg(test)]
@@ -21,6 +22,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::hash::FastHash;
 use crate::parse::Expansion;
 use crate::resolve::{
     Def, DefMap, FnId, FnKind, ImplId, MacroId, ModId, TraitId, TypeId, is_prelude,
@@ -126,9 +128,40 @@ struct Index<'a> {
     /// Last segment of an outside type -> the workspace's trait impls for
     /// it (`impl From<Status> for String`), in id order.
     outside_impls: BTreeMap<&'a str, Vec<ImplId>>,
+    /// Calls of workspace macros expanded so far, by macro and tokens: a
+    /// call written alike in many fns is expanded once.
+    expansions: Mutex<Expansions>,
 }
 
+/// Expansions by macro and call tokens (`None`: no rule takes them).
+type Expansions = HashMap<(MacroId, Box<str>), Arc<Option<Expansion>>, FastHash>;
+
 impl<'a> Index<'a> {
+    /// The expansion of a call of workspace macro `m` whose tokens are
+    /// `call`, which `expand` computes: once per macro and tokens (the
+    /// expansion depends on nothing else).
+    fn expansion(
+        &self,
+        m: MacroId,
+        call: &str,
+        expand: impl FnOnce() -> Option<Expansion>,
+    ) -> Arc<Option<Expansion>> {
+        let key = (m, Box::<str>::from(call));
+        if let Some(done) = self
+            .expansions
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&key).cloned())
+        {
+            return done;
+        }
+        let done = Arc::new(expand());
+        if let Ok(mut c) = self.expansions.lock() {
+            c.entry(key).or_insert_with(|| Arc::clone(&done));
+        }
+        done
+    }
+
     fn new(defs: &DefMap<'a>) -> Self {
         let mut foreign_impls: BTreeMap<&'a str, Vec<ImplId>> = BTreeMap::new();
         for (i, imp) in defs.impls.iter().enumerate() {
@@ -160,6 +193,7 @@ impl<'a> Index<'a> {
         }
         Index {
             by_name: by_name(defs),
+            expansions: Mutex::default(),
             foreign_impls,
             extensions,
             outside_impls,
@@ -1785,7 +1819,10 @@ impl<'d, 'a> Walker<'d, 'a> {
             }
             found
         };
-        let expanded = tokens.and_then(|t| crate::parse::expand_macro(rules, t, calls_macro));
+        let expanded = tokens.map(|t| {
+            self.index
+                .expansion(m, t, || crate::parse::expand_macro(rules, t, calls_macro))
+        });
         self.macro_depth += 1;
         // Edges first added from here on are the macro body's.
         let before = self.added.len();
@@ -1794,7 +1831,7 @@ impl<'d, 'a> Walker<'d, 'a> {
         // What the body leaves unresolved is not the caller's (nothing reads
         // the set while walking: it is set aside, not copied).
         let unresolved = std::mem::take(&mut self.unresolved);
-        match &expanded {
+        match expanded.as_deref().and_then(Option::as_ref) {
             Some(Expansion::Rule(i)) => self.block(&bodies[*i]),
             Some(Expansion::Block(b)) => {
                 // The expansion is dropped after this walk: what was inferred
