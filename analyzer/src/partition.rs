@@ -779,11 +779,12 @@ impl Reached {
 /// fn found with `mark` (a caller reusing `seen` passes a new nonzero mark
 /// each time).
 fn union<'m>(
-    members: impl Iterator<Item = &'m [usize]>,
+    members: impl Iterator<Item = &'m [usize]> + Clone,
     seen: &mut [usize],
     mark: usize,
 ) -> Vec<usize> {
-    let mut out = Vec::new();
+    // Room for every member's fns: the list is not grown a step at a time.
+    let mut out = Vec::with_capacity(members.clone().map(<[usize]>::len).sum());
     for f in members.flatten() {
         if seen[*f] != mark {
             seen[*f] = mark;
