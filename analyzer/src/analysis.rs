@@ -22,7 +22,6 @@ use crate::load::{self, LoadError, Project, TargetKind};
 use crate::partition::{FunctionMetrics, Group, Metrics, PlanMetrics};
 use crate::resolve::DefMap;
 use crate::startup::{self, BinMain};
-use crate::syntax::{Expr, ItemKind};
 
 pub const SCHEMA: &str = "cleave.analysis/1";
 
@@ -66,10 +65,6 @@ pub struct Analysis {
     pub hazards: Vec<Hazard>,
     /// The environment variables the served app reads, sorted by name.
     pub config: Vec<EnvVar>,
-    /// Directories macros read at compile time, named in the code
-    /// (`sqlx::migrate!("db/migrations")`): what a copy of the package
-    /// needs beside its sources.
-    pub compile_dirs: Vec<CompileDir>,
     /// The workers among `entrypoints`, with what each does per round.
     pub workers: Vec<Worker>,
     pub diagnostics: Vec<Diagnostic>,
@@ -253,65 +248,6 @@ fn analyze_here(root: &FsPath, options: &Options) -> Result<Analysis, LoadError>
     Ok(analysis)
 }
 
-/// A directory a macro reads at compile time, relative to the manifest
-/// directory of the package whose code names it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct CompileDir {
-    /// The package's directory, relative to the root (`""` for the root).
-    pub package_dir: String,
-    /// As written, without a leading `./`.
-    pub dir: String,
-    /// Where the macro is, `file:line`.
-    pub at: String,
-}
-
-/// Macros whose one string argument names a directory the compiler reads,
-/// relative to the package's manifest: sqlx's `migrate!`.
-const DIR_MACROS: &[&str] = &["migrate"];
-
-/// Every [`CompileDir`] the workspace's code names, sorted.
-fn compile_dirs(project: &Project, defs: &DefMap<'_>) -> Vec<CompileDir> {
-    let mut out = Vec::new();
-    let mut visit = |module: crate::resolve::ModId, file: &str, e: &Expr| {
-        if let Expr::Macro {
-            path, args, line, ..
-        } = e
-            && path.last().is_some_and(|m| DIR_MACROS.contains(&m))
-            && let [a] = args.as_slice()
-            && let Expr::Lit {
-                lit: crate::syntax::Lit::Str(dir),
-                ..
-            } = a.peel()
-        {
-            let krate = defs.mods[module].krate;
-            let package = &project.packages[project.crates[krate].package];
-            out.push(CompileDir {
-                package_dir: package.dir.clone(),
-                dir: dir
-                    .trim_start_matches("./")
-                    .trim_end_matches('/')
-                    .to_owned(),
-                at: format!("{file}:{line}"),
-            });
-        }
-    };
-    for f in &defs.fns {
-        if let Some(body) = &f.def.body {
-            body.walk(&mut |e| visit(f.module, f.file, e));
-        }
-    }
-    for st in &defs.statics {
-        let (ItemKind::Static { init, .. } | ItemKind::Const { init, .. }) = &st.item.kind else {
-            continue;
-        };
-        let file = defs.mods[st.module].file;
-        init.walk(&mut |e| visit(st.module, file, e));
-    }
-    out.sort();
-    out.dedup();
-    out
-}
-
 /// The analysis, from what the stages built.
 fn assemble(
     root: &FsPath,
@@ -461,7 +397,6 @@ fn assemble(
         reach,
         mains,
         serving,
-        compile_dirs: compile_dirs(project, defs),
         features: Vec::new(),
         route_binaries,
         packages,

@@ -189,7 +189,6 @@ pub fn synthetic(text: &str) -> crate::analysis::Analysis {
         entrypoints,
         hazards,
         config: Vec::new(),
-        compile_dirs: Vec::new(),
         workers: Vec::new(),
         diagnostics: Vec::new(),
         fns,

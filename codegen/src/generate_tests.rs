@@ -1247,10 +1247,12 @@ fn plan_features_of_the_serving_package_reach_every_function() {
     }
 }
 
-/// A directory the serving binary's code names for a macro to read at
-/// compile time (`sqlx::migrate!("./db/schema")`) is copied with it.
+/// What macros read at compile time, relative to the manifest
+/// (`sqlx::migrate!("./db/schema")`, `grass::include!("data/x.scss")`):
+/// every file of the serving package that is not Rust source is copied into
+/// the main crate, but its tests, benches, examples and `node_modules`.
 #[test]
-fn a_migrations_directory_named_in_the_code_is_copied() {
+fn the_serving_packages_data_files_are_copied() {
     let dir = tempfile::tempdir().expect("tempdir");
     copy_fixture(&fixture("shop-axum"), dir.path());
     let main = dir.path().join("src/main.rs");
@@ -1269,6 +1271,15 @@ fn a_migrations_directory_named_in_the_code_is_copied() {
     )
     .expect("write");
     std::fs::write(dir.path().join("db/notes.txt"), "not named by the code\n").expect("write");
+    for left_out in [
+        "tests/data/a.json",
+        "node_modules/x/index.js",
+        "web/node_modules/y.js",
+    ] {
+        let path = dir.path().join(left_out);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(path, "{}\n").expect("write");
+    }
     let analysis = analysis::analyze(dir.path()).expect("analysed");
     let plan = two_functions(&analysis);
     let source = DirSource::new(dir.path().to_path_buf());
@@ -1282,11 +1293,18 @@ fn a_migrations_directory_named_in_the_code_is_copied() {
     })
     .unwrap_or_else(|e| panic!("{e}"))
     .tree;
-    // The main crate (the binary's sources) gets the named directory only;
-    // the package's library copy is whole.
-    let copied: Vec<&String> = tree
+    let copied: Vec<&str> = tree
         .keys()
-        .filter(|p| p.starts_with("crates/shop-main/db/"))
+        .filter_map(|p| p.strip_prefix("crates/shop-main/"))
+        .filter(|p| !p.starts_with("src/"))
         .collect();
-    assert_eq!(copied, ["crates/shop-main/db/schema/0001_init.sql"]);
+    assert_eq!(
+        copied,
+        [
+            "Cargo.toml",
+            "README.md",
+            "db/notes.txt",
+            "db/schema/0001_init.sql"
+        ]
+    );
 }

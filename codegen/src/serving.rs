@@ -45,9 +45,6 @@ pub struct MainInput<'a> {
     pub moved: &'a dyn Fn(&str) -> String,
     pub facade: &'static Facade,
     pub header: &'a str,
-    /// Directories the package's macros read at compile time, relative to
-    /// it (`sqlx::migrate!("db/migrations")`).
-    pub compile_dirs: Vec<&'a str>,
 }
 
 /// Where the main crate goes: `crates/<bin>-main`, unless a package of the
@@ -119,13 +116,15 @@ pub fn main_crate(
         }
         tree.insert(manifest::join(&place.dir, rel), bytes);
     }
-    // Compile-time inputs of the package: non-Rust files beside the
-    // binary's sources (`include_str!`), and the conventional directories
-    // and files at its top level (`sqlx::migrate!("./migrations")`, sqlx's
-    // offline `.sqlx/`, askama's `templates/`), and its build script.
-    const COMPILE_TIME_DIRS: [&str; 3] = ["migrations", "templates", ".sqlx"];
-    const COMPILE_TIME_FILES: [&str; 3] = ["askama.toml", "sqlx-data.json", "build.rs"];
-    let main_dir = parent(&m.main.file);
+    // Compile-time inputs of the package: every file of it that is not
+    // Rust source (what `include_str!`, `sqlx::migrate!("db/migrations")`,
+    // sqlx's offline `.sqlx/`, askama's templates, rust-embed folders and
+    // third-party macros such as `grass::include!` read, relative to the
+    // file or to the manifest), but its manifest, lock file, tests, benches,
+    // examples and `node_modules`; and its build script with what that
+    // compiles beside itself (its `mod` files, what it `include!`s).
+    const LEFT_OUT_DIRS: [&str; 4] = ["tests", "benches", "examples", "node_modules"];
+    const LEFT_OUT_FILES: [&str; 2] = ["Cargo.toml", "Cargo.lock"];
     let skip: Vec<String> = m
         .packages
         .iter()
@@ -134,8 +133,6 @@ pub fn main_crate(
         })
         .map(|p| p.dir.clone())
         .collect();
-    // What the build script compiles beside itself: its `mod` files and
-    // the files it `include!`s (`include!("src/cli.rs")`).
     let build_inputs = m
         .source
         .read(&manifest::join(pkg_dir, "build.rs"))
@@ -145,22 +142,16 @@ pub fn main_crate(
         .unwrap_or_default();
     for file in m.source.files(pkg_dir, &skip) {
         let rel = strip_dir(pkg_dir, &file).to_owned();
-        let built = build_inputs
-            .iter()
-            .any(|i| rel == *i || rel.starts_with(&format!("{}/", i.trim_end_matches(".rs"))))
-            || m.compile_dirs
-                .iter()
-                .any(|d| rel.starts_with(&format!("{d}/")));
-        let beside = !file.ends_with(".rs")
-            && !main_dir.is_empty()
-            && file.starts_with(&format!("{main_dir}/"));
-        let top = rel.split('/').next().unwrap_or("");
-        let wanted = if rel.contains('/') {
-            COMPILE_TIME_DIRS.contains(&top)
-        } else {
-            COMPILE_TIME_FILES.contains(&top)
+        let left_out = match rel.split_once('/') {
+            Some((top, _)) => LEFT_OUT_DIRS.contains(&top) || rel.contains("/node_modules/"),
+            None => LEFT_OUT_FILES.contains(&rel.as_str()),
         };
-        if (beside || wanted || built) && !m.main.files.contains(&file) {
+        let built = rel == "build.rs"
+            || build_inputs
+                .iter()
+                .any(|i| rel == *i || rel.starts_with(&format!("{}/", i.trim_end_matches(".rs"))));
+        let data = !file.ends_with(".rs") && !left_out;
+        if (data || built) && !m.main.files.contains(&file) {
             let bytes = crate::contents(m.source, &file)
                 .map_err(|e| input_err(&file, format!("cannot read: {e}")))?;
             tree.insert(manifest::join(&place.dir, &rel), bytes);
@@ -241,12 +232,6 @@ pub fn strip_dir<'f>(dir: &str, file: &'f str) -> &'f str {
             .map(|r| r.trim_start_matches('/'))
             .unwrap_or(file)
     }
-}
-
-pub fn parent(file: &str) -> String {
-    file.rfind('/')
-        .map(|i| file[..i].to_owned())
-        .unwrap_or_default()
 }
 
 /// The files a build script at a package's top level compiles beside

@@ -432,12 +432,6 @@ fn main_crate(
             moved: &moved,
             facade,
             header: &headers.hash,
-            compile_dirs: a
-                .compile_dirs
-                .iter()
-                .filter(|c| c.package_dir == bin_pkg.dir)
-                .map(|c| c.dir.as_str())
-                .collect(),
         },
     )?;
     main_crate.features = input
