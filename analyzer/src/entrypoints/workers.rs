@@ -26,6 +26,7 @@ use crate::load::TargetKind;
 use crate::resolve::{Def, DefMap, FnId, ModId};
 use crate::syntax::{Block, Expr, ItemKind, Path, Stmt, UseEntry, UseKind, WrapKind};
 
+mod jobs;
 #[cfg(test)]
 mod tests;
 pub mod work;
@@ -263,6 +264,10 @@ impl<'a> Workers<'_, 'a> {
     fn scan(&mut self, cx: &FnCx<'a>, e: &'a Expr, ctx: LoopCtx, calls: &mut BTreeSet<FnId>) {
         match e {
             Expr::Call { func, args, line } => {
+                if self.job(cx, e) {
+                    return;
+                }
+                calls.extend(self.actor_started(cx, e));
                 if let Expr::Path { path, .. } = func.peel() {
                     // `tokio::spawn(fut)`, `rt::spawn(async move { .. })`, `thread::spawn(|| ..)`
                     if self.is_spawn_fn(cx, path) {
@@ -293,6 +298,11 @@ impl<'a> Workers<'_, 'a> {
                 line,
                 ..
             } => {
+                if self.job(cx, e) {
+                    self.scan(cx, receiver, ctx, calls);
+                    return;
+                }
+                calls.extend(self.actor_started(cx, e));
                 // `Handle::current().spawn(fut)`, `thread::Builder::new().spawn(|| ..)`
                 if SPAWN_FNS.contains(&method.as_str())
                     && let [fut] = args.as_slice()
@@ -341,6 +351,7 @@ impl<'a> Workers<'_, 'a> {
                 if inner == LoopCtx::Schedule
                     && ctx != LoopCtx::Schedule
                     && self.found.len() == before
+                    && !self.pumps_scheduler(cx, e)
                 {
                     let data = &self.defs.fns[cx.f];
                     if let Some(body) = &data.def.body {
@@ -565,7 +576,7 @@ impl<'a> Workers<'_, 'a> {
     /// Reports spawned code that is not a call to a named fn: the one
     /// workspace fn it calls, or else the closure itself.
     fn push_body(&mut self, cx: &FnCx<'a>, body: &'a Expr, at: u32, line: u32, schedule: bool) {
-        if self.server_like(cx, body, 0) {
+        if self.server_like(cx, body, 0) || self.pumps_scheduler(cx, body) {
             return;
         }
         let lp = first_schedule_loop(body);

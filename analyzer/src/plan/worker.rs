@@ -44,10 +44,15 @@ pub struct PlanWorker {
     pub timeout_line: u32,
 }
 
-/// The `file:line` a plan names a worker by: its loop.
+/// The `file:line` a plan names a worker by: its loop, or the line
+/// registering its job with a scheduler library.
 pub fn source_of(w: &Worker) -> Option<String> {
-    let g = w.work.as_ref()?.gate.as_ref()?;
-    Some(format!("{}:{}", g.file, g.loop_line))
+    let work = w.work.as_ref()?;
+    match (&work.gate, &work.job) {
+        (Some(g), _) => Some(format!("{}:{}", g.file, g.loop_line)),
+        (None, Some(j)) => Some(format!("{}:{}", j.file, j.line)),
+        (None, None) => None,
+    }
 }
 
 /// The workers a scheduled function can run: one per loop. Two start

@@ -479,6 +479,21 @@ fn check_work(fixture: &str, expect: Expect) {
         .iter()
         .map(|((handler, at), w)| {
             let how = match (&w.gate, &w.blocked) {
+                (None, None) if w.job.is_some() => {
+                    let j = w.job.as_ref().expect("job");
+                    format!(
+                        "job {}:{} pace {}@{}#{} -> {} closure {}@{}#{}",
+                        j.file,
+                        j.line,
+                        j.pace.call,
+                        j.pace.line,
+                        j.pace.index,
+                        j.driven,
+                        j.closure.call,
+                        j.closure.line,
+                        j.closure.index
+                    )
+                }
                 (Some(g), _) => format!(
                     "gate {}:{} first {} wait {}-{}{}",
                     g.file,
@@ -585,5 +600,228 @@ async fn main() {
             app::raced @src/main.rs:5 rate(5 minutes) every None blocked: the loop waits inside an expression (a `select!`, a `match`), not in a statement of its own, so cleave cannot take over its pace (src/lib.rs:12)
             app::since_last @src/main.rs:4 rate(5 minutes) every None blocked: the loop carries `last` from one round to the next (src/lib.rs:7); a function starts afresh on each cold start, so it would lose it
         "#]],
+    );
+}
+
+/// A package with tokio, and the scheduler crates of these tests.
+fn jobs_app(lib: &str, main: &str) -> String {
+    format!(
+        "//- /Cargo.toml\n[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\
+         [dependencies]\ntokio = \"1\"\naxum = \"0.7\"\nactix = \"0.13\"\n\
+         tokio-cron-scheduler = \"0.13\"\njob_scheduler_ng = \"2\"\nclokwerk = \"0.4\"\n\
+         //- /src/lib.rs\n{lib}\n//- /src/main.rs\n{main}"
+    )
+}
+
+const TASKS: &str = r#"
+pub mod tasks {
+    pub async fn purge_expired(pool: &Pool) {}
+    pub async fn send_digest(pool: &Pool) {}
+    pub fn rotate_logs() {}
+    pub fn refresh_rates() {}
+}
+pub struct Pool;
+"#;
+
+#[test]
+fn tokio_cron_scheduler_jobs_are_schedules_with_their_cron_converted() {
+    let main = r#"
+use std::time::Duration;
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+const NIGHTLY: &str = "0 30 3 * * *";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let pool = app::Pool;
+    let sched = JobScheduler::new().await?;
+    let p = pool.clone();
+    sched
+        .add(Job::new_async("0 */5 * * * *", move |_uuid, _l| {
+            let p = p.clone();
+            Box::pin(async move {
+                app::tasks::purge_expired(&p).await;
+            })
+        })?)
+        .await?;
+    let digest = Job::new_async(NIGHTLY, move |_uuid, _l| {
+        let pool = pool.clone();
+        Box::pin(async move {
+            app::tasks::send_digest(&pool).await;
+        })
+    })?;
+    sched.add(digest).await?;
+    sched.add(Job::new_repeated(Duration::from_secs(600), |_uuid, _l| {
+        app::tasks::rotate_logs();
+    })?).await?;
+    sched.add(Job::new("*/10 * * * * *", |_uuid, _l| {
+        app::tasks::refresh_rates();
+    })?).await?;
+    let mut runs = 0;
+    sched.add(Job::new("0 0 * * * *", move |_uuid, _l| {
+        runs += 1;
+        println!("{runs}");
+    })?).await?;
+    sched.start().await?;
+    axum::serve(listener, router).await?;
+    Ok(())
+}
+"#;
+    check(
+        &jobs_app(TASKS, main),
+        expect![[r#"
+            schedule app::main::{closure} (at src/main.rs:34) @src/main.rs:34
+            schedule app::tasks::purge_expired (at src/lib.rs:3) @src/main.rs:13
+            schedule app::tasks::refresh_rates (at src/lib.rs:6) @src/main.rs:30
+            schedule app::tasks::rotate_logs (at src/lib.rs:5) @src/main.rs:27
+            schedule app::tasks::send_digest (at src/lib.rs:4) @src/main.rs:20
+        "#]],
+    );
+    check_work(
+        &jobs_app(TASKS, main),
+        expect![[r#"
+        app::main::{closure} @src/main.rs:34 cron(0 * * * ? *) every None blocked: the job keeps `runs` from one run to the next (src/main.rs:34); a function starts afresh on each cold start, so it would lose it
+        app::tasks::purge_expired @src/main.rs:13 cron(0/5 * * * ? *) every None job src/main.rs:13 pace new_async@13#0 -> "* * * * * *".into() closure new_async@13#1
+        app::tasks::refresh_rates @src/main.rs:30 rate(5 minutes) every None blocked: `*/10 * * * * *` runs more than once a minute (seconds `*/10`); EventBridge schedules whole minutes at best (src/main.rs:30)
+        app::tasks::rotate_logs @src/main.rs:27 rate(10 minutes) every Some(600) job src/main.rs:27 pace new_repeated@27#0 -> ::std::time::Duration::from_secs(1) closure new_repeated@27#1
+        app::tasks::send_digest @src/main.rs:20 cron(30 3 * * ? *) every None job src/main.rs:20 pace new_async@20#0 -> "* * * * * *".into() closure new_async@20#1
+    "#]],
+    );
+}
+
+#[test]
+fn job_scheduler_jobs_are_schedules_and_its_tick_loop_is_none() {
+    let main = r#"
+use std::str::FromStr;
+use std::time::Duration;
+use job_scheduler_ng::{Job, JobScheduler, Schedule};
+
+fn main() {
+    let mut sched = JobScheduler::new();
+    sched.add(Job::new("0 15 2 * * Mon-Fri".parse().unwrap(), || {
+        app::tasks::rotate_logs();
+    }));
+    let hourly = Schedule::from_str("0 0 * * * *").unwrap();
+    sched.add(Job::new(hourly, move || app::tasks::refresh_rates()));
+    loop {
+        sched.tick();
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+"#;
+    check(
+        &jobs_app(TASKS, main),
+        expect![[r#"
+            schedule app::tasks::refresh_rates (at src/lib.rs:6) @src/main.rs:12
+            schedule app::tasks::rotate_logs (at src/lib.rs:5) @src/main.rs:8
+        "#]],
+    );
+    check_work(
+        &jobs_app(TASKS, main),
+        expect![[r#"
+        app::tasks::refresh_rates @src/main.rs:12 cron(0 * * * ? *) every None job src/main.rs:12 pace new@12#0 -> "* * * * * *".parse().unwrap() closure new@12#1
+        app::tasks::rotate_logs @src/main.rs:8 cron(15 2 ? * MON-FRI *) every None job src/main.rs:8 pace new@8#0 -> "* * * * * *".parse().unwrap() closure new@8#1
+    "#]],
+    );
+}
+
+#[test]
+fn clokwerk_intervals_are_rates_and_times_of_day_crons() {
+    let main = r#"
+use clokwerk::{AsyncScheduler, Job, Scheduler, TimeUnits};
+use clokwerk::Interval::*;
+use std::time::Duration;
+
+#[tokio::main]
+async fn main() {
+    let pool = app::Pool;
+    let mut scheduler = Scheduler::new();
+    scheduler.every(10.minutes()).run(|| app::tasks::rotate_logs());
+    scheduler
+        .every(1.day())
+        .at("3:20 pm")
+        .run(|| app::tasks::refresh_rates());
+    let _thread = scheduler.watch_thread(Duration::from_millis(100));
+    let mut jobs = AsyncScheduler::new();
+    jobs.every(Tuesday).at("7:00").run(move || {
+        let pool = pool.clone();
+        async move { app::tasks::send_digest(&pool).await }
+    });
+    tokio::spawn(async move {
+        loop {
+            jobs.run_pending().await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    axum::serve(listener, router).await.unwrap();
+}
+"#;
+    check(
+        &jobs_app(TASKS, main),
+        expect![[r#"
+            schedule app::tasks::refresh_rates (at src/lib.rs:6) @src/main.rs:12
+            schedule app::tasks::rotate_logs (at src/lib.rs:5) @src/main.rs:10
+            schedule app::tasks::send_digest (at src/lib.rs:4) @src/main.rs:17
+        "#]],
+    );
+    check_work(
+        &jobs_app(TASKS, main),
+        expect![[r#"
+        app::tasks::refresh_rates @src/main.rs:12 cron(20 15 * * ? *) every None blocked: clokwerk's `.at(..)` times the job itself, so a worker function cannot take over its pace; keep it in a service or write the job with an interval only (src/main.rs:12)
+        app::tasks::rotate_logs @src/main.rs:10 rate(10 minutes) every Some(600) job src/main.rs:10 pace every@10#0 -> ::clokwerk::Interval::Seconds(1) closure run@10#0
+        app::tasks::send_digest @src/main.rs:17 cron(0 7 ? * TUE *) every None blocked: clokwerk's `.at(..)` times the job itself, so a worker function cannot take over its pace; keep it in a service or write the job with an interval only (src/main.rs:17)
+    "#]],
+    );
+}
+
+#[test]
+fn actix_run_interval_in_a_started_actor_is_a_schedule() {
+    let lib = r#"
+use std::time::Duration;
+use actix::prelude::*;
+
+const EVERY: Duration = Duration::from_secs(3600);
+
+pub struct Janitor { pub pool: Pool }
+pub struct Pool;
+impl Actor for Janitor {
+    type Context = Context<Self>;
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.run_interval(EVERY, |act, _ctx| {
+            act.sweep();
+        });
+    }
+}
+impl Janitor {
+    fn sweep(&self) {}
+}
+
+/// A per-connection actor, started by a route: its heartbeat is no worker.
+pub struct Session;
+impl Actor for Session {
+    type Context = Context<Self>;
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.run_interval(Duration::from_secs(5), |_act, _ctx| {});
+    }
+}
+"#;
+    let main = r#"
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let _janitor = app::Janitor { pool: app::Pool }.start();
+    HttpServer::new(|| App::new()).bind(("0.0.0.0", 8080))?.run().await
+}
+"#;
+    check(
+        &jobs_app(lib, main),
+        expect![[r#"
+            schedule app::Janitor::sweep (at src/lib.rs:18) @src/lib.rs:12
+        "#]],
+    );
+    check_work(
+        &jobs_app(lib, main),
+        expect![[r#"
+        app::Janitor::sweep @src/lib.rs:12 rate(1 hour) every Some(3600) job src/lib.rs:12 pace run_interval@12#0 -> ::std::time::Duration::from_secs(1) closure run_interval@12#1
+    "#]],
     );
 }

@@ -28,6 +28,9 @@ pub struct Work {
     /// Where a scheduled function takes over the loop's pace; `None` when
     /// `blocked`.
     pub gate: Option<Gate>,
+    /// Where a scheduled function takes over a scheduler library's job;
+    /// `None` for a loop, or when `blocked`.
+    pub job: Option<JobGate>,
     /// Why no scheduled function is generated for it, in one phrase.
     pub blocked: Option<String>,
 }
@@ -47,6 +50,31 @@ pub struct Gate {
     pub wait: (u32, u32),
     /// Whether the loop runs in async code (`.await`) or blocks a thread.
     pub awaits: bool,
+}
+
+/// A job of a scheduler library a scheduled function edits: its pace
+/// argument becomes `::cleave_lambda::pace("<name>", <pace>, <driven>)`
+/// (every second where the worker function drives it), and the closure's
+/// work starts with `let Some(..) = ::cleave_lambda::round("<name>") else
+/// { return };`, which lets a run through only for an event.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct JobGate {
+    pub file: String,
+    /// The job's line: where its pace is written.
+    pub line: u32,
+    pub pace: ArgAt,
+    /// The pace argument in the job's worker function, as Rust.
+    pub driven: String,
+    pub closure: ArgAt,
+}
+
+/// An argument of a call: the called fn's or method's name, the line of
+/// that name, and the argument's index.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct ArgAt {
+    pub call: String,
+    pub line: u32,
+    pub index: usize,
 }
 
 /// Walks every expression of the code around a loop (the fn body or the
@@ -89,6 +117,7 @@ pub(super) fn read(
         every_s: pace.secs,
         note,
         gate: None,
+        job: None,
         blocked: None,
     };
     if let Some((name, at)) = carried(body) {
@@ -117,6 +146,7 @@ pub(super) fn blocked(why: &str, schedule: Option<String>) -> Work {
         every_s: None,
         note: None,
         gate: None,
+        job: None,
         blocked: Some(why.to_owned()),
     }
 }
@@ -211,6 +241,17 @@ fn carried(body: &Block) -> Option<(String, u32)> {
         }
     });
     found
+}
+
+/// [`carried`] for the body of a job's closure.
+pub(super) fn carried_in(body: &Expr) -> Option<(String, u32)> {
+    match body {
+        Expr::Block { block, .. } => carried(block),
+        other => carried(&Block {
+            stmts: vec![Stmt::Semi(other.clone())],
+            lines: Box::new([(0, 0)]),
+        }),
+    }
 }
 
 /// Names bound by `let` patterns anywhere in a block (tuples and structs included).
@@ -328,7 +369,7 @@ fn pace(
 /// Seconds of a `Duration` written with literals: `Duration::from_secs(60)`,
 /// `from_millis`, `from_mins`, `Duration::new(30, 0)`, through a local or a
 /// `const`; `None` when computed at run time.
-fn duration_secs(
+pub(super) fn duration_secs(
     defs: &DefMap<'_>,
     f: FnId,
     lets: &BTreeMap<&str, &Expr>,
