@@ -19,6 +19,11 @@
 //!   the statement that waits (`ticker.tick().await;`) is wrapped in
 //!   `if !::cleave_lambda::paced("<name>") { .. }`, so that the worker's
 //!   function runs one round per event (see `cleave-lambda/src/worker.rs`).
+//! - Each scheduled job of a scheduler library (`[[worker]]`): its pace
+//!   argument is wrapped in `::cleave_lambda::pace("<name>", .., <every
+//!   second>)` and its closure's work starts with
+//!   `let Some(_cleave_round) = ::cleave_lambda::round("<name>") else { return; };`
+//!   (see [`job`]).
 //!
 //! A call that is not in the syntax (inside a macro's tokens) or a
 //! statement that cannot be wrapped (one whose value is used) is left as
@@ -37,6 +42,9 @@ use syn::visit::Visit;
 
 use crate::Source;
 use crate::docs::Edit;
+use crate::worker::Drive;
+
+mod job;
 
 /// The variable whose presence makes the start-up code skip migrations.
 pub const SKIP_MIGRATIONS: &str = "CLEAVE_SKIP_MIGRATIONS";
@@ -65,10 +73,10 @@ pub struct CodeEdits {
     pub workers: BTreeMap<String, Result<(), String>>,
 }
 
-/// A worker's loop to edit: its name and the lines the analysis recorded.
+/// A worker's loop or job to edit: its name and the lines the analysis recorded.
 pub struct WorkerLoop<'a> {
     pub name: &'a str,
-    pub gate: &'a Gate,
+    pub drive: Drive<'a>,
 }
 
 impl CodeEdits {
@@ -150,12 +158,11 @@ pub fn plan(
         }
     }
     for w in workers {
-        let done = gate_loop(w, &mut syntax).map(|edits| {
-            pending
-                .entry(w.gate.file.as_str())
-                .or_default()
-                .extend(edits)
-        });
+        let edits = match w.drive {
+            Drive::Loop(gate) => gate_loop(w.name, gate, &mut syntax),
+            Drive::Job(job) => job::gate_job(w.name, job, &mut syntax),
+        };
+        let done = edits.map(|edits| pending.entry(w.drive.file()).or_default().extend(edits));
         out.workers.insert(w.name.to_owned(), done);
     }
     for (file, mut edits) in pending {
@@ -276,10 +283,10 @@ fn gate(
 /// the body's first statement, the wait wrapped; one edit when the first
 /// statement is the wait. `Err` says why the loop cannot be edited.
 fn gate_loop(
-    w: &WorkerLoop<'_>,
+    name: &str,
+    g: &Gate,
     syntax: &mut dyn FnMut(&str) -> Option<(String, syn::File)>,
 ) -> Result<Vec<Pending>, String> {
-    let g = w.gate;
     let Some((text, tree)) = syntax(&g.file) else {
         return Err(format!("`{}` cannot be read as Rust", g.file));
     };
@@ -302,7 +309,6 @@ fn gate_loop(
             g.file, g.wait.0
         ));
     }
-    let name = w.name;
     let (gate, awaited) = if g.awaits {
         ("gate", ".await")
     } else {
@@ -519,6 +525,7 @@ impl Source for Overlay<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cleave_analyzer::entrypoints::workers::work::{ArgAt, JobGate};
 
     fn site_edit(text: &str, site: PoolSize) -> String {
         let file = syn::parse_file(text).expect("parses");
@@ -676,11 +683,11 @@ mod tests {
             &[
                 WorkerLoop {
                     name: "sweep",
-                    gate: &sweep,
+                    drive: Drive::Loop(&sweep),
                 },
                 WorkerLoop {
                     name: "reap",
-                    gate: &reap,
+                    drive: Drive::Loop(&reap),
                 },
             ],
         );
@@ -703,5 +710,113 @@ mod tests {
             }
         "#]]
         .assert_eq(&String::from_utf8_lossy(&out.files["src/jobs.rs"]));
+    }
+
+    #[test]
+    fn a_jobs_pace_gets_wrapped_and_its_work_a_round_on_the_same_lines() {
+        let text = r#"async fn start(sched: &JobScheduler, pool: Pool) -> Result<()> {
+    sched
+        .add(Job::new_async("0 */5 * * * *", move |_uuid, _l| {
+            let pool = pool.clone();
+            Box::pin(async move {
+                purge(&pool).await;
+            })
+        })?)
+        .await?;
+    let mut s = JobScheduler::new();
+    s.add(Job::new("0 0 * * * *".parse().unwrap(), || refresh()));
+    scheduler.every(10.minutes()).run(|| {
+        rotate();
+    });
+    Ok(())
+}
+"#;
+        let files = crate::Tree::from([("src/main.rs".to_owned(), text.as_bytes().to_vec())]);
+        let nothing = crate::DirSource::new("nothing-here");
+        let source = Overlay {
+            inner: &nothing,
+            files: &files,
+        };
+        let at = |call: &str, line, index| ArgAt {
+            call: call.to_owned(),
+            line,
+            index,
+        };
+        let job = |line, pace: ArgAt, driven: &str, closure: ArgAt| JobGate {
+            file: "src/main.rs".to_owned(),
+            line,
+            pace,
+            driven: driven.to_owned(),
+            closure,
+        };
+        let purge = job(
+            3,
+            at("new_async", 3, 0),
+            "\"* * * * * *\".into()",
+            at("new_async", 3, 1),
+        );
+        let refresh = job(
+            11,
+            at("new", 11, 0),
+            "\"* * * * * *\".parse().unwrap()",
+            at("new", 11, 1),
+        );
+        let rotate = job(
+            12,
+            at("every", 12, 0),
+            "::clokwerk::Interval::Seconds(1)",
+            at("run", 12, 0),
+        );
+        let missing = job(5, at("new_async", 5, 0), "x", at("new_async", 5, 1));
+        let out = plan(
+            &[],
+            &source,
+            None,
+            &[
+                WorkerLoop {
+                    name: "purge",
+                    drive: Drive::Job(&purge),
+                },
+                WorkerLoop {
+                    name: "refresh",
+                    drive: Drive::Job(&refresh),
+                },
+                WorkerLoop {
+                    name: "rotate",
+                    drive: Drive::Job(&rotate),
+                },
+                WorkerLoop {
+                    name: "missing",
+                    drive: Drive::Job(&missing),
+                },
+            ],
+        );
+        assert_eq!(out.workers.get("purge"), Some(&Ok(())));
+        assert!(
+            out.workers["missing"]
+                .as_ref()
+                .is_err_and(|e| e.contains("src/main.rs:5")),
+            "{:?}",
+            out.workers["missing"]
+        );
+        expect_test::expect![[r#"
+            async fn start(sched: &JobScheduler, pool: Pool) -> Result<()> {
+                sched
+                    .add(Job::new_async(::cleave_lambda::pace("purge", "0 */5 * * * *", "* * * * * *".into()), move |_uuid, _l| {
+                        let pool = pool.clone();
+                        Box::pin(async move { let ::std::option::Option::Some(_cleave_round) = ::cleave_lambda::round("purge") else { return; };
+                            purge(&pool).await;
+                        })
+                    })?)
+                    .await?;
+                let mut s = JobScheduler::new();
+                s.add(Job::new(::cleave_lambda::pace("refresh", "0 0 * * * *".parse().unwrap(), "* * * * * *".parse().unwrap()), || { let ::std::option::Option::Some(_cleave_round) = ::cleave_lambda::round("refresh") else { return; }; refresh() }));
+                scheduler.every(::cleave_lambda::pace("rotate", 10.minutes(), ::clokwerk::Interval::Seconds(1))).run(|| { let ::std::option::Option::Some(_cleave_round) = ::cleave_lambda::round("rotate") else { return; };
+                    rotate();
+                });
+                Ok(())
+            }
+        "#]]
+        .assert_eq(&String::from_utf8_lossy(&out.files["src/main.rs"]));
     }
 }

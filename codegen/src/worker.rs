@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 
 use cleave_analyzer::analysis::Analysis;
-use cleave_analyzer::entrypoints::workers::work::{Gate, Worker};
+use cleave_analyzer::entrypoints::workers::work::{Gate, JobGate, Worker};
 use cleave_analyzer::plan::{self, PlanWorker};
 use cleave_analyzer::startup::BinMain;
 use toml_edit::{DocumentMut, InlineTable, Item, Table};
@@ -24,11 +24,29 @@ use toml_edit::{DocumentMut, InlineTable, Item, Table};
 use crate::Tree;
 use crate::manifest;
 
-/// A plan worker with the loop the analysis found for it.
+/// A plan worker with the loop or job the analysis found for it.
 pub struct Planned<'a> {
     pub plan: &'a PlanWorker,
     pub found: &'a Worker,
-    pub gate: &'a Gate,
+    pub drive: Drive<'a>,
+}
+
+/// Where a worker's function takes over the work: a loop's gate, or a
+/// scheduler library's job.
+#[derive(Clone, Copy)]
+pub enum Drive<'a> {
+    Loop(&'a Gate),
+    Job(&'a JobGate),
+}
+
+impl Drive<'_> {
+    /// The monolith's file holding the loop or the job.
+    pub fn file(&self) -> &str {
+        match self {
+            Drive::Loop(g) => &g.file,
+            Drive::Job(j) => &j.file,
+        }
+    }
 }
 
 /// The plan's workers whose loop the analysis found and a function can run.
@@ -40,11 +58,16 @@ pub fn planned<'a>(plan: &'a plan::Plan, a: &'a Analysis) -> Vec<Planned<'a>> {
                 .workers
                 .iter()
                 .find(|k| plan::source_of(k).as_deref() == Some(w.source.as_str()))?;
-            let gate = found.work.as_ref()?.gate.as_ref()?;
+            let work = found.work.as_ref()?;
+            let drive = match (&work.gate, &work.job) {
+                (Some(g), _) => Drive::Loop(g),
+                (None, Some(j)) => Drive::Job(j),
+                (None, None) => return None,
+            };
             Some(Planned {
                 plan: w,
                 found,
-                gate,
+                drive,
             })
         })
         .collect()
@@ -79,12 +102,20 @@ pub struct Places<'a> {
     pub moved: &'a dyn Fn(&str) -> String,
 }
 
-/// Gives each package holding a gated loop a `cleave-lambda` dependency
+/// Gives each package holding a gated loop or job a `cleave-lambda` dependency
 /// (the loop's edits are `code_edits`').
 pub fn depend_on_shim(tree: &mut Tree, a: &Analysis, workers: &[Planned<'_>], places: &Places<'_>) {
     let mut packages: Vec<String> = workers
         .iter()
-        .map(|w| place_of(&w.gate.file, places.main, places.main_dir, a, places.moved))
+        .map(|w| {
+            place_of(
+                w.drive.file(),
+                places.main,
+                places.main_dir,
+                a,
+                places.moved,
+            )
+        })
         .collect();
     packages.sort();
     packages.dedup();

@@ -266,7 +266,7 @@ pub fn generate(input: &Input<'_>) -> Result<Generated, GenerateError> {
         .iter()
         .map(|w| crate::code_edits::WorkerLoop {
             name: &w.plan.name,
-            gate: w.gate,
+            drive: w.drive,
         })
         .collect();
     let code = crate::code_edits::plan(

@@ -18,7 +18,7 @@ mod worker;
 use std::sync::OnceLock;
 
 pub use guard::{Framework, Guard};
-pub use worker::{gate, gate_blocking, init_worker, paced, worker};
+pub use worker::{Round, gate, gate_blocking, init_worker, pace, paced, round, worker};
 #[cfg(feature = "native")]
 pub use lambda_http;
 

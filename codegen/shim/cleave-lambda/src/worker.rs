@@ -10,6 +10,13 @@
 //! beside requests. The worker function's app starts as everywhere, its
 //! server serving nothing: the events reach the event loop that
 //! [`init_worker`] starts on a thread of its own.
+//!
+//! A job of a scheduler library (tokio-cron-scheduler, job_scheduler,
+//! clokwerk, actix's `run_interval`) has no loop to gate: its library calls
+//! it. cleave wraps its pace in [`pace`] (every second in its worker
+//! function on Lambda, its own elsewhere) and starts its work with
+//! [`round`], which lets a run through only when an event waits there; the
+//! event is answered when the run's [`Round`] drops.
 
 use std::sync::OnceLock;
 
@@ -79,6 +86,52 @@ pub fn gate_blocking(name: &str) {
 /// Whether the events pace the loop `name`, so that its own wait is skipped.
 pub fn paced(name: &str) -> bool {
     role(name) == Role::Driven
+}
+
+/// The pace of the job `name`: `driven` (every second) in its worker
+/// function on Lambda, so that its runs look for events often; else `own`.
+pub fn pace<T>(name: &str, own: T, driven: T) -> T {
+    if role(name) == Role::Driven {
+        driven
+    } else {
+        own
+    }
+}
+
+/// One run of the job `name`, while it lasts: in its worker function on
+/// Lambda the event it answers is done when it drops.
+pub struct Round {
+    driven: bool,
+}
+
+impl Drop for Round {
+    fn drop(&mut self) {
+        #[cfg(feature = "native")]
+        if self.driven {
+            rounds::end();
+        }
+    }
+}
+
+/// Whether a run of the job `name` does its work: off Lambda always; on
+/// Lambda in its worker function when an event waits, in other functions
+/// never.
+pub fn round(name: &str) -> Option<Round> {
+    match role(name) {
+        Role::Free => Some(Round { driven: false }),
+        Role::Idle => None,
+        Role::Driven => driven_round(),
+    }
+}
+
+#[cfg(feature = "native")]
+fn driven_round() -> Option<Round> {
+    rounds::try_next().then_some(Round { driven: true })
+}
+
+#[cfg(not(feature = "native"))]
+fn driven_round() -> Option<Round> {
+    None
 }
 
 #[cfg(feature = "native")]
@@ -154,6 +207,24 @@ mod rounds {
             std::future::pending::<()>().await;
         }
         r.in_round.store(true, Ordering::SeqCst);
+    }
+
+    /// Takes the waiting event, if one waits, without waiting.
+    pub(super) fn try_next() -> bool {
+        let r = rounds();
+        let Ok(mut started) = r.started.try_lock() else {
+            return false;
+        };
+        if started.try_recv().is_err() {
+            return false;
+        }
+        r.in_round.store(true, Ordering::SeqCst);
+        true
+    }
+
+    /// The job's run is over: answers its event.
+    pub(super) fn end() {
+        end_round(rounds());
     }
 
     pub(super) fn next_blocking() {
