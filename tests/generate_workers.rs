@@ -8,8 +8,11 @@
 //! idle longer than `CART_TTL_SECS`: a stale row written between two
 //! invocations is gone after the second, a fresh one stays. forum-actix
 //! keeps its state in memory: each invocation's round prints its
-//! housekeeping line once. The plan, `template.yaml` and MIGRATION.md list
-//! each worker with its schedule and its loop's `file:line`.
+//! housekeeping line once. notes-rocket's `write-heartbeat` is a
+//! job_scheduler_ng cron job (`0 */5 * * * *`, EventBridge's
+//! `cron(0/5 * * * ? *)`) appending a line to a file: one line per event,
+//! none between events. The plan, `template.yaml` and MIGRATION.md list
+//! each worker with its schedule and its loop's or job's `file:line`.
 
 mod support;
 
@@ -232,4 +235,40 @@ fn forum_housekeeping_runs_once_per_event() {
         }
         assert_eq!(rounds(), round, "{}", watch.log_tail(30));
     }
+}
+
+#[test]
+fn notes_heartbeat_cron_job_runs_once_per_event() {
+    let e2e = E2e::new(TEST);
+    let (ws, workers) = prepare(&e2e, "notes-rocket", "write-heartbeat");
+    assert_eq!(
+        workers,
+        [(
+            "write-heartbeat".to_owned(),
+            "cron(0/5 * * * ? *)".to_owned()
+        )]
+    );
+    check_template(&ws, "write-heartbeat", "cron(0/5 * * * ? *)");
+    let migration = read(&ws.join("MIGRATION.md"));
+    assert!(
+        migration.contains("| `write-heartbeat` | `cron(0/5 * * * ? *)` | `src/main.rs:26` |"),
+        "MIGRATION.md lists the worker with its schedule and job:\n{}",
+        tail(&migration, 40)
+    );
+    let beat = ws.join("heartbeat.log");
+    let env = [
+        ("NOTES_HEARTBEAT_FILE", beat.display().to_string()),
+        ("PORT", free_port().to_string()),
+    ];
+    let (watch, port) = watch(&e2e, &ws, &env);
+    let lines = || std::fs::read_to_string(&beat).map_or(0, |t| t.lines().count());
+    for round in 1..=2 {
+        let answer = invoke(&watch, port, "write-heartbeat");
+        assert!(answer.contains("one round done"), "{answer}");
+        // The event is answered when the job's run ends: its line is written.
+        assert_eq!(lines(), round, "{}", watch.log_tail(30));
+    }
+    // Between events the scheduler looks for one every second and runs nothing.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(lines(), 2, "{}", watch.log_tail(30));
 }

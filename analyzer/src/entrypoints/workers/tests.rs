@@ -462,8 +462,13 @@ fn golden_forum_actix_housekeeping() {
 }
 
 #[test]
-fn golden_notes_rocket_has_no_workers() {
-    expect![[""]].assert_eq(&fixture_workers("notes-rocket"));
+fn golden_notes_rocket_heartbeat_job() {
+    // `start_jobs` hands a job_scheduler_ng job calling `jobs::write_heartbeat`
+    // to a scheduler a thread ticks: the job is the worker, the tick loop none.
+    expect![[r#"
+        schedule notes::jobs::write_heartbeat (at src/jobs.rs:9) @src/main.rs:26
+    "#]]
+    .assert_eq(&fixture_workers("notes-rocket"));
 }
 
 /// What each schedule does per round, one line each: schedule, pace,
