@@ -227,11 +227,21 @@ impl<'a> Workers<'_, 'a> {
             super::locals::lets_in_block(body, &mut |n, init| {
                 lets.insert(n, init);
             });
-            for s in &body.stmts {
-                if let Stmt::Item(item) = s
-                    && let ItemKind::Use(entries) = &item.kind
-                {
-                    uses.extend(entries.iter());
+            // `use` items of the body and of the blocks in it (a spawned
+            // closure's `use job_scheduler_ng::{Job, JobScheduler};`).
+            let mut blocks = vec![body];
+            body.walk(&mut |x| {
+                if let Expr::Block { block, .. } = x {
+                    blocks.push(block);
+                }
+            });
+            for b in blocks {
+                for s in &b.stmts {
+                    if let Stmt::Item(item) = s
+                        && let ItemKind::Use(entries) = &item.kind
+                    {
+                        uses.extend(entries.iter());
+                    }
                 }
             }
         }
@@ -351,7 +361,7 @@ impl<'a> Workers<'_, 'a> {
                 if inner == LoopCtx::Schedule
                     && ctx != LoopCtx::Schedule
                     && self.found.len() == before
-                    && !self.pumps_scheduler(cx, e)
+                    && !self.pumps_scheduler(cx, &[e])
                 {
                     let data = &self.defs.fns[cx.f];
                     if let Some(body) = &data.def.body {
@@ -576,7 +586,12 @@ impl<'a> Workers<'_, 'a> {
     /// Reports spawned code that is not a call to a named fn: the one
     /// workspace fn it calls, or else the closure itself.
     fn push_body(&mut self, cx: &FnCx<'a>, body: &'a Expr, at: u32, line: u32, schedule: bool) {
-        if self.server_like(cx, body, 0) || self.pumps_scheduler(cx, body) {
+        if self.server_like(cx, body, 0) {
+            return;
+        }
+        // A thread or task running a scheduler: its jobs are the workers.
+        if self.pumps_scheduler(cx, &[body]) {
+            self.scan(cx, body, LoopCtx::None, &mut BTreeSet::new());
             return;
         }
         let lp = first_schedule_loop(body);
@@ -618,6 +633,13 @@ impl<'a> Workers<'_, 'a> {
     /// call does per round, when the spawned code holds that loop.
     fn push_fn(&mut self, cx: &FnCx<'a>, g: FnId, schedule: bool, line: u32, w: Option<Work>) {
         let data = &self.defs.fns[g];
+        // `tokio::spawn(jobs::setup(ctx))` whose body runs a scheduler: its jobs are the workers.
+        if let Some(body) = &data.def.body
+            && self.pumps_scheduler(&self.fn_cx(g), &stmt_exprs(body))
+        {
+            self.scan_fn(g);
+            return;
+        }
         let own = data.def.body.as_ref().and_then(|b| {
             let mut lp = None;
             b.walk(&mut |x| {
@@ -934,6 +956,17 @@ fn breaks(e: &Expr) -> bool {
         }
     });
     found
+}
+
+/// The expressions of a block's statements.
+fn stmt_exprs(b: &Block) -> Vec<&Expr> {
+    b.stmts
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::Let { init: Some(e), .. } | Stmt::Expr(e) | Stmt::Semi(e) => Some(e),
+            _ => None,
+        })
+        .collect()
 }
 
 fn local(p: &Path) -> Option<&str> {

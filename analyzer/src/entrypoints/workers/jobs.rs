@@ -91,13 +91,20 @@ impl<'a> Workers<'_, 'a> {
         w.blocked = if let Some(why) = err.or(job.fixed) {
             Some(format!("{why} ({file}:{})", job.line))
         } else if let Expr::Closure { body, line, .. } = job.closure.peel() {
-            work::carried_in(body).map(|(name, at)| {
-                format!(
-                    "the job keeps `{name}` from one run to the next ({file}:{}); a function \
+            if self.spawns(cx, body) {
+                Some(format!(
+                    "the job spawns its work as a task of its own, which an invocation would not \
+                     wait for; await or call the work in the job instead ({file}:{line})"
+                ))
+            } else {
+                work::carried_in(body).map(|(name, at)| {
+                    format!(
+                        "the job keeps `{name}` from one run to the next ({file}:{}); a function \
                      starts afresh on each cold start, so it would lose it",
-                    if at == 0 { *line } else { at }
-                )
-            })
+                        if at == 0 { *line } else { at }
+                    )
+                })
+            }
         } else {
             Some(format!(
                 "the job is `{}`, not a closure cleave can edit; write it as a closure calling \
@@ -342,6 +349,31 @@ impl<'a> Workers<'_, 'a> {
         }
     }
 
+    /// Whether a job's closure hands its work to a runtime's spawn
+    /// (`tokio::spawn(..)`, `runtime.spawn(..)`).
+    fn spawns(&self, cx: &FnCx<'a>, body: &'a Expr) -> bool {
+        let mut found = false;
+        body.walk(&mut |x| match x {
+            Expr::Call { func, .. } => {
+                if let Expr::Path { path, .. } = func.peel() {
+                    found |= self.is_spawn_fn(cx, path);
+                }
+            }
+            Expr::MethodCall {
+                receiver,
+                method,
+                args,
+                ..
+            } => {
+                found |= super::SPAWN_FNS.contains(&method.as_str())
+                    && args.len() == 1
+                    && self.is_spawner(cx, receiver, 0);
+            }
+            _ => {}
+        });
+        found
+    }
+
     fn dependency(&self, cx: &FnCx<'a>, path: &Path) -> Option<Vec<String>> {
         let module = self.defs.fns[cx.f].module;
         super::dependency_path(self.defs, module, &cx.uses, path)
@@ -358,7 +390,11 @@ impl<'a> Workers<'_, 'a> {
     /// Whether a loop only drives a scheduler: `scheduler.run_pending()`
     /// (clokwerk), or `sched.tick()` not awaited on a local made by
     /// `JobScheduler::new()` (job_scheduler). Its jobs are the workers.
-    pub(super) fn pumps_scheduler(&self, cx: &FnCx<'a>, e: &'a Expr) -> bool {
+    pub(super) fn pumps_scheduler(&self, cx: &FnCx<'a>, roots: &[&Expr]) -> bool {
+        roots.iter().any(|e| self.pumps(cx, e))
+    }
+
+    fn pumps(&self, cx: &FnCx<'a>, e: &Expr) -> bool {
         let mut pumps = false;
         let mut awaited: Vec<*const Expr> = Vec::new();
         e.walk(&mut |x| {

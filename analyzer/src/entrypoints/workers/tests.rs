@@ -830,3 +830,71 @@ async fn main() -> std::io::Result<()> {
     "#]],
     );
 }
+
+#[test]
+fn jobs_of_a_scheduler_run_in_a_spawned_fn_or_thread_are_found_and_spawning_jobs_left_out() {
+    let lib = r#"
+use clokwerk::{AsyncScheduler, TimeUnits};
+pub mod tasks {
+    pub async fn purge_expired(pool: &super::Pool) {}
+    pub async fn send_digest(pool: &super::Pool) {}
+}
+#[derive(Clone)]
+pub struct Pool;
+
+pub async fn setup(pool: Pool) {
+    let mut scheduler = AsyncScheduler::new();
+    scheduler.every(TimeUnits::minutes(10)).run(move || {
+        let pool = pool.clone();
+        async move {
+            tasks::purge_expired(&pool).await;
+        }
+    });
+    loop {
+        scheduler.run_pending().await;
+        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    }
+}
+
+pub fn schedule_jobs(pool: Pool) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    std::thread::Builder::new()
+        .name("job-scheduler".to_owned())
+        .spawn(move || {
+            use job_scheduler_ng::{Job, JobScheduler};
+            let mut sched = JobScheduler::new();
+            sched.add(Job::new("0 0 4 * * *".parse().unwrap(), || {
+                runtime.spawn(tasks::send_digest(&pool));
+            }));
+            loop {
+                sched.tick();
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            }
+        })
+        .expect("scheduler thread");
+}
+"#;
+    let main = r#"
+#[tokio::main]
+async fn main() {
+    let pool = app::Pool;
+    let _tasks = tokio::task::spawn(app::setup(pool.clone()));
+    app::schedule_jobs(pool);
+    axum::serve(listener, router).await.unwrap();
+}
+"#;
+    check(
+        &jobs_app(lib, main),
+        expect![[r#"
+        schedule app::tasks::purge_expired (at src/lib.rs:4) @src/lib.rs:12
+        schedule app::tasks::send_digest (at src/lib.rs:5) @src/lib.rs:31
+    "#]],
+    );
+    check_work(
+        &jobs_app(lib, main),
+        expect![[r#"
+        app::tasks::purge_expired @src/lib.rs:12 rate(10 minutes) every Some(600) job src/lib.rs:12 pace every@12#0 -> ::clokwerk::Interval::Seconds(1) closure run@12#0
+        app::tasks::send_digest @src/lib.rs:31 cron(0 4 * * ? *) every None blocked: the job spawns its work as a task of its own, which an invocation would not wait for; await or call the work in the job instead (src/lib.rs:31)
+    "#]],
+    );
+}
