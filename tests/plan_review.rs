@@ -446,7 +446,9 @@ fn workers_are_reviewed_and_kept_on_reanalysis() {
         "{out}"
     );
     assert!(
-        out.contains("no interval loop at src/jobs.rs:99; cleave found src/jobs.rs:14"),
+        out.contains(
+            "no interval loop or scheduled job at src/jobs.rs:99; cleave found src/jobs.rs:14"
+        ),
         "{out}"
     );
 

@@ -752,7 +752,7 @@ mod tests {
         let purge = job(
             3,
             at("new_async", 3, 0),
-            "\"* * * * * *\".into()",
+            "::cleave_lambda::every_second()",
             at("new_async", 3, 1),
         );
         let refresh = job(
@@ -802,7 +802,7 @@ mod tests {
         expect_test::expect![[r#"
             async fn start(sched: &JobScheduler, pool: Pool) -> Result<()> {
                 sched
-                    .add(Job::new_async(::cleave_lambda::pace("purge", "0 */5 * * * *", "* * * * * *".into()), move |_uuid, _l| {
+                    .add(Job::new_async(::cleave_lambda::pace("purge", "0 */5 * * * *", ::cleave_lambda::every_second()), move |_uuid, _l| {
                         let pool = pool.clone();
                         Box::pin(async move { let ::std::option::Option::Some(_cleave_round) = ::cleave_lambda::round("purge") else { return; };
                             purge(&pool).await;

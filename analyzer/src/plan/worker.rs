@@ -213,7 +213,7 @@ pub(super) fn validate(
                             w.name, w.source
                         ),
                         None => format!(
-                            "worker `{}`: no interval loop at {}; cleave found {}",
+                            "worker `{}`: no interval loop or scheduled job at {}; cleave found {}",
                             w.name,
                             w.source,
                             if listed.is_empty() {

@@ -187,7 +187,7 @@ impl<'a> Workers<'_, 'a> {
                 }
                 let (pace, driven) = if krate == "tokio_cron_scheduler" {
                     if CRON_CTORS.contains(&ctor.as_str()) {
-                        (Pace::Cron(args.first()?), "\"* * * * * *\".into()")
+                        (Pace::Cron(args.first()?), "::cleave_lambda::every_second()")
                     } else if REPEATED_CTORS.contains(&ctor.as_str()) {
                         (
                             Pace::Duration(args.first()?),

@@ -685,12 +685,12 @@ async fn main() -> anyhow::Result<()> {
     check_work(
         &jobs_app(TASKS, main),
         expect![[r#"
-        app::main::{closure} @src/main.rs:34 cron(0 * * * ? *) every None blocked: the job keeps `runs` from one run to the next (src/main.rs:34); a function starts afresh on each cold start, so it would lose it
-        app::tasks::purge_expired @src/main.rs:13 cron(0/5 * * * ? *) every None job src/main.rs:13 pace new_async@13#0 -> "* * * * * *".into() closure new_async@13#1
-        app::tasks::refresh_rates @src/main.rs:30 rate(5 minutes) every None blocked: `*/10 * * * * *` runs more than once a minute (seconds `*/10`); EventBridge schedules whole minutes at best (src/main.rs:30)
-        app::tasks::rotate_logs @src/main.rs:27 rate(10 minutes) every Some(600) job src/main.rs:27 pace new_repeated@27#0 -> ::std::time::Duration::from_secs(1) closure new_repeated@27#1
-        app::tasks::send_digest @src/main.rs:20 cron(30 3 * * ? *) every None job src/main.rs:20 pace new_async@20#0 -> "* * * * * *".into() closure new_async@20#1
-    "#]],
+            app::main::{closure} @src/main.rs:34 cron(0 * * * ? *) every None blocked: the job keeps `runs` from one run to the next (src/main.rs:34); a function starts afresh on each cold start, so it would lose it
+            app::tasks::purge_expired @src/main.rs:13 cron(0/5 * * * ? *) every None job src/main.rs:13 pace new_async@13#0 -> ::cleave_lambda::every_second() closure new_async@13#1
+            app::tasks::refresh_rates @src/main.rs:30 rate(5 minutes) every None blocked: `*/10 * * * * *` runs more than once a minute (seconds `*/10`); EventBridge schedules whole minutes at best (src/main.rs:30)
+            app::tasks::rotate_logs @src/main.rs:27 rate(10 minutes) every Some(600) job src/main.rs:27 pace new_repeated@27#0 -> ::std::time::Duration::from_secs(1) closure new_repeated@27#1
+            app::tasks::send_digest @src/main.rs:20 cron(30 3 * * ? *) every None job src/main.rs:20 pace new_async@20#0 -> ::cleave_lambda::every_second() closure new_async@20#1
+        "#]],
     );
 }
 

@@ -18,7 +18,9 @@ mod worker;
 use std::sync::OnceLock;
 
 pub use guard::{Framework, Guard};
-pub use worker::{Round, gate, gate_blocking, init_worker, pace, paced, round, worker};
+pub use worker::{
+    CronText, Round, every_second, gate, gate_blocking, init_worker, pace, paced, round, worker,
+};
 #[cfg(feature = "native")]
 pub use lambda_http;
 

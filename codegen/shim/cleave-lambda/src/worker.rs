@@ -98,6 +98,38 @@ pub fn pace<T>(name: &str, own: T, driven: T) -> T {
     }
 }
 
+/// A cron expression that fires every second, in the type the job's own
+/// expression has (`&str`, `String`, `&String`), for [`pace`]'s `driven`.
+pub fn every_second<T: CronText>() -> T {
+    T::every_second()
+}
+
+/// Types a scheduler library takes its cron expression as.
+pub trait CronText {
+    fn every_second() -> Self;
+}
+
+const EVERY_SECOND: &str = "* * * * * *";
+
+impl CronText for &str {
+    fn every_second() -> Self {
+        EVERY_SECOND
+    }
+}
+
+impl CronText for String {
+    fn every_second() -> Self {
+        EVERY_SECOND.to_owned()
+    }
+}
+
+impl CronText for &String {
+    fn every_second() -> Self {
+        static TEXT: OnceLock<String> = OnceLock::new();
+        TEXT.get_or_init(|| EVERY_SECOND.to_owned())
+    }
+}
+
 /// One run of the job `name`, while it lasts: in its worker function on
 /// Lambda the event it answers is done when it drops.
 pub struct Round {
