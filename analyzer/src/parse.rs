@@ -15,7 +15,6 @@
 use std::cell::Cell;
 
 use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
-use syn::ext::IdentExt;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -955,7 +954,16 @@ fn bounds<'a>(bs: impl Iterator<Item = &'a syn::TypeParamBound>) -> Vec<Path> {
 
 /// An identifier as the code names it: `r#move` is the module `move`.
 fn id(i: &syn::Ident) -> String {
-    i.unraw().to_string()
+    let s = i.to_string();
+    match s.strip_prefix("r#") {
+        Some(bare) => bare.to_owned(),
+        None => s,
+    }
+}
+
+/// [`id`], interned.
+fn id_name(i: &syn::Ident) -> crate::syntax::Name {
+    Names::intern_display_without(i, "r#")
 }
 
 fn fields(f: &syn::Fields) -> Vec<(String, Ty)> {
@@ -1068,7 +1076,7 @@ fn path(p: &syn::Path) -> Path {
         leading_colon: p.leading_colon.is_some(),
         segments: list(p.segments.iter().map(|s| {
             Segment {
-                name: Names::intern_display(&s.ident.unraw()),
+                name: id_name(&s.ident),
                 generics: match &s.arguments {
                     syn::PathArguments::AngleBracketed(a) => a
                         .args
@@ -1241,7 +1249,7 @@ fn expr(e: &syn::Expr) -> Expr {
         },
         syn::Expr::MethodCall(m) => Expr::MethodCall {
             receiver: Box::new(expr(&m.receiver)),
-            method: Names::intern_display(&m.method.unraw()),
+            method: id_name(&m.method),
             turbofish: m
                 .turbofish
                 .as_ref()
@@ -1261,7 +1269,7 @@ fn expr(e: &syn::Expr) -> Expr {
         syn::Expr::Field(f) => Expr::Field {
             base: Box::new(expr(&f.base)),
             member: match &f.member {
-                syn::Member::Named(n) => Names::intern_display(&n.unraw()),
+                syn::Member::Named(n) => id_name(n),
                 syn::Member::Unnamed(i) => Names::intern_display(&i.index),
             },
         },

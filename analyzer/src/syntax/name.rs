@@ -163,12 +163,19 @@ impl Names {
     /// [`Names::intern`] of what `x` prints (an identifier), without
     /// allocating when the name is known.
     pub fn intern_display(x: &impl fmt::Display) -> Name {
+        Self::intern_display_without(x, "")
+    }
+
+    /// [`Names::intern_display`] with `prefix` taken off the text when it
+    /// starts with it (`r#` of a raw identifier).
+    pub fn intern_display_without(x: &impl fmt::Display, prefix: &str) -> Name {
         NAMES.with(|names| {
             let mut names = names.borrow_mut();
             let mut scratch = std::mem::take(&mut names.scratch);
             scratch.clear();
             let _ = fmt::Write::write_fmt(&mut scratch, format_args!("{x}"));
-            let n = names.get(&scratch);
+            let text = scratch.strip_prefix(prefix).unwrap_or(&scratch);
+            let n = names.get(text);
             names.scratch = scratch;
             n
         })
