@@ -1248,9 +1248,10 @@ fn plan_features_of_the_serving_package_reach_every_function() {
 }
 
 /// What macros read at compile time, relative to the manifest
-/// (`sqlx::migrate!("./db/schema")`, `grass::include!("data/x.scss")`):
-/// every file of the serving package that is not Rust source is copied into
-/// the main crate, but its tests, benches, examples and `node_modules`.
+/// (`sqlx::migrate!("./db/schema")`) or to rustc's working directory
+/// (`grass::include!("data/x.scss")`): every file of the serving package
+/// that is not Rust source is copied into the main crate, but its tests,
+/// benches, examples and `node_modules`; a root package's also at the root.
 #[test]
 fn the_serving_packages_data_files_are_copied() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1306,5 +1307,14 @@ fn the_serving_packages_data_files_are_copied() {
             "db/notes.txt",
             "db/schema/0001_init.sql"
         ]
+    );
+    // The package is the monolith's root, where rustc ran: its data files
+    // are at the generated root too (cwd-relative reads), but for names
+    // the generated workspace writes there.
+    let at_root: Vec<&String> = tree.keys().filter(|p| p.starts_with("db/")).collect();
+    assert_eq!(at_root, ["db/notes.txt", "db/schema/0001_init.sql"]);
+    assert!(
+        text(&tree, "README.md").contains("cleave"),
+        "the generated README stays"
     );
 }

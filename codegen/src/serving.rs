@@ -154,6 +154,13 @@ pub fn main_crate(
         if (data || built) && !m.main.files.contains(&file) {
             let bytes = crate::contents(m.source, &file)
                 .map_err(|e| input_err(&file, format!("cannot read: {e}")))?;
+            // rustc runs in the workspace root: a package at the monolith's
+            // root read paths relative to it there (`grass::include!`), so
+            // its data files are also at the generated root, under names
+            // the generated workspace does not use.
+            if pkg_dir.is_empty() && data && !tree.contains_key(&rel) && !generated_name(&rel) {
+                tree.insert(rel.clone(), bytes.clone());
+            }
             tree.insert(manifest::join(&place.dir, &rel), bytes);
         }
     }
@@ -232,6 +239,21 @@ pub fn strip_dir<'f>(dir: &str, file: &'f str) -> &'f str {
             .map(|r| r.trim_start_matches('/'))
             .unwrap_or(file)
     }
+}
+
+/// Whether `rel` is a name the generated workspace writes at its root.
+fn generated_name(rel: &str) -> bool {
+    let top = rel.split('/').next().unwrap_or(rel);
+    matches!(
+        top,
+        "README.md"
+            | "MIGRATION.md"
+            | "template.yaml"
+            | "samconfig.toml"
+            | "crates"
+            | "functions"
+            | "events"
+    )
 }
 
 /// The files a build script at a package's top level compiles beside
