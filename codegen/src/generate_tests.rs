@@ -1189,6 +1189,22 @@ fn start_up_migrations_are_skipped_on_aws_and_listed() {
     );
 }
 
+/// The workspace `generate` writes for the project at `root` (native
+/// adapter, no `--monolith-url`).
+fn generate_native(root: &Path, analysis: &Analysis, plan: &Plan) -> Tree {
+    let source = DirSource::new(root.to_path_buf());
+    generate(&Input {
+        analysis,
+        plan,
+        plan_file: "plan.toml",
+        source: &source,
+        adapter: Adapter::Native,
+        monolith_url: None,
+    })
+    .unwrap_or_else(|e| panic!("{e}"))
+    .tree
+}
+
 /// Copies the tree at `from` into `to` (sources and manifests; `expected`
 /// and `target` left out).
 fn copy_fixture(from: &Path, to: &Path) {
@@ -1226,17 +1242,7 @@ fn plan_features_of_the_serving_package_reach_every_function() {
     let analysis = analysis::analyze_with(dir.path(), &options).expect("analysed");
     let mut plan = two_functions(&analysis);
     plan.features = features;
-    let source = DirSource::new(dir.path().to_path_buf());
-    let tree = generate(&Input {
-        analysis: &analysis,
-        plan: &plan,
-        plan_file: "plan.toml",
-        source: &source,
-        adapter: Adapter::Native,
-        monolith_url: None,
-    })
-    .unwrap_or_else(|e| panic!("{e}"))
-    .tree;
+    let tree = generate_native(dir.path(), &analysis, &plan);
     for f in ["first", "second"] {
         let manifest = text(&tree, &format!("functions/{f}/Cargo.toml"));
         let dep = manifest
@@ -1283,17 +1289,7 @@ fn the_serving_packages_data_files_are_copied() {
     }
     let analysis = analysis::analyze(dir.path()).expect("analysed");
     let plan = two_functions(&analysis);
-    let source = DirSource::new(dir.path().to_path_buf());
-    let tree = generate(&Input {
-        analysis: &analysis,
-        plan: &plan,
-        plan_file: "plan.toml",
-        source: &source,
-        adapter: Adapter::Native,
-        monolith_url: None,
-    })
-    .unwrap_or_else(|e| panic!("{e}"))
-    .tree;
+    let tree = generate_native(dir.path(), &analysis, &plan);
     let copied: Vec<&str> = tree
         .keys()
         .filter_map(|p| p.strip_prefix("crates/shop-main/"))
