@@ -742,9 +742,9 @@ fn shim_manifest(header: &str, native: bool) -> String {
     let (native_enables, forward_enables): (Vec<String>, Vec<String>) = if native {
         let mut forward = vec!["native".to_owned()];
         forward.extend(FORWARD.iter().map(|d| format!("dep:{}", d.0)));
-        // `tokio` and `aws_lambda_events` run scheduled workers' rounds.
+        // `tokio` and `serde` run scheduled workers' rounds.
         (
-            ["dep:lambda_http", "dep:tokio", "dep:aws_lambda_events"]
+            ["dep:lambda_http", "dep:tokio", "dep:serde"]
                 .map(str::to_owned)
                 .to_vec(),
             forward,
@@ -767,12 +767,7 @@ fn shim_manifest(header: &str, native: bool) -> String {
             deps.insert(name, dep(version, features, true));
         }
         deps.insert("lambda_http", dep("1.3", &[], true));
-        let mut events = InlineTable::new();
-        events.insert("version", "1.2".into());
-        events.insert("default-features", false.into());
-        events.insert("features", strings(["eventbridge"]));
-        events.insert("optional", true.into());
-        deps.insert("aws_lambda_events", Item::Value(Value::InlineTable(events)));
+        deps.insert("serde", dep("1", &[], true));
     }
     deps.insert("matchit", dep("0.8", &[], false));
     doc.insert("dependencies", Item::Table(deps));

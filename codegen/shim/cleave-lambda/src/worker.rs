@@ -171,8 +171,11 @@ mod rounds {
     use std::sync::OnceLock;
     use std::sync::atomic::{AtomicBool, Ordering};
 
-    use aws_lambda_events::event::eventbridge::EventBridgeEvent;
     use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
+    // The scheduled event says nothing a round needs, and reading it as
+    // `aws_lambda_events`' `EventBridgeEvent` would pull in chrono 0.4.35+,
+    // upgrading the monolith's own locked chrono (and its warnings) with it.
+    use serde::de::IgnoredAny;
     use tokio::sync::{Mutex, Notify, mpsc};
 
     struct Rounds {
@@ -205,7 +208,7 @@ mod rounds {
                     .enable_all()
                     .build()
                     .unwrap_or_else(|e| crate::fail("cannot start the worker's runtime", e));
-                let handler = service_fn(move |_: LambdaEvent<EventBridgeEvent>| round(name));
+                let handler = service_fn(move |_: LambdaEvent<IgnoredAny>| round(name));
                 if let Err(e) = runtime.block_on(lambda_runtime::run(handler)) {
                     crate::fail("the worker's event loop stopped", e);
                 }
