@@ -338,6 +338,7 @@ fn load_here(root: &FsPath, features: &[String]) -> Result<Project, LoadError> {
 
     // Cargo makes every path dependency inside the workspace's directory a
     // member too, listed or not: those join the list as they are found.
+    let mut library_only = BTreeSet::new();
     let is_workspace = root_manifest.contains_key("workspace");
     let excluded: BTreeSet<String> = root_manifest
         .get("workspace")
@@ -393,17 +394,22 @@ fn load_here(root: &FsPath, features: &[String]) -> Result<Project, LoadError> {
             continue;
         };
         let dependencies = dependencies(&manifest, &workspace_deps, &dir);
-        if is_workspace {
-            for path in dependencies.iter().filter_map(|d| d.path.as_deref()) {
-                let path = normalise(path);
-                if !path.starts_with("..")
-                    && !is_absolute(&path)
-                    && !excluded.contains(&path)
-                    && !package_dirs.contains(&path)
-                    && disk.is_file(&join(&path, "Cargo.toml"))
-                {
-                    package_dirs.push(path);
+        for d in &dependencies {
+            let Some(path) = d.path.as_deref().map(normalise) else {
+                continue;
+            };
+            if path.starts_with("..") || is_absolute(&path) {
+                diagnostics.push(outside_dependency(&disk, &dir, d, &path));
+            } else if !excluded.contains(&path)
+                && !package_dirs.contains(&path)
+                && disk.is_file(&join(&path, "Cargo.toml"))
+            {
+                // Outside a workspace, a path dependency is a library the
+                // package builds, not a member: its binaries are not built.
+                if !is_workspace {
+                    library_only.insert(path.clone());
                 }
+                package_dirs.push(path);
             }
         }
         let index = packages.len();
@@ -416,6 +422,9 @@ fn load_here(root: &FsPath, features: &[String]) -> Result<Project, LoadError> {
         });
         feature_tables.push(feature_table(&manifest));
         for (kind, crate_name, file) in targets(&disk, &manifest, &name, &dir) {
+            if kind != TargetKind::Lib && library_only.contains(&dir) {
+                continue;
+            }
             crates.push(Crate {
                 name: crate_name,
                 kind,
@@ -454,6 +463,37 @@ fn load_here(root: &FsPath, features: &[String]) -> Result<Project, LoadError> {
         diagnostics,
         env_files,
     })
+}
+
+/// A path dependency that leaves the analysed directory: never read, so
+/// its routes and code are unknown and calls into it are external. Points
+/// at its line in the manifest.
+fn outside_dependency(disk: &Disk, dir: &str, d: &Dependency, path: &str) -> Diagnostic {
+    let manifest = join(dir, "Cargo.toml");
+    let key = d.extern_name.as_str();
+    let line = fs::read_to_string(disk.full(&manifest))
+        .ok()
+        .and_then(|text| {
+            text.lines().position(|l| {
+                let l = l.trim_start().trim_start_matches('[');
+                let l = l.rsplit_once("dependencies.").map_or(l, |(_, rest)| rest);
+                l.strip_prefix(key)
+                    .or_else(|| l.strip_prefix(key.replace('_', "-").as_str()))
+                    .and_then(|rest| rest.trim_start().chars().next())
+                    .is_some_and(|c| matches!(c, '=' | '.' | ']'))
+            })
+        })
+        .map_or(0, |i| i as u32 + 1);
+    Diagnostic::new(
+        "path-dependency-outside-root",
+        Severity::Warning,
+        manifest,
+        line,
+        format!(
+            "path dependency `{}` ({path}) is outside the analysed directory: its code is not read and calls into it are external; analyse a directory that holds both (the workspace root)",
+            d.package
+        ),
+    )
 }
 
 fn string_array(v: Option<&toml::Value>) -> Vec<String> {

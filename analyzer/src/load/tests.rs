@@ -1,7 +1,7 @@
 //! `load` of test modules: cut to the modules they declare, unless a module
 //! shares their path.
 
-use crate::load::{Module, load};
+use crate::load::{Module, TargetKind, load};
 use crate::testing::write_fixture;
 
 fn modules(fixture: &str) -> Vec<Module> {
@@ -132,4 +132,78 @@ fn path_dependencies_inside_the_workspace_are_members() {
     let project = load(dir.path()).expect("load");
     let names: Vec<&str> = project.packages.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, vec!["app", "views", "registration"]);
+}
+
+/// A package that is no workspace still builds its path dependencies: their
+/// libraries are read (their binaries are not built, so not read).
+#[test]
+fn a_single_packages_path_dependency_is_read_as_a_library() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_fixture(
+        dir.path(),
+        r#"
+        //- /Cargo.toml
+        [package]
+        name = "app"
+        [dependencies]
+        shared-views = { path = "libs/views" }
+        //- /src/main.rs
+        fn main() { shared_views::v() }
+        //- /libs/views/Cargo.toml
+        [package]
+        name = "shared-views"
+        //- /libs/views/src/lib.rs
+        pub fn v() {}
+        //- /libs/views/src/main.rs
+        fn main() {}
+        "#,
+    );
+    let project = load(dir.path()).expect("load");
+    let crates: Vec<(&str, TargetKind)> = project
+        .crates
+        .iter()
+        .map(|c| (c.name.as_str(), c.kind))
+        .collect();
+    assert_eq!(
+        crates,
+        [("app", TargetKind::Bin), ("shared_views", TargetKind::Lib)]
+    );
+    assert!(project.diagnostics.is_empty(), "{:?}", project.diagnostics);
+}
+
+/// A path dependency outside the analysed directory is never read; the
+/// manifest line that names it says so, once per dependency.
+#[test]
+fn a_path_dependency_outside_the_root_is_a_diagnostic_at_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_fixture(
+        dir.path(),
+        r#"
+        //- /service/Cargo.toml
+        [package]
+        name = "service"
+
+        [dependencies]
+        serde = "1"
+        rate-limits = { path = "../core/limits", features = ["web"] }
+
+        [target.'cfg(unix)'.dependencies.shared_io]
+        path = "../core/io"
+        //- /service/src/main.rs
+        fn main() {}
+        "#,
+    );
+    let project = load(&dir.path().join("service")).expect("load");
+    let found: Vec<String> = project
+        .diagnostics
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "warning[path-dependency-outside-root]: Cargo.toml:6: path dependency `rate-limits` (../core/limits) is outside the analysed directory: its code is not read and calls into it are external; analyse a directory that holds both (the workspace root)",
+            "warning[path-dependency-outside-root]: Cargo.toml:8: path dependency `shared_io` (../core/io) is outside the analysed directory: its code is not read and calls into it are external; analyse a directory that holds both (the workspace root)",
+        ]
+    );
 }
