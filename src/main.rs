@@ -289,11 +289,11 @@ fn generate(args: &cli::GenerateArgs) -> anyhow::Result<()> {
         anyhow::bail!("{shown}: the plan cannot be read; fix it and run again");
     };
     problems.extend(plan::validate(&plan, &analysis, &shown));
+    print_diagnostics(&problems);
     if problems
         .iter()
         .any(|d| d.severity == cleave_analyzer::Severity::Error)
     {
-        print_diagnostics(&problems);
         anyhow::bail!("{shown}: the plan has errors; run `cleave review` for details");
     }
     let plan_file = plan_path

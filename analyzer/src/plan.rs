@@ -530,6 +530,18 @@ pub fn validate(plan: &Plan, analysis: &Analysis, file: &str) -> Vec<Diagnostic>
                 ),
             ));
         }
+        if f.routes.is_empty() {
+            diags.push(Diagnostic::new(
+                "plan",
+                Severity::Warning,
+                file,
+                f.name_line,
+                format!(
+                    "function `{}` has no routes: it would deploy a function that serves nothing; remove it or move routes into it",
+                    f.name
+                ),
+            ));
+        }
         for (r, line) in f.routes.iter().zip(&f.route_lines) {
             if !known_set.contains(r.as_str()) {
                 let hint = if hints_left > 0 && r.len() <= 256 {

@@ -338,3 +338,23 @@ fn features_go_into_the_plan_and_back_into_the_analysis() {
         )]
     );
 }
+
+/// A function whose routes all went elsewhere (or vanished from the app) is
+/// kept in the plan, as a person wrote it, but would deploy nothing.
+#[test]
+fn a_function_without_routes_is_a_warning_at_its_name() {
+    let a = analysis();
+    let text = "version = 1\ntarget = \"aws-lambda\"\nargs = [\"serve\"]\n\n[[function]]\nname = \"list\"\nroutes = [\"GET /links\"]\n\n[[function]]\nname = \"gone\"\nroutes = []\n";
+    let (plan, diags) = super::parse(text, "cleave.toml");
+    assert!(diags.is_empty(), "{diags:?}");
+    let found: Vec<String> = super::validate(&plan.expect("a plan"), &a, "cleave.toml")
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "warning[plan]: cleave.toml:10: function `gone` has no routes: it would deploy a function that serves nothing; remove it or move routes into it"
+        ]
+    );
+}
