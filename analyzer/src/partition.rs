@@ -510,13 +510,18 @@ impl<'a> Measure<'a> {
     /// Who reaches what in a grouping, each function given as the reaches
     /// of its members (routes, or larger parts whose reaches are unions of
     /// routes').
-    fn reached(&self, groups: &[Vec<&[usize]>]) -> Reached {
+    fn reached(&self, groups: &[Vec<&[usize]>], scratch: &mut Scratch) -> Reached {
         let nl = self.live.len();
-        let mut seen = vec![0; self.a.fns.len()];
+        if scratch.seen.len() != self.a.fns.len() {
+            scratch.seen = vec![0; self.a.fns.len()];
+            scratch.mark = 0;
+        }
         let reaches: Vec<Vec<usize>> = groups
             .iter()
-            .enumerate()
-            .map(|(gi, members)| union(members.iter().copied(), &mut seen, gi + 1))
+            .map(|members| {
+                scratch.mark += 1;
+                union(members.iter().copied(), &mut scratch.seen, scratch.mark)
+            })
             .collect();
         let mut at = vec![0usize; nl + 1];
         for r in &reaches {
@@ -541,9 +546,9 @@ impl<'a> Measure<'a> {
 
     /// The plan-level numbers `auto` and review's moves judge a grouping
     /// by, its functions given as in [`Measure::reached`].
-    pub(crate) fn quality(&self, groups: &[Vec<&[usize]>]) -> Quality {
-        let r = self.reached(groups);
-        let (sm, x) = self.structure(&r);
+    pub(crate) fn quality(&self, groups: &[Vec<&[usize]>], scratch: &mut Scratch) -> Quality {
+        let r = self.reached(groups, scratch);
+        let (sm, x) = self.structure(&r, scratch);
         Quality {
             sm,
             x,
@@ -564,7 +569,8 @@ impl<'a> Measure<'a> {
 
     pub(crate) fn metrics(&self, groups: &[(String, Vec<String>)]) -> Metrics {
         let a = self.a;
-        let r = self.reached(&self.members(groups));
+        let mut scratch = Scratch::default();
+        let r = self.reached(&self.members(groups), &mut scratch);
         // How many hazards touch a route of each function.
         let mut groups_of: HashMap<&str, Vec<usize>, FastHash> = HashMap::default();
         for (gi, (_, routes)) in groups.iter().enumerate() {
@@ -606,7 +612,7 @@ impl<'a> Measure<'a> {
             });
         }
         let k = groups.len().max(1) as f64;
-        let (sm, cross_function_edges) = self.structure(&r);
+        let (sm, cross_function_edges) = self.structure(&r, &mut scratch);
         let total_routes: usize = groups.iter().map(|(_, r)| r.len()).sum();
         let plan = PlanMetrics {
             functions: groups.len(),
@@ -647,14 +653,16 @@ impl<'a> Measure<'a> {
     }
 
     /// SM and X of a grouping (see [`PlanMetrics`]), rounded.
-    fn structure(&self, r: &Reached) -> (f64, f64) {
+    fn structure(&self, r: &Reached, scratch: &mut Scratch) -> (f64, f64) {
         let nf = self.live.len();
         let n = r.reaches.len();
         let k = n.max(1) as f64;
         let mut intra = vec![0u64; n];
         // Calls from function `i`'s own code into shared code function `j`
         // deploys too, at `i * n + j` (the diagonal counts for nothing).
-        let mut calls_into = vec![0u64; n * n];
+        let calls_into = &mut scratch.calls_into;
+        calls_into.clear();
+        calls_into.resize(n * n, 0);
         // A fn owned by one function only calls code of that function or
         // shared code, so coupling is measured as calls from a function's own
         // code into shared code that other functions deploy too. Calls into
@@ -724,19 +732,27 @@ impl<'a> Measure<'a> {
             // pair by pair, row by row, from the first term on (an empty
             // sum is `Sum`'s own).
             let weight: Vec<f64> = owned_fns.iter().map(|o| (*o).max(1) as f64).collect();
-            let mut total: Option<f64> = None;
+            // Every term is positive, so starting from the empty sum adds
+            // nothing to the first.
+            let mut total: f64 = std::iter::empty::<f64>().sum();
             for i in 0..n {
                 let wi = 2.0 * weight[i];
-                let row = &calls_into[i * n..(i + 1) * n];
-                for j in i + 1..n {
-                    let c = row[j] + calls_into[j * n + i] + into_all[i] + into_all[j];
+                let (ui, row) = (into_all[i], &calls_into[i * n + i + 1..(i + 1) * n]);
+                // Column `i` from row `i + 1` down.
+                let column = calls_into
+                    .get((i + 1) * n + i..)
+                    .unwrap_or_default()
+                    .iter()
+                    .step_by(n);
+                let rest = row.iter().zip(column).zip(&into_all[i + 1..]);
+                for (((ij, ji), uj), wj) in rest.zip(&weight[i + 1..]) {
+                    let c = ij + ji + ui + uj;
                     if c > 0 {
-                        let t = c as f64 / (wi * weight[j]);
-                        total = Some(total.map_or(t, |s| s + t));
+                        total += c as f64 / (wi * wj);
                     }
                 }
             }
-            total.unwrap_or_else(|| std::iter::empty::<f64>().sum()) / pairs
+            total / pairs
         } else {
             0.0
         };
@@ -749,6 +765,18 @@ impl<'a> Measure<'a> {
             }),
         )
     }
+}
+
+/// Buffers a thread reuses from one grouping it weighs to the next (`auto`
+/// weighs hundreds of cuts, review a grouping per move), allocated once.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    /// Per fn of the analysis: the last mark [`union`] gave it.
+    seen: Vec<usize>,
+    /// The last mark handed out.
+    mark: usize,
+    /// [`Measure::structure`]'s calls between functions.
+    calls_into: Vec<u64>,
 }
 
 /// Which functions of one grouping reach each fn.

@@ -38,8 +38,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 
 use super::{
-    Granularity, Measure, STATE_HAZARDS, by_resource, join_same_shape, resource_of, route_slug,
-    second_resource,
+    Granularity, Measure, STATE_HAZARDS, Scratch, by_resource, join_same_shape, resource_of,
+    route_slug, second_resource,
 };
 use crate::analysis::Analysis;
 
@@ -72,8 +72,12 @@ pub(crate) struct Quality {
 }
 
 impl Quality {
-    pub fn of(measure: &Measure<'_>, groups: &[(String, Vec<String>)]) -> Quality {
-        measure.quality(&measure.members(groups))
+    pub fn of(
+        measure: &Measure<'_>,
+        groups: &[(String, Vec<String>)],
+        scratch: &mut Scratch,
+    ) -> Quality {
+        measure.quality(&measure.members(groups), scratch)
     }
 
     /// At least as good on all three, better on one.
@@ -156,7 +160,7 @@ pub fn auto(a: &Analysis, routes: &[String], band: (usize, usize), user_band: bo
             .into_par_iter()
             .filter(|(_, groups)| keeps_together(groups, routes, &links))
             .map(|(g, groups)| {
-                let q = Quality::of(&measure, &groups);
+                let q = Quality::of(&measure, &groups, &mut Scratch::default());
                 (Some(g), Grouping::Named(groups), q)
             })
             .collect()
@@ -175,12 +179,12 @@ pub fn auto(a: &Analysis, routes: &[String], band: (usize, usize), user_band: bo
         .collect();
     let mut candidates: Vec<Candidate> = cuts
         .into_par_iter()
-        .map(|cut| {
+        .map_init(Scratch::default, |scratch, cut| {
             let members: Vec<Vec<&[usize]>> = cut
                 .iter()
                 .map(|g| g.iter().map(|i| atom_reach[*i].as_slice()).collect())
                 .collect();
-            let q = measure.quality(&members);
+            let q = measure.quality(&members, scratch);
             (None, Grouping::Cut(cut), q)
         })
         .collect();
@@ -900,9 +904,10 @@ mod tests {
                     .collect()
             };
             let measure = crate::partition::Measure::new(&a);
-            let auto = Quality::of(&measure, &proposed(Granularity::Auto));
+            let scratch = &mut crate::partition::Scratch::default();
+            let auto = Quality::of(&measure, &proposed(Granularity::Auto), scratch);
             for preset in [Granularity::Route, Granularity::Resource] {
-                let q = Quality::of(&measure, &proposed(preset));
+                let q = Quality::of(&measure, &proposed(preset), scratch);
                 assert!(
                     !q.dominates(auto),
                     "seed {seed}: {preset:?} {q:?} beats auto {auto:?}"

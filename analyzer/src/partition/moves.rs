@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::cluster::{Quality, must_links};
-use super::{Measure, route_shape};
+use super::{Measure, Scratch, route_shape};
 use crate::analysis::Analysis;
 
 /// One route (or routes that must move together) into another function.
@@ -47,7 +47,8 @@ impl Move {
 pub fn moves(a: &Analysis, groups: &[(String, Vec<String>)]) -> Vec<Move> {
     let measure = Measure::new(a);
     let reaches: Vec<Vec<usize>> = groups.iter().map(|(_, rs)| measure.reach(rs)).collect();
-    let base = Quality::of(&measure, groups);
+    let scratch = &mut Scratch::default();
+    let base = Quality::of(&measure, groups, scratch);
     let all: Vec<String> = groups.iter().flat_map(|(_, rs)| rs.clone()).collect();
     let links = must_links(a, &all);
     let lines = |fs: &[usize]| -> u64 { fs.iter().map(|f| u64::from(a.fns[*f].lines)).sum() };
@@ -72,7 +73,7 @@ pub fn moves(a: &Analysis, groups: &[(String, Vec<String>)]) -> Vec<Move> {
             let mut moved = groups.to_vec();
             moved[gi].1.retain(|r| !unit.contains(r));
             moved[gj].1.extend(unit.iter().cloned());
-            let after = Quality::of(&measure, &moved);
+            let after = Quality::of(&measure, &moved, scratch);
             out.push(Move {
                 routes: unit,
                 from: from.clone(),
