@@ -660,9 +660,12 @@ impl<'a> Measure<'a> {
         let mut intra = vec![0u64; n];
         // Calls from function `i`'s own code into shared code function `j`
         // deploys too, at `i * n + j` (the diagonal counts for nothing).
+        // All zeros between groupings: the sum below takes every entry it
+        // reads, and the diagonal.
         let calls_into = &mut scratch.calls_into;
-        calls_into.clear();
-        calls_into.resize(n * n, 0);
+        if calls_into.len() < n * n {
+            calls_into.resize(n * n, 0);
+        }
         // A fn owned by one function only calls code of that function or
         // shared code, so coupling is measured as calls from a function's own
         // code into shared code that other functions deploy too. Calls into
@@ -737,16 +740,15 @@ impl<'a> Measure<'a> {
             let mut total: f64 = std::iter::empty::<f64>().sum();
             for i in 0..n {
                 let wi = 2.0 * weight[i];
-                let (ui, row) = (into_all[i], &calls_into[i * n + i + 1..(i + 1) * n]);
+                let (head, below) = calls_into.split_at_mut((i + 1) * n);
+                head[i * n + i] = 0;
+                let (ui, row) = (into_all[i], &mut head[i * n + i + 1..]);
                 // Column `i` from row `i + 1` down.
-                let column = calls_into
-                    .get((i + 1) * n + i..)
-                    .unwrap_or_default()
-                    .iter()
-                    .step_by(n);
-                let rest = row.iter().zip(column).zip(&into_all[i + 1..]);
-                for (((ij, ji), uj), wj) in rest.zip(&weight[i + 1..]) {
-                    let c = ij + ji + ui + uj;
+                let column = below.get_mut(i..).unwrap_or_default().iter_mut();
+                let rest = row.iter_mut().zip(column.step_by(n));
+                let rest = rest.zip(&into_all[i + 1..]).zip(&weight[i + 1..]);
+                for (((ij, ji), uj), wj) in rest {
+                    let c = std::mem::take(ij) + std::mem::take(ji) + ui + uj;
                     if c > 0 {
                         total += c as f64 / (wi * wj);
                     }
@@ -754,6 +756,7 @@ impl<'a> Measure<'a> {
             }
             total / pairs
         } else {
+            calls_into[..n * n].fill(0);
             0.0
         };
         (
