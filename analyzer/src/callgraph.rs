@@ -1771,28 +1771,6 @@ impl<'d, 'a> Walker<'d, 'a> {
         }
     }
 
-    /// The workspace `macro_rules!` a macro path names from `module`.
-    fn workspace_macro(&self, module: ModId, path: &Path) -> Option<MacroId> {
-        let names: Vec<&str> = path.names().collect();
-        let mut found = self.defs.resolve_names(module, &names, path.leading_colon);
-        if found.is_empty() && names.len() == 1 {
-            found = self
-                .defs
-                .macros_named(names[0])
-                .iter()
-                .filter(|i| {
-                    let m = &self.defs.macros[**i];
-                    self.defs.mods[m.module].krate == self.defs.mods[module].krate
-                })
-                .map(|i| Def::Macro(*i))
-                .collect();
-        }
-        found.into_iter().find_map(|d| match d {
-            Def::Macro(m) => Some(m),
-            _ => None,
-        })
-    }
-
     /// `my_macro!(..)` of the workspace: the calls in the rule its tokens
     /// select, expanded (`parse::expand_macro`), count for the caller; when
     /// no rule is known to take them, the calls in every rule's body.
@@ -1800,7 +1778,7 @@ impl<'d, 'a> Walker<'d, 'a> {
         if self.macro_depth > 4 {
             return;
         }
-        let Some(m) = self.workspace_macro(self.module, path) else {
+        let Some(m) = self.defs.workspace_macro(self.module, path) else {
             return;
         };
         let ItemKind::MacroRules { bodies, rules } = &self.defs.macros[m].item.kind else {
@@ -1812,6 +1790,7 @@ impl<'d, 'a> Walker<'d, 'a> {
                 b.walk(&mut |e| {
                     if let Expr::Macro { path, .. } = e {
                         found |= self
+                            .defs
                             .workspace_macro(self.defs.macros[m].module, path)
                             .is_some();
                     }

@@ -355,6 +355,63 @@ pub(crate) enum Hole<'s> {
     Named(&'s str),
 }
 
+/// A call of a workspace `macro_rules!` (`build_app!(state, cors)`), for
+/// the route interpreters: the body of the rule the call's tokens select,
+/// its `$var`s plain. A `macro_rules!` body names items as written where it
+/// is called, so the caller evaluates it in its own frame, with `params`
+/// bound: the matcher's variables, one per argument of the call, when the
+/// matcher is plain `$name:fragment` pieces between commas (else none).
+pub(crate) struct MacroCall<'a> {
+    pub body: &'a crate::syntax::Block,
+    pub params: Vec<&'a str>,
+}
+
+/// How deep macro calls are followed inside macro bodies.
+pub(crate) const MACRO_DEPTH: u32 = 4;
+
+pub(crate) fn macro_call<'a>(
+    defs: &DefMap<'a>,
+    module: crate::resolve::ModId,
+    path: &crate::syntax::Path,
+    tokens: Option<&str>,
+    args: usize,
+) -> Option<MacroCall<'a>> {
+    let tokens = tokens?;
+    let m = defs.workspace_macro(module, path)?;
+    let crate::syntax::ItemKind::MacroRules { bodies, rules } = &defs.macros[m].item.kind else {
+        return None;
+    };
+    let crate::parse::Expansion::Rule(i) = crate::parse::expand_macro(rules, tokens, |_| false)?
+    else {
+        return None;
+    };
+    let body = bodies.get(i)?;
+    let params = matcher_params(&rules.get(i)?.matcher)
+        .filter(|p| p.len() == args)
+        .unwrap_or_default();
+    Some(MacroCall { body, params })
+}
+
+/// `$a:expr, $b:ident` -> `[a, b]`; `None` for a matcher with anything else
+/// (literal tokens, groups, repetitions).
+fn matcher_params(matcher: &str) -> Option<Vec<&str>> {
+    if matcher.contains(['(', '[', '{']) {
+        return None;
+    }
+    matcher
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (name, fragment) = p.strip_prefix('$')?.split_once(':')?;
+            let (name, fragment) = (name.trim(), fragment.trim());
+            let word =
+                |w: &str| !w.is_empty() && w.chars().all(|c| c.is_alphanumeric() || c == '_');
+            (word(name) && word(fragment)).then_some(name)
+        })
+        .collect()
+}
+
 /// Expands a `format!` template with `fill` giving each hole's text;
 /// `None` as soon as one hole is unknown. `{{`/`}}` are literal braces; a
 /// format spec (`{0:>5}`) is ignored.

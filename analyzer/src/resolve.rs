@@ -1231,6 +1231,26 @@ impl<'a> DefMap<'a> {
             .unwrap_or(&[])
     }
 
+    /// The workspace `macro_rules!` a macro path names from `module`: by
+    /// its scopes, else a `#[macro_export]`ed or textually scoped macro of
+    /// that name in the same crate.
+    pub fn workspace_macro(&self, module: ModId, path: &Path) -> Option<MacroId> {
+        let names: Vec<&str> = path.names().collect();
+        let mut found = self.resolve_names(module, &names, path.leading_colon);
+        if found.is_empty() && names.len() == 1 {
+            found = self
+                .macros_named(names[0])
+                .iter()
+                .filter(|i| self.mods[self.macros[**i].module].krate == self.mods[module].krate)
+                .map(|i| Def::Macro(*i))
+                .collect();
+        }
+        found.into_iter().find_map(|d| match d {
+            Def::Macro(m) => Some(m),
+            _ => None,
+        })
+    }
+
     /// Every `macro_rules!` of the workspace with this name, in id order.
     pub fn macros_named(&self, name: &str) -> &[MacroId] {
         self.macros_by_name

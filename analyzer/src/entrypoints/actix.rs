@@ -246,16 +246,46 @@ fn builds_app(defs: &DefMap<'_>, f: FnId) -> bool {
         return false;
     };
     let mut found = false;
-    body.walk(&mut |e| {
-        if let Expr::Call { func, args, .. } = e
-            && args.is_empty()
-            && let Expr::Path { path, .. } = &**func
-            && path.ends_with(&["App", "new"])
-            && defs.resolve_fn_path(f, path).is_empty()
+    body.walk(&mut |e| match e {
+        Expr::Call { func, args, .. }
+            if args.is_empty()
+                && matches!(&**func, Expr::Path { path, .. }
+                    if path.ends_with(&["App", "new"]) && defs.resolve_fn_path(f, path).is_empty()) =>
         {
             found = true;
         }
+        // `build_app!(state)`: a workspace macro whose body writes `App::new()`.
+        Expr::Macro {
+            path,
+            tokens: Some(_),
+            ..
+        } if !found => {
+            found = defs
+                .workspace_macro(data.module, path)
+                .is_some_and(|m| macro_writes_app(defs, m));
+        }
+        _ => {}
     });
+    found
+}
+
+/// Whether a rule of workspace macro `m` writes `App::new()`.
+fn macro_writes_app(defs: &DefMap<'_>, m: crate::resolve::MacroId) -> bool {
+    let ItemKind::MacroRules { bodies, .. } = &defs.macros[m].item.kind else {
+        return false;
+    };
+    let mut found = false;
+    for b in bodies {
+        b.walk(&mut |e| {
+            if let Expr::Call { func, args, .. } = e
+                && args.is_empty()
+                && let Expr::Path { path, .. } = &**func
+                && path.ends_with(&["App", "new"])
+            {
+                found = true;
+            }
+        });
+    }
     found
 }
 
@@ -400,6 +430,8 @@ struct Interp<'d, 'a> {
     diags: Vec<Diagnostic>,
     budget: usize,
     closure_depth: usize,
+    /// Workspace macro calls being evaluated, one inside another.
+    macro_depth: u32,
 }
 
 impl<'d, 'a> Interp<'d, 'a> {
@@ -417,6 +449,7 @@ impl<'d, 'a> Interp<'d, 'a> {
             diags: Vec::new(),
             budget: BUDGET,
             closure_depth: 0,
+            macro_depth: 0,
         }
     }
 

@@ -407,6 +407,8 @@ struct Detector<'d, 'a> {
     memo: BTreeMap<FnId, Outcome>,
     stack: Vec<FnId>,
     fuel: u32,
+    /// Workspace macro calls being evaluated, one inside another.
+    macro_depth: u32,
 }
 
 impl<'d, 'a> Detector<'d, 'a> {
@@ -430,6 +432,7 @@ impl<'d, 'a> Detector<'d, 'a> {
             memo: BTreeMap::new(),
             stack: Vec::new(),
             fuel: FUEL,
+            macro_depth: 0,
         }
     }
 }

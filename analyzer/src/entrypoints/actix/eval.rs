@@ -57,16 +57,16 @@ impl<'d, 'a> Interp<'d, 'a> {
     }
 
     /// Whether interpreting a call to workspace fn `f` can matter for routing:
-    /// it is handed a builder or a `ServiceConfig`, or returns a builder.
+    /// it is handed a builder or a `ServiceConfig`, or returns a builder, or
+    /// builds a string from known ones (`web::resource(&api_path("/users"))`).
     pub(super) fn worth_calling(&self, f: FnId, args: &[Val<'a>]) -> bool {
         if args.iter().any(Val::is_builder) {
             return true;
         }
-        self.defs
-            .fns
-            .get(f)
-            .and_then(|d| d.def.ret.as_ref())
-            .is_some_and(|t| mentions(t, BUILDER_TYPES))
+        let ret = self.defs.fns.get(f).and_then(|d| d.def.ret.as_ref());
+        ret.is_some_and(|t| mentions(t, BUILDER_TYPES))
+            || (args.iter().all(|a| matches!(a, Val::Str(_)))
+                && ret.is_some_and(|t| mentions(t, &["String", "str"])))
     }
 
     pub(super) fn eval_block(&mut self, fr: &mut Frame<'a>, b: &'a Block) -> Val<'a> {
@@ -164,8 +164,11 @@ impl<'d, 'a> Interp<'d, 'a> {
             })),
             Expr::Block { block, .. } => self.eval_block(fr, block),
             Expr::Macro {
-                path, args, line, ..
-            } => self.eval_macro(fr, path, args, *line),
+                path,
+                args,
+                line,
+                tokens,
+            } => self.eval_macro(fr, path, args, tokens.as_deref(), *line),
             Expr::Struct { fields, rest, .. } => {
                 for (_, f) in fields {
                     let _ = self.eval(fr, f);
@@ -278,9 +281,30 @@ impl<'d, 'a> Interp<'d, 'a> {
         fr: &mut Frame<'a>,
         path: &Path,
         args: &'a [Expr],
+        tokens: Option<&str>,
         line: u32,
     ) -> Val<'a> {
         let vals: Vec<Val<'a>> = args.iter().map(|a| self.eval(fr, a)).collect();
+        // A workspace macro: its body, evaluated here.
+        if self.macro_depth < crate::entrypoints::MACRO_DEPTH
+            && let Some(call) = crate::entrypoints::macro_call(
+                self.defs,
+                self.defs.fns[fr.func].module,
+                path,
+                tokens,
+                args.len(),
+            )
+        {
+            self.macro_depth += 1;
+            let mark = fr.vars.len();
+            for (name, v) in call.params.iter().zip(vals) {
+                fr.vars.push(((*name).to_owned(), v));
+            }
+            let v = self.eval_block(fr, call.body);
+            fr.vars.truncate(mark);
+            self.macro_depth -= 1;
+            return v;
+        }
         match path.last() {
             // `vec![a, b]`, `web::services![a, b]`: every element.
             Some("vec" | "services") => Val::List(vals),
@@ -598,6 +622,13 @@ impl<'d, 'a> Interp<'d, 'a> {
                 ) =>
             {
                 Val::Str(s)
+            }
+            // `path.replace("{id}", &format!("{{id:{}}}", ID_REGEX))`.
+            Val::Str(s) if method == "replace" && args.len() == 2 => {
+                match [self.eval(fr, &args[0]), self.eval(fr, &args[1])] {
+                    [Val::Str(from), Val::Str(to)] => Val::Str(s.replace(&from, &to)),
+                    _ => Val::Unknown,
+                }
             }
             _ => self.opaque_method(fr, method, args),
         }

@@ -843,3 +843,56 @@ fn main() {
         "#]],
     );
 }
+
+/// The app is built by a workspace `macro_rules!` in the server factory,
+/// its arguments bound to the rule's variables, and resource paths come
+/// from a fn that builds them from a constant (regex segments included).
+#[test]
+fn an_app_built_by_a_workspace_macro_with_paths_from_a_string_fn() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/main.rs
+use actix_web::{web, App, HttpResponse, HttpServer};
+
+const ID_RE: &str = "[0-9]{1,10}";
+
+async fn items() -> HttpResponse { HttpResponse::Ok().finish() }
+async fn item() -> HttpResponse { HttpResponse::Ok().finish() }
+async fn beat() -> HttpResponse { HttpResponse::Ok().finish() }
+
+pub fn versioned(path: &str) -> String {
+    let path = path.replace("{item}", &format!("{{item:{}}}", ID_RE));
+    format!("/v2/{{owner:{}}}{}", ID_RE, path)
+}
+
+#[macro_export]
+macro_rules! build_app {
+    ($state: expr, $beat_path: expr) => {
+        App::new()
+            .app_data(web::Data::new($state))
+            .service(web::resource(&versioned("/items")).route(web::get().to(items)))
+            .service(web::resource(&versioned("/items/{item}")).route(web::delete().to(item)))
+            .service(web::resource($beat_path).route(web::get().to(beat)))
+    };
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    HttpServer::new(move || {
+        let state = 1u32;
+        build_app!(state, "/__heartbeat__")
+    })
+    .bind("127.0.0.1:8080")?
+    .run()
+    .await
+}
+"#,
+        ),
+        expect![[r#"
+            DELETE /v2/{owner}/items/{item} -> app::item
+            GET /__heartbeat__ -> app::beat
+            GET /v2/{owner}/items -> app::items
+        "#]],
+    );
+}

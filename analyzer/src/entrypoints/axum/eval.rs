@@ -323,8 +323,11 @@ impl<'d, 'a> Detector<'d, 'a> {
             }
             Expr::Block { block, .. } => self.eval_block(fr, block),
             Expr::Macro {
-                path, args, line, ..
-            } => self.eval_macro(fr, path, args, *line),
+                path,
+                args,
+                line,
+                tokens,
+            } => self.eval_macro(fr, path, args, tokens.as_deref(), *line),
             Expr::Struct { fields, rest, .. } => {
                 for (_, f) in fields {
                     let v = self.eval(fr, f);
@@ -539,11 +542,27 @@ impl<'d, 'a> Detector<'d, 'a> {
         fr: &mut Frame<'a>,
         path: &Path,
         args: &'a [Expr],
+        tokens: Option<&str>,
         line: u32,
     ) -> Value {
         let vals: Vec<Value> = args.iter().map(|a| self.eval_arg(fr, a)).collect();
         let name = path.last().unwrap_or("");
         let module = fr.module;
+        // A workspace macro: its body, evaluated here.
+        if self.macro_depth < crate::entrypoints::MACRO_DEPTH
+            && let Some(call) =
+                crate::entrypoints::macro_call(self.defs, module, path, tokens, args.len())
+        {
+            self.macro_depth += 1;
+            let mark = fr.env.len();
+            for (name, v) in call.params.iter().zip(vals) {
+                fr.bind(name, v);
+            }
+            let v = self.eval_block(fr, call.body);
+            fr.end_scope(mark);
+            self.macro_depth -= 1;
+            return v;
+        }
         // `concat!("/api", "/v1")`
         if name == "concat" && !vals.is_empty() {
             let mut s = String::new();

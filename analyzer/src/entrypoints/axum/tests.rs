@@ -1220,3 +1220,31 @@ pub fn app() -> Router {
         "#]],
     );
 }
+
+/// A router built by a workspace `macro_rules!`, handed the router to extend.
+#[test]
+fn a_router_built_by_a_workspace_macro() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/lib.rs
+use axum::{routing::get, Router};
+async fn list() {}
+async fn health() {}
+macro_rules! with_health {
+    ($router:expr, $path:expr) => {
+        $router.route($path, get(health))
+    };
+}
+pub fn app() -> Router {
+    let api = Router::new().route("/items", get(list));
+    with_health!(api, "/health")
+}
+"#,
+        ),
+        expect![[r#"
+            GET /health -> app::health
+            GET /items -> app::list
+        "#]],
+    );
+}
