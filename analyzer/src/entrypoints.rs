@@ -59,8 +59,8 @@ impl Framework {
 }
 
 /// The fns a binary's start can run: every workspace fn reachable from a
-/// binary crate's `main` (or a rocket `#[launch]` fn, which becomes it),
-/// through calls and fns named as values. Method calls reach every
+/// binary crate's `main` (or a rocket `#[launch]` fn, which becomes it), or
+/// from a trait impl's method, through calls and fns named as values. Method calls reach every
 /// workspace method of that name, so the set errs on the side of "runs".
 /// `None` when the workspace has no binary (a library: whatever serves it
 /// is outside).
@@ -69,6 +69,13 @@ pub(crate) fn run_by_binaries(defs: &DefMap<'_>) -> Option<std::collections::BTr
     if stack.is_empty() {
         return None;
     }
+    // A trait impl's method may be called by a framework (a fairing's
+    // `on_ignite`, a CLI framework's `Runnable::run`), not by workspace code.
+    stack.extend((0..defs.fns.len()).filter(|&f| {
+        defs.fns[f]
+            .impl_
+            .is_some_and(|i| defs.impls[i].trait_path.is_some())
+    }));
     let mut seen: std::collections::BTreeSet<FnId> = stack.iter().copied().collect();
     while let Some(f) = stack.pop() {
         let Some(body) = &defs.fns[f].def.body else {

@@ -142,10 +142,45 @@ pub(crate) fn detect(defs: &DefMap<'_>, overrides: &Overrides, out: &mut Detecti
         let o = d.eval_fn(f, None, Vec::new());
         outcomes.push((f, o));
     }
+    // What the binaries run (`None` for a library: whatever serves it is
+    // outside): a router built only in code no binary runs (a library's
+    // public router a test or another product uses) is not served.
+    let run = super::run_by_binaries(defs);
+    // A file two crates both compile (a bin's `mod x;` beside its lib's):
+    // the copy a binary runs serves what the other copy builds.
+    let run_at: BTreeSet<(&str, u32)> = run
+        .iter()
+        .flatten()
+        .map(|&f| (defs.fns[f].file, defs.fns[f].line))
+        .collect();
     let mut roots: Vec<Vec<Route>> = Vec::new();
     for (f, o) in outcomes {
         // A router fn that other router code calls contributes through its callers.
         if d.router_fn[f] && d.called.contains(&f) {
+            continue;
+        }
+        if let Some(run) = &run
+            && !run.contains(&f)
+        {
+            let data = &defs.fns[f];
+            let routes = o.escapes.iter().map(Vec::len).sum::<usize>()
+                + match &o.value {
+                    Value::Router(r) => r.len(),
+                    _ => 0,
+                };
+            if routes > 0 && !run_at.contains(&(data.file, data.line)) {
+                out.diagnostics.push(Diagnostic::new(
+                    "unserved-router",
+                    crate::diagnostic::Severity::Note,
+                    data.file,
+                    data.line,
+                    format!(
+                        "`{}` builds routes, but no binary's `main` reaches it: cleave does not \
+                         list them as served routes",
+                        data.id
+                    ),
+                ));
+            }
             continue;
         }
         roots.extend(o.escapes);

@@ -288,15 +288,8 @@ impl<'d, 'a> Cx<'d, 'a> {
             // A rocket no binary builds (a test or tool helper in the library):
             // its routes are not served.
             // (A fairing's `on_ignite` is called by rocket, not by workspace code.)
-            let called_by_framework = |f: &FnId| {
-                defs.fns[*f]
-                    .impl_
-                    .is_some_and(|i| defs.impls[i].trait_path.is_some())
-            };
             if let Some(run) = &run
-                && !component
-                    .iter()
-                    .any(|f| run.contains(f) || called_by_framework(f))
+                && !component.iter().any(|f| run.contains(f))
             {
                 let first = component[0];
                 let data = &defs.fns[first];

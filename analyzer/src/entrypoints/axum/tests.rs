@@ -551,7 +551,7 @@ pub fn app() -> Router {
 }
 
 #[test]
-fn routers_leaving_through_serve_spawn_and_unused_fns_are_roots() {
+fn routers_leaving_through_serve_and_spawn_are_roots_and_unreached_fns_are_not() {
     check(
         &with_manifest(
             r#"
@@ -582,7 +582,7 @@ async fn main() {
 "#,
         ),
         expect![[r#"
-            GET /lib-only -> app::h
+            ! note[unserved-router]: src/lib.rs:7: `app::unused_elsewhere` builds routes, but no binary's `main` reaches it: cleave does not list them as served routes
             GET /metrics -> app::metrics
             GET /public -> app::h
         "#]],
@@ -1245,6 +1245,51 @@ pub fn app() -> Router {
         expect![[r#"
             GET /health -> app::health
             GET /items -> app::list
+        "#]],
+    );
+}
+
+/// With a binary, a router no binary's start reaches (a library's public
+/// generic builder only its tests call) is not served, and a note says so;
+/// a server started from a trait impl's method (a CLI framework calls
+/// `Runnable::run`) is.
+#[test]
+fn routers_no_binary_reaches_are_not_served() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/lib.rs
+use axum::{routing::get, Router};
+async fn list() {}
+async fn stats() {}
+pub fn router_for<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new().route("/items", get(list)).route("/stats", get(stats))
+}
+pub fn router() -> Router {
+    Router::new().route("/items", get(list))
+}
+pub trait Runnable { fn run(&self); }
+pub struct Serve;
+impl Runnable for Serve {
+    fn run(&self) {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(serve());
+    }
+}
+async fn serve() {
+    let app = Router::new().nest("/api", router());
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    axum::serve(l, app).await.unwrap();
+}
+//- /src/main.rs
+fn main() {
+    framework::boot();
+}
+"#,
+        ),
+        expect![[r#"
+            ! note[unserved-router]: src/lib.rs:4: `app::router_for` builds routes, but no binary's `main` reaches it: cleave does not list them as served routes
+            GET /api/items -> app::list
         "#]],
     );
 }
