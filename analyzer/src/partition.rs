@@ -541,7 +541,18 @@ impl<'a> Measure<'a> {
                 next[d] += 1;
             }
         }
-        Reached { reaches, at, by }
+        let owner = (0..nl)
+            .map(|f| match at[f + 1] - at[f] {
+                1 => by[at[f]],
+                _ => usize::MAX,
+            })
+            .collect();
+        Reached {
+            reaches,
+            at,
+            by,
+            owner,
+        }
     }
 
     /// The plan-level numbers `auto` and review's moves judge a grouping
@@ -644,9 +655,9 @@ impl<'a> Measure<'a> {
     /// How many fns each function owns (reaches alone).
     fn owned_fns(&self, r: &Reached) -> Vec<u64> {
         let mut owned = vec![0u64; r.reaches.len()];
-        for f in 0..self.live.len() {
-            if let Some(g) = r.owner(f) {
-                owned[g] += 1;
+        for g in &r.owner {
+            if let Some(n) = owned.get_mut(*g) {
+                *n += 1;
             }
         }
         owned
@@ -789,6 +800,9 @@ struct Reached {
     /// The functions reaching live fn `f`, in order: `by[at[f]..at[f + 1]]`.
     at: Vec<usize>,
     by: Vec<usize>,
+    /// The one function reaching each live fn (`usize::MAX` for shared
+    /// fns and fns none reaches), as [`Reached::owner`] gives it.
+    owner: Vec<usize>,
 }
 
 impl Reached {
@@ -799,10 +813,7 @@ impl Reached {
     /// The one function reaching live fn `f` (shared fns, and fns none
     /// reaches, have none).
     fn owner(&self, f: usize) -> Option<usize> {
-        match self.by(f) {
-            [g] => Some(*g),
-            _ => None,
-        }
+        Some(self.owner[f]).filter(|g| *g != usize::MAX)
     }
 }
 
