@@ -298,6 +298,7 @@ fn assemble(
     } else {
         BTreeMap::new()
     };
+    let mut seen = callgraph::Seen::default();
     let reach = detection
         .entrypoints
         .iter()
@@ -310,7 +311,7 @@ fn assemble(
                     .filter_map(|m| m.handler.as_deref())
                     .filter_map(|h| by_id.get(h).copied()),
             );
-            graph.reachable(&roots)
+            graph.reachable_with(&roots, &mut seen)
         })
         .collect();
 

@@ -80,11 +80,23 @@ impl CallGraph {
 
     /// Every fn reachable from `roots` (the roots included), sorted.
     pub fn reachable(&self, roots: &[FnId]) -> Vec<FnId> {
-        let mut seen = vec![false; self.node_of.len()];
+        self.reachable_with(roots, &mut Seen::default())
+    }
+
+    /// [`CallGraph::reachable`], marking what it sees in `seen`, which a
+    /// caller walking from every entry point reuses from walk to walk.
+    pub fn reachable_with(&self, roots: &[FnId], seen: &mut Seen) -> Vec<FnId> {
+        if seen.marks.len() != self.node_of.len() {
+            *seen = Seen {
+                marks: vec![0; self.node_of.len()],
+                mark: 0,
+            };
+        }
+        seen.mark += 1;
         let mut out = Vec::new();
         let mut stack: Vec<FnId> = roots.to_vec();
         while let Some(f) = stack.pop() {
-            if std::mem::replace(&mut seen[f], true) {
+            if std::mem::replace(&mut seen.marks[f], seen.mark) == seen.mark {
                 continue;
             }
             out.push(f);
@@ -95,6 +107,14 @@ impl CallGraph {
         out.sort_unstable();
         out
     }
+}
+
+/// What walks of one call graph have seen: each fn's last walk (by its
+/// mark), so that a new walk needs no new buffer.
+#[derive(Debug, Default)]
+pub struct Seen {
+    marks: Vec<usize>,
+    mark: usize,
 }
 
 /// What a call `x.m()` on a receiver of unknown type can land in, from the

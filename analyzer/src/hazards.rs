@@ -1228,7 +1228,7 @@ impl Reach {
         // in order.
         let routes: Vec<(String, BTreeSet<FnId>)> = entrypoints
             .par_iter()
-            .filter_map(|e| {
+            .map_init(crate::callgraph::Seen::default, |seen, e| {
                 // The handler; for a closure handler, the fns its body names.
                 let mut roots: Vec<FnId> = crate::entrypoints::reach_roots(defs, e);
                 // Middleware runs for the route too (`from_fn(request_id)`).
@@ -1242,9 +1242,10 @@ impl Reach {
                 if roots.is_empty() {
                     return None;
                 }
-                let reached: BTreeSet<FnId> = graph.reachable(&roots).into_iter().collect();
-                Some((e.route(), reached))
+                let reached = graph.reachable_with(&roots, seen);
+                Some((e.route(), reached.into_iter().collect()))
             })
+            .flatten()
             .collect();
         let mentions: Vec<BTreeSet<Def>> = (0..defs.fns.len())
             .into_par_iter()
