@@ -485,6 +485,15 @@ pub fn normalise_path(raw: &str) -> String {
 }
 
 fn normalise_segment(seg: &str) -> String {
+    // actix: a parameter after literal text in one segment (`call{route:.*}`).
+    if let Some(at) = seg.find('{').filter(|&at| at > 0)
+        && (seg.ends_with('}') || seg.ends_with("}*"))
+        && seg[at + 1..]
+            .find('{')
+            .is_none_or(|i| seg[at + 1..][..i].contains(':'))
+    {
+        return format!("{}{}", &seg[..at], normalise_segment(&seg[at..]));
+    }
     if let Some(name) = seg.strip_prefix(':') {
         return format!("{{{name}}}");
     }
@@ -538,6 +547,8 @@ mod tests {
             ("/posts/{id:\\d+}", "/posts/{id}"),
             ("/tail/{tail:.*}", "/tail/{*tail}"),
             ("/dav/{tail}*", "/dav/{*tail}"),
+            ("/plugins/{id}/call{route:.*}", "/plugins/{id}/call{*route}"),
+            ("/files/{name:[a-z]+}.png", "/files/{name:[a-z]+}.png"),
             ("//a//b/", "/a/b"),
             ("", "/"),
         ];

@@ -154,7 +154,14 @@ pub enum Segment<'a> {
 }
 
 impl<'a> Segment<'a> {
+    /// A parameter after literal text in one segment (actix's
+    /// `call{route:.*}`) is read as the parameter alone: API Gateway matches
+    /// whole segments, so the route takes what the parameter would.
     pub fn of(seg: &'a str) -> Self {
+        let seg = match seg.find('{') {
+            Some(at) if at > 0 && seg.ends_with('}') => &seg[at..],
+            _ => seg,
+        };
         let Some(inner) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else {
             return Segment::Literal;
         };

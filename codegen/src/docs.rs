@@ -632,3 +632,19 @@ impl Deployment {
 fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn apigw_paths_take_whole_segments() {
+        for (path, want) in [
+            ("/a/{id:\\d+}/{*rest}", "/a/{id}/{rest+}"),
+            ("/tail/{tail:.*}", "/tail/{tail+}"),
+            ("/plugins/{id}/call{*route}", "/plugins/{id}/{route+}"),
+            ("/files/v{n}/meta", "/files/{n}/meta"),
+            ("/static", "/static"),
+        ] {
+            assert_eq!(super::apigw_path(path), want, "{path}");
+        }
+    }
+}
