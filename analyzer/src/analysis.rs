@@ -262,7 +262,8 @@ fn assemble(
     let mut mains = startup::bin_mains(defs, &detection.entrypoints);
     startup::set_serve_args(defs, &graph_edges, &mut mains);
     let (serving, route_binaries) = narrow(defs, &graph_edges, &mut mains, &mut detection, bin);
-    let (hazards, left_out, config) = scan.finish(graph, &detection.entrypoints);
+    let reach = entrypoints::reach_all(defs, graph, &detection.entrypoints);
+    let (hazards, left_out, config) = scan.finish(graph, &detection.entrypoints, &reach);
 
     let fns: Vec<FnFact> = defs
         .fns
@@ -284,36 +285,6 @@ fn assemble(
         .collect();
     edges.sort();
     edges.dedup();
-    // Middleware handlers by id (built only when some entry point has middleware).
-    let by_id: BTreeMap<&str, usize> = if detection
-        .entrypoints
-        .iter()
-        .any(|e| e.middleware.iter().any(|m| m.handler.is_some()))
-    {
-        defs.fns
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.id.as_str(), i))
-            .collect()
-    } else {
-        BTreeMap::new()
-    };
-    let mut seen = callgraph::Seen::default();
-    let reach = detection
-        .entrypoints
-        .iter()
-        .map(|e| {
-            // The handler's code and the middleware's that runs around it.
-            let mut roots = entrypoints::reach_roots(defs, e);
-            roots.extend(
-                e.middleware
-                    .iter()
-                    .filter_map(|m| m.handler.as_deref())
-                    .filter_map(|h| by_id.get(h).copied()),
-            );
-            graph.reachable_with(&roots, &mut seen)
-        })
-        .collect();
 
     let packages = project
         .packages

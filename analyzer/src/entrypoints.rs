@@ -260,6 +260,42 @@ pub fn detect_with(defs: &DefMap<'_>, overrides: &prefix::Overrides) -> Detectio
     out
 }
 
+/// What each entry point runs, in order: the workspace fns reachable from
+/// its handler and from the middleware handlers around it, sorted.
+pub fn reach_all(
+    defs: &DefMap<'_>,
+    graph: &crate::callgraph::CallGraph,
+    entrypoints: &[EntryPoint],
+) -> Vec<Vec<FnId>> {
+    // Middleware handlers by id (built only when some entry point has middleware).
+    let by_id: std::collections::BTreeMap<&str, FnId> = if entrypoints
+        .iter()
+        .any(|e| e.middleware.iter().any(|m| m.handler.is_some()))
+    {
+        defs.fns
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.id.as_str(), i))
+            .collect()
+    } else {
+        std::collections::BTreeMap::new()
+    };
+    let mut seen = crate::callgraph::Seen::default();
+    entrypoints
+        .iter()
+        .map(|e| {
+            let mut roots = reach_roots(defs, e);
+            roots.extend(
+                e.middleware
+                    .iter()
+                    .filter_map(|m| m.handler.as_deref())
+                    .filter_map(|h| by_id.get(h).copied()),
+            );
+            graph.reachable_with(&roots, &mut seen)
+        })
+        .collect()
+}
+
 /// Where an entry point's reach starts in the call graph: its handler; for a
 /// closure, the workspace fns the closure's body names (not the fn around
 /// it, which is often the whole router).

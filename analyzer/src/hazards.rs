@@ -127,7 +127,8 @@ pub enum PoolSize {
 
 /// Runs every lint. Sorted by (file, line, code).
 pub fn check(defs: &DefMap<'_>, graph: &CallGraph, entrypoints: &[EntryPoint]) -> Vec<Hazard> {
-    Scan::new(defs).finish(graph, entrypoints).0
+    let reach = crate::entrypoints::reach_all(defs, graph, entrypoints);
+    Scan::new(defs).finish(graph, entrypoints, &reach).0
 }
 
 /// What the lints found, before each finding is tied to the entry points
@@ -181,9 +182,10 @@ impl<'a> Scan<'a> {
         self,
         graph: &CallGraph,
         entrypoints: &[EntryPoint],
+        reach: &[Vec<FnId>],
     ) -> (Vec<Hazard>, usize, Vec<crate::config::EnvVar>) {
         let Scan { ctx, found, config } = self;
-        let reach = Reach::new(&ctx, graph, entrypoints);
+        let reach = Reach::new(&ctx, graph, entrypoints, reach);
         let called = called_at_startup(&ctx, graph, &reach.startup);
         let variables = crate::config::tie(config, &|s: &Subject| {
             // Start-up refers to every handler it registers: what it runs
@@ -1207,7 +1209,12 @@ struct Reach {
 type CliSpans = BTreeMap<FnId, Vec<(u32, u32)>>;
 
 impl Reach {
-    fn new(ctx: &Ctx<'_>, graph: &CallGraph, entrypoints: &[EntryPoint]) -> Self {
+    fn new(
+        ctx: &Ctx<'_>,
+        graph: &CallGraph,
+        entrypoints: &[EntryPoint],
+        reach: &[Vec<FnId>],
+    ) -> Self {
         if entrypoints.is_empty() {
             return Reach {
                 routes: Vec::new(),
@@ -1218,34 +1225,14 @@ impl Reach {
             };
         }
         let defs = ctx.defs;
-        let by_id: BTreeMap<&str, FnId> = defs
-            .fns
-            .iter()
-            .enumerate()
-            .map(|(f, d)| (d.id.as_str(), f))
-            .collect();
-        // Each entry point's reach, and what each fn mentions: on all cores,
-        // in order.
+        // Each entry point's reach (`reach`, in order; one that reaches
+        // nothing has no route here), and what each fn mentions: on all
+        // cores, in order.
         let routes: Vec<(String, BTreeSet<FnId>)> = entrypoints
             .par_iter()
-            .map_init(crate::callgraph::Seen::default, |seen, e| {
-                // The handler; for a closure handler, the fns its body names.
-                let mut roots: Vec<FnId> = crate::entrypoints::reach_roots(defs, e);
-                // Middleware runs for the route too (`from_fn(request_id)`).
-                roots.extend(
-                    e.middleware
-                        .iter()
-                        .filter_map(|m| m.handler.as_deref())
-                        .filter_map(|h| by_id.get(h).copied()),
-                );
-                roots.retain(|f| *f < defs.fns.len());
-                if roots.is_empty() {
-                    return None;
-                }
-                let reached = graph.reachable_with(&roots, seen);
-                Some((e.route(), reached.into_iter().collect()))
-            })
-            .flatten()
+            .zip(reach)
+            .filter(|(_, r)| !r.is_empty())
+            .map(|(e, r)| (e.route(), r.iter().copied().collect()))
             .collect();
         let mentions: Vec<BTreeSet<Def>> = (0..defs.fns.len())
             .into_par_iter()
