@@ -260,7 +260,7 @@ fn assemble(
 ) -> Analysis {
     let graph_edges = graph.edges();
     let mut mains = startup::bin_mains(defs, &detection.entrypoints);
-    startup::set_serve_args(defs, &graph_edges, &mut mains);
+    let cli_warnings = startup::set_serve_args(defs, &graph_edges, &mut mains);
     let (serving, route_binaries) = narrow(defs, &graph_edges, &mut mains, &mut detection, bin);
     let reach = entrypoints::reach_all(defs, graph, &detection.entrypoints);
     let (hazards, left_out, config) = scan.finish(graph, &detection.entrypoints, &reach);
@@ -309,6 +309,7 @@ fn assemble(
         .collect();
     let mut diagnostics = project.diagnostics.clone();
     diagnostics.extend(detection.diagnostics.iter().cloned());
+    diagnostics.extend(cli_warnings);
     if left_out > 0 {
         diagnostics.push(Diagnostic::new(
             "hazard-scope",

@@ -326,13 +326,19 @@ pub fn serving(
 /// (`Command::Db(Db::Serve)` -> `["db", "serve"]`). Nothing when the server
 /// runs without a subcommand (`None =>`, `_ =>`) or the arm is not a
 /// variant pattern: then `main` needs no arguments, or cleave cannot tell.
+///
+/// Returns a `cli-arguments` warning for each `main` whose serving runs
+/// under a dispatch cleave cannot turn into arguments (several arms serve,
+/// or clap's builder `match m.subcommand() { Some(("serve", a)) => .. }`):
+/// Lambda starts a function with none, so the plan must say them.
 pub fn set_serve_args(
     defs: &DefMap<'_>,
     edges: &[(usize, usize, crate::callgraph::Edge)],
     mains: &mut [BinMain],
-) {
+) -> Vec<crate::diagnostic::Diagnostic> {
+    let mut warnings = Vec::new();
     let Some(first) = mains.first() else {
-        return;
+        return warnings;
     };
     let server: std::collections::BTreeSet<(&str, u32)> = first
         .server_fns
@@ -410,7 +416,26 @@ pub fn set_serve_args(
         if m.serve_args.is_none() && !serving[main] {
             derived_dispatch(defs, &serving, main, m);
         }
+        if m.serve_args.is_none()
+            && let Some((f, line)) = seen
+                .iter()
+                .find_map(|&f| dispatch.unread(f).map(|l| (f, l)))
+        {
+            warnings.push(crate::diagnostic::Diagnostic::new(
+                "cli-arguments",
+                crate::diagnostic::Severity::Warning,
+                defs.fns[f].file,
+                line,
+                format!(
+                    "`{}` starts its server under a command-line dispatch cleave cannot read \
+                     into arguments (several subcommands serve, or clap's builder API); Lambda \
+                     starts each function with no arguments: set `args = [..]` in cleave.toml",
+                    m.krate
+                ),
+            ));
+        }
     }
+    warnings
 }
 
 /// For a `main` that reaches no server: the one subcommand of its
@@ -555,6 +580,62 @@ impl Dispatch<'_, '_> {
             args.extend(more);
         }
         Some((args, line))
+    }
+
+    /// The line of a serving arm of a dispatch in fn `f`'s body that
+    /// [`Self::of_match`] cannot read: a `match` on clap's builder
+    /// (`.subcommand()`, `.subcommand_name()`) with an arm that serves, or
+    /// one whose patterns are subcommands and where several arms serve.
+    fn unread(&self, f: usize) -> Option<u32> {
+        let body = self.defs.fns[f].def.body.as_ref()?;
+        let mut found = None;
+        body.walk(&mut |e| {
+            let Expr::Match { expr, arms } = e else {
+                return;
+            };
+            if found.is_some() || arms.len() < 2 {
+                return;
+            }
+            let serving: Vec<(&Pat, u32)> = arms
+                .iter()
+                .filter_map(|(pat, body)| self.arm_serves(f, body).map(|l| (pat, l)))
+                .collect();
+            let builder = matches!(expr.peel(), Expr::MethodCall { method, .. }
+                if method == "subcommand" || method == "subcommand_name");
+            let several =
+                serving.len() > 1 && serving.iter().all(|(pat, _)| self.clap_variant(f, pat));
+            if builder || several {
+                found = serving.first().map(|(_, l)| *l);
+            }
+        });
+        found
+    }
+
+    /// Whether a pattern (in fn `f`) matches a variant of an enum deriving
+    /// clap's `Parser` or `Subcommand` (`Command::Serve(..)`, `Some(Cmd::Api)`).
+    fn clap_variant(&self, f: usize, pat: &Pat) -> bool {
+        let path = match pat {
+            Pat::Ref(inner) => return self.clap_variant(f, inner),
+            Pat::Or(alts) => return alts.first().is_some_and(|p| self.clap_variant(f, p)),
+            Pat::TupleStruct(path, inner) if path.names().eq(["Some"]) => {
+                return inner.first().is_some_and(|p| self.clap_variant(f, p));
+            }
+            Pat::TupleStruct(path, _) | Pat::Struct(path, _) | Pat::Path(path) => path,
+            _ => return false,
+        };
+        let names: Vec<&str> = path.names().collect();
+        self.defs
+            .resolve_names(self.defs.fns[f].module, &names, path.leading_colon)
+            .into_iter()
+            .any(|d| match d {
+                crate::resolve::Def::Variant(t) => self.defs.types[t].item.attrs.iter().any(|a| {
+                    a.path.last() == Some("derive")
+                        && a.words
+                            .iter()
+                            .any(|w| matches!(w.rsplit("::").next(), Some("Parser" | "Subcommand")))
+                }),
+                _ => false,
+            })
     }
 
     /// The first line where an arm's code calls a fn that reaches a

@@ -496,3 +496,96 @@ fn main() -> std::io::Result<()> {
         "#]],
     );
 }
+
+/// The `cli-arguments` warnings of an analysis, one per line.
+fn cli_warnings(fixture: &str) -> String {
+    let analysis = crate::testing::analyze(fixture, MANIFEST);
+    analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "cli-arguments")
+        .map(|d| format!("{d}\n"))
+        .collect()
+}
+
+/// clap's builder API (`Some(("start", m))`) and a derive dispatch where
+/// two subcommands serve: cleave cannot choose the arguments, and says so
+/// at the first serving arm; one derive subcommand that serves needs no
+/// warning (its arguments are in the plan).
+#[test]
+fn serving_under_a_dispatch_cleave_cannot_read_is_a_warning() {
+    let builder = cli_warnings(
+        r#"
+//- /src/main.rs
+fn main() {
+    let matches = clap::Command::new("app").get_matches();
+    match matches.subcommand() {
+        Some(("start", _)) => serve(),
+        Some(("migrate", _)) => println!("migrated"),
+        _ => unreachable!(),
+    }
+}
+fn serve() {
+    let _ = axum::serve(listener(), axum::Router::new());
+}
+fn listener() -> tokio::net::TcpListener {
+    todo!()
+}
+"#,
+    );
+    expect![[r#"
+        warning[cli-arguments]: src/main.rs:4: `app` starts its server under a command-line dispatch cleave cannot read into arguments (several subcommands serve, or clap's builder API); Lambda starts each function with no arguments: set `args = [..]` in cleave.toml
+    "#]]
+    .assert_eq(&builder);
+    let two = cli_warnings(
+        r#"
+//- /src/main.rs
+#[derive(clap::Parser)]
+enum Cmd {
+    Api,
+    Init,
+    Migrate,
+}
+fn main() {
+    match <Cmd as clap::Parser>::parse() {
+        Cmd::Api => serve(),
+        Cmd::Init => serve(),
+        Cmd::Migrate => println!("migrated"),
+    }
+}
+fn serve() {
+    let _ = axum::serve(listener(), axum::Router::new());
+}
+fn listener() -> tokio::net::TcpListener {
+    todo!()
+}
+"#,
+    );
+    expect![[r#"
+        warning[cli-arguments]: src/main.rs:9: `app` starts its server under a command-line dispatch cleave cannot read into arguments (several subcommands serve, or clap's builder API); Lambda starts each function with no arguments: set `args = [..]` in cleave.toml
+    "#]]
+    .assert_eq(&two);
+    let one = cli_warnings(
+        r#"
+//- /src/main.rs
+#[derive(clap::Parser)]
+enum Cmd {
+    Api,
+    Migrate,
+}
+fn main() {
+    match <Cmd as clap::Parser>::parse() {
+        Cmd::Api => serve(),
+        Cmd::Migrate => println!("migrated"),
+    }
+}
+fn serve() {
+    let _ = axum::serve(listener(), axum::Router::new());
+}
+fn listener() -> tokio::net::TcpListener {
+    todo!()
+}
+"#,
+    );
+    assert_eq!(one, "");
+}
