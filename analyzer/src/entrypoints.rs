@@ -98,6 +98,23 @@ pub(crate) fn run_by_binaries(defs: &DefMap<'_>) -> Option<std::collections::BTr
     Some(seen)
 }
 
+/// The note for routes fn `f` builds (`what`: "builds", "mounts") that no
+/// binary's start reaches ([`run_by_binaries`]): they are not listed.
+pub(crate) fn unserved_note(defs: &DefMap<'_>, f: FnId, what: &str) -> Diagnostic {
+    let data = &defs.fns[f];
+    Diagnostic::new(
+        "unserved-router",
+        crate::diagnostic::Severity::Note,
+        data.file,
+        data.line,
+        format!(
+            "`{}` {what} routes, but no binary's `main` reaches it: cleave does not list them \
+             as served routes",
+            data.id
+        ),
+    )
+}
+
 /// The fns a binary starts at: each binary crate's `main`, or the rocket
 /// `#[launch]` fn that becomes it. In fn id order.
 pub(crate) fn binary_mains(defs: &DefMap<'_>) -> Vec<FnId> {

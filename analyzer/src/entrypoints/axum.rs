@@ -169,17 +169,8 @@ pub(crate) fn detect(defs: &DefMap<'_>, overrides: &Overrides, out: &mut Detecti
                     _ => 0,
                 };
             if routes > 0 && !run_at.contains(&(data.file, data.line)) {
-                out.diagnostics.push(Diagnostic::new(
-                    "unserved-router",
-                    crate::diagnostic::Severity::Note,
-                    data.file,
-                    data.line,
-                    format!(
-                        "`{}` builds routes, but no binary's `main` reaches it: cleave does not \
-                         list them as served routes",
-                        data.id
-                    ),
-                ));
+                out.diagnostics
+                    .push(super::unserved_note(defs, f, "builds"));
             }
             continue;
         }

@@ -291,19 +291,8 @@ impl<'d, 'a> Cx<'d, 'a> {
             if let Some(run) = &run
                 && !component.iter().any(|f| run.contains(f))
             {
-                let first = component[0];
-                let data = &defs.fns[first];
-                self.diags.push(Diagnostic::new(
-                    "unserved-router",
-                    crate::diagnostic::Severity::Note,
-                    data.file,
-                    data.line,
-                    format!(
-                        "`{}` mounts routes, but no binary's `main` reaches it: cleave does not \
-                         list them as served routes",
-                        data.id
-                    ),
-                ));
+                self.diags
+                    .push(super::unserved_note(defs, component[0], "mounts"));
                 continue;
             }
             let mut fairings = Vec::new();

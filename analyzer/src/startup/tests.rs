@@ -497,9 +497,20 @@ fn main() -> std::io::Result<()> {
     );
 }
 
-/// The `cli-arguments` warnings of an analysis, one per line.
-fn cli_warnings(fixture: &str) -> String {
-    let analysis = crate::testing::analyze(fixture, MANIFEST);
+/// A fn that serves, appended to each `main` of the tests below.
+const SERVE: &str = r#"
+fn serve() {
+    let _ = axum::serve(listener(), axum::Router::new());
+}
+fn listener() -> tokio::net::TcpListener {
+    todo!()
+}
+"#;
+
+/// The `cli-arguments` warnings of an analysis (`main` then [`SERVE`]), one per line.
+fn cli_warnings(main: &str) -> String {
+    let fixture = format!("{main}{SERVE}");
+    let analysis = crate::testing::analyze(&fixture, MANIFEST);
     analysis
         .diagnostics
         .iter()
@@ -525,12 +536,6 @@ fn main() {
         _ => unreachable!(),
     }
 }
-fn serve() {
-    let _ = axum::serve(listener(), axum::Router::new());
-}
-fn listener() -> tokio::net::TcpListener {
-    todo!()
-}
 "#,
     );
     expect![[r#"
@@ -553,12 +558,6 @@ fn main() {
         Cmd::Migrate => println!("migrated"),
     }
 }
-fn serve() {
-    let _ = axum::serve(listener(), axum::Router::new());
-}
-fn listener() -> tokio::net::TcpListener {
-    todo!()
-}
 "#,
     );
     expect![[r#"
@@ -578,12 +577,6 @@ fn main() {
         Cmd::Api => serve(),
         Cmd::Migrate => println!("migrated"),
     }
-}
-fn serve() {
-    let _ = axum::serve(listener(), axum::Router::new());
-}
-fn listener() -> tokio::net::TcpListener {
-    todo!()
 }
 "#,
     );
