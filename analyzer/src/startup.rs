@@ -404,6 +404,10 @@ pub fn set_serve_args(
                     }
                     break 'search;
                 }
+                // A dispatch cleave cannot read: the arguments are not below it.
+                if dispatch.unread(f).is_some() {
+                    break 'search;
+                }
                 for (from, to, _) in edges {
                     if *from == f && !seen.contains(to) {
                         seen.push(*to);
@@ -644,7 +648,9 @@ impl Dispatch<'_, '_> {
     /// edge recorded at another arm's call.
     fn arm_serves(&self, f: usize, body: &Expr) -> Option<u32> {
         let mut lines = std::collections::BTreeSet::new();
-        let mut calls: Vec<(&str, u32)> = Vec::new();
+        // Each call: the callee's name, the workspace fns its path resolves
+        // to (empty for a method call, or a path cleave cannot resolve), its line.
+        let mut calls: Vec<(&str, Vec<usize>, u32)> = Vec::new();
         body.walk(&mut |e| {
             if let Some(l) = e.line() {
                 lines.insert(l);
@@ -654,10 +660,12 @@ impl Dispatch<'_, '_> {
                     if let Expr::Path { path, .. } = func.peel()
                         && let Some(name) = path.names().last()
                     {
-                        calls.push((name, *line));
+                        calls.push((name, self.defs.resolve_fn_path(f, path), *line));
                     }
                 }
-                Expr::MethodCall { method, line, .. } => calls.push((method.as_str(), *line)),
+                Expr::MethodCall { method, line, .. } => {
+                    calls.push((method.as_str(), Vec::new(), *line));
+                }
                 _ => {}
             }
         });
@@ -668,8 +676,15 @@ impl Dispatch<'_, '_> {
                 if lines.contains(&edge.line) {
                     return Some(edge.line);
                 }
+                // By name, unless the call resolves to other fns
+                // (`bootstrap::run(..)` is not the serving `server::run(..)`).
                 let name = self.defs.fns[*to].name;
-                calls.iter().find(|(n, _)| *n == name).map(|(_, l)| *l)
+                calls
+                    .iter()
+                    .find(|(n, resolved, _)| {
+                        *n == name && (resolved.is_empty() || resolved.contains(to))
+                    })
+                    .map(|(_, _, l)| *l)
             })
             .min()
     }

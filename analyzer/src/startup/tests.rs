@@ -582,3 +582,41 @@ fn main() {
     );
     assert_eq!(one, "");
 }
+
+/// Arms calling fns of one name in different modules: only the arm whose
+/// call resolves to the serving fn serves (`tools::run` is not `server::run`).
+#[test]
+fn an_arm_serves_by_the_fn_its_call_resolves_to_not_by_its_name() {
+    check(
+        r#"
+//- /src/main.rs
+#[derive(clap::Parser)]
+enum Cmd {
+    Serve,
+    Bootstrap,
+}
+mod server {
+    pub fn run() {
+        let _ = axum::serve(listener(), axum::Router::new());
+    }
+    fn listener() -> tokio::net::TcpListener {
+        todo!()
+    }
+}
+mod tools {
+    pub fn run() {
+        println!("bootstrapped");
+    }
+}
+fn main() {
+    match <Cmd as clap::Parser>::parse() {
+        Cmd::Bootstrap => tools::run(),
+        Cmd::Serve => server::run(),
+    }
+}
+"#,
+        expect![[r#"
+            app src/main.rs:19 serves args=["serve"]@src/main.rs:22
+        "#]],
+    );
+}
