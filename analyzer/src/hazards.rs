@@ -34,7 +34,9 @@ mod startup_work;
 mod tests;
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
@@ -192,8 +194,7 @@ impl<'a> Scan<'a> {
             // itself is what it calls.
             reach.in_scope(&ctx, s).then(|| {
                 let routes = reach.routes(&ctx, s);
-                let startup =
-                    routes.is_empty() || Reach::touches(&ctx, &reach.mentions, &called, s);
+                let startup = routes.is_empty() || reach.touches(&ctx, &called, s);
                 (routes, startup)
             })
         });
@@ -1192,8 +1193,13 @@ fn called_at_startup(ctx: &Ctx<'_>, graph: &CallGraph, startup: &BTreeSet<FnId>)
 struct Reach {
     /// Each entry point's route and the fns it reaches.
     routes: Vec<(String, BTreeSet<FnId>)>,
-    /// Per fn: the statics and types it names.
-    mentions: Vec<BTreeSet<Def>>,
+    /// The fns that name each static and type, ascending.
+    named: BTreeMap<Def, Vec<FnId>>,
+    /// The fns of each type's impls, ascending.
+    implementing: BTreeMap<TypeId, Vec<FnId>>,
+    /// Per type subject, asked about once per route and finding: the fns
+    /// that name or implement the type or a type holding it ([`holders`]).
+    touching: RefCell<BTreeMap<TypeId, Rc<[FnId]>>>,
     /// The fns the served app runs: what routes and workers reach, and the
     /// start-up of each binary that serves. `None`: every fn (no binary, or
     /// no entry point, so nothing tells served code from the rest).
@@ -1218,7 +1224,9 @@ impl Reach {
         if entrypoints.is_empty() {
             return Reach {
                 routes: Vec::new(),
-                mentions: Vec::new(),
+                named: BTreeMap::new(),
+                implementing: implementing(ctx.defs),
+                touching: RefCell::default(),
                 scope: None,
                 startup: BTreeSet::new(),
                 cli: BTreeMap::new(),
@@ -1244,9 +1252,17 @@ impl Reach {
                 Some((scope, startup, cli)) => (Some(scope), startup, cli),
                 None => (None, BTreeSet::new(), BTreeMap::new()),
             };
+        let mut named: BTreeMap<Def, Vec<FnId>> = BTreeMap::new();
+        for (f, m) in mentions.iter().enumerate() {
+            for d in m {
+                named.entry(*d).or_default().push(f);
+            }
+        }
         Reach {
             routes,
-            mentions,
+            named,
+            implementing: implementing(defs),
+            touching: RefCell::default(),
             scope,
             startup,
             cli,
@@ -1270,55 +1286,63 @@ impl Reach {
     fn startup_only(&self, ctx: &Ctx<'_>, subject: &Subject) -> bool {
         self.scope.is_some()
             && self.routes(ctx, subject).is_empty()
-            && Self::touches(ctx, &self.mentions, &self.startup, subject)
+            && self.touches(ctx, &self.startup, subject)
     }
 
     fn in_scope(&self, ctx: &Ctx<'_>, subject: &Subject) -> bool {
         let Some(scope) = &self.scope else {
             return true;
         };
-        Self::touches(ctx, &self.mentions, scope, subject)
+        self.touches(ctx, scope, subject)
     }
 
     /// Whether any of `fns` is, names or implements the subject.
-    fn touches(
-        ctx: &Ctx<'_>,
-        mentions: &[BTreeSet<Def>],
-        fns: &BTreeSet<FnId>,
-        subject: &Subject,
-    ) -> bool {
+    fn touches(&self, ctx: &Ctx<'_>, fns: &BTreeSet<FnId>, subject: &Subject) -> bool {
+        let any = |touching: &[FnId]| touching.iter().any(|f| fns.contains(f));
         match subject {
             Subject::Fn(f) | Subject::LocalStatic(f, _) => fns.contains(f),
-            Subject::Static(s) => fns.iter().any(|f| {
-                mentions
-                    .get(*f)
-                    .is_some_and(|m| m.contains(&Def::Static(*s)))
-            }),
-            Subject::Type(t) => {
-                let holders = holders(ctx, *t);
-                fns.iter().any(|f| {
-                    holders.iter().any(|h| {
-                        mentions.get(*f).is_some_and(|m| m.contains(&Def::Type(*h)))
-                            || ctx.defs.fns[*f]
-                                .impl_
-                                .is_some_and(|i| ctx.defs.impls[i].self_def == Some(*h))
-                    })
-                })
-            }
+            Subject::Static(s) => self.named.get(&Def::Static(*s)).is_some_and(|t| any(t)),
+            Subject::Type(t) => any(&self.touching(ctx, *t)),
         }
+    }
+
+    /// The fns that name or implement type `t` or a type holding it, ascending.
+    fn touching(&self, ctx: &Ctx<'_>, t: TypeId) -> Rc<[FnId]> {
+        if let Some(known) = self.touching.borrow().get(&t) {
+            return Rc::clone(known);
+        }
+        let mut fns = BTreeSet::new();
+        for h in holders(ctx, t) {
+            fns.extend(self.named.get(&Def::Type(h)).into_iter().flatten());
+            fns.extend(self.implementing.get(&h).into_iter().flatten());
+        }
+        let fns: Rc<[FnId]> = fns.into_iter().collect();
+        self.touching.borrow_mut().insert(t, Rc::clone(&fns));
+        fns
     }
 
     fn routes(&self, ctx: &Ctx<'_>, subject: &Subject) -> Vec<String> {
         let mut out: Vec<String> = self
             .routes
             .iter()
-            .filter(|(_, reached)| Self::touches(ctx, &self.mentions, reached, subject))
+            .filter(|(_, reached)| self.touches(ctx, reached, subject))
             .map(|(r, _)| r.clone())
             .collect();
         out.sort();
         out.dedup();
         out
     }
+}
+
+/// The fns of each type's impls (`impl T { .. }`, `impl Trait for T { .. }`), ascending.
+fn implementing(defs: &DefMap<'_>) -> BTreeMap<TypeId, Vec<FnId>> {
+    let mut out: BTreeMap<TypeId, Vec<FnId>> = BTreeMap::new();
+    for (f, data) in defs.fns.iter().enumerate() {
+        if let Some(t) = data.impl_.and_then(|i| defs.impls[i].self_def) {
+            out.entry(t).or_default().push(f);
+        }
+    }
+    out
 }
 
 /// Type `t` and the workspace types that hold it, at any depth, in a field
