@@ -233,6 +233,19 @@ pub struct Crate {
     pub modules: Vec<Module>,
 }
 
+impl Crate {
+    /// This crate, without its modules.
+    fn clone_empty(&self) -> Crate {
+        Crate {
+            name: self.name.clone(),
+            kind: self.kind,
+            package: self.package,
+            root_file: self.root_file.clone(),
+            modules: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Project {
     /// The root as given on the command line (kept for output, never resolved).
@@ -437,21 +450,27 @@ fn load_here(root: &FsPath, features: &[String]) -> Result<Project, LoadError> {
 
     let asked = asked_features(&packages, features, root)?;
     unify_features(&mut packages, &feature_tables, asked);
-    let before = diagnostics.len();
     load_modules(&disk, &mut crates, &mut diagnostics);
     // Test modules were cut to their `mod` items, which no stage notices
     // unless two modules of a crate share a path (`#[cfg(test)] mod imp`
-    // beside `#[cfg(not(test))] mod imp`): then everything is read again, uncut.
-    let shared_path = crates
-        .iter()
-        .any(|c| c.modules.windows(2).any(|w| w[0].path == w[1].path));
-    if shared_path {
-        diagnostics.truncate(before);
-        for c in &mut crates {
-            c.modules.clear();
-        }
+    // beside `#[cfg(not(test))] mod imp`): then that crate is read again,
+    // uncut. Crates do not share modules, and cutting changes no
+    // diagnostic (the same files are read), so the others stay as read.
+    let shared: Vec<usize> = (0..crates.len())
+        .filter(|i| {
+            crates[*i]
+                .modules
+                .windows(2)
+                .any(|w| w[0].path == w[1].path)
+        })
+        .collect();
+    if !shared.is_empty() {
         disk.cut_tests = false;
-        load_modules(&disk, &mut crates, &mut diagnostics);
+        let mut again: Vec<Crate> = shared.iter().map(|i| crates[*i].clone_empty()).collect();
+        load_modules(&disk, &mut again, &mut diagnostics);
+        for (i, c) in shared.into_iter().zip(again) {
+            crates[i] = c;
+        }
     }
     diagnostics.sort();
     diagnostics.dedup();

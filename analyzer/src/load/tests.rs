@@ -88,6 +88,47 @@ fn a_test_module_sharing_its_path_is_read_whole() {
     );
 }
 
+/// Only the crate with the shared path is read again: the other keeps its
+/// test module cut.
+#[test]
+fn only_the_crate_with_a_shared_path_is_read_whole() {
+    let mods = modules(
+        r#"
+        //- /Cargo.toml
+        [workspace]
+        members = ["a", "b"]
+        //- /a/Cargo.toml
+        [package]
+        name = "a"
+        //- /a/src/lib.rs
+        #[cfg(feature = "x")]
+        mod imp { pub fn on() {} }
+        #[cfg(not(feature = "x"))]
+        mod imp { pub fn off() {} }
+        #[cfg(test)]
+        mod tests { fn ta() {} }
+        //- /b/Cargo.toml
+        [package]
+        name = "b"
+        //- /b/src/lib.rs
+        pub fn f() {}
+        #[cfg(test)]
+        mod tests { fn tb() {} }
+        "#,
+    );
+    assert_eq!(
+        outline(&mods),
+        [
+            ": imp imp tests",
+            "imp: on",
+            "imp: off",
+            "tests: ta",
+            ": f tests",
+            "tests: "
+        ]
+    );
+}
+
 /// Cargo makes a path dependency inside the workspace's directory a member
 /// even when `members` does not list it; one outside it, or excluded, is not.
 #[test]
