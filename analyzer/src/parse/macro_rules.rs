@@ -15,6 +15,7 @@
 //! caller falls back to the rules' plain bodies.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use proc_macro2::{Delimiter, Group, Ident, Spacing, Span, TokenStream, TokenTree};
 
@@ -221,18 +222,20 @@ type Binds = BTreeMap<String, B>;
 
 /// The bindings of a match of `ms` that takes all of `toks`.
 fn whole(ms: &[M], toks: &[TokenTree], binds: Binds, budget: &mut u32) -> Option<Binds> {
-    seq(ms, toks, 0, binds, budget)
+    seq(ms, toks, 0, Some(toks.len()), binds, budget)
         .into_iter()
         .find(|(end, _)| *end == toks.len())
         .map(|(_, b)| b)
 }
 
 /// Every way `ms` matches a prefix of `toks[at..]`: where it ends and what
-/// it bound, longer repetitions first. `budget` bounds the work.
+/// it bound, longer repetitions first; with `end`, only the ways that end
+/// there (the others are not built). `budget` bounds the work.
 fn seq(
     ms: &[M],
     toks: &[TokenTree],
     at: usize,
+    end: Option<usize>,
     binds: Binds,
     budget: &mut u32,
 ) -> Vec<(usize, Binds)> {
@@ -241,18 +244,22 @@ fn seq(
     }
     *budget -= 1;
     let Some((m, rest)) = ms.split_first() else {
-        return vec![(at, binds)];
+        return if end.is_none_or(|e| e == at) {
+            vec![(at, binds)]
+        } else {
+            Vec::new()
+        };
     };
     match m {
         M::Tok(t) => match toks.get(at) {
-            Some(x) if same(t, x) => seq(rest, toks, at + 1, binds, budget),
+            Some(x) if same(t, x) => seq(rest, toks, at + 1, end, binds, budget),
             _ => Vec::new(),
         },
         M::Group(d, inner) => match toks.get(at) {
             Some(TokenTree::Group(g)) if g.delimiter() == *d => {
                 let inside: Vec<TokenTree> = g.stream().into_iter().collect();
                 match whole(inner, &inside, binds, budget) {
-                    Some(b) => seq(rest, toks, at + 1, b, budget),
+                    Some(b) => seq(rest, toks, at + 1, end, b, budget),
                     None => Vec::new(),
                 }
             }
@@ -262,7 +269,7 @@ fn seq(
             Some(n) => {
                 let mut b = binds;
                 b.insert(name.clone(), B::One(toks[at..at + n].to_vec(), *f));
-                seq(rest, toks, at + n, b, budget)
+                seq(rest, toks, at + n, end, b, budget)
             }
             None => Vec::new(),
         },
@@ -272,8 +279,9 @@ fn seq(
                 sep: sep.as_ref(),
                 op: *op,
                 rest,
+                end,
             };
-            r.from(toks, at, Vec::new(), &binds, budget)
+            r.from(toks, at, &Done::default(), &binds, budget)
         }
     }
 }
@@ -284,6 +292,39 @@ struct Repeat<'m> {
     sep: Option<&'m TokenTree>,
     op: char,
     rest: &'m [M],
+    /// Where the whole match must end, if anywhere in particular.
+    end: Option<usize>,
+}
+
+/// The iterations of a repetition matched so far, the last first: shared,
+/// so that trying one more copies none of them.
+#[derive(Default)]
+struct Done(Option<Rc<Iteration>>);
+
+struct Iteration {
+    binds: Binds,
+    before: Done,
+}
+
+impl Done {
+    fn then(&self, binds: Binds) -> Done {
+        Done(Some(Rc::new(Iteration {
+            binds,
+            before: Done(self.0.clone()),
+        })))
+    }
+
+    /// The iterations, first to last.
+    fn in_order(&self) -> Vec<&Binds> {
+        let mut out = Vec::new();
+        let mut at = self.0.as_deref();
+        while let Some(it) = at {
+            out.push(&it.binds);
+            at = it.before.0.as_deref();
+        }
+        out.reverse();
+        out
+    }
 }
 
 impl Repeat<'_> {
@@ -293,31 +334,37 @@ impl Repeat<'_> {
         &self,
         toks: &[TokenTree],
         at: usize,
-        done: Vec<Binds>,
+        done: &Done,
         binds: &Binds,
         budget: &mut u32,
     ) -> Vec<(usize, Binds)> {
         let mut out = Vec::new();
-        if self.op != '?' || done.is_empty() {
-            let start = match (done.is_empty(), self.sep) {
+        if self.op != '?' || done.0.is_none() {
+            let start = match (done.0.is_none(), self.sep) {
                 (false, Some(s)) => toks.get(at).filter(|x| same(s, x)).map(|_| at + 1),
                 _ => Some(at),
             };
             if let Some(start) = start {
-                for (end, b) in seq(self.inner, toks, start, Binds::new(), budget) {
+                for (end, b) in seq(self.inner, toks, start, None, Binds::new(), budget) {
                     if end == at {
                         continue;
                     }
-                    let mut more = done.clone();
-                    more.push(b);
-                    out.extend(self.from(toks, end, more, binds, budget));
+                    out.extend(self.from(toks, end, &done.then(b), binds, budget));
                 }
             }
         }
-        if self.op != '+' || !done.is_empty() {
+        if self.op != '+' || done.0.is_some() {
+            // Nothing follows and the match must end elsewhere: the step
+            // `seq` would take is counted, the bindings it would drop are
+            // not built.
+            if self.rest.is_empty() && self.end.is_some_and(|e| e != at) {
+                *budget = budget.saturating_sub(1);
+                return out;
+            }
             let mut b = binds.clone();
             let mut names = Vec::new();
             var_names(self.inner, &mut names);
+            let done = done.in_order();
             for name in names {
                 let each = done
                     .iter()
@@ -325,7 +372,7 @@ impl Repeat<'_> {
                     .collect();
                 b.insert(name, B::Seq(each));
             }
-            out.extend(seq(self.rest, toks, at, b, budget));
+            out.extend(seq(self.rest, toks, at, self.end, b, budget));
         }
         out
     }
