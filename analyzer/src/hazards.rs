@@ -1193,6 +1193,8 @@ fn called_at_startup(ctx: &Ctx<'_>, graph: &CallGraph, startup: &BTreeSet<FnId>)
 struct Reach {
     /// Each entry point's route and the fns it reaches.
     routes: Vec<(String, BTreeSet<FnId>)>,
+    /// Per fn: the entry points of `routes` that reach it (their indexes).
+    reached_by: Vec<Vec<usize>>,
     /// The fns that name each static and type, ascending.
     named: BTreeMap<Def, Vec<FnId>>,
     /// The fns of each type's impls, ascending.
@@ -1224,6 +1226,7 @@ impl Reach {
         if entrypoints.is_empty() {
             return Reach {
                 routes: Vec::new(),
+                reached_by: Vec::new(),
                 named: BTreeMap::new(),
                 implementing: implementing(ctx.defs),
                 touching: RefCell::default(),
@@ -1258,8 +1261,15 @@ impl Reach {
                 named.entry(*d).or_default().push(f);
             }
         }
+        let mut reached_by = vec![Vec::new(); defs.fns.len()];
+        for (i, (_, fns)) in routes.iter().enumerate() {
+            for f in fns {
+                reached_by[*f].push(i);
+            }
+        }
         Reach {
             routes,
+            reached_by,
             named,
             implementing: implementing(defs),
             touching: RefCell::default(),
@@ -1321,12 +1331,29 @@ impl Reach {
         fns
     }
 
+    /// The routes that reach what the subject is about, sorted.
     fn routes(&self, ctx: &Ctx<'_>, subject: &Subject) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .routes
-            .iter()
-            .filter(|(_, reached)| self.touches(ctx, reached, subject))
-            .map(|(r, _)| r.clone())
+        let reached_by = |f: &FnId| self.reached_by.get(*f).into_iter().flatten();
+        let entries: BTreeSet<usize> = match subject {
+            Subject::Fn(f) | Subject::LocalStatic(f, _) => reached_by(f).copied().collect(),
+            Subject::Static(s) => self
+                .named
+                .get(&Def::Static(*s))
+                .into_iter()
+                .flatten()
+                .flat_map(reached_by)
+                .copied()
+                .collect(),
+            Subject::Type(t) => self
+                .touching(ctx, *t)
+                .iter()
+                .flat_map(reached_by)
+                .copied()
+                .collect(),
+        };
+        let mut out: Vec<String> = entries
+            .into_iter()
+            .map(|i| self.routes[i].0.clone())
             .collect();
         out.sort();
         out.dedup();

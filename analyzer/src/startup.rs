@@ -319,8 +319,8 @@ pub fn serving(
 /// Sets each binary's [`BinMain::serve_args`]: for a `main` that dispatches
 /// on a clap subcommand (`match cli.command { Command::Serve(a) => .., .. }`,
 /// in `main` or a fn it calls, within its crate, up to three calls deep),
-/// where exactly one arm reaches a server (through `edges`, the call graph
-/// with each edge's first call line), the subcommand that arm matches, in
+/// where exactly one arm reaches a server (through `edges`, the call graph's
+/// sorted edges with each edge's first call line), the subcommand that arm matches, in
 /// clap's default spelling (`CreateKey` -> `create-key`) unless the variant
 /// renames it (`#[command(name = "up")]`); nested subcommands append
 /// (`Command::Db(Db::Serve)` -> `["db", "serve"]`). Nothing when the server
@@ -535,6 +535,7 @@ fn derived_dispatch(defs: &DefMap<'_>, serving: &[bool], main: usize, m: &mut Bi
 /// Finds the serving arm of a subcommand dispatch.
 struct Dispatch<'d, 'a> {
     defs: &'d DefMap<'a>,
+    /// The call graph's edges, sorted ([`crate::callgraph::CallGraph::edges`]).
     edges: &'d [(usize, usize, crate::callgraph::Edge)],
     serving: &'d [bool],
 }
@@ -669,9 +670,12 @@ impl Dispatch<'_, '_> {
                 _ => {}
             }
         });
-        self.edges
+        // The edges are sorted: `f`'s are one run of them.
+        let first = self.edges.partition_point(|(from, _, _)| *from < f);
+        let end = self.edges.partition_point(|(from, _, _)| *from <= f);
+        self.edges[first..end]
             .iter()
-            .filter(|(from, to, _)| *from == f && *to != f && self.serving[*to])
+            .filter(|(_, to, _)| *to != f && self.serving[*to])
             .filter_map(|(_, to, edge)| {
                 if lines.contains(&edge.line) {
                     return Some(edge.line);
