@@ -16,11 +16,27 @@
 # `#[get(..)]` routes, an actix app crate on top. Deterministic.
 #
 #   tools/bench.sh              # REPS=5 runs per input; BENCH_DIR=/tmp/cleave-bench
+#   tools/bench.sh --field [APP...]
+#                               # the field apps instead (tests/field/, all or the
+#                               # APPs named): their sources put in place by
+#                               # `tools/field-test.sh --fetch-only` (FIELD_DIR and
+#                               # FIELD_MIRROR as there), one row per app
 # The table goes to stdout and to $BENCH_DIR/table.md. The parse-only baseline
 # runs twice per repetition: with cleave's allocator (jemalloc), which gives
 # the ratio, and with the system allocator (benches/parse_system.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+field=0
+field_apps=()
+for arg in "$@"; do
+    case "$arg" in
+        --field) field=1 ;;
+        -*) echo "bench: unknown flag $arg" >&2; exit 2 ;;
+        *) [ "$field" -eq 1 ] || { echo "bench: apps are named after --field" >&2; exit 2; }
+           field_apps+=("$arg") ;;
+    esac
+done
 
 reps="${REPS:-5}"
 scratch="${BENCH_DIR:-${TMPDIR:-/tmp}/cleave-bench}"
@@ -28,6 +44,23 @@ corpus=tools/bench-corpus/Cargo.toml
 case "$(realpath -m "$scratch")/" in
     "$(pwd -P)"/*) echo "bench: BENCH_DIR must be outside the repository" >&2; exit 1 ;;
 esac
+
+# --field: one row per field app, on sources field-test.sh puts in place.
+if [ "$field" -eq 1 ]; then
+    [ "${#field_apps[@]}" -gt 0 ] || for t in tests/field/*/app.toml; do
+        field_apps+=("$(basename "$(dirname "$t")")")
+    done
+    tools/field-test.sh --fetch-only "${field_apps[@]}"
+    field_dir="${FIELD_DIR:-.field}"
+    rows=()
+    for app in "${field_apps[@]}"; do
+        vars="$(python3 tools/field-score.py app "tests/field/$app/app.toml")"
+        eval "$vars" # REPO COMMIT DIR ...
+        rows+=("$app=$field_dir/$app${DIR:+/$DIR}")
+    done
+    mkdir -p "$scratch"
+    exec cargo bench --bench analyze -- --reps "$reps" --markdown "$scratch/field.md" "${rows[@]}"
+fi
 
 host="$(rustc -vV | sed -n 's/^host: //p')"
 cargo fetch --locked --manifest-path "$corpus" --target "$host"
