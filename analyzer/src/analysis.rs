@@ -219,16 +219,12 @@ fn analyze_here(root: &FsPath, options: &Options) -> Result<Analysis, LoadError>
     let overrides = &options.prefixes;
     let project = load::load_with(root, &options.features)?;
     let defs = DefMap::build(&project);
-    // The call graph and the entry points on one side, the lints on the
-    // other: neither reads what the other builds, so they share the cores.
-    let ((graph, detection), scan) = rayon::join(
-        || {
-            (
-                callgraph::build(&defs),
-                entrypoints::detect_with(&defs, overrides),
-            )
-        },
-        || hazards::Scan::new(&defs),
+    // The call graph, the entry points and the lints: none reads what
+    // another builds, so they share the cores (the entry points, which
+    // run on one core, start first).
+    let (detection, (graph, scan)) = rayon::join(
+        || entrypoints::detect_with(&defs, overrides),
+        || rayon::join(|| callgraph::build(&defs), || hazards::Scan::new(&defs)),
     );
     let mut analysis = assemble(
         root,
