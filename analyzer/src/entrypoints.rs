@@ -441,10 +441,9 @@ pub(crate) fn macro_call<'a>(
     let crate::syntax::ItemKind::MacroRules { bodies, rules } = &defs.macros[m].item.kind else {
         return None;
     };
-    let crate::parse::Expansion::Rule(i) = crate::parse::expand_macro(rules, tokens, |_| false)?
-    else {
-        return None;
-    };
+    // The rule's body as read once, `$var`s plain: a rule whose body does
+    // not read so is not evaluated.
+    let i = crate::parse::macro_rule_of(rules, tokens).filter(|i| rules[*i].plain_reads)?;
     let body = bodies.get(i)?;
     let params = matcher_params(&rules.get(i)?.matcher)
         .filter(|p| p.len() == args)

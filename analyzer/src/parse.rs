@@ -24,7 +24,7 @@ mod lines;
 mod macro_rules;
 mod nesting;
 
-pub use macro_rules::{Expansion, expand as expand_macro};
+pub use macro_rules::{Expansion, expand as expand_macro, rule_of as macro_rule_of};
 
 use crate::syntax::{
     Attr, Block, Expr, FnDef, Generic, ImplDef, Item, ItemKind, Lit, Names, Pat, Path, Receiver,

@@ -154,6 +154,8 @@ struct MountSite<'e> {
 
 struct Cx<'d, 'a> {
     defs: &'d DefMap<'a>,
+    /// Per crate: whether its package depends on rocket.
+    rocket: Vec<bool>,
     /// The plan's `[prefix]` table.
     overrides: &'d Overrides,
     /// Every free fn with a rocket route attribute.
@@ -176,6 +178,9 @@ impl<'d, 'a> Cx<'d, 'a> {
         }
         Cx {
             defs,
+            rocket: (0..defs.project.crates.len())
+                .map(|k| uses_rocket(defs, k))
+                .collect(),
             overrides,
             attrs,
             memo: BTreeMap::new(),
@@ -190,7 +195,7 @@ impl<'d, 'a> Cx<'d, 'a> {
         // Every `.mount`/`.attach` in a crate that depends on rocket.
         let mut sites: BTreeMap<FnId, Vec<Site<'a>>> = BTreeMap::new();
         for (f, data) in defs.fns.iter().enumerate() {
-            if !uses_rocket(defs, defs.mods[data.module].krate) {
+            if !self.rocket[defs.mods[data.module].krate] {
                 continue;
             }
             let Some(body) = &data.def.body else { continue };
@@ -354,7 +359,7 @@ impl<'d, 'a> Cx<'d, 'a> {
 
         for (f, a) in &self.attrs {
             let data = &defs.fns[*f];
-            if mounted.contains(f) || !uses_rocket(defs, defs.mods[data.module].krate) {
+            if mounted.contains(f) || !self.rocket[defs.mods[data.module].krate] {
                 continue;
             }
             self.diags.push(Diagnostic::warning(

@@ -62,6 +62,23 @@ pub enum Expansion {
     Block(Block),
 }
 
+/// The index of the first rule whose matcher takes a call's tokens (inside
+/// its delimiters), as [`expand`] picks it; `None` when no rule does.
+pub fn rule_of(rules: &[MacroRule], call: &str) -> Option<usize> {
+    let input: Vec<TokenTree> = call.parse::<TokenStream>().ok()?.into_iter().collect();
+    let found = rules.iter().position(|rule| takes(rule, &input).is_some());
+    proc_macro2::extra::invalidate_current_thread_spans();
+    found
+}
+
+/// The bindings of `rule`'s matcher taking all of `input`.
+fn takes(rule: &MacroRule, input: &[TokenTree]) -> Option<Binds> {
+    let matcher = rule.matcher.parse::<TokenStream>().ok()?;
+    let ms = compile(&matcher.into_iter().collect::<Vec<_>>());
+    let mut budget = 10_000;
+    whole(&ms, input, Binds::new(), &mut budget)
+}
+
 /// The expansion of a call whose tokens (inside its delimiters) are `call`:
 /// the first rule that takes them; substituted (`Expansion::Block`) when
 /// `substitute(rule index)` says so or its plain body does not read as
@@ -74,12 +91,7 @@ pub fn expand(
     let input: Vec<TokenTree> = call.parse::<TokenStream>().ok()?.into_iter().collect();
     let mut expanded = None;
     for (i, rule) in rules.iter().enumerate() {
-        let Ok(matcher) = rule.matcher.parse::<TokenStream>() else {
-            continue;
-        };
-        let ms = compile(&matcher.into_iter().collect::<Vec<_>>());
-        let mut budget = 10_000;
-        let Some(binds) = whole(&ms, &input, Binds::new(), &mut budget) else {
+        let Some(binds) = takes(rule, &input) else {
             continue;
         };
         if rule.plain_reads && !substitute(i) {
