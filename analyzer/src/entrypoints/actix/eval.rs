@@ -57,14 +57,15 @@ impl<'d, 'a> Interp<'d, 'a> {
     }
 
     /// Whether interpreting a call to workspace fn `f` can matter for routing:
-    /// it is handed a builder or a `ServiceConfig`, or returns a builder, or
+    /// it is handed a builder or a `ServiceConfig`, or returns a builder or a
+    /// closure (a configure closure: `-> impl Fn(&mut ServiceConfig)`), or
     /// builds a string from known ones (`web::resource(&api_path("/users"))`).
     pub(super) fn worth_calling(&self, f: FnId, args: &[Val<'a>]) -> bool {
         if args.iter().any(Val::is_builder) {
             return true;
         }
         let ret = self.defs.fns.get(f).and_then(|d| d.def.ret.as_ref());
-        ret.is_some_and(|t| mentions(t, BUILDER_TYPES))
+        ret.is_some_and(|t| mentions(t, BUILDER_TYPES) || mentions(t, &["Fn", "FnMut", "FnOnce"]))
             || (args.iter().all(|a| matches!(a, Val::Str(_)))
                 && ret.is_some_and(|t| mentions(t, &["String", "str"])))
     }
@@ -511,6 +512,15 @@ impl<'d, 'a> Interp<'d, 'a> {
                 Val::Str(s) => Val::Str(s),
                 _ => Val::Unknown,
             };
+        }
+        // `Box::new(move |cfg| ..)` (a boxed configure closure), `Arc::new(..)`,
+        // `Rc::new(..)`: the value itself.
+        if let [.., ty, ctor] = path.segments.as_ref()
+            && ctor.name == "new"
+            && matches!(ty.name.as_str(), "Box" | "Arc" | "Rc")
+            && let [arg] = args
+        {
+            return self.eval(fr, arg);
         }
         // Anything else is outside the workspace; closures handed to it
         // (`HttpServer::new(move || App::new()..)`) run, since the App is built there.

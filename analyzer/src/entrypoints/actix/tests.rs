@@ -896,3 +896,52 @@ async fn main() -> std::io::Result<()> {
         "#]],
     );
 }
+
+/// `configure(service(state.clone()))`: a workspace fn returning the
+/// configure closure (`-> impl Fn(&mut ServiceConfig)`), which itself
+/// configures a closure another fn returns.
+#[test]
+fn configure_closures_returned_by_fns() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/main.rs
+use actix_web::{web, App, HttpServer};
+
+#[derive(Clone)]
+pub struct State { pub base: String }
+
+pub fn service(state: State) -> impl Fn(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.service(web::scope("/files").configure(setup(state.clone())));
+    }
+}
+
+pub fn setup(state: State) -> Box<dyn Fn(&mut web::ServiceConfig) + Send + Sync> {
+    Box::new(move |cfg: &mut web::ServiceConfig| {
+        cfg.route("/", web::post().to(create));
+        cfg.route("/{id}/", web::get().to(fetch));
+    })
+}
+
+async fn create() -> &'static str { "" }
+async fn fetch() -> &'static str { "" }
+async fn health() -> &'static str { "ok" }
+
+fn main() {
+    let state = State { base: String::new() };
+    HttpServer::new(move || {
+        App::new()
+            .route("/health", web::get().to(health))
+            .configure(service(state.clone()))
+    });
+}
+"#,
+        ),
+        expect![[r#"
+            GET /files/{id}/ -> app::fetch
+            GET /health -> app::health
+            POST /files/ -> app::create
+        "#]],
+    );
+}
