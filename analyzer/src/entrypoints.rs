@@ -569,12 +569,60 @@ fn normalise_segment(seg: &str) -> String {
         }
         // actix: `{name:regex}`; a regex that matches slashes makes a wildcard.
         return match inner.split_once(':') {
-            Some((name, re)) if re.contains(".*") || re.contains(".+") => format!("{{*{name}}}"),
+            Some((name, re)) if regex_tail(re).is_some() => format!("{{*{name}}}"),
             Some((name, _)) => format!("{{{name}}}"),
             None => format!("{{{inner}}}"),
         };
     }
     seg.to_owned()
+}
+
+/// Whether an actix parameter's regex can take `/`, so that it matches the
+/// rest of the path: a repeated `.` (`.*`, `.+`), or a repeated class that
+/// holds `/` or, negated, does not exclude it (`[^{}]+`).
+/// `Some(true)` when it may also take nothing (`*`).
+pub(crate) fn regex_tail(re: &str) -> Option<bool> {
+    let chars: Vec<char> = re.chars().collect();
+    let repeated = |at: usize| match chars.get(at) {
+        Some('*') => Some(true),
+        Some('+') => Some(false),
+        _ => None,
+    };
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => i += 2,
+            '.' => {
+                if let Some(empty) = repeated(i + 1) {
+                    return Some(empty);
+                }
+                i += 1;
+            }
+            '[' => {
+                let negated = chars.get(i + 1) == Some(&'^');
+                let mut j = i + 1 + usize::from(negated);
+                let mut slash = false;
+                // A `]` first in the class is a member, not its end.
+                let mut first = true;
+                while j < chars.len() && (chars[j] != ']' || first) {
+                    if chars[j] == '\\' {
+                        j += 1;
+                    }
+                    slash |= chars.get(j) == Some(&'/');
+                    first = false;
+                    j += 1;
+                }
+                if slash != negated
+                    && let Some(empty) = repeated(j + 1)
+                {
+                    return Some(empty);
+                }
+                i = j + 1;
+            }
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 /// Joins a prefix and a path the way nesting does: `/api` + `/users` = `/api/users`,
@@ -601,6 +649,11 @@ mod tests {
             ("/dav/{tail}*", "/dav/{*tail}"),
             ("/plugins/{id}/call{route:.*}", "/plugins/{id}/call{*route}"),
             ("/files/{name:[a-z]+}.png", "/files/{name:[a-z]+}.png"),
+            ("/download/{path:[^{}]+}", "/download/{*path}"),
+            ("/v/{id:[^.]+}", "/v/{*id}"),
+            ("/w/{id:[0-9a-f]+}", "/w/{id}"),
+            ("/x/{n:\\.+}", "/x/{n}"),
+            ("/y/{n:[.]+}", "/y/{n}"),
             ("//a//b/", "/a/b"),
             ("", "/"),
         ];

@@ -169,12 +169,11 @@ impl<'a> Segment<'a> {
             return Segment::Rest { name, empty: false };
         }
         match inner.split_once(':') {
-            // actix: `.` in a segment's regex matches `/` too.
-            Some((name, regex)) if regex.contains(".*") || regex.contains(".+") => Segment::Rest {
-                name,
-                empty: regex.contains(".*"),
+            // actix: a regex that can take `/` matches the rest of the path.
+            Some((name, regex)) => match crate::entrypoints::regex_tail(regex) {
+                Some(empty) => Segment::Rest { name, empty },
+                None => Segment::Param(name),
             },
-            Some((name, _)) => Segment::Param(name),
             None => Segment::Param(inner),
         }
     }
