@@ -832,11 +832,27 @@ pub fn merge(
     let mut report = MergeReport::default();
     (report.workers_added, report.workers_removed) = worker::merge(&mut doc, analysis);
     let mut assigned: BTreeSet<String> = BTreeSet::new();
+    // A plan a person started with settings only (`[prefix]`, as a
+    // runtime-prefix warning advises): the proposal's functions join them.
+    if doc.get("function").is_none() {
+        if doc.get("version").is_none() {
+            doc["version"] = value(VERSION);
+        }
+        if doc.get("target").is_none() {
+            doc["target"] = value(TARGET);
+        }
+        let mut tables = ArrayOfTables::new();
+        for g in proposal {
+            tables.push(function_table(g));
+        }
+        doc["function"] = Item::ArrayOfTables(tables);
+        return Ok((doc.to_string(), report));
+    }
     let Some(tables) = doc
         .get_mut("function")
         .and_then(Item::as_array_of_tables_mut)
     else {
-        return Err("no `[[function]]` tables to merge into".to_owned());
+        return Err("`function` is not a list of `[[function]]` tables".to_owned());
     };
     for t in tables.iter_mut() {
         let name = t

@@ -358,3 +358,32 @@ fn a_function_without_routes_is_a_warning_at_its_name() {
         ]
     );
 }
+
+/// A plan a person wrote with only a `[prefix]` table (as a runtime-prefix
+/// warning advises) gets the proposal's functions; the table is kept.
+#[test]
+fn a_plan_with_settings_only_gets_the_proposed_functions() {
+    let a = analysis();
+    let proposal = groups(&a);
+    let started = "[prefix]\n\"src/main.rs:38\" = \"/base\"\n";
+    let (merged, report) = super::merge(started, &a, &proposal).expect("merge");
+    assert!(merged.contains(started), "{merged}");
+    assert_eq!(
+        crate::plan::options(&merged)
+            .prefixes
+            .get("src/main.rs:38")
+            .map(String::as_str),
+        Some("/base")
+    );
+    assert!(report.added.is_empty() && report.removed.is_empty());
+    let (plan, diags) = super::parse(&merged, "cleave.toml");
+    assert!(diags.is_empty(), "{diags:?}\n{merged}");
+    let plan = plan.expect("a plan");
+    let routes: Vec<&str> = plan
+        .functions
+        .iter()
+        .flat_map(|f| f.routes.iter().map(String::as_str))
+        .collect();
+    assert_eq!(routes, ["GET /links"]);
+    assert_eq!(plan.args, ["serve"]);
+}
