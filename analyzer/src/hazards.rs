@@ -35,7 +35,7 @@ mod tests;
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
@@ -1190,7 +1190,7 @@ fn called_at_startup(ctx: &Ctx<'_>, graph: &CallGraph, startup: &BTreeSet<FnId>)
 }
 
 /// Which entry points reach what.
-struct Reach {
+struct Reach<'a> {
     /// Each entry point's route and the fns it reaches.
     routes: Vec<(String, BTreeSet<FnId>)>,
     /// Per fn: the entry points of `routes` that reach it (their indexes).
@@ -1202,6 +1202,8 @@ struct Reach {
     /// Per type subject, asked about once per route and finding: the fns
     /// that name or implement the type or a type holding it ([`holders`]).
     touching: RefCell<BTreeMap<TypeId, Rc<[FnId]>>>,
+    /// Which types hold a type of each name ([`holders`]).
+    holding: Holding<'a>,
     /// The fns the served app runs: what routes and workers reach, and the
     /// start-up of each binary that serves. `None`: every fn (no binary, or
     /// no entry point, so nothing tells served code from the rest).
@@ -1216,9 +1218,9 @@ struct Reach {
 /// Per serving `main`: the line spans of its command-line branches that do not serve.
 type CliSpans = BTreeMap<FnId, Vec<(u32, u32)>>;
 
-impl Reach {
+impl<'a> Reach<'a> {
     fn new(
-        ctx: &Ctx<'_>,
+        ctx: &Ctx<'a>,
         graph: &CallGraph,
         entrypoints: &[EntryPoint],
         reach: &[Vec<FnId>],
@@ -1230,6 +1232,7 @@ impl Reach {
                 named: BTreeMap::new(),
                 implementing: implementing(ctx.defs),
                 touching: RefCell::default(),
+                holding: holding(ctx.defs),
                 scope: None,
                 startup: BTreeSet::new(),
                 cli: BTreeMap::new(),
@@ -1273,6 +1276,7 @@ impl Reach {
             named,
             implementing: implementing(defs),
             touching: RefCell::default(),
+            holding: holding(defs),
             scope,
             startup,
             cli,
@@ -1322,7 +1326,7 @@ impl Reach {
             return Rc::clone(known);
         }
         let mut fns = BTreeSet::new();
-        for h in holders(ctx, t) {
+        for h in holders(ctx, &self.holding, t) {
             fns.extend(self.named.get(&Def::Type(h)).into_iter().flatten());
             fns.extend(self.implementing.get(&h).into_iter().flatten());
         }
@@ -1372,11 +1376,11 @@ fn implementing(defs: &DefMap<'_>) -> BTreeMap<TypeId, Vec<FnId>> {
     out
 }
 
-/// Type `t` and the workspace types that hold it, at any depth, in a field
-/// or a variant (`Cli { command: Command }`, `Command::Serve(ServeArgs)`):
-/// code that names a holder uses what it holds (clap parses the whole tree
-/// from `Cli::parse()`). Types are matched by name.
-fn holders(ctx: &Ctx<'_>, t: TypeId) -> BTreeSet<TypeId> {
+/// Per type name: the workspace types with a field or variant of a type of
+/// that name (`Cli { command: Command }` under `Command`), ascending.
+type Holding<'a> = HashMap<&'a str, Vec<TypeId>, FastHash>;
+
+fn holding<'a>(defs: &DefMap<'a>) -> Holding<'a> {
     fn names<'t>(ty: &'t Ty, out: &mut Vec<&'t str>) {
         match ty {
             Ty::Path(p) => {
@@ -1390,32 +1394,69 @@ fn holders(ctx: &Ctx<'_>, t: TypeId) -> BTreeSet<TypeId> {
             _ => {}
         }
     }
+    let mut out: Holding<'a> = HashMap::default();
+    let mut field_types = Vec::new();
+    for (u, data) in defs.types.iter().enumerate() {
+        field_types.clear();
+        for (_, ty) in data
+            .fields
+            .iter()
+            .chain(data.variant_fields.iter().flatten())
+        {
+            names(ty, &mut field_types);
+        }
+        for n in &field_types {
+            let types = out.entry(*n).or_default();
+            if types.last() != Some(&u) {
+                types.push(u);
+            }
+        }
+    }
+    out
+}
+
+/// Type `t` and the workspace types that hold it, at any depth, in a field
+/// or a variant (`Cli { command: Command }`, `Command::Serve(ServeArgs)`):
+/// code that names a holder uses what it holds (clap parses the whole tree
+/// from `Cli::parse()`). Types are matched by name.
+///
+/// A few rounds reach every real command tree: each round goes through the
+/// types in order, taking each whose fields name a type taken so far (one
+/// taken earlier in the same round counts). Each round visits only the
+/// types a newly taken name could take ([`holding`]).
+fn holders(ctx: &Ctx<'_>, holding: &Holding<'_>, t: TypeId) -> BTreeSet<TypeId> {
     let types = &ctx.defs.types;
     let mut out = BTreeSet::from([t]);
     let mut held: BTreeSet<&str> = BTreeSet::from([types[t].name]);
-    // A few levels reach every real command tree.
+    let mut now: BTreeSet<TypeId> = holding
+        .get(types[t].name)
+        .into_iter()
+        .flatten()
+        .copied()
+        .filter(|u| *u != t)
+        .collect();
     for _ in 0..4 {
-        let before = out.len();
-        for (u, data) in types.iter().enumerate() {
-            if out.contains(&u) {
+        let mut next = BTreeSet::new();
+        while let Some(u) = now.pop_first() {
+            if !out.insert(u) {
                 continue;
             }
-            let mut field_types = Vec::new();
-            for (_, ty) in data
-                .fields
-                .iter()
-                .chain(data.variant_fields.iter().flatten())
-            {
-                names(ty, &mut field_types);
-            }
-            if field_types.iter().any(|n| held.contains(n)) {
-                out.insert(u);
-                held.insert(data.name);
+            if held.insert(types[u].name) {
+                for v in holding.get(types[u].name).into_iter().flatten() {
+                    if !out.contains(v) {
+                        if *v > u {
+                            now.insert(*v);
+                        } else {
+                            next.insert(*v);
+                        }
+                    }
+                }
             }
         }
-        if out.len() == before {
+        if next.is_empty() {
             break;
         }
+        now = next;
     }
     out
 }
