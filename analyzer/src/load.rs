@@ -452,16 +452,21 @@ fn load_here(root: &FsPath, features: &[String]) -> Result<Project, LoadError> {
     unify_features(&mut packages, &feature_tables, asked);
     load_modules(&disk, &mut crates, &mut diagnostics);
     // Test modules were cut to their `mod` items, which no stage notices
-    // unless two modules of a crate share a path (`#[cfg(test)] mod imp`
-    // beside `#[cfg(not(test))] mod imp`): then that crate is read again,
-    // uncut. Crates do not share modules, and cutting changes no
-    // diagnostic (the same files are read), so the others stay as read.
+    // unless a test module shares its path with another module of its
+    // crate (`#[cfg(test)] mod imp` beside `#[cfg(not(test))] mod imp`):
+    // then that crate is read again, uncut. Only a module under
+    // `#[cfg(test)]` can have been cut, so paths shared by other modules
+    // alone (`#[cfg(feature = "x")] mod imp` beside its `not`) need nothing.
+    // Crates do not share modules, and cutting changes no diagnostic (the
+    // same files are read), so the others stay as read.
     let shared: Vec<usize> = (0..crates.len())
         .filter(|i| {
             crates[*i]
                 .modules
-                .windows(2)
-                .any(|w| w[0].path == w[1].path)
+                .chunk_by(|a, b| a.path == b.path)
+                .any(|same| {
+                    same.len() > 1 && same.iter().any(|m| m.cfg.iter().any(|c| c == "test"))
+                })
         })
         .collect();
     if !shared.is_empty() {

@@ -88,41 +88,56 @@ fn a_test_module_sharing_its_path_is_read_whole() {
     );
 }
 
-/// Only the crate with the shared path is read again: the other keeps its
-/// test module cut.
+/// Only a crate where a test module shares its path is read again: the
+/// other crate, whose shared path is a feature-gated pair, keeps its test
+/// module cut, as does a crate sharing no path.
 #[test]
-fn only_the_crate_with_a_shared_path_is_read_whole() {
+fn only_a_crate_whose_test_module_shares_a_path_is_read_whole() {
     let mods = modules(
         r#"
         //- /Cargo.toml
         [workspace]
-        members = ["a", "b"]
+        members = ["a", "b", "c"]
         //- /a/Cargo.toml
         [package]
         name = "a"
         //- /a/src/lib.rs
-        #[cfg(feature = "x")]
-        mod imp { pub fn on() {} }
-        #[cfg(not(feature = "x"))]
-        mod imp { pub fn off() {} }
+        #[cfg(test)]
+        mod imp { pub fn mock() {} }
+        #[cfg(not(test))]
+        mod imp { pub fn real() {} }
         #[cfg(test)]
         mod tests { fn ta() {} }
         //- /b/Cargo.toml
         [package]
         name = "b"
         //- /b/src/lib.rs
-        pub fn f() {}
+        #[cfg(feature = "x")]
+        mod imp { pub fn on() {} }
+        #[cfg(not(feature = "x"))]
+        mod imp { pub fn off() {} }
         #[cfg(test)]
         mod tests { fn tb() {} }
+        //- /c/Cargo.toml
+        [package]
+        name = "c"
+        //- /c/src/lib.rs
+        pub fn f() {}
+        #[cfg(test)]
+        mod tests { fn tc() {} }
         "#,
     );
     assert_eq!(
         outline(&mods),
         [
             ": imp imp tests",
+            "imp: mock",
+            "imp: real",
+            "tests: ta",
+            ": imp imp tests",
             "imp: on",
             "imp: off",
-            "tests: ta",
+            "tests: ",
             ": f tests",
             "tests: "
         ]
