@@ -45,8 +45,8 @@ pub(super) fn called_at_startup(
 
 /// Which entry points reach what.
 pub(super) struct Reach<'a> {
-    /// Each entry point's route and the fns it reaches.
-    routes: Vec<(String, BTreeSet<FnId>)>,
+    /// Each entry point's route (of those that reach something).
+    routes: Vec<String>,
     /// Per fn: the entry points of `routes` that reach it (their indexes).
     reached_by: Vec<Vec<usize>>,
     /// The fns that name each static and type, ascending.
@@ -125,7 +125,7 @@ impl<'a> Reach<'a> {
             }
         }
         Reach {
-            routes,
+            routes: routes.into_iter().map(|(r, _)| r).collect(),
             reached_by,
             named,
             implementing: implementing(defs),
@@ -211,7 +211,7 @@ impl<'a> Reach<'a> {
         };
         let mut out: Vec<String> = entries
             .into_iter()
-            .map(|i| self.routes[i].0.clone())
+            .map(|i| self.routes[i].clone())
             .collect();
         out.sort();
         out.dedup();
