@@ -657,28 +657,38 @@ fn targets(
         out.push((TargetKind::Lib, name, path));
     }
 
-    let mut bins: BTreeMap<String, String> = BTreeMap::new();
+    // Cargo's inferred bins (`src/main.rs`, `src/bin/*`), less any an
+    // explicit `[[bin]]` names or points at: `[[bin]] name = "x" path =
+    // "src/main.rs"` is one binary, not two.
+    let mut inferred: BTreeMap<String, String> = BTreeMap::new();
     if auto("autobins") {
         let main = join(dir, "src/main.rs");
         if disk.is_file(&main) {
-            bins.insert(package.to_owned(), main);
+            inferred.insert(package.to_owned(), main);
         }
         for (name, file) in disk.bin_dir(&join(dir, "src/bin")) {
-            bins.insert(name, file);
+            inferred.insert(name, file);
         }
     }
+    let mut bins: BTreeMap<String, String> = BTreeMap::new();
+    let mut explicit_paths = BTreeSet::new();
     if let Some(list) = manifest.get("bin").and_then(|b| b.as_array()) {
         for b in list {
             let Some(name) = b.get("name").and_then(|n| n.as_str()) else {
                 continue;
             };
-            let path = b
-                .get("path")
-                .and_then(|p| p.as_str())
-                .map(|p| join(dir, p))
-                .or_else(|| bins.get(name).cloned())
+            let given = b.get("path").and_then(|p| p.as_str()).map(|p| join(dir, p));
+            let path = given
+                .clone()
+                .or_else(|| inferred.get(name).cloned())
                 .unwrap_or_else(|| join(dir, &format!("src/bin/{name}.rs")));
+            explicit_paths.extend(given);
             bins.insert(name.to_owned(), path);
+        }
+    }
+    for (name, path) in inferred {
+        if !bins.contains_key(&name) && !explicit_paths.contains(&path) {
+            bins.insert(name, path);
         }
     }
     for (name, path) in bins {

@@ -227,6 +227,48 @@ fn a_single_packages_path_dependency_is_read_as_a_library() {
     assert!(project.diagnostics.is_empty(), "{:?}", project.diagnostics);
 }
 
+/// `[[bin]] name = "x" path = "src/main.rs"` names the binary Cargo would
+/// have inferred from `src/main.rs`: one binary, not two; an inferred bin of
+/// another path stays, and an explicit one without a path keeps the inferred
+/// file of its name.
+#[test]
+fn an_explicit_bin_replaces_the_inferred_bin_of_its_path_or_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_fixture(
+        dir.path(),
+        r#"
+        //- /Cargo.toml
+        [package]
+        name = "app-cloud"
+        [[bin]]
+        name = "app_cloud"
+        path = "src/main.rs"
+        [[bin]]
+        name = "tool"
+        //- /src/main.rs
+        fn main() {}
+        //- /src/bin/tool.rs
+        fn main() {}
+        //- /src/bin/other.rs
+        fn main() {}
+        "#,
+    );
+    let project = load(dir.path()).expect("load");
+    let crates: Vec<(&str, &str)> = project
+        .crates
+        .iter()
+        .map(|c| (c.name.as_str(), c.root_file.as_str()))
+        .collect();
+    assert_eq!(
+        crates,
+        [
+            ("app_cloud", "src/main.rs"),
+            ("other", "src/bin/other.rs"),
+            ("tool", "src/bin/tool.rs"),
+        ]
+    );
+}
+
 /// A path dependency outside the analysed directory is never read; the
 /// manifest line that names it says so, once per dependency.
 #[test]
