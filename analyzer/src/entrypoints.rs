@@ -147,15 +147,29 @@ pub fn find_local<'e>(b: &'e crate::syntax::Block, name: &str, f: &mut dyn FnMut
 /// (`ServeDir::new("assets")`, `get_service(ServeFile::new(..)).layer(..)`).
 pub(crate) fn serves_files(profile: &crate::framework::Profile, e: &Expr) -> bool {
     let mut found = false;
-    e.walk(&mut |x| {
-        if let Expr::Call { func, .. } = x
-            && let Expr::Path { path, .. } = func.peel()
-            && path.names().any(|n| profile.file_services.contains(&n))
-        {
-            found = true;
-        }
-    });
+    e.walk(&mut |x| found |= is_file_service(profile, x));
     found
+}
+
+/// Whether a workspace fn's body builds a file service: `fn assets(dir)
+/// -> MethodRouter { get_service(ServeDir::new(dir)) }`, called where a
+/// service is mounted.
+pub(crate) fn fn_serves_files(
+    profile: &crate::framework::Profile,
+    f: &crate::syntax::FnDef,
+) -> bool {
+    let mut found = false;
+    if let Some(body) = &f.body {
+        body.walk(&mut |x| found |= is_file_service(profile, x));
+    }
+    found
+}
+
+/// `ServeDir::new(..)` and the like: a call naming one of the profile's file services.
+fn is_file_service(profile: &crate::framework::Profile, x: &Expr) -> bool {
+    matches!(x, Expr::Call { func, .. }
+        if matches!(func.peel(), Expr::Path { path, .. }
+            if path.names().any(|n| profile.file_services.contains(&n))))
 }
 
 /// A place in the analysed source.

@@ -153,7 +153,14 @@ impl<'d, 'a> Detector<'d, 'a> {
             Expr::Closure { line: cl, .. } => (self.closure_handler(fr, *cl), Vec::new()),
             Expr::Call { func, args, .. } => {
                 if let Expr::Path { path, .. } = func.peel() {
-                    if let Some(h) = self.fn_handler(fr, path) {
+                    if let Some(mut h) = self.fn_handler(fr, path) {
+                        // `nest_service("/assets", static_files(dir))`: the
+                        // workspace fn builds a file service.
+                        if h.root.is_some_and(|f| {
+                            crate::entrypoints::fn_serves_files(&AXUM, self.defs.fns[f].def)
+                        }) {
+                            h.kind = EntryKind::Static;
+                        }
                         return (h, Vec::new());
                     }
                     // `tower::service_fn(f)`

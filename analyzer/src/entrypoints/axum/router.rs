@@ -819,10 +819,17 @@ pub(super) fn norm(raw: &str) -> String {
     }
 }
 
-/// Nesting: `/api` + `/` is `/api` (axum 0.8), `/api` + `/users/` keeps the slash.
+/// Nesting as axum joins paths: `/api` + `/` is `/api`, `/api` + `/users/`
+/// keeps the path's slash, and a prefix ending in `/` keeps its own before
+/// the nested root (`/web/` + `/` is `/web/`).
 pub(super) fn join(prefix: &str, path: &str) -> String {
     let p = join_paths(prefix, path);
-    if path.ends_with('/') && path != "/" && p != "/" {
+    let slash = if path == "/" {
+        prefix.ends_with('/')
+    } else {
+        path.ends_with('/')
+    };
+    if slash && p != "/" {
         format!("{p}/")
     } else {
         p

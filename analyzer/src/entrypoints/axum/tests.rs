@@ -116,8 +116,11 @@ fn inner() -> Router {
         .route("/{id}/tags/{*tail}", get(h))
         .route("/slash/", get(h))
 }
+fn ui() -> Router {
+    Router::new().route("/", get(h)).route("/assets/app.js", get(h))
+}
 pub fn app() -> Router {
-    Router::new().nest("/api", inner())
+    Router::new().nest("/api", inner()).nest("/web/", ui())
 }
 "#,
         ),
@@ -127,6 +130,8 @@ pub fn app() -> Router {
             GET /api/slash/ -> app::h
             GET /api/{id} -> app::h
             GET /api/{id}/tags/{*tail} -> app::h
+            GET /web/ -> app::h
+            GET /web/assets/app.js -> app::h
         "#]],
     );
 }
@@ -389,6 +394,42 @@ pub fn app(dev: bool) -> Router {
             GET /a -> app::h
             GET /b -> app::h
             GET /debug -> app::debug
+        "#]],
+    );
+}
+
+/// A file service a workspace fn builds (with caching headers around it) is
+/// files, not a handler; a workspace fn making a plain service is not.
+#[test]
+fn a_file_service_built_by_a_workspace_fn_is_static() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/lib.rs
+use axum::routing::{get_service, MethodRouter};
+use axum::Router;
+use tower_http::services::ServeDir;
+fn static_file_service(root: &str, max_age: u32) -> MethodRouter {
+    let files = ServeDir::new(root).precompressed_gzip();
+    let with_caching = SetResponseHeader::if_not_present(files, CACHE_CONTROL, max_age);
+    get_service(with_caching)
+}
+async fn ws() {}
+fn socket() -> BoxCloneService {
+    BoxCloneService::new(tower::service_fn(ws))
+}
+pub fn app() -> Router {
+    let asset_files = static_file_service("build/assets", 1);
+    Router::new()
+        .nest_service("/assets", asset_files)
+        .route_service("/ws", socket())
+}
+"#,
+        ),
+        expect![[r#"
+            ANY /assets -> static app::static_file_service
+            ANY /assets/{*rest} -> static app::static_file_service
+            ANY /ws -> app::socket
         "#]],
     );
 }
