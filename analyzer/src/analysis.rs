@@ -197,7 +197,8 @@ pub struct Options {
     pub prefixes: Overrides,
     /// The plan's `bin`: when several binaries serve routes (a workspace of
     /// services), the one whose routes the analysis keeps; by default the
-    /// first of them. Routes no binary is seen to serve are kept too.
+    /// one serving the most routes (the first of those that tie). Routes no
+    /// binary is seen to serve are kept too.
     pub bin: Option<String>,
     /// The plan's `features` (or `--features`): features on beside the
     /// defaults, as cargo's `--features` (see [`crate::load::load_with`]).
@@ -373,7 +374,8 @@ fn assemble(
 }
 
 /// When several binaries serve routes, keeps the entry points of one: the
-/// binary named `bin`, else the first of them (and the entry points no
+/// binary named `bin`, else the one serving the most routes, the first of
+/// those that tie (and the entry points no
 /// binary is seen to serve). Returns the serving mains, the kept one
 /// first, and the route-serving binaries with their route counts and the
 /// one kept.
@@ -409,7 +411,16 @@ fn narrow(
             .iter()
             .copied()
             .find(|&m| mains[m].krate == name),
-        None if routes.len() > 1 => routes.first().map(|r| r.0),
+        // The binary serving the most routes is most of the service (an
+        // admin front end or a metrics sidecar beside the API serves few);
+        // ties go to the first.
+        None if routes.len() > 1 => routes
+            .iter()
+            .fold(None, |best: Option<(usize, usize)>, &(m, n)| match best {
+                Some((_, most)) if most >= n => best,
+                _ => Some((m, n)),
+            })
+            .map(|(m, _)| m),
         None => None,
     };
     if let Some(c) = chosen {

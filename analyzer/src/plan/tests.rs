@@ -183,7 +183,8 @@ fn routes_with(options: &crate::analysis::Options) -> (Vec<String>, crate::analy
 
 #[test]
 fn a_workspace_of_services_is_split_one_binary_at_a_time() {
-    // By default, the first binary that serves routes.
+    // By default, the binary serving the most routes; here they tie (two
+    // each), and the first of them is kept.
     let (routes, a) = routes_with(&crate::analysis::Options::default());
     assert_eq!(routes, ["GET /health", "GET /orders"]);
     assert_eq!(a.project.frameworks, [crate::entrypoints::Framework::Axum]);
@@ -228,6 +229,27 @@ fn a_workspace_of_services_is_split_one_binary_at_a_time() {
     assert!(
         errors[0].contains("bin `nope` is not a binary that serves (serving: `files`, `api`)"),
         "{errors:?}"
+    );
+}
+
+/// The binary serving the most routes is the plan's by default, whichever
+/// comes first: a small admin front end beside the API is not the service.
+#[test]
+fn the_binary_serving_the_most_routes_is_split_by_default() {
+    let three = TWO_SERVICES.replace(
+        ".route(\"/files/{id}\", web::get().to(fetch))",
+        ".route(\"/files/{id}\", web::get().to(fetch))\n            .route(\"/files/{id}/meta\", web::get().to(fetch))",
+    );
+    assert_ne!(three, TWO_SERVICES);
+    let a = crate::testing::analyze_with(&three, "", &crate::analysis::Options::default());
+    assert_eq!(
+        crate::partition::route_names(&a),
+        ["GET /files/{id}", "GET /files/{id}/meta", "POST /files"]
+    );
+    assert_eq!(a.serving_mains()[0].krate, "files");
+    assert_eq!(
+        a.route_binaries(),
+        (vec![("api", 2), ("files", 3)], Some("files"))
     );
 }
 
