@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path as FsPath, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
@@ -450,7 +450,10 @@ fn load_here(root: &FsPath, features: &[String]) -> Result<Project, LoadError> {
 
     let asked = asked_features(&packages, features, root)?;
     unify_features(&mut packages, &feature_tables, asked);
-    load_modules(&disk, &mut crates, &mut diagnostics);
+    // Statements under a cfg are kept or left out as they are lowered,
+    // by the features of the file's package.
+    let gates: Vec<Arc<Package>> = packages.iter().cloned().map(Arc::new).collect();
+    load_modules(&disk, &gates, &mut crates, &mut diagnostics);
     // Test modules were cut to their `mod` items, which no stage notices
     // unless a test module shares its path with another module of its
     // crate (`#[cfg(test)] mod imp` beside `#[cfg(not(test))] mod imp`):
@@ -472,7 +475,7 @@ fn load_here(root: &FsPath, features: &[String]) -> Result<Project, LoadError> {
     if !shared.is_empty() {
         disk.cut_tests = false;
         let mut again: Vec<Crate> = shared.iter().map(|i| crates[*i].clone_empty()).collect();
-        load_modules(&disk, &mut again, &mut diagnostics);
+        load_modules(&disk, &gates, &mut again, &mut diagnostics);
         for (i, c) in shared.into_iter().zip(again) {
             crates[i] = c;
         }
@@ -723,7 +726,16 @@ enum ChildDir {
 /// How deep module trees are followed (`mod` inside `mod` ...).
 const MAX_DEPTH: usize = 64;
 
-fn load_modules(disk: &Disk, crates: &mut [Crate], diagnostics: &mut Vec<Diagnostic>) {
+fn load_modules(
+    disk: &Disk,
+    packages: &[Arc<Package>],
+    crates: &mut [Crate],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let gates: Vec<Gate> = crates
+        .iter()
+        .map(|c| (c.package, Arc::clone(&packages[c.package])))
+        .collect();
     let mut wave: Vec<Pending> = crates
         .iter()
         .enumerate()
@@ -736,7 +748,7 @@ fn load_modules(disk: &Disk, crates: &mut [Crate], diagnostics: &mut Vec<Diagnos
             cfg: Vec::new(),
         })
         .collect();
-    let parsed = prefetch(disk, &wave);
+    let parsed = prefetch(disk, &gates, &wave);
     let mut seen: BTreeSet<(usize, String)> = BTreeSet::new();
     let mut depth = 0;
     while !wave.is_empty() && depth < MAX_DEPTH {
@@ -759,7 +771,7 @@ fn load_modules(disk: &Disk, crates: &mut [Crate], diagnostics: &mut Vec<Diagnos
             .into_par_iter()
             .zip(twice)
             .map(|(p, twice)| {
-                let r = (!twice).then(|| read_module(disk, &p, &parsed));
+                let r = (!twice).then(|| read_module(disk, &gates[p.krate], &p, &parsed));
                 (p, r)
             })
             .collect();
@@ -775,7 +787,7 @@ fn load_modules(disk: &Disk, crates: &mut [Crate], diagnostics: &mut Vec<Diagnos
                             continue;
                         }
                         // The first declaration did not read: neither may this one.
-                        _ => read_module(disk, &p, &parsed),
+                        _ => read_module(disk, &gates[p.krate], &p, &parsed),
                     }
                 }
             };
@@ -1014,15 +1026,19 @@ fn parent_dir(file: &str) -> String {
 /// A module file read and parsed, with its path; or why not.
 type ModuleRead = Result<(String, SourceFile), Diagnostic>;
 
-/// Files read and parsed ahead of the waves of [`load_modules`], by path.
-type Parsed = Mutex<BTreeMap<String, Result<SourceFile, Diagnostic>>>;
+/// Files read and parsed ahead of the waves of [`load_modules`], by
+/// package (its features decide the statements kept) and path.
+type Parsed = Mutex<BTreeMap<(usize, String), Result<SourceFile, Diagnostic>>>;
+
+/// A crate's package: its index, and the package its files are lowered for.
+type Gate = (usize, Arc<Package>);
 
 /// Reads and parses every file of the module trees below `roots` on all
 /// cores, each file's `mod` children queued as soon as it is parsed, so no
 /// core waits for the slowest file of a depth. It only fills a cache:
 /// [`load_modules`] still decides, in its own deterministic order, which
 /// file is which module (and reads whatever the cache lacks).
-fn prefetch(disk: &Disk, roots: &[Pending]) -> Parsed {
+fn prefetch(disk: &Disk, gates: &[Gate], roots: &[Pending]) -> Parsed {
     let claimed = Mutex::new(BTreeSet::new());
     let parsed = Mutex::new(BTreeMap::new());
     rayon::scope(|scope| {
@@ -1036,7 +1052,7 @@ fn prefetch(disk: &Disk, roots: &[Pending]) -> Parsed {
                 cfg: Vec::new(),
             };
             let (claimed, parsed) = (&claimed, &parsed);
-            scope.spawn(move |scope| fetch(scope, disk, job, 1, claimed, parsed));
+            scope.spawn(move |scope| fetch(scope, disk, gates, job, 1, claimed, parsed));
         }
     });
     parsed
@@ -1045,34 +1061,38 @@ fn prefetch(disk: &Disk, roots: &[Pending]) -> Parsed {
 fn fetch<'s>(
     scope: &rayon::Scope<'s>,
     disk: &'s Disk,
+    gates: &'s [Gate],
     p: Pending,
     depth: usize,
-    claimed: &'s Mutex<BTreeSet<String>>,
+    claimed: &'s Mutex<BTreeSet<(usize, String)>>,
     parsed: &'s Parsed,
 ) {
     let Some(file) = p.candidates.iter().find(|c| disk.is_file(c)).cloned() else {
         return;
     };
+    let (package, gate) = &gates[p.krate];
+    let key = (*package, file);
     let first = claimed
         .lock()
-        .map(|mut c| c.insert(file.clone()))
+        .map(|mut c| c.insert(key.clone()))
         .unwrap_or(false);
     if !first {
         return;
     }
-    let result = read_source(disk, &file);
+    let file = &key.1;
+    let result = read_source(disk, gate, file);
     if let Ok(source) = &result
         && depth < MAX_DEPTH
     {
         let child_dir = match p.child_dir_of {
-            ChildDir::Beside => parent_dir(&file),
+            ChildDir::Beside => parent_dir(file),
             ChildDir::Named => file.trim_end_matches(".rs").to_owned(),
         };
         let mut next = Vec::new();
         collect_children(
             disk,
             &p,
-            &file,
+            file,
             &child_dir,
             &source.items,
             &p.path,
@@ -1082,15 +1102,15 @@ fn fetch<'s>(
             &mut Vec::new(),
         );
         for child in next {
-            scope.spawn(move |scope| fetch(scope, disk, child, depth + 1, claimed, parsed));
+            scope.spawn(move |scope| fetch(scope, disk, gates, child, depth + 1, claimed, parsed));
         }
     }
     if let Ok(mut parsed) = parsed.lock() {
-        parsed.insert(file, result);
+        parsed.insert(key, result);
     }
 }
 
-fn read_module(disk: &Disk, p: &Pending, parsed: &Parsed) -> ModuleRead {
+fn read_module(disk: &Disk, gate: &Gate, p: &Pending, parsed: &Parsed) -> ModuleRead {
     let (at, line) = p
         .declared_at
         .clone()
@@ -1109,17 +1129,18 @@ fn read_module(disk: &Disk, p: &Pending, parsed: &Parsed) -> ModuleRead {
         ));
     };
     // A file reached twice (a lib and a bin sharing a module) is parsed again.
-    let cached = parsed.lock().ok().and_then(|mut c| c.remove(&file));
+    let key = (gate.0, file);
+    let cached = parsed.lock().ok().and_then(|mut c| c.remove(&key));
     let source = match cached {
         Some(r) => r?,
-        None => read_source(disk, &file)?,
+        None => read_source(disk, &gate.1, &key.1)?,
     };
-    Ok((file, source))
+    Ok((key.1, source))
 }
 
 /// One file read and parsed; unreadable, not UTF-8 and unparsable files are
 /// diagnostics.
-fn read_source(disk: &Disk, file: &str) -> Result<SourceFile, Diagnostic> {
+fn read_source(disk: &Disk, package: &Arc<Package>, file: &str) -> Result<SourceFile, Diagnostic> {
     let bytes = disk.read(file).map_err(|e| {
         Diagnostic::new(
             "unreadable-file",
@@ -1142,7 +1163,7 @@ fn read_source(disk: &Disk, file: &str) -> Result<SourceFile, Diagnostic> {
             "file is not valid UTF-8; it is skipped",
         )
     })?;
-    parse_source_in(&text, disk.names, disk.cut_tests).map_err(|e| {
+    parse_source_in(&text, disk.names, disk.cut_tests, Some(package)).map_err(|e| {
         Diagnostic::new(
             "syntax-error",
             Severity::Error,

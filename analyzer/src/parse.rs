@@ -12,7 +12,8 @@
 //! they declare ([`parse_source_in`]). A file nested too deeply to walk (see
 //! `parse/nesting.rs`) is refused like a syntax error. Never touches the disk.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
 
 use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
 use syn::parse::Parser;
@@ -26,6 +27,7 @@ mod nesting;
 
 pub use macro_rules::{Expansion, expand as expand_macro, rule_of as macro_rule_of};
 
+use crate::load::Package;
 use crate::syntax::{
     Attr, Block, Expr, FnDef, Generic, ImplDef, Item, ItemKind, Lit, Names, Pat, Path, Receiver,
     Segment, SourceFile, Stmt, Ty, UseEntry, UseKind, Vis, WrapKind,
@@ -42,20 +44,24 @@ pub struct SyntaxError {
 /// A file nested deeper than `nesting::MAX_NESTING` is refused as a
 /// syntax error at the line where it gets too deep.
 pub fn parse_source(text: &str) -> Result<SourceFile, SyntaxError> {
-    parse_source_in(text, Names::session(), false)
+    parse_source_in(text, Names::session(), false, None)
 }
 
 /// [`parse_source`], sharing its names with every file parsed in the same
 /// interning `session` on this thread ([`Names`]). With `cut_tests`, an
 /// inline `#[cfg(test)]` module keeps only the modules it declares (see
-/// `module_items`): for a caller that reads test modules no further.
+/// `module_items`): for a caller that reads test modules no further. With
+/// the file's `package`, a statement under a `cfg` its features leave out is
+/// not lowered (see `kept`).
 pub fn parse_source_in(
     text: &str,
     session: u64,
     cut_tests: bool,
+    package: Option<&Arc<Package>>,
 ) -> Result<SourceFile, SyntaxError> {
     Names::enter(session);
     CUT_TESTS.with(|c| c.set(cut_tests));
+    GATE.with(|g| *g.borrow_mut() = package.cloned());
     let read = match nesting::scan(text, nesting::MAX_NESTING) {
         Ok(read) => read,
         Err(line) => {
@@ -80,6 +86,7 @@ pub fn parse_source_in(
         }),
     };
     proc_macro2::extra::invalidate_current_thread_spans();
+    GATE.with(|g| *g.borrow_mut() = None);
     result
 }
 
@@ -739,6 +746,68 @@ fn module(m: &syn::ItemMod, contents: fn(&[syn::Item]) -> Vec<Item>) -> Item {
 thread_local! {
     /// Whether the file lowered on this thread may cut test modules.
     static CUT_TESTS: Cell<bool> = const { Cell::new(false) };
+    /// The package whose features decide the `cfg`s of the statements of
+    /// the file lowered on this thread (`None`: every statement is kept).
+    static GATE: RefCell<Option<Arc<Package>>> = const { RefCell::new(None) };
+}
+
+/// Whether a statement is lowered: one under a `cfg` the package's features
+/// leave out (`#[cfg(feature = "cors")] let app = app.wrap(cors());` with
+/// `cors` off) is not, as `resolve` leaves out such items. Items in a body
+/// keep their `cfg` for `resolve` to decide.
+fn kept(s: &syn::Stmt) -> bool {
+    let attrs: &[syn::Attribute] = match s {
+        syn::Stmt::Local(l) => &l.attrs,
+        syn::Stmt::Macro(m) => &m.attrs,
+        syn::Stmt::Expr(e, _) => expr_attrs(e),
+        syn::Stmt::Item(_) => return true,
+    };
+    if !attrs.iter().any(|a| a.path().is_ident("cfg")) {
+        return true;
+    }
+    GATE.with(|g| match &*g.borrow() {
+        Some(package) => {
+            let cfg = cfgs(&list(attrs.iter().map(attr)));
+            !crate::resolve::left_out(&cfg, package)
+        }
+        None => true,
+    })
+}
+
+/// The outer attributes of an expression statement: syn puts them on the
+/// leftmost operand of an assignment, a binary operation or a cast
+/// (`#[cfg(..)] router = router.route(..);` holds them on `router`).
+fn expr_attrs(mut e: &syn::Expr) -> &[syn::Attribute] {
+    loop {
+        e = match e {
+            syn::Expr::Assign(x) => &x.left,
+            syn::Expr::Binary(x) => &x.left,
+            syn::Expr::Cast(x) => &x.expr,
+            _ => break,
+        };
+    }
+    match e {
+        syn::Expr::Async(x) => &x.attrs,
+        syn::Expr::Await(x) => &x.attrs,
+        syn::Expr::Block(x) => &x.attrs,
+        syn::Expr::Call(x) => &x.attrs,
+        syn::Expr::Field(x) => &x.attrs,
+        syn::Expr::ForLoop(x) => &x.attrs,
+        syn::Expr::If(x) => &x.attrs,
+        syn::Expr::Index(x) => &x.attrs,
+        syn::Expr::Loop(x) => &x.attrs,
+        syn::Expr::Macro(x) => &x.attrs,
+        syn::Expr::Match(x) => &x.attrs,
+        syn::Expr::MethodCall(x) => &x.attrs,
+        syn::Expr::Paren(x) => &x.attrs,
+        syn::Expr::Path(x) => &x.attrs,
+        syn::Expr::Reference(x) => &x.attrs,
+        syn::Expr::Try(x) => &x.attrs,
+        syn::Expr::Unary(x) => &x.attrs,
+        syn::Expr::Unsafe(x) => &x.attrs,
+        syn::Expr::While(x) => &x.attrs,
+        _ => &[],
+    }
 }
 
 /// The items of a file or of an inline module.
@@ -1177,7 +1246,7 @@ fn pat(p: &syn::Pat) -> Pat {
 /// A block inside a body: its statements, without their lines.
 fn block(b: &syn::Block) -> Block {
     Block {
-        stmts: b.stmts.iter().map(stmt).collect(),
+        stmts: b.stmts.iter().filter(|s| kept(s)).map(stmt).collect(),
         lines: Box::default(),
     }
 }
@@ -1187,8 +1256,13 @@ fn block(b: &syn::Block) -> Block {
 /// scheduled worker's function edits its wait).
 fn body_block(b: &syn::Block) -> Block {
     Block {
-        stmts: b.stmts.iter().map(stmt).collect(),
-        lines: b.stmts.iter().map(lines::stmt_lines).collect(),
+        stmts: b.stmts.iter().filter(|s| kept(s)).map(stmt).collect(),
+        lines: b
+            .stmts
+            .iter()
+            .filter(|s| kept(s))
+            .map(lines::stmt_lines)
+            .collect(),
     }
 }
 

@@ -280,7 +280,7 @@ fn is_test_cfg(cfg: &[String]) -> bool {
 /// cargo unifies them from the defaults). A predicate on anything else
 /// (`unix`, a cfg a build script sets, a feature the package does not
 /// declare) keeps the code.
-fn left_out(cfg: &[String], package: &Package) -> bool {
+pub(crate) fn left_out(cfg: &[String], package: &Package) -> bool {
     is_test_cfg(cfg)
         || cfg.iter().any(|c| {
             c.contains("feature")

@@ -398,6 +398,56 @@ pub fn app(dev: bool) -> Router {
     );
 }
 
+/// A statement under a feature that stays off is not in the build: the
+/// routes it adds are not served; one under a feature that is on (a
+/// default), or under a cfg cleave cannot decide, is.
+#[test]
+fn statements_under_a_feature_that_is_off_add_no_routes() {
+    check(
+        r#"
+//- /Cargo.toml
+[package]
+name = "app"
+version = "0.1.0"
+edition = "2021"
+
+[features]
+default = ["web"]
+web = []
+device-flow = []
+
+[dependencies]
+axum = "0.8"
+//- /src/lib.rs
+use axum::routing::get;
+use axum::Router;
+async fn h() {}
+pub fn app() -> Router {
+    let mut router = Router::new().route("/", get(h));
+    #[cfg(feature = "device-flow")]
+    let router = router.route("/device", get(h));
+    #[cfg(not(feature = "device-flow"))]
+    let router = router.route("/no-device", get(h));
+    #[cfg(feature = "web")]
+    {
+        router = router.route("/web", get(h));
+    }
+    #[cfg(feature = "device-flow")]
+    router = router.route("/device/poll", get(h));
+    #[cfg(unix)]
+    let router = router.route("/unix", get(h));
+    router
+}
+"#,
+        expect![[r#"
+            GET / -> app::h
+            GET /no-device -> app::h
+            GET /unix -> app::h
+            GET /web -> app::h
+        "#]],
+    );
+}
+
 /// A file service a workspace fn builds (with caching headers around it) is
 /// files, not a handler; a workspace fn making a plain service is not.
 #[test]
