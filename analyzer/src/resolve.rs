@@ -1328,6 +1328,16 @@ impl<'a> DefMap<'a> {
         {
             return self.methods_of(t, names[1]).to_vec();
         }
+        // In a trait's default method `Self` is whichever type implements
+        // the trait: `Self::configure_routes(cfg)` is every impl's method
+        // (or the default body where an impl keeps it).
+        if names.len() == 2
+            && names[0] == "Self"
+            && let Some(t) = data.trait_
+            && self.traits[t].methods.iter().any(|(n, _)| *n == names[1])
+        {
+            return self.trait_method_targets(t, names[1]);
+        }
         let mut out = Vec::new();
         for d in self.resolve_names(data.module, &names, path.leading_colon) {
             match d {

@@ -187,6 +187,30 @@ impl Eval<'_, '_> {
             {
                 self.push(&args[0], depth + 1, out)
             }
+            // `base_path()`: a workspace fn of no arguments, read from the
+            // end of its body (`format!("/{API}/{VERSION}")` of consts).
+            Expr::Call { func, args, .. } if args.is_empty() => {
+                let callee = match func.peel() {
+                    Expr::Path { path, .. } => match self.defs.resolve_fn_path(self.f, path)[..] {
+                        [g] => Some(g),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                let tail = callee.and_then(|g| {
+                    let def = self.defs.fns[g].def;
+                    let tail = def.body.as_ref()?.tail()?;
+                    (def.params.is_empty() && def.receiver.is_none()).then_some((g, tail))
+                });
+                match tail {
+                    Some((g, tail)) => Eval {
+                        defs: self.defs,
+                        f: g,
+                    }
+                    .push(tail, depth + 1, out),
+                    None => self.runtime(e, out),
+                }
+            }
             // `base + "/api"`: the only expression of two or more pieces a
             // prefix can be (an array or tuple is no string).
             Expr::Other(xs) if !xs.is_empty() => self.pieces(e, depth, out),
@@ -479,6 +503,21 @@ fn main() {
             diags[0].contains("[prefix] \"src/main.rs:7\" = \"/base/api/v1\""),
             "{diags:?}"
         );
+    }
+
+    #[test]
+    fn a_workspace_fn_of_no_arguments_is_read_from_its_tail() {
+        let src = r#"
+const API: &str = "api";
+const VERSION: &str = "v1";
+pub fn base_path() -> String {
+    format!("/{API}/{VERSION}")
+}
+fn main() {
+    app.mount(&base_path(), x);
+}
+"#;
+        assert_eq!(check(src, &[]), ("/api/v1".to_owned(), Vec::new()));
     }
 
     #[test]

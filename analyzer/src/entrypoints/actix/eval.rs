@@ -379,11 +379,25 @@ impl<'d, 'a> Interp<'d, 'a> {
             if !targets.iter().any(|&t| self.worth_calling(t, &vals)) {
                 return Val::Unknown;
             }
+            let at = self.loc(fr.func, line);
+            // `Self::configure_routes(cfg)` in a trait's default method: the
+            // implementing type picks one at runtime; every one is listed.
+            if targets.len() > 1 && vals.iter().any(|v| matches!(v, Val::Cfg(_))) {
+                self.warn(
+                    "dynamic-route",
+                    &at,
+                    format!(
+                        "`{path}` is one of {} fns (the implementations of a trait method, \
+                         chosen by the type at runtime): cleave lists the routes of every one; \
+                         check which one the deployed binary runs",
+                        targets.len()
+                    ),
+                );
+            }
             let mut outs = Vec::new();
             for &t in &targets {
                 outs.push(self.call_fn(t, vals.clone(), true));
             }
-            let at = self.loc(fr.func, line);
             return alt(outs, at, "a call with several targets");
         }
         let at = self.loc(fr.func, line);

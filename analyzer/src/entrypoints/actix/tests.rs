@@ -945,3 +945,55 @@ fn main() {
         "#]],
     );
 }
+
+/// A trait's default method builds the app and hands its config to
+/// `Self::configure_routes`, which each server type implements (one is
+/// chosen at runtime): every implementation's routes are listed, with a
+/// warning; the prefix comes from a workspace fn of consts.
+#[test]
+fn self_method_in_a_trait_default_is_every_implementation() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/main.rs
+use actix_web::{web, App, HttpServer};
+const API: &str = "api";
+pub fn base_path() -> String {
+    format!("/{API}/v1")
+}
+async fn h() {}
+trait Server {
+    fn configure_routes(cfg: &mut web::ServiceConfig);
+    async fn start(&self) -> std::io::Result<()> {
+        HttpServer::new(|| App::new().configure(|c| Self::configure_routes(c)))
+            .bind("0.0.0.0:8000")?
+            .run()
+            .await
+    }
+}
+struct All;
+struct Query;
+impl Server for All {
+    fn configure_routes(cfg: &mut web::ServiceConfig) {
+        cfg.service(web::scope(&base_path()).route("/logs", web::post().to(h)));
+    }
+}
+impl Server for Query {
+    fn configure_routes(cfg: &mut web::ServiceConfig) {
+        cfg.service(web::scope(&base_path()).route("/cluster", web::get().to(h)));
+    }
+}
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let server: Box<dyn Server> = if std::env::args().count() > 1 { Box::new(Query) } else { Box::new(All) };
+    server.start().await
+}
+"#,
+        ),
+        expect![[r#"
+            ! warning[dynamic-route]: src/main.rs:10: `Self::configure_routes` is one of 2 fns (the implementations of a trait method, chosen by the type at runtime): cleave lists the routes of every one; check which one the deployed binary runs
+            GET /api/v1/cluster -> app::h
+            POST /api/v1/logs -> app::h
+        "#]],
+    );
+}
