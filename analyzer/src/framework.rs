@@ -113,7 +113,9 @@ pub static ACTIX_WEB: Profile = Profile {
         item(&["actix_web", "dev", "Server"], ServerKind::Type),
         item(&["actix_web", "dev", "ServerHandle"], ServerKind::Type),
     ],
-    file_services: &["Files", "NamedFile"],
+    // actix-files; actix-web-static-files' `ResourceFiles` (files embedded
+    // at build time).
+    file_services: &["Files", "NamedFile", "ResourceFiles"],
 };
 
 /// rocket 0.5: `#[launch]` and `#[rocket::main]` both expand to

@@ -65,9 +65,12 @@ impl<'d, 'a> Interp<'d, 'a> {
             return true;
         }
         let ret = self.defs.fns.get(f).and_then(|d| d.def.ret.as_ref());
-        ret.is_some_and(|t| mentions(t, BUILDER_TYPES) || mentions(t, &["Fn", "FnMut", "FnOnce"]))
-            || (args.iter().all(|a| matches!(a, Val::Str(_)))
-                && ret.is_some_and(|t| mentions(t, &["String", "str"])))
+        ret.is_some_and(|t| {
+            mentions(t, BUILDER_TYPES)
+                || mentions(t, &["Fn", "FnMut", "FnOnce"])
+                || mentions(t, ACTIX_WEB.file_services)
+        }) || (args.iter().all(|a| matches!(a, Val::Str(_)))
+            && ret.is_some_and(|t| mentions(t, &["String", "str"])))
     }
 
     pub(super) fn eval_block(&mut self, fr: &mut Frame<'a>, b: &'a Block) -> Val<'a> {

@@ -997,3 +997,43 @@ async fn main() -> std::io::Result<()> {
         "#]],
     );
 }
+
+/// Files embedded at build time (actix-web-static-files' `ResourceFiles`),
+/// built by a workspace fn the app's `.service(..)` calls: static files
+/// under the mount path, as `actix_files::Files`.
+#[test]
+fn embedded_files_a_workspace_fn_builds_are_static() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/main.rs
+use actix_web::{web, App, HttpServer};
+use actix_web_static_files::ResourceFiles;
+include!(concat!(env!("OUT_DIR"), "/generated.rs"));
+async fn about() -> &'static str { "about" }
+struct Server;
+impl Server {
+    pub fn get_generated() -> ResourceFiles {
+        ResourceFiles::new("/", generate()).resolve_not_found_to_root()
+    }
+}
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    HttpServer::new(|| {
+        App::new()
+            .route("/about", web::get().to(about))
+            .service(Server::get_generated())
+    })
+    .bind("0.0.0.0:8000")?
+    .run()
+    .await
+}
+"#,
+        ),
+        expect![[r#"
+            GET / -> static ResourceFiles::new("/", generate())
+            GET /about -> app::about
+            GET /{*path} -> static ResourceFiles::new("/", generate())
+        "#]],
+    );
+}
