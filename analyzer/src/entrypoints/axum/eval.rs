@@ -423,6 +423,22 @@ impl<'d, 'a> Detector<'d, 'a> {
                 body,
                 line,
             } => {
+                // `for page in ["index.html", "cpu.html"].iter() { router =
+                // router.route_service(&format!("/{page}"), ..) }`: a loop
+                // over a fixed list of strings runs once per string.
+                if let (Some(p), Some(it)) = (pat, iter)
+                    && let Pat::Ident(name) = &**p
+                    && let Some(items) = self.fixed_strings(fr, it, 0)
+                {
+                    for item in items {
+                        let mark = fr.env.len();
+                        fr.bind(name, Value::Str(item));
+                        let v = self.eval_block(fr, body);
+                        fr.sink(v);
+                        fr.end_scope(mark);
+                    }
+                    return Value::Unknown;
+                }
                 if let Some(it) = iter {
                     let v = self.eval(fr, it);
                     fr.sink(v);
@@ -595,6 +611,51 @@ impl<'d, 'a> Detector<'d, 'a> {
         }
         Self::sink_args(fr, args, vals);
         Value::Unknown
+    }
+
+    /// The strings a loop iterates over, when the syntax fixes them: an
+    /// array or `vec![..]` of string literals, directly or through a local
+    /// bound to one, with `.iter()`/`.into_iter()`/`.copied()` or `&`.
+    fn fixed_strings(&self, fr: &Frame<'a>, e: &Expr, depth: u32) -> Option<Vec<String>> {
+        const MOST: usize = 256;
+        if depth > 4 {
+            return None;
+        }
+        let items: &[Expr] = match e.peel() {
+            Expr::MethodCall {
+                receiver,
+                method,
+                args,
+                ..
+            } if args.is_empty()
+                && matches!(method.as_str(), "iter" | "into_iter" | "copied" | "cloned") =>
+            {
+                return self.fixed_strings(fr, receiver, depth + 1);
+            }
+            Expr::Wrap {
+                kind: WrapKind::Ref,
+                inner,
+            } => return self.fixed_strings(fr, inner, depth + 1),
+            Expr::Path { path, .. } => {
+                let init = fr
+                    .env
+                    .iter()
+                    .rev()
+                    .find(|b| Some(b.name.as_str()) == single(path))?
+                    .init?;
+                return self.fixed_strings(fr, init, depth + 1);
+            }
+            Expr::Other(xs) => xs,
+            Expr::Macro { path, args, .. } if path.last() == Some("vec") => args,
+            _ => return None,
+        };
+        if items.is_empty() || items.len() > MOST {
+            return None;
+        }
+        items
+            .iter()
+            .map(|x| x.as_str().map(str::to_owned))
+            .collect()
     }
 
     pub(super) fn eval_call(

@@ -398,6 +398,48 @@ pub fn app(dev: bool) -> Router {
     );
 }
 
+/// Routes registered in a loop over a fixed list of strings: one per
+/// string, the path formatted from it; a loop over anything else is read
+/// once, with a warning.
+#[test]
+fn a_loop_over_a_fixed_list_of_pages_registers_each() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/lib.rs
+use axum::routing::get;
+use axum::Router;
+use tower_http::services::ServeFile;
+async fn h() {}
+pub fn app(dir: &str, extra: Vec<String>) -> Router {
+    let html_pages = [
+        "index.html",
+        "cpu_tree.html",
+    ];
+    let mut router = Router::new();
+    for page in html_pages.iter() {
+        router = router.route_service(&format!("/{page}"), ServeFile::new(page));
+    }
+    for name in vec!["a", "b"] {
+        router = router.route(&format!("/api/{name}"), get(h));
+    }
+    for e in extra {
+        router = router.route(&format!("/x/{e}"), get(h));
+    }
+    router
+}
+"#,
+        ),
+        expect![[r#"
+            ! warning[dynamic-route]: src/lib.rs:18: the path `&format!("/x/{e}")` is computed at runtime, so the routes it registers (`GET <path> -> app::h`) are not listed; write it as a literal or const, or add the routes to cleave.toml by hand
+            ANY /cpu_tree.html -> static ServeFile::new(page)
+            ANY /index.html -> static ServeFile::new(page)
+            GET /api/a -> app::h
+            GET /api/b -> app::h
+        "#]],
+    );
+}
+
 /// A statement under a feature that stays off is not in the build: the
 /// routes it adds are not served; one under a feature that is on (a
 /// default), or under a cfg cleave cannot decide, is.
