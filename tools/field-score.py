@@ -11,9 +11,10 @@ stdout of `cleave analyze --format json` (schema cleave.analysis/1); a missing
 or unreadable file scores the app as found nothing and marks it `error`.  The
 `http` entry points are compared with routes.txt as exact `METHOD path`
 strings (a null method counts as ANY): precision, recall, F1, false positives
-(`+`) and misses (`-`).  Entry points of other kinds are listed for
-information: `static`/`external` next to mounts.txt, `worker`/`schedule` as
-found; they do not enter the score.  One line per app, then a table with the
+(`+`) and misses (`-`); a `static` entry point at a path routes.txt lists
+(a file service at a route's exact path) counts as found.  Other entry points
+are listed for information: `static`/`external` next to mounts.txt,
+`worker`/`schedule` as found; they do not enter the score.  One line per app, then a table with the
 totals over every route of every app (micro average).  Exit status 1 when an
 app's F1 is below --min-f1 (or its analysis failed), unless --report-only.
 
@@ -104,8 +105,12 @@ def score_app(name: str, truth_dir: Path, analysis: Path, quiet: bool) -> dict:
     for p in problems:
         print(f"{name}: truth: {p}", file=sys.stderr)
     eps, error = read_analysis(analysis)
+    tset = set(truth)
     http = [route_of(e) for e in eps or [] if e.get("kind") == "http"]
-    found, tset = set(http), set(truth)
+    # A file service registered at a route's exact path (`route_service("/x.html",
+    # ServeFile)`): the truth writes it as a route, cleave marks its kind static.
+    files = {route_of(e) for e in eps or [] if e.get("kind") == "static"} & tset
+    found = set(http) | files
     tp = len(found & tset)
     p, r, f = prf(tp, len(found), len(tset))
     res = {"app": name, "truth": len(tset), "found": len(found), "tp": tp,
@@ -114,7 +119,7 @@ def score_app(name: str, truth_dir: Path, analysis: Path, quiet: bool) -> dict:
           + (f"  ERROR {error}" if error else ""))
     if quiet:
         return res
-    dup = len(http) - len(found)
+    dup = len(http) - len(set(http))
     if dup:
         print(f"    ({dup} http entry points repeat a METHOD path already listed)")
     for fp in sorted(found - tset):
