@@ -393,6 +393,30 @@ impl<'d, 'a> Detector<'d, 'a> {
                             r.push(q);
                         }
                     }
+                    // `.nest_service("/static", get(static_handler))`: the
+                    // method router answers its methods at the prefix and
+                    // below (a file service stays one, any method).
+                    Value::Methods(entries)
+                        if method == "nest_service"
+                            && !entries.is_empty()
+                            && self.service_handler(fr, inner_expr, line).0.kind
+                                != EntryKind::Static =>
+                    {
+                        let tail = join(&prefix, "/{*rest}");
+                        for e in entries {
+                            for p in [&prefix, &tail] {
+                                push_route(
+                                    fr,
+                                    &mut r,
+                                    &e.method,
+                                    p,
+                                    e.handler.clone(),
+                                    &loc,
+                                    e.middleware.clone(),
+                                );
+                            }
+                        }
+                    }
                     _ => {
                         let (h, mw) = if method != "nest" {
                             self.service_handler(fr, inner_expr, line)

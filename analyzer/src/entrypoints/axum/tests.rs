@@ -491,14 +491,16 @@ pub fn app() -> Router {
 }
 
 /// A file service a workspace fn builds (with caching headers around it) is
-/// files, not a handler; a workspace fn making a plain service is not.
+/// files, not a handler; a workspace fn making a plain service is not; a
+/// method router nested as a service answers its own methods below the
+/// prefix.
 #[test]
 fn a_file_service_built_by_a_workspace_fn_is_static() {
     check(
         &with_manifest(
             r#"
 //- /src/lib.rs
-use axum::routing::{get_service, MethodRouter};
+use axum::routing::{get, get_service, MethodRouter};
 use axum::Router;
 use tower_http::services::ServeDir;
 fn static_file_service(root: &str, max_age: u32) -> MethodRouter {
@@ -515,13 +517,17 @@ pub fn app() -> Router {
     Router::new()
         .nest_service("/assets", asset_files)
         .route_service("/ws", socket())
+        .nest_service("/static", get(embedded))
 }
+async fn embedded() {}
 "#,
         ),
         expect![[r#"
             ANY /assets -> static app::static_file_service
             ANY /assets/{*rest} -> static app::static_file_service
             ANY /ws -> app::socket
+            GET /static -> app::embedded
+            GET /static/{*rest} -> app::embedded
         "#]],
     );
 }
