@@ -27,7 +27,7 @@ use crate::parse::Expansion;
 use crate::resolve::{
     Def, DefMap, FnId, FnKind, ImplId, MacroId, ModId, TraitId, TypeId, is_prelude,
 };
-use crate::syntax::{Block, Expr, Generic, Item, ItemKind, Pat, Path, Stmt, Ty, UseKind, WrapKind};
+use crate::syntax::{Block, Expr, Generic, ItemKind, Pat, Path, Stmt, Ty, WrapKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -605,8 +605,6 @@ struct Walker<'d, 'a> {
     /// A generic type alias's parameters, as its use gives them
     /// (`ApiResult<User>`: `T` is `User`).
     subst: BTreeMap<String, T>,
-    /// Names a `use` inside the body brings in (`use crate::util::format_date;`).
-    local_uses: BTreeMap<String, Vec<Def>>,
 }
 
 /// What an inference depends on besides the expression: the bindings made so far,
@@ -646,7 +644,6 @@ impl<'d, 'a> Walker<'d, 'a> {
             inferred: RefCell::default(),
             bindings: 0,
             subst: BTreeMap::new(),
-            local_uses: BTreeMap::new(),
         };
         if let Some(i) = data.impl_ {
             let imp = &defs.impls[i];
@@ -855,7 +852,6 @@ impl<'d, 'a> Walker<'d, 'a> {
             inferred: RefCell::default(),
             bindings: 0,
             subst: BTreeMap::new(),
-            local_uses: BTreeMap::new(),
         };
         w.ty(fty)
     }
@@ -1173,13 +1169,8 @@ impl<'d, 'a> Walker<'d, 'a> {
         {
             return vec![Def::Fn(*f)];
         }
-        if names.len() == 1
-            && let Some(defs) = self.local_uses.get(names[0])
-        {
-            return defs.clone();
-        }
         self.defs
-            .resolve_names(self.module, &names, path.leading_colon)
+            .resolve_in_fn(self.f, self.module, &names, path.leading_colon)
     }
 
     /// The fns `recv.method()` may call, and whether the call is dynamic.
@@ -1220,24 +1211,6 @@ impl<'d, 'a> Walker<'d, 'a> {
 
     // ----- walking -----
 
-    /// `use a::b;` / `use a::b as c;` in a body: the name reads as the
-    /// path does from the fn's module, for the rest of the fn.
-    fn local_use(&mut self, item: &Item) {
-        let ItemKind::Use(entries) = &item.kind else {
-            return;
-        };
-        for e in entries {
-            if let UseKind::Name { alias } = &e.kind {
-                let defs = self
-                    .defs
-                    .resolve_names(self.module, &e.path, e.leading_colon);
-                if !defs.is_empty() {
-                    self.local_uses.insert(alias.clone(), defs);
-                }
-            }
-        }
-    }
-
     fn block(&mut self, b: &Block) {
         self.env.push(BTreeMap::new());
         for s in &b.stmts {
@@ -1257,7 +1230,8 @@ impl<'d, 'a> Walker<'d, 'a> {
                     self.bind(pat, t);
                 }
                 Stmt::Expr(e) | Stmt::Semi(e) => self.expr(e),
-                Stmt::Item(item) => self.local_use(item),
+                // Its `use`s are the fn's (`DefMap::resolve_in_fn`).
+                Stmt::Item(_) => {}
             }
         }
         self.env.pop();

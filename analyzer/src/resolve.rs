@@ -102,6 +102,10 @@ pub struct FnData<'a> {
     pub trait_: Option<TraitId>,
     /// Fns declared inside this fn's body.
     pub local_fns: BTreeMap<String, FnId>,
+    /// The `use` and `extern crate` items of its body (any block of it):
+    /// names they bring read as they do from the fn's module, anywhere in
+    /// the fn ([`DefMap::resolve_in_fn`]).
+    pub local_imports: Vec<&'a Item>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -674,6 +678,7 @@ impl<'a> DefMap<'a> {
             impl_,
             trait_,
             local_fns: BTreeMap::new(),
+            local_imports: def.body.as_ref().map_or_else(Vec::new, local_imports),
         });
         // Fns declared in the body: `fn outer() { fn inner() {} }`.
         if let Some(body) = &def.body {
@@ -1339,7 +1344,7 @@ impl<'a> DefMap<'a> {
             return self.trait_method_targets(t, names[1]);
         }
         let mut out = Vec::new();
-        for d in self.resolve_names(data.module, &names, path.leading_colon) {
+        for d in self.resolve_in_fn(from, data.module, &names, path.leading_colon) {
             match d {
                 Def::Fn(f) => out.push(f),
                 Def::TraitMethod(t, i) => {
@@ -1351,6 +1356,83 @@ impl<'a> DefMap<'a> {
         out.sort();
         out.dedup();
         out
+    }
+
+    /// What `names` denote as written in fn `f`, read in `module` (the fn's
+    /// own, or a workspace macro's that its body expands): through a `use`
+    /// or `extern crate` of its body (`use crate::web::router as r;` then
+    /// `r::build()`) when read in its own module, else from the module.
+    pub fn resolve_in_fn<S: AsRef<str>>(
+        &self,
+        f: FnId,
+        module: ModId,
+        names: &[S],
+        leading_colon: bool,
+    ) -> Vec<Def> {
+        let data = &self.fns[f];
+        let Some(first) = names.first().map(AsRef::as_ref) else {
+            return Vec::new();
+        };
+        if module != data.module {
+            return self.resolve_names(module, names, leading_colon);
+        }
+        let rest = || names[1..].iter().map(AsRef::as_ref);
+        if !leading_colon {
+            for item in &data.local_imports {
+                match &item.kind {
+                    ItemKind::Use(entries) => {
+                        for e in entries.iter() {
+                            if matches!(&e.kind, UseKind::Name { alias } if alias == first) {
+                                let path: Vec<&str> =
+                                    e.path.iter().map(String::as_str).chain(rest()).collect();
+                                let defs = self.resolve_names(module, &path, e.leading_colon);
+                                if !defs.is_empty() {
+                                    return defs;
+                                }
+                            }
+                        }
+                    }
+                    ItemKind::ExternCrate { krate } if item.name == first => {
+                        let own = self.mods[module].krate;
+                        let root = match self.crate_roots.get(own) {
+                            // `extern crate self as me;`
+                            Some(&r) if krate == "self" && r != usize::MAX => Def::Mod(r),
+                            _ => self.resolve_extern(own, krate),
+                        };
+                        return match root {
+                            Def::Mod(m) if names.len() > 1 => {
+                                self.resolve_names(m, &rest().collect::<Vec<_>>(), false)
+                            }
+                            _ if names.len() == 1 => vec![root],
+                            _ => Vec::new(),
+                        };
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let defs = self.resolve_names(module, names, leading_colon);
+        if !defs.is_empty() || leading_colon {
+            return defs;
+        }
+        // `use super::handlers::*;` in the body.
+        for item in &data.local_imports {
+            if let ItemKind::Use(entries) = &item.kind {
+                for e in entries.iter().filter(|e| matches!(e.kind, UseKind::Glob)) {
+                    let path: Vec<&str> = e
+                        .path
+                        .iter()
+                        .map(String::as_str)
+                        .chain(names.iter().map(AsRef::as_ref))
+                        .collect();
+                    let defs = self.resolve_names(module, &path, e.leading_colon);
+                    if !defs.is_empty() {
+                        return defs;
+                    }
+                }
+            }
+        }
+        Vec::new()
     }
 
     pub fn crate_name(&self, module: ModId) -> &str {
@@ -1427,6 +1509,29 @@ fn two_mut<T>(xs: &mut [T], a: usize, b: usize) -> (&mut T, &mut T) {
         let (lo, hi) = xs.split_at_mut(a);
         (&mut hi[0], &mut lo[b])
     }
+}
+
+/// The `use` and `extern crate` items of a body, in every block of it.
+fn local_imports(body: &crate::syntax::Block) -> Vec<&Item> {
+    use crate::syntax::{Expr, Stmt};
+    let mut blocks = vec![body];
+    body.walk(&mut |e| match e {
+        Expr::Block { block, .. } => blocks.push(block),
+        Expr::If { then, .. } => blocks.push(then),
+        Expr::Loop { body, .. } => blocks.push(body),
+        _ => {}
+    });
+    let mut out = Vec::new();
+    for b in blocks {
+        for s in &b.stmts {
+            if let Stmt::Item(item) = s
+                && matches!(item.kind, ItemKind::Use(_) | ItemKind::ExternCrate { .. })
+            {
+                out.push(&**item);
+            }
+        }
+    }
+    out
 }
 
 fn collect_local_fns<'a>(block: &'a crate::syntax::Block, out: &mut Vec<&'a Item>) {

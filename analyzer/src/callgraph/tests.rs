@@ -1057,3 +1057,39 @@ pub fn rename_found(id: u32) {
         "#]],
     );
 }
+
+/// A body's `use` of a module under another name, its glob `use`, and its
+/// block-scoped `extern crate self as ..`: calls through them resolve (in
+/// any block of the fn), as do the same paths from the module.
+#[test]
+fn calls_through_a_bodys_imports_resolve() {
+    check(
+        &lib(r#"
+mod web {
+    pub mod router {
+        pub fn build() {}
+        pub fn layers() {}
+    }
+}
+pub fn serve() {
+    use crate::web::router as r;
+    r::build();
+    {
+        extern crate self as me;
+        me::web::router::layers();
+    }
+}
+pub fn serve_glob() {
+    if true {
+        use crate::web::router::*;
+        build();
+    }
+}
+"#),
+        expect![[r#"
+            app::serve -> app::web::router::build (call)
+            app::serve -> app::web::router::layers (call)
+            app::serve_glob -> app::web::router::build (call)
+        "#]],
+    );
+}
