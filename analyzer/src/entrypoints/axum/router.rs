@@ -533,7 +533,20 @@ impl<'d, 'a> Detector<'d, 'a> {
                 // A workspace extension trait on `Router` (`fn with_docs(self) -> Self`).
                 let targets = self.router_ext_methods(method);
                 if !targets.is_empty() {
-                    return self.inline(fr, &targets, Some(Value::Router(r)), &vals, line);
+                    let v = self.inline(fr, &targets, Some(Value::Router(r.clone())), &vals, line);
+                    if v != Value::Unknown {
+                        return v;
+                    }
+                    // `router.ruma_route(&h)` whose body hands the router to
+                    // code cleave cannot resolve: the routes so far stay.
+                    fr.diag(
+                        "unresolved-router",
+                        line,
+                        format!(
+                            "cleave cannot follow what the router method `.{method}(..)` adds (its body hands the router to code cleave cannot resolve); routes added before it are kept, the ones it adds are not listed"
+                        ),
+                    );
+                    return Value::Router(r);
                 }
                 fr.diag(
                     "unknown-router-method",

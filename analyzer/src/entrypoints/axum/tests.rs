@@ -398,6 +398,44 @@ pub fn app(dev: bool) -> Router {
     );
 }
 
+/// A workspace extension method of `Router` whose body hands the router to
+/// code cleave cannot resolve (ruma's `handler.add_routes(self)`, a trait
+/// implemented by a macro for every handler type): a warning at each call,
+/// and the routes around it kept.
+#[test]
+fn an_extension_method_cleave_cannot_follow_keeps_the_routes_around_it() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/lib.rs
+use axum::routing::get;
+use axum::Router;
+async fn h() {}
+async fn whoami() {}
+pub trait RouterExt {
+    fn ruma_route<H: RumaHandler>(self, handler: &'static H) -> Self;
+}
+impl RouterExt for Router {
+    fn ruma_route<H: RumaHandler>(self, handler: &'static H) -> Self {
+        handler.add_routes(self)
+    }
+}
+pub fn app() -> Router {
+    Router::new()
+        .route("/", get(h))
+        .ruma_route(&whoami)
+        .route("/health", get(h))
+}
+"#,
+        ),
+        expect![[r#"
+            ! warning[unresolved-router]: src/lib.rs:16: cleave cannot follow what the router method `.ruma_route(..)` adds (its body hands the router to code cleave cannot resolve); routes added before it are kept, the ones it adds are not listed
+            GET / -> app::h
+            GET /health -> app::h
+        "#]],
+    );
+}
+
 /// Routes registered in a loop over a fixed list of strings: one per
 /// string, the path formatted from it; a loop over anything else is read
 /// once, with a warning.
