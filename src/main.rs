@@ -301,6 +301,8 @@ fn generate(args: &cli::GenerateArgs) -> anyhow::Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "cleave.toml".to_owned());
     let source = cleave_codegen::DirSource::new(&args.path);
+    // A path dependency outside the analysed directory stays where it is.
+    let (root_at, out_at) = (root.to_string_lossy(), out.to_string_lossy());
     let generated = cleave_codegen::generate(&cleave_codegen::Input {
         analysis: &analysis,
         plan: &plan,
@@ -311,6 +313,10 @@ fn generate(args: &cli::GenerateArgs) -> anyhow::Result<()> {
             cli::Adapter::WebAdapter => cleave_codegen::Adapter::WebAdapter,
         },
         monolith_url: args.monolith_url.as_deref(),
+        placement: Some(cleave_codegen::manifest::Placement {
+            root: &root_at,
+            out: &out_at,
+        }),
     })?;
     cleave_codegen::write::write(&generated.tree, &args.out, args.force)?;
     let _ = writeln!(

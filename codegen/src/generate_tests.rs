@@ -89,6 +89,7 @@ fn generated_full(
         source: &source,
         adapter,
         monolith_url,
+        placement: None,
     })
     .unwrap_or_else(|e| panic!("{name}: {e}"))
     .tree;
@@ -463,6 +464,7 @@ fn start_up_hazards_are_those_the_serving_main_reaches() {
         source: &source,
         adapter: Adapter::Native,
         monolith_url: None,
+        placement: None,
     })
     .expect("generated")
     .tree;
@@ -515,6 +517,7 @@ fn root_migrations_and_diesel_toml_are_carried_to_the_generated_root() {
         source: &DirSource::new(root),
         adapter: Adapter::Native,
         monolith_url: None,
+        placement: None,
     })
     .expect("generated")
     .tree;
@@ -914,6 +917,7 @@ fn monolith_url_is_an_origin() {
         source: &source,
         adapter: Adapter::Native,
         monolith_url: Some("https://monolith.example.com/v1"),
+        placement: None,
     })
     .expect_err("a URL with a path is refused");
     assert!(err.to_string().starts_with("--monolith-url: "), "{err}");
@@ -1200,6 +1204,7 @@ fn generate_native(root: &Path, analysis: &Analysis, plan: &Plan) -> Tree {
         source: &source,
         adapter: Adapter::Native,
         monolith_url: None,
+        placement: None,
     })
     .unwrap_or_else(|e| panic!("{e}"))
     .tree

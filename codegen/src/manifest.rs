@@ -57,16 +57,27 @@ pub fn relative(from: &str, to: &str) -> String {
     }
 }
 
+/// The analysed directory and the generated workspace's, absolute and
+/// `/`-separated.
+#[derive(Debug, Clone, Copy)]
+pub struct Placement<'a> {
+    pub root: &'a str,
+    pub out: &'a str,
+}
+
 /// Re-points every `path = ..` dependency of a manifest that moved from
 /// `old_dir` to `new_dir`; `moved` maps a dependency's old directory to its
 /// new one. A path that leaves the analysed directory (`../core/db` from
-/// the root) cannot be carried into the generated workspace: the error
-/// names the dependency and its path.
+/// the root) is not carried into the generated workspace: with a
+/// `placement` it is referenced where it is, by a path relative to the
+/// generated manifest; without one the error names the dependency and its
+/// path.
 pub fn repoint_paths(
     doc: &mut DocumentMut,
     old_dir: &str,
     new_dir: &str,
     moved: &dyn Fn(&str) -> String,
+    placement: Option<Placement<'_>>,
 ) -> Result<(), String> {
     let mut outside: Vec<String> = Vec::new();
     let mut fix = |t: &mut dyn toml_edit::TableLike| {
@@ -79,7 +90,14 @@ pub fn repoint_paths(
             };
             let old = join(old_dir, &path);
             if old == ".." || old.starts_with("../") {
-                outside.push(format!("`{}` (path = \"{path}\")", name.get()));
+                match placement {
+                    Some(at) => {
+                        let from = normalise(&format!("{}/{new_dir}", at.out));
+                        let to = normalise(&format!("{}/{old}", at.root));
+                        dep.insert("path", value(relative(&from, &to)));
+                    }
+                    None => outside.push(format!("`{}` (path = \"{path}\")", name.get())),
+                }
                 continue;
             }
             dep.insert("path", value(relative(new_dir, &moved(&old))));
@@ -334,13 +352,44 @@ fn watch_router(routes: &BTreeMap<String, Vec<(String, String)>>) -> Item {
 mod tests {
     use super::*;
 
+    /// `cleave generate backend --out gen` in a repository of sibling
+    /// packages with no workspace root: `backend`'s `../mailer` stays where
+    /// it is, referenced from the generated manifest.
+    #[test]
+    fn a_path_dependency_outside_the_analysed_directory_is_referenced_where_it_is() {
+        let mut doc: DocumentMut = "[dependencies]\nmailer = { path = \"../mailer\", features = [\"x\"] }\ncore = { path = \"crates/core\" }\n"
+            .parse()
+            .expect("toml");
+        let at = Placement {
+            root: "/home/u/repo/backend",
+            out: "/home/u/gen",
+        };
+        repoint_paths(
+            &mut doc,
+            "",
+            "crates/backend-main",
+            &|d| format!("crates/{d}"),
+            Some(at),
+        )
+        .expect("placed");
+        let text = doc.to_string();
+        assert!(
+            text.contains("mailer = { path = \"../../../repo/mailer\", features = [\"x\"] }"),
+            "{text}"
+        );
+        assert!(
+            text.contains("core = { path = \"../crates/core\" }"),
+            "{text}"
+        );
+    }
+
     #[test]
     fn a_path_dependency_outside_the_analysed_directory_is_refused() {
         let mut doc: DocumentMut = "[dependencies]\ncore = { path = \"crates/core\" }\ndb = { path = \"../core/db\", features = [\"x\"] }\n\n[target.'cfg(unix)'.dependencies]\nsys = { path = \"../../sys\" }\n"
             .parse()
             .expect("toml");
-        let err =
-            repoint_paths(&mut doc, "", "crates/app-main", &|d| d.to_owned()).expect_err("outside");
+        let err = repoint_paths(&mut doc, "", "crates/app-main", &|d| d.to_owned(), None)
+            .expect_err("outside");
         assert_eq!(
             err,
             "path dependencies outside the analysed directory: `db` (path = \"../core/db\"), `sys` (path = \"../../sys\"); run cleave on the directory that holds them all (the workspace root), so they are part of the generated workspace"
@@ -348,7 +397,14 @@ mod tests {
         let mut doc: DocumentMut = "[dependencies]\ncore = { path = \"../core\" }\n"
             .parse()
             .expect("toml");
-        repoint_paths(&mut doc, "crates/api", "crates/api", &|d| d.to_owned()).expect("inside");
+        repoint_paths(
+            &mut doc,
+            "crates/api",
+            "crates/api",
+            &|d| d.to_owned(),
+            None,
+        )
+        .expect("inside");
         assert!(
             doc.to_string().contains("core = { path = \"../core\" }"),
             "{doc}"

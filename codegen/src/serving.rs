@@ -43,6 +43,7 @@ pub struct MainInput<'a> {
     pub packages: &'a [PackageInfo],
     pub source: &'a dyn Source,
     pub moved: &'a dyn Fn(&str) -> String,
+    pub placement: Option<manifest::Placement<'a>>,
     pub facade: &'static Facade,
     pub header: &'a str,
 }
@@ -184,7 +185,7 @@ pub fn main_crate(
         pkg.remove("links");
         pkg.insert("publish", value(false));
     }
-    manifest::repoint_paths(&mut doc, pkg_dir, &place.dir, m.moved)
+    manifest::repoint_paths(&mut doc, pkg_dir, &place.dir, m.moved, m.placement)
         .map_err(|e| input_err(&manifest_path, e))?;
     edits.extend(shim::point_at_facades(
         &mut doc,

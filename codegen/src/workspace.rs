@@ -52,6 +52,12 @@ pub struct Input<'a> {
     /// `--monolith-url`: the running monolith, behind the HTTP API's
     /// default route, keeps the routes no deployed function takes.
     pub monolith_url: Option<&'a str>,
+    /// Where the analysed directory and the generated workspace are, when
+    /// known: a path dependency outside the analysed directory (a sibling
+    /// package in a repository with no workspace root) is then referenced
+    /// where it is, by a path relative to the generated workspace; without
+    /// it such a dependency is an error.
+    pub placement: Option<manifest::Placement<'a>>,
 }
 
 #[derive(Debug)]
@@ -430,6 +436,7 @@ fn main_crate(
             packages: a.packages(),
             source: input.source,
             moved: &moved,
+            placement: input.placement,
             facade,
             header: &headers.hash,
         },
@@ -806,7 +813,7 @@ fn libraries(
         // directory says it is the core.
         let mut doc = manifest::library(&text, None, &lib)
             .map_err(|e| input_err(&manifest_path, e.message().to_owned()))?;
-        manifest::repoint_paths(&mut doc, &p.dir, &to, &moved)
+        manifest::repoint_paths(&mut doc, &p.dir, &to, &moved, input.placement)
             .map_err(|e| input_err(&manifest_path, e))?;
         edits.extend(shim::point_at_facades(
             &mut doc,
