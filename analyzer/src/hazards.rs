@@ -836,7 +836,7 @@ fn fn_facts<'a>(
     };
     let mut exprs = Vec::new();
     body.walk(&mut |e| exprs.push(e));
-    // `blocks(body)`, from the list.
+    // `body.blocks()`, from the list.
     let mut all = vec![body];
     all.extend(exprs.iter().filter_map(|e| match e {
         Expr::Block { block, .. } => Some(block),
@@ -1071,18 +1071,6 @@ fn static_site<'a>(
         file,
         subject,
     })
-}
-
-/// Every block inside `block`, itself first (closures and async blocks included).
-pub(crate) fn blocks(block: &Block) -> Vec<&Block> {
-    let mut out = vec![block];
-    block.walk(&mut |e| match e {
-        Expr::Block { block, .. } => out.push(block),
-        Expr::If { then, .. } => out.push(then),
-        Expr::Loop { body, .. } => out.push(body),
-        _ => {}
-    });
-    out
 }
 
 /// The name a simple pattern binds (`x`, `mut x`, `&x`).

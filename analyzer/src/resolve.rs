@@ -1513,16 +1513,9 @@ fn two_mut<T>(xs: &mut [T], a: usize, b: usize) -> (&mut T, &mut T) {
 
 /// The `use` and `extern crate` items of a body, in every block of it.
 fn local_imports(body: &crate::syntax::Block) -> Vec<&Item> {
-    use crate::syntax::{Expr, Stmt};
-    let mut blocks = vec![body];
-    body.walk(&mut |e| match e {
-        Expr::Block { block, .. } => blocks.push(block),
-        Expr::If { then, .. } => blocks.push(then),
-        Expr::Loop { body, .. } => blocks.push(body),
-        _ => {}
-    });
+    use crate::syntax::Stmt;
     let mut out = Vec::new();
-    for b in blocks {
+    for b in body.blocks() {
         for s in &b.stmts {
             if let Stmt::Item(item) = s
                 && matches!(item.kind, ItemKind::Use(_) | ItemKind::ExternCrate { .. })

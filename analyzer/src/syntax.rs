@@ -529,6 +529,19 @@ impl Block {
         }
     }
 
+    /// Every block inside this one, itself first (closures and async blocks
+    /// included).
+    pub fn blocks(&self) -> Vec<&Block> {
+        let mut out = vec![self];
+        self.walk(&mut |e| match e {
+            Expr::Block { block, .. } => out.push(block),
+            Expr::If { then, .. } => out.push(then),
+            Expr::Loop { body, .. } => out.push(body),
+            _ => {}
+        });
+        out
+    }
+
     /// The block's tail expression, if it has one.
     pub fn tail(&self) -> Option<&Expr> {
         match self.stmts.last() {

@@ -10,7 +10,6 @@ use std::rc::Rc;
 
 use rayon::prelude::*;
 
-use super::blocks;
 use super::{Ctx, Subject};
 use crate::callgraph::CallGraph;
 use crate::entrypoints::EntryPoint;
@@ -652,7 +651,7 @@ fn fn_mentions(ctx: &Ctx<'_>, f: FnId) -> BTreeSet<Def> {
     let mut tys: Vec<&Ty> = data.def.params.iter().map(|(_, t)| t).collect();
     tys.extend(data.def.ret.as_ref());
     if let Some(body) = &data.def.body {
-        for b in blocks(body) {
+        for b in body.blocks() {
             for s in &b.stmts {
                 if let Stmt::Let { ty: Some(t), .. } = s {
                     tys.push(t);
