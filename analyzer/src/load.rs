@@ -517,7 +517,7 @@ fn outside_dependency(disk: &Disk, dir: &str, d: &Dependency, path: &str) -> Dia
         manifest,
         line,
         format!(
-            "path dependency `{}` ({path}) is outside the analysed directory: its code is not read and calls into it are external; analyse a directory that holds both (the workspace root)",
+            "path dependency `{}` ({path}) is outside the analysed directory: its code is not read and calls into it are external (analyse the workspace root that holds both, if there is one); `generate` refers to it where it is",
             d.package
         ),
     )

@@ -300,8 +300,8 @@ fn a_path_dependency_outside_the_root_is_a_diagnostic_at_its_line() {
     assert_eq!(
         found,
         [
-            "warning[path-dependency-outside-root]: Cargo.toml:6: path dependency `rate-limits` (../core/limits) is outside the analysed directory: its code is not read and calls into it are external; analyse a directory that holds both (the workspace root)",
-            "warning[path-dependency-outside-root]: Cargo.toml:8: path dependency `shared_io` (../core/io) is outside the analysed directory: its code is not read and calls into it are external; analyse a directory that holds both (the workspace root)",
+            "warning[path-dependency-outside-root]: Cargo.toml:6: path dependency `rate-limits` (../core/limits) is outside the analysed directory: its code is not read and calls into it are external (analyse the workspace root that holds both, if there is one); `generate` refers to it where it is",
+            "warning[path-dependency-outside-root]: Cargo.toml:8: path dependency `shared_io` (../core/io) is outside the analysed directory: its code is not read and calls into it are external (analyse the workspace root that holds both, if there is one); `generate` refers to it where it is",
         ]
     );
 }
