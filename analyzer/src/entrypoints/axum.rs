@@ -45,6 +45,7 @@ use crate::syntax::{Expr, Lit, Pat, Path, Stmt, Ty, WrapKind, expr_text as text}
 
 mod eval;
 mod handlers;
+mod leptos;
 mod openapi;
 mod router;
 #[cfg(test)]

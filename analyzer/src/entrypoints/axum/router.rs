@@ -522,6 +522,32 @@ impl<'d, 'a> Detector<'d, 'a> {
                 }
                 Value::Router(r)
             }
+            // leptos_axum: one GET route per page of the app's route list.
+            (
+                "leptos_routes" | "leptos_routes_with_handler" | "leptos_routes_with_context",
+                [routes, ..] | [_, routes, ..],
+                _,
+            ) if self.leptos_pages(fr, routes).is_some() => {
+                let pages = self.leptos_pages(fr, routes).unwrap_or_default();
+                let handler = match (method, vals.last()) {
+                    ("leptos_routes_with_handler", Some(Value::Methods(es))) if !es.is_empty() => {
+                        es[0].handler.clone()
+                    }
+                    _ => self.text_handler(fr, routes, line, None),
+                };
+                for p in pages {
+                    push_route(
+                        fr,
+                        &mut r,
+                        "GET",
+                        &norm(&p),
+                        handler.clone(),
+                        &loc,
+                        Vec::new(),
+                    );
+                }
+                Value::Router(r)
+            }
             (m, _, _) if ROUTER_IDENTITY.contains(&m) => Value::Router(r),
             // Called as a tower service (`app.oneshot(req)` in a Lambda adapter): served.
             (m, _, _) if SERVE_METHODS.contains(&m) => {

@@ -1470,3 +1470,46 @@ fn main() {
         "#]],
     );
 }
+
+/// leptos_axum: the pages of the `App` component's `view!` route list are
+/// GET routes, served by the handler given.
+#[test]
+fn leptos_route_lists_are_get_routes() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/lib.rs
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_router::components::{Route, Router as LRouter, Routes};
+use leptos_router::path;
+#[component]
+pub fn App() -> impl IntoView {
+    view! {
+        <LRouter>
+            <Routes fallback=|| "Page not found.".into_view()>
+                <Route path=path!("/") view=Home />
+                <Route path=path!("/article/:title") view=Article />
+            </Routes>
+        </LRouter>
+    }
+}
+async fn render() {}
+async fn health() {}
+pub fn app() -> Router {
+    let routes = generate_route_list(App);
+    Router::new()
+        .route("/health", get(health))
+        .leptos_routes_with_handler(routes, get(render))
+}
+"#,
+        ),
+        expect![[r#"
+            GET / -> app::render
+            GET /article/{title} -> app::render
+            GET /health -> app::health
+        "#]],
+    );
+}
