@@ -374,8 +374,8 @@ fn assemble(
 }
 
 /// When several binaries serve routes, keeps the entry points of one: the
-/// binary named `bin`, else the one serving the most routes, the first of
-/// those that tie (and the entry points no
+/// binary named `bin`, else the one serving the most routes, a package's
+/// own binary first of those that tie, then the first (and the entry points no
 /// binary is seen to serve). Returns the serving mains, the kept one
 /// first, and the route-serving binaries with their route counts and the
 /// one kept.
@@ -413,13 +413,19 @@ fn narrow(
             .find(|&m| mains[m].krate == name),
         // The binary serving the most routes is most of the service (an
         // admin front end or a metrics sidecar beside the API serves few);
-        // ties go to the first.
+        // of those that tie, a package's own binary (its `src/main.rs`, or
+        // named after it) before the tools and harnesses of `src/bin/`
+        // that start the same server, then the first.
         None if routes.len() > 1 => routes
             .iter()
-            .fold(None, |best: Option<(usize, usize)>, &(m, n)| match best {
-                Some((_, most)) if most >= n => best,
-                _ => Some((m, n)),
-            })
+            .map(|&(m, n)| (m, (n, mains[m].is_packages_own())))
+            .fold(
+                None,
+                |best: Option<(usize, (usize, bool))>, (m, k)| match best {
+                    Some((_, most)) if most >= k => best,
+                    _ => Some((m, k)),
+                },
+            )
             .map(|(m, _)| m),
         None => None,
     };

@@ -58,6 +58,20 @@ pub struct BinMain {
     pub dispatched: Option<(String, u32)>,
 }
 
+impl BinMain {
+    /// Whether this is its package's own binary, the one `cargo run`
+    /// builds in it: `src/main.rs`, or a target named after the package
+    /// (not one of the tools of `src/bin/`).
+    pub fn is_packages_own(&self) -> bool {
+        let main_rs = if self.package_dir.is_empty() {
+            "src/main.rs".to_owned()
+        } else {
+            format!("{}/src/main.rs", self.package_dir)
+        };
+        self.file == main_rs || self.krate == self.package.replace('-', "_")
+    }
+}
+
 /// The command-line arguments that make a CLI `main` serve.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ServeArgs {

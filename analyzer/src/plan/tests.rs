@@ -253,6 +253,79 @@ fn the_binary_serving_the_most_routes_is_split_by_default() {
     );
 }
 
+/// Two binaries start one router, and serve as many routes: the service
+/// package's own `src/main.rs` is split, not a test harness's
+/// `src/bin/start_fake.rs` that comes first by name.
+#[test]
+fn of_binaries_serving_alike_the_packages_own_is_split() {
+    const HARNESS_AND_SERVICE: &str = r#"
+//- /Cargo.toml
+[workspace]
+members = ["harness", "mintd", "routes"]
+//- /routes/Cargo.toml
+[package]
+name = "routes"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+axum = "0.8"
+//- /routes/src/lib.rs
+async fn info() -> &'static str {
+    "{}"
+}
+pub fn create_router() -> axum::Router {
+    axum::Router::new().route("/v1/info", axum::routing::get(info))
+}
+//- /harness/Cargo.toml
+[package]
+name = "harness"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+axum = "0.8"
+tokio = "1"
+routes = { path = "../routes" }
+//- /harness/src/lib.rs
+pub fn fake_backend() {}
+//- /harness/src/bin/start_fake.rs
+#[tokio::main]
+async fn main() {
+    harness::fake_backend();
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    axum::serve(l, routes::create_router()).await.unwrap();
+}
+//- /mintd/Cargo.toml
+[package]
+name = "mintd"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+axum = "0.8"
+tokio = "1"
+routes = { path = "../routes" }
+//- /mintd/src/main.rs
+#[tokio::main]
+async fn main() {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    axum::serve(l, routes::create_router()).await.unwrap();
+}
+"#;
+    let a = crate::testing::analyze_with(
+        HARNESS_AND_SERVICE,
+        "",
+        &crate::analysis::Options::default(),
+    );
+    assert_eq!(crate::partition::route_names(&a), ["GET /v1/info"]);
+    assert_eq!(
+        a.route_binaries(),
+        (vec![("start_fake", 1), ("mintd", 1)], Some("mintd"))
+    );
+    assert_eq!(a.serving_mains()[0].krate, "mintd");
+}
+
 /// A fn joined beside the server that spawns an interval loop and waits on
 /// it: two start sites (the join arm and the spawn) reach one loop.
 const JOINED_SWEEP: &str = r#"
