@@ -85,7 +85,14 @@ const ROUTER_IDENTITY: &[&str] = &[
     "finish_api_with",
     // utoipa-axum: `OpenApiRouter` -> `(Router, OpenApi)`.
     "split_for_parts",
+    // oasgen: `Server` -> frozen `Server` -> `Router`.
+    "freeze",
+    "into_router",
 ];
+
+/// oasgen's builder type: `Server::axum()` starts one, `.get("/p", h)`
+/// registers a route on it.
+const OASGEN_SERVER: &str = "Server";
 
 /// std and logging macros a router may pass through without gaining routes.
 const STD_MACROS: &[&str] = &[
@@ -363,6 +370,9 @@ struct Binding<'a> {
     moved: bool,
     /// The `let` initialiser, to name a handler or service bound to the variable.
     init: Option<&'a Expr>,
+    /// What `.push(x)` / `.extend(xs)` added to it since (a list of routes
+    /// a loop registers), in order.
+    grown: Vec<(&'static str, &'a Expr)>,
 }
 
 /// The state of one fn body's evaluation.
@@ -402,6 +412,7 @@ impl<'a> Frame<'a> {
             value,
             moved: false,
             init: None,
+            grown: Vec::new(),
         });
     }
 

@@ -60,6 +60,7 @@ impl<'d, 'a> Detector<'d, 'a> {
                 value: self_val.unwrap_or(Value::Unknown),
                 moved: true,
                 init: None,
+                grown: Vec::new(),
             });
         }
         for (i, (pat, ty)) in data.def.params.iter().enumerate() {
@@ -424,15 +425,28 @@ impl<'d, 'a> Detector<'d, 'a> {
                 line,
             } => {
                 // `for page in ["index.html", "cpu.html"].iter() { router =
-                // router.route_service(&format!("/{page}"), ..) }`: a loop
-                // over a fixed list of strings runs once per string.
+                // router.route_service(&format!("/{page}"), ..) }` and
+                // `for (path, handler) in routes { router = router.route(path,
+                // handler) }` over `vec![("/a", post(a)), ..]`: a loop over a
+                // fixed list of strings, or of tuples led by one, runs once
+                // per item.
                 if let (Some(p), Some(it)) = (pat, iter)
-                    && let Pat::Ident(name) = &**p
-                    && let Some(items) = self.fixed_strings(fr, it, 0)
+                    && let Some(items) = self.fixed_items(fr, fr.fn_id, it, 0)
+                    && let Some(names) = loop_names(p, &items)
                 {
-                    for item in items {
+                    for (g, item) in items {
+                        let parts: Vec<&'a Expr> = match item.peel() {
+                            Expr::Other(xs) if names.len() > 1 => xs.iter().collect(),
+                            _ => vec![item],
+                        };
+                        let vals: Vec<Value> =
+                            parts.iter().map(|x| self.eval_in(fr, g, x)).collect();
                         let mark = fr.env.len();
-                        fr.bind(name, Value::Str(item));
+                        for (name, v) in names.iter().zip(vals) {
+                            if let Some(name) = name {
+                                fr.bind(name, v);
+                            }
+                        }
                         let v = self.eval_block(fr, body);
                         fr.sink(v);
                         fr.end_scope(mark);
@@ -613,15 +627,24 @@ impl<'d, 'a> Detector<'d, 'a> {
         Value::Unknown
     }
 
-    /// The strings a loop iterates over, when the syntax fixes them: an
-    /// array or `vec![..]` of string literals, directly or through a local
-    /// bound to one, with `.iter()`/`.into_iter()`/`.copied()` or `&`.
-    fn fixed_strings(&self, fr: &Frame<'a>, e: &Expr, depth: u32) -> Option<Vec<String>> {
+    /// The items a loop iterates over, when the syntax fixes them, each
+    /// with the fn it is written in: an array or `vec![..]` literal,
+    /// directly or through a local bound to one (with what `.push(x)` and
+    /// `.extend(xs)` added to it since), with `.iter()`/`.into_iter()`/
+    /// `.copied()` or `&`; a field of the struct a workspace fn of no
+    /// arguments returns (`routes.extend(openai_routes().routes)`).
+    fn fixed_items(
+        &self,
+        fr: &Frame<'a>,
+        f: FnId,
+        e: &'a Expr,
+        depth: u32,
+    ) -> Option<Vec<(FnId, &'a Expr)>> {
         const MOST: usize = 256;
-        if depth > 4 {
+        if depth > 6 {
             return None;
         }
-        let items: &[Expr] = match e.peel() {
+        let items: Vec<(FnId, &'a Expr)> = match e.peel() {
             Expr::MethodCall {
                 receiver,
                 method,
@@ -630,32 +653,77 @@ impl<'d, 'a> Detector<'d, 'a> {
             } if args.is_empty()
                 && matches!(method.as_str(), "iter" | "into_iter" | "copied" | "cloned") =>
             {
-                return self.fixed_strings(fr, receiver, depth + 1);
+                return self.fixed_items(fr, f, receiver, depth + 1);
             }
             Expr::Wrap {
                 kind: WrapKind::Ref,
                 inner,
-            } => return self.fixed_strings(fr, inner, depth + 1),
-            Expr::Path { path, .. } => {
-                let init = fr
+            } => return self.fixed_items(fr, f, inner, depth + 1),
+            // A local of the frame being evaluated.
+            Expr::Path { path, .. } if f == fr.fn_id => {
+                let b = fr
                     .env
                     .iter()
                     .rev()
-                    .find(|b| Some(b.name.as_str()) == single(path))?
-                    .init?;
-                return self.fixed_strings(fr, init, depth + 1);
+                    .find(|b| Some(b.name.as_str()) == single(path))?;
+                let mut items = self.fixed_items(fr, f, b.init?, depth + 1)?;
+                for (how, x) in &b.grown {
+                    match *how {
+                        "push" => items.push((f, *x)),
+                        _ => items.extend(self.fixed_items(fr, f, x, depth + 1)?),
+                    }
+                }
+                items
             }
-            Expr::Other(xs) => xs,
-            Expr::Macro { path, args, .. } if path.last() == Some("vec") => args,
+            Expr::Field { base, member } => {
+                let Expr::Call { func, args, .. } = base.peel() else {
+                    return None;
+                };
+                let Expr::Path { path, .. } = func.peel() else {
+                    return None;
+                };
+                let [g] = self.defs.resolve_fn_path(f, path)[..] else {
+                    return None;
+                };
+                let def = self.defs.fns[g].def;
+                if !args.is_empty() || !def.params.is_empty() || def.receiver.is_some() {
+                    return None;
+                }
+                let Expr::Struct { fields, .. } = def.body.as_ref()?.tail()?.peel() else {
+                    return None;
+                };
+                let (_, x) = fields.iter().find(|(n, _)| n == member.as_str())?;
+                return self.fixed_items(fr, g, x, depth + 1);
+            }
+            Expr::Other(xs) => xs.iter().map(|x| (f, x)).collect(),
+            Expr::Macro { path, args, .. } if path.last() == Some("vec") => {
+                args.iter().map(|x| (f, x)).collect()
+            }
             _ => return None,
         };
-        if items.is_empty() || items.len() > MOST {
-            return None;
+        (!items.is_empty() && items.len() <= MOST).then_some(items)
+    }
+
+    /// An expression of fn `g` (the frame's own, or a workspace fn whose
+    /// literal a loop reads) evaluated where it is written.
+    fn eval_in(&mut self, fr: &mut Frame<'a>, g: FnId, e: &'a Expr) -> Value {
+        if g == fr.fn_id {
+            return self.eval_arg(fr, e);
         }
-        items
-            .iter()
-            .map(|x| x.as_str().map(str::to_owned))
-            .collect()
+        let data = &self.defs.fns[g];
+        let mut there = Frame {
+            fn_id: g,
+            file: data.file,
+            module: data.module,
+            env: Vec::new(),
+            rets: vec![Vec::new()],
+            escapes: Vec::new(),
+            diags: Vec::new(),
+        };
+        let v = self.eval_arg(&mut there, e);
+        fr.diags.append(&mut there.diags);
+        fr.escapes.append(&mut there.escapes);
+        v
     }
 
     pub(super) fn eval_call(
@@ -773,6 +841,18 @@ pub(super) fn merge_envs<'a>(a: Vec<Binding<'a>>, b: Vec<Binding<'a>>) -> (Vec<B
                 moved: x.moved || y.moved,
                 value: union(x.value, y.value),
                 init: x.init,
+                // What either branch added (the first's, then the second's
+                // own).
+                grown: {
+                    let mut grown = x.grown;
+                    let more: Vec<_> = y
+                        .grown
+                        .into_iter()
+                        .filter(|(m, e)| !grown.iter().any(|(n, g)| n == m && std::ptr::eq(*g, *e)))
+                        .collect();
+                    grown.extend(more);
+                    grown
+                },
             }
         })
         .collect();
@@ -840,4 +920,34 @@ pub(super) fn format_str(
             None => consts(&Path::from_names([name])),
         },
     })
+}
+
+/// The names a loop's pattern binds per item of a fixed list: `page` over
+/// strings, `(path, handler)` (or `_`) over tuples of that many elements led
+/// by a string. `None` when the items are of another shape, and the loop is
+/// read once.
+fn loop_names<'p>(p: &'p Pat, items: &[(FnId, &Expr)]) -> Option<Vec<Option<&'p str>>> {
+    let name = |p: &'p Pat| match p {
+        Pat::Ident(n) => Some(Some(n.as_str())),
+        Pat::Other => Some(None),
+        _ => None,
+    };
+    match p {
+        Pat::Ident(n) => items
+            .iter()
+            .all(|(_, x)| x.as_str().is_some())
+            .then(|| vec![Some(n.as_str())]),
+        Pat::Tuple(ps) if ps.len() >= 2 => {
+            let shaped = items.iter().all(|(_, x)| match x.peel() {
+                Expr::Other(xs) => xs.len() == ps.len() && xs[0].as_str().is_some(),
+                _ => false,
+            });
+            if !shaped {
+                return None;
+            }
+            ps.iter().map(name).collect()
+        }
+        Pat::Ref(inner) => loop_names(inner, items),
+        _ => None,
+    }
 }

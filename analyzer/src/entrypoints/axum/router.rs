@@ -12,15 +12,24 @@ impl<'d, 'a> Detector<'d, 'a> {
         let Some((last, prefix)) = path.segments.split_last() else {
             return false;
         };
-        // `OpenApiRouter::with_openapi(doc)` starts a router too.
-        if !matches!(last.name.as_str(), "new" | "default" | "with_openapi") || prefix.is_empty() {
+        // `OpenApiRouter::with_openapi(doc)` starts a router too, and so
+        // does oasgen's `Server::axum()`, a builder of an axum `Router`.
+        let ctor = last.name.as_str();
+        if !matches!(ctor, "new" | "default" | "with_openapi" | "axum") || prefix.is_empty() {
             return false;
         }
         let ty = Path {
             leading_colon: path.leading_colon,
             segments: prefix.into(),
         };
-        match self.defs.resolve_type_path(module, &ty) {
+        let resolved = self.defs.resolve_type_path(module, &ty);
+        if ctor == "axum" {
+            return resolved.is_none()
+                && ty
+                    .last()
+                    .is_some_and(|n| self.defs.original_name(module, n) == OASGEN_SERVER);
+        }
+        match resolved {
             // axum's `Router`, aide's `ApiRouter`, utoipa-axum's `OpenApiRouter`
             // (outside the workspace).
             None => ty
@@ -125,6 +134,17 @@ impl<'d, 'a> Detector<'d, 'a> {
         args: &'a [Expr],
         line: u32,
     ) -> Value {
+        // `routes.push(("/a", get(a)))`, `routes.extend(more)`: what a loop
+        // over the list will register.
+        if matches!(method, "push" | "extend")
+            && let [arg] = args
+            && let Expr::Path { path, .. } = receiver.peel()
+            && let Some(name) = single(path)
+            && let Some(b) = fr.lookup(name)
+        {
+            b.grown
+                .push((if method == "push" { "push" } else { "extend" }, arg));
+        }
         let recv = if method == "clone" {
             self.eval_borrowed(fr, receiver)
         } else {
@@ -545,6 +565,40 @@ impl<'d, 'a> Detector<'d, 'a> {
                         &loc,
                         Vec::new(),
                     );
+                }
+                Value::Router(r)
+            }
+            // oasgen's builder: `.get("/p", handler)` registers the route
+            // itself (axum's own `Router` has no two-argument method of a
+            // method's name).
+            (m, [p_expr, h_expr], [pv, _]) if METHOD_FNS.contains(&m) => {
+                let (handler, middleware) = self.handler_of(fr, h_expr, line);
+                let hidden = [format!("`{} <path> -> {}`", m.to_uppercase(), handler.id)];
+                if let Some(path) = self.path_value(fr, pv, p_expr, &hidden, line) {
+                    push_route(
+                        fr,
+                        &mut r,
+                        &m.to_uppercase(),
+                        &path,
+                        handler,
+                        &loc,
+                        middleware,
+                    );
+                }
+                Value::Router(r)
+            }
+            // oasgen serves the OpenAPI document it builds: a route the
+            // outside crate makes.
+            ("route_json_spec" | "route_yaml_spec", [p_expr], [pv]) => {
+                if let Some(path) = self.path_value(fr, pv, p_expr, &[], line) {
+                    let spec = Handler {
+                        id: format!("oasgen::Server::{method}"),
+                        at: loc.clone(),
+                        root: None,
+                        kind: EntryKind::External,
+                        note: None,
+                    };
+                    push_route(fr, &mut r, "GET", &path, spec, &loc, Vec::new());
                 }
                 Value::Router(r)
             }

@@ -1,6 +1,7 @@
 //! Routes registered otherwise than by `.route(path, method(handler))`:
 //! services and file services, nested method routers, statements under a
-//! `cfg`, loops over fixed lists, Router extension methods, Leptos pages.
+//! `cfg`, loops over fixed lists, Router extension methods, Leptos pages,
+//! oasgen's builder.
 
 use expect_test::expect;
 
@@ -175,6 +176,65 @@ pub fn app(dir: &str, extra: Vec<String>) -> Router {
     );
 }
 
+/// A loop over a list of `(path, method router)` pairs registers each: the
+/// list's literal, what `.push` and `.extend` add to it (a field of the
+/// struct another module's fn returns, its handlers named there); a list
+/// grown by something cleave cannot read is read once, with a warning.
+#[test]
+fn a_loop_over_a_fixed_list_of_path_handler_pairs_registers_each() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/lib.rs
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+mod openai {
+    use axum::routing::{post, MethodRouter};
+    pub struct RouteHandlers {
+        pub routes: Vec<(&'static str, MethodRouter)>,
+    }
+    async fn chat() {}
+    pub fn openai_routes() -> RouteHandlers {
+        RouteHandlers {
+            routes: vec![("/openai/v1/chat/completions", post(chat))],
+        }
+    }
+}
+async fn inference() {}
+async fn feedback() {}
+async fn health() {}
+pub fn app(more: Vec<(&'static str, MethodRouter)>) -> Router {
+    let mut routes = vec![
+        ("/inference", post(inference)),
+        ("/feedback", post(feedback)),
+    ];
+    routes.extend(openai::openai_routes().routes);
+    routes.push(("/health", get(health)));
+    let mut router = Router::new();
+    let mut names = Vec::new();
+    for (path, handler) in routes {
+        names.push(path);
+        router = router.route(path, handler);
+    }
+    let mut unread = vec![("/status", get(health))];
+    unread.extend(more);
+    for (path, handler) in unread {
+        router = router.route(path, handler);
+    }
+    router
+}
+"#,
+        ),
+        expect![[r#"
+            ! warning[dynamic-route]: src/lib.rs:34: the path `path` is computed at runtime, so the routes it registers are not listed; write it as a literal or const, or add the routes to cleave.toml by hand
+            GET /health -> app::health
+            POST /feedback -> app::feedback
+            POST /inference -> app::inference
+            POST /openai/v1/chat/completions -> app::openai::chat
+        "#]],
+    );
+}
+
 /// A workspace extension method of `Router` whose body hands the router to
 /// code cleave cannot resolve (ruma's `handler.add_routes(self)`, a trait
 /// implemented by a macro for every handler type): a warning at each call,
@@ -252,6 +312,61 @@ pub fn app() -> Router {
             GET / -> app::render
             GET /article/{title} -> app::render
             GET /health -> app::health
+        "#]],
+    );
+}
+
+/// oasgen's `Server::axum()` registers each route by `.get(path, handler)`
+/// and serves its OpenAPI document by `.route_json_spec(path)` (a route the
+/// outside crate makes); `.freeze().into_router()` is an axum `Router`. A
+/// workspace type of that name is not oasgen's.
+#[test]
+fn oasgen_builder_routes_are_axum_routes() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/lib.rs
+use axum::{routing::get, Router};
+use oasgen::Server;
+mod own {
+    pub struct Server;
+    impl Server {
+        pub fn axum() -> Server {
+            Server
+        }
+        pub fn get(self, _path: &str, _h: fn()) -> Server {
+            self
+        }
+        pub fn into_router(self) -> axum::Router {
+            axum::Router::new()
+        }
+    }
+}
+async fn search() {}
+async fn add_tags() {}
+async fn remove_tags() {}
+async fn ws() {}
+pub fn app() -> Router {
+    let server = Server::axum()
+        .get("/search", search)
+        .post("/tags/:kind/:id", add_tags)
+        .delete("/tags/:kind/:id", remove_tags)
+        .route_json_spec("/openapi.json")
+        .freeze();
+    let own = own::Server::axum().get("/own", search);
+    Router::new()
+        .merge(server.into_router())
+        .merge(own.into_router())
+        .route("/ws", get(ws))
+}
+"#,
+        ),
+        expect![[r#"
+            DELETE /tags/{kind}/{id} -> app::remove_tags
+            GET /openapi.json -> other oasgen::Server::route_json_spec
+            GET /search -> app::search
+            GET /ws -> app::ws
+            POST /tags/{kind}/{id} -> app::add_tags
         "#]],
     );
 }
