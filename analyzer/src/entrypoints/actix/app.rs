@@ -29,7 +29,7 @@ impl<'d, 'a> Interp<'d, 'a> {
                     Some(a) => self.eval(fr, a),
                     None => Val::Unknown,
                 };
-                let mut routes = self.routes_of(rv, args.get(1), at);
+                let mut routes = self.routes_of(fr.func, rv, args.get(1), at);
                 for r in &mut routes {
                     r.registered = at.clone();
                 }
@@ -87,7 +87,7 @@ impl<'d, 'a> Interp<'d, 'a> {
                     Some(a) => self.eval(fr, a),
                     None => Val::Unknown,
                 };
-                let routes = self.routes_of(v, args.first(), at);
+                let routes = self.routes_of(fr.func, v, args.first(), at);
                 self.note_conditional(res.depth);
                 res.routes.extend(routes);
             }
@@ -300,6 +300,7 @@ impl<'d, 'a> Interp<'d, 'a> {
     /// The routes a `.route(..)` argument stands for.
     pub(super) fn routes_of(
         &mut self,
+        func: FnId,
         v: Val<'a>,
         arg: Option<&'a Expr>,
         at: &Location,
@@ -308,13 +309,32 @@ impl<'d, 'a> Interp<'d, 'a> {
             Val::Route(r) => vec![r],
             Val::List(xs) => xs
                 .into_iter()
-                .flat_map(|x| self.routes_of(x, arg, at))
+                .flat_map(|x| self.routes_of(func, x, arg, at))
                 .collect(),
             Val::Alt(xs, where_, what) => {
                 self.chosen(&where_, what);
                 xs.into_iter()
-                    .flat_map(|x| self.routes_of(x, arg, at))
+                    .flat_map(|x| self.routes_of(func, x, arg, at))
                     .collect()
+            }
+            // `.route("/fxn/{tail:.*}", leptos_actix::handle_server_fns())`:
+            // a route an outside crate's fn makes answers the methods it
+            // chooses, listed as any method with the handler as written.
+            _ if arg.is_some_and(|a| self.outside_call(func, a)) => {
+                let text = arg.map(expr_text).unwrap_or_default();
+                self.warn(
+                    "unresolved-handler",
+                    at,
+                    format!(
+                        "actix route `{text}` comes from outside the workspace; it is listed \
+                         for any method, with the handler as written"
+                    ),
+                );
+                vec![RouteVal {
+                    methods: Vec::new(),
+                    handlers: vec![Handler::Unresolved(text)],
+                    registered: at.clone(),
+                }]
             }
             _ => {
                 let message = match arg {
@@ -328,6 +348,20 @@ impl<'d, 'a> Interp<'d, 'a> {
                 Vec::new()
             }
         }
+    }
+
+    /// Whether `e` is a call of a fn outside the workspace
+    /// (`leptos_actix::handle_server_fns()`), written in `caller`.
+    fn outside_call(&self, caller: FnId, e: &Expr) -> bool {
+        let Expr::Call { func, .. } = e.peel() else {
+            return false;
+        };
+        let Expr::Path { path, .. } = func.peel() else {
+            return false;
+        };
+        let module = self.defs.fns[caller].module;
+        let names: Vec<&str> = path.names().collect();
+        names.len() > 1 && self.defs.names_external(module, &names, path.leading_colon)
     }
 
     /// Every value a scope's prefix may have. One computed at runtime (a

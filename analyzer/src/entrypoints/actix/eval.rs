@@ -10,6 +10,17 @@ use super::{app::*, flatten::*, handlers::*};
 
 impl<'d, 'a> Interp<'d, 'a> {
     pub(super) fn call_fn(&mut self, f: FnId, args: Vec<Val<'a>>, path_call: bool) -> Val<'a> {
+        self.call_with_self(f, None, args, path_call)
+    }
+
+    /// [`Interp::call_fn`], with `self_val` bound to `self` in a method.
+    fn call_with_self(
+        &mut self,
+        f: FnId,
+        self_val: Option<Val<'a>>,
+        args: Vec<Val<'a>>,
+        path_call: bool,
+    ) -> Val<'a> {
         let defs = self.defs;
         let Some(data) = defs.fns.get(f) else {
             return Val::Unknown;
@@ -22,6 +33,9 @@ impl<'d, 'a> Interp<'d, 'a> {
         }
         self.called.insert(f);
         let mut fr = Frame::new(f);
+        if let Some(v) = self_val {
+            fr.vars.push(("self".to_owned(), v));
+        }
         let mut args = args.into_iter();
         if data.def.receiver.is_some() && path_call {
             // `Type::method(receiver, ..)`: the receiver is not a parameter.
@@ -597,6 +611,34 @@ impl<'d, 'a> Interp<'d, 'a> {
                     .collect();
                 alt(ys, where_, what)
             }
+            // A workspace extension trait's method on `App` or `Scope`
+            // (`impl ScopeExt for Scope { fn api_routes(self) -> Self {
+            // self.service(..) } }`): followed with the builder as `self`.
+            Val::App(..) | Val::Scope(_)
+                if !is_node_method(method)
+                    && !self.builder_ext_methods(&recv, method).is_empty() =>
+            {
+                let targets = self.builder_ext_methods(&recv, method);
+                let vals: Vec<Val<'a>> = args.iter().map(|a| self.eval(fr, a)).collect();
+                let outs: Vec<Val<'a>> = targets
+                    .iter()
+                    .map(|f| self.call_with_self(*f, Some(recv.clone()), vals.clone(), false))
+                    .collect();
+                match outs.into_iter().find(Val::is_builder) {
+                    Some(v) => v,
+                    None => {
+                        self.warn(
+                            "unknown-builder",
+                            &at,
+                            format!(
+                                "actix `.{method}(..)`: cleave cannot follow what this \
+                                 method adds; the routes added before it are kept"
+                            ),
+                        );
+                        recv
+                    }
+                }
+            }
             Val::App(node, serial) => {
                 let node = if is_node_method(method) {
                     self.apply_node(fr, node, method, args, &at)
@@ -657,8 +699,67 @@ impl<'d, 'a> Interp<'d, 'a> {
                     _ => Val::Unknown,
                 }
             }
+            // `auth.routes()` on a value cleave does not track: the
+            // workspace methods of that name that return a builder (one per
+            // implementing type, each a possible value).
+            _ if !self.builder_methods(method).is_empty() => {
+                let targets = self.builder_methods(method);
+                let vals: Vec<Val<'a>> = args.iter().map(|a| self.eval(fr, a)).collect();
+                let outs = targets
+                    .iter()
+                    .map(|f| self.call_with_self(*f, None, vals.clone(), false))
+                    .collect();
+                alt(outs, at, "the type of the receiver")
+            }
             _ => self.opaque_method(fr, method, args),
         }
+    }
+
+    /// Workspace methods named `method` (taking `self`, with a body) that
+    /// return an actix builder, when there are at most a few of them.
+    fn builder_methods(&self, method: &str) -> Vec<FnId> {
+        const MOST: usize = 8;
+        let defs = self.defs;
+        let out: Vec<FnId> = defs
+            .methods_named(method)
+            .iter()
+            .copied()
+            .filter(|f| {
+                let d = &defs.fns[*f].def;
+                d.receiver.is_some()
+                    && d.body.is_some()
+                    && d.ret.as_ref().is_some_and(|t| mentions(t, BUILDER_TYPES))
+            })
+            .collect();
+        if out.len() > MOST { Vec::new() } else { out }
+    }
+
+    /// Workspace methods named `method` taking `self` that can extend this
+    /// builder: in an `impl` for actix's own `App` or `Scope` (an
+    /// extension trait's), or a trait's default body.
+    fn builder_ext_methods(&self, recv: &Val<'a>, method: &str) -> Vec<FnId> {
+        let ty = match recv {
+            Val::App(..) => "App",
+            Val::Scope(_) => "Scope",
+            _ => return Vec::new(),
+        };
+        let defs = self.defs;
+        defs.methods_named(method)
+            .iter()
+            .copied()
+            .filter(|f| {
+                let data = &defs.fns[*f];
+                data.def.receiver.is_some()
+                    && match data.impl_ {
+                        Some(i) => {
+                            let imp = &defs.impls[i];
+                            imp.self_def.is_none()
+                                && matches!(imp.self_ty, Ty::Path(p) if p.last() == Some(ty))
+                        }
+                        None => data.trait_.is_some() && data.def.body.is_some(),
+                    }
+            })
+            .collect()
     }
 
     /// A method cleave does not model: arguments are still evaluated; a

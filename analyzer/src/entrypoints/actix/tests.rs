@@ -1037,3 +1037,5 @@ async fn main() -> std::io::Result<()> {
         "#]],
     );
 }
+
+mod extension;

@@ -1,0 +1,162 @@
+//! Routes reached through workspace code the actix builder methods do not
+//! name: extension traits on `Scope`, methods returning a builder on values
+//! cleave does not track, and routes an outside crate's fn makes.
+
+use expect_test::expect;
+
+use super::{check, with_manifest};
+
+/// `impl ScopeExt for Scope { fn api(self) -> Self { self.service(..) } }`:
+/// the method runs with the scope as `self`, its services added to it (and
+/// under a scope whose prefix nests it again).
+#[test]
+fn an_extension_trait_method_on_scope_adds_its_services() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/main.rs
+use actix_web::{get, web::scope, App, HttpResponse, HttpServer, Scope};
+
+#[get("")]
+async fn list() -> HttpResponse { HttpResponse::Ok().finish() }
+#[get("/{id}")]
+async fn one() -> HttpResponse { HttpResponse::Ok().finish() }
+
+trait ScopeExt {
+    fn resource_routes(self) -> Self;
+}
+
+impl ScopeExt for Scope {
+    fn resource_routes(self) -> Self {
+        self.service(scope("/context").service(list).service(one))
+    }
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    HttpServer::new(move || {
+        App::new().service(
+            scope("")
+                .resource_routes()
+                .service(scope("/{org_id}").resource_routes()),
+        )
+    })
+    .bind(("127.0.0.1", 8080))?
+    .run()
+    .await
+}
+"#,
+        ),
+        expect![[r#"
+            GET /context -> app::list
+            GET /context/{id} -> app::one
+            GET /{org_id}/context -> app::list
+            GET /{org_id}/context/{id} -> app::one
+        "#]],
+    );
+}
+
+/// `.service(auth.routes())` on a value whose type cleave does not track:
+/// each workspace method of that name returning a builder is a possible
+/// value (an enum's variants, a trait's implementations), listed with a
+/// warning; a method returning no builder is not followed.
+#[test]
+fn a_builder_method_on_an_untracked_value_lists_each_implementation() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/main.rs
+use actix_web::{get, post, web, App, HttpResponse, HttpServer, Scope};
+
+#[get("/oidc/login")]
+async fn login() -> HttpResponse { HttpResponse::Ok().finish() }
+#[post("/policy")]
+async fn policy() -> HttpResponse { HttpResponse::Ok().finish() }
+
+trait Authenticator {
+    fn routes(&self) -> Scope;
+}
+struct Oidc;
+struct NoAuth;
+impl Authenticator for Oidc {
+    fn routes(&self) -> Scope {
+        web::scope("").service(login)
+    }
+}
+impl Authenticator for NoAuth {
+    fn routes(&self) -> Scope {
+        web::scope("")
+    }
+}
+
+enum AuthZ {
+    Casbin,
+    Disabled,
+}
+impl AuthZ {
+    fn endpoints(&self) -> Scope {
+        match self {
+            AuthZ::Casbin => web::scope("/authz").service(policy),
+            AuthZ::Disabled => Scope::new(""),
+        }
+    }
+    fn name(&self) -> String {
+        String::new()
+    }
+}
+
+fn pick() -> Box<dyn Authenticator> {
+    Box::new(Oidc)
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let auth = pick();
+    let authz = AuthZ::Casbin;
+    HttpServer::new(move || {
+        let _ = authz.name();
+        App::new().service(auth.routes()).service(authz.endpoints())
+    })
+    .bind(("127.0.0.1", 8080))?
+    .run()
+    .await
+}
+"#,
+        ),
+        expect![[r#"
+            ! warning[dynamic-route]: src/main.rs:50: actix routes are chosen by the type of the receiver here: cleave lists every variant it found; check which ones are live
+            GET /oidc/login -> app::login
+            POST /authz/policy -> app::policy
+        "#]],
+    );
+}
+
+/// `.route("/fxn/{tail:.*}", leptos_actix::handle_server_fns())`: a route
+/// an outside crate's fn makes is listed for any method, with a warning.
+#[test]
+fn a_route_made_by_an_outside_fn_is_listed_for_any_method() {
+    check(
+        &format!(
+            "{}leptos_actix = \"0.6\"\n{}",
+            super::MANIFEST,
+            r#"
+//- /src/main.rs
+use actix_web::{App, HttpServer};
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    HttpServer::new(move || {
+        App::new().route("/fxn/{tail:.*}", leptos_actix::handle_server_fns())
+    })
+    .bind(("127.0.0.1", 8080))?
+    .run()
+    .await
+}
+"#,
+        ),
+        expect![[r#"
+            ! warning[unresolved-handler]: src/main.rs:6: actix route `leptos_actix::handle_server_fns()` comes from outside the workspace; it is listed for any method, with the handler as written
+            ANY /fxn/{*tail} -> leptos_actix::handle_server_fns()
+        "#]],
+    );
+}
