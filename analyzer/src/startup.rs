@@ -304,7 +304,9 @@ pub fn serving(
     out.served_by = entrypoints
         .iter()
         .map(|e| {
-            // The innermost fn whose lines hold the registration.
+            // The innermost fn whose lines hold the registration; a route
+            // attribute above its handler (`#[get("/")]`) registers the
+            // handler itself, served where it is reached.
             let at = by_file
                 .get(e.registered.file.as_str())
                 .into_iter()
@@ -314,7 +316,10 @@ pub fn serving(
                     let f = &defs.fns[i];
                     f.line <= e.registered.line && e.registered.line <= f.end_line
                 })
-                .max_by_key(|&i| defs.fns[i].line);
+                .max_by_key(|&i| defs.fns[i].line)
+                .or(e
+                    .root
+                    .filter(|_| e.registered.file == e.at.file && e.registered.line < e.at.line));
             match at {
                 Some(f) => out
                     .mains

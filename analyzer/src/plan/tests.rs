@@ -326,6 +326,71 @@ async fn main() {
     assert_eq!(a.serving_mains()[0].krate, "mintd");
 }
 
+/// An actix attribute route (`#[get("/")]` above its handler) is served by
+/// the binaries whose `main` reaches the handler: the example binary's
+/// route is not the service's.
+#[test]
+fn attribute_routes_belong_to_the_binary_reaching_their_handler() {
+    const SERVICE_AND_EXAMPLE: &str = r#"
+//- /Cargo.toml
+[package]
+name = "svc"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+actix-web = "4"
+//- /src/main.rs
+use actix_web::{get, post, App, HttpResponse, HttpServer};
+
+#[get("/config")]
+async fn config() -> HttpResponse {
+    HttpResponse::Ok().finish()
+}
+
+#[post("/context")]
+async fn context() -> HttpResponse {
+    HttpResponse::Ok().finish()
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    HttpServer::new(|| App::new().service(config).service(context))
+        .bind(("127.0.0.1", 8080))?
+        .run()
+        .await
+}
+//- /src/bin/demo.rs
+use actix_web::{get, App, HttpResponse, HttpServer};
+
+#[get("/")]
+async fn home() -> HttpResponse {
+    HttpResponse::Ok().finish()
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    HttpServer::new(|| App::new().service(home))
+        .bind(("127.0.0.1", 8081))?
+        .run()
+        .await
+}
+"#;
+    let a = crate::testing::analyze_with(
+        SERVICE_AND_EXAMPLE,
+        "",
+        &crate::analysis::Options::default(),
+    );
+    assert_eq!(
+        crate::partition::route_names(&a),
+        ["GET /config", "POST /context"]
+    );
+    assert_eq!(
+        a.route_binaries(),
+        (vec![("demo", 1), ("svc", 2)], Some("svc"))
+    );
+}
+
 /// A fn joined beside the server that spawns an interval loop and waits on
 /// it: two start sites (the join arm and the spawn) reach one loop.
 const JOINED_SWEEP: &str = r#"
