@@ -11,6 +11,7 @@
 
 pub mod actix;
 pub mod axum;
+mod leptos;
 mod locals;
 pub mod prefix;
 pub mod rocket;

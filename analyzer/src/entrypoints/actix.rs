@@ -364,6 +364,9 @@ enum Val<'a> {
     Closure(Rc<Closure<'a>>),
     /// A `&mut ServiceConfig`: index of the sink its services go to.
     Cfg(usize),
+    /// Leptos's `generate_route_list(App)`: its pages, and how many of its
+    /// routes' paths cleave cannot read.
+    Pages(Vec<String>, usize),
 }
 
 impl Val<'_> {

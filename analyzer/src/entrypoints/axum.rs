@@ -36,6 +36,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::leptos::leptos_unread;
 use super::prefix::Overrides;
 use super::{Detection, EntryKind, EntryPoint, Framework, Location, Middleware, join_paths};
 use crate::diagnostic::Diagnostic;
@@ -45,7 +46,6 @@ use crate::syntax::{Expr, Lit, Pat, Path, Stmt, Ty, WrapKind, expr_text as text}
 
 mod eval;
 mod handlers;
-mod leptos;
 mod openapi;
 mod router;
 #[cfg(test)]

@@ -72,6 +72,52 @@ impl<'d, 'a> Interp<'d, 'a> {
         node
     }
 
+    /// leptos_actix's `.leptos_routes(options, routes, app)` (and its
+    /// `_with_context` form): one GET route per page of the route list.
+    pub(super) fn leptos_routes(
+        &mut self,
+        fr: &mut Frame<'a>,
+        mut node: Node,
+        args: &'a [Expr],
+        at: &Location,
+    ) -> Node {
+        let vals: Vec<(Val<'a>, &'a Expr)> = args.iter().map(|a| (self.eval(fr, a), a)).collect();
+        let Some((pages, unread, text)) = vals.iter().find_map(|(v, a)| match v {
+            Val::Pages(p, u) => Some((p.clone(), *u, expr_text(a))),
+            _ => None,
+        }) else {
+            self.warn(
+                "unknown-builder",
+                at,
+                "actix `App::leptos_routes(..)`: cleave cannot read its route list (not \
+                 `generate_route_list(App)` of a workspace component); its pages are not listed"
+                    .to_owned(),
+            );
+            return node;
+        };
+        if unread > 0 {
+            self.warn(
+                "dynamic-route",
+                at,
+                crate::entrypoints::leptos::leptos_unread(unread),
+            );
+        }
+        for page in pages {
+            let res = Res {
+                paths: vec![page],
+                routes: vec![RouteVal {
+                    methods: vec!["GET".to_owned()],
+                    handlers: vec![Handler::Unresolved(text.clone())],
+                    registered: at.clone(),
+                }],
+                depth: node.depth,
+                ..Res::default()
+            };
+            self.push_child(&mut node.children, node.depth, Child::Resource(res));
+        }
+        node
+    }
+
     pub(super) fn apply_resource(
         &mut self,
         fr: &mut Frame<'a>,

@@ -372,6 +372,12 @@ impl<'d, 'a> Interp<'d, 'a> {
                 _ => Val::Unknown,
             };
         };
+        // Leptos's `generate_route_list(App)`: the pages of `App`'s routes.
+        if let Some((pages, unread)) =
+            crate::entrypoints::leptos::route_list_call(self.defs, fr.func, func, args)
+        {
+            return Val::Pages(pages, unread);
+        }
         // A closure bound to a local: `let routes = |cfg| ..; routes(cfg)`.
         if let Some(name) = single(path)
             && let Some(v) = fr.var(name).cloned()
@@ -642,6 +648,8 @@ impl<'d, 'a> Interp<'d, 'a> {
             Val::App(node, serial) => {
                 let node = if is_node_method(method) {
                     self.apply_node(fr, node, method, args, &at)
+                } else if method.starts_with("leptos_routes") {
+                    self.leptos_routes(fr, node, args, &at)
                 } else {
                     // An extension (`utoipa_actix_web`'s `into_utoipa_app()`, ..):
                     // followed as if it kept the app, and said so.
@@ -683,6 +691,7 @@ impl<'d, 'a> Interp<'d, 'a> {
                 }
                 Val::Cfg(i)
             }
+            Val::Pages(..) if matches!(method, "to_owned" | "into" | "to_vec") => recv,
             // `"/api".to_string()` and friends keep the text.
             Val::Str(s)
                 if matches!(

@@ -548,7 +548,10 @@ impl<'d, 'a> Detector<'d, 'a> {
                 [routes, ..] | [_, routes, ..],
                 _,
             ) if self.leptos_pages(fr, routes).is_some() => {
-                let pages = self.leptos_pages(fr, routes).unwrap_or_default();
+                let (pages, unread) = self.leptos_pages(fr, routes).unwrap_or_default();
+                if unread > 0 {
+                    fr.diag("dynamic-route", line, leptos_unread(unread));
+                }
                 let handler = match (method, vals.last()) {
                     ("leptos_routes_with_handler", Some(Value::Methods(es))) if !es.is_empty() => {
                         es[0].handler.clone()
@@ -639,6 +642,23 @@ impl<'d, 'a> Detector<'d, 'a> {
                 Value::Router(r)
             }
         }
+    }
+
+    /// The pages of a Leptos route list expression, when it is (or a local
+    /// bound to) `generate_route_list(App)` of a workspace component, and
+    /// how many of its routes' paths cleave cannot read.
+    pub(super) fn leptos_pages(
+        &self,
+        fr: &Frame<'a>,
+        routes: &Expr,
+    ) -> Option<(Vec<String>, usize)> {
+        let mut e = routes.peel();
+        for _ in 0..4 {
+            let Expr::Path { path, .. } = e else { break };
+            let name = single(path)?;
+            e = fr.env.iter().rev().find(|b| b.name == name)?.init?.peel();
+        }
+        crate::entrypoints::leptos::route_list_pages(self.defs, fr.fn_id, e)
     }
 
     /// A route's own path, or a diagnostic naming the route it hides when

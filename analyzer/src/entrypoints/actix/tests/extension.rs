@@ -1,6 +1,7 @@
 //! Routes reached through workspace code the actix builder methods do not
 //! name: extension traits on `Scope`, methods returning a builder on values
-//! cleave does not track, and routes an outside crate's fn makes.
+//! cleave does not track, routes an outside crate's fn makes, and
+//! leptos_actix's pages.
 
 use expect_test::expect;
 
@@ -157,6 +158,62 @@ async fn main() -> std::io::Result<()> {
         expect![[r#"
             ! warning[unresolved-handler]: src/main.rs:6: actix route `leptos_actix::handle_server_fns()` comes from outside the workspace; it is listed for any method, with the handler as written
             ANY /fxn/{*tail} -> leptos_actix::handle_server_fns()
+        "#]],
+    );
+}
+
+/// leptos_actix's `.leptos_routes(options, routes, app)` over
+/// `generate_route_list(Root)`: one GET route per page of the component's
+/// `view!` (leptos 0.6's `path="/.."`), the list carried into the server's
+/// closure; a page whose path is computed is counted in a warning.
+#[test]
+fn leptos_pages_are_get_routes_of_an_actix_app() {
+    check(
+        &format!(
+            "{}leptos = \"0.6\"\nleptos_actix = \"0.6\"\nleptos_router = \"0.6\"\n{}",
+            super::MANIFEST,
+            r#"
+//- /src/main.rs
+use actix_web::{App, HttpServer};
+use leptos::*;
+use leptos_actix::{generate_route_list, LeptosRoutes};
+use leptos_router::*;
+
+fn segment() -> String {
+    "x".to_owned()
+}
+
+#[component]
+fn Root() -> impl IntoView {
+    view! {
+        <Router>
+            <Routes>
+                <Route path="/" view=Home/>
+                <Route path="/admin/:org_id/workspaces" view=Workspaces/>
+                <Route path=format!("/{}", segment()) view=Other/>
+            </Routes>
+        </Router>
+    }
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let conf = get_configuration(None).await.unwrap();
+    let routes = generate_route_list(Root);
+    HttpServer::new(move || {
+        let leptos_options = &conf.leptos_options;
+        App::new().leptos_routes(leptos_options.to_owned(), routes.to_owned(), Root)
+    })
+    .bind(("127.0.0.1", 8080))?
+    .run()
+    .await
+}
+"#,
+        ),
+        expect![[r#"
+            ! warning[dynamic-route]: src/main.rs:29: 1 Leptos route(s) of this route list have a path computed at runtime (`path=format!(..)`); cleave does not list them: add them to cleave.toml by hand
+            GET / -> routes.to_owned()
+            GET /admin/{org_id}/workspaces -> routes.to_owned()
         "#]],
     );
 }
