@@ -197,8 +197,8 @@ pub struct Options {
     pub prefixes: Overrides,
     /// The plan's `bin`: when several binaries serve routes (a workspace of
     /// services), the one whose routes the analysis keeps; by default the
-    /// one serving the most routes (the first of those that tie). Routes no
-    /// binary is seen to serve are kept too.
+    /// one serving the most routes (see `narrow`). Routes no binary is seen
+    /// to serve are kept too, when a package it builds with registers them.
     pub bin: Option<String>,
     /// The plan's `features` (or `--features`): features on beside the
     /// defaults, as cargo's `--features` (see [`crate::load::load_with`]).
@@ -376,7 +376,8 @@ fn assemble(
 /// When several binaries serve routes, keeps the entry points of one: the
 /// binary named `bin`, else the one serving the most routes, a package's
 /// own binary first of those that tie, then the first (and the entry points no
-/// binary is seen to serve). Returns the serving mains, the kept one
+/// binary is seen to serve that a package it builds with registers). Returns
+/// the serving mains, the kept one
 /// first, and the route-serving binaries with their route counts and the
 /// one kept.
 #[allow(clippy::type_complexity)]
@@ -430,11 +431,19 @@ fn narrow(
         None => None,
     };
     if let Some(c) = chosen {
+        // A route no binary is seen to serve stays when the chosen binary
+        // links the code registering it (a server started through code
+        // cleave cannot follow), not when that code is in a package it
+        // does not depend on (a test-support crate's mock server).
+        let linked = linked_packages(defs.project, &mains[c].package);
         let mut served_by = serving.served_by.iter();
-        detection.entrypoints.retain(|_| {
-            served_by
-                .next()
-                .is_none_or(|by| by.is_empty() || by.contains(&c))
+        detection.entrypoints.retain(|e| {
+            served_by.next().is_none_or(|by| {
+                by.contains(&c)
+                    || (by.is_empty()
+                        && package_of(defs.project, &e.registered.file)
+                            .is_none_or(|p| linked.contains(p)))
+            })
         });
     }
     let mut order = serving.mains.clone();
@@ -453,6 +462,38 @@ fn narrow(
     }
     let routes = if routes.len() > 1 { routes } else { Vec::new() };
     (order, (routes, chosen))
+}
+
+/// The workspace packages `package` builds with: itself and its
+/// dependencies (not dev-dependencies) among the workspace's packages,
+/// transitively.
+fn linked_packages<'p>(project: &'p Project, package: &str) -> BTreeSet<&'p str> {
+    let mut linked = BTreeSet::new();
+    let mut todo = vec![package];
+    while let Some(name) = todo.pop() {
+        let Some(p) = project.packages.iter().find(|p| p.name == name) else {
+            continue;
+        };
+        if linked.insert(p.name.as_str()) {
+            todo.extend(p.dependencies.iter().map(|d| d.package.as_str()));
+        }
+    }
+    linked
+}
+
+/// The package whose directory holds `file` (the innermost one).
+fn package_of<'p>(project: &'p Project, file: &str) -> Option<&'p str> {
+    project
+        .packages
+        .iter()
+        .filter(|p| {
+            p.dir.is_empty()
+                || file
+                    .strip_prefix(p.dir.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+        .max_by_key(|p| p.dir.len())
+        .map(|p| p.name.as_str())
 }
 
 /// The text report of `cleave analyze`.

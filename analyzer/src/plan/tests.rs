@@ -391,6 +391,82 @@ async fn main() -> std::io::Result<()> {
     );
 }
 
+/// A route no binary is seen to serve stays in the plan of the chosen
+/// binary only when that binary links the code registering it: a
+/// test-support package's mock server (started by a trait impl, which
+/// cleave cannot tie to a `main`) is not the service's.
+#[test]
+fn unserved_routes_stay_only_when_the_chosen_binary_links_them() {
+    const SERVICE_AND_MOCKS: &str = r#"
+//- /Cargo.toml
+[workspace]
+members = ["svc", "test-support", "tool"]
+//- /svc/Cargo.toml
+[package]
+name = "svc"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+axum = "0.8"
+tokio = "1"
+//- /svc/src/main.rs
+use axum::{routing::get, Router};
+async fn orders() {}
+#[tokio::main]
+async fn main() {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    axum::serve(l, Router::new().route("/orders", get(orders))).await.unwrap();
+}
+//- /test-support/Cargo.toml
+[package]
+name = "test-support"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+axum = "0.8"
+tokio = "1"
+//- /test-support/src/lib.rs
+use axum::{routing::get, Router};
+async fn delay() {}
+pub async fn with_router(router: Router) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    axum::serve(l, router).await.unwrap();
+}
+pub fn test_router() -> Router {
+    Router::new().route("/delay/{time}", get(delay))
+}
+pub struct Mock;
+impl Default for Mock {
+    fn default() -> Self {
+        tokio::spawn(with_router(test_router()));
+        Mock
+    }
+}
+//- /tool/Cargo.toml
+[package]
+name = "tool"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+axum = "0.8"
+tokio = "1"
+test-support = { path = "../test-support" }
+//- /tool/src/main.rs
+use axum::{routing::get, Router};
+async fn ping() {}
+#[tokio::main]
+async fn main() {
+    test_support::with_router(Router::new().route("/ping", get(ping))).await
+}
+"#;
+    let a =
+        crate::testing::analyze_with(SERVICE_AND_MOCKS, "", &crate::analysis::Options::default());
+    assert_eq!(crate::partition::route_names(&a), ["GET /orders"]);
+}
+
 /// A fn joined beside the server that spawns an interval loop and waits on
 /// it: two start sites (the join arm and the spawn) reach one loop.
 const JOINED_SWEEP: &str = r#"
