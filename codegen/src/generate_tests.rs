@@ -1319,3 +1319,42 @@ fn the_serving_packages_data_files_are_copied() {
         "the generated README stays"
     );
 }
+
+/// A workspace member analysed on its own whose framework dependency comes
+/// from the workspace above (`axum = { workspace = true }`): the version is
+/// in a manifest cleave does not read, so `generate` names the line and
+/// sends the user to the workspace's root (it asked to "update axum").
+#[test]
+fn a_framework_inherited_from_a_workspace_above_is_refused_with_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("src")).expect("mkdir");
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[package]\nname = \"mint\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ntokio = { workspace = true }\naxum = { workspace = true, features = [\"http2\"] }\n",
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("src/main.rs"),
+        "use axum::{routing::get, Router};\nasync fn a() {}\nasync fn b() {}\n#[tokio::main]\nasync fn main() {\n    let app = Router::new().route(\"/a\", get(a)).route(\"/b\", get(b));\n    let l = tokio::net::TcpListener::bind(\"127.0.0.1:0\").await.unwrap();\n    axum::serve(l, app).await.unwrap();\n}\n",
+    )
+    .expect("write");
+    let analysis = analysis::analyze(root).expect("analysed");
+    let plan = two_functions(&analysis);
+    let source = DirSource::new(root.to_path_buf());
+    let err = generate(&Input {
+        analysis: &analysis,
+        plan: &plan,
+        plan_file: "plan.toml",
+        source: &source,
+        adapter: Adapter::Native,
+        monolith_url: None,
+        placement: None,
+    })
+    .err()
+    .expect("refused");
+    assert_eq!(
+        err.to_string(),
+        "Cargo.toml:8: `axum` is inherited from a workspace above the analysed directory (`workspace = true`), whose version cleave does not read from here; run cleave on that workspace's root"
+    );
+}

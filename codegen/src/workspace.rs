@@ -122,10 +122,11 @@ fn framework(input: &Input<'_>) -> Result<(Framework, &'static Facade), Generate
 /// as axum-server) for the facade: the one version the monolith's
 /// `Cargo.lock` has (`=0.8.9`), else the requirement its manifests ask.
 fn facade_version(
-    source: &dyn Source,
+    input: &Input<'_>,
     facade: &Facade,
     asked: &Asked,
 ) -> Result<String, GenerateError> {
+    let source = input.source;
     let locked: Vec<String> = source
         .read("Cargo.lock")
         .ok()
@@ -150,6 +151,20 @@ fn facade_version(
             .cloned()
             .unwrap_or_else(|| "*".to_owned()),
     };
+    // A member of a workspace whose root is above the analysed directory:
+    // the version is in that root's `[workspace.dependencies]` and its
+    // `Cargo.lock`, neither of which cleave reads.
+    if version == "*"
+        && let Some((manifest, line)) = inherited_from_above(input, facade.package)
+    {
+        return Err(input_err(
+            format!("{manifest}:{line}"),
+            format!(
+                "`{}` is inherited from a workspace above the analysed directory (`workspace = true`), whose version cleave does not read from here; run cleave on that workspace's root",
+                facade.package
+            ),
+        ));
+    }
     if !shim::supported(facade, &version) {
         return Err(input_err(
             "Cargo.toml",
@@ -160,6 +175,38 @@ fn facade_version(
         ));
     }
     Ok(version)
+}
+
+/// The manifest (and line) of a package that takes `package` from its
+/// workspace (`package = { workspace = true }`) when the analysed directory
+/// holds no workspace root.
+fn inherited_from_above(input: &Input<'_>, package: &str) -> Option<(String, usize)> {
+    let read = |path: &str| {
+        input
+            .source
+            .read(path)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+    };
+    let root = read("Cargo.toml")?;
+    if root.parse::<DocumentMut>().ok()?.get("workspace").is_some() {
+        return None;
+    }
+    input.analysis.packages().iter().find_map(|p| {
+        let manifest = if p.dir.is_empty() {
+            "Cargo.toml".to_owned()
+        } else {
+            format!("{}/Cargo.toml", p.dir)
+        };
+        let text = read(&manifest)?;
+        let line = text.lines().position(|l| {
+            let l = l.trim_start();
+            l.strip_prefix(package)
+                .is_some_and(|rest| rest.trim_start().starts_with('=') || rest.starts_with('.'))
+                && l.contains("workspace")
+        })?;
+        Some((manifest, line + 1))
+    })
 }
 
 /// The binary functions are built from: the first whose `main` reaches a
@@ -487,7 +534,7 @@ fn shim_crates(
 ) -> Result<(), GenerateError> {
     let none = Asked::default();
     let asked = parts.asked.get(facade.name).unwrap_or(&none);
-    let version = facade_version(input.source, facade, asked)?;
+    let version = facade_version(input, facade, asked)?;
     let framework = shim::ShimCrates {
         header: &headers.rs,
         header_toml: &headers.hash,
@@ -503,7 +550,7 @@ fn shim_crates(
         let Some(asked) = parts.asked.get(companion.name).filter(|a| a.named) else {
             continue;
         };
-        let version = facade_version(input.source, companion, asked)?;
+        let version = facade_version(input, companion, asked)?;
         shim::render_facade(
             &mut parts.tree,
             &shim::ShimCrates {
