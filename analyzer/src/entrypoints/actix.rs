@@ -249,8 +249,7 @@ fn builds_app(defs: &DefMap<'_>, f: FnId) -> bool {
     body.walk(&mut |e| match e {
         Expr::Call { func, args, .. }
             if args.is_empty()
-                && matches!(&**func, Expr::Path { path, .. }
-                    if path.ends_with(&["App", "new"]) && defs.resolve_fn_path(f, path).is_empty()) =>
+                && matches!(&**func, Expr::Path { path, .. } if is_app_new(defs, f, path)) =>
         {
             found = true;
         }
@@ -267,6 +266,21 @@ fn builds_app(defs: &DefMap<'_>, f: FnId) -> bool {
         _ => {}
     });
     found
+}
+
+/// Whether `path`, written in fn `f`, is actix's `App::new`: the type may
+/// be imported under another name (`use actix_web::App as WebApp`), and
+/// is no workspace type.
+pub(super) fn is_app_new(defs: &DefMap<'_>, f: FnId, path: &Path) -> bool {
+    let [.., ty, new] = &path.segments[..] else {
+        return false;
+    };
+    let Some(data) = defs.fns.get(f) else {
+        return false;
+    };
+    new.name == "new"
+        && defs.original_name(data.module, &ty.name) == "App"
+        && defs.resolve_fn_path(f, path).is_empty()
 }
 
 /// Whether a rule of workspace macro `m` writes `App::new()`.

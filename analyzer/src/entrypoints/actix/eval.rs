@@ -425,7 +425,7 @@ impl<'d, 'a> Interp<'d, 'a> {
         }
         let at = self.loc(fr.func, line);
         // `App::new()`: a new app.
-        if path.ends_with(&["App", "new"]) && args.is_empty() {
+        if args.is_empty() && is_app_new(self.defs, fr.func, path) {
             let serial = self.next_serial;
             self.next_serial += 1;
             let node = Node {
@@ -445,9 +445,14 @@ impl<'d, 'a> Interp<'d, 'a> {
                 ..Node::default()
             });
         }
-        // `web::redirect("/from", "/to")`: a service answering any method at
-        // `/from` with a redirect (actix's `Redirect`, outside the workspace).
-        if path.ends_with(&["web", "redirect"]) && args.len() == 2 {
+        // `web::redirect("/from", "/to")` and `Redirect::new("/from", "/to")`:
+        // a service answering any method at `/from` with a redirect (actix's
+        // `Redirect`, outside the workspace).
+        if (path.ends_with(&["web", "redirect"])
+            || (path.ends_with(&["Redirect", "new"])
+                && self.defs.resolve_fn_path(fr.func, path).is_empty()))
+            && args.len() == 2
+        {
             let paths = self.paths_of(fr, args.first(), &at);
             return Val::Resource(Res {
                 paths,
@@ -782,8 +787,25 @@ impl<'d, 'a> Interp<'d, 'a> {
     ) -> Val<'a> {
         let vals: Vec<Val<'a>> = args.iter().map(|a| self.eval(fr, a)).collect();
         if vals.iter().any(|v| matches!(v, Val::Cfg(_))) {
-            if let [only] = self.defs.methods_named(method) {
-                return self.call_fn(*only, vals, false);
+            // `self.routes(cfg)`; `ext.config_web(cfg)` on a trait object:
+            // each workspace method of that name with a body (a trait's
+            // implementations and its default) registers into the config.
+            const MOST: usize = 8;
+            let targets: Vec<FnId> = self
+                .defs
+                .methods_named(method)
+                .iter()
+                .copied()
+                .filter(|f| self.defs.fns[*f].def.body.is_some())
+                .collect();
+            if let [only] = targets[..] {
+                return self.call_fn(only, vals, false);
+            }
+            if (2..=MOST).contains(&targets.len()) {
+                for f in &targets {
+                    let _ = self.call_fn(*f, vals.clone(), false);
+                }
+                return Val::Unknown;
             }
             let at = self.line_or_fn(fr.func, args.first().and_then(Expr::line));
             self.warn(

@@ -1,7 +1,8 @@
 //! Routes reached through workspace code the actix builder methods do not
 //! name: extension traits on `Scope`, methods returning a builder on values
-//! cleave does not track, routes an outside crate's fn makes, and
-//! leptos_actix's pages.
+//! cleave does not track, routes an outside crate's fn makes,
+//! leptos_actix's pages, a renamed `App`, configs handed to trait objects
+//! and `Redirect` services.
 
 use expect_test::expect;
 
@@ -214,6 +215,75 @@ async fn main() -> std::io::Result<()> {
             ! warning[dynamic-route]: src/main.rs:29: 1 Leptos route(s) of this route list have a path computed at runtime (`path=format!(..)`); cleave does not list them: add them to cleave.toml by hand
             GET / -> routes.to_owned()
             GET /admin/{org_id}/workspaces -> routes.to_owned()
+        "#]],
+    );
+}
+
+/// actix's `App` imported under another name beside a workspace `App`
+/// (`use actix_web::App as WebApp`); a configure closure handing the
+/// config to each extension of a trait-object list (`ext.config_web(cfg)`:
+/// every implementation with a body registers); `Redirect::new(from, to)`
+/// as a service, any method at `from`.
+#[test]
+fn a_renamed_app_trait_object_configs_and_redirects() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/main.rs
+use actix_web::web::{self, Redirect, ServiceConfig};
+use actix_web::{App as WebApp, HttpResponse, HttpServer};
+
+pub struct App {
+    name: String,
+}
+
+async fn index() -> HttpResponse { HttpResponse::Ok().finish() }
+async fn metrics() -> HttpResponse { HttpResponse::Ok().finish() }
+
+pub trait Extension {
+    fn config_web(&mut self, _cfg: &mut ServiceConfig) {}
+}
+struct Metrics;
+impl Extension for Metrics {
+    fn config_web(&mut self, cfg: &mut ServiceConfig) {
+        cfg.service(web::resource("/metrics").route(web::get().to(metrics)));
+    }
+}
+struct Auth;
+impl Extension for Auth {}
+
+pub struct Extensions {
+    list: Vec<Box<dyn Extension>>,
+}
+impl Extensions {
+    pub fn call_config_web(&mut self, cfg: &mut ServiceConfig) {
+        for ext in &mut self.list {
+            ext.config_web(cfg);
+        }
+    }
+}
+
+fn create_web_app(mut extensions: Extensions) -> WebApp<()> {
+    WebApp::new()
+        .configure(|cfg| extensions.call_config_web(cfg))
+        .service(web::resource("/").route(web::get().to(index)))
+        .service(Redirect::new("/admin/manage", "/admin/manage/"))
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    HttpServer::new(move || create_web_app(Extensions { list: Vec::new() }))
+        .bind(("127.0.0.1", 8080))?
+        .run()
+        .await
+}
+"#,
+        ),
+        expect![[r#"
+            ! warning[dynamic-route]: src/main.rs:28: actix routes are chosen by a loop here: cleave lists every variant it found; check which ones are live
+            ANY /admin/manage -> actix_web::web::Redirect
+            GET / -> app::index
+            GET /metrics -> app::metrics
         "#]],
     );
 }
