@@ -198,7 +198,8 @@ pub struct Options {
     /// The plan's `bin`: when several binaries serve routes (a workspace of
     /// services), the one whose routes the analysis keeps; by default the
     /// one serving the most routes (see `narrow`). Routes no binary is seen
-    /// to serve are kept too, when a package it builds with registers them.
+    /// to serve are kept too, unless only other serving binaries build the
+    /// package registering them.
     pub bin: Option<String>,
     /// The plan's `features` (or `--features`): features on beside the
     /// defaults, as cargo's `--features` (see [`crate::load::load_with`]).
@@ -376,8 +377,8 @@ fn assemble(
 /// When several binaries serve routes, keeps the entry points of one: the
 /// binary named `bin`, else the one serving the most routes, a package's
 /// own binary first of those that tie, then the first (and the entry points no
-/// binary is seen to serve that a package it builds with registers). Returns
-/// the serving mains, the kept one
+/// binary is seen to serve, unless only other serving binaries build the
+/// package registering them). Returns the serving mains, the kept one
 /// first, and the route-serving binaries with their route counts and the
 /// one kept.
 #[allow(clippy::type_complexity)]
@@ -431,18 +432,41 @@ fn narrow(
         None => None,
     };
     if let Some(c) = chosen {
-        // A route no binary is seen to serve stays when the chosen binary
-        // links the code registering it (a server started through code
-        // cleave cannot follow), not when that code is in a package it
-        // does not depend on (a test-support crate's mock server).
+        // A route or worker no binary is seen to serve stays (a server
+        // started through code cleave cannot follow), unless another
+        // binary's own files register it, or only other serving binaries
+        // build the package registering it: a test-support crate's mock
+        // server that a bench tool serves is not the service's.
         let linked = linked_packages(defs.project, &mains[c].package);
+        let others: BTreeSet<&str> = serving
+            .mains
+            .iter()
+            .filter(|&&m| m != c)
+            .flat_map(|&m| linked_packages(defs.project, &mains[m].package))
+            .collect();
+        let unserving: BTreeSet<&str> = mains
+            .iter()
+            .enumerate()
+            .filter(|(m, _)| !serving.mains.contains(m))
+            .flat_map(|(_, b)| linked_packages(defs.project, &b.package))
+            .collect();
+        // Another binary's own files (its `main` and the modules under it)
+        // are built into that binary alone.
+        let own_files: BTreeSet<&str> = mains[c].files.iter().map(String::as_str).collect();
+        let other_files: BTreeSet<&str> = mains
+            .iter()
+            .flat_map(|b| b.files.iter().map(String::as_str))
+            .filter(|f| !own_files.contains(f))
+            .collect();
         let mut served_by = serving.served_by.iter();
         detection.entrypoints.retain(|e| {
             served_by.next().is_none_or(|by| {
                 by.contains(&c)
                     || (by.is_empty()
-                        && package_of(defs.project, &e.registered.file)
-                            .is_none_or(|p| linked.contains(p)))
+                        && !other_files.contains(e.registered.file.as_str())
+                        && package_of(defs.project, &e.registered.file).is_none_or(|p| {
+                            linked.contains(p) || unserving.contains(p) || !others.contains(p)
+                        }))
             })
         });
     }

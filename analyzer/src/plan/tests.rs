@@ -391,16 +391,81 @@ async fn main() -> std::io::Result<()> {
     );
 }
 
-/// A route no binary is seen to serve stays in the plan of the chosen
-/// binary only when that binary links the code registering it: a
+/// A route no binary is seen to serve leaves the chosen binary's plan when
+/// only other serving binaries build the package registering it: a
 /// test-support package's mock server (started by a trait impl, which
-/// cleave cannot tie to a `main`) is not the service's.
+/// cleave cannot tie to a `main`) that a tool serves is not the service's;
+/// a package whose binary serves through a hand-written hyper loop (no
+/// server start cleave knows) keeps its routes; a worker an `xtask`
+/// binary's own `main` spawns is not the service's.
 #[test]
-fn unserved_routes_stay_only_when_the_chosen_binary_links_them() {
+fn unserved_routes_leave_only_for_packages_other_servers_build() {
     const SERVICE_AND_MOCKS: &str = r#"
 //- /Cargo.toml
 [workspace]
-members = ["svc", "test-support", "tool"]
+members = ["svc", "test-support", "tool", "admin", "server", "xtask"]
+//- /xtask/Cargo.toml
+[package]
+name = "xtask"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+tokio = "1"
+//- /xtask/src/main.rs
+async fn watch() {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+#[tokio::main]
+async fn main() {
+    tokio::spawn(watch()).await.unwrap();
+}
+//- /admin/Cargo.toml
+[package]
+name = "admin"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+axum = "0.8"
+tokio = "1"
+hyper-util = "0.1"
+//- /admin/src/lib.rs
+use axum::{routing::get, Router};
+async fn deployments() {}
+async fn serve_by_hand<S: Clone>(service: S) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    loop {
+        let (stream, _) = l.accept().await.unwrap();
+        let s = service.clone();
+        tokio::spawn(async move {
+            hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), s)
+                .await
+        });
+    }
+}
+pub async fn run() {
+    let router = Router::new().route("/deployments", get(deployments));
+    let service = hyper_util::service::TowerToHyperService::new(router.into_service());
+    serve_by_hand(service).await
+}
+//- /server/Cargo.toml
+[package]
+name = "server"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+tokio = "1"
+admin = { path = "../admin" }
+//- /server/src/main.rs
+#[tokio::main]
+async fn main() {
+    admin::run().await
+}
 //- /svc/Cargo.toml
 [package]
 name = "svc"
@@ -464,7 +529,20 @@ async fn main() {
 "#;
     let a =
         crate::testing::analyze_with(SERVICE_AND_MOCKS, "", &crate::analysis::Options::default());
-    assert_eq!(crate::partition::route_names(&a), ["GET /orders"]);
+    assert_eq!(
+        crate::partition::route_names(&a),
+        ["GET /deployments", "GET /orders"]
+    );
+    let workers: Vec<&str> = a
+        .entrypoints
+        .iter()
+        .filter(|e| !e.kind.is_route())
+        .map(|e| e.registered.file.as_str())
+        .collect();
+    assert!(
+        workers.iter().all(|f| !f.starts_with("xtask/")),
+        "{workers:?}"
+    );
 }
 
 /// A fn joined beside the server that spawns an interval loop and waits on
