@@ -25,6 +25,10 @@ pub enum ServerKind {
     Method,
     /// An attribute that turns a fn into a serving `main` (`#[launch]`).
     Attribute,
+    /// A method serving one accepted connection, called in a hand-written
+    /// accept loop (hyper's `builder.serve_connection(io, service)`, with
+    /// an axum router as the service).
+    Connection,
 }
 
 /// An item of a framework's API that starts (or is) a server.
@@ -76,7 +80,9 @@ const fn foreign(path: &'static [&'static str], kind: ServerKind) -> ServerItem 
 /// axum 0.4 to 0.8; aide's `ApiRouter` and utoipa-axum's `OpenApiRouter`
 /// wrap its `Router`; axum <= 0.6 serves through hyper 0.14's `Server`
 /// (re-exported as `axum::Server`); the `axum-server` crate serves axum
-/// apps too (`bind`, `bind_rustls`, `from_tcp`, .. make its `Server`).
+/// apps too (`bind`, `bind_rustls`, `from_tcp`, .. make its `Server`); an
+/// accept loop of the workspace's own hands each connection to hyper 1's
+/// `serve_connection`.
 pub static AXUM: Profile = Profile {
     framework: Framework::Axum,
     packages: &["axum", "shuttle-axum"],
@@ -93,6 +99,7 @@ pub static AXUM: Profile = Profile {
         item(&["axum_server", "from_unix"], ServerKind::Fn),
         item(&["axum_server", "from_unix_rustls"], ServerKind::Fn),
         item(&["axum_server", "Server"], ServerKind::Type),
+        foreign(&["hyper", "serve_connection"], ServerKind::Connection),
     ],
     file_services: &[
         "ServeDir",

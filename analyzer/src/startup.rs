@@ -835,13 +835,16 @@ fn server_items(profiles: &[&Profile], body: &crate::syntax::Block) -> Option<Op
                 }
                 _ => None,
             },
-            Expr::MethodCall { method, args, .. } if args.is_empty() => {
-                profiles.iter().find_map(|p| {
-                    p.servers.iter().find(|s| {
-                        s.kind == ServerKind::Method && s.path.last() == Some(&method.as_str())
-                    })
+            Expr::MethodCall { method, args, .. } => profiles.iter().find_map(|p| {
+                p.servers.iter().find(|s| {
+                    let kind = match s.kind {
+                        ServerKind::Method => args.is_empty(),
+                        ServerKind::Connection => true,
+                        _ => false,
+                    };
+                    kind && s.path.last() == Some(&method.as_str())
                 })
-            }
+            }),
             _ => None,
         };
         match item {

@@ -236,7 +236,9 @@ fn serves_in(ctx: &Ctx<'_>, f: FnId, e: &Expr, depth: u32) -> bool {
                             names.windows(item.path.len()).any(|w| w == item.path)
                         }
                         ServerKind::Type => names.iter().any(|n| n == last),
-                        ServerKind::Method | ServerKind::Attribute => false,
+                        ServerKind::Method | ServerKind::Attribute | ServerKind::Connection => {
+                            false
+                        }
                     }
                 })
             });

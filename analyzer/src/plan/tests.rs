@@ -395,8 +395,8 @@ async fn main() -> std::io::Result<()> {
 /// only other serving binaries build the package registering it: a
 /// test-support package's mock server (started by a trait impl, which
 /// cleave cannot tie to a `main`) that a tool serves is not the service's;
-/// a package whose binary serves through a hand-written hyper loop (no
-/// server start cleave knows) keeps its routes; a worker an `xtask`
+/// a package whose binary serves through an outside transport (no server
+/// start cleave knows) keeps its routes; a worker an `xtask`
 /// binary's own `main` spawns is not the service's.
 #[test]
 fn unserved_routes_leave_only_for_packages_other_servers_build() {
@@ -432,25 +432,14 @@ edition = "2021"
 axum = "0.8"
 tokio = "1"
 hyper-util = "0.1"
+quic-transport = "0.1"
 //- /admin/src/lib.rs
 use axum::{routing::get, Router};
 async fn deployments() {}
-async fn serve_by_hand<S: Clone>(service: S) {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    loop {
-        let (stream, _) = l.accept().await.unwrap();
-        let s = service.clone();
-        tokio::spawn(async move {
-            hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), s)
-                .await
-        });
-    }
-}
 pub async fn run() {
     let router = Router::new().route("/deployments", get(deployments));
     let service = hyper_util::service::TowerToHyperService::new(router.into_service());
-    serve_by_hand(service).await
+    quic_transport::serve(service).await
 }
 //- /server/Cargo.toml
 [package]

@@ -270,6 +270,40 @@ async fn main() {
     );
 }
 
+/// A hand-written accept loop handing each connection to hyper 1's
+/// `serve_connection` (an axum router as the service) starts a server the
+/// shim does not mirror: the binary reaching it serves, and says with what.
+#[test]
+fn a_hyper_accept_loop_serves_and_is_named() {
+    check(
+        r#"
+//- /src/lib.rs
+pub async fn run_hyper_server(app: axum::Router) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    let service = hyper_util::service::TowerToHyperService::new(app.into_service());
+    loop {
+        let (stream, _) = l.accept().await.unwrap();
+        let _ = builder
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service.clone())
+            .await;
+    }
+}
+//- /src/bin/server.rs
+#[tokio::main]
+async fn main() {
+    app::run_hyper_server(axum::Router::new()).await;
+}
+//- /src/bin/bench.rs
+fn main() {}
+"#,
+        expect![[r#"
+            bench src/bin/bench.rs:1
+            server src/bin/server.rs:2 serves foreign=hyper::serve_connection@src/lib.rs:1
+        "#]],
+    );
+}
+
 #[test]
 fn axum_server_starts_are_mirrored() {
     // `tls` awaits `bind_rustls(..).serve(..)`; `admin` spawns a server made
