@@ -405,43 +405,60 @@ impl<'d, 'a> Detector<'d, 'a> {
             // `.nest("/api", api::router())`, `.nest_service("/assets", ServeDir::new(..))`.
             // aide's `nest_api_service("/api/v1", router)` nests like `nest`.
             ("nest" | "nest_service" | "nest_api_service", [p_expr, inner_expr], [pv, iv]) => {
-                let prefix = self.prefix_value(fr, pv, p_expr, line);
-                match iv {
-                    Value::Router(inner) => {
-                        for mut q in inner.clone() {
-                            q.path = join(&prefix, &q.path);
-                            r.push(q);
-                        }
+                let prefixes = match literal_alternatives(p_expr) {
+                    Some(alts) => {
+                        fr.diag(
+                            "dynamic-route",
+                            line,
+                            format!(
+                                "the prefix is chosen at runtime among {}; cleave lists the routes under each",
+                                alts.iter()
+                                    .map(|a| format!("`{a}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        );
+                        alts.iter().map(|a| norm(a)).collect()
                     }
-                    // `.nest_service("/static", get(static_handler))`: the
-                    // method router answers its methods at the prefix and
-                    // below (a file service stays one, any method).
-                    Value::Methods(entries)
-                        if method == "nest_service"
-                            && !entries.is_empty()
-                            && self.service_handler(fr, inner_expr, line).0.kind
-                                != EntryKind::Static =>
-                    {
-                        let tail = join(&prefix, "/{*rest}");
-                        for e in entries {
-                            for p in [&prefix, &tail] {
-                                push_route(
-                                    fr,
-                                    &mut r,
-                                    &e.method,
-                                    p,
-                                    e.handler.clone(),
-                                    &loc,
-                                    e.middleware.clone(),
-                                );
+                    None => vec![self.prefix_value(fr, pv, p_expr, line)],
+                };
+                for prefix in prefixes {
+                    match iv {
+                        Value::Router(inner) => {
+                            for mut q in inner.clone() {
+                                q.path = join(&prefix, &q.path);
+                                r.push(q);
                             }
                         }
-                    }
-                    _ => {
-                        let (h, mw) = if method != "nest" {
-                            self.service_handler(fr, inner_expr, line)
-                        } else {
-                            fr.diag(
+                        // `.nest_service("/static", get(static_handler))`: the
+                        // method router answers its methods at the prefix and
+                        // below (a file service stays one, any method).
+                        Value::Methods(entries)
+                            if method == "nest_service"
+                                && !entries.is_empty()
+                                && self.service_handler(fr, inner_expr, line).0.kind
+                                    != EntryKind::Static =>
+                        {
+                            let tail = join(&prefix, "/{*rest}");
+                            for e in entries {
+                                for p in [&prefix, &tail] {
+                                    push_route(
+                                        fr,
+                                        &mut r,
+                                        &e.method,
+                                        p,
+                                        e.handler.clone(),
+                                        &loc,
+                                        e.middleware.clone(),
+                                    );
+                                }
+                            }
+                        }
+                        _ => {
+                            let (h, mw) = if method != "nest" {
+                                self.service_handler(fr, inner_expr, line)
+                            } else {
+                                fr.diag(
                                 "unresolved-router",
                                 line,
                                 format!(
@@ -449,12 +466,13 @@ impl<'d, 'a> Detector<'d, 'a> {
                                     text(inner_expr)
                                 ),
                             );
-                            (self.text_handler(fr, inner_expr, line, None), Vec::new())
-                        };
-                        // A nested service answers the prefix and everything below it.
-                        push_route(fr, &mut r, "ANY", &prefix, h.clone(), &loc, mw.clone());
-                        let tail = join(&prefix, "/{*rest}");
-                        push_route(fr, &mut r, "ANY", &tail, h, &loc, mw);
+                                (self.text_handler(fr, inner_expr, line, None), Vec::new())
+                            };
+                            // A nested service answers the prefix and everything below it.
+                            push_route(fr, &mut r, "ANY", &prefix, h.clone(), &loc, mw.clone());
+                            let tail = join(&prefix, "/{*rest}");
+                            push_route(fr, &mut r, "ANY", &tail, h, &loc, mw);
+                        }
                     }
                 }
                 Value::Router(r)
@@ -918,6 +936,37 @@ pub(super) fn collect_filters(e: &Expr, out: &mut Vec<String>) -> bool {
         Expr::Other(xs) if !xs.is_empty() => xs.iter().all(|x| collect_filters(x, out)),
         _ => false,
     }
+}
+
+/// The strings a prefix chooses among when it is a `match` or an `if`
+/// whose every arm is a string literal (`match tenancy { Multi =>
+/// "/{account}/{dataset}", Single => "/{dataset}" }`); `None` otherwise.
+fn literal_alternatives(e: &Expr) -> Option<Vec<String>> {
+    fn lit(e: &Expr) -> Option<Vec<String>> {
+        match e.peel() {
+            Expr::Block { block, .. } if block.stmts.is_empty() => None,
+            Expr::Block { block, .. } => lit(block.tail()?),
+            Expr::If { then, els, .. } => {
+                let mut out = lit(then.tail()?)?;
+                out.extend(lit(els.as_deref()?)?);
+                Some(out)
+            }
+            Expr::Match { arms, .. } if !arms.is_empty() => {
+                let mut out = Vec::new();
+                for (_, a) in arms {
+                    out.extend(lit(a)?);
+                }
+                Some(out)
+            }
+            x => x.as_str().map(|s| vec![s.to_owned()]),
+        }
+    }
+    if !matches!(e.peel(), Expr::Match { .. } | Expr::If { .. }) {
+        return None;
+    }
+    let mut alts = lit(e)?;
+    alts.dedup();
+    (alts.len() > 1).then_some(alts)
 }
 
 pub(super) fn push_route(

@@ -1,7 +1,7 @@
 //! Routes registered otherwise than by `.route(path, method(handler))`:
 //! services and file services, nested method routers, statements under a
 //! `cfg`, loops over fixed lists, Router extension methods, Leptos pages,
-//! oasgen's builder.
+//! oasgen's builder, prefixes chosen among literals.
 
 use expect_test::expect;
 
@@ -367,6 +367,46 @@ pub fn app() -> Router {
             GET /search -> app::search
             GET /ws -> app::ws
             POST /tags/{kind}/{id} -> app::add_tags
+        "#]],
+    );
+}
+
+/// A prefix chosen by a `match` (or `if`) among string literals: the
+/// routes are listed under each, with a warning; a prefix computed
+/// otherwise is settled as before (its runtime part assumed empty).
+#[test]
+fn a_prefix_chosen_among_literals_lists_the_routes_under_each() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/lib.rs
+use axum::{routing::get, Router};
+pub enum Tenancy {
+    Multi,
+    Single,
+}
+async fn tail() {}
+async fn health() {}
+pub fn app(tenancy: Tenancy, base: String) -> Router {
+    let datasets = Router::new().route("/tail", get(tail));
+    Router::new()
+        .nest(
+            match tenancy {
+                Tenancy::Multi => "/{account_name}/{dataset_name}",
+                Tenancy::Single => "/{dataset_name}",
+            },
+            datasets,
+        )
+        .nest(&base, Router::new().route("/health", get(health)))
+}
+"#,
+        ),
+        expect![[r#"
+            ! warning[dynamic-route]: src/lib.rs:11: the prefix is chosen at runtime among `/{account_name}/{dataset_name}`, `/{dataset_name}`; cleave lists the routes under each
+            ! warning[runtime-prefix]: src/lib.rs:18: the prefix `&base` is computed at runtime (`base`): cleave assumes it is empty, the default deployment, and lists its routes under "/"; if the app is served under another path, set the whole prefix in cleave.toml: [prefix] "src/lib.rs:18" = "/base"
+            GET /health -> app::health
+            GET /{account_name}/{dataset_name}/tail -> app::tail
+            GET /{dataset_name}/tail -> app::tail
         "#]],
     );
 }
