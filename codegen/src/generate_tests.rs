@@ -1352,7 +1352,7 @@ fn a_framework_inherited_from_a_workspace_above_is_refused_with_its_line() {
         placement: None,
     })
     .err()
-    .expect("refused");
+    .unwrap_or_else(|| panic!("refused"));
     assert_eq!(
         err.to_string(),
         "Cargo.toml:8: `axum` is inherited from a workspace above the analysed directory (`workspace = true`), whose version cleave does not read from here; run cleave on that workspace's root"
