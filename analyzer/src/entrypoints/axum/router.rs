@@ -462,8 +462,9 @@ impl<'d, 'a> Detector<'d, 'a> {
                                 "unresolved-router",
                                 line,
                                 format!(
-                                    "cleave cannot follow the router `{}` nested at `{prefix}`; it is listed as ANY {prefix} and ANY {prefix}/{{*rest}}",
-                                    text(inner_expr)
+                                    "cleave cannot follow the router `{}` nested at `{prefix}`; it is listed as ANY {prefix} and ANY {}",
+                                    text(inner_expr),
+                                    join(&prefix, "/{*rest}")
                                 ),
                             );
                                 (self.text_handler(fr, inner_expr, line, None), Vec::new())

@@ -410,3 +410,25 @@ pub fn app(tenancy: Tenancy, base: String) -> Router {
         "#]],
     );
 }
+
+/// A router cleave cannot follow nested at `/` is listed, and named in its
+/// warning, at `/` and `/{*rest}` (not `//{*rest}`).
+#[test]
+fn an_unfollowed_router_nested_at_the_root_is_named_by_its_real_paths() {
+    check(
+        &with_manifest(
+            r#"
+//- /src/lib.rs
+use axum::Router;
+pub fn app(endpoint: plugins::Endpoint) -> Router {
+    Router::new().nest("/", endpoint.into_router())
+}
+"#,
+        ),
+        expect![[r#"
+            ! warning[unresolved-router]: src/lib.rs:3: cleave cannot follow the router `endpoint.into_router()` nested at `/`; it is listed as ANY / and ANY /{*rest}
+            ANY / -> endpoint.into_router()
+            ANY /{*rest} -> endpoint.into_router()
+        "#]],
+    );
+}
