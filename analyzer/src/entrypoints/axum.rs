@@ -388,6 +388,20 @@ struct Frame<'a> {
 }
 
 impl<'a> Frame<'a> {
+    /// A fresh frame for evaluating fn `f`'s body.
+    fn of(defs: &DefMap<'a>, f: FnId) -> Frame<'a> {
+        let data = &defs.fns[f];
+        Frame {
+            fn_id: f,
+            file: data.file,
+            module: data.module,
+            env: Vec::new(),
+            rets: vec![Vec::new()],
+            escapes: Vec::new(),
+            diags: Vec::new(),
+        }
+    }
+
     fn loc(&self, line: u32) -> Location {
         Location {
             file: self.file.to_owned(),

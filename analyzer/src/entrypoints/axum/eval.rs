@@ -22,15 +22,7 @@ impl<'d, 'a> Detector<'d, 'a> {
         }
         let defs = self.defs;
         let data = &defs.fns[f];
-        let mut fr = Frame {
-            fn_id: f,
-            file: data.file,
-            module: data.module,
-            env: Vec::new(),
-            rets: vec![Vec::new()],
-            escapes: Vec::new(),
-            diags: Vec::new(),
-        };
+        let mut fr = Frame::of(defs, f);
         let Some(body) = &data.def.body else {
             return Outcome {
                 value: Value::Unknown,
@@ -710,16 +702,7 @@ impl<'d, 'a> Detector<'d, 'a> {
         if g == fr.fn_id {
             return self.eval_arg(fr, e);
         }
-        let data = &self.defs.fns[g];
-        let mut there = Frame {
-            fn_id: g,
-            file: data.file,
-            module: data.module,
-            env: Vec::new(),
-            rets: vec![Vec::new()],
-            escapes: Vec::new(),
-            diags: Vec::new(),
-        };
+        let mut there = Frame::of(self.defs, g);
         let v = self.eval_arg(&mut there, e);
         fr.diags.append(&mut there.diags);
         fr.escapes.append(&mut there.escapes);
